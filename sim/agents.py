@@ -1,0 +1,239 @@
+"""The actors as Mesa agents, each holding the state of every world.
+
+Every array attribute has a leading world axis: ``(W,)`` for a scalar state and
+``(W, K)`` for a point over the K issues. Parameters are already drawn per world (a float
+when constant across worlds, an array of shape ``(W,)`` when drawn from a
+distribution), so the same code serves one world and a hundred thousand.
+
+Roles (``role:`` in YAML) map to classes here: ``signatory``, ``mediator``, ``spoiler``,
+``opposition``. Adding an actor with an existing role is a YAML change only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim import rules
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import PeaceModel
+
+
+def _col(v, W: int) -> np.ndarray:
+    """A per-world parameter as a ``(W, 1)`` column for broadcasting over issues."""
+    return np.broadcast_to(np.asarray(v, dtype=float), (W,))[:, None]
+
+
+def _issue_matrix(values: dict, issues: tuple[str, ...], W: int) -> np.ndarray:
+    """Stack per-issue parameters (floats or ``(W,)`` draws) into a ``(W, K)`` array."""
+    out = np.empty((W, len(issues)))
+    for k, name in enumerate(issues):
+        out[:, k] = values[name]
+    return out
+
+
+class Actor(mesa.Agent):
+    """Any actor: ideal points, saliences, capability and a utility over packages.
+
+    Attributes:
+        name: Config key of the actor (``armenia``, ``russia``...).
+        p: The actor's parameters, drawn per world.
+        x: Ideal points, ``(W, K)``.
+        s: Raw saliences, ``(W, K)``.
+        w: Saliences normalised to sum to one over issues, ``(W, K)``.
+        rho: Loss exponent of the utility (1 linear, 2 quadratic).
+    """
+
+    def __init__(self, model: PeaceModel, name: str, p):
+        super().__init__(model)
+        W, issues = model.W, model.issues
+        self.name = name
+        self.p = p
+        self.x = _issue_matrix(p.position, issues, W)
+        self.s = _issue_matrix(p.salience, issues, W)
+        self.w = rules.normalise_salience(self.s)
+        self.rho = float(p.loss_exponent)
+        self.capability = np.broadcast_to(np.asarray(p.capability, float), (W,)).copy()
+
+    def utility(self, package: np.ndarray) -> np.ndarray:
+        """Utility of ``package`` (``(W, K)``) to this actor in every world."""
+        return rules.utility(package, self.x, self.w, self.rho)
+
+    def table_weights(self) -> np.ndarray:
+        """Weight ``c_i * s_ik * table_weight_i`` of this actor in the compromise rule."""
+        return (self.capability * self.p.table_weight)[:, None] * self.s
+
+
+class Signatory(Actor):
+    """Armenia or Azerbaijan: concedes toward the table, accepts or holds, signs.
+
+    State per world: the stated position ``y`` (starts between the ideal and the initial
+    text), the reservation value ``r`` (utility of no deal), the last acceptance margin
+    and decision.
+    """
+
+    def __init__(self, model: PeaceModel, name: str, p):
+        super().__init__(model, name, p)
+        W = model.W
+        c0 = _col(p.initial_concession, W)
+        self.y = self.x + c0 * (model.table - self.x)
+        self.r = np.zeros(W)
+        self.margin = np.zeros(W)
+        self.accept = np.zeros(W, dtype=bool)
+        self.domestic = bool(p.domestic_politics)
+        self.rate = np.broadcast_to(np.asarray(p.concession_rate * (1.0 - p.patience),
+                                               float), (W,))[:, None]
+
+    # -- reservation value ------------------------------------------------------
+    def update_reservation(self) -> None:
+        """``r = r0 + m_i * advantage + tp * years + sum spoil costs - sum incentives``."""
+        m = self.model
+        adv = m.military_advantage if not self.domestic else -m.military_advantage
+        r = (self.p.reservation + self.p.military_weight * adv
+             + self.p.time_pressure * (m.week / 52.0))
+        for sp in m.spoilers:
+            r = r + sp.p.signing_cost[self.name] * sp.sigma
+        for med in m.mediators:
+            inc = med.p.incentives[self.name] * med.attention
+            if not self.domestic:
+                inc = inc * (1.0 - med.p.gas_dependence)
+            r = r - inc
+        self.r = np.clip(r, 0.0, 1.0)
+
+    # -- evaluation -------------------------------------------------------------
+    def value(self, package: np.ndarray) -> np.ndarray:
+        """Utility the side weighs a package by.
+
+        For the domestic-politics side this is the two-level game's effective utility:
+        its own utility minus ``domestic_weight * mobilisation`` times the opposition's
+        loss from the package.
+        """
+        u = self.utility(package)
+        opp = self.model.opposition
+        if self.domestic and opp is not None:
+            u = u - opp.p.domestic_weight * opp.m * (1.0 - opp.utility(package))
+        return u
+
+    def decide(self, package: np.ndarray, noise: np.ndarray) -> None:
+        """Accept when ``value - r - commitment_cost * (1 - trust) + noise >= 0``."""
+        m = self.model
+        self.margin = (self.value(package) - self.r
+                       - m.p.negotiation.commitment_cost * (1.0 - m.trust)
+                       + self.p.acceptance_noise * noise)
+        self.accept = self.margin >= 0.0
+
+    def concede(self, package: np.ndarray) -> None:
+        """Move the stated position toward the table unless that is worth less than r.
+
+        The domestic-politics side's position is first pulled toward the opposition in
+        proportion to mobilisation (Putnam's two-level game).
+        """
+        m = self.model
+        opp = m.opposition
+        if self.domestic and opp is not None:
+            pull = (opp.p.position_pull * opp.m)[:, None] if np.ndim(opp.m) else 0.0
+            self.y = self.y + pull * (opp.x - self.y)
+        step = self.y + self.rate * (package - self.y)
+        ok = (self.value(step) >= self.r) & ~self.accept & m.active
+        self.y = np.where(ok[:, None], step, self.y)
+
+    def become_successor(self, mask: np.ndarray) -> None:
+        """A successor government takes over in ``mask`` worlds: ideals move to the
+        opposition's by ``successor_similarity``."""
+        opp = self.model.opposition
+        if opp is None or not mask.any():
+            return
+        phi = _col(self.model.p.domestic.government.successor_similarity, self.model.W)
+        moved_x = self.x + phi * (opp.x - self.x)
+        moved_y = self.y + phi * (opp.x - self.y)
+        self.x = np.where(mask[:, None], moved_x, self.x)
+        self.y = np.where(mask[:, None], moved_y, self.y)
+
+
+class Mediator(Actor):
+    """An outside broker: attention that fades, incentives, optional border monitors."""
+
+    def __init__(self, model: PeaceModel, name: str, p):
+        super().__init__(model, name, p)
+        W = model.W
+        self.attention = np.broadcast_to(np.asarray(p.attention, float), (W,)).copy()
+        self.monitors_active = np.zeros(W, dtype=bool)
+        self.mandate_end_week = np.full(W, -1.0)
+        if p.monitors is not None:
+            mp = p.monitors
+            end = (mp.mandate_end - model.start_date).days / 7.0
+            u = model.streams["monitors:" + name].random(W)
+            renewed = u < mp.renewal_probability
+            self.mandate_end_week = np.where(renewed, end + mp.renewal_weeks, end)
+            self.monitors_active = model.week < self.mandate_end_week
+
+    def act(self) -> None:
+        """Attention moves toward ``floor + (1 - floor) * crisis * tension``; monitors
+        stay while their (possibly renewed) mandate lasts."""
+        target = self.p.attention_floor + (1.0 - self.p.attention_floor) * np.minimum(
+            1.0, self.p.crisis_attention * self.model.tension)
+        self.attention = self.attention + self.p.attention_fade * (target - self.attention)
+        if self.p.monitors is not None:
+            self.monitors_active = self.model.week < self.mandate_end_week
+
+    def table_weights(self) -> np.ndarray:
+        """Mediators weigh in with their current attention."""
+        return (self.capability * self.p.table_weight * self.attention)[:, None] * self.s
+
+
+class Spoiler(Actor):
+    """An outside power that loses from a deal brokered without it.
+
+    ``sigma = strength (1 - inclusion) clip(e * westernness + a * alignment
+    + t * (1 - U(table)), 0, 1)``.
+    """
+
+    def __init__(self, model: PeaceModel, name: str, p):
+        super().__init__(model, name, p)
+        self.sigma = np.zeros(model.W)
+
+    def act(self) -> None:
+        """Set this week's spoiling intensity."""
+        m = self.model
+        drive = (self.p.exclusion_weight * m.westernness
+                 + self.p.alignment_sensitivity * m.p.state.western_alignment
+                 + self.p.terms_weight * (1.0 - self.utility(m.table)))
+        self.sigma = self.p.strength * (1.0 - self.p.inclusion) * np.clip(drive, 0.0, 1.0)
+
+    def table_weights(self) -> np.ndarray:
+        """A spoiler counts at the table only as far as it is included."""
+        return (self.capability * self.p.table_weight * self.p.inclusion)[:, None] * self.s
+
+
+class Opposition(Actor):
+    """Armenia's domestic opposition and diaspora: mobilisation.
+
+    ``m' = m + (1 - m) * strength * (cs * max(0, L(table) - tol) + is * damage
+    + ss * spoiling) - decay * m`` where ``L = 1 - U_opposition``.
+    """
+
+    def __init__(self, model: PeaceModel, name: str, p):
+        super().__init__(model, name, p)
+        self.m = np.broadcast_to(np.asarray(p.mobilisation, float), (model.W,)).copy()
+
+    def update(self, damage: np.ndarray) -> None:
+        """Mobilise on concessions on the table, incidents and outside spoiling."""
+        m = self.model
+        loss = 1.0 - self.utility(m.table)
+        gain = self.p.strength * (
+            self.p.concession_sensitivity * np.maximum(0.0, loss - self.p.tolerance)
+            + self.p.incident_sensitivity * damage
+            + self.p.spoiler_sensitivity * m.spoiling)
+        self.m = np.clip(self.m + (1.0 - self.m) * np.minimum(gain, 1.0)
+                         - self.p.decay * self.m, 0.0, 1.0)
+
+    def table_weights(self) -> np.ndarray:
+        """The opposition weighs in at the table through the government, not directly."""
+        return (self.capability * self.p.table_weight)[:, None] * self.s
+
+
+ROLE_AGENTS = {"signatory": Signatory, "mediator": Mediator, "spoiler": Spoiler,
+               "opposition": Opposition}

@@ -1,0 +1,193 @@
+"""Plain Python entry point: run worlds, get tidy tables.
+
+>>> from sim import load_params, simulate
+>>> res = simulate(load_params(), worlds=2000, seed=1)   # doctest: +SKIP
+>>> res.summary()["p_sign"]                              # doctest: +SKIP
+
+``simulate`` takes typed parameters and returns a :class:`Result` with one row per world
+(``outcomes``: drawn parameters and outcomes) and one row per week (``steps``:
+aggregates and trajectory quantiles). No Hydra here: the command line converts its
+configuration once and calls this function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim import rules
+from sim.domestic import EVENT_NAMES
+from sim.model import ESCALATION, SERIES, SIGNED, PeaceModel
+from sim.params import ModelParams
+
+#: Outcome classes, in reporting order.
+OUTCOMES = ("signed", "escalation", "government_fell", "stalemate")
+#: Months at which P(sign) is reported.
+MONTHS = (12, 24, 36)
+QUANTILES = (0.1, 0.5, 0.9)
+
+
+@dataclass
+class Result:
+    """Outcomes of one run.
+
+    Attributes:
+        outcomes: One row per world: ``world``, drawn parameters (``param.<key>``),
+            outcome class, signing week and terms (``terms.<issue>``), incidents,
+            fatalities, referendum, final mobilisation, trust, tension and support.
+        steps: One row per week: ``week``, ``date``, cumulative shares signed /
+            escalated / government fallen, and 10/50/90 % quantiles of each series.
+        worlds, seed, horizon_weeks, start_date: What was run.
+        issues: Issue names in order.
+        trace: Per-week detail of every world (only with ``trace=True``), long format.
+    """
+
+    outcomes: pd.DataFrame
+    steps: pd.DataFrame
+    worlds: int
+    seed: int
+    horizon_weeks: int
+    start_date: dt.date
+    issues: tuple[str, ...]
+    trace: pd.DataFrame | None = None
+    ideal_points: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Headline estimates: P(sign) with 95 % Wilson interval and the rest."""
+        return summarise(self.outcomes, self.horizon_weeks)
+
+
+def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
+    """Summary statistics of an outcomes table (see :meth:`Result.summary`)."""
+    n = len(outcomes)
+    signed = outcomes["signed"].to_numpy()
+    k = int(signed.sum())
+    lo, hi = rules.wilson_interval(k, n)
+    weeks = outcomes.loc[outcomes["signed"], "sign_week"].to_numpy()
+    out = {
+        "worlds": n,
+        "signed": k,
+        "p_sign": k / n,
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "median_weeks_to_sign": float(np.median(weeks)) if k else None,
+    }
+    for m in MONTHS:
+        wk = int(round(m * 52 / 12))
+        if wk <= horizon_weeks:
+            km = int(((outcomes["sign_week"] >= 0) & (outcomes["sign_week"] < wk)).sum())
+            lo_m, hi_m = rules.wilson_interval(km, n)
+            out[f"p_sign_{m}m"] = km / n
+            out[f"p_sign_{m}m_ci"] = [float(lo_m), float(hi_m)]
+    shares = outcomes["outcome"].value_counts(normalize=True)
+    out["outcome_shares"] = {c: float(shares.get(c, 0.0)) for c in OUTCOMES}
+    terms = [c for c in outcomes.columns if c.startswith("terms.")]
+    if k:
+        out["mean_terms"] = {c[6:]: float(outcomes.loc[outcomes["signed"], c].mean())
+                             for c in terms}
+    out["p_escalation"] = float((outcomes["outcome"] == "escalation").mean())
+    out["p_referendum_passed"] = float(outcomes["referendum_passed"].mean())
+    return out
+
+
+def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,
+             horizon_weeks: int = 156, block: int = 0, trace: bool = False) -> Result:
+    """Run ``worlds`` independent worlds for ``horizon_weeks`` weeks.
+
+    Args:
+        params: Validated parameters (:func:`sim.config.load_params`).
+        worlds: Number of worlds, >= 1.
+        seed: Seed, an integer >= 0. The same seed gives the same numbers.
+        horizon_weeks: Weeks to simulate, >= 1.
+        block: Block index for runs assembled from several blocks (``world`` ids are
+            offset by ``block * worlds``).
+        trace: Also return week-by-week detail of every world (use with few worlds).
+
+    Returns:
+        A :class:`Result`.
+    """
+    model = PeaceModel(params, worlds=worlds, seed=seed, horizon_weeks=horizon_weeks,
+                       block=block, trace=trace).run()
+    return collect(model)
+
+
+def collect(model: PeaceModel) -> Result:
+    """Build the :class:`Result` tables from a model that has run."""
+    W, H = model.W, model.horizon
+    dom = model.domestic
+    status = model.status
+    fell = dom.government_fell
+    outcome = np.where(status == SIGNED, "signed",
+                       np.where(status == ESCALATION, "escalation",
+                                np.where(fell, "government_fell", "stalemate")))
+    cols: dict[str, object] = {"world": np.arange(W) + model.block * W}
+    for key, arr in model.draws.items():
+        cols[f"param.{key}"] = arr
+    cols.update({
+        "outcome": outcome,
+        "signed": status == SIGNED,
+        "sign_week": model.sign_week,
+        "escalated": status == ESCALATION,
+        "escalation_week": model.escalation_week,
+        "government_fell": fell,
+        "government_fell_week": dom.fell_week,
+        "incidents": model.incidents_total,
+        "fatalities": model.fatalities_total,
+        "referendums": dom.referendums,
+        "referendum_passed": dom.referendum_passed,
+        "constitution_changed": dom.constitution_changed,
+    })
+    for k, name in enumerate(model.issues):
+        cols[f"terms.{name}"] = model.signed_terms[:, k]
+    cols["final_mobilisation"] = (model.opposition.m if model.opposition is not None
+                                  else np.zeros(W))
+    cols["final_trust"] = model.trust
+    cols["final_tension"] = model.tension
+    cols["final_support"] = dom.support
+    outcomes = pd.DataFrame(cols)
+
+    weeks = np.arange(H)
+    steps = {
+        "week": weeks,
+        "date": [model.start_date + dt.timedelta(weeks=int(w)) for w in weeks],
+        "p_signed": model.counts["signed"] / W,
+        "p_escalated": model.counts["escalated"] / W,
+        "p_government_fell": model.counts["government_fell"] / W,
+    }
+    for name in SERIES:
+        q = np.quantile(model.series[name], QUANTILES, axis=1)
+        for qi, qv in zip(QUANTILES, q, strict=True):
+            steps[f"{name}_q{int(qi * 100)}"] = qv
+        steps[f"{name}_mean"] = model.series[name].mean(axis=1)
+    steps_df = pd.DataFrame(steps)
+    ideal = {a.name: dict(zip(model.issues, a.x.mean(axis=0), strict=True))
+             for a in model.agents}
+    trace = _trace_frame(model) if model.trace_on else None
+    return Result(outcomes, steps_df, W, model.seed, H, model.start_date, model.issues,
+                  trace, ideal)
+
+
+def _trace_frame(model: PeaceModel) -> pd.DataFrame:
+    """Week-by-week detail, one row per (world, week)."""
+    W, H = model.W, model.horizon
+    tr = model.trace
+    cols: dict[str, object] = {
+        "world": np.repeat(np.arange(W), H),
+        "week": np.tile(np.arange(H), W),
+    }
+    for name in SERIES:
+        cols[name] = model.series[name].T.reshape(-1)
+    for key, vals in tr.items():
+        arr = np.asarray(vals)  # (H, W) or (H, W, K)
+        if arr.ndim == 3:
+            for k, issue in enumerate(model.issues):
+                cols[f"{key}.{issue}"] = arr[:, :, k].T.reshape(-1)
+        else:
+            cols[key] = arr.T.reshape(-1)
+    df = pd.DataFrame(cols)
+    df["event"] = df["event"].map(lambda e: EVENT_NAMES.get(int(e), ""))
+    df["date"] = [model.start_date + dt.timedelta(weeks=int(w)) for w in df["week"]]
+    return df

@@ -1,0 +1,130 @@
+"""Parameter distributions drawn once per world.
+
+Any scalar model parameter may be given in YAML as a distribution instead of a number::
+
+    base_rate: {dist: uniform, low: 0.3, high: 0.8}
+    reservation: {dist: normal, mean: 0.55, sd: 0.05}
+    support: {dist: beta, a: 9, b: 11}
+    decay_weeks: {dist: triangular, low: 2, mode: 3, high: 6}
+
+Each world draws its own value at the start of a run, so one run integrates over the
+uncertainty, and the drawn values are kept with the outcomes. Draws are clipped to the
+key's allowed range (only a normal can leave it; its mean must lie inside).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.errors import ConfigError
+
+#: Parameters each distribution takes.
+DIST_ARGS: dict[str, tuple[str, ...]] = {
+    "uniform": ("low", "high"),
+    "normal": ("mean", "sd"),
+    "beta": ("a", "b"),
+    "triangular": ("low", "mode", "high"),
+}
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A distribution of one scalar parameter across worlds.
+
+    Attributes:
+        kind: One of ``uniform``, ``normal``, ``beta``, ``triangular``.
+        args: The distribution's parameters (see :data:`DIST_ARGS`).
+        lo: Lower bound of the key's allowed range (draws are clipped to it).
+        hi: Upper bound of the key's allowed range.
+    """
+
+    kind: str
+    args: tuple[tuple[str, float], ...]
+    lo: float = -math.inf
+    hi: float = math.inf
+
+    def arg(self, name: str) -> float:
+        """Return the named parameter."""
+        return dict(self.args)[name]
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` values (one per world) from ``rng``, clipped to the allowed range."""
+        a = dict(self.args)
+        if self.kind == "uniform":
+            x = rng.uniform(a["low"], a["high"], n)
+        elif self.kind == "normal":
+            x = rng.normal(a["mean"], a["sd"], n)
+        elif self.kind == "beta":
+            x = rng.beta(a["a"], a["b"], n)
+        else:
+            x = rng.triangular(a["low"], a["mode"], a["high"], n)
+        return np.clip(x, self.lo, self.hi)
+
+    def mean(self) -> float:
+        """Mean of the distribution before clipping (used for summaries only)."""
+        a = dict(self.args)
+        if self.kind == "uniform":
+            return (a["low"] + a["high"]) / 2
+        if self.kind == "normal":
+            return a["mean"]
+        if self.kind == "beta":
+            return a["a"] / (a["a"] + a["b"])
+        return (a["low"] + a["mode"] + a["high"]) / 3
+
+
+def parse_dist(value: dict, key: str, lo: float, hi: float) -> Dist:
+    """Validate a YAML mapping such as ``{dist: uniform, low: 0, high: 1}``.
+
+    Args:
+        value: The mapping from the config.
+        key: Dotted key, for error messages.
+        lo: Lowest value the key allows.
+        hi: Highest value the key allows.
+
+    Raises:
+        ConfigError: Unknown distribution, missing or extra parameters, or parameters
+            that are impossible or put the distribution outside the allowed range.
+    """
+    kind = value.get("dist")
+    if kind not in DIST_ARGS:
+        raise ConfigError(key, f"unknown distribution {kind!r}; allowed: {', '.join(DIST_ARGS)}")
+    names = DIST_ARGS[kind]
+    extra = sorted(set(value) - {"dist", *names})
+    missing = [n for n in names if n not in value]
+    if extra or missing:
+        raise ConfigError(
+            key, f"a {kind} distribution takes exactly {', '.join(names)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(extra)}" if extra else "")
+        )
+    args = {}
+    for n in names:
+        v = value[n]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ConfigError(f"{key}.{n}", f"must be a finite number, got {v!r}")
+        args[n] = float(v)
+    rng_txt = f"[{lo:g}, {hi:g}]"
+    if kind == "uniform":
+        if not args["low"] < args["high"]:
+            raise ConfigError(key, f"uniform needs low < high, got {args['low']:g}, {args['high']:g}")
+        if args["low"] < lo or args["high"] > hi:
+            raise ConfigError(key, f"uniform support must lie in {rng_txt}")
+    elif kind == "normal":
+        if args["sd"] <= 0:
+            raise ConfigError(key, f"normal needs sd > 0, got {args['sd']:g}")
+        if not lo <= args["mean"] <= hi:
+            raise ConfigError(key, f"normal mean must lie in {rng_txt}, got {args['mean']:g}")
+    elif kind == "beta":
+        if args["a"] <= 0 or args["b"] <= 0:
+            raise ConfigError(key, "beta needs a > 0 and b > 0")
+        if lo > 0 or hi < 1:
+            raise ConfigError(key, f"a beta distribution lies in [0, 1], the key allows {rng_txt}")
+    else:
+        if not (args["low"] <= args["mode"] <= args["high"] and args["low"] < args["high"]):
+            raise ConfigError(key, "triangular needs low <= mode <= high and low < high")
+        if args["low"] < lo or args["high"] > hi:
+            raise ConfigError(key, f"triangular support must lie in {rng_txt}")
+    return Dist(kind, tuple(args.items()), lo, hi)

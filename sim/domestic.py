@@ -1,0 +1,165 @@
+"""Armenian domestic politics: public support, the constitutional track, the government.
+
+The constitutional track is a per-world state machine:
+
+``DRAFTING --(draft ready)--> parliament vote --(supermajority, or the alternative
+route)--> CAMPAIGN --(referendum week)--> PASSED`` or, on failure, ``COOLDOWN`` and a new
+attempt while attempts remain; ``ABANDONED`` when attempts run out or a successor
+government takes over before the constitution has changed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import rules
+
+DRAFTING, CAMPAIGN, PASSED, COOLDOWN, ABANDONED = 0, 1, 2, 3, 4
+STAGE_NAMES = {"drafting": DRAFTING, "passed": PASSED, "abandoned": ABANDONED}
+
+
+class DomesticArena:
+    """Public support, parliament, referendum and government survival in every world.
+
+    Attributes:
+        support: Share of registered voters backing the peace agenda, ``(W,)``.
+        stage: Constitutional-track stage, ``(W,)`` int.
+        next_event: Week of the next step on the track, ``(W,)``.
+        attempts: Failed attempts so far, ``(W,)``.
+        seats: Seats held by the government, ``(W,)``.
+        fell_week: Week the incumbent government fell (-1 if it did not), ``(W,)``.
+        referendums / referendum_passed: Counts and result, ``(W,)``.
+    """
+
+    def __init__(self, params, start_date, W: int, rng: np.random.Generator):
+        self.p = params
+        self.W = W
+        self.rng = rng
+        c = params.constitution
+        self.support = np.broadcast_to(np.asarray(params.support.initial, float), (W,)).copy()
+        self.stage = np.full(W, STAGE_NAMES[c.stage], dtype=np.int64)
+        self.next_event = np.broadcast_to(np.asarray(c.draft_weeks, float), (W,)).copy()
+        self.attempts = np.zeros(W, dtype=np.int64)
+        self.seats = np.full(W, float(params.government.seats))
+        self.fell_week = np.full(W, -1, dtype=np.int64)
+        self.referendums = np.zeros(W, dtype=np.int64)
+        self.referendum_passed = self.stage == PASSED
+        self.last_vote_share = np.full(W, np.nan)
+        self.election_weeks = sorted(
+            {round((d - start_date).days / 7) for d in params.government.elections
+             if d >= start_date})
+        self.event = np.zeros(W, dtype=np.int64)  # per-week event code for traces
+
+    @property
+    def constitution_changed(self) -> np.ndarray:
+        """Whether the new constitution has been adopted, ``(W,)``."""
+        return self.stage == PASSED
+
+    @property
+    def government_fell(self) -> np.ndarray:
+        """Whether the incumbent government has fallen, ``(W,)``."""
+        return self.fell_week >= 0
+
+    def update_support(self, mobilisation, tension, spoiling, mediator_effect) -> None:
+        """``S' = S + a (S* - S)``, ``S* = baseline - e_m m - e_T T - e_s sigma + sum_j
+        support_effect_j attention_j``."""
+        sp = self.p.support
+        target = (sp.baseline - sp.mobilisation_effect * mobilisation
+                  - sp.tension_effect * tension - sp.spoiler_effect * spoiling
+                  + mediator_effect)
+        self.support = np.clip(self.support + sp.adjust_rate * (np.clip(target, 0, 1)
+                                                                - self.support), 0.0, 1.0)
+
+    def step(self, week: int, mobilisation, active) -> np.ndarray:
+        """Advance the track, hold elections, and test government survival.
+
+        Args:
+            week: Current week index.
+            mobilisation: Opposition mobilisation, ``(W,)``.
+            active: Worlds still running (not signed, not escalated), ``(W,)``.
+
+        Returns:
+            Boolean ``(W,)``: the incumbent government fell this week.
+        """
+        c, g = self.p.constitution, self.p.government
+        z = self.rng.standard_normal((3, self.W))
+        u = self.rng.random((3, self.W))
+        self.event[:] = 0
+        due = active & (week >= self.next_event)
+        incumbent = ~self.government_fell
+
+        # parliament vote on a finished draft
+        vote = due & (self.stage == DRAFTING) & incumbent
+        if vote.any():
+            opp_seats = g.total_seats - self.seats
+            q = np.clip(c.defection_rate * (1.0 - mobilisation), 0.0, 1.0)
+            defectors = opp_seats * q + np.sqrt(opp_seats * q * (1 - q)) * z[0]
+            needed = np.ceil(c.supermajority * g.total_seats - 1e-9)
+            passed = self.seats + np.round(defectors) >= needed
+            alt = ~passed & c.alternative_route & (u[0] < c.alternative_route_probability)
+            to_campaign = vote & (passed | alt)
+            delay = np.where(alt, c.alternative_route_weeks, 0.0) + c.campaign_weeks
+            self.next_event = np.where(to_campaign, week + delay, self.next_event)
+            self.stage = np.where(to_campaign, CAMPAIGN, self.stage)
+            failed = vote & ~to_campaign
+            self._fail(failed, week)
+            self.event[vote] = np.where(to_campaign[vote], 1, 2)
+
+        # referendum day
+        ref = due & (self.stage == CAMPAIGN) & incumbent
+        fell = np.zeros(self.W, dtype=bool)
+        if ref.any():
+            s_day = np.clip(self.support + c.support_noise * z[1], 0.0, 1.0)
+            ok, _, _, _ = rules.referendum(s_day, c.turnout, c.opposition_turnout_effect,
+                                           mobilisation, c.yes_threshold, c.quorum)
+            self.referendums += ref
+            passed = ref & ok
+            self.stage = np.where(passed, PASSED, self.stage)
+            self.referendum_passed |= passed
+            failed = ref & ~ok
+            self._fail(failed, week)
+            fell |= failed & (u[1] < c.failure_hazard)
+            self.event[ref] = np.where(ok[ref], 3, 4)
+
+        # cool-down ends: a new draft goes to parliament next
+        again = due & (self.stage == COOLDOWN)
+        self.stage = np.where(again, DRAFTING, self.stage)
+
+        # scheduled elections
+        if week in self.election_weeks:
+            share = np.clip(g.election_vote_share + g.election_support_slope
+                            * (self.support - self.p.support.baseline)
+                            + g.election_noise * z[2], 0.0, 1.0)
+            seats = np.round(np.clip(share * g.seats_per_vote_share, 0, 1) * g.total_seats)
+            self.last_vote_share = np.where(active, share, self.last_vote_share)
+            lost = active & incumbent & (seats < g.total_seats / 2.0)
+            self.seats = np.where(active & incumbent, seats, self.seats)
+            fell |= lost
+            self.event[active] = np.where(lost[active], 6, 5)
+
+        # government survival under protest
+        thr = g.mobilisation_threshold
+        over = np.clip((mobilisation - thr) / np.maximum(1e-9, 1.0 - thr), 0.0, 1.0)
+        hazard = g.fall_base_hazard + g.fall_mobilisation_hazard * over
+        fell |= active & (u[2] < hazard)
+        fell &= incumbent
+        if fell.any():
+            self.fell_week = np.where(fell, week, self.fell_week)
+            self.stage = np.where(fell & (self.stage != PASSED), ABANDONED, self.stage)
+            # a successor government holds a working majority of its own
+            self.seats = np.where(fell, np.ceil(g.total_seats / 2.0 + 1), self.seats)
+            self.event[fell] = 7
+        return fell
+
+    def _fail(self, failed: np.ndarray, week: int) -> None:
+        c = self.p.constitution
+        self.attempts += failed
+        exhausted = failed & (self.attempts >= c.max_attempts)
+        self.stage = np.where(failed, np.where(exhausted, ABANDONED, COOLDOWN), self.stage)
+        self.next_event = np.where(failed, week + c.cooldown_weeks, self.next_event)
+
+
+#: Codes in :attr:`DomesticArena.event` for traces.
+EVENT_NAMES = {1: "draft sent to referendum", 2: "supermajority vote failed",
+               3: "referendum passed", 4: "referendum failed", 5: "election held",
+               6: "government lost election", 7: "government fell"}

@@ -1,0 +1,358 @@
+"""The peace-process model: a Mesa model that steps many independent worlds at once.
+
+One :class:`PeaceModel` holds ``W`` worlds. Every state array has a leading world axis and
+worlds never read each other's state, so ``W = 1`` is the ordinary single-run model and
+``W = 100_000`` an ensemble, with one set of rules. Each week runs, in order:
+
+1. border incidents (Hawkes process);
+2. perception updates: tension, trust, opposition mobilisation, public support;
+3. external powers act: mediators' attention and monitors, spoilers' intensity;
+4. signatories' reservation values;
+5. the mediator tables a package (compromise or Nash rule, with inertia);
+6. each signatory accepts or holds, and those holding concede toward the table;
+7. the domestic track: parliament, referendum, elections, government survival;
+8. preconditions and linkages are checked and the treaty is signed where all hold;
+9. escalation (absorbing) may occur.
+
+See ``docs/model.md`` for the equations and the sources of every default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+
+import mesa
+import numpy as np
+
+from sim import rules
+from sim.agents import ROLE_AGENTS, Mediator, Opposition, Signatory, Spoiler
+from sim.dists import Dist
+from sim.domestic import DomesticArena
+from sim.incidents import BorderProcess
+from sim.params import ModelParams
+from sim.rng import stream
+
+ACTIVE, SIGNED, ESCALATION = 0, 1, 2
+#: Per-world series recorded every week (for trajectory bands and traces).
+SERIES = ("tension", "trust", "mobilisation", "support", "incidents", "spoiling")
+
+
+class _Streams(dict):
+    """Lazily created per-mechanism generators for one (seed, block)."""
+
+    def __init__(self, seed: int, block: int):
+        super().__init__()
+        self.seed, self.block = seed, block
+
+    def __missing__(self, name: str) -> np.random.Generator:
+        g = stream(self.seed, name, self.block)
+        self[name] = g
+        return g
+
+
+def draw_parameters(obj, W: int, streams: _Streams, draws: dict, prefix: str = ""):
+    """Replace every :class:`~sim.dists.Dist` in ``obj`` by ``W`` per-world draws.
+
+    Each parameter draws from its own stream (``param:<dotted key>``), so changing one
+    parameter's distribution leaves every other parameter's draws unchanged. Drawn
+    arrays are also stored in ``draws`` under their dotted key.
+    """
+    if isinstance(obj, Dist):
+        arr = obj.sample(streams["param:" + prefix], W)
+        draws[prefix] = arr
+        return arr
+    if isinstance(obj, dict):
+        return {k: draw_parameters(v, W, streams, draws, f"{prefix}.{k}") for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {}
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            key = f"{prefix}.{f.name}" if prefix else f.name
+            if f.name == "issues" or f.name == "issue_labels":
+                continue
+            nv = draw_parameters(v, W, streams, draws, key)
+            if nv is not v:
+                changes[f.name] = nv
+        return dataclasses.replace(obj, **changes) if changes else obj
+    return obj
+
+
+class PeaceModel(mesa.Model):
+    """Armenia–Azerbaijan peace process over ``worlds`` independent worlds.
+
+    Args:
+        params: Validated parameters (:func:`sim.params.parse_params`).
+        worlds: Number of independent worlds ``W`` >= 1.
+        seed: The run's seed, an integer >= 0.
+        horizon_weeks: Weeks to simulate (one step is one week).
+        block: Index of this block of worlds within a larger run (separates streams).
+        trace: Record the table, positions and decisions every week (for small ``W``).
+    """
+
+    def __init__(self, params: ModelParams, worlds: int = 1, seed: int = 0,
+                 horizon_weeks: int = 156, block: int = 0, trace: bool = False):
+        if isinstance(worlds, bool) or not isinstance(worlds, int) or worlds < 1:
+            raise ValueError(f"worlds must be a positive integer, got {worlds!r}")
+        if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, int) \
+                or horizon_weeks < 1:
+            raise ValueError(f"horizon_weeks must be a positive integer, got {horizon_weeks!r}")
+        self.streams = _Streams(seed, block)
+        super().__init__(rng=self.streams["mesa"])
+        self.W = W = worlds
+        self.seed, self.block = seed, block
+        self.horizon = horizon_weeks
+        self.issues = params.issues
+        self.K = len(params.issues)
+        self.params = params
+        self.draws: dict[str, np.ndarray] = {}
+        self.p = p = draw_parameters(params, W, self.streams, self.draws)
+        self.start_date: dt.date = params.state.start_date
+        self.week = 0
+
+        # shared world state --------------------------------------------------
+        table0 = np.array([p.negotiation.initial_table[i] for i in self.issues], dtype=object)
+        self.table = np.empty((W, self.K))
+        for k in range(self.K):
+            self.table[:, k] = table0[k]
+        self.tension = np.broadcast_to(np.asarray(p.state.tension, float), (W,)).copy()
+        self.trust = np.broadcast_to(np.asarray(p.state.trust, float), (W,)).copy()
+        self.spoiling = np.zeros(W)
+        self.westernness = np.zeros(W)
+        self.status = np.zeros(W, dtype=np.int8)
+        self.active = np.ones(W, dtype=bool)
+        self.sign_week = np.full(W, -1, dtype=np.int64)
+        self.escalation_week = np.full(W, -1, dtype=np.int64)
+        self.signed_terms = np.full((W, self.K), np.nan)
+        self.flags = {f: np.full(W, f in p.state.flags) for f in ("minsk_closed",)}
+        self.incidents_total = np.zeros(W, dtype=np.int64)
+        self.fatalities_total = np.zeros(W, dtype=np.int64)
+        esc = p.incidents.escalation
+        balance = np.clip(esc.military_balance + esc.arms_supply, 0.0, 1.0)
+        self.military_advantage = balance - 0.5  # in the counterpart's favour
+        self.imbalance = np.abs(balance - 0.5) * 2.0
+
+        # agents ---------------------------------------------------------------
+        for name, ap in p.actors.items():
+            ROLE_AGENTS[ap.role](self, name, ap)
+        actors = list(self.agents)
+        self.signatories: list[Signatory] = sorted(
+            [a for a in actors if isinstance(a, Signatory)], key=lambda a: not a.domestic)
+        self.home, self.counterpart = self.signatories
+        self.mediators: list[Mediator] = [a for a in actors if isinstance(a, Mediator)]
+        self.spoilers: list[Spoiler] = [a for a in actors if isinstance(a, Spoiler)]
+        opp = [a for a in actors if isinstance(a, Opposition)]
+        self.opposition: Opposition | None = opp[0] if opp else None
+        self.border = BorderProcess(p.incidents, W, self.streams["incidents"])
+        self.border.h = np.broadcast_to(np.asarray(p.state.excitation, float), (W,)).copy()
+        self.domestic = DomesticArena(p.domestic, self.start_date, W, self.streams["domestic"])
+        lock = p.domestic.constitution.locks_issue
+        self.lock_index = self.issues.index(lock) if lock else None
+        self.linked = sorted({f for s in self.signatories for f in s.p.linkages})
+        self._prepare_table()
+
+        # recording ------------------------------------------------------------
+        H = horizon_weeks
+        self.series = {k: np.zeros((H, W), dtype=np.float32) for k in SERIES}
+        self.counts = {k: np.zeros(H, dtype=np.int64)
+                       for k in ("signed", "escalated", "government_fell")}
+        self.trace_on = trace
+        self.trace: dict[str, list] = defaultdict(list)
+
+    # ------------------------------------------------------------------ helpers
+    def _prepare_table(self) -> None:
+        """Precompute the constant parts of the compromise rule's weighted sums."""
+        W, K = self.W, self.K
+        self._static_num = np.zeros((W, K))
+        self._static_den = np.zeros((W, K))
+        self._med_parts = []
+        for a in self.agents:
+            if isinstance(a, Signatory):
+                continue
+            if isinstance(a, Mediator):
+                base = (a.capability * a.p.table_weight)[:, None] * a.s
+                self._med_parts.append((a, base * a.x, base))
+            else:
+                wts = a.table_weights()
+                self._static_num += wts * a.x
+                self._static_den += wts
+        self._sig_w = [s.table_weights() for s in self.signatories]
+
+    def _propose(self) -> np.ndarray:
+        """The mediator's target package under the configured rule."""
+        if self.p.negotiation.rule == "nash":
+            a, b = self.home, self.counterpart
+            if a.rho == 1.0 and b.rho == 1.0:
+                pkg, _ = rules.nash_linear(a.y, b.y, a.w, b.w, a.r, b.r)
+            else:
+                pkg, _ = rules.nash_curved(a.y, b.y, a.w, b.w, a.r, b.r,
+                                           max(a.rho, b.rho, 1.0 + 1e-6))
+            return pkg
+        num = self._static_num.copy()
+        den = self._static_den.copy()
+        for med, mx, mw in self._med_parts:
+            att = med.attention[:, None]
+            num += att * mx
+            den += att * mw
+        for s, w in zip(self.signatories, self._sig_w, strict=True):
+            num += w * s.y
+            den += w
+        return np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0)
+
+    def flag(self, name: str) -> np.ndarray:
+        """Current value of a state flag in every world."""
+        if name == "constitution_changed":
+            return self.domestic.constitution_changed
+        return self.flags[name]
+
+    # ------------------------------------------------------------------ the week
+    def step(self) -> None:
+        """Advance every world by one week."""
+        t = self.week
+        act = self.status == ACTIVE
+        self.active = act
+        prev = (self.tension, self.trust, self.domestic.support,
+                self.opposition.m if self.opposition is not None else None)
+        inc = self.p.incidents
+
+        # 1. incidents
+        damping = np.zeros(self.W)
+        for med in self.mediators:
+            if med.p.monitors is not None:
+                damping = 1.0 - (1.0 - damping) * (1.0 - med.p.monitors.damping
+                                                   * med.monitors_active)
+        self.border.step(self.border.base_rate(damping, self.tension, self.spoiling))
+        dmg = self.border.damage
+        self.incidents_total += self.border.count * act
+        self.fatalities_total += self.border.fatalities * act
+
+        # 2. perceptions
+        self.tension = np.clip(self.tension * (1.0 - inc.tension_decay)
+                               + np.minimum(1.0, inc.tension_per_damage * dmg)
+                               * (1.0 - self.tension), 0.0, 1.0)
+        calm = self.border.count == 0
+        trust = self.trust * (1.0 - np.minimum(1.0, inc.trust_per_damage * dmg))
+        self.trust = np.where(calm, trust + inc.trust_recovery * (1.0 - trust), trust)
+        if self.opposition is not None:
+            self.opposition.update(dmg)
+        mob = self.opposition.m if self.opposition is not None else 0.0
+        med_effect = 0.0
+        for med in self.mediators:
+            med_effect = med_effect + med.p.support_effect * med.attention
+        self.domestic.update_support(mob, self.tension, self.spoiling, med_effect)
+
+        # 3. external powers
+        for med in self.mediators:
+            med.act()
+        west = np.zeros(self.W)
+        tot = np.zeros(self.W)
+        for med in self.mediators:
+            wgt = med.attention * med.capability
+            west += wgt * med.p.western
+            tot += wgt
+        for sp in self.spoilers:
+            tot += sp.capability * sp.p.inclusion
+        self.westernness = np.divide(west, tot, out=np.zeros(self.W), where=tot > 0)
+        spoil = np.zeros(self.W)
+        for sp in self.spoilers:
+            sp.act()
+            spoil += sp.sigma
+        self.spoiling = np.minimum(spoil, 1.0)
+
+        # 4. reservation values
+        for s in self.signatories:
+            s.update_reservation()
+
+        # 5. the table
+        inertia = self.p.negotiation.table_inertia
+        self.table = inertia * self.table + (1.0 - inertia) * self._propose()
+        changed = self.domestic.constitution_changed
+        if self.lock_index is not None:
+            self.table[:, self.lock_index] = np.where(changed, 1.0,
+                                                      self.table[:, self.lock_index])
+
+        # 6. decisions and concessions
+        z = self.streams["acceptance"].standard_normal((2, self.W))
+        for i, s in enumerate(self.signatories):
+            s.decide(self.table, z[i])
+        for s in self.signatories:
+            s.concede(self.table)
+
+        # 7. domestic track
+        fell = self.domestic.step(t, mob, act)
+        if fell.any():
+            self.home.become_successor(fell)
+
+        # 8. preconditions, linkages and signing
+        ok = act & self.home.accept & self.counterpart.accept
+        for s in self.signatories:
+            for f in s.p.preconditions:
+                if f not in self.linked:
+                    ok &= self.flag(f)
+        g = self.p.domestic.government
+        ok &= self.domestic.seats > g.total_seats / 2.0
+        if ok.any():
+            self.status[ok] = SIGNED
+            self.sign_week[ok] = t
+            self.signed_terms[ok] = self.table[ok]
+            for f in self.linked:
+                if f in self.flags:
+                    self.flags[f] |= ok
+
+        # 9. escalation
+        esc = inc.escalation
+        p_esc = np.clip(esc.max_weekly_probability
+                        * rules.logistic((self.tension - esc.tension_threshold)
+                                         / esc.tension_scale)
+                        * (1.0 + esc.imbalance_gain * self.imbalance), 0.0, 1.0)
+        u = self.streams["escalation"].random(self.W)
+        escalated = act & ~ok & (u < p_esc)
+        if escalated.any():
+            self.status[escalated] = ESCALATION
+            self.escalation_week[escalated] = t
+
+        # absorbed worlds keep their state from the moment they were absorbed
+        if not act.all():
+            done = ~act
+            self.tension = np.where(done, prev[0], self.tension)
+            self.trust = np.where(done, prev[1], self.trust)
+            self.domestic.support = np.where(done, prev[2], self.domestic.support)
+            if self.opposition is not None:
+                self.opposition.m = np.where(done, prev[3], self.opposition.m)
+        self._record(t)
+        self.week += 1
+
+    def _record(self, t: int) -> None:
+        sr = self.series
+        sr["tension"][t] = self.tension
+        sr["trust"][t] = self.trust
+        sr["mobilisation"][t] = self.opposition.m if self.opposition is not None else 0.0
+        sr["support"][t] = self.domestic.support
+        sr["incidents"][t] = self.border.count
+        sr["spoiling"][t] = self.spoiling
+        self.counts["signed"][t] = np.count_nonzero(self.status == SIGNED)
+        self.counts["escalated"][t] = np.count_nonzero(self.status == ESCALATION)
+        self.counts["government_fell"][t] = np.count_nonzero(self.domestic.government_fell)
+        if self.trace_on:
+            tr = self.trace
+            tr["table"].append(self.table.copy())
+            for s in self.signatories:
+                tr[f"position.{s.name}"].append(s.y.copy())
+                tr[f"margin.{s.name}"].append(s.margin.copy())
+                tr[f"reservation.{s.name}"].append(s.r.copy())
+                tr[f"accept.{s.name}"].append(s.accept.copy())
+            tr["fatalities"].append(self.border.fatalities.copy())
+            tr["contested"].append(self.border.contested & (self.border.count > 0))
+            tr["stage"].append(self.domestic.stage.copy())
+            tr["event"].append(self.domestic.event.copy())
+            tr["status"].append(self.status.copy())
+            for med in self.mediators:
+                tr[f"attention.{med.name}"].append(med.attention.copy())
+                tr[f"monitors.{med.name}"].append(med.monitors_active.copy())
+
+    def run(self) -> PeaceModel:
+        """Run to the horizon and return ``self``."""
+        for _ in range(self.horizon):
+            self.step()
+        return self

@@ -1,0 +1,605 @@
+"""Typed model parameters and their validation.
+
+The YAML files under ``configs/`` are the single home of every default; this module
+holds only the schema: which keys exist, their types, units and allowed ranges. A plain
+nested ``dict`` (from the YAML loader in :mod:`sim.config` or from Hydra) becomes a
+:class:`ModelParams` through :func:`parse_params`, which rejects unknown keys, missing
+keys, wrong types, values out of range and references to issues, actors or flags that do
+not exist, each with a one-line :class:`~sim.errors.ConfigError`.
+
+Scalars marked ``Scalar`` may be a number or a distribution (:mod:`sim.dists`) drawn
+once per world.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from sim.dists import Dist, parse_dist
+from sim.errors import ConfigError
+
+Scalar = float | Dist
+
+#: State flags that preconditions and linkages may name.
+FLAGS = ("constitution_changed", "minsk_closed")
+#: Roles an actor may take. Adding an actor with one of these roles is YAML only.
+ROLES = ("signatory", "mediator", "spoiler", "opposition")
+#: Mediator proposal rules.
+RULES = ("compromise", "nash")
+#: Constitutional-track stages an initial state may name.
+STAGES = ("drafting", "passed", "abandoned")
+
+INF = math.inf
+
+
+def _num(lo: float = -INF, hi: float = INF, *, unit: str = "", doc: str = "",
+         dist: bool = True, lo_open: bool = False, hi_open: bool = False) -> Any:
+    return field(metadata=dict(kind="num", lo=lo, hi=hi, unit=unit, doc=doc, dist=dist,
+                               lo_open=lo_open, hi_open=hi_open))
+
+
+def _int(lo: int, hi: int | float = INF, *, doc: str = "") -> Any:
+    return field(metadata=dict(kind="int", lo=lo, hi=hi, doc=doc))
+
+
+def _bool(doc: str = "") -> Any:
+    return field(metadata=dict(kind="bool", doc=doc))
+
+
+def _str(doc: str = "") -> Any:
+    return field(metadata=dict(kind="str", doc=doc))
+
+
+def _choice(choices: tuple[str, ...], doc: str = "") -> Any:
+    return field(metadata=dict(kind="choice", choices=choices, doc=doc))
+
+
+def _date(doc: str = "") -> Any:
+    return field(metadata=dict(kind="date", doc=doc))
+
+
+def _dates(doc: str = "") -> Any:
+    return field(metadata=dict(kind="dates", doc=doc))
+
+
+def _flags(doc: str = "") -> Any:
+    return field(metadata=dict(kind="flags", doc=doc))
+
+
+def _issue_map(lo: float = 0.0, hi: float = 1.0, doc: str = "") -> Any:
+    return field(metadata=dict(kind="issue_map", lo=lo, hi=hi, doc=doc))
+
+
+def _name_map(lo: float = -INF, hi: float = INF, doc: str = "") -> Any:
+    return field(metadata=dict(kind="name_map", lo=lo, hi=hi, doc=doc))
+
+
+def _nested(optional: bool = False, doc: str = "") -> Any:
+    return field(metadata=dict(kind="nested", optional=optional, doc=doc))
+
+
+# ---------------------------------------------------------------------------- actors
+
+
+@dataclass(frozen=True)
+class ActorBase:
+    """What every actor has: positions, saliences, capability and utility shape."""
+
+    role: str = _choice(ROLES, "role that decides which rules the actor follows")
+    label: str = _str("display name")
+    capability: Scalar = _num(0, 1, lo_open=True, doc="influence (Achen's c), relative")
+    position: dict = _issue_map(doc="ideal point on each issue, in [0, 1]")
+    salience: dict = _issue_map(doc="how much each issue matters, in [0, 1]")
+    loss_exponent: float = _num(1, 3, dist=False,
+                                doc="utility shape: 1 linear loss, 2 quadratic loss")
+    table_weight: Scalar = _num(0, 10, doc="weight of the actor's position in the "
+                                "mediator's package (multiplies capability)")
+
+
+@dataclass(frozen=True)
+class SignatoryParams(ActorBase):
+    """A party that signs: Armenia or Azerbaijan."""
+
+    domestic_politics: bool = _bool("true for the side whose constitution, parliament, "
+                                    "public and opposition are modelled (Armenia)")
+    reservation: Scalar = _num(0, 1, doc="utility of no deal at the start (utility units)")
+    military_weight: Scalar = _num(-1, 1, doc="reservation change per unit of military "
+                                   "advantage (balance - 0.5) on this side's favour")
+    time_pressure: Scalar = _num(-1, 1, unit="utility/year",
+                                 doc="reservation change per year of talks (negative: "
+                                 "no deal grows costlier)")
+    patience: Scalar = _num(0, 1, doc="0 concedes at the full rate, 1 never concedes")
+    concession_rate: Scalar = _num(0, 1, unit="1/week",
+                                   doc="share of the distance to the table moved per week")
+    acceptance_noise: Scalar = _num(0, 1, doc="sd of the weekly decision noise on the "
+                                    "acceptance margin (utility units)")
+    initial_concession: Scalar = _num(0, 1, doc="how far the stated position starts from "
+                                      "the ideal toward the initial text (0 ideal, 1 text)")
+    preconditions: tuple = _flags("state flags that must hold before this side signs")
+    linkages: tuple = _flags("flags this side makes true at the moment of signing")
+
+
+@dataclass(frozen=True)
+class MediatorParams(ActorBase):
+    """An outside broker (EU, US; Turkey in the YAML extension)."""
+
+    attention: Scalar = _num(0, 1, doc="initial engagement")
+    attention_floor: Scalar = _num(0, 1, doc="level attention fades toward")
+    attention_fade: Scalar = _num(0, 1, unit="1/week", doc="weekly share of the gap "
+                                  "between attention and its floor that closes")
+    crisis_attention: Scalar = _num(0, 1, doc="attention regained per unit of tension")
+    western: Scalar = _num(0, 1, doc="how Western the broker is (drives Russian spoiling)")
+    incentives: dict = _name_map(-1, 1, doc="reservation reduction offered to each "
+                                 "signatory at full attention (utility units)")
+    gas_dependence: Scalar = _num(0, 1, doc="share of the incentive/pressure on Azerbaijan "
+                                  "withheld because of energy needs")
+    support_effect: Scalar = _num(-1, 1, doc="shift of Armenian public support at full "
+                                  "attention (visa, TRIPP benefits)")
+    monitors: MonitorParams | None = _nested(optional=True,
+                                             doc="border monitors, or null for none")
+
+
+@dataclass(frozen=True)
+class MonitorParams:
+    """A civilian monitoring mission on the border (EUMA)."""
+
+    damping: Scalar = _num(0, 1, doc="share of the incident base rate removed while active")
+    mandate_end: dt.date = _date("date the mandate ends")
+    renewal_probability: Scalar = _num(0, 1, doc="chance the mandate is renewed at its end")
+    renewal_weeks: int = _int(0, 10_000, doc="length of a renewed mandate (weeks)")
+
+
+@dataclass(frozen=True)
+class SpoilerParams(ActorBase):
+    """An outside power that loses from a deal brokered without it (Russia; Iran)."""
+
+    strength: Scalar = _num(0, 1, doc="maximum spoiling intensity")
+    exclusion_weight: Scalar = _num(0, 1, doc="weight of being excluded from the brokering")
+    terms_weight: Scalar = _num(0, 1, doc="weight of the table package's loss to it")
+    alignment_sensitivity: Scalar = _num(0, 1, doc="weight of Armenia's Western alignment")
+    inclusion: Scalar = _num(0, 1, doc="share of the brokering it takes part in")
+    signing_cost: dict = _name_map(-1, 1, doc="reservation increase of each signatory "
+                                   "per unit of this actor's spoiling (utility units)")
+
+
+@dataclass(frozen=True)
+class OppositionParams(ActorBase):
+    """Armenia's domestic opposition and diaspora."""
+
+    strength: Scalar = _num(0, 2, doc="organisational strength: scales mobilisation gains")
+    mobilisation: Scalar = _num(0, 1, doc="initial mobilisation")
+    concession_sensitivity: Scalar = _num(0, 1, unit="1/week",
+                                          doc="mobilisation gain per unit of the "
+                                          "table's loss to the opposition above tolerance")
+    tolerance: Scalar = _num(0, 1, doc="loss the opposition tolerates without mobilising")
+    incident_sensitivity: Scalar = _num(0, 1, doc="mobilisation gain per unit incident damage")
+    spoiler_sensitivity: Scalar = _num(0, 1, unit="1/week",
+                                       doc="mobilisation gain per unit of outside spoiling")
+    decay: Scalar = _num(0, 1, unit="1/week", doc="weekly demobilisation share")
+    domestic_weight: Scalar = _num(0, 2, doc="weight the government puts on the "
+                                   "opposition's loss per unit mobilisation (two-level game)")
+    position_pull: Scalar = _num(0, 1, unit="1/week", doc="weekly pull of the government's "
+                                 "stated position toward the opposition per unit mobilisation")
+
+
+ROLE_CLASSES: dict[str, type[ActorBase]] = {
+    "signatory": SignatoryParams,
+    "mediator": MediatorParams,
+    "spoiler": SpoilerParams,
+    "opposition": OppositionParams,
+}
+
+# ---------------------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class EscalationParams:
+    """Tipping from tension into an armed escalation (absorbing)."""
+
+    max_weekly_probability: Scalar = _num(0, 1, doc="weekly escalation probability at "
+                                          "full tension")
+    tension_threshold: Scalar = _num(0, 1, doc="tension at which the probability is half "
+                                     "its maximum")
+    tension_scale: Scalar = _num(0.001, 1, doc="width of the logistic tipping curve")
+    military_balance: Scalar = _num(0, 1, doc="0.5 parity, 1 Azerbaijan fully dominant")
+    arms_supply: Scalar = _num(-0.5, 0.5, doc="shift of the balance from outside arms "
+                               "supplies (Israel, Turkey)")
+    imbalance_gain: Scalar = _num(0, 10, doc="relative increase in escalation risk per "
+                                  "unit imbalance |balance - 0.5| * 2")
+
+
+@dataclass(frozen=True)
+class IncidentParams:
+    """Border incidents: a discrete-time Hawkes process with contested attribution."""
+
+    base_rate: Scalar = _num(0, 50, unit="incidents/week", doc="background rate mu")
+    branching_ratio: Scalar = _num(0, 0.95, doc="expected incidents triggered by one "
+                                   "incident (eta < 1)")
+    decay_weeks: Scalar = _num(0.1, 52, unit="weeks", doc="e-folding time of excitation")
+    tension_gain: Scalar = _num(0, 10, doc="relative increase of the base rate per unit "
+                                "tension")
+    spoiler_gain: Scalar = _num(0, 10, doc="relative increase of the base rate per unit "
+                                "spoiling")
+    severity_mean: Scalar = _num(0.01, 0.99, doc="mean severity of an incident in (0, 1)")
+    severity_concentration: Scalar = _num(0.1, 100, doc="beta concentration of severity")
+    fatality_rate: Scalar = _num(0, 10, unit="deaths per unit severity",
+                                 doc="expected fatalities per unit of severity")
+    ambiguity: Scalar = _num(0, 1, doc="share of incidents whose attribution stays contested")
+    investigation_mechanism: bool = _bool("a joint investigation mechanism is agreed")
+    investigation_ambiguity: Scalar = _num(0, 1, doc="contested share with the mechanism")
+    clear_damage: Scalar = _num(0, 1, doc="damage of a clearly attributed incident "
+                                "relative to a contested one")
+    tension_per_damage: Scalar = _num(0, 5, doc="tension added per unit damage")
+    tension_decay: Scalar = _num(0, 1, unit="1/week", doc="weekly relaxation of tension")
+    trust_per_damage: Scalar = _num(0, 5, doc="share of trust lost per unit damage")
+    trust_recovery: Scalar = _num(0, 1, unit="1/week", doc="weekly trust regained in a "
+                                  "calm week while talks go on")
+    escalation: EscalationParams = _nested()
+
+
+@dataclass(frozen=True)
+class NegotiationParams:
+    """The mediator's table and the signatories' decisions."""
+
+    rule: str = _choice(RULES, "how the mediator builds the package")
+    table_inertia: Scalar = _num(0, 0.99, doc="weekly share of the old package kept")
+    commitment_cost: Scalar = _num(0, 1, doc="utility lost by a deal per unit of distrust "
+                                   "(commitment problem)")
+    initial_table: dict = _issue_map(doc="the package on the table at the start (the text)")
+
+
+@dataclass(frozen=True)
+class SupportParams:
+    """Armenian public support for the government's peace agenda."""
+
+    initial: Scalar = _num(0, 1, doc="share of registered voters in favour at the start")
+    baseline: Scalar = _num(0, 1, doc="level support returns to without shocks")
+    adjust_rate: Scalar = _num(0, 1, unit="1/week", doc="weekly share of the gap closed")
+    mobilisation_effect: Scalar = _num(0, 1, doc="support lost per unit mobilisation")
+    tension_effect: Scalar = _num(0, 1, doc="support lost per unit tension")
+    spoiler_effect: Scalar = _num(0, 1, doc="support lost per unit spoiling")
+
+
+@dataclass(frozen=True)
+class GovernmentParams:
+    """The Armenian government's seats and survival."""
+
+    seats: int = _int(0, 1000, doc="seats held by the governing party")
+    total_seats: int = _int(1, 1000, doc="seats in parliament")
+    fall_base_hazard: Scalar = _num(0, 1, unit="1/week", doc="weekly chance of falling")
+    fall_mobilisation_hazard: Scalar = _num(0, 1, unit="1/week",
+                                            doc="added weekly chance at full mobilisation "
+                                            "above the threshold")
+    mobilisation_threshold: Scalar = _num(0, 1, doc="mobilisation above which it is at risk")
+    successor_similarity: Scalar = _num(0, 1, doc="how close a successor's positions are "
+                                        "to the opposition's (0 same as before, 1 the "
+                                        "opposition's)")
+    elections: tuple = _dates("dates of scheduled parliamentary elections")
+    election_vote_share: Scalar = _num(0, 1, doc="governing party's expected vote share "
+                                       "when support is at its baseline")
+    election_support_slope: Scalar = _num(0, 5, doc="vote share gained per unit support "
+                                          "above baseline")
+    election_noise: Scalar = _num(0, 0.5, doc="sd of the vote share")
+    seats_per_vote_share: Scalar = _num(0.5, 3, doc="seat share won per unit vote share "
+                                        "(wasted votes below the threshold)")
+
+
+@dataclass(frozen=True)
+class ConstitutionParams:
+    """The constitutional track: draft, parliament, referendum."""
+
+    stage: str = _choice(STAGES, "where the track stands at the start")
+    draft_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks until a draft is ready")
+    supermajority: Scalar = _num(0.5, 1, doc="share of all deputies needed to send the "
+                                 "draft to referendum")
+    defection_rate: Scalar = _num(0, 1, doc="chance an opposition deputy votes for the "
+                                  "draft when mobilisation is zero")
+    alternative_route: bool = _bool("a route to referendum that bypasses the supermajority")
+    alternative_route_probability: Scalar = _num(0, 1, doc="chance the alternative route "
+                                                 "succeeds once tried")
+    alternative_route_weeks: Scalar = _num(0, 520, unit="weeks",
+                                           doc="delay of the alternative route")
+    campaign_weeks: Scalar = _num(0, 104, unit="weeks", doc="weeks from the vote to the "
+                                  "referendum")
+    turnout: Scalar = _num(0, 1, doc="turnout of registered voters absent mobilisation")
+    opposition_turnout_effect: Scalar = _num(-1, 1, doc="change in opponents' turnout per "
+                                             "unit mobilisation (negative: boycott)")
+    support_noise: Scalar = _num(0, 0.5, doc="sd of support on referendum day (poll error)")
+    yes_threshold: Scalar = _num(0, 1, doc="share of votes cast needed (more than)")
+    quorum: Scalar = _num(0, 1, doc="yes votes needed as a share of registered voters")
+    cooldown_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks before a new attempt "
+                                  "after a failure")
+    max_attempts: int = _int(0, 100, doc="attempts the government makes at most")
+    failure_hazard: Scalar = _num(0, 1, doc="chance the government falls in the week a "
+                                  "referendum fails")
+    locks_issue: str = _str("issue fixed at 1 once the constitution has changed ('' none)")
+
+
+@dataclass(frozen=True)
+class DomesticParams:
+    """Armenian domestic politics."""
+
+    support: SupportParams = _nested()
+    government: GovernmentParams = _nested()
+    constitution: ConstitutionParams = _nested()
+
+
+@dataclass(frozen=True)
+class StateParams:
+    """The state of play at the start."""
+
+    start_date: dt.date = _date("first week of the run")
+    tension: Scalar = _num(0, 1, doc="initial tension")
+    trust: Scalar = _num(0, 1, doc="initial trust between the signatories")
+    flags: tuple = _flags("state flags already true at the start")
+    excitation: Scalar = _num(0, 50, unit="incidents/week", doc="Hawkes excitation at "
+                              "the start (a burst of recent incidents)")
+    western_alignment: Scalar = _num(0, 1, doc="Western alignment of the domestic-politics "
+                                     "signatory (0 Russian bloc, 1 EU/US)")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Everything the model needs, as typed objects."""
+
+    issues: tuple[str, ...]
+    issue_labels: dict
+    actors: dict  # name -> ActorBase subclass
+    incidents: IncidentParams
+    negotiation: NegotiationParams
+    domestic: DomesticParams
+    state: StateParams
+
+    # convenient views ------------------------------------------------------
+    def by_role(self, role: str) -> dict[str, ActorBase]:
+        """Actors with the given role, in config order."""
+        return {n: a for n, a in self.actors.items() if a.role == role}
+
+    @property
+    def signatories(self) -> dict[str, SignatoryParams]:
+        """The two signatories, the domestic-politics side first."""
+        sig = self.by_role("signatory")
+        return dict(sorted(sig.items(), key=lambda kv: not kv[1].domestic_politics))
+
+
+#: The top-level sections a model configuration holds.
+MODEL_SECTIONS = ("issues", "actors", "incidents", "negotiation", "domestic", "state")
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _range_txt(md: dict) -> str:
+    lo, hi = md["lo"], md["hi"]
+    left = "(" if md.get("lo_open") else "["
+    right = ")" if md.get("hi_open") else "]"
+    return f"{left}{lo:g}, {hi:g}{right}"
+
+
+def _parse_num(v: Any, key: str, md: dict) -> Scalar:
+    if isinstance(v, dict):
+        if not md.get("dist", True):
+            raise ConfigError(key, "must be a number here (distributions not allowed)")
+        if "dist" not in v:
+            raise ConfigError(key, "must be a number or a distribution {dist: ..., ...}")
+        return parse_dist(v, key, md["lo"], md["hi"])
+    if not _is_number(v):
+        raise ConfigError(key, f"must be a number in {_range_txt(md)}, got {v!r}")
+    x = float(v)
+    if math.isnan(x):
+        raise ConfigError(key, f"must be a number in {_range_txt(md)}, got NaN")
+    lo, hi = md["lo"], md["hi"]
+    bad = x < lo or x > hi or (md.get("lo_open") and x == lo) or (md.get("hi_open") and x == hi)
+    if bad:
+        raise ConfigError(key, f"must be in {_range_txt(md)}, got {x:g}")
+    return x
+
+
+def _parse_date(v: Any, key: str) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise ConfigError(key, f"must be a date YYYY-MM-DD, got {v!r}") from None
+
+
+def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
+    md = f.metadata
+    kind = md["kind"]
+    if kind == "num":
+        return _parse_num(v, key, md)
+    if kind == "int":
+        if not (isinstance(v, int) and not isinstance(v, bool)) or not md["lo"] <= v <= md["hi"]:
+            raise ConfigError(key, f"must be a whole number in [{md['lo']}, {md['hi']:g}], "
+                              f"got {v!r}")
+        return int(v)
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise ConfigError(key, f"must be true or false, got {v!r}")
+        return v
+    if kind == "str":
+        if not isinstance(v, str):
+            raise ConfigError(key, f"must be a string, got {v!r}")
+        return v
+    if kind == "choice":
+        if v not in md["choices"]:
+            raise ConfigError(key, f"must be one of {', '.join(md['choices'])}, got {v!r}")
+        return v
+    if kind == "date":
+        return _parse_date(v, key)
+    if kind == "dates":
+        if not isinstance(v, list | tuple):
+            raise ConfigError(key, f"must be a list of dates, got {v!r}")
+        return tuple(_parse_date(x, f"{key}[{i}]") for i, x in enumerate(v))
+    if kind == "flags":
+        if not isinstance(v, list | tuple):
+            raise ConfigError(key, f"must be a list of flags ({', '.join(FLAGS)}), got {v!r}")
+        for x in v:
+            if x not in FLAGS:
+                raise ConfigError(key, f"unknown flag {x!r}; allowed: {', '.join(FLAGS)}")
+        return tuple(v)
+    if kind == "issue_map":
+        issues = ctx["issues"]
+        if not isinstance(v, dict):
+            raise ConfigError(key, f"must map each issue ({', '.join(issues)}) to a number")
+        unknown = [k for k in v if k not in issues]
+        if unknown:
+            raise ConfigError(f"{key}.{unknown[0]}", f"unknown issue; issues are "
+                              f"{', '.join(issues)}")
+        missing = [k for k in issues if k not in v]
+        if missing:
+            raise ConfigError(f"{key}.{missing[0]}", "missing; every issue needs a value")
+        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
+        return {k: _parse_num(v[k], f"{key}.{k}", sub) for k in issues}
+    if kind == "name_map":
+        names = ctx["signatories"]
+        if not isinstance(v, dict):
+            raise ConfigError(key, f"must map signatories ({', '.join(names)}) to numbers")
+        unknown = [k for k in v if k not in names]
+        if unknown:
+            raise ConfigError(f"{key}.{unknown[0]}", f"not a signatory; signatories are "
+                              f"{', '.join(names)}")
+        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
+        return {k: _parse_num(v.get(k, 0.0), f"{key}.{k}", sub) for k in names}
+    if kind == "nested":
+        if v is None and md.get("optional"):
+            return None
+        cls = _nested_type(f)
+        return _parse_dataclass(cls, v, key, ctx)
+    raise AssertionError(kind)  # pragma: no cover - schema bug
+
+
+def _nested_type(f: Any) -> type:
+    name = f.type if isinstance(f.type, str) else f.type.__name__
+    name = name.replace(" | None", "")
+    return globals()[name]
+
+
+def _parse_dataclass(cls: type, d: Any, path: str, ctx: dict) -> Any:
+    if not isinstance(d, dict):
+        raise ConfigError(path, f"must be a mapping of {cls.__name__} keys, got {d!r}")
+    flds = {f.name: f for f in fields(cls)}
+    unknown = [k for k in d if k not in flds]
+    if unknown:
+        raise ConfigError(f"{path}.{unknown[0]}" if path else unknown[0],
+                          f"unknown key; allowed: {', '.join(flds)}")
+    values = {}
+    for name, f in flds.items():
+        key = f"{path}.{name}" if path else name
+        if name not in d:
+            if f.metadata.get("optional"):
+                values[name] = None
+                continue
+            raise ConfigError(key, "missing; this key is required")
+        values[name] = _parse_value(d[name], key, f, ctx)
+    return cls(**values)
+
+
+def _require_mapping(d: Any, key: str) -> dict:
+    if not isinstance(d, dict):
+        raise ConfigError(key, f"must be a mapping, got {d!r}")
+    return d
+
+
+def parse_params(cfg: dict) -> ModelParams:
+    """Turn a plain nested mapping into validated :class:`ModelParams`.
+
+    Args:
+        cfg: A mapping with the sections in :data:`MODEL_SECTIONS` (extra top-level keys
+            are not looked at, so a full run configuration can be passed).
+
+    Raises:
+        ConfigError: For the first problem found, naming the dotted key.
+    """
+    cfg = _require_mapping(cfg, "config")
+    for s in MODEL_SECTIONS:
+        if s not in cfg:
+            raise ConfigError(s, "missing; this section is required")
+    issues_cfg = _require_mapping(cfg["issues"], "issues")
+    if not issues_cfg:
+        raise ConfigError("issues", "needs at least one issue")
+    labels = {}
+    for name, spec in issues_cfg.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"issues.{name}", "issue names must be identifiers")
+        spec = _require_mapping(spec, f"issues.{name}")
+        unknown = [k for k in spec if k not in ("label", "zero", "one")]
+        if unknown:
+            raise ConfigError(f"issues.{name}.{unknown[0]}", "unknown key; allowed: "
+                              "label, zero, one")
+        labels[name] = {k: str(spec.get(k, "")) for k in ("label", "zero", "one")}
+    issues = tuple(labels)
+
+    actors_cfg = _require_mapping(cfg["actors"], "actors")
+    sig_names = [n for n, a in actors_cfg.items()
+                 if isinstance(a, dict) and a.get("role") == "signatory"]
+    ctx = {"issues": issues, "signatories": tuple(sig_names)}
+    actors = {}
+    for name, spec in actors_cfg.items():
+        key = f"actors.{name}"
+        spec = _require_mapping(spec, key)
+        role = spec.get("role")
+        if role not in ROLE_CLASSES:
+            raise ConfigError(f"{key}.role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+        actors[name] = _parse_dataclass(ROLE_CLASSES[role], spec, key, ctx)
+
+    sigs = {n: a for n, a in actors.items() if a.role == "signatory"}
+    if len(sigs) != 2:
+        raise ConfigError("actors", f"needs exactly two actors with role signatory, got "
+                          f"{len(sigs)} ({', '.join(sigs) or 'none'})")
+    if sum(a.domestic_politics for a in sigs.values()) != 1:
+        raise ConfigError("actors", "exactly one signatory must have domestic_politics: true")
+    opp = [n for n, a in actors.items() if a.role == "opposition"]
+    if len(opp) > 1:
+        raise ConfigError("actors", f"at most one actor may have role opposition, got "
+                          f"{', '.join(opp)}")
+
+    incidents = _parse_dataclass(IncidentParams, cfg["incidents"], "incidents", ctx)
+    negotiation = _parse_dataclass(NegotiationParams, cfg["negotiation"], "negotiation", ctx)
+    domestic = _parse_dataclass(DomesticParams, cfg["domestic"], "domestic", ctx)
+    state = _parse_dataclass(StateParams, cfg["state"], "state", ctx)
+
+    c = domestic.constitution
+    if c.locks_issue and c.locks_issue not in issues:
+        raise ConfigError("domestic.constitution.locks_issue",
+                          f"unknown issue {c.locks_issue!r}; issues are {', '.join(issues)} "
+                          "(or '' for none)")
+    g = domestic.government
+    if g.seats > g.total_seats:
+        raise ConfigError("domestic.government.seats",
+                          f"must not exceed total_seats ({g.total_seats}), got {g.seats}")
+    return ModelParams(issues, labels, actors, incidents, negotiation, domestic, state)
+
+
+def iter_scalars(obj: Any, prefix: str = ""):
+    """Yield ``(dotted_key, value)`` for every scalar parameter (number or Dist).
+
+    Used to draw per-world values and to name the columns of the outcomes table.
+    """
+    if isinstance(obj, ModelParams):
+        for name, a in obj.actors.items():
+            yield from iter_scalars(a, f"actors.{name}")
+        for s in ("incidents", "negotiation", "domestic", "state"):
+            yield from iter_scalars(getattr(obj, s), s)
+        return
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        key = f"{prefix}.{f.name}"
+        kind = f.metadata["kind"]
+        if kind == "num":
+            yield key, v
+        elif kind in ("issue_map", "name_map"):
+            for k, x in v.items():
+                yield f"{key}.{k}", x
+        elif kind == "nested" and v is not None:
+            yield from iter_scalars(v, key)

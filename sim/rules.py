@@ -1,0 +1,262 @@
+"""Pure, vectorised decision rules and formulas.
+
+Every function takes arrays with a leading world axis (``W``) and, where issues matter,
+a trailing issue axis (``K``); a single world is ``W = 1``. Nothing here keeps state or
+draws random numbers: the agents and the model call these functions. The equations are
+written out, with sources, in ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# ----------------------------------------------------------------------- utilities
+
+
+def normalise_salience(s: np.ndarray) -> np.ndarray:
+    """Scale saliences so they sum to one over issues (an actor with none stays zero)."""
+    tot = s.sum(axis=-1, keepdims=True)
+    return np.divide(s, tot, out=np.zeros_like(s, dtype=float), where=tot > 0)
+
+
+def utility(p: np.ndarray, x: np.ndarray, w: np.ndarray, rho: float) -> np.ndarray:
+    """Utility of package ``p`` to an actor with ideal ``x`` and normalised saliences ``w``.
+
+    ``U(p) = 1 - sum_k w_k |p_k - x_k|^rho``: 1 at the ideal point, 0 at the far corner of
+    the unit cube when positions are at 0 or 1. ``rho = 1`` is linear loss, ``rho = 2``
+    quadratic (risk-averse) loss.
+
+    Args:
+        p: Packages, shape ``(W, K)`` or ``(K,)``.
+        x: Ideal points, shape ``(W, K)``.
+        w: Normalised saliences, shape ``(W, K)``.
+        rho: Loss exponent, >= 1.
+
+    Returns:
+        Utilities, shape ``(W,)``.
+    """
+    d = np.abs(p - x)
+    if rho != 1.0:
+        d **= rho
+    d *= w
+    return 1.0 - d.sum(axis=-1)
+
+
+# ----------------------------------------------------------------------- proposals
+
+
+def compromise(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Compromise (mean-voter) rule: ``p_k = sum_i w_ik x_ik / sum_i w_ik``.
+
+    With ``w_ik = c_i s_ik`` this is the weighted mean of Achen (2006) and the DEU
+    studies; Bueno de Mesquita's EC example gives 7.38996.
+
+    Args:
+        x: Positions, shape ``(..., N, K)`` (actors on the second-last axis).
+        weight: Weights ``c_i * s_ik``, same shape as ``x``.
+
+    Returns:
+        The package, shape ``(..., K)``; where all weights on an issue are zero, 0.5.
+    """
+    num = (weight * x).sum(axis=-2)
+    den = weight.sum(axis=-2)
+    return np.divide(num, den, out=np.full_like(num, 0.5, dtype=float), where=den > 0)
+
+
+def nash_linear(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,
+                ra: np.ndarray, rb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nash bargaining solution for two actors with linear (L1) loss.
+
+    Maximises ``(U_a(p) - r_a)(U_b(p) - r_b)`` over packages. With linear loss the Pareto
+    frontier is piecewise linear: issues are handed from A's ideal to B's in decreasing
+    order of ``w_b / w_a`` (B's gain per unit of A's loss); the product is a concave
+    quadratic on each piece, maximised in closed form, and the best piece wins. Exact,
+    and vectorised over worlds.
+
+    Args:
+        ya, yb: Ideal (or stated) points of A and B, shape ``(W, K)``.
+        wa, wb: Their normalised saliences, shape ``(W, K)``.
+        ra, rb: Disagreement utilities, shape ``(W,)`` or scalars.
+
+    Returns:
+        ``(package, feasible)``: the package ``(W, K)`` and whether a package giving both
+        more than their disagreement value exists ``(W,)``. Infeasible worlds get the
+        midpoint of the two ideals.
+    """
+    W, K = ya.shape
+    d = np.abs(yb - ya)
+    loss_a = wa * d  # A's utility lost if issue k goes fully to B
+    gain_b = wb * d  # B's utility gained
+    ratio = np.divide(gain_b, loss_a, out=np.full_like(gain_b, np.inf), where=loss_a > 0)
+    order = np.argsort(-ratio, axis=1, kind="stable")
+    la = np.take_along_axis(loss_a, order, axis=1)
+    gb = np.take_along_axis(gain_b, order, axis=1)
+    ra = np.broadcast_to(np.asarray(ra, dtype=float), (W,))
+    rb = np.broadcast_to(np.asarray(rb, dtype=float), (W,))
+    ub0 = 1.0 - (wb * d).sum(axis=1)  # B's utility at A's ideal
+    ua_start = 1.0 - np.concatenate([np.zeros((W, 1)), np.cumsum(la, axis=1)[:, :-1]], axis=1)
+    ub_start = ub0[:, None] + np.concatenate([np.zeros((W, 1)),
+                                              np.cumsum(gb, axis=1)[:, :-1]], axis=1)
+    ga = ua_start - ra[:, None]
+    gbb = ub_start - rb[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = (gb * ga - la * gbb) / (2.0 * la * gb)
+    tau = np.where(np.isfinite(tau), tau, np.where(gb * ga - la * gbb > 0, 1.0, 0.0))
+    tau = np.clip(tau, 0.0, 1.0)
+    fa = ga - la * tau
+    fb = gbb + gb * tau
+    ok = (fa > 0) & (fb > 0)
+    prod = np.where(ok, fa * fb, -np.inf)
+    j = np.argmax(prod, axis=1)
+    feasible = np.isfinite(prod[np.arange(W), j])
+    tau_j = tau[np.arange(W), j]
+    # fraction of the way from A to B per sorted issue: 1 before j, tau at j, 0 after
+    rank = np.arange(K)[None, :]
+    frac_sorted = np.where(rank < j[:, None], 1.0, np.where(rank == j[:, None],
+                                                            tau_j[:, None], 0.0))
+    frac = np.empty_like(frac_sorted)
+    np.put_along_axis(frac, order, frac_sorted, axis=1)
+    p = ya + frac * (yb - ya)
+    mid = 0.5 * (ya + yb)
+    p = np.where(feasible[:, None], p, mid)
+    return p, feasible
+
+
+def nash_curved(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,
+                ra: np.ndarray, rb: np.ndarray, rho: float,
+                iterations: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """Nash bargaining solution for two actors with loss exponent ``rho > 1``.
+
+    On the contract curve the marginal rates of substitution are equal, which gives the
+    one-parameter family ``p_k(t) = y_a + (y_b - y_a) / (1 + (t w_a / ((1-t) w_b))^(1/(rho-1)))``
+    for ``t`` in (0, 1) (``t`` near 1 favours A). The Nash product is maximised over
+    ``t`` by golden-section search, vectorised over worlds.
+
+    Returns:
+        ``(package, feasible)`` as in :func:`nash_linear`.
+    """
+    W = ya.shape[0]
+    ra = np.broadcast_to(np.asarray(ra, dtype=float), (W,))
+    rb = np.broadcast_to(np.asarray(rb, dtype=float), (W,))
+    inv = 1.0 / (rho - 1.0)
+    tiny = 1e-12
+
+    def package(t: np.ndarray) -> np.ndarray:
+        tt = t[:, None]
+        ratio = (tt * (wa + tiny)) / ((1.0 - tt) * (wb + tiny))
+        return ya + (yb - ya) / (1.0 + ratio**inv)
+
+    def objective(t: np.ndarray) -> np.ndarray:
+        p = package(t)
+        ga = utility(p, ya, wa, rho) - ra
+        gb = utility(p, yb, wb, rho) - rb
+        return np.where((ga > 0) & (gb > 0), ga * gb, -1.0 + 0.0 * ga - np.abs(ga - gb))
+
+    g = (math.sqrt(5) - 1) / 2
+    lo = np.full(W, 1e-6)
+    hi = np.full(W, 1 - 1e-6)
+    c = hi - g * (hi - lo)
+    e = lo + g * (hi - lo)
+    fc, fe = objective(c), objective(e)
+    for _ in range(iterations):
+        left = fc > fe
+        hi = np.where(left, e, hi)
+        lo = np.where(left, lo, c)
+        c_new = hi - g * (hi - lo)
+        e_new = lo + g * (hi - lo)
+        c, e = c_new, e_new
+        fc, fe = objective(c), objective(e)
+    t = 0.5 * (lo + hi)
+    p = package(t)
+    ga = utility(p, ya, wa, rho) - ra
+    gb = utility(p, yb, wb, rho) - rb
+    feasible = (ga > 0) & (gb > 0)
+    p = np.where(feasible[:, None], p, 0.5 * (ya + yb))
+    return p, feasible
+
+
+# ----------------------------------------------------------------------- incidents
+
+
+def hawkes_kernel(branching_ratio, decay_weeks):
+    """Return ``(alpha, delta)`` of the weekly Hawkes recursion.
+
+    Excitation ``h`` evolves as ``h_{t+1} = delta h_t + alpha n_t`` with
+    ``delta = exp(-1/decay_weeks)`` and ``alpha = eta (1 - delta)``, so one incident
+    triggers ``alpha / (1 - delta) = eta`` incidents in expectation (the branching ratio)
+    and the stationary rate is ``mu / (1 - eta)``.
+    """
+    delta = np.exp(-1.0 / np.asarray(decay_weeks, dtype=float))
+    alpha = np.asarray(branching_ratio, dtype=float) * (1.0 - delta)
+    return alpha, delta
+
+
+def poisson_inverse(u: np.ndarray, lam: np.ndarray, max_count: int = 400) -> np.ndarray:
+    """Poisson counts by inversion of the CDF at uniforms ``u``.
+
+    Inversion uses exactly one uniform per world whatever the rate, which keeps the
+    incident stream aligned across scenarios (common random numbers).
+
+    Args:
+        u: Uniforms in [0, 1), shape ``(W,)``.
+        lam: Rates (>= 0), broadcastable to ``u``; capped at 200 per week.
+        max_count: Safety bound on the count.
+    """
+    lam = np.minimum(np.broadcast_to(lam, u.shape).astype(float), 200.0)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    n = np.zeros(u.shape, dtype=np.int64)
+    more = u > cdf
+    k = 0
+    while k < max_count and more.any():
+        k += 1
+        n += more
+        p *= lam / k
+        cdf += p
+        more &= u > cdf
+    return n
+
+
+def logistic(z):
+    """The logistic function ``1 / (1 + exp(-z))``."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+# ----------------------------------------------------------------------- referendum
+
+
+def referendum(support, turnout, opp_turnout_effect, mobilisation, yes_threshold, quorum):
+    """Outcome of a constitutional referendum.
+
+    Supporters turn out at ``turnout``; opponents at ``turnout * (1 + e * m)`` (``e < 0``
+    is a boycott, ``e > 0`` a get-out-the-no-vote campaign). The draft passes when yes
+    votes are more than ``yes_threshold`` of votes cast and at least ``quorum`` of all
+    registered voters (Armenia: more than 50 % and at least 25 %).
+
+    Returns:
+        ``(passed, yes_share_of_cast, yes_share_of_registered, turnout_total)``.
+    """
+    yes = support * turnout
+    no = (1.0 - support) * np.clip(turnout * (1.0 + opp_turnout_effect * mobilisation), 0, 1)
+    cast = yes + no
+    share = np.divide(yes, cast, out=np.zeros_like(np.asarray(cast, dtype=float)),
+                      where=cast > 0)
+    passed = (share > yes_threshold) & (yes >= quorum)
+    return passed, share, yes, cast
+
+
+# ----------------------------------------------------------------------- statistics
+
+
+def wilson_interval(k, n, z: float = 1.959963984540054):
+    """Wilson score interval for a binomial proportion ``k / n`` (95 % by default)."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        den = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / den
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / den
+    return centre - half, centre + half
