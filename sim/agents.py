@@ -27,6 +27,13 @@ def _col(v, W: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(v, dtype=float), (W,))[:, None]
 
 
+def _take(v, idx: np.ndarray | None):
+    """``v[idx]`` for a per-world array, ``v`` itself for a constant or when idx is None."""
+    if idx is None or np.ndim(v) == 0:
+        return v
+    return v[idx]
+
+
 def _issue_matrix(values: dict, issues: tuple[str, ...], W: int) -> np.ndarray:
     """Stack per-issue parameters (floats or ``(W,)`` draws) into a ``(W, K)`` array."""
     out = np.empty((W, len(issues)))
@@ -104,41 +111,60 @@ class Signatory(Actor):
         self.r = np.clip(r, 0.0, 1.0)
 
     # -- evaluation -------------------------------------------------------------
-    def value(self, package: np.ndarray) -> np.ndarray:
+    def value(self, package: np.ndarray, idx: np.ndarray | None = None,
+              opp_utility: np.ndarray | None = None) -> np.ndarray:
         """Utility the side weighs a package by.
 
         For the domestic-politics side this is the two-level game's effective utility:
         its own utility minus ``domestic_weight * mobilisation`` times the opposition's
         loss from the package.
+
+        Args:
+            package: Packages, ``(W, K)`` (or ``(len(idx), K)`` with ``idx``).
+            idx: Evaluate only these worlds.
+            opp_utility: The opposition's utility of ``package`` if already known.
         """
-        u = self.utility(package)
+        x, w = (self.x, self.w) if idx is None else (self.x[idx], self.w[idx])
+        u = rules.utility(package, x, w, self.rho)
         opp = self.model.opposition
         if self.domestic and opp is not None:
-            u = u - opp.p.domestic_weight * opp.m * (1.0 - opp.utility(package))
+            if opp_utility is None:
+                ox, ow = (opp.x, opp.w) if idx is None else (opp.x[idx], opp.w[idx])
+                opp_utility = rules.utility(package, ox, ow, opp.rho)
+            u -= (_take(opp.p.domestic_weight, idx) * _take(opp.m, idx)
+                  * (1.0 - opp_utility))
         return u
 
     def decide(self, package: np.ndarray, noise: np.ndarray) -> None:
         """Accept when ``value - r - commitment_cost * (1 - trust) + noise >= 0``."""
         m = self.model
-        self.margin = (self.value(package) - self.r
-                       - m.p.negotiation.commitment_cost * (1.0 - m.trust)
+        self.margin = (self.value(package, opp_utility=m.opposition_table_utility)
+                       - self.r - m.p.negotiation.commitment_cost * (1.0 - m.trust)
                        + self.p.acceptance_noise * noise)
         self.accept = self.margin >= 0.0
 
     def concede(self, package: np.ndarray) -> None:
         """Move the stated position toward the table unless that is worth less than r.
 
-        The domestic-politics side's position is first pulled toward the opposition in
-        proportion to mobilisation (Putnam's two-level game).
+        Only worlds where this side holds (does not accept) and that are still running
+        concede. The domestic-politics side's position is first pulled back toward its
+        own ideal in proportion to mobilisation: concessions are retracted under domestic
+        pressure (Putnam's two-level game).
         """
         m = self.model
         opp = m.opposition
         if self.domestic and opp is not None:
-            pull = (opp.p.position_pull * opp.m)[:, None] if np.ndim(opp.m) else 0.0
-            self.y = self.y + pull * (opp.x - self.y)
-        step = self.y + self.rate * (package - self.y)
-        ok = (self.value(step) >= self.r) & ~self.accept & m.active
-        self.y = np.where(ok[:, None], step, self.y)
+            pull = opp.p.position_pull * opp.m
+            gap = self.x - self.y
+            gap *= np.broadcast_to(pull, (m.W,))[:, None]
+            self.y += gap
+        idx = np.flatnonzero(~self.accept & m.active)
+        if idx.size == 0:
+            return
+        y = self.y[idx]
+        step = y + _take(self.rate, idx) * (package[idx] - y)
+        ok = self.value(step, idx) >= _take(self.r, idx)
+        self.y[idx[ok]] = step[ok]
 
     def become_successor(self, mask: np.ndarray) -> None:
         """A successor government takes over in ``mask`` worlds: ideals move to the
@@ -146,11 +172,12 @@ class Signatory(Actor):
         opp = self.model.opposition
         if opp is None or not mask.any():
             return
-        phi = _col(self.model.p.domestic.government.successor_similarity, self.model.W)
-        moved_x = self.x + phi * (opp.x - self.x)
-        moved_y = self.y + phi * (opp.x - self.y)
-        self.x = np.where(mask[:, None], moved_x, self.x)
-        self.y = np.where(mask[:, None], moved_y, self.y)
+        idx = np.flatnonzero(mask)
+        phi = _take(np.asarray(self.model.p.domestic.government.successor_similarity,
+                               dtype=float), idx)
+        phi = phi[:, None] if np.ndim(phi) else phi
+        self.x[idx] += phi * (opp.x[idx] - self.x[idx])
+        self.y[idx] += phi * (opp.x[idx] - self.y[idx])
 
 
 class Mediator(Actor):
@@ -222,7 +249,7 @@ class Opposition(Actor):
     def update(self, damage: np.ndarray) -> None:
         """Mobilise on concessions on the table, incidents and outside spoiling."""
         m = self.model
-        loss = 1.0 - self.utility(m.table)
+        loss = 1.0 - m.opposition_table_utility
         gain = self.p.strength * (
             self.p.concession_sensitivity * np.maximum(0.0, loss - self.p.tolerance)
             + self.p.incident_sensitivity * damage

@@ -158,7 +158,7 @@ def collect(model: PeaceModel) -> Result:
         "p_government_fell": model.counts["government_fell"] / W,
     }
     for name in SERIES:
-        q = np.quantile(model.series[name], QUANTILES, axis=1)
+        q = rules.row_quantiles(model.series[name], QUANTILES)
         for qi, qv in zip(QUANTILES, q, strict=True):
             steps[f"{name}_q{int(qi * 100)}"] = qv
         steps[f"{name}_mean"] = model.series[name].mean(axis=1)

@@ -49,6 +49,16 @@ class DomesticArena:
             {round((d - start_date).days / 7) for d in params.government.elections
              if d >= start_date})
         self.event = np.zeros(W, dtype=np.int64)  # per-week event code for traces
+        # Randomness of the rare events is drawn once per world and indexed by attempt
+        # or election, so the k-th referendum of world i uses the same numbers in every
+        # scenario (common random numbers) and weeks without events cost no draws.
+        A = max(1, c.max_attempts)
+        E = max(1, len(self.election_weeks))
+        self.z_defection = rng.standard_normal((W, A))
+        self.u_alternative = rng.random((W, A))
+        self.z_referendum = rng.standard_normal((W, A))
+        self.u_failure = rng.random((W, A))
+        self.z_election = rng.standard_normal((W, E))
 
     @property
     def constitution_changed(self) -> np.ndarray:
@@ -82,8 +92,8 @@ class DomesticArena:
             Boolean ``(W,)``: the incumbent government fell this week.
         """
         c, g = self.p.constitution, self.p.government
-        z = self.rng.standard_normal((3, self.W))
-        u = self.rng.random((3, self.W))
+        u_gov = self.rng.random(self.W)
+        attempt = np.minimum(self.attempts, self.z_defection.shape[1] - 1)[:, None]
         self.event[:] = 0
         due = active & (week >= self.next_event)
         incumbent = ~self.government_fell
@@ -93,10 +103,12 @@ class DomesticArena:
         if vote.any():
             opp_seats = g.total_seats - self.seats
             q = np.clip(c.defection_rate * (1.0 - mobilisation), 0.0, 1.0)
-            defectors = opp_seats * q + np.sqrt(opp_seats * q * (1 - q)) * z[0]
+            z = np.take_along_axis(self.z_defection, attempt, axis=1)[:, 0]
+            defectors = opp_seats * q + np.sqrt(opp_seats * q * (1 - q)) * z
             needed = np.ceil(c.supermajority * g.total_seats - 1e-9)
             passed = self.seats + np.round(defectors) >= needed
-            alt = ~passed & c.alternative_route & (u[0] < c.alternative_route_probability)
+            u_alt = np.take_along_axis(self.u_alternative, attempt, axis=1)[:, 0]
+            alt = ~passed & c.alternative_route & (u_alt < c.alternative_route_probability)
             to_campaign = vote & (passed | alt)
             delay = np.where(alt, c.alternative_route_weeks, 0.0) + c.campaign_weeks
             self.next_event = np.where(to_campaign, week + delay, self.next_event)
@@ -109,7 +121,9 @@ class DomesticArena:
         ref = due & (self.stage == CAMPAIGN) & incumbent
         fell = np.zeros(self.W, dtype=bool)
         if ref.any():
-            s_day = np.clip(self.support + c.support_noise * z[1], 0.0, 1.0)
+            z = np.take_along_axis(self.z_referendum, attempt, axis=1)[:, 0]
+            u_fail = np.take_along_axis(self.u_failure, attempt, axis=1)[:, 0]
+            s_day = np.clip(self.support + c.support_noise * z, 0.0, 1.0)
             ok, _, _, _ = rules.referendum(s_day, c.turnout, c.opposition_turnout_effect,
                                            mobilisation, c.yes_threshold, c.quorum)
             self.referendums += ref
@@ -118,7 +132,7 @@ class DomesticArena:
             self.referendum_passed |= passed
             failed = ref & ~ok
             self._fail(failed, week)
-            fell |= failed & (u[1] < c.failure_hazard)
+            fell |= failed & (u_fail < c.failure_hazard)
             self.event[ref] = np.where(ok[ref], 3, 4)
 
         # cool-down ends: a new draft goes to parliament next
@@ -127,9 +141,10 @@ class DomesticArena:
 
         # scheduled elections
         if week in self.election_weeks:
+            z = self.z_election[:, self.election_weeks.index(week)]
             share = np.clip(g.election_vote_share + g.election_support_slope
                             * (self.support - self.p.support.baseline)
-                            + g.election_noise * z[2], 0.0, 1.0)
+                            + g.election_noise * z, 0.0, 1.0)
             seats = np.round(np.clip(share * g.seats_per_vote_share, 0, 1) * g.total_seats)
             self.last_vote_share = np.where(active, share, self.last_vote_share)
             lost = active & incumbent & (seats < g.total_seats / 2.0)
@@ -141,7 +156,7 @@ class DomesticArena:
         thr = g.mobilisation_threshold
         over = np.clip((mobilisation - thr) / np.maximum(1e-9, 1.0 - thr), 0.0, 1.0)
         hazard = g.fall_base_hazard + g.fall_mobilisation_hazard * over
-        fell |= active & (u[2] < hazard)
+        fell |= active & (u_gov < hazard)
         fell &= incumbent
         if fell.any():
             self.fell_week = np.where(fell, week, self.fell_week)

@@ -151,6 +151,8 @@ class PeaceModel(mesa.Model):
         self.lock_index = self.issues.index(lock) if lock else None
         self.linked = sorted({f for s in self.signatories for f in s.p.linkages})
         self._prepare_table()
+        self.opposition_table_utility: np.ndarray | None = None
+        self._cache_opposition_utility()
 
         # recording ------------------------------------------------------------
         H = horizon_weeks
@@ -178,6 +180,15 @@ class PeaceModel(mesa.Model):
                 self._static_num += wts * a.x
                 self._static_den += wts
         self._sig_w = [s.table_weights() for s in self.signatories]
+        self._buf_num = np.empty((W, K))
+        self._buf_den = np.empty((W, K))
+        self._buf_tmp = np.empty((W, K))
+        self._buf_w = np.empty((W, K))
+
+    def _cache_opposition_utility(self) -> None:
+        """The opposition's utility of the current table (used by several rules)."""
+        if self.opposition is not None:
+            self.opposition_table_utility = self.opposition.utility(self.table)
 
     def _propose(self) -> np.ndarray:
         """The mediator's target package under the configured rule."""
@@ -189,16 +200,23 @@ class PeaceModel(mesa.Model):
                 pkg, _ = rules.nash_curved(a.y, b.y, a.w, b.w, a.r, b.r,
                                            max(a.rho, b.rho, 1.0 + 1e-6))
             return pkg
-        num = self._static_num.copy()
-        den = self._static_den.copy()
+        num, den, tmp = self._buf_num, self._buf_den, self._buf_tmp
+        np.copyto(num, self._static_num)
+        np.copyto(den, self._static_den)
         for med, mx, mw in self._med_parts:
             att = med.attention[:, None]
-            num += att * mx
-            den += att * mw
+            num += np.multiply(att, mx, out=tmp)
+            den += np.multiply(att, mw, out=tmp)
+        opp = self.opposition
         for s, w in zip(self.signatories, self._sig_w, strict=True):
-            num += w * s.y
+            if s.domestic and opp is not None:
+                # tied hands: a mobilised opposition gives the government more weight
+                lev = (1.0 + opp.p.leverage * opp.m)[:, None]
+                w = np.multiply(w, lev, out=self._buf_w)
+            num += np.multiply(w, s.y, out=tmp)
             den += w
-        return np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0)
+        out = np.full_like(num, 0.5)
+        return np.divide(num, den, out=out, where=den > 0)
 
     def flag(self, name: str) -> np.ndarray:
         """Current value of a state flag in every world."""
@@ -238,8 +256,11 @@ class PeaceModel(mesa.Model):
             self.opposition.update(dmg)
         mob = self.opposition.m if self.opposition is not None else 0.0
         med_effect = 0.0
+        incentive = 0.0
         for med in self.mediators:
             med_effect = med_effect + med.p.support_effect * med.attention
+            incentive = incentive + med.p.incentives[self.home.name] * med.attention
+        med_effect = med_effect + self.p.domestic.support.incentive_effect * incentive
         self.domestic.update_support(mob, self.tension, self.spoiling, med_effect)
 
         # 3. external powers
@@ -266,11 +287,15 @@ class PeaceModel(mesa.Model):
 
         # 5. the table
         inertia = self.p.negotiation.table_inertia
-        self.table = inertia * self.table + (1.0 - inertia) * self._propose()
+        target = self._propose()
+        target -= self.table
+        target *= 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
+        self.table += target  # table <- inertia * table + (1 - inertia) * target
         changed = self.domestic.constitution_changed
         if self.lock_index is not None:
             self.table[:, self.lock_index] = np.where(changed, 1.0,
                                                       self.table[:, self.lock_index])
+        self._cache_opposition_utility()
 
         # 6. decisions and concessions
         z = self.streams["acceptance"].standard_normal((2, self.W))

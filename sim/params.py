@@ -182,7 +182,10 @@ class OppositionParams(ActorBase):
     domestic_weight: Scalar = _num(0, 2, doc="weight the government puts on the "
                                    "opposition's loss per unit mobilisation (two-level game)")
     position_pull: Scalar = _num(0, 1, unit="1/week", doc="weekly pull of the government's "
-                                 "stated position toward the opposition per unit mobilisation")
+                                 "stated position back toward its own ideal per unit "
+                                 "mobilisation (concessions retracted under pressure)")
+    leverage: Scalar = _num(0, 10, doc="relative increase of the government's weight at the "
+                            "table per unit mobilisation (Schelling's tied hands)")
 
 
 ROLE_CLASSES: dict[str, type[ActorBase]] = {
@@ -261,6 +264,8 @@ class SupportParams:
     mobilisation_effect: Scalar = _num(0, 1, doc="support lost per unit mobilisation")
     tension_effect: Scalar = _num(0, 1, doc="support lost per unit tension")
     spoiler_effect: Scalar = _num(0, 1, doc="support lost per unit spoiling")
+    incentive_effect: Scalar = _num(0, 10, doc="support gained per unit of incentives "
+                                    "offered to the domestic-politics signatory")
 
 
 @dataclass(frozen=True)
