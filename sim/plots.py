@@ -1,0 +1,746 @@
+"""Figures for comparing outcomes across scenarios and for telling one world's story.
+
+Every function here takes data (tidy :class:`pandas.DataFrame` objects or plain
+mappings, as built by :mod:`sim.report`) and returns a :class:`matplotlib.figure.Figure`.
+Nothing here saves, shows or touches pyplot's global state: figures are created with
+``Figure()`` directly, so any number can be made in a loop or a test without leaking,
+and :mod:`sim.report` is the one module that writes them to disk.
+
+Conventions shared by all figures:
+
+* probabilities are shown in per cent, with 95 % intervals (Wilson for a proportion,
+  paired normal intervals for differences) drawn as error bars or shaded bands;
+* time runs in weeks since the scenario's start (one model step is one week);
+* a bold title says what is shown and a grey subtitle says what was held fixed;
+* scenario colours are assigned once per figure, in the order given, and outcome classes
+  always use the same four colours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from collections.abc import Mapping, Sequence
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+#: Outcome classes in reporting order, with display names and colours.
+OUTCOME_STYLE = {
+    "signed": ("Signed", "#2a9d5c"),
+    "escalation": ("Escalation", "#c0392b"),
+    "government_fell": ("Government fell", "#e39b2d"),
+    "stalemate": ("Stalemate at horizon", "#a7adb5"),
+}
+#: Trajectory series: display name and y-axis label (with units).
+SERIES_STYLE = {
+    "tension": ("Tension", "tension index (0 calm – 1 crisis)"),
+    "mobilisation": ("Opposition mobilisation", "share mobilised (0–1)"),
+    "incidents": ("Border incidents", "incidents per week"),
+    "support": ("Public support for the peace agenda", "share of registered voters (0–1)"),
+    "trust": ("Trust between the parties", "trust index (0–1)"),
+    "spoiling": ("Spoiling intensity", "spoiling index (0–1)"),
+}
+#: Default trajectories shown in the report.
+TRAJECTORY_SERIES = ("tension", "mobilisation", "incidents", "support")
+#: Marker for each actor's ideal point (cycled for actors beyond these).
+_ACTOR_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "h")
+_PALETTE = ("#1f5a96", "#d1603d", "#3a9a7a", "#8e5ea2", "#c9a227", "#5b8cc7", "#b5485d",
+            "#6f7d3a", "#4c4c4c", "#e07fb2")
+_RC = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e3e3e3",
+    "grid.linewidth": 0.8,
+    "axes.axisbelow": True,
+    "legend.frameon": False,
+    "legend.fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "savefig.dpi": 150,
+}
+
+
+def colours(labels: Sequence[str]) -> dict[str, str]:
+    """A stable colour for each label, in the order given."""
+    return {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(labels)}
+
+
+def _figure(width: float, height: float, title: str, subtitle: str | None,
+            legend_space: float = 0.0) -> Figure:
+    """A constrained-layout figure with a bold title and a grey subtitle at the top.
+
+    The subtitle is wrapped to the figure's width and the space above the axes grows
+    with the number of its lines, so nothing is cut off. ``legend_space`` inches are
+    reserved under the subtitle for a figure legend placed at ``fig.legend_y``.
+    """
+    title = textwrap.fill(title, max(30, int((width - 0.3) * 72 / (13 * 0.64))))
+    tlines = title.count("\n") + 1
+    chars = max(40, int((width - 0.3) * 72 / (9.5 * 0.56)))
+    sub = textwrap.fill(subtitle, chars) if subtitle else ""
+    lines = sub.count("\n") + 1 if sub else 0
+    extra = 0.24 * (tlines - 1) + 0.19 * max(lines - 1, 0)
+    head = 0.40 + 0.24 * (tlines - 1) + 0.19 * lines + 0.06 + legend_space
+    fig = Figure(figsize=(width, height + extra + legend_space))
+    height = fig.get_figheight()
+    fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0.0, 0.0, 1.0, 1.0 - head / height),
+                                                  h_pad=0.06))
+    x = 0.12 / width
+    fig.text(x, 1.0 - 0.10 / height, title, ha="left", va="top", fontsize=13,
+             fontweight="bold", gid="title", linespacing=1.15)
+    if sub:
+        fig.text(x, 1.0 - (0.38 + 0.24 * (tlines - 1)) / height, sub, ha="left", va="top",
+                 fontsize=9.5, color="#555555", gid="subtitle", linespacing=1.25)
+    fig.legend_y = 1.0 - (head - legend_space) / height
+    return fig
+
+
+def figure_title(fig: Figure) -> str:
+    """The bold title of a figure made here (for tests and captions)."""
+    text = next((t.get_text() for t in fig.texts if t.get_gid() == "title"), "")
+    return text.replace("\n", " ")
+
+
+def figure_subtitle(fig: Figure) -> str:
+    """The grey subtitle (what was held fixed) of a figure made here."""
+    text = next((t.get_text() for t in fig.texts if t.get_gid() == "subtitle"), "")
+    return text.replace("\n", " ")
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}%"
+
+
+def _horizon_text(horizon_weeks: int | None) -> str:
+    return f"within {horizon_weeks} weeks" if horizon_weeks else "within the horizon"
+
+
+# ------------------------------------------------------------------ P(sign) by scenario
+def p_sign_by_scenario(table: pd.DataFrame, *, horizon_weeks: int | None = None,
+                       colors: Mapping[str, str] | None = None,
+                       subtitle: str | None = None, title: str | None = None) -> Figure:
+    """P(sign) for each scenario with its 95 % interval, highest first.
+
+    Args:
+        table: One row per scenario with columns ``label``, ``p_sign``, ``ci_low`` and
+            ``ci_high`` (proportions in [0, 1]).
+        horizon_weeks: The horizon the probability refers to (for the axis label).
+        colors: ``{label: colour}`` (default: :func:`colours` in the table's order).
+        subtitle: What was held fixed (worlds, seed, start, ...).
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes; one error-bar series per scenario (label = scenario).
+    """
+    df = table.sort_values("p_sign", ascending=True).reset_index(drop=True)
+    n = len(df)
+    cols = dict(colors) if colors else colours(list(table["label"]))
+    title = title or f"Probability that the treaty is signed {_horizon_text(horizon_weeks)}"
+    with mpl.rc_context(_RC):
+        fig = _figure(8.0, 1.4 + 0.42 * max(n, 2), title, subtitle)
+        ax = fig.add_subplot()
+        for i, r in df.iterrows():
+            c = cols[r["label"]]
+            ax.errorbar([r["p_sign"]], [i], xerr=[[r["p_sign"] - r["ci_low"]],
+                                                 [r["ci_high"] - r["p_sign"]]],
+                        fmt="o", color=c, ms=7, capsize=4, elinewidth=2, label=r["label"])
+            ax.annotate(f"{_pct(r['p_sign'])}  ({_pct(r['ci_low'])}–{_pct(r['ci_high'])})",
+                        (r["ci_high"], i), xytext=(8, 0), textcoords="offset points",
+                        va="center", fontsize=9, color="#333333")
+        ax.set_yticks(range(n), df["label"])
+        ax.set_ylim(-0.6, n - 0.4)
+        hi = float(df["ci_high"].max()) if n else 1.0
+        ax.set_xlim(0, min(1.0, max(0.05, hi * 1.35 + 0.02)))
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(f"P(sign {_horizon_text(horizon_weeks)}), % of worlds "
+                      "(dot: estimate; bar: 95% Wilson interval)")
+        ax.grid(axis="y", visible=False)
+    return fig
+
+
+# ------------------------------------------------------------- cumulative signing curves
+def cumulative_signing(curves: pd.DataFrame, *, colors: Mapping[str, str] | None = None,
+                       subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Cumulative probability of signing over time, one line per scenario, with bands.
+
+    Args:
+        curves: Long table with columns ``label``, ``week`` (weeks since the scenario's
+            start), ``p_signed`` and the 95 % band ``ci_low`` / ``ci_high``.
+        colors: ``{label: colour}`` (default: :func:`colours` in order of appearance).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes; one line per scenario (label = scenario) and one band each.
+    """
+    labels = list(dict.fromkeys(curves["label"]))
+    # legend order: highest final probability first
+    final = curves.sort_values("week").groupby("label", sort=False)["p_signed"].last()
+    order = sorted(labels, key=lambda lab: -final[lab])
+    cols = dict(colors) if colors else colours(labels)
+    title = title or "Cumulative probability that the treaty has been signed"
+    with mpl.rc_context(_RC):
+        fig = _figure(9.0, 5.2, title, subtitle)
+        ax = fig.add_subplot()
+        for lab in order:
+            d = curves[curves["label"] == lab].sort_values("week")
+            ax.fill_between(d["week"], d["ci_low"], d["ci_high"], color=cols[lab],
+                            alpha=0.18, lw=0)
+            ax.plot(d["week"], d["p_signed"], color=cols[lab], lw=2,
+                    label=f"{lab}: {_pct(d['p_signed'].iloc[-1])} by week "
+                          f"{int(d['week'].iloc[-1]) + 1}")
+        wmax = int(curves["week"].max()) + 1 if len(curves) else 156
+        for yr in range(1, wmax // 52 + 1):
+            ax.axvline(52 * yr, color="#bbbbbb", lw=0.8, ls=":")
+            ax.text(52 * yr, 1.0, f" {yr} yr", transform=ax.get_xaxis_transform(),
+                    va="top", ha="left", fontsize=8, color="#888888")
+        ax.set_xlim(0, wmax)
+        ymax = float(curves["ci_high"].max()) if len(curves) else 1.0
+        ax.set_ylim(0, min(1.0, max(0.05, ymax * 1.12)))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel("Weeks since the scenario's start")
+        ax.set_ylabel("Worlds signed so far, % (band: 95% Wilson interval)")
+        ax.legend(loc="upper left", title="Scenario (P at horizon)", title_fontsize=9)
+    return fig
+
+
+# -------------------------------------------------------------------- outcome classes
+def outcome_classes(shares: pd.DataFrame, *, horizon_weeks: int | None = None,
+                    subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Share of worlds ending in each outcome class, one stacked bar per scenario.
+
+    Args:
+        shares: One row per scenario with ``label`` and one column per outcome class
+            (``signed``, ``escalation``, ``government_fell``, ``stalemate``), in [0, 1].
+        horizon_weeks: Horizon (for the title).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes holding one bar container per outcome class.
+    """
+    df = shares.sort_values("signed", ascending=True).reset_index(drop=True)
+    n = len(df)
+    title = title or f"How each scenario ends {_horizon_text(horizon_weeks)}"
+    with mpl.rc_context(_RC):
+        fig = _figure(9.0, 1.7 + 0.45 * max(n, 2), title, subtitle)
+        ax = fig.add_subplot()
+        left = np.zeros(n)
+        for key, (name, c) in OUTCOME_STYLE.items():
+            vals = df[key].to_numpy(dtype=float) if key in df else np.zeros(n)
+            ax.barh(range(n), vals, left=left, color=c, height=0.62, label=name,
+                    edgecolor="white", linewidth=0.8)
+            for i, (v, lft) in enumerate(zip(vals, left, strict=True)):
+                if v >= 0.06:
+                    ax.text(lft + v / 2, i, f"{100 * v:.0f}%", ha="center", va="center",
+                            fontsize=8.5, color="white" if key != "stalemate" else "#222222")
+            left += vals
+        ax.set_yticks(range(n), df["label"])
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.6, n - 0.4)
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel("Share of worlds, %")
+        ax.grid(axis="y", visible=False)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=4, fontsize=9,
+                  handlelength=1.2)
+    return fig
+
+
+# ---------------------------------------------------------------------- signed terms
+def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, float]],
+                 *, issues: Sequence[str] | None = None,
+                 issue_labels: Mapping[str, Mapping[str, str] | str] | None = None,
+                 actor_labels: Mapping[str, str] | None = None,
+                 colors: Mapping[str, str] | None = None,
+                 subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Terms of the signed deals on each issue, with the actors' ideal points marked.
+
+    Args:
+        terms: Long table of signed worlds with ``label`` (scenario), ``issue`` and
+            ``value`` (the signed package's position on that issue, in [0, 1]).
+        ideal_points: ``{actor: {issue: ideal point}}`` (one scenario's, usually the
+            baseline's); each actor gets a marker on every issue.
+        issues: Issue order (top to bottom); defaults to the order in ``terms``.
+        issue_labels: ``{issue: label}`` or ``{issue: {"label", "zero", "one"}}``; the
+            meanings of 0 and 1 are printed at the ends of each row when given.
+        actor_labels: Display names of the actors.
+        colors: ``{label: colour}`` (default: :func:`colours` in order of appearance).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes: one box series per scenario (``gid`` = scenario) and one
+        marker series per actor (label = actor).
+    """
+    issues = list(issues) if issues is not None else list(dict.fromkeys(terms["issue"]))
+    labels = list(dict.fromkeys(terms["label"])) if len(terms) else []
+    issue_labels = issue_labels or {}
+    actor_labels = actor_labels or {}
+    cols = dict(colors) if colors else colours(labels)
+    K, S = len(issues), max(len(labels), 1)
+    title = title or "Terms of the signed deals, issue by issue"
+    band = 0.7  # share of a row's height used by the boxes
+    with mpl.rc_context(_RC):
+        fig = _figure(10.0, 1.9 + 0.95 * K, title, subtitle)
+        ax = fig.add_subplot()
+        for j, lab in enumerate(labels):
+            d = terms[terms["label"] == lab]
+            data, pos = [], []
+            for k, issue in enumerate(issues):
+                v = d.loc[d["issue"] == issue, "value"].dropna().to_numpy()
+                if len(v):
+                    data.append(v)
+                    pos.append(K - 1 - k - band * ((j + 0.5) / S - 0.5))
+            if not data:
+                continue
+            bp = ax.boxplot(data, positions=pos, orientation="horizontal",
+                            widths=min(0.22, band / S * 0.8), whis=(10, 90),
+                            showfliers=False, patch_artist=True, manage_ticks=False,
+                            medianprops=dict(color="white", lw=1.6),
+                            whiskerprops=dict(color=cols[lab], lw=1.3),
+                            capprops=dict(color=cols[lab], lw=1.3))
+            for b in bp["boxes"]:
+                b.set(facecolor=cols[lab], edgecolor=cols[lab], alpha=0.9, gid=lab)
+        actors = list(ideal_points)
+        for a_i, actor in enumerate(actors):
+            xs = [ideal_points[actor].get(issue, np.nan) for issue in issues]
+            ax.scatter(xs, [K - 1 - k for k in range(K)], marker=_ACTOR_MARKERS[
+                a_i % len(_ACTOR_MARKERS)], s=58, facecolor="white", edgecolor="#222222",
+                lw=1.3, zorder=5, label=actor_labels.get(actor, actor))
+        ylab = []
+        for k, issue in enumerate(issues):
+            meta = issue_labels.get(issue, issue)
+            name = meta.get("label", issue) if isinstance(meta, Mapping) else str(meta)
+            ylab.append(name)
+            if isinstance(meta, Mapping) and meta.get("zero") and meta.get("one"):
+                y = K - 1 - k - 0.5
+                ax.text(0.005, y + 0.02, f"0: {_short(meta['zero'])}", fontsize=7.5,
+                        color="#777777", va="bottom", ha="left")
+                ax.text(0.995, y + 0.02, f"1: {_short(meta['one'])}", fontsize=7.5,
+                        color="#777777", va="bottom", ha="right")
+            if k:
+                ax.axhline(K - k - 0.5, color="#cccccc", lw=0.8)
+        ax.set_yticks(range(K), ylab[::-1])
+        ax.set_ylim(-0.5, K - 0.5)
+        ax.set_xlim(-0.01, 1.01)
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel("Position on the issue (0 and 1 as defined per issue; box: "
+                      "25–75% of signed worlds, line: median, whiskers: 10–90%)")
+        handles = [Patch(facecolor=cols[lab], label=f"{lab} (n = "
+                         f"{int(terms.loc[terms['label'] == lab, 'world'].nunique()) if 'world' in terms else 0:,} signed)")  # noqa: E501
+                   for lab in labels]
+        handles += [Line2D([], [], ls="", marker=_ACTOR_MARKERS[i % len(_ACTOR_MARKERS)],
+                           mfc="white", mec="#222222", ms=7,
+                           label=f"ideal point: {actor_labels.get(a, a)}")
+                    for i, a in enumerate(actors)]
+        if not labels:
+            ax.text(0.5, 0.5, "No world signed: no terms to show", transform=ax.transAxes,
+                    ha="center", va="center", fontsize=12, color="#888888")
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize=8.5)
+    return fig
+
+
+def _last(label: str) -> str:
+    """``incidents.base_rate (incidents/week)`` -> ``base_rate``."""
+    return label.split(" (")[0].split(".")[-1]
+
+
+def _short(text: str, n: int = 44) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+# ----------------------------------------------------------------- paired differences
+def paired_differences(table: pd.DataFrame, baseline: str, *,
+                       subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Paired difference in P(sign) of each scenario from the baseline, with intervals.
+
+    Args:
+        table: One row per non-baseline scenario with ``label``, ``diff`` (difference in
+            P(sign), a proportion in [-1, 1]) and its 95 % interval ``ci_low``/``ci_high``.
+        baseline: The baseline's label.
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes; one error-bar series per scenario.
+    """
+    df = table.sort_values("diff", ascending=True).reset_index(drop=True)
+    n = len(df)
+    title = title or f"Change in P(sign) compared with {baseline}"
+    with mpl.rc_context(_RC):
+        fig = _figure(8.5, 1.5 + 0.42 * max(n, 2), title, subtitle)
+        ax = fig.add_subplot()
+        ax.axvline(0, color="#444444", lw=1)
+        for i, r in df.iterrows():
+            sig = r["ci_low"] > 0 or r["ci_high"] < 0
+            c = ("#2a9d5c" if r["diff"] > 0 else "#c0392b") if sig else "#8a8f96"
+            ax.errorbar([r["diff"]], [i], xerr=[[r["diff"] - r["ci_low"]],
+                                              [r["ci_high"] - r["diff"]]],
+                        fmt="o", color=c, ms=7, capsize=4, elinewidth=2, label=r["label"])
+            ax.annotate(f"{100 * r['diff']:+.1f} pp", (r["ci_high"], i), xytext=(7, 0),
+                        textcoords="offset points", va="center", fontsize=9)
+        ax.set_yticks(range(n), df["label"])
+        ax.set_ylim(-0.6, n - 0.4)
+        lim = float(np.nanmax(np.abs(df[["ci_low", "ci_high"]].to_numpy()))) if n else 0.1
+        lim = max(lim * 1.3, 0.02)
+        ax.set_xlim(-lim, lim)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f}"))
+        ax.set_xlabel(f"Difference in P(sign) from {baseline}, percentage points "
+                      "(paired worlds, 95% interval)")
+        ax.grid(axis="y", visible=False)
+    return fig
+
+
+# ---------------------------------------------------------------- numeric sweep: 1 key
+def p_sign_vs_value(df: pd.DataFrame, *, xlabel: str, horizon_weeks: int | None = None,
+                    colors: Mapping[str, str] | None = None,
+                    subtitle: str | None = None, title: str | None = None) -> Figure:
+    """P(sign) against a swept numeric value, with a 95 % interval band.
+
+    Args:
+        df: Columns ``value``, ``p_sign``, ``ci_low``, ``ci_high`` and optionally
+            ``label`` (one line per label, e.g. per scenario).
+        xlabel: Name (and unit) of the swept parameter.
+        horizon_weeks: Horizon (for the axis label).
+        colors: ``{label: colour}`` (default: :func:`colours` in order of appearance).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes; one line (and band) per label.
+    """
+    d = df.copy()
+    if "label" not in d:
+        d["label"] = "P(sign)"
+    labels = list(dict.fromkeys(d["label"]))
+    cols = dict(colors) if colors else colours(labels)
+    title = title or f"P(sign) as {_last(xlabel)} varies"
+    with mpl.rc_context(_RC):
+        fig = _figure(8.0, 5.0, title, subtitle)
+        ax = fig.add_subplot()
+        for lab in labels:
+            g = d[d["label"] == lab].sort_values("value")
+            ax.fill_between(g["value"], g["ci_low"], g["ci_high"], color=cols[lab],
+                            alpha=0.2, lw=0)
+            ax.plot(g["value"], g["p_sign"], "-o", color=cols[lab], lw=2, ms=5, label=lab)
+        ax.set_ylim(0, min(1.0, max(0.05, float(d["ci_high"].max()) * 1.15)))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(f"P(sign {_horizon_text(horizon_weeks)}), %\n(band: 95% Wilson interval)")
+        if len(labels) > 1:
+            ax.legend(title="Scenario", title_fontsize=9)
+    return fig
+
+
+# ---------------------------------------------------------------- numeric sweep: 2 keys
+def p_sign_heatmap(df: pd.DataFrame, *, xlabel: str, ylabel: str,
+                   horizon_weeks: int | None = None, subtitle: str | None = None,
+                   title: str | None = None) -> Figure:
+    """P(sign) over a grid of two swept values, as an annotated heat map.
+
+    Args:
+        df: Columns ``x``, ``y`` (the two swept values) and ``p_sign``; optionally
+            ``ci_low``/``ci_high`` (printed under each estimate).
+        xlabel: Name (and unit) of the parameter on the x axis.
+        ylabel: Name (and unit) of the parameter on the y axis.
+        horizon_weeks: Horizon (for the colour bar label).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with the heat map axes and a colour bar.
+    """
+    grid = df.pivot_table(index="y", columns="x", values="p_sign", aggfunc="mean")
+    lo = df.pivot_table(index="y", columns="x", values="ci_low") if "ci_low" in df else None
+    hi = df.pivot_table(index="y", columns="x", values="ci_high") if "ci_high" in df else None
+    xs, ys = list(grid.columns), list(grid.index)
+    title = title or (f"P(sign) over {_last(xlabel)} and {_last(ylabel)}")
+    with mpl.rc_context(_RC):
+        fig = _figure(1.8 + 1.05 * len(xs) + 1.2, 1.6 + 0.75 * len(ys) + 0.6, title, subtitle)
+        ax = fig.add_subplot()
+        im = ax.imshow(grid.to_numpy(), origin="lower", cmap="viridis", vmin=0,
+                       vmax=max(0.05, float(np.nanmax(grid.to_numpy()))), aspect="auto")
+        for (i, j), v in np.ndenumerate(grid.to_numpy()):
+            if np.isnan(v):
+                continue
+            txt = f"{100 * v:.1f}%"
+            if lo is not None and hi is not None:
+                txt += f"\n{100 * lo.iloc[i, j]:.0f}–{100 * hi.iloc[i, j]:.0f}"
+            ax.text(j, i, txt, ha="center", va="center", fontsize=8,
+                    color="white" if v < 0.6 * im.norm.vmax else "black")
+        ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
+        ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(False)
+        cb = fig.colorbar(im, ax=ax, format=PercentFormatter(1.0, decimals=0))
+        cb.set_label(f"P(sign {_horizon_text(horizon_weeks)}), %")
+    return fig
+
+
+# ------------------------------------------------------------------------ trajectories
+def trajectories(steps: Mapping[str, pd.DataFrame],
+                 series: Sequence[str] = TRAJECTORY_SERIES, *,
+                 colors: Mapping[str, str] | None = None,
+                 subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Median and 10–90 % band of each series over time, one line per scenario.
+
+    Args:
+        steps: ``{label: steps table}`` where each table has ``week`` and, per series,
+            ``<series>_q10``, ``<series>_q50`` and ``<series>_q90`` (and ``_mean``).
+        series: Which series to draw, one panel each.
+        colors: ``{label: colour}`` (default: :func:`colours` in the mapping's order).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes per series (title = series name), one median line per
+        scenario in each (label = scenario).
+    """
+    labels = list(steps)
+    cols = dict(colors) if colors else colours(labels)
+    ncol = 2 if len(series) > 1 else 1
+    nrow = int(np.ceil(len(series) / ncol))
+    title = title or "How the situation evolves: median world and 10–90% band"
+    with mpl.rc_context(_RC):
+        rows = int(np.ceil((len(labels) + 1) / 4))
+        fig = _figure(5.2 * ncol + 0.4, 3.3 * nrow + 0.9, title, subtitle,
+                      legend_space=0.26 * rows + 0.04)
+        axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False).ravel()
+        for ax, name in zip(axes, series, strict=False):
+            disp, unit = SERIES_STYLE.get(name, (name, name))
+            discrete = name == "incidents"
+            for lab in labels:
+                d = steps[lab]
+                x = d["week"].to_numpy()
+                ax.fill_between(x, d[f"{name}_q10"], d[f"{name}_q90"], color=cols[lab],
+                                alpha=0.15, lw=0, step="mid" if discrete else None)
+                ax.plot(x, d[f"{name}_q50"], color=cols[lab], lw=1.8, label=lab,
+                        drawstyle="steps-mid" if discrete else "default")
+                if discrete and f"{name}_mean" in d:
+                    ax.plot(x, d[f"{name}_mean"], color=cols[lab], lw=1.1, ls="--",
+                            gid="mean")
+            ax.set_title(disp)
+            ax.set_ylabel(unit)
+            ax.set_xlim(0, max(int(d["week"].max()) + 1, 1))
+            if discrete:
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+                ax.text(0.99, 0.97, "dashed: mean", transform=ax.transAxes, ha="right",
+                        va="top", fontsize=8, color="#666666")
+            else:
+                ax.set_ylim(bottom=0)
+        for ax in axes[len(series):]:
+            ax.set_visible(False)
+        for ax in axes[max(0, len(series) - ncol):len(series)]:
+            ax.set_xlabel("Weeks since the scenario's start")
+        handles = [Line2D([], [], color=cols[lab], lw=2.2, label=lab) for lab in labels]
+        handles.append(Patch(facecolor="#999999", alpha=0.3, label="10–90% of worlds"))
+        fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 4),
+                   bbox_to_anchor=(0.0, fig.legend_y), fontsize=9)
+    return fig
+
+
+# ---------------------------------------------------------------- one world's timeline
+_STAGE_NAMES = {0: "drafting", 1: "referendum campaign", 2: "constitution changed",
+                3: "cool-down after a failure", 4: "track abandoned"}
+
+
+def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
+                   issue_labels: Mapping[str, Mapping[str, str] | str] | None = None,
+                   actor_labels: Mapping[str, str] | None = None,
+                   subtitle: str | None = None, title: str | None = None,
+                   tail_weeks: int = 12) -> Figure:
+    """The story of one world: incidents, climate, the table, concessions and events.
+
+    Panels, sharing a date axis: a strip of dated events (parliament votes, referendums,
+    elections, monitors leaving, signing or escalation); border incidents per week (with
+    deaths marked); tension, trust, mobilisation and public support; the tabled package
+    on each issue (heat strip); and each signatory's distance from the table, which
+    concessions close, with the weeks it would accept the table marked. A world that
+    signs or escalates stops there: the figure ends ``tail_weeks`` later.
+
+    Args:
+        trace: One world's rows of ``Result.trace`` (one row per week) with ``week``,
+            ``date``, the series, ``table.<issue>``, ``position.<side>.<issue>``,
+            ``accept.<side>``, ``fatalities``, ``event``, ``status`` and
+            ``monitors.<mediator>``.
+        issues: Issue order; defaults to the ``table.*`` columns' order.
+        issue_labels: ``{issue: label}`` or ``{issue: {"label": ...}}``.
+        actor_labels: Display names of the actors.
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+        tail_weeks: Weeks shown after signing or escalation.
+
+    Returns:
+        A figure with five axes (events, incidents, climate, table, concessions).
+
+    Raises:
+        ValueError: ``trace`` holds more than one world.
+    """
+    if "world" in trace and trace["world"].nunique() > 1:
+        raise ValueError("world_timeline takes one world's rows; filter on 'world' first")
+    tr = trace.sort_values("week").reset_index(drop=True)
+    status = tr["status"].to_numpy()
+    end_i = next((i for i, v in enumerate(status) if v != 0), None)
+    if end_i is not None:
+        tr = tr.iloc[: min(len(tr), end_i + 1 + tail_weeks)].reset_index(drop=True)
+    issues = list(issues) if issues is not None else [c[6:] for c in tr.columns
+                                                      if c.startswith("table.")]
+    issue_labels = issue_labels or {}
+    actor_labels = actor_labels or {}
+    sides = list(dict.fromkeys(c.split(".")[1] for c in tr.columns
+                               if c.startswith("position.")))
+    mediators = [c.split(".", 1)[1] for c in tr.columns if c.startswith("monitors.")]
+    dated = "date" in tr
+    x = (np.asarray(pd.to_datetime(tr["date"]).dt.to_pydatetime()) if dated
+         else tr["week"].to_numpy())
+    events = _timeline_events(tr, x, mediators, actor_labels)
+    frozen = np.zeros(len(tr), dtype=bool)
+    if end_i is not None:
+        frozen[end_i + 1:] = True
+    title = title or "One world's path"
+    with mpl.rc_context(_RC):
+        fig = _figure(11.5, 12.5, title, subtitle)
+        axes = fig.subplots(5, 1, sharex=True,
+                            gridspec_kw=dict(height_ratios=[1.0, 1.1, 1.7, 1.9, 1.6]))
+        ev_ax, inc_ax, clim_ax, tab_ax, con_ax = axes
+        # x edges (one cell per week) for the heat strip and the limits
+        if dated:
+            half = (x[1] - x[0]) / 2 if len(x) > 1 else dt.timedelta(days=3.5)
+            edges = np.array([*(xi - half for xi in x), x[-1] + half])
+        else:
+            edges = np.append(x - 0.5, x[-1] + 0.5)
+        # events strip
+        ev_ax.set_ylim(0, 3.3)
+        ev_ax.set_yticks([])
+        ev_ax.grid(False)
+        ev_ax.spines["left"].set_visible(False)
+        ev_ax.set_title("Events")
+        for n, (when, text, colour) in enumerate(events):
+            level = 2.75 - (n % 3) * 0.95
+            ev_ax.plot([when, when], [0, level], color=colour, lw=1.2)
+            ev_ax.plot([when], [level], "o", color=colour, ms=5)
+            bold = text.isupper()
+            ev_ax.text(when, level, f" {text}", va="center", ha="left", fontsize=9,
+                       color=colour, fontweight="bold" if bold else "normal")
+            for ax in axes[1:]:
+                ax.axvline(when, color=colour, lw=0.9, ls="--", alpha=0.7, zorder=1)
+        if not events:
+            ev_ax.text(0.5, 0.5, "no dated events in this world", transform=ev_ax.transAxes,
+                       ha="center", va="center", color="#888888")
+        # incidents and deaths
+        width = 5.0 if dated else 0.8
+        inc = np.where(frozen, 0.0, tr["incidents"].to_numpy(dtype=float))
+        fat = (np.where(frozen, 0.0, tr["fatalities"].to_numpy(dtype=float))
+               if "fatalities" in tr else np.zeros(len(tr)))
+        inc_ax.bar(x, inc, width=width, color="#6b7785", label="incidents")
+        top = max(1.0, float(inc.max()))
+        dead = fat > 0
+        if dead.any():
+            inc_ax.plot(x[dead], inc[dead] + 0.25 * top, "v", color="#c0392b", ms=7,
+                        label="week with deaths")
+            for xi, yi, f in zip(x[dead], inc[dead], fat[dead], strict=True):
+                inc_ax.text(xi, yi + 0.42 * top, f"{int(f)}", ha="center", va="bottom",
+                            fontsize=8, color="#c0392b")
+        inc_ax.set_ylim(0, top * 1.75)
+        inc_ax.set_ylabel("incidents / week")
+        inc_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        inc_ax.set_title(f"Border incidents: {int(inc.sum())} in all, "
+                         f"{int(fat.sum())} deaths")
+        inc_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2)
+        # climate
+        for name, short, c in (("tension", "Tension", "#c0392b"),
+                               ("trust", "Trust", "#1f5a96"),
+                               ("mobilisation", "Opposition mobilisation", "#e39b2d"),
+                               ("support", "Public support", "#2a9d5c")):
+            if name in tr:
+                clim_ax.plot(x, np.where(frozen, np.nan, tr[name].to_numpy(dtype=float)),
+                             color=c, lw=1.8, label=short)
+        clim_ax.set_ylim(0, 1)
+        clim_ax.set_ylabel("index / share (0–1)")
+        clim_ax.set_title("Political climate")
+        clim_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=4)
+        # table heat strip
+        tab = np.vstack([tr[f"table.{i}"].to_numpy(dtype=float) for i in issues])
+        tab_shown = np.where(frozen[None, :], np.nan, tab)
+        cmap = mpl.colormaps["cividis"].with_extremes(bad="#f2f2f2")
+        mesh = tab_ax.pcolormesh(edges, np.arange(len(issues) + 1), tab_shown, cmap=cmap,
+                                 vmin=0, vmax=1, shading="flat")
+        names = []
+        for i in issues:
+            meta = issue_labels.get(i, i)
+            names.append(meta.get("label", i) if isinstance(meta, Mapping) else str(meta))
+        tab_ax.set_yticks(np.arange(len(issues)) + 0.5, names)
+        tab_ax.set_ylim(len(issues), 0)
+        tab_ax.grid(False)
+        tab_ax.set_title("Package on the table (colour: position on each issue)")
+        cb = fig.colorbar(mesh, ax=tab_ax, pad=0.01, aspect=14, fraction=0.025)
+        cb.set_label("position (0–1)", fontsize=8.5)
+        cb.ax.tick_params(labelsize=8)
+        # concessions: distance between each side's stated position and the table
+        for n, side in enumerate(sides):
+            pos = np.vstack([tr[f"position.{side}.{i}"].to_numpy(dtype=float)
+                             for i in issues])
+            gap = np.where(frozen, np.nan, np.abs(pos - tab).mean(axis=0))
+            c = _PALETTE[n % len(_PALETTE)]
+            name = actor_labels.get(side, side)
+            con_ax.plot(x, gap, color=c, lw=1.8, label=f"{name}: gap")
+            acc = tr.get(f"accept.{side}")
+            if acc is not None:
+                m = acc.to_numpy(dtype=bool) & ~frozen
+                con_ax.plot(x[m], gap[m], "|", color=c, ms=8, mew=1.3,
+                            label=f"{name} would accept")
+        con_ax.set_ylim(bottom=0)
+        con_ax.set_ylabel("mean |position − table|\n(issue units, 0–1)")
+        con_ax.set_title("Concessions: each side's distance from the table")
+        con_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8.5)
+        con_ax.set_xlabel("Date" if dated else "Weeks since the scenario's start")
+        if end_i is not None:
+            for ax in (inc_ax, clim_ax, con_ax):
+                ax.axvspan(x[end_i], edges[-1], color="#f2f2f2", zorder=0, lw=0)
+            what = "signed" if status[end_i] == 1 else "escalated"
+            clim_ax.text(x[end_i], 0.96, f"  {what}: the world stops here", va="top",
+                         fontsize=8.5, color="#666666")
+        con_ax.set_xlim(edges[0], edges[-1])
+    return fig
+
+
+def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],
+                     actor_labels: Mapping[str, str]) -> list[tuple[object, str, str]]:
+    """Dated events of one world: (x, text, colour), in time order."""
+    out: list[tuple[int, object, str, str]] = []
+    colour = {"referendum passed": "#2a9d5c", "referendum failed": "#c0392b",
+              "supermajority vote failed": "#c0392b", "government fell": "#e39b2d",
+              "government lost election": "#e39b2d"}
+    if "event" in tr:
+        for i, e in enumerate(tr["event"].fillna("").astype(str)):
+            if e:
+                out.append((i, x[i], e, colour.get(e, "#444444")))
+    for med in mediators:
+        m = tr[f"monitors.{med}"].to_numpy(dtype=float)
+        for i in range(1, len(m)):
+            if m[i - 1] > 0.5 >= m[i]:
+                out.append((i, x[i], f"{actor_labels.get(med, med)} monitors leave",
+                            "#5b6d8a"))
+    status = tr["status"].to_numpy()
+    end = next((i for i, s in enumerate(status) if s != 0), None)
+    if end is not None:
+        if status[end] == 1:
+            out.append((end, x[end], "TREATY SIGNED", "#1e7d46"))
+        else:
+            out.append((end, x[end], "ESCALATION", "#a01f13"))
+    out.sort(key=lambda t: t[0])
+    return [(w, t, c) for _, w, t, c in out]

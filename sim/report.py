@@ -1,0 +1,859 @@
+"""Load run and sweep folders into tidy tables, save the figures and write the report.
+
+This is the one module that writes figures to disk; :mod:`sim.plots` only returns them.
+
+A *run folder* (written by ``sim-run``) holds ``summary.json``, ``worlds.parquet``
+(one row per world), ``steps.parquet`` (one row per week), ``metadata.json`` and, with
+``trace=true``, ``trace.parquet``. A *sweep folder* holds numbered job folders
+(``0/``, ``1/``, ...), each a run folder, and ``sweep_summary.csv`` with one row per job.
+
+>>> from sim import report                                   # doctest: +SKIP
+>>> report.build_report("results/sweep")                     # doctest: +SKIP
+PosixPath('results/sweep/report/index.html')
+
+Everything is written under ``<folder>/report/``; nothing lands in the current folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import json
+import math
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim import plots
+from sim.api import OUTCOMES
+
+#: Files every run folder has.
+RUN_FILES = ("summary.json", "worlds.parquet", "steps.parquet")
+#: Columns of ``sweep_summary.csv`` that are not swept keys.
+SWEEP_COLUMNS = ("job", "overrides", "scenario", "worlds", "seed", "horizon_weeks",
+                 "p_sign", "ci_low", "ci_high", "p_sign_12m", "p_sign_24m", "p_sign_36m",
+                 "share_signed", "share_escalation", "share_government_fell",
+                 "share_stalemate", "median_weeks_to_sign", "diff_vs_baseline",
+                 "diff_ci_low", "diff_ci_high", "start_date", "path")
+#: Figure file written for one world's story in a run folder.
+TRACE_FIGURE = "trace.png"
+_DPI = 150
+_Z95 = 1.959963984540054
+
+
+class ReportInputError(ValueError):
+    """A path that is not a run or sweep folder; ``str()`` is one line for the user."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        super().__init__(f"{path}: {problem}")
+
+
+# ------------------------------------------------------------------------- loading
+@dataclass
+class RunData:
+    """One run folder's contents.
+
+    Attributes:
+        path: The run folder.
+        label: Display name (the scenario, or the swept values that set it apart).
+        summary: ``summary.json``.
+        metadata: ``metadata.json`` (empty if missing).
+        worlds: ``worlds.parquet``: one row per world.
+        steps: ``steps.parquet``: one row per week.
+        job: Job number within a sweep (``None`` for a single run).
+    """
+
+    path: Path
+    label: str
+    summary: dict
+    metadata: dict
+    worlds: pd.DataFrame
+    steps: pd.DataFrame
+    job: int | None = None
+    _trace: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def scenario(self) -> str:
+        """Scenario name."""
+        return str(self.summary.get("scenario") or self.metadata.get("scenario") or "run")
+
+    @property
+    def horizon_weeks(self) -> int:
+        """Weeks simulated."""
+        h = self.summary.get("horizon_weeks") or self.metadata.get("horizon_weeks")
+        return int(h) if h else len(self.steps)
+
+    @property
+    def n_worlds(self) -> int:
+        """Worlds simulated."""
+        return int(self.summary.get("worlds") or len(self.worlds))
+
+    @property
+    def seed(self) -> int | None:
+        """The run's seed."""
+        s = self.summary.get("seed", self.metadata.get("seed"))
+        return None if s is None else int(s)
+
+    @property
+    def start_date(self) -> str:
+        """Scenario start date (ISO)."""
+        s = self.summary.get("start_date") or self.metadata.get("start_date")
+        if s is None and "date" in self.steps and len(self.steps):
+            s = self.steps["date"].iloc[0]
+        return str(s)[:10] if s is not None else "?"
+
+    @property
+    def issues(self) -> list[str]:
+        """Issue names in order."""
+        if self.metadata.get("issues"):
+            return list(self.metadata["issues"])
+        return [c[6:] for c in self.worlds.columns if c.startswith("terms.")]
+
+    @property
+    def overrides(self) -> list[str]:
+        """Command-line overrides of the run (``key=value``)."""
+        o = self.summary.get("overrides", self.metadata.get("overrides")) or []
+        return [o] if isinstance(o, str) else list(o)
+
+    @property
+    def has_trace(self) -> bool:
+        """Whether the run recorded a week-by-week trace."""
+        return self._trace is not None or (self.path / "trace.parquet").exists()
+
+    @property
+    def trace(self) -> pd.DataFrame | None:
+        """``trace.parquet`` (loaded on first use), or ``None``."""
+        if self._trace is None and (self.path / "trace.parquet").exists():
+            self._trace = pd.read_parquet(self.path / "trace.parquet")
+        return self._trace
+
+
+@dataclass
+class SweepData:
+    """A sweep folder's contents.
+
+    Attributes:
+        path: The sweep folder.
+        table: ``sweep_summary.csv`` (or the same table rebuilt from the jobs), with a
+            ``label`` column added.
+        runs: The job folders, in job order.
+        swept: Keys that take more than one value across jobs (``scenario`` included).
+        baseline: Label of the baseline job, if the sweep has one.
+    """
+
+    path: Path
+    table: pd.DataFrame
+    runs: list[RunData]
+    swept: list[str]
+    baseline: str | None = None
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ReportInputError(path, f"not valid JSON ({e.__class__.__name__})") from None
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` is a run folder (has summary.json, worlds and steps tables)."""
+    return path.is_dir() and all((path / f).is_file() for f in RUN_FILES)
+
+
+def _job_dirs(path: Path) -> list[Path]:
+    jobs = [p for p in path.iterdir() if p.is_dir() and p.name.isdigit() and is_run_dir(p)]
+    return sorted(jobs, key=lambda p: int(p.name))
+
+
+def is_sweep_dir(path: Path) -> bool:
+    """Whether ``path`` is a sweep folder (numbered run folders, sweep_summary.csv)."""
+    return path.is_dir() and bool(_job_dirs(path))
+
+
+def load_run(path: Path | str, label: str | None = None, job: int | None = None) -> RunData:
+    """Load a run folder.
+
+    Raises:
+        ReportInputError: ``path`` is not a run folder.
+    """
+    path = Path(path)
+    if not is_run_dir(path):
+        missing = [f for f in RUN_FILES if not (path / f).is_file()]
+        raise ReportInputError(path, "expected a sim-run output folder (missing "
+                               + ", ".join(missing) + ")")
+    summary = _read_json(path / "summary.json")
+    metadata = _read_json(path / "metadata.json")
+    try:
+        worlds = pd.read_parquet(path / "worlds.parquet")
+        steps = pd.read_parquet(path / "steps.parquet")
+    except Exception as e:  # pyarrow raises several types for a damaged file
+        raise ReportInputError(path, f"cannot read the run's tables ({e.__class__.__name__})"
+                               ) from None
+    run = RunData(path, label or "", summary, metadata, worlds, steps, job)
+    if not label:
+        run.label = run.scenario
+    return run
+
+
+def _parse_overrides(items: Sequence[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" in item:
+            k, v = item.split("=", 1)
+            out[k.lstrip("+~")] = v
+    return out
+
+
+def _sweep_table_from_jobs(runs: list[RunData]) -> pd.DataFrame:
+    rows = []
+    for r in runs:
+        s = r.summary
+        sh = s.get("outcome_shares", {})
+        row = {"job": r.job, "overrides": ",".join(r.overrides), "scenario": r.scenario,
+               "worlds": r.n_worlds, "seed": r.seed}
+        for k, v in _parse_overrides(r.overrides).items():
+            if k not in ("scenario", "worlds", "seed"):
+                row[k] = _maybe_number(v)
+        row.update({k: s.get(k) for k in ("p_sign", "ci_low", "ci_high", "p_sign_12m",
+                                          "p_sign_24m", "p_sign_36m",
+                                          "median_weeks_to_sign")})
+        row.update({f"share_{c}": sh.get(c) for c in OUTCOMES})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _maybe_number(v: str) -> object:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    return int(f) if f.is_integer() and "." not in str(v) else f
+
+
+def _short_keys(keys: Sequence[str], min_parts: int = 1) -> dict[str, str]:
+    """Shortest dotted suffix of each key, unique among ``keys``, of >= ``min_parts``."""
+    out = {}
+    for k in keys:
+        parts = k.split(".")
+        for n in range(min(min_parts, len(parts)), len(parts) + 1):
+            suf = ".".join(parts[-n:])
+            if sum(1 for o in keys if o == suf or o.endswith("." + suf)) == 1:
+                out[k] = suf
+                break
+        else:
+            out[k] = k
+    return out
+
+
+def _fmt_value(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def load_sweep(path: Path | str) -> SweepData:
+    """Load a sweep folder: its summary table and every job's run folder.
+
+    Raises:
+        ReportInputError: ``path`` holds no numbered run folders.
+    """
+    path = Path(path)
+    jobs = _job_dirs(path) if path.is_dir() else []
+    if not jobs:
+        raise ReportInputError(path, "expected a sweep folder with numbered sim-run job "
+                               "folders (0/, 1/, ...)")
+    runs = [load_run(p, job=int(p.name)) for p in jobs]
+    csv = path / "sweep_summary.csv"
+    if csv.is_file():
+        table = pd.read_csv(csv)
+        if "job" not in table:
+            raise ReportInputError(csv, "expected a 'job' column")
+        table = table[table["job"].isin([r.job for r in runs])]
+    else:
+        table = _sweep_table_from_jobs(runs)
+    table = table.sort_values("job").reset_index(drop=True)
+    candidates = ["scenario"] + [c for c in table.columns if c not in SWEEP_COLUMNS]
+    candidates += [c for c in ("worlds", "seed") if c in table]
+    swept = [c for c in candidates if c in table and table[c].nunique(dropna=False) > 1]
+    short = _short_keys(swept)
+    labels = []
+    for _, row in table.iterrows():
+        parts = [str(row["scenario"]) if k == "scenario"
+                 else f"{short[k]}={_fmt_value(row[k])}" for k in swept
+                 if k == "scenario" or not pd.isna(row[k])]
+        labels.append(", ".join(parts) if parts else str(row.get("scenario", "run")))
+    if len(set(labels)) < len(labels):  # duplicates: fall back to job numbers
+        labels = [f"{lab} (job {j})" for lab, j in zip(labels, table["job"], strict=True)]
+    table["label"] = labels
+    by_job = dict(zip(table["job"], labels, strict=True))
+    for r in runs:
+        r.label = by_job.get(r.job, r.label)
+    runs = [r for r in runs if r.job in by_job]
+    baseline = _find_baseline(table, runs)
+    return SweepData(path, table, runs, swept, baseline)
+
+
+def _find_baseline(table: pd.DataFrame, runs: list[RunData]) -> str | None:
+    """The baseline job's label, or ``None``.
+
+    The baseline is the job whose difference from the baseline is zero with a
+    zero-width interval, else the one job of scenario ``baseline`` with no other
+    override.
+    """
+    if "diff_vs_baseline" in table and table["diff_vs_baseline"].notna().any():
+        z = table[(table["diff_vs_baseline"] == 0) & (table.get("diff_ci_low", 0) == 0)
+                  & (table.get("diff_ci_high", 0) == 0)]
+        if len(z) == 1:
+            return str(z["label"].iloc[0])
+    base = [r for r in runs if r.scenario == "baseline"
+            and not {k for k in _parse_overrides(r.overrides)} - {"scenario", "worlds", "seed"}]
+    if len(base) == 1 and len(runs) > 1:
+        return base[0].label
+    return None
+
+
+def load(path: Path | str) -> RunData | SweepData:
+    """Load a run folder or a sweep folder, whichever ``path`` is.
+
+    Raises:
+        ReportInputError: ``path`` is missing or is neither.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ReportInputError(path, "no such folder; expected a sim-run output folder "
+                               "or a sweep folder")
+    if not path.is_dir():
+        raise ReportInputError(path, "is a file; expected a sim-run output folder or a "
+                               "sweep folder")
+    if is_run_dir(path):
+        return load_run(path)
+    if is_sweep_dir(path):
+        return load_sweep(path)
+    raise ReportInputError(path, "not a sim-run output folder (summary.json, "
+                           "worlds.parquet, steps.parquet) nor a sweep folder (numbered "
+                           "job folders)")
+
+
+# -------------------------------------------------------------------- tidy tables
+def estimates(runs: Sequence[RunData], sweep_table: pd.DataFrame | None = None
+              ) -> pd.DataFrame:
+    """One row per run: P(sign) with its interval, by 12/24/36 months, outcome shares.
+
+    Values come from each run's ``summary.json``; paired differences from the baseline
+    (``diff``, ``diff_ci_low``, ``diff_ci_high``) from ``sweep_table`` when given.
+    """
+    rows = []
+    for r in runs:
+        s = r.summary
+        sh = s.get("outcome_shares", {})
+        row = {"label": r.label, "scenario": r.scenario, "job": r.job, "worlds": r.n_worlds,
+               "seed": r.seed, "horizon_weeks": r.horizon_weeks, "start_date": r.start_date,
+               "p_sign": s["p_sign"], "ci_low": s["ci_low"], "ci_high": s["ci_high"]}
+        for m in (12, 24, 36):
+            row[f"p_sign_{m}m"] = s.get(f"p_sign_{m}m", np.nan)
+        for c in OUTCOMES:
+            row[c] = sh.get(c, np.nan)
+        row["median_weeks_to_sign"] = s.get("median_weeks_to_sign")
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if sweep_table is not None and "diff_vs_baseline" in sweep_table:
+        d = sweep_table.set_index("job")
+        df["diff"] = df["job"].map(d["diff_vs_baseline"])
+        df["diff_ci_low"] = df["job"].map(d.get("diff_ci_low"))
+        df["diff_ci_high"] = df["job"].map(d.get("diff_ci_high"))
+    return df
+
+
+def cumulative(runs: Sequence[RunData]) -> pd.DataFrame:
+    """Long table of the cumulative share signed by week, with a 95 % Wilson band."""
+    from sim.rules import wilson_interval
+
+    frames = []
+    for r in runs:
+        st = r.steps
+        n = r.n_worlds
+        k = np.round(st["p_signed"].to_numpy(dtype=float) * n)
+        lo, hi = wilson_interval(k, n)
+        frames.append(pd.DataFrame({"label": r.label, "week": st["week"].to_numpy(),
+                                    "p_signed": st["p_signed"].to_numpy(dtype=float),
+                                    "ci_low": lo, "ci_high": hi}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def signed_terms(runs: Sequence[RunData]) -> pd.DataFrame:
+    """Long table of signed worlds' terms: ``label``, ``world``, ``issue``, ``value``."""
+    frames = []
+    for r in runs:
+        w = r.worlds[r.worlds["signed"].astype(bool)]
+        cols = [f"terms.{i}" for i in r.issues if f"terms.{i}" in w]
+        if not cols or w.empty:
+            continue
+        long = w[["world", *cols]].melt(id_vars="world", var_name="issue", value_name="value")
+        long["issue"] = long["issue"].str.slice(6)
+        long.insert(0, "label", r.label)
+        frames.append(long)
+    if not frames:
+        return pd.DataFrame(columns=["label", "world", "issue", "value"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def paired_differences(sweep: SweepData) -> pd.DataFrame:
+    """Difference in P(sign) of each job from the baseline, with its 95 % interval.
+
+    Uses ``sweep_summary.csv``'s ``diff_vs_baseline`` columns when present; otherwise
+    pairs worlds by id (the sweep shares seeds, so worlds share random numbers) and uses
+    the normal interval of the mean paired difference.
+    """
+    if sweep.baseline is None:
+        return pd.DataFrame(columns=["label", "diff", "ci_low", "ci_high"])
+    t = sweep.table
+    if "diff_vs_baseline" in t and t["diff_vs_baseline"].notna().any():
+        d = t[t["label"] != sweep.baseline].dropna(subset=["diff_vs_baseline"])
+        return pd.DataFrame({"label": d["label"], "diff": d["diff_vs_baseline"],
+                             "ci_low": d["diff_ci_low"], "ci_high": d["diff_ci_high"]}
+                            ).reset_index(drop=True)
+    base = next(r for r in sweep.runs if r.label == sweep.baseline)
+    b = base.worlds.set_index("world")["signed"].astype(float)
+    rows = []
+    for r in sweep.runs:
+        if r is base:
+            continue
+        s = r.worlds.set_index("world")["signed"].astype(float)
+        d = (s - b).dropna()
+        if len(d) < 2:
+            continue
+        m, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
+        rows.append({"label": r.label, "diff": m, "ci_low": m - _Z95 * se,
+                     "ci_high": m + _Z95 * se})
+    return pd.DataFrame(rows, columns=["label", "diff", "ci_low", "ci_high"])
+
+
+# ------------------------------------------------------------- labels and metadata
+def _config_section(run: RunData, section: str) -> dict | None:
+    md = run.metadata
+    for key in ("config", "resolved_config", "cfg"):
+        c = md.get(key)
+        if isinstance(c, Mapping):
+            if isinstance(c.get(section), Mapping):
+                return dict(c[section])
+            model = c.get("model")
+            if isinstance(model, Mapping) and isinstance(model.get(section), Mapping):
+                return dict(model[section])
+    return None
+
+
+def _params(run: RunData):
+    """The scenario's parameters, for labels and ideal points missing from metadata."""
+    from sim.config import load_params
+
+    try:
+        return load_params(run.scenario)
+    except Exception:  # an unknown or since-edited scenario: labels fall back to names
+        return None
+
+
+def actor_labels(run: RunData) -> dict[str, str]:
+    """Display name of each actor (from the resolved config, else the scenario)."""
+    actors = _config_section(run, "actors")
+    if actors:
+        return {k: str(v.get("label", k)) if isinstance(v, Mapping) else k
+                for k, v in actors.items()}
+    p = _params(run)
+    return {k: a.label for k, a in p.actors.items()} if p is not None else {}
+
+
+def issue_labels(run: RunData) -> dict[str, dict]:
+    """``{issue: {"label", "zero", "one"}}`` (from the resolved config, else the scenario)."""
+    labels = _config_section(run, "issue_labels") or _config_section(run, "issues")
+    if labels and all(isinstance(v, Mapping) for v in labels.values()):
+        return {k: dict(v) for k, v in labels.items()}
+    p = _params(run)
+    return {k: dict(v) for k, v in p.issue_labels.items()} if p is not None else {}
+
+
+def ideal_points(run: RunData) -> dict[str, dict[str, float]]:
+    """``{actor: {issue: ideal point}}`` from metadata (else the scenario's positions)."""
+    ip = run.metadata.get("ideal_points")
+    if ip:
+        return {a: {i: float(v) for i, v in d.items()} for a, d in ip.items()}
+    p = _params(run)
+    if p is None:
+        return {}
+    out = {}
+    for name, a in p.actors.items():
+        pos = getattr(a, "position", None) or {}
+        out[name] = {i: float(v) if isinstance(v, (int, float)) else float("nan")
+                     for i, v in pos.items()}
+    return out
+
+
+def parameter_label(key: str, scenario: str = "baseline") -> str:
+    """Axis label for a swept key: the key with its unit from the parameter schema.
+
+    ``incidents.base_rate`` becomes ``incidents.base_rate (incidents/week)`` when the
+    schema gives a unit, else the key itself.
+    """
+    from sim.config import load_params
+
+    try:
+        obj = load_params(scenario)
+    except Exception:  # labels are cosmetic: never fail a report over them
+        return key
+    unit = doc = ""
+    for part in key.split("."):
+        if dataclasses.is_dataclass(obj):
+            f = next((f for f in dataclasses.fields(obj) if f.name == part), None)
+            if f is None:
+                return key
+            unit, doc = f.metadata.get("unit", ""), f.metadata.get("doc", "")
+            obj = getattr(obj, part)
+        elif isinstance(obj, Mapping) and part in obj:
+            obj = obj[part]
+        else:
+            return key
+    if unit:
+        return f"{key} ({unit})"
+    if doc and len(doc) <= 40:
+        return f"{key} ({doc})"
+    return key
+
+
+def _common(values: Sequence[object]) -> object | None:
+    vals = list(dict.fromkeys(values))
+    return vals[0] if len(vals) == 1 else None
+
+
+def held_fixed(runs: Sequence[RunData], swept: Sequence[str] = ()) -> str:
+    """One line saying what all runs share: worlds, seed, horizon, start, overrides."""
+    parts = []
+    w = _common([r.n_worlds for r in runs])
+    parts.append((f"{w:,} worlds per run" if len(runs) > 1 else f"{w:,} worlds") if w
+                 else "worlds differ by run")
+    s = _common([r.seed for r in runs])
+    if s is not None:
+        parts.append(f"seed {s} (common random numbers)" if len(runs) > 1 else f"seed {s}")
+    h = _common([r.horizon_weeks for r in runs])
+    if h:
+        parts.append(f"{h}-week horizon")
+    sd = _common([r.start_date for r in runs])
+    parts.append(f"start {sd}" if sd else "each scenario from its own start date")
+    if "scenario" not in swept:
+        parts.append(f"scenario {runs[0].scenario}")
+    shared = set.intersection(*[set(r.overrides) for r in runs]) if runs else set()
+    shared = sorted(o for o in shared if o.split("=", 1)[0].lstrip("+~")
+                    not in ("scenario", "worlds", "seed", "horizon_weeks", *swept))
+    if shared:
+        parts.append("with " + ", ".join(shared))
+    elif swept and set(swept) - {"scenario"}:
+        parts.append("other parameters as in the scenario")
+    return "; ".join(parts)
+
+
+# ----------------------------------------------------------------------- figures
+@dataclass
+class FigureSpec:
+    """A figure of the report: file name, heading, caption and the figure itself."""
+
+    name: str
+    heading: str
+    caption: str
+    figure: Figure
+
+
+def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None) -> list[FigureSpec]:
+    """Build the report's figures for one run or a sweep's runs (nothing is saved)."""
+    swept = sweep.swept if sweep is not None else []
+    fixed = held_fixed(runs, swept)
+    horizon = _common([r.horizon_weeks for r in runs])
+    est = estimates(runs)
+    cols = plots.colours([r.label for r in runs])
+    specs = [
+        FigureSpec("p_sign.png", "P(sign) by scenario",
+                   "Share of worlds in which the treaty is signed within the horizon; "
+                   "bars are 95% Wilson intervals. Sorted, highest first.",
+                   plots.p_sign_by_scenario(est, horizon_weeks=horizon, colors=cols,
+                                            subtitle=fixed)),
+        FigureSpec("cumulative.png", "Cumulative probability of signing",
+                   "Share of worlds signed by each week since the scenario's start, "
+                   "with 95% Wilson bands.",
+                   plots.cumulative_signing(cumulative(runs), colors=cols, subtitle=fixed)),
+        FigureSpec("outcomes.png", "Outcome classes",
+                   "How worlds end: signed, escalation (absorbing breakdown), Armenian "
+                   "government fell without a deal, or stalemate at the horizon.",
+                   plots.outcome_classes(est, horizon_weeks=horizon, subtitle=fixed)),
+    ]
+    ref = next((r for r in runs if sweep is not None and r.label == sweep.baseline), runs[0])
+    terms = signed_terms(runs)
+    specs.append(FigureSpec(
+        "terms.png", "Terms of signed deals",
+        f"Distribution, over signed worlds, of the signed package on each issue; markers "
+        f"are the actors' ideal points ({ref.label}).",
+        plots.signed_terms(terms, ideal_points(ref), issues=ref.issues,
+                           issue_labels=issue_labels(ref), actor_labels=actor_labels(ref),
+                           colors=cols, subtitle=fixed)))
+    if sweep is not None and sweep.baseline is not None:
+        diffs = paired_differences(sweep)
+        if len(diffs):
+            specs.append(FigureSpec(
+                "differences.png", f"Paired differences from {sweep.baseline}",
+                "Difference in P(sign) from the baseline, in percentage points, paired "
+                "world by world (same seed, common random numbers), with 95% intervals. "
+                "Green/red: the interval excludes zero.",
+                plots.paired_differences(diffs, sweep.baseline, subtitle=fixed)))
+    if sweep is not None:
+        specs.extend(_numeric_sweep_figures(sweep, fixed, horizon))
+    specs.append(FigureSpec(
+        "trajectories.png", "Trajectories",
+        "Median world (line) and 10–90% band of worlds, week by week; incidents also "
+        "show the mean (dashed). A world that has signed or escalated keeps its state "
+        "from that week.",
+        plots.trajectories({r.label: r.steps for r in runs}, colors=cols, subtitle=fixed)))
+    for r in runs:
+        if r.has_trace:
+            specs.append(FigureSpec(
+                "timeline.png" if len(runs) == 1 else f"timeline_job{r.job}.png",
+                f"One world's story ({r.label})",
+                "Week-by-week path of one traced world: incidents, political climate, the "
+                "tabled package, each side's concessions and dated events.",
+                trace_figure(r)))
+    return specs
+
+
+def _numeric_sweep_figures(sweep: SweepData, fixed: str, horizon: int | None
+                           ) -> list[FigureSpec]:
+    t = sweep.table
+    numeric = [k for k in sweep.swept if k not in ("scenario", "seed", "worlds")
+               and pd.api.types.is_numeric_dtype(t[k]) and t[k].notna().all()]
+    if not numeric or len(numeric) > 2:
+        return []
+    others = [k for k in sweep.swept if k not in numeric]
+    scen = str(t["scenario"].iloc[0]) if "scenario" in t else "baseline"
+    group = t[others].astype(str).agg(", ".join, axis=1) if others else None
+    if len(numeric) == 1:
+        key = numeric[0]
+        df = pd.DataFrame({"value": t[key], "p_sign": t["p_sign"], "ci_low": t["ci_low"],
+                           "ci_high": t["ci_high"]})
+        if group is not None:
+            df["label"] = group.to_numpy()
+        return [FigureSpec(
+            "sweep.png", f"P(sign) against {key}",
+            f"P(sign) at each swept value of {key}, with the 95% Wilson band.",
+            plots.p_sign_vs_value(df, xlabel=parameter_label(key, scen),
+                                  horizon_weeks=horizon, subtitle=fixed))]
+    kx, ky = numeric
+    out = []
+    groups = [None] if group is None else list(dict.fromkeys(group))
+    for i, g in enumerate(groups):
+        sel = t if g is None else t[group == g]
+        df = pd.DataFrame({"x": sel[kx], "y": sel[ky], "p_sign": sel["p_sign"],
+                           "ci_low": sel["ci_low"], "ci_high": sel["ci_high"]})
+        sub = fixed if g is None else f"{g}; {fixed}"
+        out.append(FigureSpec(
+            "sweep_heatmap.png" if g is None else f"sweep_heatmap_{i}.png",
+            f"P(sign) over {kx} and {ky}" + (f" ({g})" if g else ""),
+            "P(sign) at each pair of swept values; the small numbers are the 95% Wilson "
+            "interval in per cent.",
+            plots.p_sign_heatmap(df, xlabel=parameter_label(kx, scen),
+                                 ylabel=parameter_label(ky, scen), horizon_weeks=horizon,
+                                 subtitle=sub)))
+    return out
+
+
+_OUTCOME_TEXT = {"signed": "signed", "escalation": "escalation",
+                 "government_fell": "government fell without a deal",
+                 "stalemate": "stalemate at the horizon"}
+
+
+def trace_figure(run: RunData, world: int | None = None) -> Figure:
+    """One traced world's timeline (:func:`sim.plots.world_timeline`) with its labels.
+
+    Args:
+        run: A run folder with ``trace.parquet``.
+        world: Which world (default: the first traced world).
+
+    Raises:
+        ReportInputError: The run has no trace, or no such world.
+    """
+    tr = run.trace
+    if tr is None:
+        raise ReportInputError(run.path, "no trace.parquet: run sim-run with trace=true")
+    ids = list(dict.fromkeys(tr["world"])) if "world" in tr else [0]
+    world = ids[0] if world is None else world
+    if world not in ids:
+        raise ReportInputError(run.path, f"world {world} is not in trace.parquet")
+    one = tr[tr["world"] == world] if "world" in tr else tr
+    row = run.worlds[run.worlds["world"] == world]
+    outcome = str(row["outcome"].iloc[0]) if len(row) else ""
+    what = _OUTCOME_TEXT.get(outcome, outcome)
+    if outcome == "signed" and len(row):
+        wk = int(row["sign_week"].iloc[0])
+        d = one.loc[one["week"] == wk, "date"]
+        what += f" in week {wk}" + (f" ({str(d.iloc[0])[:10]})" if len(d) else "")
+    elif outcome == "escalation" and len(row) and "escalation_week" in row:
+        what += f" in week {int(row['escalation_week'].iloc[0])}"
+    title = f"One world's path under {run.scenario}" + (f": {what}" if what else "")
+    sub = f"world {world}, seed {run.seed}, start {run.start_date}, {run.horizon_weeks} weeks"
+    if len(row):
+        params = [c for c in row.columns if c.startswith("param.")]
+        short = _short_keys([c[6:] for c in params], min_parts=2)
+        if params:
+            sub += "; drawn for this world: " + ", ".join(
+                f"{short[c[6:]]} {row[c].iloc[0]:.3g}" for c in params)
+    return plots.world_timeline(one, issues=run.issues, issue_labels=issue_labels(run),
+                                actor_labels=actor_labels(run), title=title, subtitle=sub)
+
+
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as a PNG at report resolution."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=_DPI, facecolor="white")
+    return path
+
+
+def write_trace_figure(run_dir: Path | str, world: int | None = None,
+                       name: str = TRACE_FIGURE) -> Path:
+    """Write one traced world's timeline into the run folder (``trace.png``).
+
+    Called by ``sim-run`` after it writes a run folder with ``trace=true``.
+    """
+    run = load_run(run_dir)
+    return save_figure(trace_figure(run, world), run.path / name)
+
+
+# ------------------------------------------------------------------------- report
+def _fmt_p(v: object) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
+
+
+def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    head = ["Scenario", "P(sign)", "95% CI", "by 12 m", "by 24 m", "by 36 m", "Signed",
+            "Escalation", "Govt fell", "Stalemate", "Median weeks to sign"]
+    has_diff = "diff" in est and est["diff"].notna().any()
+    if has_diff:
+        head += ["Δ vs baseline (pp)", "95% CI (pp)"]
+    rows = []
+    for _, r in est.sort_values("p_sign", ascending=False).iterrows():
+        mw = r["median_weeks_to_sign"]
+        row = [str(r["label"]), _fmt_p(r["p_sign"]),
+               f"{_fmt_p(r['ci_low'])} – {_fmt_p(r['ci_high'])}",
+               _fmt_p(r["p_sign_12m"]), _fmt_p(r["p_sign_24m"]), _fmt_p(r["p_sign_36m"]),
+               *(_fmt_p(r[c]) for c in OUTCOMES),
+               "–" if mw is None or pd.isna(mw) else f"{mw:g}"]
+        if has_diff:
+            if pd.isna(r["diff"]):
+                row += ["–", "–"]
+            else:
+                row += [f"{100 * r['diff']:+.1f}",
+                        f"{100 * r['diff_ci_low']:+.1f} – {100 * r['diff_ci_high']:+.1f}"]
+        rows.append(row)
+    return head, rows
+
+
+def _provenance(runs: Sequence[RunData]) -> list[tuple[str, str]]:
+    md = runs[0].metadata
+    out = [("Generated", dt.datetime.now().strftime("%Y-%m-%d %H:%M"))]
+    for key, name in (("package_version", "Package version"), ("version", "Package version"),
+                      ("git_revision", "Git revision"), ("git", "Git revision")):
+        if md.get(key) and name not in dict(out):
+            out.append((name, str(md[key])))
+    return out
+
+
+def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[FigureSpec],
+                 est: pd.DataFrame, fixed: str, notes: Sequence[str] = ()) -> Path:
+    """Save the figures under ``path/report/`` and write ``index.html`` and ``report.md``."""
+    out = path / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    for s in specs:
+        save_figure(s.figure, out / s.name)
+    head, rows = _estimates_rows(est)
+    prov = _provenance(runs)
+    # markdown
+    md = [f"# {title}", "", f"Folder: `{path}`  ", f"Held fixed: {fixed}", ""]
+    md += [f"{k}: {v}  " for k, v in prov] + ["", "## Estimates", ""]
+    md.append("| " + " | ".join(head) + " |")
+    md.append("|" + "|".join("---" if i == 0 else "--:" for i in range(len(head))) + "|")
+    md += ["| " + " | ".join(r) + " |" for r in rows]
+    md += ["", "P(sign) within the horizon with 95% Wilson intervals; outcome shares of all "
+           "worlds; Δ: paired difference from the baseline (percentage points).", ""]
+    md += [f"- {n}" for n in notes] + ([""] if notes else [])
+    for s in specs:
+        md += [f"## {s.heading}", "", f"![{s.heading}]({s.name})", "", s.caption, ""]
+    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+    # html
+    e = html.escape
+    table = ("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head)
+             + "</tr></thead><tbody>"
+             + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
+             + "</tbody></table>")
+    figs = "".join(f'<section><h2>{e(s.heading)}</h2><img src="{e(s.name)}" '
+                   f'alt="{e(s.heading)}"><p class="cap">{e(s.caption)}</p></section>'
+                   for s in specs)
+    notes_html = "".join(f"<li>{e(n)}</li>" for n in notes)
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
+<style>
+body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
+       max-width: 1150px; margin: 2em auto; padding: 0 1em; line-height: 1.45; }}
+h1 {{ font-size: 1.6em; margin-bottom: .2em; }} h2 {{ font-size: 1.2em; margin-top: 2em; }}
+.meta {{ color: #555; font-size: .92em; }}
+table {{ border-collapse: collapse; font-size: .9em; margin: 1em 0; }}
+th, td {{ padding: .35em .7em; border-bottom: 1px solid #ddd; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+th {{ background: #f3f4f6; }}
+img {{ max-width: 100%; border: 1px solid #eee; }} .cap {{ color: #555; font-size: .92em; }}
+</style></head><body>
+<h1>{e(title)}</h1>
+<p class="meta">Folder: <code>{e(str(path))}</code><br>Held fixed: {e(fixed)}<br>
+{"<br>".join(f"{e(k)}: {e(v)}" for k, v in prov)}</p>
+<h2>Estimates</h2>{table}
+<p class="cap">P(sign) within the horizon with 95% Wilson intervals; outcome shares of all
+worlds; Δ: paired difference from the baseline (percentage points).</p>
+{f"<ul>{notes_html}</ul>" if notes else ""}
+{figs}
+<p class="meta">Also available as <a href="report.md">report.md</a>.</p>
+</body></html>
+"""
+    index = out / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def build_report(path: Path | str) -> Path:
+    """Write ``<path>/report/`` for a run or sweep folder and return its ``index.html``.
+
+    Raises:
+        ReportInputError: ``path`` is not a run or sweep folder.
+    """
+    path = Path(path)
+    data = load(path)
+    notes: list[str] = []
+    if isinstance(data, SweepData):
+        runs, sweep = data.runs, data
+        est = estimates(runs, data.table)
+        title = "Scenario comparison" if "scenario" in data.swept else "Sweep report"
+        if data.baseline is None:
+            notes.append("No baseline job in this sweep: paired differences are not shown.")
+    else:
+        runs, sweep = [data], None
+        est = estimates(runs)
+        title = f"Run report: {data.scenario}"
+    fixed = held_fixed(runs, sweep.swept if sweep else [])
+    specs = run_figures(runs, sweep)
+    return write_report(path, title, runs, specs, est, fixed, notes)
+
+
+def copy_figure(src: Path, dst: Path) -> Path:
+    """Copy a report figure elsewhere (e.g. into ``docs/figures/`` for the README)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst
