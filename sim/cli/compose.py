@@ -1,0 +1,355 @@
+"""Compose a run configuration with Hydra, name the file behind every key, check it.
+
+Hydra composes ``configs/``: the root ``config.yaml`` (``_self_`` first), one file per
+group, the scenario (``# @package _global_``), then the command-line overrides. This
+module lays out the same layers with :func:`sim.config.deep_merge` to learn which file
+set each key (its *provenance*), so that an error names the scenario file, the group
+default or ``command line``, and it applies the one rule in which the model's YAML
+semantics differ from OmegaConf's merge: a distribution written in a later layer
+replaces an earlier one as a whole (``{dist: normal, ...}`` over a uniform does not
+keep the uniform's ``low``/``high``), as :mod:`sim.config` does.
+
+Nothing here runs the model; :func:`prepare_job` returns typed objects.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra import compose as hydra_compose_api
+from hydra import initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from sim.cli.schema import RunSettings, parse_settings
+from sim.config import CONFIG_DIR, deep_merge, read_yaml, scenarios, source_of
+from sim.dists import DIST_ARGS
+from sim.errors import ConfigError
+from sim.params import MODEL_SECTIONS, ModelParams, parse_params
+
+#: Source name of values given on the command line.
+COMMAND_LINE = "command line"
+#: Groups whose files are placed at the top level of the configuration.
+GLOBAL_HEADER = "# @package _global_"
+#: Hydra callbacks a configuration may name (configs may not instantiate anything else).
+ALLOWED_TARGETS = ("sim.cli.sweep.SweepSummaryCallback",)
+#: Repository root: where ``results/`` lives by default.
+ROOT_DIR = CONFIG_DIR.parent
+
+
+def register_resolvers() -> None:
+    """Register ``${sim_root:}`` (the repository folder) with OmegaConf, once."""
+    if not OmegaConf.has_resolver("sim_root"):
+        OmegaConf.register_new_resolver("sim_root", lambda: str(ROOT_DIR))
+
+
+def rel(path: Path, config_dir: Path) -> str:
+    """A config file's name as users see it: ``configs/<group>/<file>.yaml``."""
+    try:
+        return str(Path("configs") / Path(path).relative_to(config_dir))
+    except ValueError:
+        return str(path)
+
+
+def parse_overrides(overrides: Sequence[str]) -> list[Override]:
+    """Parse command-line overrides with Hydra's grammar, as one-line errors."""
+    parser = OverridesParser.create()
+    out = []
+    for text in overrides:
+        try:
+            out.extend(parser.parse_overrides([text]))
+        except Exception as e:  # noqa: BLE001 - Hydra raises several kinds
+            raise ConfigError(text.split("=", 1)[0].lstrip("+~"),
+                              f"cannot parse {text!r}: {one_line(e)}", COMMAND_LINE) from None
+    return out
+
+
+def one_line(e: BaseException) -> str:
+    """First meaningful line of an exception's message."""
+    for line in str(e).splitlines():
+        line = line.strip()
+        if line:
+            return line
+    return type(e).__name__
+
+
+# ----------------------------------------------------------------------- provenance
+
+
+@dataclass
+class Layers:
+    """Which file set each key, and the order of the files (earliest first)."""
+
+    prov: dict
+    order: list[str]
+    groups: dict  # group -> chosen option
+
+    def rank(self, src: str | None) -> int:
+        """Position of a source in the layer order (-1 if unknown)."""
+        return self.order.index(src) if src in self.order else -1
+
+
+def _root_defaults(root: dict, root_src: str) -> list[tuple[str, str]]:
+    entries = []
+    for entry in root.get("defaults", []):
+        if isinstance(entry, dict) and len(entry) == 1:
+            ((group, choice),) = entry.items()
+            entries.append((str(group), str(choice)))
+        elif entry != "_self_":
+            raise ConfigError("defaults", f"unexpected entry {entry!r}", root_src)
+    return entries
+
+
+def _is_global(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    return line.strip().replace(" ", "") == GLOBAL_HEADER.replace(" ", "")
+    except OSError:
+        return False
+    return False
+
+
+def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
+    """Lay out the configuration's files in Hydra's order and record provenance.
+
+    Also checks what Hydra would not: scenario names, that scenario files start with
+    ``# @package _global_``, and that no file but ``configs/hydra/`` changes Hydra's
+    settings or carries a defaults list of its own.
+
+    Raises:
+        ConfigError: Unknown scenario or group option, malformed YAML, or a file that
+            breaks the rules above.
+    """
+    config_dir = Path(config_dir)
+    root_path = config_dir / "config.yaml"
+    root_src = rel(root_path, config_dir)
+    root = read_yaml(root_path)
+    parsed = parse_overrides(overrides)
+    groups = dict(_root_defaults(root, root_src))
+    for ov in parsed:
+        key = ov.get_key_element().lstrip("+~")
+        if key in groups and not ov.is_sweep_override() and not ov.is_delete():
+            groups[key] = str(ov.value())
+    prov: dict = {}
+    order = [root_src]
+    deep_merge({}, {k: v for k, v in root.items() if k != "defaults"}, root_src, prov)
+    for group, choice in groups.items():
+        if group == "hydra":
+            continue
+        known = sorted(p.stem for p in (config_dir / group).glob("*.yaml"))
+        if choice not in known:
+            what = "scenario" if group == "scenario" else f"option of group {group!r}"
+            raise ConfigError(group, f"unknown {what} {choice!r}; available: "
+                              f"{', '.join(known) or 'none'}", rel(config_dir / group, config_dir))
+        path = config_dir / group / f"{choice}.yaml"
+        src = rel(path, config_dir)
+        data = read_yaml(path)
+        if "defaults" in data:
+            raise ConfigError("defaults", "only configs/config.yaml may hold a defaults list",
+                              src)
+        if "hydra" in data:
+            raise ConfigError("hydra", "Hydra settings belong in configs/hydra/, not here",
+                              src)
+        if group == "scenario":
+            if not _is_global(path):
+                raise ConfigError(GLOBAL_HEADER, "missing: a scenario file must start with "
+                                  "this line", src)
+            deep_merge({}, data, src, prov)
+        elif _is_global(path):
+            deep_merge({}, data, src, prov)
+        else:
+            deep_merge({}, {group: data}, src, prov)
+        order.append(src)
+    for ov in parsed:
+        key = ov.get_key_element().lstrip("+~")
+        if ov.is_delete() or key.startswith("hydra") or key in groups:
+            continue
+        value = None if ov.is_sweep_override() else ov.value()
+        deep_merge({}, _nest(key, value), COMMAND_LINE, prov)
+    order.append(COMMAND_LINE)
+    return Layers(prov, order, groups)
+
+
+def _nest(key: str, value: Any) -> dict:
+    out: Any = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def normalise_dists(cfg: dict, lay: Layers) -> dict:
+    """Make each distribution the one written in the latest layer, whole.
+
+    OmegaConf merges ``{dist: normal, mean: .5, sd: .1}`` into an earlier
+    ``{dist: uniform, low: 0, high: 1}`` key by key; the model's YAML semantics (and
+    :mod:`sim.config`) replace it. Keys of a distribution set by an earlier layer than
+    its ``dist`` key are dropped; keys written with it stay (so a typo is still caught).
+    """
+    out = copy.deepcopy(cfg)
+
+    def walk(node: Any, path: str) -> None:
+        if not isinstance(node, dict):
+            return
+        if node.get("dist") in DIST_ARGS:
+            r = lay.rank(source_of(f"{path}.dist", lay.prov))
+            for k in [k for k in node if k != "dist"]:
+                if lay.rank(source_of(f"{path}.{k}", lay.prov)) < r:
+                    del node[k]
+            return
+        for k, v in node.items():
+            walk(v, f"{path}.{k}" if path else str(k))
+
+    for section in MODEL_SECTIONS:
+        if section in out:
+            walk(out[section], section)
+    return out
+
+
+# ----------------------------------------------------------------------- Hydra compose
+
+
+def hydra_compose(overrides: Sequence[str] = (), config_dir: Path | None = None,
+                  config_name: str = "config") -> DictConfig:
+    """Compose with Hydra's compose API, Hydra's own settings included.
+
+    Sets :class:`HydraConfig` so that ``${hydra:...}`` interpolations resolve.
+
+    Raises:
+        ConfigError: Any composition error (unknown key, unknown group option ...).
+    """
+    register_resolvers()
+    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
+    try:
+        with initialize_config_dir(str(config_dir), version_base="1.3", job_name="run"):
+            cfg = hydra_compose_api(config_name, overrides=list(overrides),
+                                    return_hydra_config=True)
+    except ConfigError:
+        raise
+    except Exception as e:  # noqa: BLE001 - translate Hydra's errors into one line
+        raise _translate(e, overrides, config_dir) from None
+    HydraConfig.instance().set_config(cfg)
+    return cfg
+
+
+def _translate(e: Exception, overrides: Sequence[str], config_dir: Path) -> ConfigError:
+    msg = str(e)
+    first = one_line(e)
+    if first.startswith("Could not override '"):
+        key = first.split("'")[1]
+        base = _safe_base(config_dir)
+        parent, _, leaf = key.rpartition(".")
+        node = OmegaConf.select(base, parent) if parent else base
+        if isinstance(node, DictConfig) and leaf not in node:
+            allowed = ", ".join(str(k) for k in node.keys())
+            return ConfigError(key, f"unknown key; allowed here: {allowed}", COMMAND_LINE)
+        return ConfigError(key, "cannot merge this value into the existing one (to "
+                           f"replace a distribution by another kind write ~{key} "
+                           f"'+{key}=...')", COMMAND_LINE)
+    if "Could not find '" in first:
+        missing = first.split("Could not find '")[1].split("'")[0]
+        options = []
+        if "Available options" in msg:
+            tail = msg.split("Available options", 1)[1].splitlines()[1:]
+            for line in tail:
+                if not line.startswith("\t") or ":" in line:
+                    break
+                options.append(line.strip())
+        group = missing.rsplit("/", 1)[0]
+        return ConfigError(group, f"unknown option {missing!r}"
+                           + (f"; available: {', '.join(options)}" if options else ""),
+                           COMMAND_LINE)
+    if first.startswith("Ambiguous value for argument"):
+        arg = first.split("'")[1] if "'" in first else first
+        return ConfigError(arg.split("=", 1)[0], f"{arg!r} is a sweep: add -m (--multirun)"
+                           " to sweep over it, or quote the value", COMMAND_LINE)
+    return ConfigError("config", first, COMMAND_LINE)
+
+
+def _safe_base(config_dir: Path) -> DictConfig:
+    try:
+        with initialize_config_dir(str(config_dir), version_base="1.3", job_name="run"):
+            return hydra_compose_api("config", overrides=[])
+    except Exception:  # noqa: BLE001 - only used to word an error
+        return OmegaConf.create({})
+
+
+def to_plain(cfg: DictConfig) -> dict:
+    """Resolve a composed configuration into plain Python, without ``hydra``."""
+    cfg = copy.deepcopy(cfg)
+    if "hydra" in cfg:
+        with open_dict(cfg):
+            del cfg["hydra"]
+    try:
+        out = OmegaConf.to_container(cfg, resolve=True)
+    except Exception as e:  # noqa: BLE001 - interpolation errors from user YAML
+        raise ConfigError(getattr(e, "full_key", None) or "config",
+                          f"cannot resolve: {one_line(e)}") from None
+    assert isinstance(out, dict)
+    return out
+
+
+def compose_config(overrides: Sequence[str] = (), config_dir: Path | None = None) -> dict:
+    """Compose, resolve and return the plain configuration ``sim-run`` would run.
+
+    ``run(compose_config(["scenario=russia_spoiler"]), out_dir, overrides=...)`` is
+    what the command line does for one job.
+    """
+    return to_plain(hydra_compose(overrides, config_dir))
+
+
+def check_callbacks(cfg: DictConfig) -> None:
+    """Refuse Hydra callbacks other than :data:`ALLOWED_TARGETS`."""
+    cbs = OmegaConf.select(cfg, "hydra.callbacks") or {}
+    for name, spec in cbs.items():
+        target = spec.get("_target_") if isinstance(spec, DictConfig) else None
+        if target not in ALLOWED_TARGETS:
+            raise ConfigError(f"hydra.callbacks.{name}._target_", "configs may not "
+                              f"instantiate Python objects; allowed: {', '.join(ALLOWED_TARGETS)}")
+
+
+# ----------------------------------------------------------------------- one job
+
+
+@dataclass
+class Job:
+    """A checked job: typed settings and parameters, the config it came from."""
+
+    settings: RunSettings
+    params: ModelParams
+    config: dict
+    overrides: list[str]
+
+
+def prepare_job(cfg: dict, overrides: Sequence[str] = (),
+                config_dir: Path | None = None) -> Job:
+    """Check a plain composed configuration and return typed objects.
+
+    Args:
+        cfg: From :func:`compose_config` (or the Hydra app's resolved config).
+        overrides: The job's command-line overrides (``key=value``), for provenance.
+        config_dir: The configuration folder the job was composed from.
+
+    Raises:
+        ConfigError: The first problem, naming the file (or ``command line``), the key
+            and what is allowed.
+    """
+    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
+    overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    lay = layers(config_dir, overrides)
+    cfg = normalise_dists(cfg, lay)
+    try:
+        settings = parse_settings(cfg)
+        if settings.scenario not in scenarios(config_dir):
+            raise ConfigError("scenario", f"unknown scenario {settings.scenario!r}")
+        params = parse_params(cfg)
+    except ConfigError as e:
+        raise e.with_source(e.source or source_of(e.key, lay.prov)) from None
+    return Job(settings, params, cfg, list(overrides))

@@ -1,0 +1,471 @@
+"""``sim-run``: run a scenario (or a sweep of them) from the command line.
+
+Examples::
+
+    sim-run                                             # baseline, 20,000 worlds, seed 0
+    sim-run scenario=russia_spoiler worlds=20000 seed=3
+    sim-run precision=0.01                              # add worlds until +-0.01
+    sim-run incidents.base_rate=0.5 actors.eu.monitors=null
+    sim-run -m scenario=baseline,russia_spoiler         # a sweep (paired: one seed)
+    sim-run -m incidents.base_rate=0.5,1,2 hydra/launcher=joblib
+
+The Hydra app (:func:`main`) is thin: it checks the whole command line first (every
+job of a sweep is composed and validated before anything runs, so a mistake is one
+line on stderr and exit code 2), then lets Hydra launch the jobs, each of which calls
+the plain :func:`run`. Tests call :func:`run` directly on
+:func:`sim.cli.compose.compose_config`'s output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+from tqdm import tqdm
+
+from sim import __version__
+from sim.api import MONTHS, OUTCOMES, simulate, summarise
+from sim.cli.compose import (
+    ROOT_DIR,
+    Job,
+    check_callbacks,
+    hydra_compose,
+    parse_overrides,
+    prepare_job,
+    register_resolvers,
+    to_plain,
+)
+from sim.config import CONFIG_DIR
+from sim.errors import ConfigError
+from sim.params import ModelParams
+from sim.rules import wilson_interval
+
+register_resolvers()
+
+#: Run keys that do not change the numbers (left out of the config hash).
+COSMETIC_KEYS = ("quiet", "paths")
+#: Hydra flags after which nothing runs (no need to check the configuration).
+INFO_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--version",
+              "--shell-completion", "-sc")
+
+
+# ----------------------------------------------------------------------- simulation
+
+
+@dataclass
+class RunOutput:
+    """A run assembled from one or more blocks of worlds."""
+
+    outcomes: pd.DataFrame
+    steps: pd.DataFrame
+    trace: pd.DataFrame | None
+    ideal_points: dict
+    start_date: dt.date
+    issues: tuple[str, ...]
+    block_sizes: list[int] = field(default_factory=list)
+    precision_reached: bool | None = None
+
+
+def block_plan(worlds: int, block_worlds: int) -> list[int]:
+    """Sizes of the blocks of a fixed run of ``worlds`` worlds.
+
+    A run of at most ``block_worlds`` worlds is one block, identical to
+    ``sim.api.simulate(params, worlds, seed)``. A larger run is blocks 0, 1, ... of
+    ``block_worlds`` worlds, the last one smaller if need be; a precision run that
+    stops after k blocks therefore equals a fixed run of k * block_worlds worlds.
+    """
+    full, rest = divmod(worlds, block_worlds)
+    return [block_worlds] * full + ([rest] if rest else [])
+
+
+def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: int,
+                    block_worlds: int, precision: float | None = None,
+                    max_worlds: int | None = None, trace: bool = False,
+                    progress: bool = True) -> RunOutput:
+    """Run a fixed number of worlds, or blocks until P(sign)'s interval is narrow enough.
+
+    Args:
+        params: Validated parameters.
+        worlds: Worlds of a fixed run (ignored when ``precision`` is set).
+        seed: The run's seed (>= 0).
+        horizon_weeks: Weeks simulated.
+        block_worlds: Worlds per block.
+        precision: Target half-width of the 95 % Wilson interval, or None.
+        max_worlds: Cap for a precision run.
+        trace: Keep week-by-week detail.
+        progress: Show a progress bar if the run lasts more than two seconds.
+    """
+    results = []
+    sizes: list[int] = []
+    plan = block_plan(worlds, block_worlds) if precision is None else None
+    total = worlds if plan is not None else block_worlds
+    cap = max_worlds if max_worlds is not None else block_worlds * 100
+    reached = None
+    signed = 0
+    with tqdm(total=total, unit="world", unit_scale=True, delay=2.0, leave=False,
+              disable=not progress, file=sys.stderr, desc="worlds") as bar:
+        b = 0
+        while True:
+            size = plan[b] if plan is not None else block_worlds
+            res = simulate(params, worlds=size, seed=seed, horizon_weeks=horizon_weeks,
+                           block=b, trace=trace)
+            offset = b * block_worlds
+            res.outcomes["world"] = np.arange(size) + offset
+            if res.trace is not None:
+                res.trace["world"] = res.trace["world"].to_numpy() % size + offset
+            results.append(res)
+            sizes.append(size)
+            signed += int(res.outcomes["signed"].sum())
+            bar.update(size)
+            b += 1
+            n = sum(sizes)
+            if plan is not None:
+                if b == len(plan):
+                    break
+                continue
+            lo, hi = wilson_interval(signed, n)
+            half = (hi - lo) / 2
+            if half <= precision:
+                reached = True
+                break
+            if n + block_worlds > cap:
+                reached = False
+                break
+            # expected worlds needed: the half-width shrinks like 1/sqrt(n)
+            need = min(cap, int(math.ceil(n * (half / precision) ** 2)))
+            bar.total = max(need, n + block_worlds)
+            bar.refresh()
+    return _combine(results, sizes, reached)
+
+
+def _combine(results: list, sizes: list[int], reached: bool | None) -> RunOutput:
+    first = results[0]
+    if len(results) == 1:
+        return RunOutput(first.outcomes, first.steps, first.trace, first.ideal_points,
+                         first.start_date, tuple(first.issues), sizes, reached)
+    outcomes = pd.concat([r.outcomes for r in results], ignore_index=True)
+    w = np.asarray(sizes, dtype=float) / sum(sizes)
+    steps = first.steps.copy()
+    for col in steps.columns:
+        if col in ("week", "date"):
+            continue
+        # shares combine exactly; quantiles are the world-weighted mean of the blocks'
+        # quantiles (an approximation, exact as blocks grow; recorded in metadata)
+        steps[col] = sum(wi * r.steps[col].to_numpy() for wi, r in
+                         zip(w, results, strict=True))
+    trace = (pd.concat([r.trace for r in results], ignore_index=True)
+             if first.trace is not None else None)
+    ideal = {a: {i: float(sum(wi * r.ideal_points[a][i] for wi, r in
+                              zip(w, results, strict=True)))
+                 for i in pts} for a, pts in first.ideal_points.items()}
+    return RunOutput(outcomes, steps, trace, ideal, first.start_date, tuple(first.issues),
+                     sizes, reached)
+
+
+# ----------------------------------------------------------------------- summaries
+
+
+def config_hash(cfg: dict) -> str:
+    """Hash of everything in a resolved configuration that changes the numbers."""
+    keep = {k: v for k, v in cfg.items() if k not in COSMETIC_KEYS}
+    text = json.dumps(keep, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_summary(out: RunOutput, job: Job, chash: str, elapsed: float) -> dict:
+    """The contents of ``summary.json``."""
+    s = job.settings
+    base = summarise(out.outcomes, s.horizon_weeks)
+    summary: dict[str, Any] = {
+        "scenario": s.scenario,
+        "worlds": int(base["worlds"]),
+        "seed": s.seed,
+        "horizon_weeks": s.horizon_weeks,
+        "start_date": out.start_date.isoformat(),
+        "p_sign": base["p_sign"],
+        "ci_low": base["ci_low"],
+        "ci_high": base["ci_high"],
+        "ci_half_width": (base["ci_high"] - base["ci_low"]) / 2,
+        "signed": base["signed"],
+    }
+    for m in MONTHS:
+        summary[f"p_sign_{m}m"] = base.get(f"p_sign_{m}m")
+        summary[f"p_sign_{m}m_ci"] = base.get(f"p_sign_{m}m_ci")
+    summary["outcome_shares"] = base["outcome_shares"]
+    summary["median_weeks_to_sign"] = base["median_weeks_to_sign"]
+    for k in ("mean_terms", "p_escalation", "p_referendum_passed"):
+        if k in base:
+            summary[k] = base[k]
+    summary.update({
+        "precision": s.precision,
+        "precision_reached": out.precision_reached,
+        "blocks": len(out.block_sizes),
+        "block_worlds": s.block_worlds,
+        "overrides": job.overrides,
+        "config_hash": chash,
+        "elapsed_seconds": round(elapsed, 3),
+    })
+    return summary
+
+
+def _git_revision() -> str | None:
+    try:
+        rev = subprocess.run(["git", "-C", str(ROOT_DIR), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=5, check=True)
+        dirty = subprocess.run(["git", "-C", str(ROOT_DIR), "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True,
+                               timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("peace-sim")
+    except metadata.PackageNotFoundError:
+        return __version__
+
+
+def build_metadata(out: RunOutput, job: Job, chash: str) -> dict:
+    """The contents of ``metadata.json``."""
+    s = job.settings
+    return {
+        "package": "peace-sim",
+        "version": _package_version(),
+        "git_revision": _git_revision(),
+        "python": platform.python_version(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "scenario": s.scenario,
+        "seed": s.seed,
+        "worlds": int(len(out.outcomes)),
+        "horizon_weeks": s.horizon_weeks,
+        "start_date": out.start_date.isoformat(),
+        "issues": list(out.issues),
+        "ideal_points": out.ideal_points,
+        "overrides": job.overrides,
+        "block_sizes": out.block_sizes,
+        "steps_note": ("quantile columns of a multi-block run are world-weighted means "
+                       "of the blocks' quantiles" if len(out.block_sizes) > 1 else ""),
+        "config_hash": chash,
+        "config": job.config,
+    }
+
+
+# ----------------------------------------------------------------------- output folder
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _write_json(obj: Any) -> Callable[[Path], None]:
+    def write(p: Path) -> None:
+        p.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")
+    return write
+
+
+def write_run_folder(out_dir: Path, out: RunOutput, summary: dict, meta: dict) -> None:
+    """Write a run's files into ``out_dir``, each atomically, ``summary.json`` last.
+
+    Files: ``worlds.parquet`` (one row per world), ``steps.parquet`` (one row per
+    week), ``trace.parquet`` (only for trace runs), ``metadata.json`` and
+    ``summary.json``. A folder with ``summary.json`` holds a finished run.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _atomic(out_dir / "worlds.parquet", lambda p: out.outcomes.to_parquet(p, index=False))
+    _atomic(out_dir / "steps.parquet", lambda p: out.steps.to_parquet(p, index=False))
+    if out.trace is not None:
+        trace = out.trace
+        _atomic(out_dir / "trace.parquet", lambda p: trace.to_parquet(p, index=False))
+    _atomic(out_dir / "metadata.json", _write_json(meta))
+    _atomic(out_dir / "summary.json", _write_json(summary))
+
+
+def finished_summary(out_dir: Path, chash: str) -> dict | None:
+    """The summary of a finished run of the same configuration in ``out_dir``, if any."""
+    path = Path(out_dir) / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if summary.get("config_hash") != chash:
+        return None
+    if not (Path(out_dir) / "worlds.parquet").exists():
+        return None
+    return summary
+
+
+def format_table(summary: dict, out_dir: Path | None = None) -> str:
+    """A short, human-readable summary of one run."""
+    s = summary
+    lines = [
+        f"scenario   {s['scenario']}  ({s['worlds']:,} worlds, seed {s['seed']}, "
+        f"{s['horizon_weeks']} weeks from {s['start_date']})",
+        f"P(sign)    {s['p_sign']:.3f}  95% CI [{s['ci_low']:.3f}, {s['ci_high']:.3f}]",
+    ]
+    by = [f"{m}m {s[f'p_sign_{m}m']:.3f}" for m in MONTHS if s.get(f"p_sign_{m}m") is not None]
+    if by:
+        lines.append("  by       " + "   ".join(by))
+    lines.append("outcomes   " + "   ".join(f"{k} {s['outcome_shares'][k]:.3f}"
+                                             for k in OUTCOMES))
+    med = s["median_weeks_to_sign"]
+    lines.append(f"median weeks to signing  {med:g}" if med is not None
+                 else "median weeks to signing  - (none signed)")
+    if out_dir is not None:
+        lines.append(f"written to {out_dir}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------- one job
+
+
+def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
+        config_dir: Path | None = None) -> dict:
+    """Run one job and write its output folder; return its summary.
+
+    Args:
+        cfg: Plain resolved configuration (:func:`sim.cli.compose.compose_config`).
+        out_dir: The run's output folder.
+        overrides: The job's command-line overrides (recorded, and used to name the
+            source of a bad value).
+        config_dir: The configuration folder (for error messages).
+
+    If ``out_dir`` already holds a finished run of the same configuration (same
+    ``config_hash``), nothing is run and that run's summary is returned: this is how an
+    interrupted sweep resumes.
+
+    Raises:
+        ConfigError: A bad configuration.
+    """
+    job = prepare_job(cfg, overrides, config_dir)
+    s = job.settings
+    out_dir = Path(out_dir)
+    chash = config_hash(job.config)
+    done = finished_summary(out_dir, chash)
+    if done is not None:
+        if not s.quiet:
+            print(f"{s.scenario}: already done in {out_dir}, skipped")
+        return done
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").unlink(missing_ok=True)
+    tic = time.perf_counter()
+    out = simulate_blocks(job.params, s.worlds, s.seed, s.horizon_weeks, s.block_worlds,
+                          s.precision, s.max_worlds, s.trace, progress=not s.quiet)
+    summary = build_summary(out, job, chash, time.perf_counter() - tic)
+    write_run_folder(out_dir, out, summary, build_metadata(out, job, chash))
+    if not s.quiet:
+        print(format_table(summary, out_dir))
+    return summary
+
+
+# ----------------------------------------------------------------------- Hydra app
+
+
+def _config_dir_of_job() -> Path:
+    for src in HydraConfig.get().runtime.config_sources:
+        if src.provider == "main" and src.schema == "file":
+            return Path(src.path)
+    return CONFIG_DIR
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+def _app(cfg: DictConfig) -> dict:
+    hc = HydraConfig.get()
+    return run(to_plain(cfg), Path(hc.runtime.output_dir), list(hc.overrides.task),
+               _config_dir_of_job())
+
+
+def job_overrides(argv_overrides: Sequence[str], multirun: bool,
+                  sweeper_params: dict | None = None) -> list[list[str]]:
+    """The override lists of the jobs a command line launches, in job order.
+
+    Mirrors Hydra's basic sweeper (the joblib launcher numbers jobs the same way).
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    args = [f"{k}={v}" for k, v in (sweeper_params or {}).items()] + list(argv_overrides)
+    parsed = parse_overrides(args)
+    if not multirun:
+        for ov in parsed:
+            if ov.is_sweep_override():
+                key = ov.get_key_element()
+                raise ConfigError(key, f"{ov.input_line!r} is a sweep: add -m (--multirun) "
+                                  "to sweep over it, or quote the value", "command line")
+        return [list(args)]
+    try:
+        (batch,) = BasicSweeper.split_arguments(parsed, None)
+    except Exception as e:  # noqa: BLE001 - e.g. range sweeps the basic sweeper lacks
+        raise ConfigError("sweep", str(e).splitlines()[0], "command line") from None
+    return batch
+
+
+def preflight(argv: Sequence[str]) -> list[list[str]] | None:
+    """Check a whole command line before Hydra runs anything.
+
+    Composes and validates every job of the sweep (or the single run), so that a
+    mistake is reported once, in one line, before any job starts.
+
+    Returns:
+        The jobs' override lists, or None for informational flags (``--help`` ...).
+
+    Raises:
+        ConfigError: The first mistake found.
+    """
+    from hydra._internal.utils import get_args_parser
+
+    if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
+        return None
+    args = get_args_parser().parse_args(list(argv))
+    config_dir = Path(args.config_path).resolve() if args.config_path else CONFIG_DIR
+    overrides = list(args.overrides)
+    hydra_ov = [o for o in overrides if o.lstrip("+~").startswith("hydra")]
+    task_ov = [o for o in overrides if o not in hydra_ov]
+    jobs = job_overrides(task_ov, bool(args.multirun))
+    for ov in jobs:
+        cfg = hydra_compose([*ov, *hydra_ov], config_dir)
+        check_callbacks(cfg)
+        prepare_job(to_plain(cfg), ov, config_dir)
+    return jobs
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point ``sim-run``: check the command line, then run the Hydra app.
+
+    A configuration mistake prints one line to stderr and exits with code 2.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        preflight(argv)
+    except ConfigError as e:
+        print(f"sim-run: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-run", *argv]
+    _app()
+
+
+if __name__ == "__main__":
+    main()

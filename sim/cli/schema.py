@@ -1,0 +1,113 @@
+"""Typed schema of the run keys (the top level of ``configs/config.yaml``).
+
+The model sections (issues, actors, incidents, negotiation, domestic, state) are typed
+by :mod:`sim.params`; this module types everything else a run configuration holds.
+YAML stays the single home of the defaults: the dataclass below has no defaults.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sim.errors import ConfigError
+from sim.params import MODEL_SECTIONS
+
+#: Largest seed accepted (NumPy's SeedSequence takes any non-negative integer; this
+#: keeps seeds printable and storable as int64).
+MAX_SEED = 2**63 - 1
+#: Keys of the ``paths`` group.
+PATH_KEYS = ("root_dir", "results_dir", "runs_dir", "sweeps_dir")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What to run, apart from the model's parameters.
+
+    Attributes:
+        scenario: Name of the scenario file in ``configs/scenario/``.
+        worlds: Number of worlds of a fixed run, >= 1.
+        seed: Seed, an integer >= 0 (0 is a seed). Jobs of one sweep share it.
+        horizon_weeks: Weeks simulated, >= 1.
+        precision: Target half-width of the 95 % Wilson interval of P(sign), in
+            (0, 0.5), or None for a fixed number of worlds.
+        block_worlds: Worlds per block, >= 1 (runs are assembled from blocks).
+        max_worlds: Cap on the worlds of a precision run, >= block_worlds.
+        quiet: No progress bar and no summary table.
+        trace: Also write week-by-week detail of every world (``trace.parquet``).
+        paths: Output folders (``paths`` group).
+    """
+
+    scenario: str
+    worlds: int
+    seed: int
+    horizon_weeks: int
+    precision: float | None
+    block_worlds: int
+    max_worlds: int
+    quiet: bool
+    trace: bool
+    paths: dict
+
+
+#: Top-level keys a run configuration may hold.
+TOP_KEYS = tuple(f.name for f in fields(RunSettings)) + MODEL_SECTIONS
+
+
+def _whole(v: Any, key: str, lo: int, hi: int) -> int:
+    ok = isinstance(v, int) and not isinstance(v, bool)
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        ok, v = True, int(v)   # worlds=1e4 on the command line is a float
+    if not ok or not lo <= v <= hi:
+        raise ConfigError(key, f"must be a whole number in [{lo}, {hi}], got {v!r}")
+    return int(v)
+
+
+def _flag(v: Any, key: str) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(key, f"must be true or false, got {v!r}")
+    return v
+
+
+def parse_settings(cfg: dict) -> RunSettings:
+    """Check the run keys of a composed, resolved configuration.
+
+    Args:
+        cfg: The whole configuration as a plain mapping (model sections included; they
+            are checked by :func:`sim.params.parse_params`).
+
+    Raises:
+        ConfigError: Unknown top-level key, missing key, wrong type or value out of range.
+    """
+    unknown = [k for k in cfg if k not in TOP_KEYS]
+    if unknown:
+        raise ConfigError(str(unknown[0]), f"unknown key; allowed: {', '.join(TOP_KEYS)}")
+    for f in fields(RunSettings):
+        if f.name not in cfg:
+            raise ConfigError(f.name, "missing; this key is required")
+    scenario = cfg["scenario"]
+    if not isinstance(scenario, str) or not scenario:
+        raise ConfigError("scenario", f"must be a scenario name, got {scenario!r}")
+    worlds = _whole(cfg["worlds"], "worlds", 1, 100_000_000)
+    seed = _whole(cfg["seed"], "seed", 0, MAX_SEED)
+    horizon = _whole(cfg["horizon_weeks"], "horizon_weeks", 1, 5200)
+    block = _whole(cfg["block_worlds"], "block_worlds", 1, 10_000_000)
+    max_worlds = _whole(cfg["max_worlds"], "max_worlds", block, 1_000_000_000)
+    precision = cfg["precision"]
+    if precision is not None:
+        ok = isinstance(precision, int | float) and not isinstance(precision, bool)
+        if not ok or not math.isfinite(precision) or not 0 < precision < 0.5:
+            raise ConfigError("precision", "must be null or a half-width in (0, 0.5), "
+                              f"e.g. 0.01, got {precision!r}")
+        precision = float(precision)
+    paths = cfg["paths"]
+    if not isinstance(paths, dict):
+        raise ConfigError("paths", f"must be a mapping of {', '.join(PATH_KEYS)}")
+    for k, v in paths.items():
+        if k not in PATH_KEYS:
+            raise ConfigError(f"paths.{k}", f"unknown key; allowed: {', '.join(PATH_KEYS)}")
+        if not isinstance(v, str) or not v:
+            raise ConfigError(f"paths.{k}", f"must be a folder path, got {v!r}")
+    return RunSettings(scenario, worlds, seed, horizon, precision, block, max_worlds,
+                       _flag(cfg["quiet"], "quiet"), _flag(cfg["trace"], "trace"), dict(paths))
