@@ -167,8 +167,11 @@ class Signatory(Actor):
         self.y[idx[ok]] = step[ok]
 
     def become_successor(self, mask: np.ndarray) -> None:
-        """A successor government takes over in ``mask`` worlds: ideals move to the
-        opposition's by ``successor_similarity``."""
+        """A successor government takes over in ``mask`` worlds.
+
+        Its ideal and stated positions move toward the opposition's ideal by
+        ``successor_similarity``.
+        """
         opp = self.model.opposition
         if opp is None or not mask.any():
             return
@@ -198,8 +201,11 @@ class Mediator(Actor):
             self.monitors_active = model.week < self.mandate_end_week
 
     def act(self) -> None:
-        """Attention moves toward ``floor + (1 - floor) * crisis * tension``; monitors
-        stay while their (possibly renewed) mandate lasts."""
+        """Update attention and monitors.
+
+        Attention moves toward ``floor + (1 - floor) * crisis * tension``; monitors stay
+        while their (possibly renewed) mandate lasts.
+        """
         target = self.p.attention_floor + (1.0 - self.p.attention_floor) * np.minimum(
             1.0, self.p.crisis_attention * self.model.tension)
         self.attention = self.attention + self.p.attention_fade * (target - self.attention)

@@ -109,7 +109,8 @@ def parse_dist(value: dict, key: str, lo: float, hi: float) -> Dist:
     rng_txt = f"[{lo:g}, {hi:g}]"
     if kind == "uniform":
         if not args["low"] < args["high"]:
-            raise ConfigError(key, f"uniform needs low < high, got {args['low']:g}, {args['high']:g}")
+            raise ConfigError(key, f"uniform needs low < high, got {args['low']:g}, "
+                              f"{args['high']:g}")
         if args["low"] < lo or args["high"] > hi:
             raise ConfigError(key, f"uniform support must lie in {rng_txt}")
     elif kind == "normal":

@@ -71,8 +71,11 @@ class DomesticArena:
         return self.fell_week >= 0
 
     def update_support(self, mobilisation, tension, spoiling, mediator_effect) -> None:
-        """``S' = S + a (S* - S)``, ``S* = baseline - e_m m - e_T T - e_s sigma + sum_j
-        support_effect_j attention_j``."""
+        """Move public support toward its target.
+
+        ``S' = S + a (S* - S)`` with ``S* = baseline - e_m m - e_T T - e_s sigma +
+        mediator_effect`` (mediators' support effects and incentives, see the model).
+        """
         sp = self.p.support
         target = (sp.baseline - sp.mobilisation_effect * mobilisation
                   - sp.tension_effect * tension - sp.spoiler_effect * spoiling
@@ -105,7 +108,8 @@ class DomesticArena:
             q = np.clip(c.defection_rate * (1.0 - mobilisation), 0.0, 1.0)
             z = np.take_along_axis(self.z_defection, attempt, axis=1)[:, 0]
             defectors = opp_seats * q + np.sqrt(opp_seats * q * (1 - q)) * z
-            needed = np.ceil(c.supermajority * g.total_seats - 1e-9)
+            # rounded first, so that 0.6667 of 105 deputies means 70, not 71
+            needed = np.ceil(np.round(c.supermajority * g.total_seats, 2))
             passed = self.seats + np.round(defectors) >= needed
             u_alt = np.take_along_axis(self.u_alternative, attempt, axis=1)[:, 0]
             alt = ~passed & c.alternative_route & (u_alt < c.alternative_route_probability)
@@ -117,8 +121,8 @@ class DomesticArena:
             self._fail(failed, week)
             self.event[vote] = np.where(to_campaign[vote], 1, 2)
 
-        # referendum day
-        ref = due & (self.stage == CAMPAIGN) & incumbent
+        # referendum day (a draft sent this week waits for its campaign)
+        ref = active & incumbent & (self.stage == CAMPAIGN) & (week >= self.next_event)
         fell = np.zeros(self.W, dtype=bool)
         if ref.any():
             z = np.take_along_axis(self.z_referendum, attempt, axis=1)[:, 0]
@@ -136,7 +140,7 @@ class DomesticArena:
             self.event[ref] = np.where(ok[ref], 3, 4)
 
         # cool-down ends: a new draft goes to parliament next
-        again = due & (self.stage == COOLDOWN)
+        again = active & (self.stage == COOLDOWN) & (week >= self.next_event)
         self.stage = np.where(again, DRAFTING, self.stage)
 
         # scheduled elections

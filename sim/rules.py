@@ -76,9 +76,12 @@ def nash_linear(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,
     and vectorised over worlds.
 
     Args:
-        ya, yb: Ideal (or stated) points of A and B, shape ``(W, K)``.
-        wa, wb: Their normalised saliences, shape ``(W, K)``.
-        ra, rb: Disagreement utilities, shape ``(W,)`` or scalars.
+        ya: Ideal (or stated) point of A, shape ``(W, K)``.
+        yb: Ideal (or stated) point of B, shape ``(W, K)``.
+        wa: A's normalised saliences, shape ``(W, K)``.
+        wb: B's normalised saliences, shape ``(W, K)``.
+        ra: A's disagreement utility, shape ``(W,)`` or a scalar.
+        rb: B's disagreement utility, shape ``(W,)`` or a scalar.
 
     Returns:
         ``(package, feasible)``: the package ``(W, K)`` and whether a package giving both

@@ -1,0 +1,148 @@
+"""Unit tests of the pure rules, including known answers from the literature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import rules
+
+# Bueno de Mesquita's EC example (emission standards), as tabulated in Bueno de
+# Mesquita & Stokman (1994) and reused by Scholz, Calbert & Smith (2011):
+# actor, capability, position, salience.
+EC_EXAMPLE = [
+    ("Netherlands", 0.08, 7, 40), ("Belgium", 0.08, 4, 80), ("Luxembourg", 0.03, 4, 20),
+    ("Germany", 0.16, 4, 80), ("France", 0.16, 10, 60), ("Italy", 0.16, 10, 60),
+    ("UK", 0.16, 10, 90), ("Ireland", 0.05, 7, 10), ("Denmark", 0.05, 4, 100),
+    ("Greece", 0.08, 7, 70),
+]
+
+
+def test_compromise_reproduces_the_published_ec_weighted_mean():
+    c = np.array([r[1] for r in EC_EXAMPLE])
+    x = np.array([r[2] for r in EC_EXAMPLE], dtype=float)[:, None]
+    s = np.array([r[3] for r in EC_EXAMPLE], dtype=float)[:, None]
+    assert rules.compromise(x, c[:, None] * s)[0] == pytest.approx(7.38996, abs=5e-6)
+
+
+def test_compromise_is_vectorised_over_worlds_and_issues():
+    rng = np.random.default_rng(0)
+    x = rng.random((5, 4, 3))
+    w = rng.random((5, 4, 3))
+    p = rules.compromise(x, w)
+    assert p.shape == (5, 3)
+    assert p[2, 1] == pytest.approx((w[2, :, 1] * x[2, :, 1]).sum() / w[2, :, 1].sum())
+
+
+def test_utility_is_one_at_the_ideal_and_falls_with_salient_distance():
+    x = np.array([[0.2, 0.8]])
+    w = rules.normalise_salience(np.array([[3.0, 1.0]]))
+    assert rules.utility(x, x, w, 1.0)[0] == pytest.approx(1.0)
+    near_salient = rules.utility(np.array([[0.3, 0.8]]), x, w, 1.0)[0]
+    near_other = rules.utility(np.array([[0.2, 0.9]]), x, w, 1.0)[0]
+    assert near_salient == pytest.approx(1 - 0.75 * 0.1)
+    assert near_other == pytest.approx(1 - 0.25 * 0.1)
+    # quadratic loss punishes small deviations less than linear
+    assert rules.utility(np.array([[0.3, 0.8]]), x, w, 2.0)[0] > near_salient
+
+
+@pytest.mark.parametrize(("da", "db", "expected"), [(0.0, 0.0, 0.5), (0.2, 0.0, 0.4),
+                                                    (0.0, 0.3, 0.65), (0.1, 0.1, 0.5)])
+def test_nash_linear_gives_the_textbook_split(da, db, expected):
+    # One issue, A's ideal 0, B's ideal 1, linear utilities U_a = 1 - p, U_b = p:
+    # the Nash solution maximises (1 - p - da)(p - db): p = (1 - da + db) / 2.
+    p, ok = rules.nash_linear(np.zeros((1, 1)), np.ones((1, 1)), np.ones((1, 1)),
+                              np.ones((1, 1)), da, db)
+    assert ok[0]
+    assert p[0, 0] == pytest.approx(expected)
+
+
+def _brute_force_nash(ya, yb, wa, wb, ra, rb, rho, rng, n=200_000):
+    t = rng.random((n, ya.size))
+    cand = ya + t * (yb - ya)
+    ga = rules.utility(cand, ya[None], wa[None], rho) - ra
+    gb = rules.utility(cand, yb[None], wb[None], rho) - rb
+    prod = np.where((ga > 0) & (gb > 0), ga * gb, -np.inf)
+    return prod.max()
+
+
+def test_nash_linear_beats_random_search_on_many_issues():
+    rng = np.random.default_rng(3)
+    W, K = 6, 5
+    ya, yb = rng.random((W, K)), rng.random((W, K))
+    wa = rules.normalise_salience(rng.random((W, K)))
+    wb = rules.normalise_salience(rng.random((W, K)))
+    p, ok = rules.nash_linear(ya, yb, wa, wb, 0.3, 0.3)
+    for i in range(W):
+        got = ((rules.utility(p[i:i + 1], ya[i:i + 1], wa[i:i + 1], 1)[0] - 0.3)
+               * (rules.utility(p[i:i + 1], yb[i:i + 1], wb[i:i + 1], 1)[0] - 0.3))
+        best = _brute_force_nash(ya[i], yb[i], wa[i], wb[i], 0.3, 0.3, 1.0, rng)
+        assert ok[i]
+        assert got >= best - 1e-9
+
+
+def test_nash_curved_matches_the_quadratic_one_issue_optimum():
+    # U_a = 1 - p^2, U_b = 1 - (1 - p)^2, disagreement (0.2, 0): maximise on a fine grid
+    p, ok = rules.nash_curved(np.zeros((1, 1)), np.ones((1, 1)), np.ones((1, 1)),
+                              np.ones((1, 1)), 0.2, 0.0, 2.0)
+    grid = np.linspace(0, 1, 200_001)
+    prod = (1 - grid**2 - 0.2) * (1 - (1 - grid) ** 2)
+    assert ok[0]
+    assert p[0, 0] == pytest.approx(grid[np.argmax(prod)], abs=1e-4)
+
+
+def test_nash_reports_infeasible_when_no_package_beats_both_reservations():
+    p, ok = rules.nash_linear(np.zeros((1, 2)), np.ones((1, 2)), np.full((1, 2), 0.5),
+                              np.full((1, 2), 0.5), 0.6, 0.6)
+    assert not ok[0]
+    assert np.allclose(p, 0.5)
+
+
+def test_hawkes_kernel_branching_ratio_is_total_offspring():
+    alpha, delta = rules.hawkes_kernel(0.45, 4.0)
+    assert delta == pytest.approx(np.exp(-0.25))
+    assert alpha / (1 - delta) == pytest.approx(0.45)
+
+
+def test_poisson_inverse_has_poisson_mean_and_variance():
+    rng = np.random.default_rng(1)
+    u = rng.random(400_000)
+    for lam in (0.05, 0.7, 6.0):
+        n = rules.poisson_inverse(u, np.full(u.shape, lam))
+        assert n.mean() == pytest.approx(lam, rel=0.02)
+        assert n.var() == pytest.approx(lam, rel=0.03)
+
+
+def test_poisson_inverse_is_monotone_in_rate_for_a_fixed_uniform():
+    # the property that makes common random numbers work: more rate, never fewer events
+    u = np.random.default_rng(2).random(10_000)
+    low = rules.poisson_inverse(u, np.full(u.shape, 0.3))
+    high = rules.poisson_inverse(u, np.full(u.shape, 0.9))
+    assert (high >= low).all() and (high > low).any()
+
+
+def test_wilson_interval_known_values():
+    lo, hi = rules.wilson_interval(50, 100)
+    assert (lo, hi) == pytest.approx((0.40383, 0.59617), abs=1e-5)
+    lo, hi = rules.wilson_interval(0, 20)
+    assert lo == pytest.approx(0.0, abs=1e-12)
+    assert hi == pytest.approx(0.16113, abs=1e-5)
+
+
+@pytest.mark.parametrize(("support", "turnout", "effect", "mob", "passed"), [
+    (0.60, 0.60, 0.0, 0.0, True),    # 60 % yes of votes, 36 % of registered
+    (0.45, 0.60, 0.0, 0.0, False),   # loses the vote
+    (0.80, 0.30, 0.0, 0.0, False),   # wins the vote, misses the 25 % quorum (24 %)
+    (0.55, 0.60, 0.5, 0.8, False),   # a mobilised no-vote defeats it
+    (0.48, 0.60, -0.5, 0.8, True),   # a boycott hands the vote to yes, quorum still met
+])
+def test_referendum_rule(support, turnout, effect, mob, passed):
+    ok, share, yes, _ = rules.referendum(np.array([support]), turnout, effect, mob, 0.5, 0.25)
+    assert bool(ok[0]) is passed
+    assert yes[0] == pytest.approx(support * turnout)
+
+
+def test_row_quantiles_match_numpy():
+    a = np.random.default_rng(4).random((7, 333)).astype(np.float32)
+    q = (0.1, 0.5, 0.9)
+    assert np.allclose(rules.row_quantiles(a, q), np.quantile(a, q, axis=1), atol=1e-6)
