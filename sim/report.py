@@ -338,9 +338,9 @@ def load(path: Path | str) -> RunData | SweepData:
         return load_run(path)
     if is_sweep_dir(path):
         return load_sweep(path)
-    raise ReportInputError(path, "not a sim-run output folder (summary.json, "
-                           "worlds.parquet, steps.parquet) nor a sweep folder (numbered "
-                           "job folders)")
+    raise ReportInputError(path, "expected a sim-run output folder (summary.json, "
+                           "worlds.parquet, steps.parquet) or a sweep folder (numbered "
+                           "job folders 0/, 1/, ...)")
 
 
 # -------------------------------------------------------------------- tidy tables

@@ -1,0 +1,223 @@
+"""Plot functions return figures with the expected series, labels and titles."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sim import load_params, plots, simulate  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    return pd.DataFrame({
+        "label": ["baseline", "incident_spike", "western_incentives"],
+        "p_sign": [0.30, 0.12, 0.45],
+        "ci_low": [0.27, 0.10, 0.42],
+        "ci_high": [0.33, 0.14, 0.48],
+        "signed": [0.30, 0.12, 0.45],
+        "escalation": [0.02, 0.20, 0.01],
+        "government_fell": [0.08, 0.10, 0.04],
+        "stalemate": [0.60, 0.58, 0.50],
+    })
+
+
+def _yticks(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_plot_modules_import_neither_hydra_nor_pyplot():
+    for name in ("plots.py", "report.py"):
+        tree = ast.parse((ROOT / "sim" / name).read_text())
+        mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        mods |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not any(m and (m.startswith("hydra") or m == "matplotlib.pyplot")
+                       for m in mods), name
+
+
+def test_p_sign_by_scenario_sorted_with_intervals(table):
+    fig = plots.p_sign_by_scenario(table, horizon_weeks=156, subtitle="2,000 worlds; seed 0")
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 3
+    # highest at the top: y tick order bottom->top is ascending P(sign)
+    assert _yticks(ax) == ["incident_spike", "baseline", "western_incentives"]
+    assert sorted(c.get_label() for c in bars) == sorted(table["label"])
+    assert "156 weeks" in plots.figure_title(fig)
+    assert plots.figure_subtitle(fig) == "2,000 worlds; seed 0"
+    assert "%" in ax.get_xlabel() and "95%" in ax.get_xlabel()
+    # the annotation carries the estimate and interval
+    assert any("45.0%" in t.get_text() and "42.0%" in t.get_text() for t in ax.texts)
+
+
+def test_colours_are_shared_across_figures(table):
+    cols = plots.colours(["western_incentives", "baseline", "incident_spike"])
+    fig = plots.p_sign_by_scenario(table, colors=cols)
+    bars = {c.get_label(): c.lines[0].get_color() for c in fig.axes[0].containers}
+    assert bars == cols
+
+
+def test_cumulative_signing_one_line_and_band_per_scenario():
+    weeks = np.arange(156)
+    rows = []
+    for lab, rate in (("a", 0.002), ("b", 0.004)):
+        p = 1 - np.exp(-rate * weeks)
+        rows.append(pd.DataFrame({"label": lab, "week": weeks, "p_signed": p,
+                                  "ci_low": p * 0.9, "ci_high": p * 1.1}))
+    fig = plots.cumulative_signing(pd.concat(rows), subtitle="fixed")
+    (ax,) = fig.axes
+    lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+    assert len(lines) == 2
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0].startswith("b:") and legend[1].startswith("a:")  # highest first
+    assert ax.get_xlabel() == "Weeks since the scenario's start"
+    assert "%" in ax.get_ylabel()
+
+
+def test_outcome_classes_stacked_to_one(table):
+    fig = plots.outcome_classes(table, horizon_weeks=156)
+    (ax,) = fig.axes
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert [b.get_label() for b in bars] == [v[0] for v in plots.OUTCOME_STYLE.values()]
+    widths = np.array([[p.get_width() for p in b] for b in bars]).sum(axis=0)
+    np.testing.assert_allclose(widths, 1.0)
+    assert _yticks(ax)[-1] == "western_incentives"  # most signed at the top
+
+
+def test_signed_terms_boxes_and_ideal_points():
+    rng = np.random.default_rng(0)
+    issues = ["constitution", "transit_regime", "humanitarian"]
+    rows = [{"label": lab, "world": w, "issue": i, "value": rng.uniform()}
+            for lab in ("baseline", "opposition_surge") for w in range(30) for i in issues]
+    ideal = {"armenia": dict.fromkeys(issues, 0.4), "azerbaijan": dict.fromkeys(issues, 0.9)}
+    labels = {i: {"label": i.title(), "zero": "none", "one": "all"} for i in issues}
+    fig = plots.signed_terms(pd.DataFrame(rows), ideal, issues=issues, issue_labels=labels,
+                             actor_labels={"armenia": "Armenia", "azerbaijan": "Azerbaijan"})
+    ax = fig.axes[0]
+    boxes = [p for p in ax.patches if p.get_gid() in ("baseline", "opposition_surge")]
+    assert len(boxes) == 2 * len(issues)
+    assert [c.get_label() for c in ax.collections] == ["Armenia", "Azerbaijan"]
+    assert _yticks(ax) == ["Humanitarian", "Transit_Regime", "Constitution"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "baseline (n = 30 signed)" in legend
+    assert "ideal point: Azerbaijan" in legend
+
+
+def test_signed_terms_without_signed_worlds_says_so():
+    fig = plots.signed_terms(pd.DataFrame(columns=["label", "world", "issue", "value"]),
+                             {"armenia": {"x": 0.5}}, issues=["x"])
+    assert any("No world signed" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_paired_differences_in_percentage_points():
+    df = pd.DataFrame({"label": ["a", "b"], "diff": [-0.05, 0.02],
+                       "ci_low": [-0.07, -0.01], "ci_high": [-0.03, 0.05]})
+    fig = plots.paired_differences(df, "baseline")
+    (ax,) = fig.axes
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 2
+    assert "percentage points" in ax.get_xlabel()
+    assert "baseline" in plots.figure_title(fig)
+    # significant negative in red, non-significant in grey
+    colours = {c.get_label(): c.lines[0].get_color() for c in bars}
+    assert colours["a"] == "#c0392b" and colours["b"] == "#8a8f96"
+    assert {t.get_text() for t in ax.texts} == {"-5.0 pp", "+2.0 pp"}
+
+
+def test_p_sign_vs_value_line_and_band():
+    df = pd.DataFrame({"value": [0.05, 0.1, 0.2], "p_sign": [0.4, 0.35, 0.3],
+                       "ci_low": [0.37, 0.32, 0.27], "ci_high": [0.43, 0.38, 0.33]})
+    fig = plots.p_sign_vs_value(df, xlabel="incidents.base_rate (incidents/week)",
+                                horizon_weeks=156)
+    (ax,) = fig.axes
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [0.4, 0.35, 0.3])
+    assert len(ax.collections) == 1
+    assert ax.get_xlabel() == "incidents.base_rate (incidents/week)"
+    assert plots.figure_title(fig) == "P(sign) as base_rate varies"
+
+
+def test_p_sign_heatmap_grid_and_colourbar():
+    xs, ys = [0.05, 0.1, 0.2], [0.3, 0.6]
+    df = pd.DataFrame([{"x": x, "y": y, "p_sign": x + y, "ci_low": x + y - 0.02,
+                        "ci_high": x + y + 0.02} for x in xs for y in ys])
+    fig = plots.p_sign_heatmap(df, xlabel="x (1/week)", ylabel="y")
+    ax, cax = fig.axes
+    assert ax.images[0].get_array().shape == (2, 3)
+    assert len(ax.texts) == 6
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.05", "0.1", "0.2"]
+    assert "P(sign" in cax.get_ylabel()
+
+
+def test_trajectories_one_panel_per_series():
+    weeks = np.arange(20)
+    steps = {}
+    for lab in ("a", "b"):
+        d = {"week": weeks}
+        for s in plots.TRAJECTORY_SERIES:
+            for q, v in (("q10", 0.1), ("q50", 0.3), ("q90", 0.6), ("mean", 0.35)):
+                d[f"{s}_{q}"] = np.full(20, v)
+        steps[lab] = pd.DataFrame(d)
+    fig = plots.trajectories(steps)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in axes] == [plots.SERIES_STYLE[s][0]
+                                             for s in plots.TRAJECTORY_SERIES]
+    for ax in axes:
+        medians = [ln for ln in ax.get_lines() if ln.get_gid() != "mean"]
+        assert [ln.get_label() for ln in medians] == ["a", "b"]
+        assert len(ax.collections) == 2  # one 10-90 % band per scenario
+        assert ax.get_ylabel()
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "10–90% of worlds"]
+
+
+@pytest.fixture(scope="module")
+def one_world():
+    params = load_params("baseline")
+    res = simulate(params, worlds=3, seed=5, trace=True)
+    return res, params
+
+
+def test_world_timeline_panels_and_events(one_world):
+    res, params = one_world
+    one = res.trace[res.trace["world"] == 0]
+    fig = plots.world_timeline(one, issues=res.issues,
+                               issue_labels=params.issue_labels,
+                               actor_labels={k: a.label for k, a in params.actors.items()},
+                               title="t")
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles[0] == "Events"
+    assert titles[1].startswith("Border incidents")
+    assert titles[2] == "Political climate"
+    assert titles[3].startswith("Package on the table")
+    assert titles[4].startswith("Concessions")
+    table_ax = fig.axes[3]
+    assert [t.get_text() for t in table_ax.get_yticklabels()][0] == "Constitution"
+    row = res.outcomes.iloc[0]
+    event_texts = [t.get_text().strip() for t in fig.axes[0].texts]
+    if row["signed"]:
+        assert "TREATY SIGNED" in event_texts
+    elif row["outcome"] == "escalation":
+        assert "ESCALATION" in event_texts
+    legend = [t.get_text() for t in fig.axes[4].get_legend().get_texts()]
+    assert "Armenia (government): gap" in legend
+
+
+def test_world_timeline_refuses_several_worlds(one_world):
+    res, _ = one_world
+    with pytest.raises(ValueError, match="one world"):
+        plots.world_timeline(res.trace)

@@ -1,0 +1,174 @@
+"""sim-report builds from a small run and small sweeps and writes what it promises."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from _report_fixtures import write_run, write_sweep  # noqa: E402
+
+from sim import report  # noqa: E402
+from sim.cli.report import main  # noqa: E402
+
+COMMON = ["p_sign.png", "cumulative.png", "outcomes.png", "terms.png", "trajectories.png"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    path, _ = write_run(tmp_path_factory.mktemp("run") / "run", worlds=200, seed=3,
+                        trace=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory) -> Path:
+    return write_sweep(tmp_path_factory.mktemp("sweep") / "sweep",
+                       [("baseline", {}), ("march_2025", {}),
+                        ("baseline", {"incidents.base_rate": 0.5})], worlds=300)
+
+
+@pytest.fixture(scope="module")
+def numeric_sweep_dir(tmp_path_factory) -> Path:
+    return write_sweep(tmp_path_factory.mktemp("num") / "sweep",
+                       [("baseline", {"incidents.base_rate": v}) for v in (0.05, 0.2, 0.5)],
+                       worlds=200, baseline=None)
+
+
+def _html_cells(index: Path) -> list[list[str]]:
+    text = index.read_text()
+    body = re.search(r"<tbody>(.*?)</tbody>", text, re.S).group(1)
+    return [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_report_of_a_single_run(run_dir):
+    index = report.build_report(run_dir)
+    out = run_dir / "report"
+    assert index == out / "index.html"
+    for name in [*COMMON, "timeline.png", "report.md"]:
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    html = index.read_text()
+    for name in [*COMMON, "timeline.png"]:
+        assert f'src="{name}"' in html
+    md = (out / "report.md").read_text()
+    assert "![P(sign) by scenario](p_sign.png)" in md
+    summary = json.loads((run_dir / "summary.json").read_text())
+    (row,) = _html_cells(index)
+    assert row[0] == "baseline"
+    assert row[1] == f"{100 * summary['p_sign']:.1f}%"
+    assert row[2] == f"{100 * summary['ci_low']:.1f}% – {100 * summary['ci_high']:.1f}%"
+    assert row[6] == f"{100 * summary['outcome_shares']['signed']:.1f}%"
+    assert row[9] == f"{100 * summary['outcome_shares']['stalemate']:.1f}%"
+    assert f"| baseline | {row[1]} |" in md
+    assert not (out / "differences.png").exists()  # a single run has no baseline to pair
+
+
+def test_estimates_equal_summary_json(sweep_dir):
+    sweep = report.load_sweep(sweep_dir)
+    est = report.estimates(sweep.runs, sweep.table)
+    assert len(est) == 3
+    for r, (_, row) in zip(sweep.runs, est.iterrows(), strict=True):
+        s = json.loads((r.path / "summary.json").read_text())
+        assert row["p_sign"] == s["p_sign"]
+        assert row["ci_low"] == s["ci_low"] and row["ci_high"] == s["ci_high"]
+        assert row["p_sign_12m"] == s["p_sign_12m"]
+        for c in ("signed", "escalation", "government_fell", "stalemate"):
+            assert row[c] == s["outcome_shares"][c]
+
+
+def test_sweep_labels_and_baseline(sweep_dir):
+    sweep = report.load_sweep(sweep_dir)
+    assert [r.label for r in sweep.runs] == ["baseline", "march_2025",
+                                             "baseline, base_rate=0.5"]
+    assert sweep.swept == ["scenario", "incidents.base_rate"]
+    assert sweep.baseline == "baseline"
+    diffs = report.paired_differences(sweep)
+    csv = pd.read_csv(sweep_dir / "sweep_summary.csv")
+    assert list(diffs["label"]) == ["march_2025", "baseline, base_rate=0.5"]
+    assert list(diffs["diff"]) == list(csv["diff_vs_baseline"].iloc[1:])
+
+
+def test_report_of_a_sweep(sweep_dir):
+    index = report.build_report(sweep_dir)
+    out = sweep_dir / "report"
+    for name in [*COMMON, "differences.png", "report.md"]:
+        assert (out / name).is_file(), name
+    assert not (out / "sweep.png").exists()  # scenarios are not a numeric sweep
+    rows = _html_cells(index)
+    assert len(rows) == 3
+    csv = pd.read_csv(sweep_dir / "sweep_summary.csv").set_index("job")
+    by_label = {r[0]: r for r in rows}
+    assert by_label["march_2025"][1] == f"{100 * csv.loc[1, 'p_sign']:.1f}%"
+    assert by_label["baseline, base_rate=0.5"][11] == \
+        f"{100 * csv.loc[2, 'diff_vs_baseline']:+.1f}"
+    # sorted by P(sign), highest first
+    ps = [float(r[1].rstrip("%")) for r in rows]
+    assert ps == sorted(ps, reverse=True)
+
+
+def test_report_of_a_numeric_sweep(numeric_sweep_dir):
+    report.build_report(numeric_sweep_dir)
+    out = numeric_sweep_dir / "report"
+    assert (out / "sweep.png").is_file()
+    assert not (out / "differences.png").exists()  # no baseline job
+    assert "No baseline job" in (out / "report.md").read_text()
+    specs = report.run_figures(*(lambda s: (s.runs, s))(report.load_sweep(numeric_sweep_dir)))
+    fig = next(s.figure for s in specs if s.name == "sweep.png")
+    assert fig.axes[0].get_xlabel() == "incidents.base_rate (incidents/week)"
+
+
+def test_two_key_sweep_gives_a_heat_map(tmp_path):
+    path = write_sweep(tmp_path / "sweep",
+                       [("baseline", {"incidents.base_rate": b, "incidents.decay_weeks": d})
+                        for b in (0.05, 0.3) for d in (2.0, 5.0)],
+                       worlds=100, horizon_weeks=60, baseline=None)
+    specs = report.run_figures(*(lambda s: (s.runs, s))(report.load_sweep(path)))
+    heat = next(s.figure for s in specs if s.name == "sweep_heatmap.png")
+    assert heat.axes[0].images[0].get_array().shape == (2, 2)
+
+
+def test_sweep_without_summary_csv_is_rebuilt_from_jobs(tmp_path):
+    path = write_sweep(tmp_path / "sweep", [("baseline", {}), ("march_2025", {})],
+                       worlds=100, horizon_weeks=60)
+    (path / "sweep_summary.csv").unlink()
+    sweep = report.load_sweep(path)
+    assert list(sweep.table["label"]) == ["baseline", "march_2025"]
+    assert sweep.baseline == "baseline"
+    d = report.paired_differences(sweep)  # computed from paired worlds
+    assert len(d) == 1 and d["ci_low"].iloc[0] <= d["diff"].iloc[0] <= d["ci_high"].iloc[0]
+
+
+def test_trace_figure_written_into_the_run_folder(run_dir):
+    path = report.write_trace_figure(run_dir)
+    assert path == run_dir / report.TRACE_FIGURE and path.stat().st_size > 10_000
+    fig = report.trace_figure(report.load_run(run_dir), world=1)
+    assert "world 1" in fig.texts[1].get_text()
+
+
+def test_cli_prints_index_path(run_dir, capsys):
+    assert main([str(run_dir)]) == 0
+    assert capsys.readouterr().out.strip() == str(run_dir / "report" / "index.html")
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "file"])
+def test_cli_bad_path_one_line_exit_2(tmp_path, kind):
+    target = tmp_path / "nothing"
+    if kind == "empty":
+        target.mkdir()
+    elif kind == "file":
+        target.write_text("x")
+    proc = subprocess.run([sys.executable, "-m", "sim.cli.report", str(target)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(target) in lines[0]
+    assert "expected" in lines[0] and "Traceback" not in proc.stderr
+    assert not (target / "report").exists()
