@@ -40,7 +40,12 @@ SWEEP_COLUMNS = ("job", "overrides", "scenario", "worlds", "seed", "horizon_week
                  "p_sign", "ci_low", "ci_high", "p_sign_12m", "p_sign_24m", "p_sign_36m",
                  "share_signed", "share_escalation", "share_government_fell",
                  "share_stalemate", "median_weeks_to_sign", "diff_vs_baseline",
-                 "diff_ci_low", "diff_ci_high", "start_date", "path")
+                 "diff_ci_low", "diff_ci_high", "start_date", "path", "status")
+#: Run-control keys: they say how a run was made, not what was assumed.
+RUN_KEYS = ("scenario", "worlds", "seed", "horizon_weeks", "precision", "block_worlds",
+            "max_worlds", "quiet", "trace")
+#: The scenario other jobs of a sweep are compared with.
+BASELINE = "baseline"
 #: Figure file written for one world's story in a run folder.
 TRACE_FIGURE = "trace.png"
 _DPI = 150
@@ -221,7 +226,7 @@ def _sweep_table_from_jobs(runs: list[RunData]) -> pd.DataFrame:
         row = {"job": r.job, "overrides": ",".join(r.overrides), "scenario": r.scenario,
                "worlds": r.n_worlds, "seed": r.seed}
         for k, v in _parse_overrides(r.overrides).items():
-            if k not in ("scenario", "worlds", "seed"):
+            if k not in RUN_KEYS and not k.startswith(("hydra", "paths")):
                 row[k] = _maybe_number(v)
         row.update({k: s.get(k) for k in ("p_sign", "ci_low", "ci_high", "p_sign_12m",
                                           "p_sign_24m", "p_sign_36m",
@@ -281,7 +286,8 @@ def load_sweep(path: Path | str) -> SweepData:
     else:
         table = _sweep_table_from_jobs(runs)
     table = table.sort_values("job").reset_index(drop=True)
-    candidates = ["scenario"] + [c for c in table.columns if c not in SWEEP_COLUMNS]
+    candidates = ["scenario"] + [c for c in table.columns if c not in SWEEP_COLUMNS
+                                 and c not in RUN_KEYS and not c.startswith("hydra")]
     candidates += [c for c in ("worlds", "seed") if c in table]
     swept = [c for c in candidates if c in table and table[c].nunique(dropna=False) > 1]
     short = _short_keys(swept)
@@ -303,22 +309,18 @@ def load_sweep(path: Path | str) -> SweepData:
 
 
 def _find_baseline(table: pd.DataFrame, runs: list[RunData]) -> str | None:
-    """The baseline job's label, or ``None``.
+    """What the sweep's jobs are compared with, or ``None`` if nothing.
 
-    The baseline is the job whose difference from the baseline is zero with a
-    zero-width interval, else the one job of scenario ``baseline`` with no other
-    override.
+    As in ``sim-run``'s sweep summary, each job is paired with the job of scenario
+    ``baseline`` that has the same other swept values. When there is one such job its
+    label is returned, else ``"baseline"``. A sweep that does not vary the scenario
+    has no baseline.
     """
-    if "diff_vs_baseline" in table and table["diff_vs_baseline"].notna().any():
-        z = table[(table["diff_vs_baseline"] == 0) & (table.get("diff_ci_low", 0) == 0)
-                  & (table.get("diff_ci_high", 0) == 0)]
-        if len(z) == 1:
-            return str(z["label"].iloc[0])
-    base = [r for r in runs if r.scenario == "baseline"
-            and not {k for k in _parse_overrides(r.overrides)} - {"scenario", "worlds", "seed"}]
-    if len(base) == 1 and len(runs) > 1:
-        return base[0].label
-    return None
+    if len(runs) < 2 or BASELINE not in set(table["scenario"].astype(str)) \
+            or table["scenario"].nunique() < 2:
+        return None
+    base = table[table["scenario"].astype(str) == BASELINE]
+    return str(base["label"].iloc[0]) if len(base) == 1 else BASELINE
 
 
 def load(path: Path | str) -> RunData | SweepData:
@@ -370,6 +372,8 @@ def estimates(runs: Sequence[RunData], sweep_table: pd.DataFrame | None = None
         df["diff"] = df["job"].map(d["diff_vs_baseline"])
         df["diff_ci_low"] = df["job"].map(d.get("diff_ci_low"))
         df["diff_ci_high"] = df["job"].map(d.get("diff_ci_high"))
+        base = df["scenario"].astype(str) == BASELINE  # compared with itself: no entry
+        df.loc[base, ["diff", "diff_ci_low", "diff_ci_high"]] = np.nan
     return df
 
 
@@ -417,16 +421,20 @@ def paired_differences(sweep: SweepData) -> pd.DataFrame:
         return pd.DataFrame(columns=["label", "diff", "ci_low", "ci_high"])
     t = sweep.table
     if "diff_vs_baseline" in t and t["diff_vs_baseline"].notna().any():
-        d = t[t["label"] != sweep.baseline].dropna(subset=["diff_vs_baseline"])
+        d = t[t["scenario"].astype(str) != BASELINE].dropna(subset=["diff_vs_baseline"])
         return pd.DataFrame({"label": d["label"], "diff": d["diff_vs_baseline"],
                              "ci_low": d["diff_ci_low"], "ci_high": d["diff_ci_high"]}
                             ).reset_index(drop=True)
-    base = next(r for r in sweep.runs if r.label == sweep.baseline)
-    b = base.worlds.set_index("world")["signed"].astype(float)
+    others = [k for k in sweep.swept if k != "scenario"]
+    key = {r.job: tuple(str(v) for v in row) for r, row in
+           zip(sweep.runs, t[others].itertuples(index=False), strict=True)}
     rows = []
     for r in sweep.runs:
-        if r is base:
+        base = next((q for q in sweep.runs if q.scenario == BASELINE
+                     and key[q.job] == key[r.job] and q.seed == r.seed), None)
+        if base is None or r.scenario == BASELINE:
             continue
+        b = base.worlds.set_index("world")["signed"].astype(float)
         s = r.worlds.set_index("world")["signed"].astype(float)
         d = (s - b).dropna()
         if len(d) < 2:
@@ -550,7 +558,8 @@ def held_fixed(runs: Sequence[RunData], swept: Sequence[str] = ()) -> str:
         parts.append(f"scenario {runs[0].scenario}")
     shared = set.intersection(*[set(r.overrides) for r in runs]) if runs else set()
     shared = sorted(o for o in shared if o.split("=", 1)[0].lstrip("+~")
-                    not in ("scenario", "worlds", "seed", "horizon_weeks", *swept))
+                    not in (*RUN_KEYS, *swept) and not o.lstrip("+~").startswith(
+                        ("hydra", "paths")))
     if shared:
         parts.append("with " + ", ".join(shared))
     elif swept and set(swept) - {"scenario"}:
@@ -607,7 +616,9 @@ def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None) -> list
                 "differences.png", f"Paired differences from {sweep.baseline}",
                 "Difference in P(sign) from the baseline, in percentage points, paired "
                 "world by world (same seed, common random numbers), with 95% intervals. "
-                "Green/red: the interval excludes zero.",
+                "Green/red: the interval excludes zero."
+                + (" Each job is compared with the baseline job that has the same other "
+                   "swept values." if len(sweep.swept) > 1 else ""),
                 plots.paired_differences(diffs, sweep.baseline, subtitle=fixed)))
     if sweep is not None:
         specs.extend(_numeric_sweep_figures(sweep, fixed, horizon))

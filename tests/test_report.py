@@ -24,23 +24,21 @@ COMMON = ["p_sign.png", "cumulative.png", "outcomes.png", "terms.png", "trajecto
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
-    path, _ = write_run(tmp_path_factory.mktemp("run") / "run", worlds=200, seed=3,
-                        trace=True)
-    return path
+    return write_run(tmp_path_factory.mktemp("run") / "run", worlds=200, seed=3, trace=True)
 
 
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory) -> Path:
     return write_sweep(tmp_path_factory.mktemp("sweep") / "sweep",
-                       [("baseline", {}), ("march_2025", {}),
-                        ("baseline", {"incidents.base_rate": 0.5})], worlds=300)
+                       [("baseline", {}), ("march_2025", {}), ("incident_spike", {})],
+                       worlds=300)
 
 
 @pytest.fixture(scope="module")
 def numeric_sweep_dir(tmp_path_factory) -> Path:
     return write_sweep(tmp_path_factory.mktemp("num") / "sweep",
                        [("baseline", {"incidents.base_rate": v}) for v in (0.05, 0.2, 0.5)],
-                       worlds=200, baseline=None)
+                       worlds=200)
 
 
 def _html_cells(index: Path) -> list[list[str]]:
@@ -86,14 +84,30 @@ def test_estimates_equal_summary_json(sweep_dir):
 
 def test_sweep_labels_and_baseline(sweep_dir):
     sweep = report.load_sweep(sweep_dir)
-    assert [r.label for r in sweep.runs] == ["baseline", "march_2025",
-                                             "baseline, base_rate=0.5"]
-    assert sweep.swept == ["scenario", "incidents.base_rate"]
+    assert [r.label for r in sweep.runs] == ["baseline", "march_2025", "incident_spike"]
+    assert sweep.swept == ["scenario"]
     assert sweep.baseline == "baseline"
     diffs = report.paired_differences(sweep)
     csv = pd.read_csv(sweep_dir / "sweep_summary.csv")
-    assert list(diffs["label"]) == ["march_2025", "baseline, base_rate=0.5"]
+    assert list(diffs["label"]) == ["march_2025", "incident_spike"]
     assert list(diffs["diff"]) == list(csv["diff_vs_baseline"].iloc[1:])
+
+
+def test_scenario_by_value_sweep_pairs_within_each_value(tmp_path):
+    path = write_sweep(tmp_path / "sweep",
+                       [(s, {"incidents.base_rate": b}) for s in ("baseline", "incident_spike")
+                        for b in (0.05, 0.3)], worlds=100, horizon_weeks=60)
+    sweep = report.load_sweep(path)
+    assert [r.label for r in sweep.runs] == [
+        "baseline, base_rate=0.05", "baseline, base_rate=0.3",
+        "incident_spike, base_rate=0.05", "incident_spike, base_rate=0.3"]
+    assert sweep.baseline == "baseline"
+    assert list(report.paired_differences(sweep)["label"]) == [
+        "incident_spike, base_rate=0.05", "incident_spike, base_rate=0.3"]
+    specs = {s.name: s.figure for s in report.run_figures(sweep.runs, sweep)}
+    assert "differences.png" in specs
+    ax = specs["sweep.png"].axes[0]
+    assert [ln.get_label() for ln in ax.get_lines()] == ["baseline", "incident_spike"]
 
 
 def test_report_of_a_sweep(sweep_dir):
@@ -107,8 +121,8 @@ def test_report_of_a_sweep(sweep_dir):
     csv = pd.read_csv(sweep_dir / "sweep_summary.csv").set_index("job")
     by_label = {r[0]: r for r in rows}
     assert by_label["march_2025"][1] == f"{100 * csv.loc[1, 'p_sign']:.1f}%"
-    assert by_label["baseline, base_rate=0.5"][11] == \
-        f"{100 * csv.loc[2, 'diff_vs_baseline']:+.1f}"
+    assert by_label["incident_spike"][11] == f"{100 * csv.loc[2, 'diff_vs_baseline']:+.1f}"
+    assert by_label["baseline"][11] == "–"  # the baseline is not compared with itself
     # sorted by P(sign), highest first
     ps = [float(r[1].rstrip("%")) for r in rows]
     assert ps == sorted(ps, reverse=True)
@@ -129,7 +143,7 @@ def test_two_key_sweep_gives_a_heat_map(tmp_path):
     path = write_sweep(tmp_path / "sweep",
                        [("baseline", {"incidents.base_rate": b, "incidents.decay_weeks": d})
                         for b in (0.05, 0.3) for d in (2.0, 5.0)],
-                       worlds=100, horizon_weeks=60, baseline=None)
+                       worlds=100, horizon_weeks=60)
     specs = report.run_figures(*(lambda s: (s.runs, s))(report.load_sweep(path)))
     heat = next(s.figure for s in specs if s.name == "sweep_heatmap.png")
     assert heat.axes[0].images[0].get_array().shape == (2, 2)
