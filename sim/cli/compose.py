@@ -50,7 +50,12 @@ def register_resolvers() -> None:
 
 
 def rel(path: Path, config_dir: Path) -> str:
-    """A config file's name as users see it: ``configs/<group>/<file>.yaml``."""
+    """A config file's name as users see it: ``configs/<group>/<file>.yaml``.
+
+    Files of another configuration folder (``--config-path``) keep their full path.
+    """
+    if Path(config_dir).resolve() != CONFIG_DIR.resolve():
+        return str(path)
     try:
         return str(Path("configs") / Path(path).relative_to(config_dir))
     except ValueError:
@@ -146,7 +151,7 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
             continue
         known = sorted(p.stem for p in (config_dir / group).glob("*.yaml"))
         if choice not in known:
-            what = "scenario" if group == "scenario" else f"option of group {group!r}"
+            what = "scenario" if group == "scenario" else f"{group} option"
             raise ConfigError(group, f"unknown {what} {choice!r}; available: "
                               f"{', '.join(known) or 'none'}", rel(config_dir / group, config_dir))
         path = config_dir / group / f"{choice}.yaml"

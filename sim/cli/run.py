@@ -47,6 +47,7 @@ from sim.cli.compose import (
     Job,
     check_callbacks,
     hydra_compose,
+    layers,
     parse_overrides,
     prepare_job,
     register_resolvers,
@@ -446,6 +447,7 @@ def preflight(argv: Sequence[str]) -> list[list[str]] | None:
     task_ov = [o for o in overrides if o not in hydra_ov]
     jobs = job_overrides(task_ov, bool(args.multirun))
     for ov in jobs:
+        layers(config_dir, ov)  # scenario names and YAML first: their errors name the file
         cfg = hydra_compose([*ov, *hydra_ov], config_dir)
         check_callbacks(cfg)
         prepare_job(to_plain(cfg), ov, config_dir)
