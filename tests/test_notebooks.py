@@ -1,0 +1,49 @@
+"""Every notebook in notebooks/ runs top to bottom on a small sweep."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from _report_fixtures import write_sweep
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory) -> Path:
+    return write_sweep(tmp_path_factory.mktemp("nb") / "sweep",
+                       [("baseline", {}), ("march_2025", {}), ("incident_spike", {})],
+                       worlds=200, horizon_weeks=104)
+
+
+def test_there_are_notebooks_and_they_are_committed_without_outputs():
+    assert NOTEBOOKS
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_executes(path, small_sweep, tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("PEACE_SIM_SWEEP", str(small_sweep))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if "image/png" in o.get("data", {})]
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.get("output_type") == "error"]
+    assert not errors
+    assert len(images) >= 2, f"{path.name} drew {len(images)} figures"
+    assert not list(tmp_path.iterdir()) or all(p.name.startswith(".") for p in
+                                                tmp_path.iterdir())
+    assert os.environ["PEACE_SIM_SWEEP"] == str(small_sweep)
