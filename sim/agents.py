@@ -201,14 +201,13 @@ class Mediator(Actor):
             self.monitors_active = model.week < self.mandate_end_week
 
     def act(self) -> None:
-        """Update attention and monitors.
-
-        Attention moves toward ``floor + (1 - floor) * crisis * tension``; monitors stay
-        while their (possibly renewed) mandate lasts.
-        """
+        """Attention moves toward ``floor + (1 - floor) * crisis * tension``."""
         target = self.p.attention_floor + (1.0 - self.p.attention_floor) * np.minimum(
             1.0, self.p.crisis_attention * self.model.tension)
         self.attention = self.attention + self.p.attention_fade * (target - self.attention)
+
+    def update_monitors(self) -> None:
+        """Monitors are present while their (possibly renewed) mandate lasts."""
         if self.p.monitors is not None:
             self.monitors_active = self.model.week < self.mandate_end_week
 

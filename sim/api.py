@@ -39,7 +39,8 @@ class Result:
             outcome class, signing week and terms (``terms.<issue>``), incidents,
             fatalities, referendum, final mobilisation, trust, tension and support.
         steps: One row per week: ``week``, ``date``, cumulative shares signed /
-            escalated / government fallen, and 10/50/90 % quantiles of each series.
+            escalated / government fallen, the share still active, and the 10/50/90 %
+            quantiles and mean of each series over the worlds still active that week.
         worlds, seed, horizon_weeks, start_date: What was run.
         issues: Issue names in order.
         trace: Per-week detail of every world (only with ``trace=True``), long format.
@@ -156,12 +157,16 @@ def collect(model: PeaceModel) -> Result:
         "p_signed": model.counts["signed"] / W,
         "p_escalated": model.counts["escalated"] / W,
         "p_government_fell": model.counts["government_fell"] / W,
+        "p_active": model.counts["active"] / W,
     }
+    # trajectories describe the worlds still in play that week (absorbed ones are NaN)
+    n_active = np.maximum(model.counts["active"], 1)
     for name in SERIES:
         q = rules.row_quantiles(model.series[name], QUANTILES)
         for qi, qv in zip(QUANTILES, q, strict=True):
             steps[f"{name}_q{int(qi * 100)}"] = qv
-        steps[f"{name}_mean"] = model.series[name].mean(axis=1)
+        total = np.nansum(model.series[name], axis=1, dtype=float)
+        steps[f"{name}_mean"] = np.where(model.counts["active"] > 0, total / n_active, np.nan)
     steps_df = pd.DataFrame(steps)
     ideal = {a.name: dict(zip(model.issues, a.x.mean(axis=0), strict=True))
              for a in model.agents}

@@ -31,10 +31,10 @@ class DomesticArena:
         referendums / referendum_passed: Counts and result, ``(W,)``.
     """
 
-    def __init__(self, params, start_date, W: int, rng: np.random.Generator):
+    def __init__(self, params, start_date, W: int, streams):
         self.p = params
         self.W = W
-        self.rng = rng
+        self.rng = streams["domestic.government"]
         c = params.constitution
         self.support = np.broadcast_to(np.asarray(params.support.initial, float), (W,)).copy()
         self.stage = np.full(W, STAGE_NAMES[c.stage], dtype=np.int64)
@@ -51,14 +51,16 @@ class DomesticArena:
         self.event = np.zeros(W, dtype=np.int64)  # per-week event code for traces
         # Randomness of the rare events is drawn once per world and indexed by attempt
         # or election, so the k-th referendum of world i uses the same numbers in every
-        # scenario (common random numbers) and weeks without events cost no draws.
-        A = max(1, c.max_attempts)
+        # scenario (common random numbers) and weeks without events cost no draws. Each
+        # kind has its own stream and is drawn as (events, worlds): row k is the same
+        # whatever the number of attempts or elections allowed.
+        A = c.max_attempts
         E = max(1, len(self.election_weeks))
-        self.z_defection = rng.standard_normal((W, A))
-        self.u_alternative = rng.random((W, A))
-        self.z_referendum = rng.standard_normal((W, A))
-        self.u_failure = rng.random((W, A))
-        self.z_election = rng.standard_normal((W, E))
+        self.z_defection = streams["domestic.defection"].standard_normal((A, W)).T
+        self.u_alternative = streams["domestic.alternative"].random((A, W)).T
+        self.z_referendum = streams["domestic.referendum"].standard_normal((A, W)).T
+        self.u_failure = streams["domestic.failure"].random((A, W)).T
+        self.z_election = streams["domestic.election"].standard_normal((E, W)).T
 
     @property
     def constitution_changed(self) -> np.ndarray:

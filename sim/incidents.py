@@ -24,10 +24,14 @@ class BorderProcess:
         fatalities: This week's fatalities, ``(W,)``.
     """
 
-    def __init__(self, params, W: int, rng: np.random.Generator):
+    def __init__(self, params, W: int, rng: np.random.Generator,
+                 severity_rng: np.random.Generator):
         self.p = params
         self.W = W
         self.rng = rng
+        # the beta sampler uses a varying number of raw draws per value: on a stream of
+        # its own it cannot shift the counts' uniforms when severity parameters change
+        self.severity_rng = severity_rng
         self.alpha, self.delta = rules.hawkes_kernel(params.branching_ratio,
                                                      params.decay_weeks)
         mean, conc = params.severity_mean, params.severity_concentration
@@ -52,7 +56,7 @@ class BorderProcess:
     def step(self, mu: np.ndarray) -> None:
         """Draw this week's incidents given the background rate ``mu`` (``(W,)``)."""
         u = self.rng.random((3, self.W))
-        sev = self.rng.beta(self.sev_a, self.sev_b)
+        sev = self.severity_rng.beta(self.sev_a, self.sev_b)
         lam = mu + self.h
         n = rules.poisson_inverse(u[0], lam)
         self.count = n

@@ -144,9 +144,10 @@ class PeaceModel(mesa.Model):
         self.spoilers: list[Spoiler] = [a for a in actors if isinstance(a, Spoiler)]
         opp = [a for a in actors if isinstance(a, Opposition)]
         self.opposition: Opposition | None = opp[0] if opp else None
-        self.border = BorderProcess(p.incidents, W, self.streams["incidents"])
+        self.border = BorderProcess(p.incidents, W, self.streams["incidents"],
+                                    self.streams["severity"])
         self.border.h = np.broadcast_to(np.asarray(p.state.excitation, float), (W,)).copy()
-        self.domestic = DomesticArena(p.domestic, self.start_date, W, self.streams["domestic"])
+        self.domestic = DomesticArena(p.domestic, self.start_date, W, self.streams)
         lock = p.domestic.constitution.locks_issue
         self.lock_index = self.issues.index(lock) if lock else None
         self.linked = sorted({f for s in self.signatories for f in s.p.linkages})
@@ -158,7 +159,7 @@ class PeaceModel(mesa.Model):
         H = horizon_weeks
         self.series = {k: np.zeros((H, W), dtype=np.float32) for k in SERIES}
         self.counts = {k: np.zeros(H, dtype=np.int64)
-                       for k in ("signed", "escalated", "government_fell")}
+                       for k in ("signed", "escalated", "government_fell", "active")}
         self.trace_on = trace
         self.trace: dict[str, list] = defaultdict(list)
 
@@ -198,7 +199,8 @@ class PeaceModel(mesa.Model):
                 pkg, _ = rules.nash_linear(a.y, b.y, a.w, b.w, a.r, b.r)
             else:
                 pkg, _ = rules.nash_curved(a.y, b.y, a.w, b.w, a.r, b.r,
-                                           max(a.rho, b.rho, 1.0 + 1e-6))
+                                           max(a.rho, b.rho, 1.0 + 1e-6),
+                                           rho_a=a.rho, rho_b=b.rho)
             return pkg
         num, den, tmp = self._buf_num, self._buf_den, self._buf_tmp
         np.copyto(num, self._static_num)
@@ -237,6 +239,7 @@ class PeaceModel(mesa.Model):
         # 1. incidents
         damping = np.zeros(self.W)
         for med in self.mediators:
+            med.update_monitors()
             if med.p.monitors is not None:
                 damping = 1.0 - (1.0 - damping) * (1.0 - med.p.monitors.damping
                                                    * med.monitors_active)
@@ -345,10 +348,12 @@ class PeaceModel(mesa.Model):
             self.domestic.support = np.where(done, prev[2], self.domestic.support)
             if self.opposition is not None:
                 self.opposition.m = np.where(done, prev[3], self.opposition.m)
-        self._record(t)
+        self._record(t, act)
         self.week += 1
 
-    def _record(self, t: int) -> None:
+    def _record(self, t: int, act: np.ndarray) -> None:
+        """Store this week's series; worlds absorbed before the week are recorded as NaN
+        so that trajectory quantiles describe the worlds still in play."""
         sr = self.series
         sr["tension"][t] = self.tension
         sr["trust"][t] = self.trust
@@ -356,6 +361,11 @@ class PeaceModel(mesa.Model):
         sr["support"][t] = self.domestic.support
         sr["incidents"][t] = self.border.count
         sr["spoiling"][t] = self.spoiling
+        self.counts["active"][t] = np.count_nonzero(act)
+        if not act.all():
+            done = ~act
+            for name in SERIES:
+                sr[name][t][done] = np.nan
         self.counts["signed"][t] = np.count_nonzero(self.status == SIGNED)
         self.counts["escalated"][t] = np.count_nonzero(self.status == ESCALATION)
         self.counts["government_fell"][t] = np.count_nonzero(self.domestic.government_fell)

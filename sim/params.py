@@ -23,8 +23,12 @@ from sim.errors import ConfigError
 
 Scalar = float | Dist
 
-#: State flags that preconditions and linkages may name.
+#: State flags that preconditions may name.
 FLAGS = ("constitution_changed", "minsk_closed")
+#: Flags that can be true at the start (``state.flags``) or be made true by a signatory
+#: at the moment of signing (``linkages``). ``constitution_changed`` only comes from the
+#: constitutional track (``domestic.constitution.stage``).
+SETTABLE_FLAGS = ("minsk_closed",)
 #: Roles an actor may take. Adding an actor with one of these roles is YAML only.
 ROLES = ("signatory", "mediator", "spoiler", "opposition")
 #: Mediator proposal rules.
@@ -203,7 +207,8 @@ class EscalationParams:
     """Tipping from tension into an armed escalation (absorbing)."""
 
     max_weekly_probability: Scalar = _num(0, 1, doc="weekly escalation probability at "
-                                          "full tension")
+                                          "full tension and military parity (imbalance "
+                                          "multiplies it)")
     tension_threshold: Scalar = _num(0, 1, doc="tension at which the probability is half "
                                      "its maximum")
     tension_scale: Scalar = _num(0.001, 1, doc="width of the logistic tipping curve")
@@ -317,7 +322,8 @@ class ConstitutionParams:
     quorum: Scalar = _num(0, 1, doc="yes votes needed as a share of registered voters")
     cooldown_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks before a new attempt "
                                   "after a failure")
-    max_attempts: int = _int(0, 100, doc="attempts the government makes at most")
+    max_attempts: int = _int(1, 100, doc="attempts the government makes at most (use "
+                             "stage: abandoned for none)")
     failure_hazard: Scalar = _num(0, 1, doc="chance the government falls in the week a "
                                   "referendum fails")
     locks_issue: str = _str("issue fixed at 1 once the constitution has changed ('' none)")
@@ -574,6 +580,18 @@ def parse_params(cfg: dict) -> ModelParams:
     domestic = _parse_dataclass(DomesticParams, cfg["domestic"], "domestic", ctx)
     state = _parse_dataclass(StateParams, cfg["state"], "state", ctx)
 
+    for name, a in actors.items():
+        if a.role == "signatory":
+            for f in a.linkages:
+                if f not in SETTABLE_FLAGS:
+                    raise ConfigError(f"actors.{name}.linkages",
+                                      f"flag {f!r} cannot be made true at signing; allowed: "
+                                      f"{', '.join(SETTABLE_FLAGS)}")
+    for f in state.flags:
+        if f not in SETTABLE_FLAGS:
+            raise ConfigError("state.flags", f"flag {f!r} cannot be set directly; allowed: "
+                              f"{', '.join(SETTABLE_FLAGS)} (set domestic.constitution.stage: "
+                              "passed for a changed constitution)")
     c = domestic.constitution
     if c.locks_issue and c.locks_issue not in issues:
         raise ConfigError("domestic.constitution.locks_issue",

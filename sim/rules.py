@@ -129,13 +129,17 @@ def nash_linear(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,
 
 def nash_curved(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,
                 ra: np.ndarray, rb: np.ndarray, rho: float,
-                iterations: int = 40) -> tuple[np.ndarray, np.ndarray]:
+                iterations: int = 40, rho_a: float | None = None,
+                rho_b: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Nash bargaining solution for two actors with loss exponent ``rho > 1``.
 
     On the contract curve the marginal rates of substitution are equal, which gives the
     one-parameter family ``p_k(t) = y_a + (y_b - y_a) / (1 + (t w_a / ((1-t) w_b))^(1/(rho-1)))``
     for ``t`` in (0, 1) (``t`` near 1 favours A). The Nash product is maximised over
-    ``t`` by golden-section search, vectorised over worlds.
+    ``t`` by golden-section search, vectorised over worlds. When the two sides' loss
+    exponents differ (``rho_a``, ``rho_b``), the family is built with ``rho`` (their
+    maximum) and the Nash product is evaluated with each side's own utility, so the
+    result is the best package on that approximate contract curve.
 
     Returns:
         ``(package, feasible)`` as in :func:`nash_linear`.
@@ -143,6 +147,8 @@ def nash_curved(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,
     W = ya.shape[0]
     ra = np.broadcast_to(np.asarray(ra, dtype=float), (W,))
     rb = np.broadcast_to(np.asarray(rb, dtype=float), (W,))
+    rho_a = rho if rho_a is None else rho_a
+    rho_b = rho if rho_b is None else rho_b
     inv = 1.0 / (rho - 1.0)
     tiny = 1e-12
 
@@ -153,8 +159,8 @@ def nash_curved(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,
 
     def objective(t: np.ndarray) -> np.ndarray:
         p = package(t)
-        ga = utility(p, ya, wa, rho) - ra
-        gb = utility(p, yb, wb, rho) - rb
+        ga = utility(p, ya, wa, rho_a) - ra
+        gb = utility(p, yb, wb, rho_b) - rb
         return np.where((ga > 0) & (gb > 0), ga * gb, -1.0 + 0.0 * ga - np.abs(ga - gb))
 
     g = (math.sqrt(5) - 1) / 2
@@ -173,8 +179,8 @@ def nash_curved(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,
         fc, fe = objective(c), objective(e)
     t = 0.5 * (lo + hi)
     p = package(t)
-    ga = utility(p, ya, wa, rho) - ra
-    gb = utility(p, yb, wb, rho) - rb
+    ga = utility(p, ya, wa, rho_a) - ra
+    gb = utility(p, yb, wb, rho_b) - rb
     feasible = (ga > 0) & (gb > 0)
     p = np.where(feasible[:, None], p, 0.5 * (ya + yb))
     return p, feasible
@@ -254,23 +260,28 @@ def referendum(support, turnout, opp_turnout_effect, mobilisation, yes_threshold
 
 
 def row_quantiles(a: np.ndarray, qs) -> np.ndarray:
-    """Quantiles of each row of ``a`` (numpy's default linear interpolation).
+    """Quantiles of each row of ``a``, ignoring NaN (numpy's linear interpolation).
 
-    Sorting the rows and interpolating is several times faster than ``np.quantile``'s
-    partition for the (weeks x worlds) series the model records.
+    Sorting the rows (NaN sort last) and interpolating is several times faster than
+    ``np.nanquantile`` for the (weeks x worlds) series the model records. A row with no
+    finite value gives NaN.
 
     Returns:
         Array of shape ``(len(qs), a.shape[0])``.
     """
     s = np.sort(a, axis=1)
-    n = s.shape[1]
-    out = np.empty((len(qs), s.shape[0]))
+    n = (~np.isnan(s)).sum(axis=1)
+    out = np.full((len(qs), s.shape[0]), np.nan)
+    ok = n > 0
+    last = np.maximum(n - 1, 0)
     for i, q in enumerate(qs):
-        pos = q * (n - 1)
-        lo = int(np.floor(pos))
-        hi = min(lo + 1, n - 1)
+        pos = q * last
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, last)
         frac = pos - lo
-        out[i] = s[:, lo] + frac * (s[:, hi].astype(float) - s[:, lo])
+        vlo = np.take_along_axis(s, lo[:, None], axis=1)[:, 0].astype(float)
+        vhi = np.take_along_axis(s, hi[:, None], axis=1)[:, 0].astype(float)
+        out[i] = np.where(ok, vlo + frac * (vhi - vlo), np.nan)
     return out
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim import PeaceModel, parse_params, simulate
+from sim.api import collect
 from sim.domestic import ABANDONED, CAMPAIGN, COOLDOWN, DRAFTING, PASSED
 from sim.model import ACTIVE, ESCALATION, SIGNED
 from sim.rules import wilson_interval
@@ -76,6 +77,11 @@ def test_common_random_numbers_pair_scenarios(cfg):
     m_low = PeaceModel(parse_params(low), worlds=4000, seed=2, horizon_weeks=1).run()
     m_high = PeaceModel(parse_params(high), worlds=4000, seed=2, horizon_weeks=1).run()
     assert (m_high.border.count >= m_low.border.count).all()
+    # severity has its own stream: changing it keeps the counts paired
+    sev = copy.deepcopy(low)
+    sev["incidents"]["severity_concentration"] = 40.0
+    m_sev = PeaceModel(parse_params(sev), worlds=4000, seed=2, horizon_weeks=1).run()
+    assert np.array_equal(m_sev.border.count, m_low.border.count)
     # an unrelated parameter's draws are untouched by the change
     assert np.array_equal(m_low.draws["actors.armenia.reservation"],
                           m_high.draws["actors.armenia.reservation"])
@@ -129,6 +135,7 @@ def test_incident_process_long_run_rate_is_mu_over_one_minus_eta(cfg):
         if a.get("monitors"):
             a["monitors"] = None
     cfg["incidents"]["escalation"]["max_weekly_probability"] = 0.0
+    cfg["domestic"]["constitution"]["stage"] = "abandoned"  # no signing: all weeks count
     m = PeaceModel(parse_params(cfg), worlds=3000, seed=9, horizon_weeks=200).run()
     rate = m.series["incidents"][50:].mean()  # after the burn-in
     assert rate == pytest.approx(0.8 / (1 - 0.5), rel=0.03)
@@ -144,6 +151,7 @@ def test_monitors_damp_incidents_until_their_mandate_ends(cfg):
     cfg["incidents"]["escalation"]["max_weekly_probability"] = 0.0
     eu = cfg["actors"]["eu"]["monitors"]
     eu.update(damping=0.5, renewal_probability=0.0)
+    cfg["domestic"]["constitution"]["stage"] = "abandoned"
     m = PeaceModel(parse_params(cfg), worlds=4000, seed=1, horizon_weeks=40).run()
     end = (eu["mandate_end"] - cfg["state"]["start_date"]).days / 7
     before = m.series["incidents"][: int(end)].mean()
@@ -198,6 +206,14 @@ def test_linkage_satisfies_a_precondition_at_signing(cfg):
     assert not (m2.status == SIGNED).any()
 
 
+def test_referendum_draws_do_not_depend_on_the_number_of_attempts(cfg):
+    two = PeaceModel(parse_params(cfg), worlds=100, seed=3, horizon_weeks=1)
+    cfg["domestic"]["constitution"]["max_attempts"] = 5
+    five = PeaceModel(parse_params(cfg), worlds=100, seed=3, horizon_weeks=1)
+    assert np.array_equal(two.domestic.z_referendum, five.domestic.z_referendum[:, :2])
+    assert np.array_equal(two.domestic.z_election, five.domestic.z_election)
+
+
 def test_constitutional_track_reaches_every_stage(cfg):
     c = cfg["domestic"]["constitution"]
     c.update(draft_weeks=2, campaign_weeks=4, cooldown_weeks=6, max_attempts=2)
@@ -248,7 +264,11 @@ def test_escalation_is_absorbing_and_freezes_the_world(cfg):
     cfg["state"]["tension"] = 0.5
     m = PeaceModel(parse_params(cfg), worlds=100, seed=1, horizon_weeks=10).run()
     assert (m.status == ESCALATION).all() and (m.escalation_week == 0).all()
-    assert np.allclose(m.series["tension"][1:], m.series["tension"][0])
+    # the state is frozen at the escalation; the weekly series leave absorbed worlds out
+    assert np.allclose(m.tension, m.series["tension"][0])
+    assert np.isnan(m.series["tension"][1:]).all()
+    res = collect(m)
+    assert res.steps["p_active"].iloc[1] == 0.0 and np.isnan(res.steps["tension_q50"].iloc[1])
 
 
 def test_spoiling_falls_with_inclusion_and_rises_with_western_alignment(cfg):

@@ -44,6 +44,10 @@ def test_baseline_parses_and_has_the_six_actors_and_seven_issues(cfg):
     (("incidents", "ambiguity"), {"dist": "poisson", "lam": 2}, "unknown distribution"),
     (("incidents", "ambiguity"), {"dist": "uniform", "low": 0.1}, "missing high"),
     (("actors", "eu", "incentives"), {"turkey": 0.1}, "not a signatory"),
+    (("actors", "armenia", "linkages"), ["constitution_changed"],
+     "cannot be made true at signing; allowed: minsk_closed"),
+    (("state", "flags"), ["constitution_changed"], "set domestic.constitution.stage: passed"),
+    (("domestic", "constitution", "max_attempts"), 0, "must be a whole number in [1, 100]"),
 ])
 def test_bad_values_are_refused_with_the_key_and_what_is_allowed(cfg, path, value, message):
     node = cfg
