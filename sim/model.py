@@ -352,8 +352,11 @@ class PeaceModel(mesa.Model):
         self.week += 1
 
     def _record(self, t: int, act: np.ndarray) -> None:
-        """Store this week's series; worlds absorbed before the week are recorded as NaN
-        so that trajectory quantiles describe the worlds still in play."""
+        """Store this week's series.
+
+        Worlds absorbed before the week are recorded as NaN, so that trajectory
+        quantiles describe the worlds still in play.
+        """
         sr = self.series
         sr["tension"][t] = self.tension
         sr["trust"][t] = self.trust
