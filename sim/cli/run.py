@@ -333,6 +333,10 @@ def format_table(summary: dict, out_dir: Path | None = None) -> str:
         lines.append("  by       " + "   ".join(by))
     lines.append("outcomes   " + "   ".join(f"{k} {s['outcome_shares'][k]:.3f}"
                                              for k in OUTCOMES))
+    if s.get("precision") is not None:
+        lines.append(f"precision  +-{s['precision']:g} "
+                     + ("reached" if s.get("precision_reached") else "NOT reached (max_worlds)")
+                     + f" with {s['blocks']} block(s)")
     med = s["median_weeks_to_sign"]
     lines.append(f"median weeks to signing  {med:g}" if med is not None
                  else "median weeks to signing  - (none signed)")
@@ -345,7 +349,7 @@ def format_table(summary: dict, out_dir: Path | None = None) -> str:
 
 
 def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
-        config_dir: Path | None = None) -> dict:
+        config_dir: Path | None = None, progress: bool = True) -> dict:
     """Run one job and write its output folder; return its summary.
 
     Args:
@@ -354,6 +358,8 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
         overrides: The job's command-line overrides (recorded, and used to name the
             source of a bad value).
         config_dir: The configuration folder (for error messages).
+        progress: Allow a progress bar (shown unless ``quiet``, for runs longer than
+            two seconds).
 
     If ``out_dir`` already holds a finished run of the same configuration (same
     ``config_hash``), nothing is run and that run's summary is returned: this is how an
@@ -375,7 +381,8 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
     (out_dir / "summary.json").unlink(missing_ok=True)
     tic = time.perf_counter()
     out = simulate_blocks(job.params, s.worlds, s.seed, s.horizon_weeks, s.block_worlds,
-                          s.precision, s.max_worlds, s.trace, progress=not s.quiet)
+                          s.precision, s.max_worlds, s.trace,
+                          progress=progress and not s.quiet)
     summary = build_summary(out, job, chash, time.perf_counter() - tic)
     write_run_folder(out_dir, out, summary, build_metadata(out, job, chash))
     if not s.quiet:
@@ -396,8 +403,10 @@ def _config_dir_of_job() -> Path:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _app(cfg: DictConfig) -> dict:
     hc = HydraConfig.get()
+    # jobs running in parallel would draw their progress bars over each other
+    parallel = hc.runtime.choices.get("hydra/launcher", "basic") != "basic"
     return run(to_plain(cfg), Path(hc.runtime.output_dir), list(hc.overrides.task),
-               _config_dir_of_job())
+               _config_dir_of_job(), progress=not parallel)
 
 
 def job_overrides(argv_overrides: Sequence[str], multirun: bool,
