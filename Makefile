@@ -24,9 +24,12 @@ empty :=
 space := $(empty) $(empty)
 SCENARIOS := $(subst $(space),$(comma),$(sort $(basename $(notdir $(wildcard configs/scenario/*.yaml)))))
 RUN_ARGS ?= worlds=50000 seed=0
+# One folder per `make run` (as sim-run's default, but known here so the report can follow).
+SWEEP_DIR := results/sweeps/$(shell date +%Y-%m-%d/%H-%M-%S)
 
 run: $(STAMP)
-	$(BIN)/sim-run -m scenario=$(SCENARIOS) $(RUN_ARGS) hydra/launcher=joblib hydra.launcher.n_jobs=2
+	$(BIN)/sim-run -m scenario=$(SCENARIOS) $(RUN_ARGS) hydra/launcher=joblib hydra.launcher.n_jobs=2 hydra.sweep.dir=$(SWEEP_DIR)
+	@echo "Report: $$($(BIN)/sim-report $(SWEEP_DIR))"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

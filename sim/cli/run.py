@@ -385,6 +385,10 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
                           progress=progress and not s.quiet)
     summary = build_summary(out, job, chash, time.perf_counter() - tic)
     write_run_folder(out_dir, out, summary, build_metadata(out, job, chash))
+    if out.trace is not None:  # one world's story as a figure, beside trace.parquet
+        from sim.report import write_trace_figure  # matplotlib only when tracing
+
+        write_trace_figure(out_dir)
     if not s.quiet:
         print(format_table(summary, out_dir))
     return summary
