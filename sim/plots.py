@@ -52,7 +52,10 @@ TRAJECTORY_SERIES = ("tension", "mobilisation", "incidents", "support")
 #: Marker for each actor's ideal point (cycled for actors beyond these).
 _ACTOR_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "h")
 _PALETTE = ("#1f5a96", "#d1603d", "#3a9a7a", "#8e5ea2", "#c9a227", "#5b8cc7", "#b5485d",
-            "#6f7d3a", "#4c4c4c", "#e07fb2")
+            "#6f7d3a", "#e07fb2", "#17a2b8", "#8c564b", "#f28e2b", "#76b7b2", "#9c755f",
+            "#59a14f", "#bab0ac", "#edc948", "#af7aa1", "#ff9da7", "#4e79a7")
+#: The baseline is drawn in near-black in every figure.
+BASELINE_COLOUR = "#222222"
 _RC = {
     "font.size": 10,
     "axes.titlesize": 11,
@@ -73,9 +76,16 @@ _RC = {
 }
 
 
-def colours(labels: Sequence[str]) -> dict[str, str]:
-    """A stable colour for each label, in the order given."""
-    return {lab: _PALETTE[i % len(_PALETTE)] for i, lab in enumerate(labels)}
+def colours(labels: Sequence[str], baseline: str | None = "baseline") -> dict[str, str]:
+    """A stable colour for each label, in the order given; the baseline in near-black."""
+    out, i = {}, 0
+    for lab in labels:
+        if lab == baseline:
+            out[lab] = BASELINE_COLOUR
+        else:
+            out[lab] = _PALETTE[i % len(_PALETTE)]
+            i += 1
+    return out
 
 
 def _figure(width: float, height: float, title: str, subtitle: str | None,
@@ -192,15 +202,14 @@ def cumulative_signing(curves: pd.DataFrame, *, colors: Mapping[str, str] | None
     cols = dict(colors) if colors else colours(labels)
     title = title or "Cumulative probability that the treaty has been signed"
     with mpl.rc_context(_RC):
-        fig = _figure(9.0, 5.2, title, subtitle)
+        fig = _figure(11.0 if len(order) > 6 else 9.0, 5.2, title, subtitle)
         ax = fig.add_subplot()
         for lab in order:
             d = curves[curves["label"] == lab].sort_values("week")
             ax.fill_between(d["week"], d["ci_low"], d["ci_high"], color=cols[lab],
                             alpha=0.18, lw=0)
             ax.plot(d["week"], d["p_signed"], color=cols[lab], lw=2,
-                    label=f"{lab}: {_pct(d['p_signed'].iloc[-1])} by week "
-                          f"{int(d['week'].iloc[-1]) + 1}")
+                    label=f"{lab}: {_pct(d['p_signed'].iloc[-1])}")
         wmax = int(curves["week"].max()) + 1 if len(curves) else 156
         for yr in range(1, wmax // 52 + 1):
             ax.axvline(52 * yr, color="#bbbbbb", lw=0.8, ls=":")
@@ -212,7 +221,11 @@ def cumulative_signing(curves: pd.DataFrame, *, colors: Mapping[str, str] | None
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel("Weeks since the scenario's start")
         ax.set_ylabel("Worlds signed so far, % (band: 95% Wilson interval)")
-        ax.legend(loc="upper left", title="Scenario (P at horizon)", title_fontsize=9)
+        if len(order) > 6:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                      title="Scenario: P(signed) at the end", title_fontsize=9)
+        else:
+            ax.legend(loc="upper left", title="Scenario: P(signed) at the end", title_fontsize=9)
     return fig
 
 
@@ -550,6 +563,62 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
         handles.append(Patch(facecolor="#999999", alpha=0.3, label="10–90% of worlds"))
         fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 4),
                    bbox_to_anchor=(0.0, fig.legend_y), fontsize=9)
+    return fig
+
+
+def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str, reference: str, *,
+                      colors: Mapping[str, str] | None = None, ncols: int = 4,
+                      subtitle: str | None = None, title: str | None = None) -> Figure:
+    """One series for many scenarios: one small panel per scenario against a reference.
+
+    Each panel shows the reference scenario (grey band, black median) and one other
+    scenario (coloured band and median), on shared axes, so that many scenarios can be
+    compared without their bands piling up.
+
+    Args:
+        steps: ``{label: steps table}`` with ``week`` and ``<series>_q10/_q50/_q90``.
+        series: The series to draw (a key of :data:`SERIES_STYLE`).
+        reference: Label of the scenario drawn in every panel (usually the baseline).
+        colors: ``{label: colour}`` (default: :func:`colours` in the mapping's order).
+        ncols: Panels per row.
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes per non-reference scenario (title = scenario).
+    """
+    labels = [lab for lab in steps if lab != reference]
+    cols = dict(colors) if colors else colours(list(steps))
+    ncols = max(1, min(ncols, len(labels)))
+    nrows = int(np.ceil(len(labels) / ncols))
+    disp, unit = SERIES_STYLE.get(series, (series, series))
+    title = title or f"{disp}: each scenario against {reference} (median and 10–90% band)"
+    discrete = series == "incidents"
+    ref = steps[reference]
+    with mpl.rc_context(_RC):
+        fig = _figure(3.2 * ncols + 0.6, 2.3 * nrows + 0.8, title, subtitle)
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+        for ax, lab in zip(axes, labels, strict=False):
+            for d, c, z, lw in ((ref, "#666666", 1, 1.4), (steps[lab], cols[lab], 2, 1.8)):
+                x = d["week"].to_numpy()
+                ax.fill_between(x, d[f"{series}_q10"], d[f"{series}_q90"], color=c,
+                                alpha=0.18, lw=0, zorder=z,
+                                step="mid" if discrete else None)
+                ax.plot(x, d[f"{series}_q50"], color=c if c != "#666666" else "#111111",
+                        lw=lw, zorder=z + 1, drawstyle="steps-mid" if discrete else "default",
+                        label=reference if d is ref else lab)
+            ax.set_title(lab, fontsize=9.5)
+            ax.set_xlim(0, int(ref["week"].max()) + 1)
+        for ax in axes[len(labels):]:
+            ax.set_visible(False)
+        for i, ax in enumerate(axes[:len(labels)]):
+            if i % ncols == 0:
+                ax.set_ylabel(unit if len(unit) < 28 else unit.split(" (")[0], fontsize=8.5)
+            if i >= len(labels) - ncols:
+                ax.set_xlabel("weeks since start", fontsize=8.5)
+                ax.tick_params(labelbottom=True)
+        if not discrete:
+            axes[0].set_ylim(bottom=0)
     return fig
 
 

@@ -49,6 +49,8 @@ BASELINE = "baseline"
 #: Figure file written for one world's story in a run folder.
 TRACE_FIGURE = "trace.png"
 _DPI = 150
+#: Up to this many runs, trajectories are overlaid in one figure; beyond, small multiples.
+OVERLAY_MAX = 4
 _Z95 = 1.959963984540054
 
 
@@ -622,12 +624,24 @@ def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None) -> list
                 plots.paired_differences(diffs, sweep.baseline, subtitle=fixed)))
     if sweep is not None:
         specs.extend(_numeric_sweep_figures(sweep, fixed, horizon))
-    specs.append(FigureSpec(
-        "trajectories.png", "Trajectories",
-        "Median world (line) and 10–90% band of worlds, week by week; incidents also "
-        "show the mean (dashed). A world that has signed or escalated keeps its state "
-        "from that week.",
-        plots.trajectories({r.label: r.steps for r in runs}, colors=cols, subtitle=fixed)))
+    steps = {r.label: r.steps for r in runs}
+    if len(runs) <= OVERLAY_MAX:
+        specs.append(FigureSpec(
+            "trajectories.png", "Trajectories",
+            "Median world (line) and 10–90% band of worlds, week by week; incidents also "
+            "show the mean (dashed). A world that has signed or escalated keeps its state "
+            "from that week.",
+            plots.trajectories(steps, colors=cols, subtitle=fixed)))
+    else:  # too many bands for one panel: small multiples against the reference
+        ref_label = sweep.baseline if sweep is not None and sweep.baseline in steps \
+            else runs[0].label
+        for name in plots.TRAJECTORY_SERIES:
+            specs.append(FigureSpec(
+                f"trajectories_{name}.png", f"Trajectories: {plots.SERIES_STYLE[name][0]}",
+                f"Median world (line) and 10–90% band of worlds, week by week, each "
+                f"scenario (colour) against {ref_label} (black and grey).",
+                plots.trajectory_panels(steps, name, ref_label, colors=cols,
+                                        subtitle=fixed)))
     for r in runs:
         if r.has_trace:
             specs.append(FigureSpec(
@@ -784,6 +798,8 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
     """Save the figures under ``path/report/`` and write ``index.html`` and ``report.md``."""
     out = path / "report"
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):  # figures of an earlier report that may not recur
+        old.unlink()
     for s in specs:
         save_figure(s.figure, out / s.name)
     head, rows = _estimates_rows(est)

@@ -164,15 +164,20 @@ def test_p_sign_heatmap_grid_and_colourbar():
     assert "P(sign" in cax.get_ylabel()
 
 
-def test_trajectories_one_panel_per_series():
+def _steps(labels):
     weeks = np.arange(20)
     steps = {}
-    for lab in ("a", "b"):
+    for lab in labels:
         d = {"week": weeks}
         for s in plots.TRAJECTORY_SERIES:
             for q, v in (("q10", 0.1), ("q50", 0.3), ("q90", 0.6), ("mean", 0.35)):
                 d[f"{s}_{q}"] = np.full(20, v)
         steps[lab] = pd.DataFrame(d)
+    return steps
+
+
+def test_trajectories_one_panel_per_series():
+    steps = _steps(["a", "b"])
     fig = plots.trajectories(steps)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title(loc="left") for ax in axes] == [plots.SERIES_STYLE[s][0]
@@ -183,6 +188,23 @@ def test_trajectories_one_panel_per_series():
         assert len(ax.collections) == 2  # one 10-90 % band per scenario
         assert ax.get_ylabel()
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "10–90% of worlds"]
+
+
+def test_trajectory_panels_one_panel_per_scenario_against_the_reference():
+    steps = _steps(["baseline", "a", "b", "c", "d", "e"])
+    fig = plots.trajectory_panels(steps, "tension", "baseline", ncols=3)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in axes] == ["a", "b", "c", "d", "e"]
+    for ax in axes:
+        assert [ln.get_label() for ln in ax.get_lines()] == ["baseline", ax.get_title("left")]
+        assert ax.get_lines()[0].get_color() == "#111111"
+    assert "against baseline" in plots.figure_title(fig)
+    assert axes[0].get_ylabel() == "tension index"
+
+
+def test_baseline_is_drawn_in_black():
+    assert plots.colours(["a", "baseline", "b"]) == {
+        "a": plots._PALETTE[0], "baseline": plots.BASELINE_COLOUR, "b": plots._PALETTE[1]}
 
 
 @pytest.fixture(scope="module")

@@ -161,6 +161,8 @@ def test_sweep_without_summary_csv_is_rebuilt_from_jobs(tmp_path):
 
 
 def test_trace_figure_written_into_the_run_folder(run_dir):
+    # sim-run's job writes it after the run folder when trace=true
+    assert (run_dir / report.TRACE_FIGURE).stat().st_size > 10_000
     path = report.write_trace_figure(run_dir)
     assert path == run_dir / report.TRACE_FIGURE and path.stat().st_size > 10_000
     fig = report.trace_figure(report.load_run(run_dir), world=1)
@@ -186,3 +188,17 @@ def test_cli_bad_path_one_line_exit_2(tmp_path, kind):
     assert len(lines) == 1 and str(target) in lines[0]
     assert "expected" in lines[0] and "Traceback" not in proc.stderr
     assert not (target / "report").exists()
+
+
+def test_many_scenarios_get_small_multiples_and_stale_figures_go(tmp_path):
+    scen = ["baseline", "march_2025", "incident_spike", "russia_spoiler", "nash_rule"]
+    path = write_sweep(tmp_path / "sweep", [(s, {}) for s in scen], worlds=60,
+                       horizon_weeks=30)
+    (path / "report").mkdir()
+    (path / "report" / "trajectories.png").write_bytes(b"stale")
+    report.build_report(path)
+    out = path / "report"
+    assert not (out / "trajectories.png").exists()
+    for name in ("tension", "mobilisation", "incidents", "support"):
+        assert (out / f"trajectories_{name}.png").is_file()
+    assert len(_html_cells(out / "index.html")) == len(scen)
