@@ -91,6 +91,7 @@ class Signatory(Actor):
         self.margin = np.zeros(W)
         self.accept = np.zeros(W, dtype=bool)
         self.domestic = bool(p.domestic_politics)
+        self.red_lines = [(model.issues.index(k), lo, hi) for k, (lo, hi) in p.red_lines.items()]
         self.rate = np.broadcast_to(np.asarray(p.concession_rate * (1.0 - p.patience),
                                                float), (W,))[:, None]
 
@@ -136,12 +137,18 @@ class Signatory(Actor):
         return u
 
     def decide(self, package: np.ndarray, noise: np.ndarray) -> None:
-        """Accept when ``value - r - commitment_cost * (1 - trust) + noise >= 0``."""
+        """Accept or hold.
+
+        Accept when ``value - r - commitment_cost * (1 - trust) + noise >= 0`` and the
+        package respects every red line (an indivisible issue is not traded off).
+        """
         m = self.model
         self.margin = (self.value(package, opp_utility=m.opposition_table_utility)
                        - self.r - m.p.negotiation.commitment_cost * (1.0 - m.trust)
                        + self.p.acceptance_noise * noise)
         self.accept = self.margin >= 0.0
+        for k, lo, hi in self.red_lines:
+            self.accept &= (package[:, k] >= lo) & (package[:, k] <= hi)
 
     def concede(self, package: np.ndarray) -> None:
         """Move the stated position toward the table unless that is worth less than r.

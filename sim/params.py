@@ -77,6 +77,10 @@ def _issue_map(lo: float = 0.0, hi: float = 1.0, doc: str = "") -> Any:
     return field(metadata=dict(kind="issue_map", lo=lo, hi=hi, doc=doc))
 
 
+def _bounds_map(doc: str = "") -> Any:
+    return field(metadata=dict(kind="bounds_map", doc=doc))
+
+
 def _name_map(lo: float = -INF, hi: float = INF, doc: str = "") -> Any:
     return field(metadata=dict(kind="name_map", lo=lo, hi=hi, doc=doc))
 
@@ -122,6 +126,8 @@ class SignatoryParams(ActorBase):
                                     "acceptance margin (utility units)")
     initial_concession: Scalar = _num(0, 1, doc="how far the stated position starts from "
                                       "the ideal toward the initial text (0 ideal, 1 text)")
+    red_lines: dict = _bounds_map("terms this side never signs beyond: issue -> "
+                                  "{min: x, max: y} (an indivisible commitment)")
     preconditions: tuple = _flags("state flags that must hold before this side signs")
     linkages: tuple = _flags("flags this side makes true at the moment of signing")
 
@@ -472,6 +478,23 @@ def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
             raise ConfigError(f"{key}.{missing[0]}", "missing; every issue needs a value")
         sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
         return {k: _parse_num(v[k], f"{key}.{k}", sub) for k in issues}
+    if kind == "bounds_map":
+        issues = ctx["issues"]
+        if not isinstance(v, dict):
+            raise ConfigError(key, "must map issues to {min: x, max: y} bounds ({} for none)")
+        out = {}
+        for k, b in v.items():
+            if k not in issues:
+                raise ConfigError(f"{key}.{k}", f"unknown issue; issues are {', '.join(issues)}")
+            if not isinstance(b, dict) or not b or set(b) - {"min", "max"}:
+                raise ConfigError(f"{key}.{k}", "must be {min: x}, {max: y} or both, in [0, 1]")
+            sub_md = dict(kind="num", lo=0.0, hi=1.0, dist=False)
+            lo = _parse_num(b.get("min", 0.0), f"{key}.{k}.min", sub_md)
+            hi = _parse_num(b.get("max", 1.0), f"{key}.{k}.max", sub_md)
+            if lo > hi:
+                raise ConfigError(f"{key}.{k}", f"min must not exceed max, got {lo:g} > {hi:g}")
+            out[k] = (lo, hi)
+        return out
     if kind == "name_map":
         names = ctx["signatories"]
         if not isinstance(v, dict):

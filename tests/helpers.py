@@ -19,6 +19,7 @@ def two_party_cfg(base: dict, *, armenia_pos: float, azerbaijan_pos: float,
         a["position"] = {k: pos for k in a["position"]}
         a["reservation"] = reservation
         a["preconditions"] = []
+        a["red_lines"] = {}
         a["linkages"] = []
         a["initial_concession"] = 0.0
         a["acceptance_noise"] = 0.0

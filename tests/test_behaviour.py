@@ -76,6 +76,14 @@ def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earl
     assert free["p_sign_12m"] > base["p_sign_12m"]
 
 
+def test_corridor_as_a_condition_against_armenias_red_line_blocks_every_deal():
+    from sim import load_params
+    base = simulate(load_params("baseline"), worlds=2000, seed=SEED).summary()["p_sign"]
+    corridor = simulate(load_params("corridor_demand"), worlds=2000, seed=SEED)
+    assert base > 0.2
+    assert corridor.summary()["p_sign"] == 0.0
+
+
 def test_4a_larger_mediator_incentives_raise_p_sign(cfg):
     big = copy.deepcopy(cfg)
     for m in ("eu", "us"):

@@ -194,6 +194,16 @@ def test_preconditions_block_signing_until_met(cfg):
     assert (m2.status == SIGNED).mean() > 0.5
 
 
+def test_red_lines_veto_packages_whatever_their_utility(cfg):
+    cfg["domestic"]["constitution"]["stage"] = "passed"
+    m = PeaceModel(parse_params(cfg), worlds=1000, seed=2, horizon_weeks=1).run()
+    assert m.home.accept.mean() > 0.5
+    cfg["actors"]["armenia"]["red_lines"] = {"transit_regime": {"max": 0.2}}  # text: 0.3
+    m2 = PeaceModel(parse_params(cfg), worlds=1000, seed=2, horizon_weeks=1).run()
+    assert not m2.home.accept.any()
+    assert np.allclose(m2.home.margin, m.home.margin)  # the margin itself is unchanged
+
+
 def test_linkage_satisfies_a_precondition_at_signing(cfg):
     cfg["domestic"]["constitution"]["stage"] = "passed"
     cfg["state"]["flags"] = []  # Minsk process still open, as in March 2025

@@ -48,6 +48,13 @@ def test_baseline_parses_and_has_the_six_actors_and_seven_issues(cfg):
      "cannot be made true at signing; allowed: minsk_closed"),
     (("state", "flags"), ["constitution_changed"], "set domestic.constitution.stage: passed"),
     (("domestic", "constitution", "max_attempts"), 0, "must be a whole number in [1, 100]"),
+    (("actors", "armenia", "red_lines"), {"borders": {"max": 0.5}}, "unknown issue"),
+    (("actors", "armenia", "red_lines"), {"transit_regime": {"max": 0.2, "min": 0.4}},
+     "min must not exceed max"),
+    (("actors", "armenia", "red_lines"), {"transit_regime": {"below": 0.5}},
+     "must be {min: x}, {max: y} or both"),
+    (("actors", "armenia", "red_lines"), {"transit_regime": {"max": 1.5}},
+     "red_lines.transit_regime.max: must be in [0, 1]"),
 ])
 def test_bad_values_are_refused_with_the_key_and_what_is_allowed(cfg, path, value, message):
     node = cfg
