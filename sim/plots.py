@@ -306,7 +306,7 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
     title = title or "Terms of the signed deals, issue by issue"
     band = 0.7  # share of a row's height used by the boxes
     with mpl.rc_context(_RC):
-        fig = _figure(10.0, 1.9 + 0.95 * K, title, subtitle)
+        fig = _figure(10.0, 1.9 + max(0.95, 0.3 + 0.08 * S) * K, title, subtitle)
         ax = fig.add_subplot()
         for j, lab in enumerate(labels):
             d = terms[terms["label"] == lab]
