@@ -220,9 +220,16 @@ class PeaceModel(mesa.Model):
         out = np.full_like(num, 0.5)
         return np.divide(num, den, out=out, where=den > 0)
 
-    def flag(self, name: str) -> np.ndarray:
-        """Current value of a state flag in every world."""
+    def flag(self, name: str, constitution_changed: np.ndarray | None = None) -> np.ndarray:
+        """Value of a state flag in every world.
+
+        Args:
+            name: The flag.
+            constitution_changed: The constitutional flag to use (by default, now).
+        """
         if name == "constitution_changed":
+            if constitution_changed is not None:
+                return constitution_changed
             return self.domestic.constitution_changed
         return self.flags[name]
 
@@ -294,7 +301,10 @@ class PeaceModel(mesa.Model):
         target -= self.table
         target *= 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
         self.table += target  # table <- inertia * table + (1 - inertia) * target
-        changed = self.domestic.constitution_changed
+        # the constitution as it stood at the start of the week: the table, the decisions
+        # and the precondition check all use it, so a referendum passed this week allows
+        # signing (on the locked text) from next week
+        changed = self.domestic.constitution_changed.copy()
         if self.lock_index is not None:
             self.table[:, self.lock_index] = np.where(changed, 1.0,
                                                       self.table[:, self.lock_index])
@@ -317,7 +327,7 @@ class PeaceModel(mesa.Model):
         for s in self.signatories:
             for f in s.p.preconditions:
                 if f not in self.linked:
-                    ok &= self.flag(f)
+                    ok &= self.flag(f, changed)
         g = self.p.domestic.government
         ok &= self.domestic.seats > g.total_seats / 2.0
         if ok.any():

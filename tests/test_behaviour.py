@@ -84,6 +84,33 @@ def test_corridor_as_a_condition_against_armenias_red_line_blocks_every_deal():
     assert corridor.summary()["p_sign"] == 0.0
 
 
+def test_march_2025_start_gives_what_happened_next_a_high_probability():
+    """Started at the seed article's moment, the model should find the observed path to
+    the 7 June 2026 election likely: no signature (the constitution had not changed), no
+    escalation, and the government still in office."""
+    import datetime as dt
+
+    from sim import load_params
+    p = load_params("march_2025")
+    res = simulate(p, worlds=3000, seed=SEED, horizon_weeks=104)
+    week = (dt.date(2026, 6, 7) - p.state.start_date).days // 7
+    o = res.outcomes
+
+    def after(col):
+        return (o[col] < 0) | (o[col] > week)
+    observed = after("sign_week") & after("escalation_week") & after("government_fell_week")
+    assert (o["sign_week"].between(0, week)).sum() == 0  # the precondition binds
+    assert observed.mean() > 0.8
+
+
+def test_signed_text_carries_the_changed_constitution(cfg):
+    res = run(cfg, worlds=2000)
+    signed = res.outcomes[res.outcomes["signed"]]
+    assert len(signed) > 100
+    assert (signed["terms.constitution"] == 1.0).all()
+    assert signed["constitution_changed"].all()
+
+
 def test_4a_larger_mediator_incentives_raise_p_sign(cfg):
     big = copy.deepcopy(cfg)
     for m in ("eu", "us"):
