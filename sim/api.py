@@ -13,7 +13,10 @@ configuration once and calls this function.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +25,26 @@ from sim import rules
 from sim.domestic import EVENT_NAMES
 from sim.model import ESCALATION, SERIES, SIGNED, PeaceModel
 from sim.params import ModelParams
+
+#: Modules whose code decides the numbers a run produces.
+MODEL_MODULES = ("agents", "api", "config", "dists", "domestic", "errors", "incidents",
+                 "model", "params", "rng", "rules")
+
+
+@functools.lru_cache(maxsize=1)
+def model_fingerprint() -> str:
+    """Hash of the model's source code.
+
+    Two runs with the same configuration, seed and fingerprint give the same numbers;
+    used to tell whether a stored result is stale.
+    """
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in MODEL_MODULES:
+        h.update(name.encode())
+        h.update((here / f"{name}.py").read_bytes())
+    return h.hexdigest()[:16]
+
 
 #: Outcome classes, in reporting order.
 OUTCOMES = ("signed", "escalation", "government_fell", "stalemate")
@@ -176,7 +199,12 @@ def collect(model: PeaceModel) -> Result:
 
 
 def _trace_frame(model: PeaceModel) -> pd.DataFrame:
-    """Week-by-week detail, one row per (world, week)."""
+    """Week-by-week detail, one row per (world, week).
+
+    After the week a world signs or escalates its story is over: numeric columns are
+    NaN from the following week on (the arrays are still computed for common random
+    numbers, but they describe nothing).
+    """
     W, H = model.W, model.horizon
     tr = model.trace
     cols: dict[str, object] = {
@@ -193,6 +221,14 @@ def _trace_frame(model: PeaceModel) -> pd.DataFrame:
         else:
             cols[key] = arr.T.reshape(-1)
     df = pd.DataFrame(cols)
+    absorbed = np.maximum(model.sign_week, model.escalation_week)  # -1 if neither
+    end = np.where(absorbed >= 0, absorbed, H)[df["world"].to_numpy()]
+    over = df["week"].to_numpy() > end
+    if over.any():
+        keep = {"world", "week", "status", "stage", "event"}
+        for c in df.columns:
+            if c not in keep and df[c].dtype.kind == "f":
+                df.loc[over, c] = np.nan
     df["event"] = df["event"].map(lambda e: EVENT_NAMES.get(int(e), ""))
     df["date"] = [model.start_date + dt.timedelta(weeks=int(w)) for w in df["week"]]
     return df

@@ -158,3 +158,14 @@ def test_interrupted_sweep_resumes_without_redoing_finished_jobs(tmp_path):
     assert (sw / "2" / "worlds.parquet").stat().st_mtime_ns != redo, "re-run"
     after = pd.read_csv(sw / "sweep_summary.csv")
     pd.testing.assert_frame_equal(before, after)
+
+
+def test_a_model_code_change_invalidates_finished_jobs(monkeypatch):
+    """Resume must not reuse results computed by different model code."""
+    import sim.cli.run as run_mod
+
+    cfg = {"scenario": "baseline", "seed": 0, "worlds": 10}
+    before = run_mod.config_hash(cfg)
+    assert run_mod.config_hash(cfg) == before
+    monkeypatch.setattr(run_mod, "model_fingerprint", lambda: "changed-code")
+    assert run_mod.config_hash(cfg) != before

@@ -41,7 +41,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from sim import __version__
-from sim.api import MONTHS, OUTCOMES, simulate, summarise
+from sim.api import MONTHS, OUTCOMES, model_fingerprint, simulate, summarise
 from sim.cli.compose import (
     ROOT_DIR,
     Job,
@@ -184,8 +184,13 @@ def _combine(results: list, sizes: list[int], reached: bool | None) -> RunOutput
 
 
 def config_hash(cfg: dict) -> str:
-    """Hash of everything in a resolved configuration that changes the numbers."""
+    """Hash of everything that changes the numbers.
+
+    That is the resolved configuration and the model's code, so that a sweep resumed
+    after a model change re-runs its jobs.
+    """
     keep = {k: v for k, v in cfg.items() if k not in COSMETIC_KEYS}
+    keep["_model_code"] = model_fingerprint()
     text = json.dumps(keep, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -252,6 +257,7 @@ def build_metadata(out: RunOutput, job: Job, chash: str) -> dict:
         "package": "peace-sim",
         "version": _package_version(),
         "git_revision": _git_revision(),
+        "model_code": model_fingerprint(),
         "python": platform.python_version(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scenario": s.scenario,
