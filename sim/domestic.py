@@ -15,6 +15,11 @@ import numpy as np
 from sim import rules
 
 DRAFTING, CAMPAIGN, PASSED, COOLDOWN, ABANDONED = 0, 1, 2, 3, 4
+
+
+def _take(v, idx: np.ndarray):
+    """``v[idx]`` for a per-world array, ``v`` itself for a constant."""
+    return v if np.ndim(v) == 0 else v[idx]
 STAGE_NAMES = {"drafting": DRAFTING, "passed": PASSED, "abandoned": ABANDONED}
 
 
@@ -98,48 +103,53 @@ class DomesticArena:
         """
         c, g = self.p.constitution, self.p.government
         u_gov = self.rng.random(self.W)
-        attempt = np.minimum(self.attempts, self.z_defection.shape[1] - 1)[:, None]
+        last = self.z_defection.shape[1] - 1
         self.event[:] = 0
         due = active & (week >= self.next_event)
         incumbent = ~self.government_fell
 
-        # parliament vote on a finished draft
-        vote = due & (self.stage == DRAFTING) & incumbent
-        if vote.any():
-            opp_seats = g.total_seats - self.seats
-            q = np.clip(c.defection_rate * (1.0 - mobilisation), 0.0, 1.0)
-            z = np.take_along_axis(self.z_defection, attempt, axis=1)[:, 0]
-            defectors = opp_seats * q + np.sqrt(opp_seats * q * (1 - q)) * z
-            # rounded first, so that 0.6667 of 105 deputies means 70, not 71
-            needed = np.ceil(np.round(c.supermajority * g.total_seats, 2))
-            passed = self.seats + np.round(defectors) >= needed
-            u_alt = np.take_along_axis(self.u_alternative, attempt, axis=1)[:, 0]
-            alt = ~passed & c.alternative_route & (u_alt < c.alternative_route_probability)
-            to_campaign = vote & (passed | alt)
-            delay = np.where(alt, c.alternative_route_weeks, 0.0) + c.campaign_weeks
-            self.next_event = np.where(to_campaign, week + delay, self.next_event)
-            self.stage = np.where(to_campaign, CAMPAIGN, self.stage)
-            failed = vote & ~to_campaign
-            self._fail(failed, week)
-            self.event[vote] = np.where(to_campaign[vote], 1, 2)
+        # parliament vote on a finished draft (computed only where one is held)
+        vote = np.flatnonzero(due & (self.stage == DRAFTING) & incumbent)
+        if vote.size:
+            k = np.minimum(self.attempts[vote], last)
+            seats = self.seats[vote]
+            opp_seats = g.total_seats - seats
+            q = np.clip(_take(c.defection_rate, vote) * (1.0 - _take(mobilisation, vote)),
+                        0.0, 1.0)
+            defectors = (opp_seats * q
+                         + np.sqrt(opp_seats * q * (1 - q)) * self.z_defection[vote, k])
+            needed = np.ceil(np.round(_take(c.supermajority, vote) * g.total_seats, 2))
+            passed = seats + np.round(defectors) >= needed
+            alt = (~passed & c.alternative_route
+                   & (self.u_alternative[vote, k]
+                      < _take(c.alternative_route_probability, vote)))
+            go = passed | alt
+            delay = (np.where(alt, _take(c.alternative_route_weeks, vote), 0.0)
+                     + _take(c.campaign_weeks, vote))
+            self.next_event[vote[go]] = week + delay[go]
+            self.stage[vote[go]] = CAMPAIGN
+            self._fail(vote[~go], week)
+            self.event[vote] = np.where(go, 1, 2)
 
         # referendum day (a draft sent this week waits for its campaign)
-        ref = active & incumbent & (self.stage == CAMPAIGN) & (week >= self.next_event)
         fell = np.zeros(self.W, dtype=bool)
-        if ref.any():
-            z = np.take_along_axis(self.z_referendum, attempt, axis=1)[:, 0]
-            u_fail = np.take_along_axis(self.u_failure, attempt, axis=1)[:, 0]
-            s_day = np.clip(self.support + c.support_noise * z, 0.0, 1.0)
-            ok, _, _, _ = rules.referendum(s_day, c.turnout, c.opposition_turnout_effect,
-                                           mobilisation, c.yes_threshold, c.quorum)
-            self.referendums += ref
-            passed = ref & ok
-            self.stage = np.where(passed, PASSED, self.stage)
-            self.referendum_passed |= passed
-            failed = ref & ~ok
+        ref = np.flatnonzero(active & incumbent & (self.stage == CAMPAIGN)
+                             & (week >= self.next_event))
+        if ref.size:
+            k = np.minimum(self.attempts[ref], last)
+            s_day = np.clip(self.support[ref]
+                            + _take(c.support_noise, ref) * self.z_referendum[ref, k], 0.0, 1.0)
+            ok, _, _, _ = rules.referendum(
+                s_day, _take(c.turnout, ref), _take(c.opposition_turnout_effect, ref),
+                _take(mobilisation, ref), _take(c.yes_threshold, ref), _take(c.quorum, ref))
+            self.referendums[ref] += 1
+            self.stage[ref[ok]] = PASSED
+            self.referendum_passed[ref[ok]] = True
+            failed = ref[~ok]
+            topple = self.u_failure[failed, k[~ok]] < _take(c.failure_hazard, failed)
             self._fail(failed, week)
-            fell |= failed & (u_fail < c.failure_hazard)
-            self.event[ref] = np.where(ok[ref], 3, 4)
+            fell[failed[topple]] = True
+            self.event[ref] = np.where(ok, 3, 4)
 
         # cool-down ends: a new draft goes to parliament next
         again = active & (self.stage == COOLDOWN) & (week >= self.next_event)
@@ -173,11 +183,12 @@ class DomesticArena:
         return fell
 
     def _fail(self, failed: np.ndarray, week: int) -> None:
+        """Record failed attempts in the worlds indexed by ``failed``."""
         c = self.p.constitution
-        self.attempts += failed
-        exhausted = failed & (self.attempts >= c.max_attempts)
-        self.stage = np.where(failed, np.where(exhausted, ABANDONED, COOLDOWN), self.stage)
-        self.next_event = np.where(failed, week + c.cooldown_weeks, self.next_event)
+        self.attempts[failed] += 1
+        exhausted = self.attempts[failed] >= c.max_attempts
+        self.stage[failed] = np.where(exhausted, ABANDONED, COOLDOWN)
+        self.next_event[failed] = week + _take(c.cooldown_weeks, failed)
 
 
 #: Codes in :attr:`DomesticArena.event` for traces.

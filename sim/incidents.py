@@ -10,8 +10,14 @@ have a severity (beta) and an attribution that is contested (with probability
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 from sim import rules
+
+
+def _take(v, idx):
+    """``v[idx]`` for a per-world array, ``v`` for a constant."""
+    return v if np.ndim(v) == 0 else v[idx]
 
 
 class BorderProcess:
@@ -29,8 +35,7 @@ class BorderProcess:
         self.p = params
         self.W = W
         self.rng = rng
-        # the beta sampler uses a varying number of raw draws per value: on a stream of
-        # its own it cannot shift the counts' uniforms when severity parameters change
+        # severity has a stream of its own (one uniform per world and week)
         self.severity_rng = severity_rng
         self.alpha, self.delta = rules.hawkes_kernel(params.branching_ratio,
                                                      params.decay_weeks)
@@ -54,15 +59,28 @@ class BorderProcess:
                 * (1.0 + p.spoiler_gain * spoiling))
 
     def step(self, mu: np.ndarray) -> None:
-        """Draw this week's incidents given the background rate ``mu`` (``(W,)``)."""
+        """Draw this week's incidents given the background rate ``mu`` (``(W,)``).
+
+        Every random number is drawn for every world (fixed shapes: common random
+        numbers); severity and fatalities, which matter only in worlds with incidents,
+        are computed there only. Severity is the beta quantile of a uniform (inversion),
+        so it too stays paired when the severity parameters change.
+        """
         u = self.rng.random((3, self.W))
-        sev = self.severity_rng.beta(self.sev_a, self.sev_b)
+        u_sev = self.severity_rng.random(self.W)
         lam = mu + self.h
         n = rules.poisson_inverse(u[0], lam)
         self.count = n
-        self.severity = sev
         self.contested = u[1] < self.ambiguity
+        sev = np.zeros(self.W)
+        fatalities = np.zeros(self.W, dtype=np.int64)
+        hit = np.flatnonzero(n)
+        if hit.size:
+            sev[hit] = special.betaincinv(self.sev_a[hit], self.sev_b[hit], u_sev[hit])
+            rate = _take(self.p.fatality_rate, hit) * n[hit] * sev[hit]
+            fatalities[hit] = rules.poisson_inverse(u[2, hit], rate)
+        self.severity = sev
         weight = np.where(self.contested, 1.0, self.p.clear_damage)
         self.damage = n * sev * weight
-        self.fatalities = rules.poisson_inverse(u[2], self.p.fatality_rate * n * sev)
+        self.fatalities = fatalities
         self.h = self.delta * self.h + self.alpha * n

@@ -77,11 +77,15 @@ def test_common_random_numbers_pair_scenarios(cfg):
     m_low = PeaceModel(parse_params(low), worlds=4000, seed=2, horizon_weeks=1).run()
     m_high = PeaceModel(parse_params(high), worlds=4000, seed=2, horizon_weeks=1).run()
     assert (m_high.border.count >= m_low.border.count).all()
-    # severity has its own stream: changing it keeps the counts paired
+    # severity has its own stream and is drawn by inversion: changing its parameters
+    # keeps the counts paired, and a higher mean never lowers a world's severity
     sev = copy.deepcopy(low)
-    sev["incidents"]["severity_concentration"] = 40.0
+    sev["incidents"]["severity_mean"] = 0.4
     m_sev = PeaceModel(parse_params(sev), worlds=4000, seed=2, horizon_weeks=1).run()
     assert np.array_equal(m_sev.border.count, m_low.border.count)
+    hit = m_low.border.count > 0
+    assert (m_sev.border.severity[hit] >= m_low.border.severity[hit]).all()
+    assert (m_sev.border.severity[hit] > m_low.border.severity[hit]).any()
     # an unrelated parameter's draws are untouched by the change
     assert np.array_equal(m_low.draws["actors.armenia.reservation"],
                           m_high.draws["actors.armenia.reservation"])
@@ -325,3 +329,11 @@ def test_turkey_and_iran_are_yaml_only(cfg):
     m = PeaceModel(parse_params(cfg), worlds=100, seed=1, horizon_weeks=10).run()
     assert len(m.mediators) == 3 and len(m.spoilers) == 2
     assert {a.name for a in m.agents} >= {"turkey", "iran"}
+
+
+def test_severity_follows_its_beta_distribution(cfg):
+    cfg["incidents"].update(base_rate=5.0, severity_mean=0.3, severity_concentration=4.0)
+    m = PeaceModel(parse_params(cfg), worlds=20000, seed=4, horizon_weeks=1).run()
+    sev = m.border.severity[m.border.count > 0]
+    from scipy import stats
+    assert stats.kstest(sev, stats.beta(1.2, 2.8).cdf).pvalue > 0.01
