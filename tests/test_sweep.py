@@ -169,3 +169,22 @@ def test_a_model_code_change_invalidates_finished_jobs(monkeypatch):
     assert run_mod.config_hash(cfg) == before
     monkeypatch.setattr(run_mod, "model_fingerprint", lambda: "changed-code")
     assert run_mod.config_hash(cfg) != before
+
+
+def test_blocks_combine_shares_exactly_and_series_over_active_worlds():
+    import numpy as np
+
+    from sim import load_params, simulate
+    from sim.cli.run import simulate_blocks
+
+    p = load_params("baseline")
+    out = simulate_blocks(p, 1200, 4, 104, 600, progress=False)
+    o = out.outcomes
+    weeks = out.steps["week"].to_numpy()
+    signed_by = [((o["sign_week"] >= 0) & (o["sign_week"] <= w)).mean() for w in weeks]
+    assert np.allclose(out.steps["p_signed"], signed_by)
+    blocks = [simulate(p, worlds=600, seed=4, horizon_weeks=104, block=b) for b in (0, 1)]
+    active = [b.steps["p_active"].to_numpy() * 600 for b in blocks]
+    total = sum(np.nan_to_num(b.steps["tension_mean"].to_numpy()) * a
+                for b, a in zip(blocks, active, strict=True))
+    assert np.allclose(out.steps["tension_mean"], total / sum(active))

@@ -164,13 +164,23 @@ def _combine(results: list, sizes: list[int], reached: bool | None) -> RunOutput
     outcomes = pd.concat([r.outcomes for r in results], ignore_index=True)
     w = np.asarray(sizes, dtype=float) / sum(sizes)
     steps = first.steps.copy()
+    # worlds still active in each block and week: the series describe those worlds
+    active = np.stack([r.steps["p_active"].to_numpy() * n for r, n in
+                       zip(results, sizes, strict=True)])
     for col in steps.columns:
         if col in ("week", "date"):
             continue
-        # shares combine exactly; quantiles are the world-weighted mean of the blocks'
-        # quantiles (an approximation, exact as blocks grow; recorded in metadata)
-        steps[col] = sum(wi * r.steps[col].to_numpy() for wi, r in
-                         zip(w, results, strict=True))
+        vals = np.stack([r.steps[col].to_numpy(dtype=float) for r in results])
+        if col.startswith("p_"):
+            # shares combine exactly, weighted by the blocks' sizes
+            steps[col] = (w[:, None] * vals).sum(axis=0)
+            continue
+        # means combine exactly and quantiles approximately (the active-world-weighted
+        # mean of the blocks' quantiles; recorded in metadata), over active worlds only
+        wt = np.where(np.isnan(vals), 0.0, active)
+        tot = wt.sum(axis=0)
+        comb = np.nansum(np.where(wt > 0, vals, 0.0) * wt, axis=0)
+        steps[col] = np.where(tot > 0, comb / np.where(tot > 0, tot, 1.0), np.nan)
     trace = (pd.concat([r.trace for r in results], ignore_index=True)
              if first.trace is not None else None)
     ideal = {a: {i: float(sum(wi * r.ideal_points[a][i] for wi, r in
