@@ -625,27 +625,3 @@ def parse_params(cfg: dict) -> ModelParams:
         raise ConfigError("domestic.government.seats",
                           f"must not exceed total_seats ({g.total_seats}), got {g.seats}")
     return ModelParams(issues, labels, actors, incidents, negotiation, domestic, state)
-
-
-def iter_scalars(obj: Any, prefix: str = ""):
-    """Yield ``(dotted_key, value)`` for every scalar parameter (number or Dist).
-
-    Used to draw per-world values and to name the columns of the outcomes table.
-    """
-    if isinstance(obj, ModelParams):
-        for name, a in obj.actors.items():
-            yield from iter_scalars(a, f"actors.{name}")
-        for s in ("incidents", "negotiation", "domestic", "state"):
-            yield from iter_scalars(getattr(obj, s), s)
-        return
-    for f in fields(obj):
-        v = getattr(obj, f.name)
-        key = f"{prefix}.{f.name}"
-        kind = f.metadata["kind"]
-        if kind == "num":
-            yield key, v
-        elif kind in ("issue_map", "name_map"):
-            for k, x in v.items():
-                yield f"{key}.{k}", x
-        elif kind == "nested" and v is not None:
-            yield from iter_scalars(v, key)

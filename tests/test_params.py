@@ -10,7 +10,6 @@ import pytest
 from sim import ConfigError, compose, load_params, parse_params
 from sim.config import params_from_config
 from sim.dists import Dist
-from sim.params import iter_scalars
 
 
 def test_baseline_parses_and_has_the_six_actors_and_seven_issues(cfg):
@@ -171,12 +170,15 @@ def test_distribution_draws_stay_in_the_allowed_range():
     assert (x == 1.0).any()  # clipped, not rejected
 
 
-def test_every_scalar_is_enumerated_once(cfg):
-    p = params_from_config(cfg)
-    keys = [k for k, _ in iter_scalars(p)]
-    assert len(keys) == len(set(keys))
-    assert "incidents.escalation.tension_threshold" in keys
-    assert "actors.armenia.position.constitution" in keys
+def test_every_drawn_parameter_is_reported_under_its_dotted_key(cfg):
+    from sim import PeaceModel
+    cfg["actors"]["armenia"]["position"]["constitution"] = {"dist": "uniform", "low": 0.2,
+                                                            "high": 0.6}
+    m = PeaceModel(params_from_config(cfg), worlds=50, seed=0, horizon_weeks=1)
+    assert "actors.armenia.position.constitution" in m.draws
+    assert "incidents.base_rate" in m.draws
+    assert m.home.x[:, 0].min() >= 0.2 and m.home.x[:, 0].max() <= 0.6
+    assert np.array_equal(m.home.x[:, 0], m.draws["actors.armenia.position.constitution"])
 
 
 def test_compose_records_provenance():
