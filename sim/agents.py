@@ -27,13 +27,6 @@ def _col(v, W: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(v, dtype=float), (W,))[:, None]
 
 
-def _take(v, idx: np.ndarray | None):
-    """``v[idx]`` for a per-world array, ``v`` itself for a constant or when idx is None."""
-    if idx is None or np.ndim(v) == 0:
-        return v
-    return v[idx]
-
-
 def _issue_matrix(values: dict, issues: tuple[str, ...], W: int) -> np.ndarray:
     """Stack per-issue parameters (floats or ``(W,)`` draws) into a ``(W, K)`` array."""
     out = np.empty((W, len(issues)))
@@ -132,7 +125,7 @@ class Signatory(Actor):
             if opp_utility is None:
                 ox, ow = (opp.x, opp.w) if idx is None else (opp.x[idx], opp.w[idx])
                 opp_utility = rules.utility(package, ox, ow, opp.rho)
-            u -= (_take(opp.p.domestic_weight, idx) * _take(opp.m, idx)
+            u -= (rules.take(opp.p.domestic_weight, idx) * rules.take(opp.m, idx)
                   * (1.0 - opp_utility))
         return u
 
@@ -169,8 +162,8 @@ class Signatory(Actor):
         if idx.size == 0:
             return
         y = self.y[idx]
-        step = y + _take(self.rate, idx) * (package[idx] - y)
-        ok = self.value(step, idx) >= _take(self.r, idx)
+        step = y + rules.take(self.rate, idx) * (package[idx] - y)
+        ok = self.value(step, idx) >= rules.take(self.r, idx)
         self.y[idx[ok]] = step[ok]
 
     def become_successor(self, mask: np.ndarray) -> None:
@@ -183,7 +176,7 @@ class Signatory(Actor):
         if opp is None or not mask.any():
             return
         idx = np.flatnonzero(mask)
-        phi = _take(np.asarray(self.model.p.domestic.government.successor_similarity,
+        phi = rules.take(np.asarray(self.model.p.domestic.government.successor_similarity,
                                dtype=float), idx)
         phi = phi[:, None] if np.ndim(phi) else phi
         self.x[idx] += phi * (opp.x[idx] - self.x[idx])

@@ -16,10 +16,6 @@ from sim import rules
 
 DRAFTING, CAMPAIGN, PASSED, COOLDOWN, ABANDONED = 0, 1, 2, 3, 4
 
-
-def _take(v, idx: np.ndarray):
-    """``v[idx]`` for a per-world array, ``v`` itself for a constant."""
-    return v if np.ndim(v) == 0 else v[idx]
 STAGE_NAMES = {"drafting": DRAFTING, "passed": PASSED, "abandoned": ABANDONED}
 
 
@@ -114,18 +110,18 @@ class DomesticArena:
             k = np.minimum(self.attempts[vote], last)
             seats = self.seats[vote]
             opp_seats = g.total_seats - seats
-            q = np.clip(_take(c.defection_rate, vote) * (1.0 - _take(mobilisation, vote)),
+            q = np.clip(rules.take(c.defection_rate, vote) * (1.0 - rules.take(mobilisation, vote)),
                         0.0, 1.0)
             defectors = (opp_seats * q
                          + np.sqrt(opp_seats * q * (1 - q)) * self.z_defection[vote, k])
-            needed = np.ceil(np.round(_take(c.supermajority, vote) * g.total_seats, 2))
+            needed = np.ceil(np.round(rules.take(c.supermajority, vote) * g.total_seats, 2))
             passed = seats + np.round(defectors) >= needed
             alt = (~passed & c.alternative_route
                    & (self.u_alternative[vote, k]
-                      < _take(c.alternative_route_probability, vote)))
+                      < rules.take(c.alternative_route_probability, vote)))
             go = passed | alt
-            delay = (np.where(alt, _take(c.alternative_route_weeks, vote), 0.0)
-                     + _take(c.campaign_weeks, vote))
+            delay = (np.where(alt, rules.take(c.alternative_route_weeks, vote), 0.0)
+                     + rules.take(c.campaign_weeks, vote))
             self.next_event[vote[go]] = week + delay[go]
             self.stage[vote[go]] = CAMPAIGN
             self._fail(vote[~go], week)
@@ -137,16 +133,17 @@ class DomesticArena:
                              & (week >= self.next_event))
         if ref.size:
             k = np.minimum(self.attempts[ref], last)
-            s_day = np.clip(self.support[ref]
-                            + _take(c.support_noise, ref) * self.z_referendum[ref, k], 0.0, 1.0)
+            noise = rules.take(c.support_noise, ref) * self.z_referendum[ref, k]
+            s_day = np.clip(self.support[ref] + noise, 0.0, 1.0)
             ok, _, _, _ = rules.referendum(
-                s_day, _take(c.turnout, ref), _take(c.opposition_turnout_effect, ref),
-                _take(mobilisation, ref), _take(c.yes_threshold, ref), _take(c.quorum, ref))
+                s_day, rules.take(c.turnout, ref),
+                rules.take(c.opposition_turnout_effect, ref), rules.take(mobilisation, ref),
+                rules.take(c.yes_threshold, ref), rules.take(c.quorum, ref))
             self.referendums[ref] += 1
             self.stage[ref[ok]] = PASSED
             self.referendum_passed[ref[ok]] = True
             failed = ref[~ok]
-            topple = self.u_failure[failed, k[~ok]] < _take(c.failure_hazard, failed)
+            topple = self.u_failure[failed, k[~ok]] < rules.take(c.failure_hazard, failed)
             self._fail(failed, week)
             fell[failed[topple]] = True
             self.event[ref] = np.where(ok, 3, 4)
@@ -188,7 +185,7 @@ class DomesticArena:
         self.attempts[failed] += 1
         exhausted = self.attempts[failed] >= c.max_attempts
         self.stage[failed] = np.where(exhausted, ABANDONED, COOLDOWN)
-        self.next_event[failed] = week + _take(c.cooldown_weeks, failed)
+        self.next_event[failed] = week + rules.take(c.cooldown_weeks, failed)
 
 
 #: Codes in :attr:`DomesticArena.event` for traces.

@@ -15,11 +15,6 @@ from scipy import special
 from sim import rules
 
 
-def _take(v, idx):
-    """``v[idx]`` for a per-world array, ``v`` for a constant."""
-    return v if np.ndim(v) == 0 else v[idx]
-
-
 class BorderProcess:
     """Hawkes incident process for every world.
 
@@ -77,7 +72,7 @@ class BorderProcess:
         hit = np.flatnonzero(n)
         if hit.size:
             sev[hit] = special.betaincinv(self.sev_a[hit], self.sev_b[hit], u_sev[hit])
-            rate = _take(self.p.fatality_rate, hit) * n[hit] * sev[hit]
+            rate = rules.take(self.p.fatality_rate, hit) * n[hit] * sev[hit]
             fatalities[hit] = rules.poisson_inverse(u[2, hit], rate)
         self.severity = sev
         weight = np.where(self.contested, 1.0, self.p.clear_damage)
