@@ -27,7 +27,7 @@ def _col(v, W: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(v, dtype=float), (W,))[:, None]
 
 
-def _issue_matrix(values: dict, issues: tuple[str, ...], W: int) -> np.ndarray:
+def issue_matrix(values: dict, issues: tuple[str, ...], W: int) -> np.ndarray:
     """Stack per-issue parameters (floats or ``(W,)`` draws) into a ``(W, K)`` array."""
     out = np.empty((W, len(issues)))
     for k, name in enumerate(issues):
@@ -52,11 +52,11 @@ class Actor(mesa.Agent):
         W, issues = model.W, model.issues
         self.name = name
         self.p = p
-        self.x = _issue_matrix(p.position, issues, W)
-        self.s = _issue_matrix(p.salience, issues, W)
+        self.x = issue_matrix(p.position, issues, W)
+        self.s = issue_matrix(p.salience, issues, W)
         self.w = rules.normalise_salience(self.s)
         self.rho = float(p.loss_exponent)
-        self.capability = np.broadcast_to(np.asarray(p.capability, float), (W,)).copy()
+        self.capability = rules.per_world(p.capability, W)
 
     def utility(self, package: np.ndarray) -> np.ndarray:
         """Utility of ``package`` (``(W, K)``) to this actor in every world."""
@@ -189,7 +189,7 @@ class Mediator(Actor):
     def __init__(self, model: PeaceModel, name: str, p):
         super().__init__(model, name, p)
         W = model.W
-        self.attention = np.broadcast_to(np.asarray(p.attention, float), (W,)).copy()
+        self.attention = rules.per_world(p.attention, W)
         self.monitors_active = np.zeros(W, dtype=bool)
         self.mandate_end_week = np.full(W, -1.0)
         if p.monitors is not None:
@@ -249,7 +249,7 @@ class Opposition(Actor):
 
     def __init__(self, model: PeaceModel, name: str, p):
         super().__init__(model, name, p)
-        self.m = np.broadcast_to(np.asarray(p.mobilisation, float), (model.W,)).copy()
+        self.m = rules.per_world(p.mobilisation, model.W)
 
     def update(self, damage: np.ndarray) -> None:
         """Mobilise on concessions on the table, incidents and outside spoiling."""

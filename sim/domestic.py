@@ -37,9 +37,9 @@ class DomesticArena:
         self.W = W
         self.rng = streams["domestic.government"]
         c = params.constitution
-        self.support = np.broadcast_to(np.asarray(params.support.initial, float), (W,)).copy()
+        self.support = rules.per_world(params.support.initial, W)
         self.stage = np.full(W, STAGE_NAMES[c.stage], dtype=np.int64)
-        self.next_event = np.broadcast_to(np.asarray(c.draft_weeks, float), (W,)).copy()
+        self.next_event = rules.per_world(c.draft_weeks, W)
         self.attempts = np.zeros(W, dtype=np.int64)
         self.seats = np.full(W, float(params.government.seats))
         self.fell_week = np.full(W, -1, dtype=np.int64)

@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 
 from sim import rules
-from sim.agents import ROLE_AGENTS, Mediator, Opposition, Signatory, Spoiler
+from sim.agents import ROLE_AGENTS, Mediator, Opposition, Signatory, Spoiler, issue_matrix
 from sim.dists import Dist
 from sim.domestic import DomesticArena
 from sim.incidents import BorderProcess
@@ -112,12 +112,9 @@ class PeaceModel(mesa.Model):
         self.week = 0
 
         # shared world state --------------------------------------------------
-        table0 = np.array([p.negotiation.initial_table[i] for i in self.issues], dtype=object)
-        self.table = np.empty((W, self.K))
-        for k in range(self.K):
-            self.table[:, k] = table0[k]
-        self.tension = np.broadcast_to(np.asarray(p.state.tension, float), (W,)).copy()
-        self.trust = np.broadcast_to(np.asarray(p.state.trust, float), (W,)).copy()
+        self.table = issue_matrix(p.negotiation.initial_table, self.issues, W)
+        self.tension = rules.per_world(p.state.tension, W)
+        self.trust = rules.per_world(p.state.trust, W)
         self.spoiling = np.zeros(W)
         self.westernness = np.zeros(W)
         self.status = np.zeros(W, dtype=np.int8)
@@ -146,7 +143,7 @@ class PeaceModel(mesa.Model):
         self.opposition: Opposition | None = opp[0] if opp else None
         self.border = BorderProcess(p.incidents, W, self.streams["incidents"],
                                     self.streams["severity"])
-        self.border.h = np.broadcast_to(np.asarray(p.state.excitation, float), (W,)).copy()
+        self.border.h = rules.per_world(p.state.excitation, W)
         self.domestic = DomesticArena(p.domestic, self.start_date, W, self.streams)
         lock = p.domestic.constitution.locks_issue
         self.lock_index = self.issues.index(lock) if lock else None

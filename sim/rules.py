@@ -26,6 +26,11 @@ def take(v, idx: np.ndarray | None):
     return v[idx]
 
 
+def per_world(v, W: int) -> np.ndarray:
+    """A parameter (float, or ``(W,)`` draws) as a fresh, writable ``(W,)`` state array."""
+    return np.broadcast_to(np.asarray(v, dtype=float), (W,)).copy()
+
+
 # ----------------------------------------------------------------------- utilities
 
 
