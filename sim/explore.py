@@ -98,6 +98,8 @@ class ExploreSettings:
         peel_alpha: PRIM: share of the box's worlds removed per peeling step.
         paste_alpha: PRIM: share added per pasting step.
         mass_min: PRIM: smallest share of all worlds a box may hold.
+        step: PRIM: take the box from this step of the peeling trajectory (EMA's
+            ``box.select``), or None to choose by ``threshold``.
     """
 
     method: str
@@ -117,6 +119,7 @@ class ExploreSettings:
     peel_alpha: float
     paste_alpha: float
     mass_min: float
+    step: int | None
 
 
 def _int(v: Any, key: str, lo: int, hi: int) -> int:
@@ -216,7 +219,8 @@ def parse_explore(cfg: Mapping) -> ExploreSettings:
         threshold=_real(cfg["threshold"], "explore.threshold", 0, 1.000001),
         peel_alpha=_real(cfg["peel_alpha"], "explore.peel_alpha", 0, 0.5),
         paste_alpha=_real(cfg["paste_alpha"], "explore.paste_alpha", 0, 0.5),
-        mass_min=_real(cfg["mass_min"], "explore.mass_min", 0, 1))
+        mass_min=_real(cfg["mass_min"], "explore.mass_min", 0, 1),
+        step=None if cfg["step"] is None else _int(cfg["step"], "explore.step", 0, 10_000))
 
 
 def apply_ranges(cfg: dict, ranges: Mapping[str, tuple]) -> dict:

@@ -186,8 +186,8 @@ def _qp(X: np.ndarray, y: np.ndarray, box: Box, names: Sequence[str]) -> dict[st
 
 
 def prim(X: pd.DataFrame, y: np.ndarray, *, peel_alpha: float = 0.05,
-         paste_alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8
-         ) -> PrimResult:
+         paste_alpha: float = 0.05, mass_min: float = 0.05, threshold: float = 0.8,
+         step: int | None = None) -> PrimResult:
     """Find a box of ``X`` in which ``y`` is concentrated (see the module doc).
 
     Args:
@@ -197,6 +197,8 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, peel_alpha: float = 0.05,
         paste_alpha: Share of the box's worlds added per paste.
         mass_min: Smallest share of all worlds a box may hold.
         threshold: Density sought.
+        step: Take the box from this step of the trajectory instead (EMA's
+            ``box.select``); a step past the end raises ``IndexError``.
     """
     names = list(X.columns)
     Xa = X.to_numpy(dtype=float)
@@ -215,8 +217,13 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, peel_alpha: float = 0.05,
             row[f"low.{nm}"], row[f"high.{nm}"] = lo[j], hi[j]
         rows.append(row)
     good = [i for i, b in enumerate(boxes) if b.density >= threshold]
-    chosen = (max(good, key=lambda i: (boxes[i].coverage, -i)) if good
-              else max(range(len(boxes)), key=lambda i: (boxes[i].density, -i)))
+    if step is not None:
+        if not 0 <= step < len(boxes):
+            raise IndexError(f"the peeling trajectory has steps 0 to {len(boxes) - 1}")
+        chosen = step
+    else:
+        chosen = (max(good, key=lambda i: (boxes[i].coverage, -i)) if good
+                  else max(range(len(boxes)), key=lambda i: (boxes[i].density, -i)))
     lo, hi = paste(Xa, ya, *traj[chosen], paste_alpha)
     box = _box(Xa, ya, lo, hi, names, full_lo, full_hi)
     box.qp = _qp(Xa, ya, box, names)

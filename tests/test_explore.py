@@ -20,6 +20,7 @@ from sim.explore import (
     explore,
     model_evaluator,
     parse_explore,
+    sobol_design,
     world_outputs,
 )
 from sim.prim import describe, paste, prim
@@ -114,6 +115,8 @@ def test_precision_doubles_n_until_the_top_intervals_are_narrow_enough():
     assert ns == [64 * 2**i for i in range(len(ns))] and len(ns) > 1
     assert ex.precision_reached and ex.history[-1][1] <= 0.06 < ex.history[0][1]
     assert len(ex.u) == ex.n * 10  # the batches add up to one design of the final N
+    whole = sobol_design(["x1", "x2", "x3"], ex.n, True, True, seed=1)
+    assert np.array_equal(ex.u, whole.u)
     capped = explore(ISHIGAMI_INPUTS, ishigami, settings(n=64, precision=1e-4, max_n=128),
                      seed=1)
     assert capped.precision_reached is False and capped.n == 128
@@ -160,6 +163,14 @@ def test_prim_recovers_a_planted_box():
     text = describe(box, "signed", res.base_density)
     lo, hi = box.limits["x0"][0], box.limits["x2"][1]
     assert f"when x0 >= {lo:.3g} and x2 <= {hi:.3g};" in text and "x1" not in text
+
+
+def test_a_chosen_step_is_the_box_of_that_step_before_pasting():
+    X, y = planted()
+    res = prim(X, y, threshold=0.85, step=3)
+    assert res.chosen == 3 and res.box.mass >= res.trajectory["mass"].iloc[3]
+    with pytest.raises(IndexError, match="steps 0 to"):
+        prim(X, y, step=10_000)
 
 
 def test_pasting_widens_a_box_peeled_too_far():
@@ -335,3 +346,22 @@ def test_prim_on_a_fresh_run_states_the_box_in_words(tmp_path):
     assert again["box"]["limits"] == s["box"]["limits"]
     names = {p.name for p in build_report(tmp_path).parent.glob("*.png")}
     assert names == {"prim_trajectory.png", "prim_box.png"}
+
+
+def test_figures_rank_inputs_and_the_core_does_not_import_hydra():
+    import subprocess
+    import sys
+
+    from sim import plots
+
+    ind = pd.DataFrame({"output": "signed", "input": ["a.x", "a.y", "a.x", "a.y"],
+                        "index": ["S1", "S1", "ST", "ST"], "value": [0.1, 0.5, 0.2, 0.7],
+                        "conf": 0.05})
+    ind["low"], ind["high"] = ind["value"] - 0.05, ind["value"] + 0.05
+    fig = plots.sobol_bars(ind, "signed", output_label="P(sign)")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["a.x", "a.y"]  # ranked by ST, highest at the top
+    assert plots.figure_title(fig) == "What drives P(sign): Sobol indices"
+    code = ("import sys, sim.explore, sim.prim; "
+            "assert not any(m.startswith('hydra') for m in sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -239,8 +239,11 @@ def run_prim(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
     X = worlds[params].rename(columns=lambda c: c[len("param."):])
     y = ex.world_outputs(worlds, horizon)[st.target] > 0.5
     tic = time.perf_counter()
-    res = prim_mod.prim(X, y, peel_alpha=st.peel_alpha, paste_alpha=st.paste_alpha,
-                        mass_min=st.mass_min, threshold=st.threshold)
+    try:
+        res = prim_mod.prim(X, y, peel_alpha=st.peel_alpha, paste_alpha=st.paste_alpha,
+                            mass_min=st.mass_min, threshold=st.threshold, step=st.step)
+    except IndexError as e:
+        raise ConfigError("explore.step", str(e), COMMAND_LINE) from None
     words = prim_mod.describe(res.box, st.target, res.base_density)
     _write_table(out_dir, "prim_trajectory", res.trajectory)
     box = {"limits": res.box.limits, "restricted": res.box.restricted,
@@ -263,7 +266,7 @@ def format_summary(summary: dict, out_dir: Path | None = None) -> str:
              f"{summary['worlds']:,} worlds"]
     if summary["method"] == "prim":
         lines.append(summary["box"]["words"])
-        if not summary["box"]["threshold_reached"]:
+        if not summary["box"]["threshold_reached"] and summary["explore"]["step"] is None:
             lines.append(f"(no box reaches density {summary['threshold']:g}: the densest "
                          "box is shown)")
     else:
