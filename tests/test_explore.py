@@ -300,6 +300,26 @@ def test_bad_input_is_one_line_and_exit_2(argv, key, words, capsys):
     assert line.startswith("sim-explore: error:") and key in line and words in line, line
 
 
+def test_a_scenario_without_distributions_has_nothing_to_explore():
+    from sim.cli.explore import prepare
+    from sim.dists import DIST_ARGS
+    from sim.errors import ConfigError
+
+    def fix(node):  # every distribution replaced by a number inside its support
+        if isinstance(node, dict):
+            if node.get("dist") in DIST_ARGS:
+                return Dist(node["dist"], tuple((k, float(v)) for k, v in node.items()
+                                                if k != "dist")).mean()
+            return {k: fix(v) for k, v in node.items()}
+        return node
+
+    cfg = fix(compose([]))
+    with pytest.raises(ConfigError, match="nothing to explore"):
+        prepare(cfg)
+    cfg["explore"]["inputs"] = {"incidents": {"base_rate": [0.05, 0.5]}}
+    assert [i.key for i in discover_inputs(prepare(cfg).job.params)] == ["incidents.base_rate"]
+
+
 def test_explore_group_files_name_themselves(tmp_path, capsys):
     cfg = tmp_path / "configs"
     import shutil

@@ -130,6 +130,10 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
         key = f"explore.inputs.{named}"
         raise ConfigError(key, e.problem, _explore_source(key, overrides, choice, config_dir)
                           ) from None
+    if settings.method != "prim" and not ex.discover_inputs(job.params):
+        raise ConfigError("explore.inputs", "nothing to explore: the scenario draws no "
+                          "distribution; name keys with ranges, e.g. "
+                          "'+explore.inputs.incidents.base_rate=[0.05,0.5]'", COMMAND_LINE)
     return ExploreJob(settings, job, model_cfg, list(overrides))
 
 
@@ -167,10 +171,6 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
     """Morris or Sobol on the model; writes the exploration folder, returns its summary."""
     s, st = xj.job.settings, xj.settings
     inputs = ex.discover_inputs(xj.job.params, named=list(st.inputs))
-    if not inputs:
-        raise ConfigError("explore.inputs", "nothing to explore: the scenario draws no "
-                          "distribution; name keys with ranges, e.g. "
-                          "'+explore.inputs.incidents.base_rate=[0.05,0.5]'", COMMAND_LINE)
     evaluate = ex.model_evaluator(xj.job.params, s.seed, s.horizon_weeks)
     tic = time.perf_counter()
     say = print if progress and not s.quiet else None
