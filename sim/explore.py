@@ -445,6 +445,12 @@ class Exploration:
         return t.head(k) if k else t
 
 
+def _boot_seed(seed: int) -> int:
+    """A positive bootstrap seed derived from ``seed`` (SALib's Sobol analysis treats a
+    seed of 0 as no seed at all, which would make seed 0's intervals irreproducible)."""
+    return int(np.random.SeedSequence([seed, 0x5A11B]).generate_state(1)[0]) | 1
+
+
 def _analyse_sobol(names: list[str], y: dict[str, np.ndarray], second_order: bool,
                    resamples: int, conf_level: float, seed: int
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -461,7 +467,7 @@ def _analyse_sobol(names: list[str], y: dict[str, np.ndarray], second_order: boo
         with np.errstate(divide="ignore", invalid="ignore"):
             res = sobol_analyze.analyze(prob, vals, calc_second_order=second_order,
                                         num_resamples=resamples, conf_level=conf_level,
-                                        seed=seed)
+                                        seed=_boot_seed(seed))
         for i, nm in enumerate(names):
             rows.append((out, nm, "S1", res["S1"][i], res["S1_conf"][i]))
             rows.append((out, nm, "ST", res["ST"][i], res["ST_conf"][i]))
@@ -483,7 +489,8 @@ def _analyse_morris(names: list[str], u: np.ndarray, y: dict[str, np.ndarray], l
     for out, vals in y.items():
         with np.errstate(divide="ignore", invalid="ignore"):
             res = morris_analyze.analyze(prob, u, vals, num_resamples=resamples,
-                                         conf_level=conf_level, num_levels=levels, seed=seed)
+                                         conf_level=conf_level, num_levels=levels,
+                                         seed=_boot_seed(seed))
         for i, nm in enumerate(names):
             rows.append((out, nm, "mu_star", res["mu_star"][i], res["mu_star_conf"][i]))
             rows.append((out, nm, "sigma", res["sigma"][i], np.nan))
