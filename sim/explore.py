@@ -446,8 +446,11 @@ class Exploration:
 
 
 def _boot_seed(seed: int) -> int:
-    """A positive bootstrap seed derived from ``seed`` (SALib's Sobol analysis treats a
-    seed of 0 as no seed at all, which would make seed 0's intervals irreproducible)."""
+    """A positive bootstrap seed derived from ``seed``.
+
+    SALib's Sobol analysis treats a seed of 0 as no seed at all, which would make seed
+    0's intervals irreproducible.
+    """
     return int(np.random.SeedSequence([seed, 0x5A11B]).generate_state(1)[0]) | 1
 
 
