@@ -295,6 +295,8 @@ def bad(argv, capsys):
     (["+explore.inputs.incidents.branching_ratio=[0,2]"],
      "explore.inputs.incidents.branching_ratio", "[0, 0.95]"),
     (["explore=prim", "explore.source=/nonexistent/run"], "explore.source", "not a sim-run"),
+    (["explore.inputs.incidents.tension_gain=[0,2]"], "explore.inputs.incidents.tension_gain",
+     "'+explore.inputs.incidents.tension_gain=[low,high]'"),
     (["explore=nope"], "explore", "available: morris, prim, sobol"),
     (["-m", "seed=1,2"], "--multirun", "one exploration"),
     (["worlds=-1"], "worlds", "whole number"),

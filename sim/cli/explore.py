@@ -349,6 +349,9 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
             raise ConfigError(key, f"{ov.input_line!r} is a sweep; sim-explore runs one "
                               "exploration (quote the value if it is a list)", COMMAND_LINE)
         key = ov.get_key_element().lstrip("+~")
+        if key.startswith("explore.inputs.") and not ov.get_key_element().startswith("+"):
+            raise ConfigError(key, f"a new key: write '+{key}=[low,high]' (with +)",
+                              COMMAND_LINE)
         top = key.split(".")[1] if key.startswith("explore.") else None
         if top is not None and top not in ex.ExploreSettings.__dataclass_fields__:
             raise ConfigError(key, "unknown key; allowed: "
