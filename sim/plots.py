@@ -881,6 +881,43 @@ def sobol_bars(indices: pd.DataFrame, output: str, *, output_label: str | None =
     return fig
 
 
+def morris_bars(indices: pd.DataFrame, output: str, *, output_label: str | None = None,
+                subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Ranked Morris mu* of one output with 95 % bootstrap intervals, largest at the top.
+
+    Args:
+        indices: Long table with ``output``, ``input``, ``index`` (``mu_star``),
+            ``value``, ``low`` and ``high``.
+        output: Which output to draw.
+        output_label: Its display name.
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes: one bar per input and an error-bar series ``mu*``.
+    """
+    t = indices[(indices["output"] == output) & (indices["index"] == "mu_star")]
+    t = t.sort_values("value", ascending=True)
+    names = list(t["input"])
+    short = _short_names(names)
+    lab = output_label or output
+    title = title or f"What drives {lab}: Morris screening"
+    with mpl.rc_context(_RC):
+        fig = _figure(8.5, 1.5 + 0.32 * max(len(names), 2), title, subtitle)
+        ax = fig.add_subplot()
+        y = np.arange(len(names))
+        v = t["value"].to_numpy(dtype=float)
+        ax.barh(y, v, height=0.55, color="#1f5a96", alpha=0.85)
+        ax.errorbar(v, y, xerr=[v - t["low"].to_numpy(dtype=float),
+                                t["high"].to_numpy(dtype=float) - v], fmt="none",
+                    ecolor="#333333", elinewidth=1, capsize=2.5, label="mu*")
+        ax.set_yticks(y, [short[k] for k in names])
+        ax.set_xlabel(f"mu*: mean |elementary effect| on {lab} per full quantile range\n"
+                      "(bar: estimate; whisker: 95% bootstrap interval)")
+        ax.grid(axis="y", visible=False)
+    return fig
+
+
 def morris_plane(indices: pd.DataFrame, output: str, *, output_label: str | None = None,
                  subtitle: str | None = None, title: str | None = None) -> Figure:
     """Morris screening of one output: mu* against sigma, one labelled point per input.

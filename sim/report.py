@@ -931,6 +931,11 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
                     plots.sobol_bars(ind, out, output_label=lab, subtitle=fixed)))
             else:
                 specs.append(FigureSpec(
+                    f"morris_bars_{out}.png", f"Morris ranking: {lab}",
+                    f"Inputs ranked by their mean absolute elementary effect (mu*) on the "
+                    f"per-world {lab} outcome, with 95% bootstrap intervals.",
+                    plots.morris_bars(ind, out, output_label=lab, subtitle=fixed)))
+                specs.append(FigureSpec(
                     f"morris_{out}.png", f"Morris screening: {lab}",
                     f"Mean absolute elementary effect (mu*) of each input on the per-world "
                     f"{lab} outcome against the spread of its effects (sigma); right: "

@@ -391,3 +391,11 @@ def test_figures_rank_inputs_and_the_core_does_not_import_hydra():
     code = ("import sys, sim.explore, sim.prim; "
             "assert not any(m.startswith('hydra') for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_morris_folder_report_has_ranked_bars_and_the_plane(tmp_path):
+    ov = ["explore=morris", "explore.n=4", "horizon_weeks=52", "quiet=true"]
+    s = explore_cli(compose(ov), tmp_path, ov)
+    assert s["method"] == "morris" and s["worlds"] == 4 * (len(s["inputs"]) + 1)
+    names = {p.name for p in build_report(tmp_path).parent.glob("*.png")}
+    assert {"morris_bars_signed.png", "morris_signed.png"} <= names
