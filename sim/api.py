@@ -118,7 +118,8 @@ def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
 
 
 def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,
-             horizon_weeks: int = 156, block: int = 0, trace: bool = False) -> Result:
+             horizon_weeks: int = 156, block: int = 0, trace: bool = False,
+             fixed_draws: dict[str, np.ndarray] | None = None) -> Result:
     """Run ``worlds`` independent worlds for ``horizon_weeks`` weeks.
 
     Args:
@@ -129,12 +130,15 @@ def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,
         block: Block index for runs assembled from several blocks (``world`` ids are
             offset by ``block * worlds``).
         trace: Also return week-by-week detail of every world (use with few worlds).
+        fixed_draws: Per-world values (dotted key -> ``worlds`` values) for distributed
+            parameters, used instead of drawing them: a sensitivity design becomes the
+            worlds of one run (:mod:`sim.explore`).
 
     Returns:
         A :class:`Result`.
     """
     model = PeaceModel(params, worlds=worlds, seed=seed, horizon_weeks=horizon_weeks,
-                       block=block, trace=trace).run()
+                       block=block, trace=trace, fixed_draws=fixed_draws).run()
     return collect(model)
 
 

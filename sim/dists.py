@@ -63,6 +63,28 @@ class Dist:
             x = rng.triangular(a["low"], a["mode"], a["high"], n)
         return np.clip(x, self.lo, self.hi)
 
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Values at quantiles ``u`` in [0, 1] (inverse CDF), clipped to the allowed range.
+
+        Maps a unit-hypercube design (:mod:`sim.explore`) onto this distribution, so a
+        designed value at quantile ``u`` follows the same law as :meth:`sample`. A
+        normal's quantiles are taken in [0.001, 0.999] so its ends stay finite.
+        """
+        from scipy import stats
+
+        a = dict(self.args)
+        u = np.asarray(u, dtype=float)
+        if self.kind == "uniform":
+            x = a["low"] + u * (a["high"] - a["low"])
+        elif self.kind == "normal":
+            x = stats.norm.ppf(np.clip(u, 0.001, 0.999), a["mean"], a["sd"])
+        elif self.kind == "beta":
+            x = stats.beta.ppf(u, a["a"], a["b"])
+        else:
+            width = a["high"] - a["low"]
+            x = stats.triang.ppf(u, (a["mode"] - a["low"]) / width, a["low"], width)
+        return np.clip(x, self.lo, self.hi)
+
     def mean(self) -> float:
         """Mean of the distribution before clipping (used for summaries only)."""
         a = dict(self.args)

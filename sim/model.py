@@ -52,19 +52,26 @@ class _Streams(dict):
         return g
 
 
-def draw_parameters(obj, W: int, streams: _Streams, draws: dict, prefix: str = ""):
+def draw_parameters(obj, W: int, streams: _Streams, draws: dict, prefix: str = "",
+                    fixed: dict | None = None):
     """Replace every :class:`~sim.dists.Dist` in ``obj`` by ``W`` per-world draws.
 
     Each parameter draws from its own stream (``param:<dotted key>``), so changing one
     parameter's distribution leaves every other parameter's draws unchanged. Drawn
-    arrays are also stored in ``draws`` under their dotted key.
+    arrays are also stored in ``draws`` under their dotted key. A key found in
+    ``fixed`` (dotted key -> ``W`` values, e.g. a sensitivity design from
+    :mod:`sim.explore`) takes those values instead of drawing.
     """
     if isinstance(obj, Dist):
-        arr = obj.sample(streams["param:" + prefix], W)
+        if fixed is not None and prefix in fixed:
+            arr = np.asarray(fixed[prefix], dtype=float)
+        else:
+            arr = obj.sample(streams["param:" + prefix], W)
         draws[prefix] = arr
         return arr
     if isinstance(obj, dict):
-        return {k: draw_parameters(v, W, streams, draws, f"{prefix}.{k}") for k, v in obj.items()}
+        return {k: draw_parameters(v, W, streams, draws, f"{prefix}.{k}", fixed)
+                for k, v in obj.items()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         changes = {}
         for f in dataclasses.fields(obj):
@@ -72,7 +79,7 @@ def draw_parameters(obj, W: int, streams: _Streams, draws: dict, prefix: str = "
             key = f"{prefix}.{f.name}" if prefix else f.name
             if f.name == "issues" or f.name == "issue_labels":
                 continue
-            nv = draw_parameters(v, W, streams, draws, key)
+            nv = draw_parameters(v, W, streams, draws, key, fixed)
             if nv is not v:
                 changes[f.name] = nv
         return dataclasses.replace(obj, **changes) if changes else obj
@@ -89,10 +96,14 @@ class PeaceModel(mesa.Model):
         horizon_weeks: Weeks to simulate (one step is one week).
         block: Index of this block of worlds within a larger run (separates streams).
         trace: Record the table, positions and decisions every week (for small ``W``).
+        fixed_draws: Per-world values of distributed parameters (dotted key -> ``W``
+            values) used instead of drawing them; every key must be a distribution of
+            ``params`` (see :func:`draw_parameters`).
     """
 
     def __init__(self, params: ModelParams, worlds: int = 1, seed: int = 0,
-                 horizon_weeks: int = 156, block: int = 0, trace: bool = False):
+                 horizon_weeks: int = 156, block: int = 0, trace: bool = False,
+                 fixed_draws: dict[str, np.ndarray] | None = None):
         if isinstance(worlds, bool) or not isinstance(worlds, int) or worlds < 1:
             raise ValueError(f"worlds must be a positive integer, got {worlds!r}")
         if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, int) \
@@ -107,7 +118,15 @@ class PeaceModel(mesa.Model):
         self.K = len(params.issues)
         self.params = params
         self.draws: dict[str, np.ndarray] = {}
-        self.p = p = draw_parameters(params, W, self.streams, self.draws)
+        if fixed_draws:
+            bad = [k for k, v in fixed_draws.items() if np.shape(v) != (W,)]
+            if bad:
+                raise ValueError(f"fixed_draws[{bad[0]!r}] must hold {W} values")
+        self.p = p = draw_parameters(params, W, self.streams, self.draws, fixed=fixed_draws)
+        unknown = sorted(set(fixed_draws or ()) - set(self.draws))
+        if unknown:
+            raise ValueError(f"fixed_draws: {', '.join(unknown)} is not a distributed "
+                             f"parameter; these are: {', '.join(self.draws) or 'none'}")
         self.start_date: dt.date = params.state.start_date
         self.week = 0
 

@@ -813,3 +813,232 @@ def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],
             out.append((end, x[end], "ESCALATION", "#a01f13"))
     out.sort(key=lambda t: t[0])
     return [(w, t, c) for _, w, t, c in out]
+
+
+# ------------------------------------------------------------------ sensitivity (sim-explore)
+def _short_names(names: Sequence[str]) -> dict[str, str]:
+    """Shortest dotted suffix (at least two parts) that is unique among ``names``."""
+    out = {}
+    for k in names:
+        parts = k.split(".")
+        for n in range(min(2, len(parts)), len(parts) + 1):
+            suf = ".".join(parts[-n:])
+            if sum(1 for o in names if o == suf or o.endswith("." + suf)) == 1:
+                out[k] = suf
+                break
+        else:
+            out[k] = k
+    return out
+
+
+def sobol_bars(indices: pd.DataFrame, output: str, *, output_label: str | None = None,
+               subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Ranked Sobol indices of one output: total (ST) and first-order (S1) with intervals.
+
+    Args:
+        indices: Long table with ``output``, ``input``, ``index`` (``S1``/``ST``),
+            ``value``, ``low`` and ``high`` (as written by ``sim-explore``).
+        output: Which output to draw.
+        output_label: Its display name (e.g. ``P(sign)``).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes: two error-bar series (labels ``ST`` and ``S1``), inputs
+        ranked by ST, highest at the top.
+    """
+    t = indices[indices["output"] == output]
+    st = t[t["index"] == "ST"].set_index("input")
+    s1 = t[t["index"] == "S1"].set_index("input")
+    order = list(st.sort_values("value", ascending=True).index)
+    short = _short_names(order)
+    lab = output_label or output
+    title = title or f"What drives {lab}: Sobol indices"
+    n = len(order)
+    with mpl.rc_context(_RC):
+        fig = _figure(8.5, 1.5 + 0.36 * max(n, 2), title, subtitle)
+        ax = fig.add_subplot()
+        y = np.arange(n)
+        for frame, name, off, colour in ((st, "ST", 0.15, "#1f5a96"), (s1, "S1", -0.15,
+                                                                         "#d1603d")):
+            v = frame.loc[order, "value"].to_numpy(dtype=float)
+            lo = frame.loc[order, "low"].to_numpy(dtype=float)
+            hi = frame.loc[order, "high"].to_numpy(dtype=float)
+            ax.barh(y + off, v, height=0.28, color=colour, alpha=0.85,
+                    label={"ST": "total index ST (with all interactions)",
+                           "S1": "first-order index S1 (alone)"}[name])
+            ax.errorbar(v, y + off, xerr=[v - lo, hi - v], fmt="none", ecolor="#333333",
+                        elinewidth=1, capsize=2.5, label=name)
+        ax.set_yticks(y, [("luck (worlds' own randomness)" if k == "luck" else short[k])
+                          for k in order])
+        ax.axvline(0, color="#888888", lw=0.8)
+        ax.set_xlabel(f"share of the variance of the per-world {lab} outcome\n"
+                      "(bar: estimate; whisker: 95% bootstrap interval)")
+        handles, labels = ax.get_legend_handles_labels()
+        keep = [i for i, lb in enumerate(labels) if lb not in ("ST", "S1")]
+        ax.legend([handles[i] for i in keep], [labels[i] for i in keep], loc="lower right")
+        ax.grid(axis="y", visible=False)
+    return fig
+
+
+def morris_bars(indices: pd.DataFrame, output: str, *, output_label: str | None = None,
+                subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Ranked Morris mu* of one output with 95 % bootstrap intervals, largest at the top.
+
+    Args:
+        indices: Long table with ``output``, ``input``, ``index`` (``mu_star``),
+            ``value``, ``low`` and ``high``.
+        output: Which output to draw.
+        output_label: Its display name.
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes: one bar per input and an error-bar series ``mu*``.
+    """
+    t = indices[(indices["output"] == output) & (indices["index"] == "mu_star")]
+    t = t.sort_values("value", ascending=True)
+    names = list(t["input"])
+    short = _short_names(names)
+    lab = output_label or output
+    title = title or f"What drives {lab}: Morris screening"
+    with mpl.rc_context(_RC):
+        fig = _figure(8.5, 1.5 + 0.32 * max(len(names), 2), title, subtitle)
+        ax = fig.add_subplot()
+        y = np.arange(len(names))
+        v = t["value"].to_numpy(dtype=float)
+        ax.barh(y, v, height=0.55, color="#1f5a96", alpha=0.85)
+        ax.errorbar(v, y, xerr=[v - t["low"].to_numpy(dtype=float),
+                                t["high"].to_numpy(dtype=float) - v], fmt="none",
+                    ecolor="#333333", elinewidth=1, capsize=2.5, label="mu*")
+        ax.set_yticks(y, [short[k] for k in names])
+        ax.set_xlabel(f"mu*: mean |elementary effect| on {lab} per full quantile range\n"
+                      "(bar: estimate; whisker: 95% bootstrap interval)")
+        ax.grid(axis="y", visible=False)
+    return fig
+
+
+def morris_plane(indices: pd.DataFrame, output: str, *, output_label: str | None = None,
+                 subtitle: str | None = None, title: str | None = None) -> Figure:
+    """Morris screening of one output: mu* against sigma, one labelled point per input.
+
+    Inputs far right matter; inputs high up act non-linearly or through interactions.
+    Horizontal whiskers are mu*'s 95 % bootstrap interval.
+
+    Returns:
+        A figure with one axes and one error-bar series per input (label = input key).
+    """
+    t = indices[indices["output"] == output]
+    mu = t[t["index"] == "mu_star"].set_index("input")
+    sg = t[t["index"] == "sigma"].set_index("input")
+    names = list(mu.sort_values("value", ascending=False).index)
+    short = _short_names(names)
+    lab = output_label or output
+    title = title or f"Morris screening of {lab}: mean effect against its spread"
+    with mpl.rc_context(_RC):
+        fig = _figure(8.0, 5.5, title, subtitle)
+        ax = fig.add_subplot()
+        top = max(float(mu["high"].max()), float(sg["value"].max()), 1e-9)
+        for i, k in enumerate(names):
+            x, s = float(mu.loc[k, "value"]), float(sg.loc[k, "value"])
+            ax.errorbar([x], [s], xerr=[[x - float(mu.loc[k, "low"])],
+                                        [float(mu.loc[k, "high"]) - x]],
+                        fmt="o", color=_PALETTE[i % len(_PALETTE)], ms=6, capsize=3,
+                        label=k)
+            if x > 0.02 * top or s > 0.02 * top:
+                ax.annotate(short[k], (x, s), xytext=(5, 4), textcoords="offset points",
+                            fontsize=8.5, color="#333333")
+        small = [short[k] for k in names if float(mu.loc[k, "value"]) <= 0.02 * top
+                 and float(sg.loc[k, "value"]) <= 0.02 * top]
+        if small:
+            ax.text(0.99, 0.02, textwrap.fill("near zero: " + ", ".join(small), 60),
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
+                    color="#555555")
+        ax.plot([0, top], [0, top], ls=":", color="#999999", lw=1)
+        ax.set_xlim(left=min(0.0, float(mu["low"].min())))
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(f"mu*: mean |elementary effect| on {lab} per full quantile range "
+                      "(whisker: 95% interval)")
+        ax.set_ylabel("sigma: spread of the elementary effects")
+    return fig
+
+
+def prim_trajectory(trajectory: pd.DataFrame, chosen: int, *, box: Mapping | None = None,
+                    outcome: str = "signed", subtitle: str | None = None,
+                    title: str | None = None) -> Figure:
+    """PRIM's peeling trajectory: coverage against density, coloured by restrictions.
+
+    Args:
+        trajectory: One row per peeling step with ``coverage``, ``density`` and
+            ``n_restricted``.
+        chosen: The step the box was chosen at (ringed).
+        box: The final (pasted) box: ``coverage`` and ``density`` (a star).
+        outcome: The outcome's name (for labels).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes (scatter collection, chosen ring, pasted star).
+    """
+    title = title or f"Where '{outcome}' is concentrated: PRIM peeling trajectory"
+    with mpl.rc_context(_RC):
+        fig = _figure(8.0, 5.0, title, subtitle)
+        ax = fig.add_subplot()
+        nres = trajectory["n_restricted"].to_numpy()
+        cmap = mpl.colormaps["viridis"].resampled(max(int(nres.max()) + 1, 2))
+        sc = ax.scatter(trajectory["coverage"], trajectory["density"], c=nres, cmap=cmap,
+                        vmin=-0.5, vmax=max(int(nres.max()) + 0.5, 1.5), s=22, zorder=3)
+        cb = fig.colorbar(sc, ax=ax, ticks=range(int(nres.max()) + 1))
+        cb.set_label("parameters restricted")
+        r = trajectory.iloc[chosen]
+        ax.scatter([r["coverage"]], [r["density"]], s=160, facecolors="none",
+                   edgecolors="#c0392b", linewidths=1.8, zorder=4, label="chosen box")
+        if box is not None:
+            ax.scatter([box["coverage"]], [box["density"]], marker="*", s=180,
+                       color="#c0392b", zorder=5, label="after pasting")
+        ax.set_xlabel(f"coverage: share of all '{outcome}' worlds inside the box")
+        ax.set_ylabel(f"density: share of the box's worlds that are '{outcome}'")
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.set_xlim(0, 1.02)
+        ax.legend(loc="lower left")
+    return fig
+
+
+def prim_box(box: Mapping, *, outcome: str = "signed", subtitle: str | None = None,
+             title: str | None = None) -> Figure:
+    """The chosen box's limits on each restricted parameter, within its drawn range.
+
+    Args:
+        box: ``limits``, ``data_range``, ``restricted`` and ``qp`` (as in
+            ``exploration.json``).
+        outcome: The outcome's name (for the title).
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one axes: a grey bar per restricted parameter (its whole drawn
+        range) and a coloured bar for the box's limits, labelled with both values.
+    """
+    names = list(box["restricted"])
+    short = _short_names(names) if names else {}
+    title = title or f"The box where '{outcome}' is concentrated"
+    with mpl.rc_context(_RC):
+        fig = _figure(8.0, 1.3 + 0.55 * max(len(names), 1), title, subtitle)
+        ax = fig.add_subplot()
+        for i, nm in enumerate(names):
+            dlo, dhi = box["data_range"][nm]
+            lo, hi = box["limits"][nm]
+            w = (dhi - dlo) or 1.0
+            ax.barh(i, 1.0, left=0, color="#e3e3e3", height=0.5)
+            ax.barh(i, (hi - lo) / w, left=(lo - dlo) / w, color="#2a9d5c", height=0.5)
+            ax.annotate(f"{lo:.3g} – {hi:.3g}  (drawn {dlo:.3g} – {dhi:.3g}; "
+                        f"qp {box.get('qp', {}).get(nm, float('nan')):.1g})", (1.01, i),
+                        va="center", fontsize=8.5, annotation_clip=False)
+        ax.set_yticks(range(len(names)), [short[n] for n in names])
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("position within the parameter's drawn range (0 = lowest, 1 = highest)")
+        ax.grid(axis="y", visible=False)
+        if not names:
+            ax.text(0.5, 0.5, "no restriction", ha="center", va="center")
+    return fig

@@ -862,6 +862,8 @@ def build_report(path: Path | str) -> Path:
         ReportInputError: ``path`` is not a run or sweep folder.
     """
     path = Path(path)
+    if is_exploration_dir(path):
+        return build_exploration_report(path)
     data = load(path)
     notes: list[str] = []
     if isinstance(data, SweepData):
@@ -877,6 +879,138 @@ def build_report(path: Path | str) -> Path:
     fixed = held_fixed(runs, sweep.swept if sweep else [])
     specs = run_figures(runs, sweep)
     return write_report(path, title, runs, specs, est, fixed, notes)
+
+
+# -------------------------------------------------------------------- explorations
+#: File that marks a finished ``sim-explore`` folder.
+EXPLORATION_FILE = "exploration.json"
+#: Display names of the exploration outputs (as in :data:`sim.explore.OUTPUTS`).
+_EXPLORE_OUTPUTS = {"signed": "P(sign)", "signed_12m": "P(sign by 12 months)",
+                    "signed_24m": "P(sign by 24 months)", "escalated": "P(escalation)",
+                    "weeks_to_sign": "weeks to signing (censored at the horizon)"}
+
+
+def is_exploration_dir(path: Path) -> bool:
+    """Whether ``path`` holds a finished ``sim-explore`` run (``exploration.json``)."""
+    return path.is_dir() and (path / EXPLORATION_FILE).is_file()
+
+
+def _exploration_fixed(summary: dict) -> str:
+    parts = [f"scenario {summary.get('scenario')}", f"seed {summary.get('seed')}",
+             f"{summary.get('worlds', 0):,} worlds",
+             f"{summary.get('horizon_weeks')}-week horizon from {summary.get('start_date')}"]
+    if summary.get("method") in ("sobol", "morris"):
+        parts.insert(2, f"N={summary.get('n')}")
+    return "; ".join(parts)
+
+
+def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
+    """The figures of an exploration folder (nothing is saved).
+
+    Sobol: ranked S1/ST bars per output; Morris: the mu*-sigma plane per output; PRIM:
+    the peeling trajectory and the chosen box.
+    """
+    method = summary.get("method")
+    fixed = _exploration_fixed(summary)
+    specs: list[FigureSpec] = []
+    if method in ("sobol", "morris"):
+        try:
+            ind = pd.read_parquet(path / "indices.parquet")
+        except Exception as e:  # pyarrow raises several types for a damaged file
+            raise ReportInputError(path, f"cannot read indices.parquet ({e.__class__.__name__})"
+                                   ) from None
+        for out in dict.fromkeys(ind["output"]):
+            lab = _EXPLORE_OUTPUTS.get(out, out)
+            if method == "sobol":
+                specs.append(FigureSpec(
+                    f"sensitivity_{out}.png", f"Sobol indices: {lab}",
+                    f"Share of the variance of the per-world {lab} outcome due to each input "
+                    "alone (S1) and with all its interactions (ST), with 95% bootstrap "
+                    "intervals; 'luck' is the worlds' own randomness. Inputs are the "
+                    "scenario's distributions plus keys named with ranges.",
+                    plots.sobol_bars(ind, out, output_label=lab, subtitle=fixed)))
+            else:
+                specs.append(FigureSpec(
+                    f"morris_bars_{out}.png", f"Morris ranking: {lab}",
+                    f"Inputs ranked by their mean absolute elementary effect (mu*) on the "
+                    f"per-world {lab} outcome, with 95% bootstrap intervals.",
+                    plots.morris_bars(ind, out, output_label=lab, subtitle=fixed)))
+                specs.append(FigureSpec(
+                    f"morris_{out}.png", f"Morris screening: {lab}",
+                    f"Mean absolute elementary effect (mu*) of each input on the per-world "
+                    f"{lab} outcome against the spread of its effects (sigma); right: "
+                    "influential, high: non-linear or interacting. Whiskers: 95% intervals.",
+                    plots.morris_plane(ind, out, output_label=lab, subtitle=fixed)))
+    elif method == "prim":
+        try:
+            traj = pd.read_parquet(path / "prim_trajectory.parquet")
+        except Exception as e:  # pyarrow raises several types for a damaged file
+            raise ReportInputError(path, "cannot read prim_trajectory.parquet "
+                                   f"({e.__class__.__name__})") from None
+        box = summary["box"]
+        target = summary.get("target", "signed")
+        specs.append(FigureSpec(
+            "prim_trajectory.png", "PRIM peeling trajectory",
+            "Each point is a box met while peeling: coverage (share of all target worlds "
+            "inside) against density (share of the box's worlds that hit the target); "
+            f"ringed: the chosen box; star: after pasting. {box['words']}.",
+            plots.prim_trajectory(traj, int(box["chosen_step"]), box=box, outcome=target,
+                                  subtitle=fixed)))
+        specs.append(FigureSpec(
+            "prim_box.png", "The chosen box",
+            "Limits of the box on each restricted parameter (green) within the range the "
+            "worlds drew (grey); qp: quasi-p-value of the restriction.",
+            plots.prim_box(box, outcome=target, subtitle=fixed)))
+    return specs
+
+
+def build_exploration_report(path: Path | str) -> Path:
+    """Write ``<path>/report/`` for a ``sim-explore`` folder and return ``index.html``.
+
+    Raises:
+        ReportInputError: A damaged exploration folder.
+    """
+    path = Path(path)
+    summary = _read_json(path / EXPLORATION_FILE)
+    specs = exploration_figures(path, summary)
+    out = path / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    for sp in specs:
+        save_figure(sp.figure, out / sp.name)
+    method = summary.get("method", "?")
+    title = {"sobol": "Sensitivity (Sobol indices)", "morris": "Screening (Morris)",
+             "prim": "Scenario discovery (PRIM)"}.get(method, "Exploration")
+    title += f": {summary.get('scenario')}"
+    fixed = _exploration_fixed(summary)
+    md = [f"# {title}", "", f"Folder: `{path}`  ", f"Held fixed: {fixed}", ""]
+    if method == "prim":
+        md += ["## The box", "", summary["box"]["words"] + ".", ""]
+    else:
+        rank = path / "ranking.md"
+        if rank.is_file():
+            md += ["## Inputs ranked by their effect on P(sign)", "",
+                   rank.read_text(encoding="utf-8"), ""]
+        md += ["## Inputs", ""]
+        md += [f"- `{i['key']}`: {i['distribution']} ({i['source']})"
+               for i in summary.get("inputs", [])] + [""]
+    for sp in specs:
+        md += [f"## {sp.heading}", "", f"![{sp.heading}]({sp.name})", "", sp.caption, ""]
+    (out / "report.md").write_text("\n".join(md), encoding="utf-8")
+    e = html.escape
+    body = "".join(f'<section><h2>{e(sp.heading)}</h2><img src="{e(sp.name)}" '
+                   f'alt="{e(sp.heading)}"><p>{e(sp.caption)}</p></section>' for sp in specs)
+    lead = (f"<p>{e(summary['box']['words'])}.</p>" if method == "prim" else "")
+    page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}'
+            '</title><style>body{font-family:Helvetica,Arial,sans-serif;max-width:1100px;'
+            'margin:2em auto;padding:0 1em;color:#222}img{max-width:100%}</style></head>'
+            f"<body><h1>{e(title)}</h1><p>Folder: <code>{e(str(path))}</code><br>"
+            f'Held fixed: {e(fixed)}</p>{lead}{body}<p>Tables: <a href="report.md">report.md'
+            "</a></p></body></html>\n")
+    index = out / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
 
 
 def copy_figure(src: Path, dst: Path) -> Path:

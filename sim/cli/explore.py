@@ -1,0 +1,384 @@
+"""``sim-explore``: which assumptions drive the headline, and where a deal is likely.
+
+Examples::
+
+    sim-explore                                        # Sobol, baseline, N=256, seed 0
+    sim-explore explore=morris scenario=russia_spoiler
+    sim-explore explore=sobol explore.n=512 explore.precision=0.03
+    sim-explore '+explore.inputs.incidents.tension_gain=[0,2]'   # name a key with a range
+    sim-explore explore=prim worlds=20000                         # PRIM on a fresh run
+    sim-explore explore=prim explore.source=results/runs/2026-01-01/12-00-00
+
+The root configuration is ``configs/sim_explore.yaml``: everything ``sim-run`` composes
+plus the ``explore`` group (``configs/explore/``). Composition, provenance and error
+messages are ``sim-run``'s (:mod:`sim.cli.compose`): a mistake is one line on stderr and
+exit code 2. Results go to ``results/explore/<date>/<time>/`` (``hydra.run.dir``);
+``sim-report`` on that folder draws the figures. The plain function is :func:`explore`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pandas as pd
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from sim import explore as ex
+from sim import prim as prim_mod
+from sim.api import model_fingerprint
+from sim.cli.compose import (
+    COMMAND_LINE,
+    Job,
+    check_callbacks,
+    hydra_compose,
+    layers,
+    parse_overrides,
+    prepare_job,
+    register_resolvers,
+    rel,
+    to_plain,
+)
+from sim.cli.run import (
+    INFO_FLAGS,
+    _atomic,
+    _git_revision,
+    _package_version,
+    _write_json,
+    run,
+)
+from sim.config import CONFIG_DIR
+from sim.errors import ConfigError
+
+register_resolvers()
+
+#: Root configuration of the app (``configs/sim_explore.yaml``).
+CONFIG_NAME = "sim_explore"
+#: The file that marks a finished exploration folder.
+MARKER = "exploration.json"
+
+
+@dataclass
+class ExploreJob:
+    """A checked exploration: its settings, the model job and the named ranges."""
+
+    settings: ex.ExploreSettings
+    job: Job
+    config: dict
+    overrides: list[str]
+
+
+def _explore_source(key: str, overrides: Sequence[str], choice: str, config_dir: Path) -> str:
+    for o in overrides:
+        k = o.split("=", 1)[0].lstrip("+~")
+        if k == "explore" or key == k or key.startswith(k + ".") or k.startswith(key + "."):
+            if k != "explore":
+                return COMMAND_LINE
+    return rel(Path(config_dir) / "explore" / f"{choice}.yaml", config_dir)
+
+
+def _is_explore(override: str) -> bool:
+    k = override.split("=", 1)[0].lstrip("+~")
+    return k == "explore" or k.startswith("explore.")
+
+
+def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = None
+            ) -> ExploreJob:
+    """Check a composed ``sim-explore`` configuration; nothing runs.
+
+    The ``explore`` section is checked by :func:`sim.explore.parse_explore`; keys named
+    with a range become uniform distributions; the rest is ``sim-run``'s
+    :func:`~sim.cli.compose.prepare_job`.
+
+    Raises:
+        ConfigError: The first problem, naming the file (or ``command line``) and key.
+    """
+    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
+    overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    cfg = dict(cfg)
+    section = cfg.pop("explore", None)
+    choice = next((o.split("=", 1)[1] for o in overrides
+                   if o.split("=", 1)[0].lstrip("+~") == "explore" and "=" in o), "sobol")
+    try:
+        settings = ex.parse_explore(section)
+        model_cfg = ex.apply_ranges(cfg, settings.inputs)
+    except ConfigError as e:
+        raise e.with_source(e.source or _explore_source(e.key, overrides, choice, config_dir)
+                            ) from None
+    if settings.method == "prim" and settings.source is not None \
+            and not (Path(settings.source) / "worlds.parquet").is_file():
+        raise ConfigError("explore.source", f"{settings.source}: not a sim-run output "
+                          "folder (no worlds.parquet)",
+                          _explore_source("explore.source", overrides, choice, config_dir))
+    run_ov = [o for o in overrides if not _is_explore(o)]
+    try:
+        job = prepare_job(model_cfg, run_ov, config_dir)
+    except ConfigError as e:
+        named = next((k for k in settings.inputs if e.key == k or e.key.startswith(k + ".")),
+                     None)
+        if named is None:
+            raise
+        key = f"explore.inputs.{named}"
+        raise ConfigError(key, e.problem, _explore_source(key, overrides, choice, config_dir)
+                          ) from None
+    if settings.method != "prim" and not ex.discover_inputs(job.params):
+        raise ConfigError("explore.inputs", "nothing to explore: the scenario draws no "
+                          "distribution; name keys with ranges, e.g. "
+                          "'+explore.inputs.incidents.base_rate=[0.05,0.5]'", COMMAND_LINE)
+    return ExploreJob(settings, job, model_cfg, list(overrides))
+
+
+# ----------------------------------------------------------------------- the work
+
+
+def _meta(xj: ExploreJob, extra: dict) -> dict:
+    s = xj.job.settings
+    return {
+        "kind": "exploration",
+        "method": xj.settings.method,
+        "scenario": s.scenario,
+        "seed": s.seed,
+        "horizon_weeks": s.horizon_weeks,
+        "start_date": xj.job.params.state.start_date.isoformat(),
+        **extra,
+        "package": "peace-sim",
+        "version": _package_version(),
+        "git_revision": _git_revision(),
+        "model_code": model_fingerprint(),
+        "python": platform.python_version(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "overrides": xj.overrides,
+        "explore": {k: v for k, v in xj.settings.__dict__.items()},
+        "config": xj.config,
+    }
+
+
+def _write_table(out_dir: Path, name: str, df: pd.DataFrame) -> None:
+    _atomic(out_dir / f"{name}.parquet", lambda p: df.to_parquet(p, index=False))
+    _atomic(out_dir / f"{name}.csv", lambda p: df.to_csv(p, index=False))
+
+
+def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
+    """Morris or Sobol on the model; writes the exploration folder, returns its summary."""
+    s, st = xj.job.settings, xj.settings
+    inputs = ex.discover_inputs(xj.job.params, named=list(st.inputs))
+    evaluate = ex.model_evaluator(xj.job.params, s.seed, s.horizon_weeks)
+    tic = time.perf_counter()
+    say = print if progress and not s.quiet else None
+    res = ex.explore(inputs, evaluate, st, s.seed, progress=say)
+    elapsed = time.perf_counter() - tic
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MARKER).unlink(missing_ok=True)
+    _write_table(out_dir, "indices", res.indices)
+    if st.method == "sobol" and st.second_order:
+        _write_table(out_dir, "second_order", res.second_order)
+    design = ex.design_table(res)
+    _atomic(out_dir / "design.parquet", lambda p: design.to_parquet(p, index=False))
+    table = ex.ranking_markdown(res)
+    _atomic(out_dir / "ranking.md", lambda p: p.write_text(table, encoding="utf-8"))
+    summary = _meta(xj, {
+        "n": res.n,
+        "worlds": int(len(res.u)),
+        "inputs": [{"key": i.key, "distribution": i.describe(),
+                    "source": "named range" if i.named else "scenario"} for i in res.inputs],
+        "luck": bool(st.method == "sobol" and st.luck),
+        "headline": res.headline(),
+        "top": [{"input": r.input, "value": float(r.value), "conf": float(r.conf)}
+                for r in res.top().itertuples()],
+        "precision": st.precision,
+        "precision_reached": res.precision_reached,
+        "history": [{"n": n, "widest_half_width": w} for n, w in res.history],
+        "elapsed_seconds": round(elapsed, 3),
+    })
+    _atomic(out_dir / MARKER, _write_json(summary))
+    return summary
+
+
+def _load_worlds(source: str) -> tuple[pd.DataFrame, int]:
+    path = Path(source)
+    f = path / "worlds.parquet"
+    if not f.is_file():
+        raise ConfigError("explore.source", f"{source}: not a sim-run output folder "
+                          "(no worlds.parquet)", COMMAND_LINE)
+    try:
+        worlds = pd.read_parquet(f)
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    except Exception as e:  # noqa: BLE001 - a damaged folder: one line
+        raise ConfigError("explore.source", f"{source}: cannot read the run "
+                          f"({e.__class__.__name__})", COMMAND_LINE) from None
+    return worlds, int(summary.get("horizon_weeks", 156))
+
+
+def run_prim(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
+    """PRIM on a run's worlds (``explore.source``) or on a fresh run in ``out_dir/run``."""
+    st = xj.settings
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MARKER).unlink(missing_ok=True)
+    if st.source is not None:
+        source = st.source
+    else:
+        run_ov = [o for o in xj.overrides if not _is_explore(o)]
+        run(xj.config, out_dir / "run", run_ov, progress=progress)
+        source = str(out_dir / "run")
+    worlds, horizon = _load_worlds(source)
+    params = [c for c in worlds.columns if c.startswith("param.")
+              and worlds[c].nunique() > 1]
+    if not params:
+        raise ConfigError("explore.source", f"{source}: the run drew no parameters per "
+                          "world (give the scenario distributions, or name keys with "
+                          "ranges under explore.inputs)", COMMAND_LINE)
+    X = worlds[params].rename(columns=lambda c: c[len("param."):])
+    y = ex.world_outputs(worlds, horizon)[st.target] > 0.5
+    tic = time.perf_counter()
+    try:
+        res = prim_mod.prim(X, y, peel_alpha=st.peel_alpha, paste_alpha=st.paste_alpha,
+                            mass_min=st.mass_min, threshold=st.threshold, step=st.step)
+    except IndexError as e:
+        raise ConfigError("explore.step", str(e), COMMAND_LINE) from None
+    words = prim_mod.describe(res.box, st.target, res.base_density)
+    _write_table(out_dir, "prim_trajectory", res.trajectory)
+    box = {"limits": res.box.limits, "restricted": res.box.restricted,
+           "data_range": res.box.data_range, "coverage": res.box.coverage,
+           "density": res.box.density, "mass": res.box.mass, "n": res.box.n, "k": res.box.k,
+           "qp": res.box.qp, "chosen_step": res.chosen,
+           "threshold_reached": res.threshold_reached, "words": words}
+    summary = _meta(xj, {
+        "source": source, "worlds": int(len(worlds)), "target": st.target,
+        "base_density": res.base_density, "threshold": st.threshold, "box": box,
+        "parameters": list(X.columns),
+        "elapsed_seconds": round(time.perf_counter() - tic, 3)})
+    _atomic(out_dir / MARKER, _write_json(summary))
+    return summary
+
+
+def format_summary(summary: dict, out_dir: Path | None = None) -> str:
+    """A short, human-readable account of an exploration."""
+    lines = [f"{summary['method']}  scenario {summary['scenario']}, seed {summary['seed']}, "
+             f"{summary['worlds']:,} worlds"]
+    if summary["method"] == "prim":
+        lines.append(summary["box"]["words"])
+        if not summary["box"]["threshold_reached"] and summary["explore"]["step"] is None:
+            lines.append(f"(no box reaches density {summary['threshold']:g}: the densest "
+                         "box is shown)")
+    else:
+        idx = "total index ST" if summary["method"] == "sobol" else "mu*"
+        lines.append(f"P(sign) over the design: {summary['headline']['mean_signed']:.3f}; "
+                     f"inputs by {idx} on P(sign):")
+        for t in summary["top"][:8]:
+            lines.append(f"  {t['input']:55s} {t['value']:7.3f} +- {t['conf']:.3f}")
+        if summary.get("precision") is not None:
+            lines.append(f"precision +-{summary['precision']:g} "
+                         + ("reached" if summary["precision_reached"] else "NOT reached (max_n)")
+                         + f" at N={summary['n']}")
+    if out_dir is not None:
+        lines.append(f"written to {out_dir}")
+    return "\n".join(lines)
+
+
+def explore(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
+            config_dir: Path | None = None, progress: bool = True) -> dict:
+    """Run one exploration and write its folder; return its summary.
+
+    Args:
+        cfg: Plain composed configuration (``compose_config`` with ``sim_explore``).
+        out_dir: The exploration's output folder.
+        overrides: The command-line overrides (recorded; they name a bad value's source).
+        config_dir: The configuration folder.
+        progress: Print a line per batch (unless ``quiet``).
+
+    Raises:
+        ConfigError: A bad configuration.
+    """
+    xj = prepare(cfg, overrides, config_dir)
+    out_dir = Path(out_dir)
+    if xj.settings.method == "prim":
+        summary = run_prim(xj, out_dir, progress)
+    else:
+        summary = run_sensitivity(xj, out_dir, progress)
+    if not xj.job.settings.quiet:
+        print(format_summary(summary, out_dir))
+    return summary
+
+
+def compose(overrides: Sequence[str] = (), config_dir: Path | None = None) -> dict:
+    """The plain configuration ``sim-explore`` would run with these overrides."""
+    return to_plain(hydra_compose(overrides, config_dir, config_name=CONFIG_NAME))
+
+
+# ----------------------------------------------------------------------- Hydra app
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name=CONFIG_NAME)
+def _app(cfg: DictConfig) -> Any:
+    hc = HydraConfig.get()
+    try:
+        return explore(to_plain(cfg), Path(hc.runtime.output_dir), list(hc.overrides.task))
+    except ConfigError as e:  # e.g. a damaged source folder found while running
+        print(f"sim-explore: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def preflight(argv: Sequence[str]) -> ExploreJob | None:
+    """Check the command line before Hydra runs anything (None for ``--help`` etc.).
+
+    Raises:
+        ConfigError: The first mistake found.
+    """
+    from hydra._internal.utils import get_args_parser
+
+    if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
+        return None
+    args = get_args_parser().parse_args(list(argv))
+    if args.multirun:
+        raise ConfigError("--multirun", "sim-explore runs one exploration; explore several "
+                          "scenarios one command at a time", COMMAND_LINE)
+    config_dir = Path(args.config_path).resolve() if args.config_path else CONFIG_DIR
+    overrides = list(args.overrides)
+    for ov in parse_overrides(overrides):
+        if ov.is_sweep_override():
+            key = ov.get_key_element()
+            raise ConfigError(key, f"{ov.input_line!r} is a sweep; sim-explore runs one "
+                              "exploration (quote the value if it is a list)", COMMAND_LINE)
+        key = ov.get_key_element().lstrip("+~")
+        if key.startswith("explore.inputs.") and not ov.get_key_element().startswith("+"):
+            raise ConfigError(key, f"a new key: write '+{key}=[low,high]' (with +)",
+                              COMMAND_LINE)
+        top = key.split(".")[1] if key.startswith("explore.") else None
+        if top is not None and top not in ex.ExploreSettings.__dataclass_fields__:
+            raise ConfigError(key, "unknown key; allowed: "
+                              + ", ".join(ex.ExploreSettings.__dataclass_fields__),
+                              COMMAND_LINE)
+    task = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    layers(config_dir, [o for o in task if not _is_explore(o)])
+    cfg = hydra_compose(overrides, config_dir, config_name=CONFIG_NAME)
+    check_callbacks(cfg)
+    return prepare(to_plain(cfg), task, config_dir)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point ``sim-explore``: check the command line, then run the app.
+
+    A configuration mistake prints one line to stderr and exits with code 2.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        preflight(argv)
+    except ConfigError as e:
+        print(f"sim-explore: error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-explore", *argv]
+    _app()
+
+
+if __name__ == "__main__":
+    main()
+
