@@ -168,8 +168,16 @@ class Signatory(Actor):
             gap = self.x - self.y
             gap *= np.broadcast_to(pull, (m.W,))[:, None]
             self.y += gap
-        idx = np.flatnonzero(~self.accept & m.active)
+        hold = ~self.accept & m.active
+        idx = np.flatnonzero(hold)
         if idx.size == 0:
+            return
+        if 2 * idx.size > m.W:  # most worlds hold: whole arrays beat gathering rows
+            step = package - self.y
+            step *= self.rate
+            step += self.y
+            ok = hold & (self.value(step) >= self.r)
+            np.copyto(self.y, step, where=ok[:, None])
             return
         y = self.y[idx]
         step = y + rules.take(self.rate, idx) * (package[idx] - y)

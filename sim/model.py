@@ -197,6 +197,15 @@ class PeaceModel(mesa.Model):
             pos = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
             self._static = (pos, den)
         self._sig_w = [s.table_weights() for s in self.signatories]
+        # the same parts restricted to the open side issues, for weeks in which every
+        # world's text is fixed (then only those columns of the table can move)
+        self._open_cols = np.flatnonzero(~self.text_mask)
+        oc = self._open_cols
+        self._open_parts = (
+            None if self._static is None else (self._static[0][:, oc], self._static[1][:, oc]),
+            [(med, med.x[:, oc], base[:, oc]) for med, base in self._med_parts],
+            [w[:, oc] for w in self._sig_w],
+        )
 
     def _cache_opposition_utility(self) -> None:
         """The opposition's utility of the current table (used by several rules)."""
@@ -219,7 +228,8 @@ class PeaceModel(mesa.Model):
             c = c * (1.0 - med.p.guarantee * med.attention)
         return c
 
-    def _propose(self, fixed: np.ndarray | None = None) -> np.ndarray:
+    def _propose(self, fixed: np.ndarray | None = None,
+                 open_only: bool = False) -> np.ndarray:
         """The mediator's target package under the configured rule.
 
         Args:
@@ -227,6 +237,9 @@ class PeaceModel(mesa.Model):
                 rule then bargains over the open issues only, the fixed text's loss to
                 each side entering its disagreement gap. The compromise rule's target is
                 computed on every issue; the caller keeps fixed issues where they are.
+            open_only: Compromise rule only: return the target on the open side issues
+                alone, ``(W, len(open))`` (used when every world's text is fixed; the
+                rule is per issue, so those columns are the same as in the full target).
         """
         if self.p.negotiation.rule == "nash":
             a, b = self.home, self.counterpart
@@ -246,20 +259,27 @@ class PeaceModel(mesa.Model):
                                            max(a.rho, b.rho, 1.0 + 1e-6),
                                            rho_a=a.rho, rho_b=b.rho)
             return pkg
+        if open_only:
+            static, meds, sig_w = self._open_parts
+            cols = self._open_cols
+        else:
+            static = self._static
+            meds = [(med, med.x, base) for med, base in self._med_parts]
+            sig_w, cols = self._sig_w, None
         xs: list[np.ndarray] = []
         ws: list[np.ndarray] = []
-        if self._static is not None:
-            xs.append(self._static[0])
-            ws.append(self._static[1])
-        for med, base in self._med_parts:
-            xs.append(med.x)
+        if static is not None:
+            xs.append(static[0])
+            ws.append(static[1])
+        for med, mx, base in meds:
+            xs.append(mx)
             ws.append(base * med.attention[:, None])
         opp = self.opposition
-        for s, w in zip(self.signatories, self._sig_w, strict=True):
+        for s, w in zip(self.signatories, sig_w, strict=True):
             if s.domestic and opp is not None:
                 # tied hands: a mobilised opposition gives the government more weight
                 w = w * (1.0 + opp.p.leverage * opp.m)[:, None]
-            xs.append(s.y)
+            xs.append(s.y if cols is None else s.y[:, cols])
             ws.append(w)
         return rules.compromise(xs, ws)
 
@@ -370,14 +390,24 @@ class PeaceModel(mesa.Model):
         # 5. the table: it moves on the open issues only; an initialled text stays put
         inertia = self.p.negotiation.table_inertia
         fixed = self.text_fixed()
-        target = self._propose(fixed)
-        target -= self.table
-        target *= 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
-        if fixed.all():
-            target[:, self.text_mask] = 0.0
-        elif fixed.any():
-            target *= ~(fixed[:, None] & self.text_mask[None, :])
-        self.table += target  # open: table <- inertia * table + (1 - inertia) * target
+        keep = 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
+        if fixed.all() and self.p.negotiation.rule == "compromise":
+            # only the open side issues can move: compute the rule on those columns
+            cols = self._open_cols
+            cur = self.table[:, cols]
+            target = self._propose(open_only=True)
+            target -= cur
+            target *= keep
+            self.table[:, cols] = cur + target
+        else:
+            target = self._propose(fixed)
+            target -= self.table
+            target *= keep
+            if fixed.all():
+                target[:, self.text_mask] = 0.0
+            elif fixed.any():
+                target *= ~(fixed[:, None] & self.text_mask[None, :])
+            self.table += target  # open: table <- inertia * table + (1 - inertia) * target
         # the constitution as it stood at the start of the week: the table, the decisions
         # and the precondition check all use it, so a referendum passed this week allows
         # signing (on the locked text) from next week
