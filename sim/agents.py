@@ -202,7 +202,11 @@ class Signatory(Actor):
 
 
 class Mediator(Actor):
-    """An outside broker: attention that fades, incentives, optional border monitors."""
+    """An outside broker: attention, incentives, a guarantee, optional border monitors.
+
+    Incentives lower the signatories' reservation values; the guarantee lowers the
+    commitment cost (:meth:`PeaceModel.commitment_cost`).
+    """
 
     def __init__(self, model: PeaceModel, name: str, p):
         super().__init__(model, name, p)

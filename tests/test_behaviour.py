@@ -67,6 +67,7 @@ def test_2_stronger_opposition_lowers_p_sign_and_pulls_terms_toward_armenia(cfg)
 
 
 def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earlier(cfg):
+    """Channel: the precondition check (step 8); acceptance of the package is unchanged."""
     base = run(cfg).summary()
     free = run(with_(cfg, ("actors", "azerbaijan", "preconditions"), ["minsk_closed"])).summary()
     assert free["p_sign"] > base["p_sign"] + 0.2
@@ -75,6 +76,8 @@ def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earl
 
 
 def test_corridor_as_a_condition_against_armenias_red_line_blocks_every_deal():
+    """Channel: the two red lines (7.4) leave no acceptable package; Baku's holding
+    also reopens the initialled text (7.2), which does not help."""
     from sim import load_params
     base = simulate(load_params("baseline"), worlds=2000, seed=SEED).summary()["p_sign"]
     corridor = simulate(load_params("corridor_demand"), worlds=2000, seed=SEED)
@@ -102,6 +105,7 @@ def test_march_2025_start_gives_what_happened_next_a_high_probability():
 
 
 def test_signed_text_carries_the_changed_constitution(cfg):
+    """Channel: the constitution lock on the table (7.2) and the precondition (7.16)."""
     res = run(cfg, worlds=2000)
     signed = res.outcomes[res.outcomes["signed"]]
     assert len(signed) > 100
@@ -110,6 +114,8 @@ def test_signed_text_carries_the_changed_constitution(cfg):
 
 
 def test_4a_larger_mediator_incentives_raise_p_sign(cfg):
+    """Channels: reservation values (7.3) and public support (7.7); the support-frozen
+    version, reservation values alone, is in tests/test_negotiation.py."""
     big = copy.deepcopy(cfg)
     for m in ("eu", "us"):
         big["actors"][m]["incentives"] = {k: 3 * v for k, v in
@@ -118,6 +124,8 @@ def test_4a_larger_mediator_incentives_raise_p_sign(cfg):
 
 
 def test_4b_harder_russian_spoiling_lowers_p_sign(cfg):
+    """Channels: signing costs on reservation values (7.3), incidents, mobilisation and
+    support (7.9)."""
     soft = run(with_(cfg, ("actors", "russia", "strength"), 0.2)).summary()["p_sign"]
     hard = run(with_(cfg, ("actors", "russia", "strength"), 1.0)).summary()["p_sign"]
     assert hard < soft - 0.05
