@@ -202,3 +202,19 @@ def test_the_model_tables_the_compromise_through_rules_compromise(cfg, monkeypat
         xs.append(a.y if hasattr(a, "y") else a.x)
         ws.append(w)
     assert np.allclose(m._propose(), real(np.stack(xs, axis=1), np.stack(ws, axis=1)))
+
+
+def test_reopening_hazard_is_the_stated_weekly_probability():
+    """Known answer: in corridor_demand Baku holds every week (its red line excludes the
+    text), so with Armenia's hazard at 0 the text is reopened by the end of week t with
+    probability 1 - (1 - h)^(t + 1), h = Baku's reopen_hazard."""
+    c, _ = compose("corridor_demand")
+    c = setp(c, "actors.armenia.reopen_hazard", 0.0)
+    h = c["actors"]["azerbaijan"]["reopen_hazard"]
+    m = PeaceModel(parse_params(c), worlds=4000, seed=SEED, horizon_weeks=20).run()
+    assert not m.counterpart.accept.any()
+    for t in (4, 9, 19):
+        p = 1 - (1 - h) ** (t + 1)
+        k = int(((m.reopen_week >= 0) & (m.reopen_week <= t)).sum())
+        lo, hi = rules.wilson_interval(k, m.W, z=3.0)
+        assert lo < p < hi, (t, k / m.W, p)
