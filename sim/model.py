@@ -199,12 +199,16 @@ class PeaceModel(mesa.Model):
         self._sig_w = [s.table_weights() for s in self.signatories]
         # the same parts restricted to the open side issues, for weeks in which every
         # world's text is fixed (then only those columns of the table can move)
-        self._open_cols = np.flatnonzero(~self.text_mask)
-        oc = self._open_cols
+        oc = np.flatnonzero(~self.text_mask)
+        if oc.size and (np.diff(oc) == 1).all():
+            oc = slice(int(oc[0]), int(oc[-1]) + 1)  # a view, not a copy, each week
+        self._open_cols = oc
+        c = np.ascontiguousarray
         self._open_parts = (
-            None if self._static is None else (self._static[0][:, oc], self._static[1][:, oc]),
-            [(med, med.x[:, oc], base[:, oc]) for med, base in self._med_parts],
-            [w[:, oc] for w in self._sig_w],
+            None if self._static is None else (c(self._static[0][:, oc]),
+                                               c(self._static[1][:, oc])),
+            [(med, c(med.x[:, oc]), c(base[:, oc])) for med, base in self._med_parts],
+            [c(w[:, oc]) for w in self._sig_w],
         )
 
     def _cache_opposition_utility(self) -> None:
