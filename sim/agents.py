@@ -70,16 +70,22 @@ class Actor(mesa.Agent):
 class Signatory(Actor):
     """Armenia or Azerbaijan: concedes toward the table, accepts or holds, signs.
 
-    State per world: the stated position ``y`` (starts between the ideal and the initial
-    text), the reservation value ``r`` (utility of no deal), the last acceptance margin
-    and decision.
+    State per world: the stated position ``y`` (on the treaty-text issues it starts
+    between the ideal and the initial text; on the open side issues at the ideal, since
+    nothing there has been conceded yet), the reservation value ``r`` (utility of no
+    deal), the last acceptance margin and decision, and the side's reopening clock.
     """
 
     def __init__(self, model: PeaceModel, name: str, p):
         super().__init__(model, name, p)
         W = model.W
-        c0 = _col(p.initial_concession, W)
+        c0 = _col(p.initial_concession, W) * model.text_mask[None, :]
         self.y = self.x + c0 * (model.table - self.x)
+        # reopening the initialled text: a weekly hazard h while this side holds, drawn
+        # as one pre-drawn exponential threshold per world (the first and only attempt)
+        self.reopen_rate = -np.log1p(-np.minimum(rules.per_world(p.reopen_hazard, W),
+                                                 1.0 - 1e-12))
+        self.reopen_load = np.zeros(W)
         self.r = np.zeros(W)
         self.margin = np.zeros(W)
         self.accept = np.zeros(W, dtype=bool)
@@ -132,12 +138,16 @@ class Signatory(Actor):
     def decide(self, package: np.ndarray, noise: np.ndarray) -> None:
         """Accept or hold.
 
-        Accept when ``value - r - commitment_cost * (1 - trust) + noise >= 0`` and the
-        package respects every red line (an indivisible issue is not traded off).
+        Accept when ``value - r - commitment + noise >= 0`` and the package respects
+        every red line (an indivisible issue is not traded off). ``commitment`` is the
+        model's commitment cost this week: ``commitment_cost * (1 - trust)`` reduced by
+        the mediators' guarantees (:meth:`PeaceModel.commitment_cost`).
         """
         m = self.model
+        floor = self.r + m.commitment
+        demand = np.maximum(self.value(self.y) - floor, 0.0)
         self.margin = (self.value(package, opp_utility=m.opposition_table_utility)
-                       - self.r - m.p.negotiation.commitment_cost * (1.0 - m.trust)
+                       - floor - self.p.patience * demand
                        + self.p.acceptance_noise * noise)
         self.accept = self.margin >= 0.0
         for k, lo, hi in self.red_lines:
@@ -158,8 +168,16 @@ class Signatory(Actor):
             gap = self.x - self.y
             gap *= np.broadcast_to(pull, (m.W,))[:, None]
             self.y += gap
-        idx = np.flatnonzero(~self.accept & m.active)
+        hold = ~self.accept & m.active
+        idx = np.flatnonzero(hold)
         if idx.size == 0:
+            return
+        if 2 * idx.size > m.W:  # most worlds hold: whole arrays beat gathering rows
+            step = package - self.y
+            step *= self.rate
+            step += self.y
+            ok = hold & (self.value(step) >= self.r)
+            np.copyto(self.y, step, where=ok[:, None])
             return
         y = self.y[idx]
         step = y + rules.take(self.rate, idx) * (package[idx] - y)
@@ -184,7 +202,11 @@ class Signatory(Actor):
 
 
 class Mediator(Actor):
-    """An outside broker: attention that fades, incentives, optional border monitors."""
+    """An outside broker: attention, incentives, a guarantee, optional border monitors.
+
+    Incentives lower the signatories' reservation values; the guarantee lowers the
+    commitment cost (:meth:`PeaceModel.commitment_cost`).
+    """
 
     def __init__(self, model: PeaceModel, name: str, p):
         super().__init__(model, name, p)

@@ -60,7 +60,9 @@ class Result:
     Attributes:
         outcomes: One row per world: ``world``, drawn parameters (``param.<key>``),
             outcome class, signing week and terms (``terms.<issue>``), incidents,
-            fatalities, referendum, final mobilisation, trust, tension and support.
+            fatalities, referendum, whether (``reopened``), when (``reopen_week``, -1
+            if never) and by whom (``reopened_by``) the initialled text was reopened,
+            final mobilisation, trust, tension and support.
         steps: One row per week: ``week``, ``date``, cumulative shares signed /
             escalated / government fallen, the share still active, and the 10/50/90 %
             quantiles and mean of each series over the worlds still active that week.
@@ -167,6 +169,10 @@ def collect(model: PeaceModel) -> Result:
         "referendums": dom.referendums,
         "referendum_passed": dom.referendum_passed,
         "constitution_changed": dom.constitution_changed,
+        "reopened": model.reopened,
+        "reopen_week": model.reopen_week,
+        "reopened_by": np.array([""] + [s.name for s in model.signatories],
+                                dtype=object)[model.reopened_by + 1],
     })
     for k, name in enumerate(model.issues):
         cols[f"terms.{name}"] = model.signed_terms[:, k]

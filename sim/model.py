@@ -8,8 +8,10 @@ worlds never read each other's state, so ``W = 1`` is the ordinary single-run mo
 2. perception updates: tension, trust, opposition mobilisation, public support;
 3. external powers act: mediators' attention and monitors, spoilers' intensity;
 4. signatories' reservation values;
-5. the mediator tables a package (compromise or Nash rule, with inertia);
-6. each signatory accepts or holds, and those holding concede toward the table;
+5. the mediator tables a package (compromise or Nash rule, with inertia) on the open
+   issues: the side issues, and the treaty text unless it is initialled and not reopened;
+6. each signatory accepts or holds, those holding concede toward the table, and a side
+   that holds may reopen the initialled text;
 7. the domestic track: parliament, referendum, elections, government survival;
 8. preconditions and linkages are checked and the treaty is signed where all hold;
 9. escalation (absorbing) may occur.
@@ -31,7 +33,7 @@ from sim.agents import ROLE_AGENTS, Mediator, Opposition, Signatory, Spoiler, is
 from sim.dists import Dist
 from sim.domestic import DomesticArena
 from sim.incidents import BorderProcess
-from sim.params import ModelParams
+from sim.params import SETTABLE_FLAGS, ModelParams
 from sim.rng import stream
 
 ACTIVE, SIGNED, ESCALATION = 0, 1, 2
@@ -141,7 +143,13 @@ class PeaceModel(mesa.Model):
         self.sign_week = np.full(W, -1, dtype=np.int64)
         self.escalation_week = np.full(W, -1, dtype=np.int64)
         self.signed_terms = np.full((W, self.K), np.nan)
-        self.flags = {f: np.full(W, f in p.state.flags) for f in ("minsk_closed",)}
+        self.flags = {f: np.full(W, f in p.state.flags) for f in SETTABLE_FLAGS}
+        #: issues of the treaty text (fixed while initialled and not reopened), ``(K,)``
+        self.text_mask = np.array([k in p.negotiation.text_issues for k in self.issues])
+        self.reopened = np.zeros(W, dtype=bool)
+        self.reopen_week = np.full(W, -1, dtype=np.int64)
+        self.reopened_by = np.full(W, -1, dtype=np.int8)  # index into self.signatories
+        self.commitment = np.zeros(W)
         self.incidents_total = np.zeros(W, dtype=np.int64)
         self.fatalities_total = np.zeros(W, dtype=np.int64)
         esc = p.incidents.escalation
@@ -167,6 +175,8 @@ class PeaceModel(mesa.Model):
         lock = p.domestic.constitution.locks_issue
         self.lock_index = self.issues.index(lock) if lock else None
         self.linked = sorted({f for s in self.signatories for f in s.p.linkages})
+        self._reopen_threshold = self.streams["reopening"].standard_exponential(
+            (len(self.signatories), W))
         self._prepare_table()
         self.opposition_table_utility: np.ndarray | None = None
         self._cache_opposition_utility()
@@ -181,60 +191,147 @@ class PeaceModel(mesa.Model):
 
     # ------------------------------------------------------------------ helpers
     def _prepare_table(self) -> None:
-        """Precompute the constant parts of the compromise rule's weighted sums."""
+        """Precompute the constant parts of the compromise rule's weighted sums.
+
+        Actors whose weight and position never change (spoilers, the opposition) enter
+        :func:`rules.compromise` as one pooled actor at their weighted mean position with
+        their summed weight, which gives the same package as listing them one by one.
+        """
         W, K = self.W, self.K
-        self._static_num = np.zeros((W, K))
-        self._static_den = np.zeros((W, K))
+        num = np.zeros((W, K))
+        den = np.zeros((W, K))
         self._med_parts = []
         for a in self.agents:
             if isinstance(a, Signatory):
                 continue
             if isinstance(a, Mediator):
                 base = (a.capability * a.p.table_weight)[:, None] * a.s
-                self._med_parts.append((a, base * a.x, base))
+                self._med_parts.append((a, base))
             else:
                 wts = a.table_weights()
-                self._static_num += wts * a.x
-                self._static_den += wts
+                num += wts * a.x
+                den += wts
+        self._static = None
+        if (den > 0).any():
+            pos = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+            self._static = (pos, den)
         self._sig_w = [s.table_weights() for s in self.signatories]
-        self._buf_num = np.empty((W, K))
-        self._buf_den = np.empty((W, K))
-        self._buf_tmp = np.empty((W, K))
-        self._buf_w = np.empty((W, K))
+        # the same parts restricted to the open side issues, for weeks in which every
+        # world's text is fixed (then only those columns of the table can move)
+        oc = np.flatnonzero(~self.text_mask)
+        if oc.size and (np.diff(oc) == 1).all():
+            oc = slice(int(oc[0]), int(oc[-1]) + 1)  # a view, not a copy, each week
+        self._open_cols = oc
+        c = np.ascontiguousarray
+        self._open_parts = (
+            None if self._static is None else (c(self._static[0][:, oc]),
+                                               c(self._static[1][:, oc])),
+            [(med, c(med.x[:, oc]), c(base[:, oc])) for med, base in self._med_parts],
+            [c(w[:, oc]) for w in self._sig_w],
+        )
 
     def _cache_opposition_utility(self) -> None:
         """The opposition's utility of the current table (used by several rules)."""
         if self.opposition is not None:
             self.opposition_table_utility = self.opposition.utility(self.table)
 
-    def _propose(self) -> np.ndarray:
-        """The mediator's target package under the configured rule."""
+    def text_fixed(self) -> np.ndarray:
+        """Worlds whose treaty text is initialled and not reopened, ``(W,)``."""
+        return self.flags["initialled"] & ~self.reopened
+
+    def commitment_cost(self) -> np.ndarray:
+        """This week's commitment cost ``kappa (1 - trust) prod_j (1 - g_j a_j)``.
+
+        Fearon's (1995) commitment problem, discounted by distrust; each mediator's
+        guarantee ``g_j`` at attention ``a_j`` removes a share of it (third-party
+        guarantees, Walter 1997).
+        """
+        c = self.p.negotiation.commitment_cost * (1.0 - self.trust)
+        for med in self.mediators:
+            c = c * (1.0 - med.p.guarantee * med.attention)
+        return c
+
+    def _propose(self, fixed: np.ndarray | None = None,
+                 open_only: bool = False) -> np.ndarray:
+        """The mediator's target package under the configured rule.
+
+        Args:
+            fixed: Worlds whose treaty text is fixed (initialled, not reopened); the Nash
+                rule then bargains over the open issues only, the fixed text's loss to
+                each side entering its disagreement gap. The compromise rule's target is
+                computed on every issue; the caller keeps fixed issues where they are.
+            open_only: Compromise rule only: return the target on the open side issues
+                alone, ``(W, len(open))`` (used when every world's text is fixed; the
+                rule is per issue, so those columns are the same as in the full target).
+        """
         if self.p.negotiation.rule == "nash":
             a, b = self.home, self.counterpart
+            ya, yb, ra, rb = a.y, b.y, a.r, b.r
+            if fixed is not None and fixed.any():
+                fm = fixed[:, None] & self.text_mask[None, :]
+                T = self.table
+                # loss each side's stated position takes on the fixed terms
+                ra = ra + (1.0 - rules.utility(T, a.y, a.w * fm, a.rho))
+                rb = rb + (1.0 - rules.utility(T, b.y, b.w * fm, b.rho))
+                ya = np.where(fm, T, ya)
+                yb = np.where(fm, T, yb)
             if a.rho == 1.0 and b.rho == 1.0:
-                pkg, _ = rules.nash_linear(a.y, b.y, a.w, b.w, a.r, b.r)
+                pkg, _ = rules.nash_linear(ya, yb, a.w, b.w, ra, rb)
             else:
-                pkg, _ = rules.nash_curved(a.y, b.y, a.w, b.w, a.r, b.r,
+                pkg, _ = rules.nash_curved(ya, yb, a.w, b.w, ra, rb,
                                            max(a.rho, b.rho, 1.0 + 1e-6),
                                            rho_a=a.rho, rho_b=b.rho)
             return pkg
-        num, den, tmp = self._buf_num, self._buf_den, self._buf_tmp
-        np.copyto(num, self._static_num)
-        np.copyto(den, self._static_den)
-        for med, mx, mw in self._med_parts:
-            att = med.attention[:, None]
-            num += np.multiply(att, mx, out=tmp)
-            den += np.multiply(att, mw, out=tmp)
+        if open_only:
+            static, meds, sig_w = self._open_parts
+            cols = self._open_cols
+        else:
+            static = self._static
+            meds = [(med, med.x, base) for med, base in self._med_parts]
+            sig_w, cols = self._sig_w, None
+        xs: list[np.ndarray] = []
+        ws: list[np.ndarray] = []
+        if static is not None:
+            xs.append(static[0])
+            ws.append(static[1])
+        for med, mx, base in meds:
+            xs.append(mx)
+            ws.append(base * med.attention[:, None])
         opp = self.opposition
-        for s, w in zip(self.signatories, self._sig_w, strict=True):
+        for s, w in zip(self.signatories, sig_w, strict=True):
             if s.domestic and opp is not None:
                 # tied hands: a mobilised opposition gives the government more weight
-                lev = (1.0 + opp.p.leverage * opp.m)[:, None]
-                w = np.multiply(w, lev, out=self._buf_w)
-            num += np.multiply(w, s.y, out=tmp)
-            den += w
-        out = np.full_like(num, 0.5)
-        return np.divide(num, den, out=out, where=den > 0)
+                w = w * (1.0 + opp.p.leverage * opp.m)[:, None]
+            xs.append(s.y if cols is None else s.y[:, cols])
+            ws.append(w)
+        return rules.compromise(xs, ws)
+
+    def _reopen(self, t: int, fixed: np.ndarray) -> None:
+        """A side that holds may reopen the initialled text (weekly hazard).
+
+        Each side's hazard accumulates over the weeks it holds while the text is fixed;
+        the text is reopened when that sum passes the side's pre-drawn exponential
+        threshold (one attempt per world, common random numbers). Consequences: trust
+        falls by ``reopening_trust_loss`` (a share), the reopening side restates its own
+        ideal on the text's issues, and from next week the text moves under the rule.
+        """
+        if not fixed.any():
+            return
+        neg = self.p.negotiation
+        for i, s in enumerate(self.signatories):
+            holding = fixed & ~s.accept & ~self.reopened
+            s.reopen_load += s.reopen_rate * holding
+            hit = holding & (s.reopen_load >= self._reopen_threshold[i])
+            if not hit.any():
+                continue
+            idx = np.flatnonzero(hit)
+            self.reopened[idx] = True
+            self.reopen_week[idx] = t
+            self.reopened_by[idx] = i
+            self.trust[idx] *= 1.0 - rules.take(np.asarray(neg.reopening_trust_loss,
+                                                           dtype=float), idx)
+            cols = np.flatnonzero(self.text_mask)
+            s.y[np.ix_(idx, cols)] = s.x[np.ix_(idx, cols)]
 
     def flag(self, name: str, constitution_changed: np.ndarray | None = None) -> np.ndarray:
         """Value of a state flag in every world.
@@ -287,7 +384,8 @@ class PeaceModel(mesa.Model):
             med_effect = med_effect + med.p.support_effect * med.attention
             incentive = incentive + med.p.incentives[self.home.name] * med.attention
         med_effect = med_effect + self.p.domestic.support.incentive_effect * incentive
-        self.domestic.update_support(mob, self.tension, self.spoiling, med_effect)
+        if not self.p.domestic.support.frozen:
+            self.domestic.update_support(mob, self.tension, self.spoiling, med_effect)
 
         # 3. external powers
         for med in self.mediators:
@@ -307,16 +405,32 @@ class PeaceModel(mesa.Model):
             spoil += sp.sigma
         self.spoiling = np.minimum(spoil, 1.0)
 
-        # 4. reservation values
+        # 4. reservation values and the commitment cost
         for s in self.signatories:
             s.update_reservation()
+        self.commitment = self.commitment_cost()
 
-        # 5. the table
+        # 5. the table: it moves on the open issues only; an initialled text stays put
         inertia = self.p.negotiation.table_inertia
-        target = self._propose()
-        target -= self.table
-        target *= 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
-        self.table += target  # table <- inertia * table + (1 - inertia) * target
+        fixed = self.text_fixed()
+        keep = 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
+        if fixed.all() and self.p.negotiation.rule == "compromise":
+            # only the open side issues can move: compute the rule on those columns
+            cols = self._open_cols
+            cur = self.table[:, cols]
+            target = self._propose(open_only=True)
+            target -= cur
+            target *= keep
+            self.table[:, cols] = cur + target
+        else:
+            target = self._propose(fixed)
+            target -= self.table
+            target *= keep
+            if fixed.all():
+                target[:, self.text_mask] = 0.0
+            elif fixed.any():
+                target *= ~(fixed[:, None] & self.text_mask[None, :])
+            self.table += target  # open: table <- inertia * table + (1 - inertia) * target
         # the constitution as it stood at the start of the week: the table, the decisions
         # and the precondition check all use it, so a referendum passed this week allows
         # signing (on the locked text) from next week
@@ -332,6 +446,7 @@ class PeaceModel(mesa.Model):
             s.decide(self.table, z[i])
         for s in self.signatories:
             s.concede(self.table)
+        self._reopen(t, act & fixed)
 
         # 7. domestic track
         fell = self.domestic.step(t, mob, act)

@@ -23,12 +23,13 @@ from sim.errors import ConfigError
 
 Scalar = float | Dist
 
-#: State flags that preconditions may name.
-FLAGS = ("constitution_changed", "minsk_closed")
+#: State flags that preconditions may name. ``initialled``: the treaty text is initialled
+#: and fixed (negotiation.text_issues stay put unless a side reopens the text).
+FLAGS = ("constitution_changed", "minsk_closed", "initialled")
 #: Flags that can be true at the start (``state.flags``) or be made true by a signatory
 #: at the moment of signing (``linkages``). ``constitution_changed`` only comes from the
 #: constitutional track (``domestic.constitution.stage``).
-SETTABLE_FLAGS = ("minsk_closed",)
+SETTABLE_FLAGS = ("minsk_closed", "initialled")
 #: Roles an actor may take. Adding an actor with one of these roles is YAML only.
 ROLES = ("signatory", "mediator", "spoiler", "opposition")
 #: Mediator proposal rules.
@@ -71,6 +72,10 @@ def _dates(doc: str = "") -> Any:
 
 def _flags(doc: str = "") -> Any:
     return field(metadata=dict(kind="flags", doc=doc))
+
+
+def _issue_list(doc: str = "") -> Any:
+    return field(metadata=dict(kind="issue_list", doc=doc))
 
 
 def _issue_map(lo: float = 0.0, hi: float = 1.0, doc: str = "") -> Any:
@@ -130,6 +135,8 @@ class SignatoryParams(ActorBase):
                                   "{min: x, max: y} (an indivisible commitment)")
     preconditions: tuple = _flags("state flags that must hold before this side signs")
     linkages: tuple = _flags("flags this side makes true at the moment of signing")
+    reopen_hazard: Scalar = _num(0, 1, unit="1/week", doc="weekly chance of reopening "
+                                 "the initialled text while this side holds")
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,8 @@ class MediatorParams(ActorBase):
                                   "withheld because of energy needs")
     support_effect: Scalar = _num(-1, 1, doc="shift of Armenian public support at full "
                                   "attention (visa, TRIPP benefits)")
+    guarantee: Scalar = _num(0, 1, doc="share of the commitment cost removed at full "
+                             "attention (third-party guarantee)")
     monitors: MonitorParams | None = _nested(optional=True,
                                              doc="border monitors, or null for none")
 
@@ -259,10 +268,17 @@ class NegotiationParams:
     """The mediator's table and the signatories' decisions."""
 
     rule: str = _choice(RULES, "how the mediator builds the package")
-    table_inertia: Scalar = _num(0, 0.99, doc="weekly share of the old package kept")
+    table_inertia: Scalar = _num(0, 0.99, doc="weekly share of the old package kept on "
+                                 "the open issues")
     commitment_cost: Scalar = _num(0, 1, doc="utility lost by a deal per unit of distrust "
                                    "(commitment problem)")
-    initial_table: dict = _issue_map(doc="the package on the table at the start (the text)")
+    initial_table: dict = _issue_map(doc="the package on the table at the start (the text "
+                                     "and the side issues)")
+    text_issues: tuple = _issue_list("issues of the treaty text, fixed while the text is "
+                                     "initialled and not reopened; the others are open "
+                                     "side issues")
+    reopening_trust_loss: Scalar = _num(0, 1, doc="share of trust lost when a side "
+                                        "reopens the initialled text")
 
 
 @dataclass(frozen=True)
@@ -277,6 +293,8 @@ class SupportParams:
     spoiler_effect: Scalar = _num(0, 1, doc="support lost per unit spoiling")
     incentive_effect: Scalar = _num(0, 10, doc="support gained per unit of incentives "
                                     "offered to the domestic-politics signatory")
+    frozen: bool = _bool("support stays at its initial draw (switches the public-support "
+                         "channel off)")
 
 
 @dataclass(frozen=True)
@@ -464,6 +482,16 @@ def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
         for x in v:
             if x not in FLAGS:
                 raise ConfigError(key, f"unknown flag {x!r}; allowed: {', '.join(FLAGS)}")
+        return tuple(v)
+    if kind == "issue_list":
+        issues = ctx["issues"]
+        if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
+            raise ConfigError(key, f"must be a list of issues ({', '.join(issues)}), got {v!r}")
+        for x in v:
+            if x not in issues:
+                raise ConfigError(key, f"unknown issue {x!r}; issues are {', '.join(issues)}")
+        if len(set(v)) != len(v):
+            raise ConfigError(key, "lists an issue twice")
         return tuple(v)
     if kind == "issue_map":
         issues = ctx["issues"]

@@ -66,22 +66,34 @@ def utility(p: np.ndarray, x: np.ndarray, w: np.ndarray, rho: float) -> np.ndarr
 # ----------------------------------------------------------------------- proposals
 
 
-def compromise(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def compromise(x, weight) -> np.ndarray:
     """Compromise (mean-voter) rule: ``p_k = sum_i w_ik x_ik / sum_i w_ik``.
 
     With ``w_ik = c_i s_ik`` this is the weighted mean of Achen (2006) and the DEU
-    studies; Bueno de Mesquita's EC example gives 7.38996.
+    studies; Bueno de Mesquita's EC example gives 7.38996. The model's table calls this
+    function every week (``PeaceModel._propose``), so the known-answer test guards the
+    code production runs.
 
     Args:
-        x: Positions, shape ``(..., N, K)`` (actors on the second-last axis).
-        weight: Weights ``c_i * s_ik``, same shape as ``x``.
+        x: Positions: an array ``(..., N, K)`` with actors on the second-last axis, or a
+            sequence of N arrays ``(..., K)``, one per actor (no stacked copy is made).
+        weight: Weights ``c_i * s_ik``, in the same form and shapes as ``x``.
 
     Returns:
         The package, shape ``(..., K)``; where all weights on an issue are zero, 0.5.
     """
-    num = (weight * x).sum(axis=-2)
-    den = weight.sum(axis=-2)
-    return np.divide(num, den, out=np.full_like(num, 0.5, dtype=float), where=den > 0)
+    if isinstance(x, np.ndarray):
+        x = [x[..., i, :] for i in range(x.shape[-2])]
+        weight = [weight[..., i, :] for i in range(weight.shape[-2])]
+    if len(x) != len(weight) or not x:
+        raise ValueError("compromise needs one weight array per position array")
+    num = np.multiply(weight[0], x[0], dtype=float)
+    den = np.array(weight[0], dtype=float)
+    tmp = np.empty_like(num)
+    for xi, wi in zip(x[1:], weight[1:], strict=True):
+        num += np.multiply(wi, xi, out=tmp)
+        den += wi
+    return np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0)
 
 
 def nash_linear(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,

@@ -14,7 +14,7 @@ import pytest
 from helpers import two_party_cfg
 
 from sim import parse_params, simulate
-from sim.rules import normalise_salience, utility
+from sim.model import PeaceModel
 
 WORLDS = 4000
 SEED = 2026
@@ -41,34 +41,33 @@ def test_1_more_incidents_never_raise_p_sign(cfg):
     assert p[0] - p[-1] > 0.1, p
 
 
-def _signed_utility(res, params, actor):
-    a = params.actors[actor]
-    x = np.array([a.position[i] for i in params.issues], dtype=float)
-    w = normalise_salience(np.array([a.salience[i] for i in params.issues], dtype=float))
-    o = res.outcomes[res.outcomes["signed"]]
-    terms = o[[f"terms.{i}" for i in params.issues]].to_numpy()
-    u = utility(terms, x[None, :], w[None, :], 1.0)
-    return u.mean(), u.std() / np.sqrt(len(u))
-
-
 def test_2_stronger_opposition_lowers_p_sign_and_pulls_terms_toward_armenia(cfg):
+    """Putnam's two-level game and Schelling's tied hands.
+
+    Channel for the terms: the table on the open side issues (the initialled text is
+    fixed), through the government's leverage at the table and the domestic pull on its
+    stated position. Terms are compared on the table after a year in every world (paired
+    by seed), not on signed texts, whose timing and selection differ between the two.
+    """
     weak = with_(with_(cfg, ("actors", "opposition", "strength"), 0.3),
                  ("actors", "opposition", "mobilisation"), 0.1)
     strong = with_(with_(cfg, ("actors", "opposition", "strength"), 2.0),
                    ("actors", "opposition", "mobilisation"), 0.6)
-    rw, rs = run(weak), run(strong)
-    assert rs.summary()["p_sign"] < rw.summary()["p_sign"] - 0.05
-    pw, ps = parse_params(weak), parse_params(strong)
-    ua_w, se_aw = _signed_utility(rw, pw, "armenia")
-    ua_s, se_as = _signed_utility(rs, ps, "armenia")
-    ub_w, se_bw = _signed_utility(rw, pw, "azerbaijan")
-    ub_s, se_bs = _signed_utility(rs, ps, "azerbaijan")
-    # Putnam / Schelling: the constrained side gets better terms
-    assert ua_s - ua_w > 3 * np.hypot(se_aw, se_as)
-    assert ub_w - ub_s > 3 * np.hypot(se_bw, se_bs)
+    assert run(strong).summary()["p_sign"] < run(weak).summary()["p_sign"] - 0.05
+    u = {}
+    for name, c in (("weak", weak), ("strong", strong)):
+        m = PeaceModel(parse_params(c), worlds=WORLDS, seed=SEED, horizon_weeks=52).run()
+        u[name] = {s.name: s.utility(m.table) for s in m.signatories}
+        fixed = m.text_fixed()
+        text = m.table[np.ix_(fixed, m.text_mask)]
+        assert np.allclose(text, text[0])  # the text did not move where not reopened
+    for actor, sign in (("armenia", 1.0), ("azerbaijan", -1.0)):
+        d = sign * (u["strong"][actor] - u["weak"][actor])
+        assert d.mean() - 1.96 * d.std(ddof=1) / np.sqrt(d.size) > 0, actor
 
 
 def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earlier(cfg):
+    """Channel: the precondition check (step 8); acceptance of the package is unchanged."""
     base = run(cfg).summary()
     free = run(with_(cfg, ("actors", "azerbaijan", "preconditions"), ["minsk_closed"])).summary()
     assert free["p_sign"] > base["p_sign"] + 0.2
@@ -77,6 +76,8 @@ def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earl
 
 
 def test_corridor_as_a_condition_against_armenias_red_line_blocks_every_deal():
+    """Channel: the two red lines (7.4) leave no acceptable package; Baku's holding
+    also reopens the initialled text (7.2), which does not help."""
     from sim import load_params
     base = simulate(load_params("baseline"), worlds=2000, seed=SEED).summary()["p_sign"]
     corridor = simulate(load_params("corridor_demand"), worlds=2000, seed=SEED)
@@ -104,6 +105,7 @@ def test_march_2025_start_gives_what_happened_next_a_high_probability():
 
 
 def test_signed_text_carries_the_changed_constitution(cfg):
+    """Channel: the constitution lock on the table (7.2) and the precondition (7.16)."""
     res = run(cfg, worlds=2000)
     signed = res.outcomes[res.outcomes["signed"]]
     assert len(signed) > 100
@@ -112,6 +114,8 @@ def test_signed_text_carries_the_changed_constitution(cfg):
 
 
 def test_4a_larger_mediator_incentives_raise_p_sign(cfg):
+    """Channels: reservation values (7.3) and public support (7.7); the support-frozen
+    version, reservation values alone, is in tests/test_negotiation.py."""
     big = copy.deepcopy(cfg)
     for m in ("eu", "us"):
         big["actors"][m]["incentives"] = {k: 3 * v for k, v in
@@ -120,6 +124,8 @@ def test_4a_larger_mediator_incentives_raise_p_sign(cfg):
 
 
 def test_4b_harder_russian_spoiling_lowers_p_sign(cfg):
+    """Channels: signing costs on reservation values (7.3), incidents, mobilisation and
+    support (7.9)."""
     soft = run(with_(cfg, ("actors", "russia", "strength"), 0.2)).summary()["p_sign"]
     hard = run(with_(cfg, ("actors", "russia", "strength"), 1.0)).summary()["p_sign"]
     assert hard < soft - 0.05
@@ -153,7 +159,7 @@ def test_6c_a_moderate_gap_is_closed_by_the_table_moving_to_the_compromise(cfg):
     # between the two: positions apart, but a package exists that both prefer to no
     # deal; a text tabled at Azerbaijan's ideal is refused by Armenia until the
     # mediator's table has moved toward the compromise
-    c = two_party_cfg(cfg, armenia_pos=0.2, azerbaijan_pos=0.8, reservation=0.55)
+    c = two_party_cfg(cfg, armenia_pos=0.2, azerbaijan_pos=0.8, reservation=0.5)
     c["negotiation"]["initial_table"] = {k: 0.8 for k in c["negotiation"]["initial_table"]}
     res = run(c, worlds=500, horizon=156)
     assert res.outcomes["signed"].all()

@@ -115,7 +115,7 @@ def test_mesa_agents_are_the_six_actors(cfg):
     m = PeaceModel(parse_params(cfg), worlds=3, seed=0, horizon_weeks=2)
     names = sorted(a.name for a in m.agents)
     assert names == ["armenia", "azerbaijan", "eu", "opposition", "russia", "us"]
-    assert all(a.x.shape == (3, 7) for a in m.agents)
+    assert all(a.x.shape == (3, len(m.issues)) for a in m.agents)
     m.run()
     assert m.time == 2.0 and m.week == 2
 
@@ -191,8 +191,8 @@ def test_preconditions_block_signing_until_met(cfg):
     cfg["domestic"]["constitution"]["stage"] = "abandoned"
     m = PeaceModel(parse_params(cfg), worlds=2000, seed=1, horizon_weeks=60).run()
     assert (m.status != SIGNED).all()
-    # both sides accept the initialled text in many worlds: only the precondition binds
-    assert m.counterpart.accept.mean() > 0.3 and m.home.accept.mean() > 0.3
+    # both sides accept the package in some worlds: there only the precondition binds
+    assert (m.counterpart.accept & m.home.accept).mean() > 0.05
     cfg["domestic"]["constitution"]["stage"] = "passed"
     m2 = PeaceModel(parse_params(cfg), worlds=2000, seed=1, horizon_weeks=60).run()
     assert (m2.status == SIGNED).mean() > 0.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -12,10 +13,12 @@ from sim.config import params_from_config
 from sim.dists import Dist
 
 
-def test_baseline_parses_and_has_the_six_actors_and_seven_issues(cfg):
+def test_baseline_parses_and_has_the_six_actors_and_seven_text_issues(cfg):
     p = parse_params(cfg)
     assert set(p.actors) == {"armenia", "azerbaijan", "russia", "eu", "us", "opposition"}
-    assert len(p.issues) == 7
+    assert p.negotiation.text_issues == p.issues[:7]  # the initialled text
+    assert set(p.issues[7:]) == {"tripp_operation", "delimitation_sequencing", "detainees",
+                                 "claims_timing", "constitution_reading"}  # open side issues
     assert list(p.signatories) == ["armenia", "azerbaijan"]
     assert isinstance(p.incidents.base_rate, Dist)
 
@@ -186,3 +189,20 @@ def test_compose_records_provenance():
     assert prov["state.start_date"] == "configs/scenario/march_2025.yaml"
     assert prov["incidents.base_rate"] == "configs/incidents/default.yaml"
     assert str(cfg["state"]["start_date"]) == "2025-03-13"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (["transit"], "negotiation.text_issues: unknown issue 'transit'"),
+    (["detainees", "detainees"], "negotiation.text_issues: lists an issue twice"),
+    ("detainees", "negotiation.text_issues: must be a list of issues"),
+])
+def test_text_issues_must_be_a_list_of_known_issues(cfg, value, message):
+    cfg["negotiation"]["text_issues"] = value
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        parse_params(cfg)
+
+
+def test_support_frozen_must_be_a_bool(cfg):
+    cfg["domestic"]["support"]["frozen"] = "yes"
+    with pytest.raises(ConfigError, match=r"domestic\.support\.frozen: must be true or false"):
+        parse_params(cfg)
