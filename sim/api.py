@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim import rules
-from sim.domestic import EVENT_NAMES
+from sim.domestic import BOYCOTT, EVENT_NAMES
 from sim.model import ESCALATION, SERIES, SIGNED, PeaceModel
 from sim.params import ModelParams
 
@@ -59,7 +59,8 @@ class Result:
 
     Attributes:
         outcomes: One row per world: ``world``, drawn parameters (``param.<key>``),
-            outcome class, signing week and terms (``terms.<issue>``), incidents,
+            outcome class, signing week and terms (``terms.<issue>``), ratification
+            (``ratified``, ``ratify_week``), parliament votes and referendums, incidents,
             fatalities, referendum, final mobilisation, trust, tension and support.
         steps: One row per week: ``week``, ``date``, cumulative shares signed /
             escalated / government fallen, the share still active, and the 10/50/90 %
@@ -114,6 +115,12 @@ def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
                              for c in terms}
     out["p_escalation"] = float((outcomes["outcome"] == "escalation").mean())
     out["p_referendum_passed"] = float(outcomes["referendum_passed"].mean())
+    if "ratified" in outcomes:
+        out["p_referendum_held"] = float(outcomes["referendum_held"].mean())
+        kr = int(outcomes["ratified"].sum())
+        lo_r, hi_r = rules.wilson_interval(kr, n)
+        out["p_ratified"] = kr / n
+        out["p_ratified_ci"] = [float(lo_r), float(hi_r)]
     return out
 
 
@@ -161,8 +168,16 @@ def collect(model: PeaceModel) -> Result:
         "incidents": model.incidents_total,
         "fatalities": model.fatalities_total,
         "referendums": dom.referendums,
+        "referendum_held": dom.referendums > 0,
         "referendum_passed": dom.referendum_passed,
+        "boycott": dom.strategy == BOYCOTT,
         "constitution_changed": dom.constitution_changed,
+        "ratified": (dom.ratify_week >= 0) & (dom.ratify_week < H),
+        "ratify_week": np.where(dom.ratify_week < H, dom.ratify_week, -1),
+        "parliament_votes": dom.votes,
+        "opposition_votes_expected": dom.opposition_votes_expected,
+        "max_opposition_yes": dom.max_opposition_yes,
+        "elections_held": dom.elections_held,
     })
     for k, name in enumerate(model.issues):
         cols[f"terms.{name}"] = model.signed_terms[:, k]
