@@ -177,6 +177,10 @@ def collect(model: PeaceModel) -> Result:
         "parliament_votes": dom.votes,
         "opposition_votes_expected": dom.opposition_votes_expected,
         "max_opposition_yes": dom.max_opposition_yes,
+        "draft_votes": dom.draft_votes,
+        "bypassed": dom.bypassed,
+        "referendum_yes_cast": dom.yes_cast,
+        "referendum_yes_registered": dom.yes_registered,
         "elections_held": dom.elections_held,
     })
     for k, name in enumerate(model.issues):

@@ -89,6 +89,10 @@ class DomesticArena:
             (self.faction_seats - self.vacant) * rules.logistic(self.willingness_logit)
         ).sum(axis=1)
         self.max_opposition_yes = np.full(W, -1, dtype=np.int64)
+        self.draft_votes = np.full(W, -1, dtype=np.int64)  # yes votes that sent the draft
+        self.bypassed = np.zeros(W, dtype=bool)  # a draft went by the alternative route
+        self.yes_cast = np.full(W, np.nan)        # last referendum: yes share of votes cast
+        self.yes_registered = np.full(W, np.nan)  # ...and yes votes / registered voters
         self.fell_week = np.full(W, -1, dtype=np.int64)
         self.pursuing = np.ones(W, dtype=bool)
         self.referendum_passed = self.stage == PASSED
@@ -228,7 +232,8 @@ class DomesticArena:
             inc = incumbent[vote]
             q = self.deputy_willingness(vote, k, ctx)
             n = self.faction_seats[vote] - self.vacant[vote]
-            yes_opp = stats.binom.ppf(self.u_deputies[vote, k], n, q).sum(axis=1)
+            yes_opp = np.maximum(stats.binom.ppf(self.u_deputies[vote, k], n, q),
+                                 0.0).sum(axis=1)
             self.max_opposition_yes[vote] = np.maximum(self.max_opposition_yes[vote],
                                                        np.where(inc, yes_opp, -1))
             # a successor that pursues the draft has the votes of the party that wrote it
@@ -242,6 +247,8 @@ class DomesticArena:
             delay = (np.where(alt, rules.take(c.alternative_route_weeks, vote), 0.0)
                      + rules.take(c.campaign_weeks, vote))
             self.next_event[vote[go]] = week + delay[go]
+            self.draft_votes[vote[passed]] = yes[passed]
+            self.bypassed[vote[alt]] = True
             self.stage[vote[go]] = CAMPAIGN
             # a failed vote: the government retries later or calls an early election
             failed = vote[~go]
@@ -275,7 +282,9 @@ class DomesticArena:
             t_no = np.where(boycott, boy[1], camp[1])
             y_day = np.clip(y_exp + rules.take(r.day_noise, ref) * self.z_referendum[ref, k],
                             0.0, 1.0)
-            ok, _, _, _ = rules.referendum(y_day, t_yes, t_no, yt, q)
+            ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt, q)
+            self.yes_cast[ref] = share
+            self.yes_registered[ref] = yes_reg
             self.strategy[ref] = np.where(boycott, BOYCOTT, CAMPAIGN_NO)
             self.referendum_passed[ref[ok]] = True
             # Baku reads the adopted text: accepted, or a revision goes round again

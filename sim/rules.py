@@ -277,11 +277,11 @@ def referendum(yes_share, turnout_yes, turnout_no, yes_threshold, quorum):
 
 
 def referendum_threshold(turnout_yes, turnout_no, yes_threshold, quorum):
-    """Smallest yes share at which :func:`referendum` passes (the boundary itself fails
-    the share condition).
+    """Smallest yes share at which :func:`referendum` passes.
 
-    Share condition: ``y t_y (1 - theta) > theta (1 - y) t_n``, i.e. ``y > theta t_n /
-    ((1 - theta) t_y + theta t_n)``; quorum: ``y >= Q / t_y``. The opposition compares
+    At the boundary itself the share condition fails (it is strict). Share condition:
+    ``y t_y (1 - theta) > theta (1 - y) t_n``, i.e. ``y > theta t_n / ((1 - theta) t_y
+    + theta t_n)``; quorum: ``y >= Q / t_y``. The opposition compares
     this threshold across its strategies: the higher it is, the likelier the defeat.
     """
     t_y = np.asarray(turnout_yes, dtype=float)

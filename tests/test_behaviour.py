@@ -76,10 +76,21 @@ def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earl
     assert free["p_sign_12m"] > base["p_sign_12m"]
 
 
+#: A referendum the draft wins: opens the constitutional gate so that a test of another
+#: mechanism has enough signed worlds to see its effect (the sourced prior, U(0.20, 0.60),
+#: leaves P(sign) near 0.14).
+OPEN_GATE = {"domestic": {"referendum": {"yes_share": {"dist": "uniform", "low": 0.60,
+                                                       "high": 0.70}}}}
+
+
 def test_corridor_as_a_condition_against_armenias_red_line_blocks_every_deal():
+    """Set-up: a favourable referendum prior (OPEN_GATE) so that the baseline signs often
+    and the corridor demand's effect, every deal blocked by the red line, is visible."""
     from sim import load_params
-    base = simulate(load_params("baseline"), worlds=2000, seed=SEED).summary()["p_sign"]
-    corridor = simulate(load_params("corridor_demand"), worlds=2000, seed=SEED)
+    base = simulate(load_params("baseline", overrides=OPEN_GATE), worlds=2000,
+                    seed=SEED).summary()["p_sign"]
+    corridor = simulate(load_params("corridor_demand", overrides=OPEN_GATE), worlds=2000,
+                        seed=SEED)
     assert base > 0.2
     assert corridor.summary()["p_sign"] == 0.0
 
