@@ -254,7 +254,8 @@ class DomesticArena:
             failed = vote[~go]
             early = (inc[~go] & (self.u_early[failed, k[~go]]
                                  < rules.take(g.early_election_probability, failed)))
-            when = np.round(week + rules.take(g.early_election_weeks, failed))
+            when = np.round(week + rules.take(g.early_election_weeks, failed)
+                            * np.ones(failed.size))
             self.early_election[failed[early]] = when[early]
             retry = week + rules.take(c.vote_retry_weeks, failed)
             self.next_event[failed] = np.where(early, when + 1, retry)
