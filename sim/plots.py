@@ -851,8 +851,10 @@ def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],
     """Dated events of one world: (x, text, colour), in time order."""
     out: list[tuple[int, object, str, str]] = []
     colour = {"referendum passed": "#2a9d5c", "referendum failed": "#c0392b",
-              "supermajority vote failed": "#c0392b", "government fell": "#e39b2d",
-              "government lost election": "#e39b2d"}
+              "two-thirds vote failed": "#c0392b", "government fell": "#e39b2d",
+              "government lost election": "#e39b2d",
+              "referendum passed; Baku rejects the text": "#c0392b",
+              "vote failed; early election": "#c0392b"}
     if "event" in tr:
         for i, e in enumerate(tr["event"].fillna("").astype(str)):
             if e:
