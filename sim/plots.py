@@ -463,10 +463,10 @@ def p_sign_vs_value(df: pd.DataFrame, *, xlabel: str, horizon_weeks: int | None 
 # ------------------------------------------------------- the ratification gate's curves
 #: Panels of :func:`gate_curves`: column ``panel`` value -> x-axis label.
 GATE_PANELS = {
-    "yes_share": "Referendum yes share drawn for the world\n(domestic.referendum.yes_share, "
-                 "share of votes cast on a neutral day)",
-    "opposition_votes": "Opposition yes votes expected at the start\n(sum of faction seats "
-                        "x willingness; 6 are needed with 64 government seats)",
+    "yes_share": "Referendum yes share drawn for the world\n(share of votes cast on a "
+                 "neutral day)",
+    "opposition_votes": "Opposition yes votes expected at the start\n(seats x willingness "
+                        "over factions; 6 needed)",
 }
 
 
