@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim import rules
-from sim.domestic import EVENT_NAMES
+from sim.domestic import BOYCOTT, EVENT_NAMES
 from sim.model import ESCALATION, SERIES, SIGNED, PeaceModel
 from sim.params import ModelParams
 
@@ -59,10 +59,11 @@ class Result:
 
     Attributes:
         outcomes: One row per world: ``world``, drawn parameters (``param.<key>``),
-            outcome class, signing week and terms (``terms.<issue>``), incidents,
-            fatalities, referendum, whether (``reopened``), when (``reopen_week``, -1
-            if never) and by whom (``reopened_by``) the initialled text was reopened,
-            final mobilisation, trust, tension and support.
+            outcome class, signing week and terms (``terms.<issue>``), ratification
+            (``ratified``, ``ratify_week``), parliament votes and referendums, incidents,
+            fatalities, whether (``reopened``), when (``reopen_week``, -1 if never) and by
+            whom (``reopened_by``) the initialled text was reopened, final mobilisation,
+            trust, tension and support.
         steps: One row per week: ``week``, ``date``, cumulative shares signed /
             escalated / government fallen, the share still active, and the 10/50/90 %
             quantiles and mean of each series over the worlds still active that week.
@@ -116,6 +117,12 @@ def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
                              for c in terms}
     out["p_escalation"] = float((outcomes["outcome"] == "escalation").mean())
     out["p_referendum_passed"] = float(outcomes["referendum_passed"].mean())
+    if "ratified" in outcomes:
+        out["p_referendum_held"] = float(outcomes["referendum_held"].mean())
+        kr = int(outcomes["ratified"].sum())
+        lo_r, hi_r = rules.wilson_interval(kr, n)
+        out["p_ratified"] = kr / n
+        out["p_ratified_ci"] = [float(lo_r), float(hi_r)]
     return out
 
 
@@ -167,12 +174,24 @@ def collect(model: PeaceModel) -> Result:
         "incidents": model.incidents_total,
         "fatalities": model.fatalities_total,
         "referendums": dom.referendums,
+        "referendum_held": dom.referendums > 0,
         "referendum_passed": dom.referendum_passed,
+        "boycott": dom.strategy == BOYCOTT,
         "constitution_changed": dom.constitution_changed,
         "reopened": model.reopened,
         "reopen_week": model.reopen_week,
         "reopened_by": np.array([""] + [s.name for s in model.signatories],
                                 dtype=object)[model.reopened_by + 1],
+        "ratified": (dom.ratify_week >= 0) & (dom.ratify_week < H),
+        "ratify_week": np.where(dom.ratify_week < H, dom.ratify_week, -1),
+        "parliament_votes": dom.votes,
+        "opposition_votes_expected": dom.opposition_votes_expected,
+        "max_opposition_yes": dom.max_opposition_yes,
+        "draft_votes": dom.draft_votes,
+        "bypassed": dom.bypassed,
+        "referendum_yes_cast": dom.yes_cast,
+        "referendum_yes_registered": dom.yes_registered,
+        "elections_held": dom.elections_held,
     })
     for k, name in enumerate(model.issues):
         cols[f"terms.{name}"] = model.signed_terms[:, k]

@@ -1,16 +1,28 @@
 """Armenian domestic politics: public support, the constitutional track, the government.
 
-The constitutional track is a per-world state machine:
+The constitutional track follows Art. 202(1) of the 2015 Constitution: a new
+constitution is adopted only by referendum, and the National Assembly puts a draft to
+the referendum by at least two thirds of *all* deputies. It is a per-world state
+machine::
 
-``DRAFTING --(draft ready)--> parliament vote --(supermajority, or the alternative
-route)--> CAMPAIGN --(referendum week)--> PASSED`` or, on failure, ``COOLDOWN`` and a new
-attempt while attempts remain; ``ABANDONED`` when attempts run out or a successor
-government takes over before the constitution has changed.
+    DRAFTING --(vote: government seats + opposition deputies >= 70)--> CAMPAIGN
+    CAMPAIGN --(referendum: > 50 % of votes cast and yes >= 25 % of the register)
+             --> Baku reads the text --(accepts)--> PASSED
+    any failure --> COOLDOWN (a stated delay, or an early election) --> DRAFTING again
+
+A world stops trying (``ABANDONED``) only when a successor government that does not
+pursue the new constitution takes office. Parliament is a set of factions whose deputies
+vote yes with a willingness that responds to the package on the table, incentives,
+public opinion, tension and mobilisation. The referendum's yes share is its own
+per-world quantity (anchored to the polls, ``domestic.referendum.yes_share``), distinct
+from general support for the peace agenda. After signing, :meth:`DomesticArena.ratify`
+schedules the Constitutional Court's check and ratification by both parliaments.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from sim import rules
 
@@ -18,54 +30,99 @@ DRAFTING, CAMPAIGN, PASSED, COOLDOWN, ABANDONED = 0, 1, 2, 3, 4
 
 STAGE_NAMES = {"drafting": DRAFTING, "passed": PASSED, "abandoned": ABANDONED}
 
+#: Rows of pre-drawn random numbers per kind of rare event (votes, referendums,
+#: elections). The k-th event of a world reads row ``min(k, ROWS - 1)``: with at least a
+#: few weeks between events no world of a 156-week run gets near it.
+ROWS = 16
+
+#: Opposition strategies at a referendum (codes in :attr:`DomesticArena.strategy`).
+NO_REFERENDUM, CAMPAIGN_NO, BOYCOTT = 0, 1, 2
+
+
+def _logit(p):
+    return np.log(p) - np.log1p(-p)
+
 
 class DomesticArena:
-    """Public support, parliament, referendum and government survival in every world.
+    """Public support, parliament, referendum, elections and government in every world.
 
     Attributes:
         support: Share of registered voters backing the peace agenda, ``(W,)``.
         stage: Constitutional-track stage, ``(W,)`` int.
         next_event: Week of the next step on the track, ``(W,)``.
-        attempts: Failed attempts so far, ``(W,)``.
+        votes / referendums / elections_held: Events so far, ``(W,)`` int.
         seats: Seats held by the government, ``(W,)``.
+        faction_seats / vacant: Opposition factions' seats and vacant mandates, ``(W, F)``.
         fell_week: Week the incumbent government fell (-1 if it did not), ``(W,)``.
-        referendums / referendum_passed: Counts and result, ``(W,)``.
+        pursuing: The government in office pursues the new constitution, ``(W,)``.
+        referendum_passed: A referendum has passed, ``(W,)`` (the text may still have been
+            rejected by Baku; ``constitution_changed`` is the accepted change).
+        strategy: The opposition's strategy at the last referendum, ``(W,)`` int.
+        max_opposition_yes: Most opposition deputies voting yes at any vote (-1: none).
+        opposition_votes_expected: Expected opposition yes votes at the start's
+            conditions (sum over factions of seats times willingness), ``(W,)``.
+        ratify_week: Week both parliaments ratify a signed treaty (-1 if not), ``(W,)``.
     """
 
     def __init__(self, params, start_date, W: int, streams):
         self.p = params
         self.W = W
         self.rng = streams["domestic.government"]
-        c = params.constitution
+        c, g, par = params.constitution, params.government, params.parliament
         self.support = rules.per_world(params.support.initial, W)
+        self.support0 = self.support.copy()
         self.stage = np.full(W, STAGE_NAMES[c.stage], dtype=np.int64)
         self.next_event = rules.per_world(c.draft_weeks, W)
-        self.attempts = np.zeros(W, dtype=np.int64)
-        self.seats = np.full(W, float(params.government.seats))
-        self.fell_week = np.full(W, -1, dtype=np.int64)
+        self.votes = np.zeros(W, dtype=np.int64)
         self.referendums = np.zeros(W, dtype=np.int64)
+        self.elections_held = np.zeros(W, dtype=np.int64)
+        self.seats = np.full(W, float(g.seats))
+        self.factions = list(par.factions)
+        F = len(self.factions)
+        facs = [par.factions[f] for f in self.factions]
+        self.faction_seats = np.tile(np.array([f.seats for f in facs], dtype=float), (W, 1))
+        self.vacant = np.tile(np.array([f.vacant for f in facs], dtype=float), (W, 1))
+        self.willingness_logit = np.stack(
+            [rules.per_world(_logit(np.asarray(f.willingness, dtype=float)), W)
+             for f in facs], axis=1) if F else np.zeros((W, 0))
+        self.opposition_votes_expected = (
+            (self.faction_seats - self.vacant) * rules.logistic(self.willingness_logit)
+        ).sum(axis=1)
+        self.max_opposition_yes = np.full(W, -1, dtype=np.int64)
+        self.draft_votes = np.full(W, -1, dtype=np.int64)  # yes votes that sent the draft
+        self.bypassed = np.zeros(W, dtype=bool)  # a draft went by the alternative route
+        self.yes_cast = np.full(W, np.nan)        # last referendum: yes share of votes cast
+        self.yes_registered = np.full(W, np.nan)  # ...and yes votes / registered voters
+        self.fell_week = np.full(W, -1, dtype=np.int64)
+        self.pursuing = np.ones(W, dtype=bool)
         self.referendum_passed = self.stage == PASSED
+        self.strategy = np.zeros(W, dtype=np.int64)
+        self.early_election = np.full(W, -1, dtype=np.int64)
         self.last_vote_share = np.full(W, np.nan)
+        self.ratify_week = np.full(W, -1, dtype=np.int64)
         self.election_weeks = sorted(
-            {round((d - start_date).days / 7) for d in params.government.elections
-             if d >= start_date})
+            {round((d - start_date).days / 7) for d in g.elections if d >= start_date})
         self.event = np.zeros(W, dtype=np.int64)  # per-week event code for traces
-        # Randomness of the rare events is drawn once per world and indexed by attempt
-        # or election, so the k-th referendum of world i uses the same numbers in every
-        # scenario (common random numbers) and weeks without events cost no draws. Each
-        # kind has its own stream and is drawn as (events, worlds): row k is the same
-        # whatever the number of attempts or elections allowed.
-        A = c.max_attempts
-        E = max(1, len(self.election_weeks))
-        self.z_defection = streams["domestic.defection"].standard_normal((A, W)).T
-        self.u_alternative = streams["domestic.alternative"].random((A, W)).T
-        self.z_referendum = streams["domestic.referendum"].standard_normal((A, W)).T
-        self.u_failure = streams["domestic.failure"].random((A, W)).T
-        self.z_election = streams["domestic.election"].standard_normal((E, W)).T
+        self._start = None  # conditions at the first step (baselines of the vote model)
+        # Randomness of the rare events is drawn once per world and indexed by the event's
+        # number, so the k-th vote of world i uses the same numbers in every scenario
+        # (common random numbers) and weeks without events cost no draws. Each kind has
+        # its own stream, drawn as (events, ..., worlds).
+        R = ROWS
+        self.z_faction = streams["domestic.faction"].standard_normal((R, F, W)).transpose(2, 0, 1)
+        self.u_deputies = streams["domestic.deputies"].random((R, F, W)).transpose(2, 0, 1)
+        self.u_alternative = streams["domestic.alternative"].random((R, W)).T
+        self.u_early = streams["domestic.early_election"].random((R, W)).T
+        self.z_referendum = streams["domestic.referendum"].standard_normal((R, W)).T
+        self.u_failure = streams["domestic.failure"].random((R, W)).T
+        self.u_baku = streams["domestic.baku"].random((R, W)).T
+        self.z_election = streams["domestic.election"].standard_normal((R, W)).T
+        self.u_successor = streams["domestic.successor"].random(W)
+        self.u_court = streams["domestic.court"].random(W)
 
     @property
     def constitution_changed(self) -> np.ndarray:
-        """Whether the new constitution has been adopted, ``(W,)``."""
+        """Whether a new constitution Baku accepts has been adopted, ``(W,)``."""
         return self.stage == PASSED
 
     @property
@@ -86,36 +143,103 @@ class DomesticArena:
         self.support = np.clip(self.support + sp.adjust_rate * (np.clip(target, 0, 1)
                                                                 - self.support), 0.0, 1.0)
 
-    def step(self, week: int, mobilisation, active) -> np.ndarray:
+    # ------------------------------------------------------------------ rules
+    def seats_needed(self, idx: np.ndarray) -> np.ndarray:
+        """Votes needed to put a draft to referendum in worlds ``idx``.
+
+        ``ceil(round_2(supermajority * N'))`` with ``N'`` all deputies, less the vacant
+        mandates if ``parliament.vacant_reduce_total`` (a legal assumption).
+        """
+        g = self.p.government
+        total = np.full(idx.size, float(g.total_seats))
+        if self.p.parliament.vacant_reduce_total:
+            total -= self.vacant[idx].sum(axis=1)
+        share = rules.take(self.p.constitution.supermajority, idx)
+        return np.ceil(np.round(share * total, 2))
+
+    def deputy_willingness(self, idx: np.ndarray, k: np.ndarray, ctx: dict) -> np.ndarray:
+        """Chance each deputy of each faction votes yes, ``(len(idx), F)``.
+
+        ``q_f = logistic(logit(w_f) + b_U dU + b_I dI + b_S dS - b_T dT - b_m dm +
+        sigma z_f)``, each ``d`` the change since the first week: dU of the opposition's
+        utility of the table, dI of the incentives offered to Armenia, dS of public
+        support, dT of tension, dm of mobilisation; z_f the faction's shock at this vote.
+        """
+        par = self.p.parliament
+        s0 = self._start
+        t = rules.take
+        def change(name):
+            return t(ctx[name], idx) - t(s0[name], idx)
+        shift = (t(par.package_effect, idx) * change("opposition_utility")
+                 + t(par.incentive_effect, idx) * change("incentive")
+                 + t(par.opinion_effect, idx) * (self.support[idx] - self.support0[idx])
+                 - t(par.tension_effect, idx) * change("tension")
+                 - t(par.mobilisation_effect, idx) * change("mobilisation"))
+        z = self.z_faction[idx, k]  # (n, F)
+        sigma = np.reshape(t(par.faction_noise, idx), (-1, 1)) if np.ndim(par.faction_noise) \
+            else par.faction_noise
+        return rules.logistic(self.willingness_logit[idx] + shift[:, None] + sigma * z)
+
+    def referendum_plan(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected yes share and turnouts of yes and no voters under each strategy.
+
+        Returns:
+            ``(y_expected, (t_yes, t_no) under a no campaign, (t_yes, t_no) under a
+            boycott)`` for worlds ``idx``; turnouts are shares of registered voters.
+        """
+        r = self.p.referendum
+        t = rules.take
+        y = np.clip(t(r.yes_share, idx) + t(r.support_link, idx)
+                    * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
+        tau = t(r.turnout, idx) * np.ones(idx.size)
+        m = t(self._ctx["mobilisation"], idx)
+        camp = (tau, np.clip(tau * (1.0 + t(r.campaign_mobilisation, idx) * m), 0.0, 1.0))
+        boy = (tau * (1.0 - t(r.boycott_yes_abstention, idx)),
+               tau * (1.0 - t(r.boycott_no_abstention, idx)))
+        return y, camp, boy
+
+    # ------------------------------------------------------------------ the week
+    def step(self, week: int, ctx: dict, active) -> np.ndarray:
         """Advance the track, hold elections, and test government survival.
 
         Args:
             week: Current week index.
-            mobilisation: Opposition mobilisation, ``(W,)``.
+            ctx: This week's ``mobilisation``, ``tension``, ``incentive`` (offered to
+                Armenia, attention-weighted) and ``opposition_utility`` of the table,
+                each a scalar or ``(W,)``.
             active: Worlds still running (not signed, not escalated), ``(W,)``.
 
         Returns:
             Boolean ``(W,)``: the incumbent government fell this week.
         """
         c, g = self.p.constitution, self.p.government
+        self._ctx = ctx
+        if self._start is None:
+            self._start = {k: np.array(v, dtype=float, copy=True) for k, v in ctx.items()}
+        mobilisation = ctx["mobilisation"]
         u_gov = self.rng.random(self.W)
-        last = self.z_defection.shape[1] - 1
+        last = ROWS - 1
         self.event[:] = 0
         due = active & (week >= self.next_event)
         incumbent = ~self.government_fell
+        fell = np.zeros(self.W, dtype=bool)
 
-        # parliament vote on a finished draft (computed only where one is held)
-        vote = np.flatnonzero(due & (self.stage == DRAFTING) & incumbent)
+        # parliament's vote on putting the draft to referendum (Art. 202(1))
+        vote = np.flatnonzero(due & (self.stage == DRAFTING) & self.pursuing)
         if vote.size:
-            k = np.minimum(self.attempts[vote], last)
-            seats = self.seats[vote]
-            opp_seats = g.total_seats - seats
-            q = np.clip(rules.take(c.defection_rate, vote) * (1.0 - rules.take(mobilisation, vote)),
-                        0.0, 1.0)
-            defectors = (opp_seats * q
-                         + np.sqrt(opp_seats * q * (1 - q)) * self.z_defection[vote, k])
-            needed = np.ceil(np.round(rules.take(c.supermajority, vote) * g.total_seats, 2))
-            passed = seats + np.round(defectors) >= needed
+            k = np.minimum(self.votes[vote], last)
+            self.votes[vote] += 1
+            inc = incumbent[vote]
+            q = self.deputy_willingness(vote, k, ctx)
+            n = self.faction_seats[vote] - self.vacant[vote]
+            yes_opp = np.maximum(stats.binom.ppf(self.u_deputies[vote, k], n, q),
+                                 0.0).sum(axis=1)
+            self.max_opposition_yes[vote] = np.maximum(self.max_opposition_yes[vote],
+                                                       np.where(inc, yes_opp, -1))
+            # a successor that pursues the draft has the votes of the party that wrote it
+            yes = np.where(inc, self.seats[vote] + yes_opp,
+                           g.total_seats - self.vacant[vote].sum(axis=1))
+            passed = yes >= self.seats_needed(vote)
             alt = (~passed & c.alternative_route
                    & (self.u_alternative[vote, k]
                       < rules.take(c.alternative_route_probability, vote)))
@@ -123,47 +247,69 @@ class DomesticArena:
             delay = (np.where(alt, rules.take(c.alternative_route_weeks, vote), 0.0)
                      + rules.take(c.campaign_weeks, vote))
             self.next_event[vote[go]] = week + delay[go]
+            self.draft_votes[vote[passed]] = yes[passed]
+            self.bypassed[vote[alt]] = True
             self.stage[vote[go]] = CAMPAIGN
-            self._fail(vote[~go], week)
-            self.event[vote] = np.where(go, 1, 2)
+            # a failed vote: the government retries later or calls an early election
+            failed = vote[~go]
+            early = (inc[~go] & (self.u_early[failed, k[~go]]
+                                 < rules.take(g.early_election_probability, failed)))
+            when = np.round(week + rules.take(g.early_election_weeks, failed)
+                            * np.ones(failed.size))
+            self.early_election[failed[early]] = when[early]
+            retry = week + rules.take(c.vote_retry_weeks, failed)
+            self.next_event[failed] = np.where(early, when + 1, retry)
+            self.stage[failed] = COOLDOWN
+            self.event[vote] = np.where(go, 1, np.where(np.isin(vote, failed[early]), 9, 2))
 
         # referendum day (a draft sent this week waits for its campaign)
-        fell = np.zeros(self.W, dtype=bool)
-        ref = np.flatnonzero(active & incumbent & (self.stage == CAMPAIGN)
+        ref = np.flatnonzero(active & self.pursuing & (self.stage == CAMPAIGN)
                              & (week >= self.next_event))
         if ref.size:
-            k = np.minimum(self.attempts[ref], last)
-            noise = rules.take(c.support_noise, ref) * self.z_referendum[ref, k]
-            s_day = np.clip(self.support[ref] + noise, 0.0, 1.0)
-            ok, _, _, _ = rules.referendum(
-                s_day, rules.take(c.turnout, ref),
-                rules.take(c.opposition_turnout_effect, ref), rules.take(mobilisation, ref),
-                rules.take(c.yes_threshold, ref), rules.take(c.quorum, ref))
+            r = self.p.referendum
+            k = np.minimum(self.referendums[ref], last)
             self.referendums[ref] += 1
-            self.stage[ref[ok]] = PASSED
+            y_exp, camp, boy = self.referendum_plan(ref)
+            yt, q = rules.take(r.yes_threshold, ref), rules.take(r.quorum, ref)
+            if r.opposition_strategy == "best":
+                # the opposition picks what defeats the draft more likely: the strategy
+                # that needs the higher yes share to pass (same day noise either way)
+                thr_c = rules.referendum_threshold(camp[0], camp[1], yt, q)
+                thr_b = rules.referendum_threshold(boy[0], boy[1], yt, q)
+                boycott = thr_b > thr_c
+            else:
+                boycott = np.full(ref.size, r.opposition_strategy == "boycott")
+            t_yes = np.where(boycott, boy[0], camp[0])
+            t_no = np.where(boycott, boy[1], camp[1])
+            y_day = np.clip(y_exp + rules.take(r.day_noise, ref) * self.z_referendum[ref, k],
+                            0.0, 1.0)
+            ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt, q)
+            self.yes_cast[ref] = share
+            self.yes_registered[ref] = yes_reg
+            self.strategy[ref] = np.where(boycott, BOYCOTT, CAMPAIGN_NO)
             self.referendum_passed[ref[ok]] = True
-            failed = ref[~ok]
-            topple = self.u_failure[failed, k[~ok]] < rules.take(c.failure_hazard, failed)
-            self._fail(failed, week)
-            fell[failed[topple]] = True
-            self.event[ref] = np.where(ok, 3, 4)
+            # Baku reads the adopted text: accepted, or a revision goes round again
+            accepted = ok & (self.u_baku[ref, k] < rules.take(c.baku_accepts_text, ref))
+            self.stage[ref[accepted]] = PASSED
+            again = ref[~accepted]
+            self.stage[again] = COOLDOWN
+            self.next_event[again] = week + rules.take(c.cooldown_weeks, again)
+            failed = ~ok
+            topple = failed & incumbent[ref] & (self.u_failure[ref, k]
+                                                < rules.take(c.failure_hazard, ref))
+            fell[ref[topple]] = True
+            self.event[ref] = np.where(accepted, 3, np.where(ok, 8, 4))
 
-        # cool-down ends: a new draft goes to parliament next
+        # cool-down ends: the draft goes to parliament next
         again = active & (self.stage == COOLDOWN) & (week >= self.next_event)
         self.stage = np.where(again, DRAFTING, self.stage)
 
-        # scheduled elections
+        # elections: scheduled ones, and early ones the government called
+        held = active & incumbent & (self.early_election == week)
         if week in self.election_weeks:
-            z = self.z_election[:, self.election_weeks.index(week)]
-            share = np.clip(g.election_vote_share + g.election_support_slope
-                            * (self.support - self.p.support.baseline)
-                            + g.election_noise * z, 0.0, 1.0)
-            seats = np.round(np.clip(share * g.seats_per_vote_share, 0, 1) * g.total_seats)
-            self.last_vote_share = np.where(active, share, self.last_vote_share)
-            lost = active & incumbent & (seats < g.total_seats / 2.0)
-            self.seats = np.where(active & incumbent, seats, self.seats)
-            fell |= lost
-            self.event[active] = np.where(lost[active], 6, 5)
+            held |= active & incumbent
+        if held.any():
+            fell |= self._election(np.flatnonzero(held))
 
         # government survival under protest
         thr = g.mobilisation_threshold
@@ -172,23 +318,86 @@ class DomesticArena:
         fell |= active & (u_gov < hazard)
         fell &= incumbent
         if fell.any():
-            self.fell_week = np.where(fell, week, self.fell_week)
-            self.stage = np.where(fell & (self.stage != PASSED), ABANDONED, self.stage)
-            # a successor government holds a working majority of its own
-            self.seats = np.where(fell, np.ceil(g.total_seats / 2.0 + 1), self.seats)
-            self.event[fell] = 7
+            self._successor(fell, week)
         return fell
 
-    def _fail(self, failed: np.ndarray, week: int) -> None:
-        """Record failed attempts in the worlds indexed by ``failed``."""
-        c = self.p.constitution
-        self.attempts[failed] += 1
-        exhausted = self.attempts[failed] >= c.max_attempts
-        self.stage[failed] = np.where(exhausted, ABANDONED, COOLDOWN)
-        self.next_event[failed] = week + rules.take(c.cooldown_weeks, failed)
+    def _election(self, idx: np.ndarray) -> np.ndarray:
+        """Hold a parliamentary election in worlds ``idx``; returns who lost, ``(W,)``.
+
+        ``v = clip(v0 + beta (S - S0) + sigma z)``; seats ``min(round(clip(v varsigma) N),
+        floor(cap N))`` (the Electoral Code leaves at least a third of the seats to the
+        other forces); the factions share the rest in proportion to their seats.
+        """
+        g = self.p.government
+        N = float(g.total_seats)
+        k = np.minimum(self.elections_held[idx], ROWS - 1)
+        self.elections_held[idx] += 1
+        share = np.clip(rules.take(g.election_vote_share, idx) + rules.take(
+            g.election_support_slope, idx) * (self.support[idx] - self.support0[idx])
+            + rules.take(g.election_noise, idx) * self.z_election[idx, k], 0.0, 1.0)
+        seats = np.minimum(np.round(np.clip(share * rules.take(g.seats_per_vote_share, idx),
+                                            0, 1) * N),
+                           np.floor(rules.take(g.seat_cap, idx) * N + 1e-9))
+        self.last_vote_share[idx] = share
+        self.seats[idx] = seats
+        fs = self.faction_seats[idx]
+        tot = fs.sum(axis=1, keepdims=True)
+        weights = np.divide(fs, tot, out=np.full_like(fs, 1.0 / max(1, fs.shape[1])),
+                            where=tot > 0)
+        new = np.floor(weights * (N - seats)[:, None])
+        if new.shape[1]:
+            new[:, 0] += (N - seats) - new.sum(axis=1)  # remainder to the largest-first
+        self.faction_seats[idx] = new
+        self.vacant[idx] = 0.0
+        self.early_election[idx] = -1
+        self.event[idx] = 5
+        lost = np.zeros(self.W, dtype=bool)
+        lost[idx] = seats * 2 <= N
+        self.event[lost] = 6
+        return lost
+
+    def _successor(self, fell: np.ndarray, week: int) -> None:
+        """The incumbent falls in ``fell`` worlds; a successor takes office.
+
+        The successor holds a working majority; it pursues the new constitution with
+        probability ``successor_pursues`` (then a new vote comes after
+        ``vote_retry_weeks``); otherwise the track is abandoned unless the constitution
+        has already changed.
+        """
+        g, c = self.p.government, self.p.constitution
+        self.fell_week = np.where(fell, week, self.fell_week)
+        self.seats = np.where(fell, np.ceil(g.total_seats / 2.0 + 1), self.seats)
+        self.early_election = np.where(fell, -1, self.early_election)
+        pursue = self.u_successor < rules.per_world(g.successor_pursues, self.W)
+        open_ = fell & (self.stage != PASSED)
+        self.pursuing = np.where(fell, pursue, self.pursuing)
+        self.stage = np.where(open_ & ~pursue, ABANDONED, self.stage)
+        restart = open_ & pursue
+        self.stage = np.where(restart, COOLDOWN, self.stage)
+        self.next_event = np.where(restart, week + rules.per_world(c.vote_retry_weeks, self.W),
+                                   self.next_event)
+        self.event[fell] = 7
+
+    def ratify(self, signed: np.ndarray, week: int) -> None:
+        """Schedule the Constitutional Court's check and ratification for ``signed`` worlds.
+
+        The Court finds the treaty compatible with probability ``court_approval`` after
+        ``court_weeks``; both parliaments then ratify after ``parliament_weeks`` (the
+        government that signed holds a majority; Azerbaijan's parliament follows its
+        president). An incompatible finding leaves the treaty unratified: amending the
+        constitution again would need a new vote and referendum, which the model does not
+        run after signing.
+        """
+        rt = self.p.ratification
+        idx = np.flatnonzero(signed)
+        ok = self.u_court[idx] < rules.take(rt.court_approval, idx)
+        when = np.round(week + rules.take(rt.court_weeks, idx)
+                        + rules.take(rt.parliament_weeks, idx)).astype(np.int64)
+        self.ratify_week[idx] = np.where(ok, when, -1)
 
 
 #: Codes in :attr:`DomesticArena.event` for traces.
-EVENT_NAMES = {1: "draft sent to referendum", 2: "supermajority vote failed",
+EVENT_NAMES = {1: "draft sent to referendum", 2: "two-thirds vote failed",
                3: "referendum passed", 4: "referendum failed", 5: "election held",
-               6: "government lost election", 7: "government fell"}
+               6: "government lost election", 7: "government fell",
+               8: "referendum passed; Baku rejects the text", 9: "vote failed; early election"}

@@ -449,7 +449,11 @@ class PeaceModel(mesa.Model):
         self._reopen(t, act & fixed)
 
         # 7. domestic track
-        fell = self.domestic.step(t, mob, act)
+        opp_u = (self.opposition_table_utility if self.opposition_table_utility is not None
+                 else 0.0)
+        ctx = {"mobilisation": mob, "tension": self.tension, "incentive": incentive,
+               "opposition_utility": opp_u}
+        fell = self.domestic.step(t, ctx, act)
         if fell.any():
             self.home.become_successor(fell)
 
@@ -465,6 +469,7 @@ class PeaceModel(mesa.Model):
             self.status[ok] = SIGNED
             self.sign_week[ok] = t
             self.signed_terms[ok] = self.table[ok]
+            self.domestic.ratify(ok, t)  # Constitutional Court, then both parliaments
             for f in self.linked:
                 if f in self.flags:
                     self.flags[f] |= ok

@@ -90,6 +90,10 @@ def _name_map(lo: float = -INF, hi: float = INF, doc: str = "") -> Any:
     return field(metadata=dict(kind="name_map", lo=lo, hi=hi, doc=doc))
 
 
+def _faction_map(doc: str = "") -> Any:
+    return field(metadata=dict(kind="faction_map", doc=doc))
+
+
 def _nested(optional: bool = False, doc: str = "") -> Any:
     return field(metadata=dict(kind="nested", optional=optional, doc=doc))
 
@@ -319,38 +323,114 @@ class GovernmentParams:
     election_noise: Scalar = _num(0, 0.5, doc="sd of the vote share")
     seats_per_vote_share: Scalar = _num(0.5, 3, doc="seat share won per unit vote share "
                                         "(wasted votes below the threshold)")
+    seat_cap: Scalar = _num(0.5, 1, doc="largest seat share one party may hold (the "
+                            "Electoral Code gives the other forces at least 1/3)")
+    early_election_probability: Scalar = _num(0, 1, doc="chance the government calls an "
+                                              "early election after a failed vote")
+    early_election_weeks: Scalar = _num(1, 104, unit="weeks", doc="weeks from the failed "
+                                        "vote to the early election")
+    successor_pursues: Scalar = _num(0, 1, doc="chance a successor government keeps "
+                                     "pursuing the new constitution")
 
 
 @dataclass(frozen=True)
 class ConstitutionParams:
-    """The constitutional track: draft, parliament, referendum."""
+    """The constitutional track: draft, parliament's decision, Baku's reading."""
 
     stage: str = _choice(STAGES, "where the track stands at the start")
     draft_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks until a draft is ready")
     supermajority: Scalar = _num(0.5, 1, doc="share of all deputies needed to send the "
                                  "draft to referendum")
-    defection_rate: Scalar = _num(0, 1, doc="chance an opposition deputy votes for the "
-                                  "draft when mobilisation is zero")
-    alternative_route: bool = _bool("a route to referendum that bypasses the supermajority")
+    alternative_route: bool = _bool("a route to referendum that bypasses the supermajority "
+                                    "(no legal source; scenario constitution_bypass_route)")
     alternative_route_probability: Scalar = _num(0, 1, doc="chance the alternative route "
                                                  "succeeds once tried")
     alternative_route_weeks: Scalar = _num(0, 520, unit="weeks",
                                            doc="delay of the alternative route")
     campaign_weeks: Scalar = _num(0, 104, unit="weeks", doc="weeks from the vote to the "
                                   "referendum")
-    turnout: Scalar = _num(0, 1, doc="turnout of registered voters absent mobilisation")
-    opposition_turnout_effect: Scalar = _num(-1, 1, doc="change in opponents' turnout per "
-                                             "unit mobilisation (negative: boycott)")
-    support_noise: Scalar = _num(0, 0.5, doc="sd of support on referendum day (poll error)")
-    yes_threshold: Scalar = _num(0, 1, doc="share of votes cast needed (more than)")
-    quorum: Scalar = _num(0, 1, doc="yes votes needed as a share of registered voters")
-    cooldown_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks before a new attempt "
-                                  "after a failure")
-    max_attempts: int = _int(1, 100, doc="attempts the government makes at most (use "
-                             "stage: abandoned for none)")
+    vote_retry_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks from a failed "
+                                    "parliamentary vote to the next one")
+    cooldown_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks from a failed "
+                                  "referendum (or a text Baku rejects) to the next vote")
     failure_hazard: Scalar = _num(0, 1, doc="chance the government falls in the week a "
                                   "referendum fails")
+    baku_accepts_text: Scalar = _num(0, 1, doc="chance Baku accepts an adopted text as "
+                                     "meeting its precondition")
     locks_issue: str = _str("issue fixed at 1 once the constitution has changed ('' none)")
+
+
+@dataclass(frozen=True)
+class FactionParams:
+    """One opposition faction of the National Assembly."""
+
+    seats: int = _int(0, 1000, doc="seats won by the faction")
+    vacant: int = _int(0, 1000, doc="of them, mandates refused and left vacant")
+    willingness: Scalar = _num(0, 1, lo_open=True, hi_open=True,
+                               doc="chance one of its deputies votes to send the draft "
+                               "to referendum at the start's conditions")
+
+
+@dataclass(frozen=True)
+class ParliamentParams:
+    """The opposition factions and what moves their deputies' votes on the draft."""
+
+    factions: dict = _faction_map("opposition factions: name -> {seats, vacant, "
+                                  "willingness}")
+    vacant_reduce_total: bool = _bool("legal assumption: vacant seats do not count in "
+                                      "'the total number of parliamentarians'")
+    package_effect: Scalar = _num(0, 50, doc="logit change of willingness per unit of the "
+                                  "opposition's utility gain from the table since the start")
+    incentive_effect: Scalar = _num(0, 50, doc="logit change per unit of attention-weighted "
+                                    "incentives offered to the domestic signatory")
+    opinion_effect: Scalar = _num(0, 50, doc="logit change per unit change of public "
+                                  "support since the start")
+    tension_effect: Scalar = _num(0, 50, doc="logit change (down) per unit tension")
+    mobilisation_effect: Scalar = _num(0, 50, doc="logit change (down) per unit mobilisation "
+                                       "above its starting level")
+    faction_noise: Scalar = _num(0, 10, doc="sd of a faction's shared logit shock at each "
+                                 "vote (bloc discipline)")
+
+
+#: How the opposition fights a referendum.
+STRATEGIES = ("best", "campaign", "boycott")
+
+
+@dataclass(frozen=True)
+class ReferendumParams:
+    """The constitutional referendum."""
+
+    yes_share: Scalar = _num(0, 1, doc="share of votes cast for yes on a neutral day, "
+                             "from the polls after the poll-to-vote correction")
+    support_link: Scalar = _num(0, 5, doc="change of the yes share per unit change of "
+                                "general support since the start")
+    day_noise: Scalar = _num(0, 0.5, doc="sd of the yes share on the day (campaign, "
+                             "polling error)")
+    turnout: Scalar = _num(0, 1, lo_open=True, doc="turnout of registered voters with a "
+                           "contest and no mobilisation")
+    campaign_mobilisation: Scalar = _num(0, 5, doc="relative increase of no voters' turnout "
+                                         "per unit mobilisation when the opposition "
+                                         "campaigns no")
+    boycott_no_abstention: Scalar = _num(0, 1, doc="share of no voters who stay home under "
+                                         "a boycott")
+    boycott_yes_abstention: Scalar = _num(0, 1, doc="share of yes voters who stay home "
+                                          "under a boycott (no contest to win)")
+    opposition_strategy: str = _choice(STRATEGIES, "best: campaign no or boycott, whichever "
+                                       "defeats the draft more likely")
+    yes_threshold: Scalar = _num(0, 1, doc="share of votes cast needed (more than)")
+    quorum: Scalar = _num(0, 1, doc="yes votes needed as a share of registered voters")
+
+
+@dataclass(frozen=True)
+class RatificationParams:
+    """After signing: the Constitutional Court and the two parliaments."""
+
+    court_weeks: Scalar = _num(0, 104, unit="weeks", doc="weeks from signing to the "
+                               "Constitutional Court's decision")
+    court_approval: Scalar = _num(0, 1, doc="chance the Court finds the treaty compatible "
+                                  "with the constitution")
+    parliament_weeks: Scalar = _num(0, 104, unit="weeks", doc="weeks from the Court's "
+                                    "decision to ratification by both parliaments")
 
 
 @dataclass(frozen=True)
@@ -359,7 +439,10 @@ class DomesticParams:
 
     support: SupportParams = _nested()
     government: GovernmentParams = _nested()
+    parliament: ParliamentParams = _nested()
     constitution: ConstitutionParams = _nested()
+    referendum: ReferendumParams = _nested()
+    ratification: RatificationParams = _nested()
 
 
 @dataclass(frozen=True)
@@ -533,6 +616,15 @@ def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
                               f"{', '.join(names)}")
         sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
         return {k: _parse_num(v.get(k, 0.0), f"{key}.{k}", sub) for k in names}
+    if kind == "faction_map":
+        if not isinstance(v, dict) or not v:
+            raise ConfigError(key, "must map faction names to {seats, vacant, willingness}")
+        out = {}
+        for name, spec in v.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ConfigError(f"{key}.{name}", "faction names must be identifiers")
+            out[name] = _parse_dataclass(FactionParams, spec, f"{key}.{name}", ctx)
+        return out
     if kind == "nested":
         if v is None and md.get("optional"):
             return None
@@ -652,4 +744,14 @@ def parse_params(cfg: dict) -> ModelParams:
     if g.seats > g.total_seats:
         raise ConfigError("domestic.government.seats",
                           f"must not exceed total_seats ({g.total_seats}), got {g.seats}")
+    facs = domestic.parliament.factions
+    for name, f in facs.items():
+        if f.vacant > f.seats:
+            raise ConfigError(f"domestic.parliament.factions.{name}.vacant",
+                              f"must not exceed the faction's seats ({f.seats}), got {f.vacant}")
+    held = g.seats + sum(f.seats for f in facs.values())
+    if held != g.total_seats:
+        raise ConfigError("domestic.parliament.factions",
+                          f"government seats plus faction seats must equal "
+                          f"domestic.government.total_seats ({g.total_seats}), got {held}")
     return ModelParams(issues, labels, actors, incidents, negotiation, domestic, state)

@@ -163,8 +163,9 @@ def p_sign_by_scenario(table: pd.DataFrame, *, horizon_weeks: int | None = None,
         ax = fig.add_subplot()
         for i, r in df.iterrows():
             c = cols[r["label"]]
-            ax.errorbar([r["p_sign"]], [i], xerr=[[r["p_sign"] - r["ci_low"]],
-                                                 [r["ci_high"] - r["p_sign"]]],
+            # at P(sign) = 0 the Wilson bound can sit a rounding error above it
+            ax.errorbar([r["p_sign"]], [i], xerr=[[max(0.0, r["p_sign"] - r["ci_low"])],
+                                                 [max(0.0, r["ci_high"] - r["p_sign"])]],
                         fmt="o", color=c, ms=7, capsize=4, elinewidth=2, label=r["label"])
             ax.annotate(f"{_pct(r['p_sign'])}  ({_pct(r['ci_low'])}–{_pct(r['ci_high'])})",
                         (r["ci_high"], i), xytext=(8, 0), textcoords="offset points",
@@ -400,8 +401,9 @@ def paired_differences(table: pd.DataFrame, baseline: str, *,
         for i, r in df.iterrows():
             sig = r["ci_low"] > 0 or r["ci_high"] < 0
             c = ("#2a9d5c" if r["diff"] > 0 else "#c0392b") if sig else "#8a8f96"
-            ax.errorbar([r["diff"]], [i], xerr=[[r["diff"] - r["ci_low"]],
-                                              [r["ci_high"] - r["diff"]]],
+            # rounded CSV values can put the estimate a hair outside its interval
+            ax.errorbar([r["diff"]], [i], xerr=[[max(0.0, r["diff"] - r["ci_low"])],
+                                              [max(0.0, r["ci_high"] - r["diff"])]],
                         fmt="o", color=c, ms=7, capsize=4, elinewidth=2, label=r["label"])
             ax.annotate(f"{100 * r['diff']:+.1f} pp", (r["ci_high"], i), xytext=(7, 0),
                         textcoords="offset points", va="center", fontsize=9)
@@ -455,6 +457,63 @@ def p_sign_vs_value(df: pd.DataFrame, *, xlabel: str, horizon_weeks: int | None 
         ax.set_ylabel(f"P(sign {_horizon_text(horizon_weeks)}), %\n(band: 95% Wilson interval)")
         if len(labels) > 1:
             ax.legend(title="Scenario", title_fontsize=9)
+    return fig
+
+
+# ------------------------------------------------------- the ratification gate's curves
+#: Panels of :func:`gate_curves`: column ``panel`` value -> x-axis label.
+GATE_PANELS = {
+    "yes_share": "Referendum yes share drawn for the world\n(share of votes cast on a "
+                 "neutral day)",
+    "opposition_votes": "Opposition yes votes expected at the start\n(seats x willingness "
+                        "over factions; 6 needed)",
+}
+
+
+def gate_curves(df: pd.DataFrame, *, horizon_weeks: int | None = None,
+                colors: Mapping[str, str] | None = None, subtitle: str | None = None,
+                title: str | None = None) -> Figure:
+    """P(sign) against the per-world draws that decide the constitutional gate.
+
+    Args:
+        df: Columns ``panel`` (keys of :data:`GATE_PANELS`), ``label`` (run), ``value``
+            (bin centre), ``p_sign``, ``ci_low``, ``ci_high`` and ``n`` (worlds in the
+            bin), as built by :func:`sim.report.gate_curves`.
+        horizon_weeks: Horizon (for the axis label).
+        colors: ``{label: colour}``.
+        subtitle: What was held fixed.
+        title: Overrides the default title.
+
+    Returns:
+        A figure with one panel per quantity present in ``df``.
+    """
+    panels = [p for p in GATE_PANELS if p in set(df["panel"])]
+    labels = list(dict.fromkeys(df["label"]))
+    cols = dict(colors) if colors else colours(labels)
+    title = title or "P(sign) against what decides the constitutional gate"
+    with mpl.rc_context(_RC):
+        fig = _figure(5.2 * max(1, len(panels)) + 0.6, 4.8, title, subtitle)
+        axes = fig.subplots(1, max(1, len(panels)), squeeze=False)[0]
+        top = max(0.05, float(df["ci_high"].max()) * 1.15) if len(df) else 0.05
+        for ax, panel in zip(axes, panels, strict=False):
+            d = df[df["panel"] == panel]
+            for lab in labels:
+                g = d[d["label"] == lab].sort_values("value")
+                if not len(g):
+                    continue
+                ax.fill_between(g["value"], g["ci_low"], g["ci_high"], color=cols[lab],
+                                alpha=0.2, lw=0)
+                ax.plot(g["value"], g["p_sign"], "-o", color=cols[lab], lw=2, ms=4,
+                        label=lab)
+            ax.set_ylim(0, min(1.0, top))
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.set_xlabel(GATE_PANELS[panel])
+            if panel == "yes_share":
+                ax.axvline(0.5, color="#999999", lw=1, ls="--")
+        axes[0].set_ylabel(f"P(sign {_horizon_text(horizon_weeks)}), %\n"
+                           "(band: 95% Wilson interval)")
+        if len(labels) > 1:
+            axes[0].legend(title="Scenario", title_fontsize=9)
     return fig
 
 
@@ -792,8 +851,10 @@ def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],
     """Dated events of one world: (x, text, colour), in time order."""
     out: list[tuple[int, object, str, str]] = []
     colour = {"referendum passed": "#2a9d5c", "referendum failed": "#c0392b",
-              "supermajority vote failed": "#c0392b", "government fell": "#e39b2d",
-              "government lost election": "#e39b2d"}
+              "two-thirds vote failed": "#c0392b", "government fell": "#e39b2d",
+              "government lost election": "#e39b2d",
+              "referendum passed; Baku rejects the text": "#c0392b",
+              "vote failed; early election": "#c0392b"}
     if "event" in tr:
         for i, e in enumerate(tr["event"].fillna("").astype(str)):
             if e:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim import plots
+from sim import plots, rules
 from sim.api import OUTCOMES
 
 #: Files every run folder has.
@@ -448,6 +448,43 @@ def paired_differences(sweep: SweepData) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------- labels and metadata
+#: Per-world columns of ``worlds.parquet`` behind each panel of the gate curves.
+GATE_COLUMNS = {"yes_share": "param.domestic.referendum.yes_share",
+                "opposition_votes": "opposition_votes_expected"}
+
+
+def gate_curves(runs: Sequence[RunData], bins: int = 10) -> pd.DataFrame:
+    """P(sign) within the horizon by bins of the per-world draws that decide the gate.
+
+    For each run and each quantity in :data:`GATE_COLUMNS` that varies across its worlds
+    (a fixed value has no curve), worlds are cut into ``bins`` equal-count bins; each
+    row is a bin: ``panel``, ``label``, ``value`` (mean of the quantity in the bin),
+    ``p_sign``, ``ci_low``, ``ci_high`` (95 % Wilson) and ``n``.
+    """
+    rows = []
+    for r in runs:
+        w = r.worlds
+        for panel, col in GATE_COLUMNS.items():
+            if col not in w or w[col].nunique() < 2:
+                continue
+            x = w[col].to_numpy(float)
+            rank = np.argsort(np.argsort(x, kind="stable"), kind="stable")
+            b = rank * bins // len(x)
+            signed = w["signed"].to_numpy()
+            for i in range(bins):
+                sel = b == i
+                n = int(sel.sum())
+                if not n:
+                    continue
+                k = int(signed[sel].sum())
+                lo, hi = rules.wilson_interval(k, n)
+                rows.append({"panel": panel, "label": r.label, "value": float(x[sel].mean()),
+                             "p_sign": k / n, "ci_low": float(lo), "ci_high": float(hi),
+                             "n": n})
+    return pd.DataFrame(rows, columns=["panel", "label", "value", "p_sign", "ci_low",
+                                       "ci_high", "n"])
+
+
 def _config_section(run: RunData, section: str) -> dict | None:
     md = run.metadata
     for key in ("config", "resolved_config", "cfg"):
@@ -602,6 +639,18 @@ def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None) -> list
                    "government fell without a deal, or stalemate at the horizon.",
                    plots.outcome_classes(est, horizon_weeks=horizon, subtitle=fixed)),
     ]
+    gate = gate_curves(runs if len(runs) <= OVERLAY_MAX else
+                       [r for r in runs if sweep is not None and r.label == sweep.baseline]
+                       or runs[:1])
+    if len(gate):
+        specs.append(FigureSpec(
+            "curves.png", "P(sign) against the referendum prior and the opposition's votes",
+            "Share of worlds signed within the horizon, by tenths of the worlds ranked by "
+            "their draw of the referendum's yes share (left) and by the opposition yes "
+            "votes they expect at the start (right), from the per-world draws in "
+            "worlds.parquet; bands are 95% Wilson intervals. The dashed line is the 50% "
+            "a referendum must exceed.",
+            plots.gate_curves(gate, horizon_weeks=horizon, colors=cols, subtitle=fixed)))
     ref = next((r for r in runs if sweep is not None and r.label == sweep.baseline), runs[0])
     terms = signed_terms(runs)
     specs.append(FigureSpec(

@@ -267,24 +267,41 @@ def logistic(z):
 # ----------------------------------------------------------------------- referendum
 
 
-def referendum(support, turnout, opp_turnout_effect, mobilisation, yes_threshold, quorum):
+def referendum(yes_share, turnout_yes, turnout_no, yes_threshold, quorum):
     """Outcome of a constitutional referendum.
 
-    Supporters turn out at ``turnout``; opponents at ``turnout * (1 + e * m)`` (``e < 0``
-    is a boycott, ``e > 0`` a get-out-the-no-vote campaign). The draft passes when yes
-    votes are more than ``yes_threshold`` of votes cast and at least ``quorum`` of all
-    registered voters (Armenia: more than 50 % and at least 25 %).
+    Of the registered voters, a share ``yes_share`` would vote yes and the rest no; yes
+    voters turn out at ``turnout_yes`` and no voters at ``turnout_no`` (a no campaign
+    raises the latter, a boycott lowers both). The draft passes when yes votes are more
+    than ``yes_threshold`` of votes cast and at least ``quorum`` of all registered
+    voters (Armenia: more than 50 % and at least 25 %).
 
     Returns:
         ``(passed, yes_share_of_cast, yes_share_of_registered, turnout_total)``.
     """
-    yes = support * turnout
-    no = (1.0 - support) * np.clip(turnout * (1.0 + opp_turnout_effect * mobilisation), 0, 1)
+    yes = yes_share * turnout_yes
+    no = (1.0 - yes_share) * turnout_no
     cast = yes + no
     share = np.divide(yes, cast, out=np.zeros_like(np.asarray(cast, dtype=float)),
                       where=cast > 0)
     passed = (share > yes_threshold) & (yes >= quorum)
     return passed, share, yes, cast
+
+
+def referendum_threshold(turnout_yes, turnout_no, yes_threshold, quorum):
+    """Smallest yes share at which :func:`referendum` passes.
+
+    At the boundary itself the share condition fails (it is strict). Share condition:
+    ``y t_y (1 - theta) > theta (1 - y) t_n``, i.e. ``y > theta t_n / ((1 - theta) t_y
+    + theta t_n)``; quorum: ``y >= Q / t_y``. The opposition compares
+    this threshold across its strategies: the higher it is, the likelier the defeat.
+    """
+    t_y = np.asarray(turnout_yes, dtype=float)
+    t_n = np.asarray(turnout_no, dtype=float)
+    den = (1.0 - yes_threshold) * t_y + yes_threshold * t_n
+    share = np.divide(yes_threshold * t_n, den, out=np.ones_like(den), where=den > 0)
+    quo = np.divide(quorum, t_y, out=np.full_like(t_y, np.inf), where=t_y > 0)
+    return np.maximum(share, quo)
 
 
 # ----------------------------------------------------------------------- statistics

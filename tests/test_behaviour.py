@@ -48,6 +48,9 @@ def test_2_stronger_opposition_lowers_p_sign_and_pulls_terms_toward_armenia(cfg)
     fixed), through the government's leverage at the table and the domestic pull on its
     stated position. Terms are compared on the table after a year in every world (paired
     by seed), not on signed texts, whose timing and selection differ between the two.
+    The government-change channel is held fixed for the terms (no fall, no early
+    election): a successor's ideal moves toward the opposition's (7.15), which would
+    change what "toward Armenia" means mid-run.
     """
     weak = with_(with_(cfg, ("actors", "opposition", "strength"), 0.3),
                  ("actors", "opposition", "mobilisation"), 0.1)
@@ -56,6 +59,9 @@ def test_2_stronger_opposition_lowers_p_sign_and_pulls_terms_toward_armenia(cfg)
     assert run(strong).summary()["p_sign"] < run(weak).summary()["p_sign"] - 0.05
     u = {}
     for name, c in (("weak", weak), ("strong", strong)):
+        for key in ("fall_base_hazard", "fall_mobilisation_hazard",
+                    "early_election_probability"):
+            c = with_(c, ("domestic", "government", key), 0.0)
         m = PeaceModel(parse_params(c), worlds=WORLDS, seed=SEED, horizon_weeks=52).run()
         u[name] = {s.name: s.utility(m.table) for s in m.signatories}
         fixed = m.text_fixed()
@@ -75,12 +81,23 @@ def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earl
     assert free["p_sign_12m"] > base["p_sign_12m"]
 
 
+#: A referendum the draft wins: opens the constitutional gate so that a test of another
+#: mechanism has enough signed worlds to see its effect (the sourced prior, U(0.20, 0.60),
+#: leaves P(sign) near 0.14).
+OPEN_GATE = {"domestic": {"referendum": {"yes_share": {"dist": "uniform", "low": 0.60,
+                                                       "high": 0.70}}}}
+
+
 def test_corridor_as_a_condition_against_armenias_red_line_blocks_every_deal():
     """Channel: the two red lines (7.4) leave no acceptable package; Baku's holding
-    also reopens the initialled text (7.2), which does not help."""
+    also reopens the initialled text (7.2), which does not help. Set-up: a favourable
+    referendum prior (OPEN_GATE) so that the baseline signs often and the corridor
+    demand's effect, every deal blocked by the red line, is visible."""
     from sim import load_params
-    base = simulate(load_params("baseline"), worlds=2000, seed=SEED).summary()["p_sign"]
-    corridor = simulate(load_params("corridor_demand"), worlds=2000, seed=SEED)
+    base = simulate(load_params("baseline", overrides=OPEN_GATE), worlds=2000,
+                    seed=SEED).summary()["p_sign"]
+    corridor = simulate(load_params("corridor_demand", overrides=OPEN_GATE), worlds=2000,
+                        seed=SEED)
     assert base > 0.2
     assert corridor.summary()["p_sign"] == 0.0
 

@@ -31,6 +31,10 @@ SCHEMA_CLASSES = (
     P.SupportParams,
     P.GovernmentParams,
     P.ConstitutionParams,
+    P.ParliamentParams,
+    P.FactionParams,
+    P.ReferendumParams,
+    P.RatificationParams,
     P.StateParams,
     P.MonitorParams,
 )

@@ -19,7 +19,8 @@ from _report_fixtures import write_run, write_sweep  # noqa: E402
 from sim import report  # noqa: E402
 from sim.cli.report import main  # noqa: E402
 
-COMMON = ["p_sign.png", "cumulative.png", "outcomes.png", "terms.png", "trajectories.png"]
+COMMON = ["p_sign.png", "cumulative.png", "outcomes.png", "terms.png", "trajectories.png",
+          "curves.png"]
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +203,26 @@ def test_many_scenarios_get_small_multiples_and_stale_figures_go(tmp_path):
     for name in ("tension", "mobilisation", "incidents", "support"):
         assert (out / f"trajectories_{name}.png").is_file()
     assert len(_html_cells(out / "index.html")) == len(scen)
+
+
+def test_gate_curves_come_from_the_per_world_draws(tmp_path):
+    """The curves figure bins worlds by their own draw of the referendum's yes share and
+    their expected opposition votes: P(sign) rises along the yes share, and a scenario
+    that fixes the yes share has no curve for it."""
+    path = write_run(tmp_path / "r", worlds=4000, seed=1)
+    run = report.load_run(path)
+    df = report.gate_curves([run])
+    assert set(df["panel"]) == {"yes_share", "opposition_votes"}
+    ys = df[df["panel"] == "yes_share"].sort_values("value")
+    assert ys["n"].sum() == 4000 and len(ys) == 10
+    assert ys["p_sign"].iloc[0] < 0.02 and ys["p_sign"].iloc[-1] > 0.25
+    # each bin's estimate is the share of that bin's worlds that signed
+    w = run.worlds
+    top = w["param.domestic.referendum.yes_share"] >= w["param.domestic.referendum.yes_share"
+                                                       ].quantile(0.9)
+    assert ys["p_sign"].iloc[-1] == pytest.approx(w.loc[top, "signed"].mean(), abs=0.01)
+    fig = next(s.figure for s in report.run_figures([run]) if s.name == "curves.png")
+    assert len(fig.axes) == 2
+    fixed = report.load_run(write_run(tmp_path / "f", worlds=300, seed=1, overrides={
+        "domestic.referendum.yes_share": 0.5}))
+    assert set(report.gate_curves([fixed])["panel"]) == {"opposition_votes"}

@@ -129,17 +129,25 @@ def test_wilson_interval_known_values():
     assert hi == pytest.approx(0.16113, abs=1e-5)
 
 
-@pytest.mark.parametrize(("support", "turnout", "effect", "mob", "passed"), [
-    (0.60, 0.60, 0.0, 0.0, True),    # 60 % yes of votes, 36 % of registered
-    (0.45, 0.60, 0.0, 0.0, False),   # loses the vote
-    (0.80, 0.30, 0.0, 0.0, False),   # wins the vote, misses the 25 % quorum (24 %)
-    (0.55, 0.60, 0.5, 0.8, False),   # a mobilised no-vote defeats it
-    (0.48, 0.60, -0.5, 0.8, True),   # a boycott hands the vote to yes, quorum still met
+@pytest.mark.parametrize(("y", "t_yes", "t_no", "passed"), [
+    (0.60, 0.60, 0.60, True),    # 60 % yes of votes, 36 % of registered
+    (0.45, 0.60, 0.60, False),   # loses the vote
+    (0.80, 0.30, 0.30, False),   # wins the vote, misses the 25 % quorum (24 %)
+    (0.55, 0.60, 0.84, False),   # a mobilised no vote (turnout x 1.4) defeats it
+    (0.48, 0.60, 0.30, True),    # no voters stay home: the vote goes to yes, quorum met
+    (0.55, 0.50, 0.10, True),    # a boycott of no voters alone: 27.5 % yes, passes
+    (0.55, 0.43, 0.10, False),   # ...but when yes voters stay home too: 23.7 %, quorum missed
 ])
-def test_referendum_rule(support, turnout, effect, mob, passed):
-    ok, share, yes, _ = rules.referendum(np.array([support]), turnout, effect, mob, 0.5, 0.25)
+def test_referendum_rule(y, t_yes, t_no, passed):
+    ok, share, yes, _ = rules.referendum(np.array([y]), t_yes, t_no, 0.5, 0.25)
     assert bool(ok[0]) is passed
-    assert yes[0] == pytest.approx(support * turnout)
+    assert yes[0] == pytest.approx(y * t_yes)
+    # the threshold the opposition compares is the exact boundary of the same rule
+    thr = rules.referendum_threshold(np.array([t_yes]), np.array([t_no]), 0.5, 0.25)[0]
+    assert bool(y > thr) is passed
+    for dy in (-1e-6, 1e-6):
+        ok2, *_ = rules.referendum(np.array([thr + dy]), t_yes, t_no, 0.5, 0.25)
+        assert bool(ok2[0]) is (dy > 0)
 
 
 def test_row_quantiles_match_numpy_and_ignore_nan():
