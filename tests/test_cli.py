@@ -91,7 +91,7 @@ def test_multi_block_run_world_ids_and_shares(tmp_path):
 
 
 def test_precision_mode_stops_at_the_target_and_starts_like_a_fixed_run(tmp_path):
-    # P(sign within a year) is small (a few per cent since issues 7 and 8), so the target needs a few blocks
+    # P(sign within a year) is a few per cent since issues 7 and 8: several blocks
     ov = ["precision=0.015", "block_worlds=100", "horizon_weeks=52", "quiet=true"]
     s = run_job(ov, tmp_path / "p")
     assert s["precision_reached"] is True

@@ -55,8 +55,10 @@ def test_job_overrides_mirror_the_basic_sweeper():
 
 
 def test_sweep_summary_paired_differences_against_the_baseline_job(tmp_path):
+    # the full horizon and 2,000 worlds: within a year too few worlds sign (issue 7's
+    # gate) for the two scenarios' paired differences to be resolved
     jobs = fake_sweep(tmp_path, ["scenario=baseline,russia_spoiler,western_incentives",
-                                 *FAST])
+                                 "worlds=2000", "quiet=true"])
     table = write_sweep_summary(tmp_path, jobs)
     assert (tmp_path / "sweep_summary.csv").exists()
     csv = pd.read_csv(tmp_path / "sweep_summary.csv")
