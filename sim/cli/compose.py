@@ -28,7 +28,15 @@ from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.cli.schema import RunSettings, parse_settings
-from sim.config import CONFIG_DIR, deep_merge, read_yaml, scenarios, source_of
+from sim.config import (
+    CONFIG_DIR,
+    check_config_file,
+    deep_merge,
+    safe_load_yaml,
+    scenarios,
+    source_of,
+    yaml_files,
+)
 from sim.dists import DIST_ARGS
 from sim.errors import ConfigError
 from sim.params import MODEL_SECTIONS, ModelParams, parse_params
@@ -111,17 +119,6 @@ def _root_defaults(root: dict, root_src: str) -> list[tuple[str, str]]:
     return entries
 
 
-def _is_global(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    return line.strip().replace(" ", "") == GLOBAL_HEADER.replace(" ", "")
-    except OSError:
-        return False
-    return False
-
-
 def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
     """Lay out the configuration's files in Hydra's order and record provenance.
 
@@ -136,7 +133,7 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
     config_dir = Path(config_dir)
     root_path = config_dir / "config.yaml"
     root_src = rel(root_path, config_dir)
-    root = read_yaml(root_path)
+    root = check_config_file(root_path, "root", root_src)
     parsed = parse_overrides(overrides)
     groups = dict(_root_defaults(root, root_src))
     for ov in parsed:
@@ -156,19 +153,9 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
                               f"{', '.join(known) or 'none'}", rel(config_dir / group, config_dir))
         path = config_dir / group / f"{choice}.yaml"
         src = rel(path, config_dir)
-        data = read_yaml(path)
-        if "defaults" in data:
-            raise ConfigError("defaults", "only configs/config.yaml may hold a defaults list",
-                              src)
-        if "hydra" in data:
-            raise ConfigError("hydra", "Hydra settings belong in configs/hydra/, not here",
-                              src)
-        if group == "scenario":
-            if not _is_global(path):
-                raise ConfigError(GLOBAL_HEADER, "missing: a scenario file must start with "
-                                  "this line", src)
-            deep_merge({}, data, src, prov)
-        elif _is_global(path):
+        kind = "scenario" if group == "scenario" else "group"
+        data = check_config_file(path, kind, src)
+        if kind == "scenario" or _is_global(path):
             deep_merge({}, data, src, prov)
         else:
             deep_merge({}, {group: data}, src, prov)
@@ -181,6 +168,79 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
         deep_merge({}, _nest(key, value), COMMAND_LINE, prov)
     order.append(COMMAND_LINE)
     return Layers(prov, order, groups)
+
+
+def _is_global(path: Path) -> bool:
+    from sim.config import _is_global_line, header_lines, read_text
+
+    heads = header_lines(read_text(path))
+    return bool(heads) and _is_global_line(heads[-1][1])
+
+
+def _file_kind(path: Path, folder: Path, primary: bool) -> str:
+    parts = path.relative_to(folder).parts
+    if len(parts) == 1:
+        return "root" if primary else "group"
+    if parts[0] == "hydra":
+        return "hydra"
+    return "scenario" if parts[0] == "scenario" else "group"
+
+
+def searchpath_folders(overrides: Sequence[str], config_dir: Path) -> list[Path]:
+    """The folders ``hydra.searchpath`` adds (command line and ``configs/hydra/``).
+
+    Raises:
+        ConfigError: An entry that is not a folder on disk (``pkg://`` included).
+    """
+    entries: list[tuple[str, str]] = []
+    for ov in parse_overrides([o for o in overrides if o.lstrip("+~").startswith(
+            "hydra.searchpath")]):
+        val = ov.value()
+        vals = val if isinstance(val, list) else [val]
+        entries += [(str(v), COMMAND_LINE) for v in vals]
+    hydra_dir = config_dir / "hydra"
+    if hydra_dir.is_dir():
+        for path in yaml_files(hydra_dir):
+            sp = safe_load_yaml(path, rel(path, config_dir)).get("searchpath")
+            if sp is not None:
+                vals = sp if isinstance(sp, list) else [sp]
+                entries += [(str(v), rel(path, config_dir)) for v in vals]
+    out = []
+    for entry, src in entries:
+        if entry.startswith("pkg://") or ("://" in entry and not entry.startswith("file://")):
+            raise ConfigError("hydra.searchpath", f"{entry!r}: only folders on disk "
+                              "(file://...) may be added", src)
+        folder = Path(entry.removeprefix("file://"))
+        if not folder.is_dir():
+            raise ConfigError("hydra.searchpath", f"{entry!r} is not a folder", src)
+        out.append(folder.resolve())
+    return out
+
+
+def check_config_folders(config_dir: Path, overrides: Sequence[str] = ()) -> None:
+    """Check every YAML file Hydra may compose, before Hydra reads any of them.
+
+    That is every file of the configuration folder and of each ``hydra.searchpath``
+    folder (:func:`sim.config.check_config_file`): a shared scenario or search-path file
+    can set the model's sections and run keys, nothing of Hydra's. A search-path folder
+    may not hold a ``hydra/`` group of its own.
+
+    Raises:
+        ConfigError: The first file that breaks a rule.
+    """
+    config_dir = Path(config_dir)
+    if not (config_dir / "config.yaml").is_file():
+        raise ConfigError("config.yaml", "not found: expected a configuration folder",
+                          str(config_dir))
+    for path in yaml_files(config_dir):
+        check_config_file(path, _file_kind(path, config_dir, True), rel(path, config_dir))
+    for folder in searchpath_folders(overrides, config_dir):
+        for path in yaml_files(folder):
+            kind = _file_kind(path, folder, False)
+            if kind == "hydra":
+                raise ConfigError("hydra", "a search-path folder may not change Hydra's "
+                                  "settings (hydra/ group)", str(path))
+            check_config_file(path, kind, str(path))
 
 
 def _nest(key: str, value: Any) -> dict:
@@ -310,14 +370,88 @@ def compose_config(overrides: Sequence[str] = (), config_dir: Path | None = None
     return to_plain(hydra_compose(overrides, config_dir))
 
 
-def check_callbacks(cfg: DictConfig) -> None:
-    """Refuse Hydra callbacks other than :data:`ALLOWED_TARGETS`."""
-    cbs = OmegaConf.select(cfg, "hydra.callbacks") or {}
-    for name, spec in cbs.items():
-        target = spec.get("_target_") if isinstance(spec, DictConfig) else None
+def check_hydra_settings(cfg: DictConfig) -> None:
+    """Refuse Hydra settings through which a configuration could run code or leak.
+
+    Checked on the composed, unresolved ``hydra`` node, whichever file or override set
+    it: callbacks only :data:`ALLOWED_TARGETS` and without arguments (Hydra instantiates
+    nested ``_target_`` keys of their arguments too); no other ``_target_`` below the
+    launcher and sweeper; no ``job.env_set``/``env_copy`` (environment variables reach
+    every subprocess); logging without factories (``()``), with ``logging.*`` classes
+    and log files inside the run folder; job sub-folders and ``output_subdir`` inside
+    the sweep or run folder.
+
+    Raises:
+        ConfigError: The first offending key.
+    """
+    node = OmegaConf.select(cfg, "hydra")
+    if node is None:
+        return
+    h = OmegaConf.to_container(node, resolve=False)
+    assert isinstance(h, dict)
+    for name, spec in (h.get("callbacks") or {}).items():
+        key = f"hydra.callbacks.{name}"
+        target = spec.get("_target_") if isinstance(spec, dict) else None
         if target not in ALLOWED_TARGETS:
-            raise ConfigError(f"hydra.callbacks.{name}._target_", "configs may not "
-                              f"instantiate Python objects; allowed: {', '.join(ALLOWED_TARGETS)}")
+            raise ConfigError(f"{key}._target_", "configs may not instantiate Python "
+                              f"objects; allowed: {', '.join(ALLOWED_TARGETS)}")
+        extra = [k for k in spec if k != "_target_"]
+        if extra:
+            raise ConfigError(f"{key}.{extra[0]}", "callbacks take no arguments")
+    for name in ("launcher", "sweeper"):
+        for path, _ in _targets(h.get(name) or {}, f"hydra.{name}"):
+            if path != f"hydra.{name}._target_":
+                raise ConfigError(path, "configs may not instantiate Python objects")
+    for k, v in h.items():
+        if k not in ("launcher", "sweeper", "callbacks"):
+            for path, _ in _targets(v, f"hydra.{k}"):
+                raise ConfigError(path, "configs may not instantiate Python objects")
+    job = h.get("job") or {}
+    for k in ("env_set", "env_copy"):
+        if job.get(k):
+            raise ConfigError(f"hydra.job.{k}", "sim-run does not pass environment "
+                              "variables to jobs; set them in your shell instead")
+    for log in ("job_logging", "hydra_logging"):
+        _check_logging(h.get(log), f"hydra.{log}")
+    for key, val in (("hydra.sweep.subdir", (h.get("sweep") or {}).get("subdir")),
+                     ("hydra.output_subdir", h.get("output_subdir"))):
+        if val is not None and (".." in str(val) or str(val).startswith("/")):
+            raise ConfigError(key, f"must stay inside the output folder, got {val!r}")
+
+
+def _targets(node: Any, path: str):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            sub = f"{path}.{k}"
+            if k == "_target_":
+                yield sub, v
+            yield from _targets(v, sub)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _targets(v, f"{path}[{i}]")
+
+
+def _check_logging(node: Any, path: str) -> None:
+    if isinstance(node, list):
+        for i, v in enumerate(node):
+            _check_logging(v, f"{path}[{i}]")
+    if not isinstance(node, dict):
+        return
+    for k, v in node.items():
+        sub = f"{path}.{k}"
+        if k == "()":
+            raise ConfigError(sub, "logging factories may not be configured")
+        if k == "class" and not (isinstance(v, str) and v.startswith("logging.")):
+            raise ConfigError(sub, f"only logging.* handler classes are allowed, got {v!r}")
+        if k == "filename" and not (isinstance(v, str) and v.startswith(
+                "${hydra.runtime.output_dir}/") and ".." not in v):
+            raise ConfigError(sub, "log files must be written inside the run folder "
+                              "(${hydra.runtime.output_dir}/...)")
+        _check_logging(v, sub)
+
+
+#: The earlier name of :func:`check_hydra_settings`.
+check_callbacks = check_hydra_settings
 
 
 # ----------------------------------------------------------------------- one job

@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -57,6 +58,14 @@ from sim.config import CONFIG_DIR
 from sim.errors import ConfigError
 from sim.params import ModelParams
 from sim.rules import wilson_interval
+from sim.runfolder import (
+    MANIFEST,
+    DamagedRunError,
+    atomic_write,
+    clean_temp_files,
+    finished_run,
+    write_manifest,
+)
 
 register_resolvers()
 
@@ -241,13 +250,34 @@ def build_summary(out: RunOutput, job: Job, chash: str, elapsed: float) -> dict:
     return summary
 
 
+#: Folders searched for ``git`` (never the job's PATH, which a config must not steer).
+GIT_PATH = "/usr/bin:/bin:/usr/local/bin"
+
+
+def git_environment() -> dict[str, str]:
+    """A fixed environment for ``git``: nothing a configuration or the caller set.
+
+    No ``GIT_*`` variables (``GIT_CONFIG_COUNT/KEY/VALUE`` can set ``core.fsmonitor``,
+    a command git runs), no global or system git configuration, no pager or editor.
+    """
+    return {"PATH": GIT_PATH, "LC_ALL": "C", "HOME": "/nonexistent",
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
 def _git_revision() -> str | None:
+    git = shutil.which("git", path=GIT_PATH)
+    if git is None:
+        return None
+    base = [git, "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+            "-C", str(ROOT_DIR)]
     try:
-        rev = subprocess.run(["git", "-C", str(ROOT_DIR), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=5, check=True)
-        dirty = subprocess.run(["git", "-C", str(ROOT_DIR), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=5, check=True)
+        rev = subprocess.run([*base, "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=True, env=git_environment(),
+                             stdin=subprocess.DEVNULL)
+        dirty = subprocess.run([*base, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True,
+                               env=git_environment(), stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
     return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
@@ -289,16 +319,6 @@ def build_metadata(out: RunOutput, job: Job, chash: str) -> dict:
 # ----------------------------------------------------------------------- output folder
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _write_json(obj: Any) -> Callable[[Path], None]:
     def write(p: Path) -> None:
         p.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")
@@ -306,32 +326,43 @@ def _write_json(obj: Any) -> Callable[[Path], None]:
 
 
 def write_run_folder(out_dir: Path, out: RunOutput, summary: dict, meta: dict) -> None:
-    """Write a run's files into ``out_dir``, each atomically, ``summary.json`` last.
+    """Write a run's files into ``out_dir``, each atomically, ``manifest.json`` last.
 
     Files: ``worlds.parquet`` (one row per world), ``steps.parquet`` (one row per
-    week), ``trace.parquet`` (only for trace runs), ``metadata.json`` and
-    ``summary.json``. A folder with ``summary.json`` holds a finished run.
+    week), ``trace.parquet`` and ``trace.png`` (only for trace runs),
+    ``metadata.json``, ``summary.json`` and ``manifest.json`` (size and SHA-256 of
+    each of them). A folder whose manifest verifies holds a finished run
+    (:mod:`sim.runfolder`).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic(out_dir / "worlds.parquet", lambda p: out.outcomes.to_parquet(p, index=False))
-    _atomic(out_dir / "steps.parquet", lambda p: out.steps.to_parquet(p, index=False))
+    (out_dir / MANIFEST).unlink(missing_ok=True)  # not finished until written again
+    names = ["worlds.parquet", "steps.parquet", "metadata.json", "summary.json"]
+    atomic_write(out_dir / "worlds.parquet", lambda p: out.outcomes.to_parquet(p, index=False))
+    atomic_write(out_dir / "steps.parquet", lambda p: out.steps.to_parquet(p, index=False))
     if out.trace is not None:
         trace = out.trace
-        _atomic(out_dir / "trace.parquet", lambda p: trace.to_parquet(p, index=False))
-    _atomic(out_dir / "metadata.json", _write_json(meta))
-    _atomic(out_dir / "summary.json", _write_json(summary))
+        atomic_write(out_dir / "trace.parquet", lambda p: trace.to_parquet(p, index=False))
+        names.append("trace.parquet")
+    atomic_write(out_dir / "metadata.json", _write_json(meta))
+    atomic_write(out_dir / "summary.json", _write_json(summary))
+    if out.trace is not None:  # one world's story as a figure, beside trace.parquet
+        from sim.report import write_trace_figure  # matplotlib only when tracing
+
+        names.append(write_trace_figure(out_dir, verify=False).name)
+    write_manifest(out_dir, names, {"config_hash": summary.get("config_hash")})
 
 
 def finished_summary(out_dir: Path, chash: str) -> dict | None:
-    """The summary of a finished run of the same configuration in ``out_dir``, if any."""
-    path = Path(out_dir) / "summary.json"
+    """The summary of a finished, intact run of the same configuration in ``out_dir``.
+
+    None if the folder holds no such run: no manifest, a file that does not match it,
+    a malformed summary, or another configuration (``config_hash``).
+    """
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        summary = finished_run(out_dir)
+    except DamagedRunError:
         return None
     if summary.get("config_hash") != chash:
-        return None
-    if not (Path(out_dir) / "worlds.parquet").exists():
         return None
     return summary
 
@@ -394,6 +425,8 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
             print(f"{s.scenario}: already done in {out_dir}, skipped")
         return done
     out_dir.mkdir(parents=True, exist_ok=True)
+    clean_temp_files(out_dir)
+    (out_dir / MANIFEST).unlink(missing_ok=True)
     (out_dir / "summary.json").unlink(missing_ok=True)
     tic = time.perf_counter()
     out = simulate_blocks(job.params, s.worlds, s.seed, s.horizon_weeks, s.block_worlds,
@@ -401,10 +434,6 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
                           progress=progress and not s.quiet)
     summary = build_summary(out, job, chash, time.perf_counter() - tic)
     write_run_folder(out_dir, out, summary, build_metadata(out, job, chash))
-    if out.trace is not None:  # one world's story as a figure, beside trace.parquet
-        from sim.report import write_trace_figure  # matplotlib only when tracing
-
-        write_trace_figure(out_dir)
     if not s.quiet:
         print(format_table(summary, out_dir))
     return summary
