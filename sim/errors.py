@@ -39,6 +39,13 @@ class ConfigError(ValueError):
         return ConfigError(self.key, self.problem, source)
 
 
+class EnvironmentProblem(RuntimeError):
+    """A failure of the machine, not of the input (disk full, read-only folder ...).
+
+    Entry points print ``str(error)`` on one line and exit with code 1.
+    """
+
+
 def environment_problem(e: OSError, where: object = None) -> str:
     """One line for a failure of the machine, not of the input: what happened, what to do.
 

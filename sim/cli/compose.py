@@ -177,15 +177,6 @@ def _is_global(path: Path) -> bool:
     return bool(heads) and _is_global_line(heads[-1][1])
 
 
-def _file_kind(path: Path, folder: Path, primary: bool) -> str:
-    parts = path.relative_to(folder).parts
-    if len(parts) == 1:
-        return "root" if primary else "group"
-    if parts[0] == "hydra":
-        return "hydra"
-    return "scenario" if parts[0] == "scenario" else "group"
-
-
 def searchpath_folders(overrides: Sequence[str], config_dir: Path) -> list[Path]:
     """The folders ``hydra.searchpath`` adds (command line and ``configs/hydra/``).
 
@@ -217,30 +208,72 @@ def searchpath_folders(overrides: Sequence[str], config_dir: Path) -> list[Path]
     return out
 
 
-def check_config_folders(config_dir: Path, overrides: Sequence[str] = ()) -> None:
-    """Check every YAML file Hydra may compose, before Hydra reads any of them.
+def _chosen_options(root: dict, root_src: str, overrides: Sequence[str]) -> dict:
+    """Group -> options a command line may select (sweeps included; None: any option)."""
+    chosen: dict[str, set | None] = {g: {c} for g, c in _root_defaults(root, root_src)}
+    for ov in parse_overrides(overrides):
+        key = ov.get_key_element().lstrip("+~")
+        if key.startswith("hydra") or ov.is_delete():
+            continue
+        if ov.is_sweep_override():
+            try:
+                values = set(ov.sweep_string_iterator())
+            except Exception:  # noqa: BLE001 - range/glob sweeps: any option
+                values = None
+        else:
+            val = ov.value()
+            values = {str(val)} if isinstance(val, str | int | float) else set()
+        if values is None or chosen.get(key, set()) is None:
+            chosen[key] = None
+        else:
+            chosen[key] = (chosen.get(key) or set()) | values
+    return chosen
 
-    That is every file of the configuration folder and of each ``hydra.searchpath``
-    folder (:func:`sim.config.check_config_file`): a shared scenario or search-path file
-    can set the model's sections and run keys, nothing of Hydra's. A search-path folder
-    may not hold a ``hydra/`` group of its own.
+
+def check_config_folders(config_dir: Path, overrides: Sequence[str] = ()) -> None:
+    """Check every YAML file Hydra may compose for a command line, before Hydra reads it.
+
+    That is the root ``config.yaml``, the file of each group option the defaults list
+    or the overrides (sweeps included) select, in the configuration folder and in each
+    ``hydra.searchpath`` folder, and every file of the configuration folder's
+    ``hydra/`` group (:func:`sim.config.check_config_file`). A shared scenario or
+    search-path file can set the model's sections and run keys, nothing of Hydra's; a
+    search-path folder may not hold a ``hydra/`` group of its own. Files no option
+    selects are not read, so one broken draft does not block other scenarios.
 
     Raises:
         ConfigError: The first file that breaks a rule.
     """
     config_dir = Path(config_dir)
-    if not (config_dir / "config.yaml").is_file():
+    root_path = config_dir / "config.yaml"
+    if not root_path.is_file():
         raise ConfigError("config.yaml", "not found: expected a configuration folder",
                           str(config_dir))
-    for path in yaml_files(config_dir):
-        check_config_file(path, _file_kind(path, config_dir, True), rel(path, config_dir))
-    for folder in searchpath_folders(overrides, config_dir):
-        for path in yaml_files(folder):
-            kind = _file_kind(path, folder, False)
-            if kind == "hydra":
-                raise ConfigError("hydra", "a search-path folder may not change Hydra's "
-                                  "settings (hydra/ group)", str(path))
-            check_config_file(path, kind, str(path))
+    root_src = rel(root_path, config_dir)
+    root = check_config_file(root_path, "root", root_src)
+    if (config_dir / "hydra").is_dir():
+        for path in yaml_files(config_dir / "hydra"):
+            check_config_file(path, "hydra", rel(path, config_dir))
+    chosen = _chosen_options(root, root_src, overrides)
+    folders = [(config_dir, True)] + [(f, False) for f in
+                                      searchpath_folders(overrides, config_dir)]
+    for folder, primary in folders:
+        if not primary and (folder / "hydra").exists():
+            raise ConfigError("hydra", "a search-path folder may not change Hydra's "
+                              "settings (hydra/ group)", str(folder / "hydra"))
+        for group, options in chosen.items():
+            gdir = folder / group
+            if group == "hydra" or "/" in group and group.startswith("hydra"):
+                continue
+            if not gdir.is_dir():
+                continue
+            paths = (yaml_files(gdir) if options is None
+                     else [gdir / f"{o}.yaml" for o in sorted(options)])
+            kind = "scenario" if group == "scenario" else "group"
+            for path in paths:
+                if path.exists():
+                    src = rel(path, config_dir) if primary else str(path)
+                    check_config_file(path, kind, src)
 
 
 def _nest(key: str, value: Any) -> dict:
@@ -282,7 +315,7 @@ def normalise_dists(cfg: dict, lay: Layers) -> dict:
 
 
 def hydra_compose(overrides: Sequence[str] = (), config_dir: Path | None = None,
-                  config_name: str = "config") -> DictConfig:
+                  config_name: str = "config", multirun: bool = False) -> DictConfig:
     """Compose with Hydra's compose API, Hydra's own settings included.
 
     Sets :class:`HydraConfig` so that ``${hydra:...}`` interpolations resolve.
@@ -299,12 +332,13 @@ def hydra_compose(overrides: Sequence[str] = (), config_dir: Path | None = None,
     except ConfigError:
         raise
     except Exception as e:  # noqa: BLE001 - translate Hydra's errors into one line
-        raise _translate(e, overrides, config_dir) from None
+        raise _translate(e, overrides, config_dir, multirun) from None
     HydraConfig.instance().set_config(cfg)
     return cfg
 
 
-def _translate(e: Exception, overrides: Sequence[str], config_dir: Path) -> ConfigError:
+def _translate(e: Exception, overrides: Sequence[str], config_dir: Path,
+               multirun: bool = False) -> ConfigError:
     msg = str(e)
     first = one_line(e)
     if first.startswith("Could not override '"):
@@ -312,6 +346,8 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path) -> Conf
         base = _safe_base(config_dir)
         parent, _, leaf = key.rpartition(".")
         node = OmegaConf.select(base, parent) if parent else base
+        if key.startswith("hydra."):
+            return ConfigError(key, f"cannot set this Hydra setting: {first}", COMMAND_LINE)
         if isinstance(node, DictConfig) and leaf not in node:
             allowed = ", ".join(str(k) for k in node.keys())
             return ConfigError(key, f"unknown key; allowed here: {allowed}", COMMAND_LINE)
@@ -333,7 +369,12 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path) -> Conf
                            COMMAND_LINE)
     if first.startswith("Ambiguous value for argument"):
         arg = first.split("'")[1] if "'" in first else first
-        return ConfigError(arg.split("=", 1)[0], f"{arg!r} is a sweep: add -m (--multirun)"
+        key = arg.split("=", 1)[0]
+        if multirun or key.lstrip("+~").startswith("hydra"):
+            return ConfigError(key, f"{arg!r}: the comma makes it a list of values, which "
+                               "cannot be swept here; quote the value, e.g. "
+                               f"'{key}=\"{arg.split('=', 1)[-1]}\"'", COMMAND_LINE)
+        return ConfigError(key, f"{arg!r} is a sweep: add -m (--multirun)"
                            " to sweep over it, or quote the value", COMMAND_LINE)
     return ConfigError("config", first, COMMAND_LINE)
 
@@ -431,10 +472,30 @@ def _targets(node: Any, path: str):
             yield from _targets(v, f"{path}[{i}]")
 
 
+#: Keys a logging handler may set (``logging.config.dictConfig`` passes others on).
+HANDLER_KEYS = ("class", "formatter", "level", "filename", "stream", "filters", "mode",
+                "encoding", "delay")
+
+
 def _check_logging(node: Any, path: str) -> None:
+    if isinstance(node, dict) and isinstance(node.get("handlers"), dict):
+        for name, handler in node["handlers"].items():
+            if not isinstance(handler, dict):
+                continue
+            for k, v in handler.items():
+                if k not in HANDLER_KEYS:
+                    raise ConfigError(f"{path}.handlers.{name}.{k}", "unknown handler "
+                                      f"key; allowed: {', '.join(HANDLER_KEYS)}")
+                if k == "stream" and v not in ("ext://sys.stdout", "ext://sys.stderr"):
+                    raise ConfigError(f"{path}.handlers.{name}.stream", "must be "
+                                      "ext://sys.stdout or ext://sys.stderr")
+    _check_logging_node(node, path)
+
+
+def _check_logging_node(node: Any, path: str) -> None:
     if isinstance(node, list):
         for i, v in enumerate(node):
-            _check_logging(v, f"{path}[{i}]")
+            _check_logging_node(v, f"{path}[{i}]")
     if not isinstance(node, dict):
         return
     for k, v in node.items():
@@ -447,7 +508,7 @@ def _check_logging(node: Any, path: str) -> None:
                 "${hydra.runtime.output_dir}/") and ".." not in v):
             raise ConfigError(sub, "log files must be written inside the run folder "
                               "(${hydra.runtime.output_dir}/...)")
-        _check_logging(v, sub)
+        _check_logging_node(v, sub)
 
 
 #: The earlier name of :func:`check_hydra_settings`.

@@ -38,24 +38,29 @@ import hydra
 import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from sim import __version__
 from sim.api import MONTHS, OUTCOMES, model_fingerprint, simulate, summarise
+from sim.cli import workers
 from sim.cli.compose import (
+    COMMAND_LINE,
     ROOT_DIR,
     Job,
-    check_callbacks,
+    check_config_folders,
+    check_hydra_settings,
     hydra_compose,
     layers,
+    one_line,
     parse_overrides,
     prepare_job,
     register_resolvers,
     to_plain,
 )
 from sim.config import CONFIG_DIR
-from sim.errors import ConfigError
+from sim.errors import ConfigError, EnvironmentProblem, environment_problem
+from sim.memory import PER_OUTCOME_ROW, check_run_memory, compact_bytes, parallel_jobs
 from sim.params import ModelParams
 from sim.rules import wilson_interval
 from sim.runfolder import (
@@ -417,6 +422,7 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
     """
     job = prepare_job(cfg, overrides, config_dir)
     s = job.settings
+    check_memory(s)
     out_dir = Path(out_dir)
     chash = config_hash(job.config)
     done = finished_summary(out_dir, chash)
@@ -454,8 +460,28 @@ def _app(cfg: DictConfig) -> dict:
     hc = HydraConfig.get()
     # jobs running in parallel would draw their progress bars over each other
     parallel = hc.runtime.choices.get("hydra/launcher", "basic") != "basic"
-    return run(to_plain(cfg), Path(hc.runtime.output_dir), list(hc.overrides.task),
-               _config_dir_of_job(), progress=not parallel)
+    out_dir = Path(hc.runtime.output_dir)
+    try:
+        return run(to_plain(cfg), out_dir, list(hc.overrides.task), _config_dir_of_job(),
+                   progress=not parallel)
+    except ConfigError as e:
+        _job_failed(str(e), 2)
+    except OSError as e:
+        _job_failed(environment_problem(e, out_dir), 1)
+    except MemoryError:
+        _job_failed(f"{out_dir}: out of memory; use fewer worlds or a smaller "
+                    "block_worlds", 1)
+    raise AssertionError("unreachable")
+
+
+def _job_failed(message: str, code: int) -> None:
+    """End a job with one line on stderr and an exit code, without a traceback.
+
+    ``SystemExit`` passes through Hydra's error report (which would print a stack
+    trace for any ``Exception``), and joblib hands it back from a worker to the parent.
+    """
+    print(f"sim-run: error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(code)
 
 
 def job_overrides(argv_overrides: Sequence[str], multirun: bool,
@@ -482,40 +508,145 @@ def job_overrides(argv_overrides: Sequence[str], multirun: bool,
     return batch
 
 
+#: Hydra flags ``sim-run`` refuses: a pickled configuration can run any code.
+REFUSED_FLAGS = ("--experimental-rerun",)
+
+
+def _parse_args(argv: Sequence[str]) -> Any:
+    from hydra._internal.utils import get_args_parser
+
+    parser = get_args_parser()
+
+    def error(message: str) -> None:
+        raise ConfigError("arguments", message, COMMAND_LINE)
+
+    parser.error = error  # type: ignore[method-assign]
+    return parser.parse_args(list(argv))
+
+
+def check_memory(settings: Any, parallel: int = 1) -> None:
+    """Refuse a run whose memory estimate exceeds what the machine has (one line).
+
+    Raises:
+        ConfigError: Naming the key to lower and the largest value that fits.
+    """
+    verdict = check_run_memory(settings.worlds, settings.block_worlds,
+                               settings.horizon_weeks, settings.trace, settings.precision,
+                               settings.max_worlds, parallel)
+    if verdict is not None:
+        raise ConfigError(verdict.key, verdict.message, COMMAND_LINE)
+
+
+def _output_folder(cfg: DictConfig, multirun: bool) -> Path:
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    try:
+        return Path(str(OmegaConf.select(cfg, key))).expanduser().absolute()
+    except Exception as e:  # noqa: BLE001 - interpolation errors
+        raise ConfigError(key, f"cannot resolve: {one_line(e)}", COMMAND_LINE) from None
+
+
+def check_output_folder(folder: Path, key: str, need_bytes: int = 0) -> None:
+    """Refuse an output folder that cannot be written, before anything runs.
+
+    Raises:
+        ConfigError: The folder (or a parent) is a file.
+        EnvironmentProblem: Read-only file system, no permission, or not enough space.
+    """
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ConfigError(key, f"{probe} is a file, not a folder; choose another output "
+                          "folder", COMMAND_LINE)
+    try:
+        st = os.statvfs(probe)
+    except OSError as e:
+        raise EnvironmentProblem(environment_problem(e, probe)) from None
+    if st.f_flag & os.ST_RDONLY:
+        raise EnvironmentProblem(f"{probe}: the file system is read-only; write elsewhere "
+                                 "(e.g. paths.results_dir=/writable/folder)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise EnvironmentProblem(f"{probe}: permission denied; write elsewhere or fix the "
+                                 "folder's permissions")
+    free = st.f_bavail * st.f_frsize
+    if need_bytes > free:
+        raise EnvironmentProblem(f"{probe}: the run needs about {compact_bytes(need_bytes)}"
+                                 f" of disk, {compact_bytes(free)} free; free space or "
+                                 "write elsewhere (e.g. paths.results_dir=/other/disk)")
+
+
+def output_bytes(settings: Any) -> int:
+    """Upper estimate of the bytes a run writes (outcome rows, weekly rows, trace)."""
+    worlds = settings.max_worlds if settings.precision is not None else settings.worlds
+    out = worlds * PER_OUTCOME_ROW + settings.horizon_weeks * 4_000 + 1_000_000
+    if settings.trace:
+        out += worlds * settings.horizon_weeks * 400
+    return out
+
+
 def preflight(argv: Sequence[str]) -> list[list[str]] | None:
     """Check a whole command line before Hydra runs anything.
 
-    Composes and validates every job of the sweep (or the single run), so that a
-    mistake is reported once, in one line, before any job starts.
+    Checks every YAML file Hydra may read (:func:`check_config_folders`), then
+    composes and validates every job of the sweep (or the single run), its Hydra
+    settings, its memory needs and its output folder, so that a mistake is reported
+    once, in one line, before any job starts.
 
     Returns:
         The jobs' override lists, or None for informational flags (``--help`` ...).
 
     Raises:
         ConfigError: The first mistake found.
+        EnvironmentProblem: The output folder cannot be written.
     """
-    from hydra._internal.utils import get_args_parser
-
-    if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
+    for flag in REFUSED_FLAGS:
+        if any(a == flag or a.startswith(flag + "=") for a in argv):
+            raise ConfigError(flag, "not supported: it loads a pickled configuration, "
+                              "which can run any code", COMMAND_LINE)
+    if any(a in ("--help", "-h", "--version") for a in argv):
         return None
-    args = get_args_parser().parse_args(list(argv))
+    args = _parse_args(argv)
     config_dir = Path(args.config_path).resolve() if args.config_path else CONFIG_DIR
+    if args.config_name not in (None, "config"):
+        raise ConfigError("--config-name", "sim-run composes config.yaml; use "
+                          "--config-path to choose another configuration folder",
+                          COMMAND_LINE)
     overrides = list(args.overrides)
     hydra_ov = [o for o in overrides if o.lstrip("+~").startswith("hydra")]
     task_ov = [o for o in overrides if o not in hydra_ov]
+    extra = [f"hydra.searchpath=[file://{Path(args.config_dir).absolute()}]"
+             ] if args.config_dir else []
+    check_config_folders(config_dir, [*overrides, *extra])
+    if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
+        return None
     jobs = job_overrides(task_ov, bool(args.multirun))
+    first = None
     for ov in jobs:
         layers(config_dir, ov)  # scenario names and YAML first: their errors name the file
-        cfg = hydra_compose([*ov, *hydra_ov], config_dir)
-        check_callbacks(cfg)
-        prepare_job(to_plain(cfg), ov, config_dir)
+        cfg = hydra_compose([*ov, *hydra_ov], config_dir, multirun=bool(args.multirun))
+        check_hydra_settings(cfg)
+        job = prepare_job(to_plain(cfg), ov, config_dir)
+        launcher = OmegaConf.select(cfg, "hydra.launcher.n_jobs")
+        parallel = parallel_jobs(launcher if isinstance(launcher, int) else None, len(jobs)
+                                 ) if args.multirun else 1
+        check_memory(job.settings, parallel)
+        first = first or (cfg, job)
+    if first is not None:
+        cfg, job = first
+        check_output_folder(_output_folder(cfg, bool(args.multirun)),
+                            "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
+                            output_bytes(job.settings) * len(jobs))
     return jobs
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``sim-run``: check the command line, then run the Hydra app.
 
-    A configuration mistake prints one line to stderr and exits with code 2.
+    A configuration mistake prints one line to stderr and exits with code 2; a
+    failure of the machine (disk full, read-only folder, out of memory) one line and
+    code 1. Parallel workers die with this process (:mod:`sim.cli.workers`).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -523,6 +654,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConfigError as e:
         print(f"sim-run: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    except EnvironmentProblem as e:
+        print(f"sim-run: error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except RecursionError:
+        print("sim-run: error: command line: nested too deeply", file=sys.stderr)
+        raise SystemExit(2) from None
+    workers.install()
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-run", *argv]
     _app()
 
