@@ -37,10 +37,17 @@ def model_fingerprint() -> str:
     with the same configuration, seed and fingerprint give the same numbers; used to
     tell whether a stored result is stale.
     """
+    return code_fingerprint(Path(__file__).resolve().parent)
+
+
+def code_fingerprint(package_dir: Path) -> str:
+    """Hash of the ``.py`` files under ``package_dir`` (paths and contents), NumPy's version.
+
+    :func:`model_fingerprint` is this of the installed :mod:`sim` package.
+    """
     h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for path in sorted(here.rglob("*.py")):
-        h.update(path.relative_to(here).as_posix().encode() + b"\0")
+    for path in sorted(Path(package_dir).rglob("*.py")):
+        h.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
     h.update(f"numpy {np.__version__}".encode())
     return h.hexdigest()[:16]
