@@ -353,7 +353,7 @@ def compose(scenario: str = "baseline", config_dir: Path | None = None,
         raise ConfigError("scenario", f"unknown scenario {scenario!r}; available: "
                           f"{', '.join(known)}", _rel(config_dir / "scenario", config_dir))
     spath = config_dir / "scenario" / f"{scenario}.yaml"
-    sdata = read_yaml(spath)
+    sdata = check_config_file(spath, "scenario", _rel(spath, config_dir))
     sdata = {k: v for k, v in sdata.items() if k in MODEL_SECTIONS}
     cfg = deep_merge(cfg, sdata, _rel(spath, config_dir), prov)
     if overrides:

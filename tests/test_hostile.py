@@ -775,3 +775,49 @@ def test_killed_joblib_sweep_leaves_no_workers_and_resumes_identically(sig, tmp_
     resumed = pd.read_csv(sw / "sweep_summary.csv")
     pd.testing.assert_frame_equal(resumed, uninterrupted)
     assert not list(sw.glob("*/.*.tmp-*"))
+
+
+def _resign(d: Path) -> None:
+    from sim.runfolder import write_manifest
+
+    write_manifest(d, list(json.loads((d / "manifest.json").read_text())["files"]))
+
+
+def test_report_refuses_crafted_tables_with_a_valid_manifest(tmp_path, capsys):
+    d = tmp_path / "job"
+    make_run(d)
+    steps = pd.read_parquet(d / "steps.parquet")
+    steps["p_signed"] = "many"
+    steps.to_parquet(d / "steps.parquet", index=False)
+    _resign(d)
+    line = report_refused(d, capsys)
+    assert "not what sim-run writes" in line
+
+
+def test_report_refuses_a_worlds_table_of_another_length(tmp_path, capsys):
+    d = tmp_path / "job"
+    make_run(d)
+    pd.read_parquet(d / "worlds.parquet").iloc[:10].to_parquet(d / "worlds.parquet")
+    _resign(d)
+    assert "rows but summary.json says 80 worlds" in report_refused(d, capsys)
+
+
+def test_report_refuses_a_worlds_table_without_needed_columns(tmp_path, capsys):
+    d = tmp_path / "job"
+    make_run(d)
+    pd.read_parquet(d / "worlds.parquet").drop(columns=["signed"]).to_parquet(
+        d / "worlds.parquet")
+    _resign(d)
+    assert "column 'signed' missing" in report_refused(d, capsys)
+
+
+def test_group_file_placed_in_hydra_settings_by_package_is_refused(world, capsys):
+    scenario(world, "# @package _global_\nincidents:\n  base_rate: 1.0\n")
+    line = refused(["+scenario@hydra=shared"], capsys, world)
+    assert "Hydra's settings" in line
+
+
+def test_package_override_still_checks_the_file(world, capsys):
+    path = scenario(world, "# @package _global_\n# @package hydra\nverbose: true\n")
+    line = refused(["+scenario@extra=shared"], capsys, world)
+    assert f"{path}: header:" in line

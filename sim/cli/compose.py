@@ -212,7 +212,10 @@ def _chosen_options(root: dict, root_src: str, overrides: Sequence[str]) -> dict
     """Group -> options a command line may select (sweeps included; None: any option)."""
     chosen: dict[str, set | None] = {g: {c} for g, c in _root_defaults(root, root_src)}
     for ov in parse_overrides(overrides):
-        key = ov.get_key_element().lstrip("+~")
+        key, _, package = ov.get_key_element().lstrip("+~").partition("@")
+        if package.startswith(("hydra", "_global_.hydra")):
+            raise ConfigError(ov.input_line or key, "a config file may not be placed in "
+                              "Hydra's settings", COMMAND_LINE)
         if key.startswith("hydra") or ov.is_delete():
             continue
         if ov.is_sweep_override():

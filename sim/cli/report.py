@@ -35,6 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:
         print(f"sim-report: {environment_problem(e, args.path)}", file=sys.stderr)
         return 1
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
+        # a folder whose manifest verifies but whose data were crafted by hand
+        first = (str(e).strip().splitlines() or [""])[0][:120]
+        print(f"sim-report: {args.path}: its data are not what sim-run writes "
+              f"({type(e).__name__}: {first}); re-run sim-run", file=sys.stderr)
+        return 2
     except MemoryError:
         print(f"sim-report: {args.path}: not enough memory to load this folder; close "
               "other programs or report fewer jobs", file=sys.stderr)
