@@ -326,6 +326,13 @@ def test_command_line_routes_to_code_are_refused(argv, key, world, capsys):
     assert f"{key}:" in line, line
 
 
+@pytest.mark.parametrize("flag", ["--help", "--cfg=job", "--info=config"])
+def test_informational_flags_do_not_compose_unchecked_files(flag, world, capsys):
+    scenario(world, _billion_laughs(), name="bomb")
+    line = refused([flag, "scenario=bomb"], capsys, world)
+    assert "bomb.yaml" in line and "aliases" in line
+
+
 def test_huge_numbers_are_printed_compactly(world, capsys):
     line = refused(["worlds=1e308"], capsys, world)
     assert "got 1e+308" in line and len(line) < 200
@@ -732,7 +739,7 @@ def _alive(pid: int) -> bool:
 
 
 SWEEP = ["-m", "scenario=baseline,russia_spoiler,us_disengages,march_2025",
-         "worlds=3000", "horizon_weeks=104", "quiet=true", "seed=5"]
+         "worlds=2000", "horizon_weeks=104", "quiet=true", "seed=5"]
 
 
 @pytest.fixture(scope="module")

@@ -605,7 +605,7 @@ def preflight(argv: Sequence[str]) -> list[list[str]] | None:
         if any(a == flag or a.startswith(flag + "=") for a in argv):
             raise ConfigError(flag, "not supported: it loads a pickled configuration, "
                               "which can run any code", COMMAND_LINE)
-    if any(a in ("--help", "-h", "--version") for a in argv):
+    if any(a == "--version" for a in argv):
         return None
     args = _parse_args(argv)
     config_dir = Path(args.config_path).resolve() if args.config_path else CONFIG_DIR
@@ -620,7 +620,7 @@ def preflight(argv: Sequence[str]) -> list[list[str]] | None:
              ] if args.config_dir else []
     check_config_folders(config_dir, [*overrides, *extra])
     if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
-        return None
+        return None  # Hydra prints and exits: the files it composes are checked above
     jobs = job_overrides(task_ov, bool(args.multirun))
     first = None
     for ov in jobs:
