@@ -868,6 +868,9 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
                  est: pd.DataFrame, fixed: str, notes: Sequence[str] = ()) -> Path:
     """Save the figures under ``path/report/`` and write ``index.html`` and ``report.md``."""
     out = path / "report"
+    if out.is_symlink():
+        raise ReportInputError(out, "is a link; the report is written only into a real "
+                               "PATH/report/ folder: remove the link")
     if out.exists() and not out.is_dir():
         raise ReportInputError(out, "exists and is not a folder; move it away, the report "
                                "is written into PATH/report/")

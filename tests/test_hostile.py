@@ -828,3 +828,16 @@ def test_package_override_still_checks_the_file(world, capsys):
     path = scenario(world, "# @package _global_\n# @package hydra\nverbose: true\n")
     line = refused(["+scenario@extra=shared"], capsys, world)
     assert f"{path}: header:" in line
+
+
+def test_report_folder_that_is_a_link_elsewhere_is_refused(tmp_path, capsys):
+    d = tmp_path / "job"
+    make_run(d)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.png").write_bytes(b"keep me")
+    (d / "report").symlink_to(elsewhere)
+    line = report_refused(d, capsys)
+    assert "is a link" in line
+    assert (elsewhere / "precious.png").read_bytes() == b"keep me"
+    assert list(elsewhere.iterdir()) == [elsewhere / "precious.png"]
