@@ -841,3 +841,35 @@ def test_report_folder_that_is_a_link_elsewhere_is_refused(tmp_path, capsys):
     assert "is a link" in line
     assert (elsewhere / "precious.png").read_bytes() == b"keep me"
     assert list(elsewhere.iterdir()) == [elsewhere / "precious.png"]
+
+
+def test_searchpath_set_in_the_hydra_group_is_checked_too(world, searchdir, capsys):
+    path = searchdir / "scenario" / "theirs.yaml"
+    path.write_text("# @package _global_\n# @package hydra\nverbose: true\n")
+    _append(world.configs / "hydra" / "default.yaml", f"searchpath:\n  - file://{searchdir}\n")
+    line = refused(["scenario=theirs"], capsys, world)
+    assert f"{path}: header:" in line
+
+
+def test_sweep_summary_callback_fails_loudly_on_a_damaged_job(tmp_path, capsys):
+    from omegaconf import OmegaConf
+
+    from sim.cli.run import job_overrides
+    from sim.cli.sweep import SweepSummaryCallback
+
+    sweep = tmp_path / "sweep"
+    task = ["scenario=baseline,russia_spoiler", "worlds=80", "horizon_weeks=10",
+            "quiet=true"]
+    for i, ov in enumerate(job_overrides(task, True)):   # as Hydra's sweeper names them
+        run(compose_config(ov), sweep / str(i), ov)
+    _truncate(sweep / "1" / "worlds.parquet")
+    cfg = OmegaConf.create({"quiet": True, "hydra": {
+        "sweep": {"dir": str(sweep)}, "sweeper": {"params": None},
+        "overrides": {"task": task}}})
+    with pytest.raises(SystemExit) as exc:
+        SweepSummaryCallback().on_multirun_end(cfg)
+    assert exc.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "job(s) 1 did not finish intact" in err[0]
+    table = pd.read_csv(sweep / "sweep_summary.csv")
+    assert list(table["status"]) == ["done", "missing"]
