@@ -662,7 +662,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(2) from None
     workers.install()
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-run", *argv]
-    _app()
+    try:
+        _app()
+    except KeyboardInterrupt:
+        print("sim-run: interrupted; run the same command again to resume (finished jobs "
+              "are kept)", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":
