@@ -33,6 +33,10 @@ PER_WORLD_WEEK = 60
 PER_TRACE_CELL = 2_000
 #: Per world of the whole run: one outcome row (measured ~230 B for 32 columns).
 PER_OUTCOME_ROW = 600
+#: Disk per world of worlds.parquet (measured ~150 B compressed, 32 columns).
+DISK_PER_WORLD = 300
+#: Disk per traced world-week of trace.parquet (measured ~75 B).
+DISK_PER_TRACE_CELL = 400
 #: Largest trace (worlds x weeks): trace.parquet is meant for reading a few worlds.
 TRACE_MAX_CELLS = 2_000_000
 #: Share of the available memory a run may plan to use.

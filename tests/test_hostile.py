@@ -873,3 +873,24 @@ def test_sweep_summary_callback_fails_loudly_on_a_damaged_job(tmp_path, capsys):
     assert len(err) == 1 and "job(s) 1 did not finish intact" in err[0]
     table = pd.read_csv(sweep / "sweep_summary.csv")
     assert list(table["status"]) == ["done", "missing"]
+
+
+def test_full_disk_while_hydra_writes_its_files_is_one_line_exit_1(world, capsys,
+                                                                   monkeypatch):
+    import hydra.core.utils as hydra_utils
+
+    def full(cfg, filename, output_dir):
+        raise OSError(errno.ENOSPC, "No space left on device",
+                      str(Path(output_dir) / filename))
+
+    monkeypatch.setattr(hydra_utils, "_save_config", full)
+    flag = os.environ.get("HYDRA_FULL_ERROR")
+    argv = ["--config-path", str(world.configs), *FAST, f"hydra.run.dir={world.out}"]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "disk is full" in lines[0] and "config.yaml" in lines[0]
+    assert os.environ.get("HYDRA_FULL_ERROR") == flag   # restored

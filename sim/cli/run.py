@@ -60,7 +60,13 @@ from sim.cli.compose import (
 )
 from sim.config import CONFIG_DIR
 from sim.errors import ConfigError, EnvironmentProblem, environment_problem
-from sim.memory import PER_OUTCOME_ROW, check_run_memory, compact_bytes, parallel_jobs
+from sim.memory import (
+    DISK_PER_TRACE_CELL,
+    DISK_PER_WORLD,
+    check_run_memory,
+    compact_bytes,
+    parallel_jobs,
+)
 from sim.params import ModelParams
 from sim.rules import wilson_interval
 from sim.runfolder import (
@@ -578,11 +584,14 @@ def check_output_folder(folder: Path, key: str, need_bytes: int = 0) -> None:
 
 
 def output_bytes(settings: Any) -> int:
-    """Upper estimate of the bytes a run writes (outcome rows, weekly rows, trace)."""
+    """Upper estimate of the bytes a run writes (outcome rows, weekly rows, trace).
+
+    A precision run is counted at ``max_worlds``, the most it may write.
+    """
     worlds = settings.max_worlds if settings.precision is not None else settings.worlds
-    out = worlds * PER_OUTCOME_ROW + settings.horizon_weeks * 4_000 + 1_000_000
+    out = worlds * DISK_PER_WORLD + settings.horizon_weeks * 4_000 + 1_000_000
     if settings.trace:
-        out += worlds * settings.horizon_weeks * 400
+        out += worlds * settings.horizon_weeks * DISK_PER_TRACE_CELL
     return out
 
 
@@ -662,12 +671,32 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(2) from None
     workers.install()
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-run", *argv]
+    # Hydra prints a stack trace for any exception (a full disk while it writes .hydra/,
+    # a log file it cannot open); with HYDRA_FULL_ERROR it re-raises, so that the
+    # machine's failures end here in one line and only real bugs show a trace.
+    old = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         _app()
     except KeyboardInterrupt:
         print("sim-run: interrupted; run the same command again to resume (finished jobs "
               "are kept)", file=sys.stderr)
         raise SystemExit(130) from None
+    except (OSError, MemoryError, ValueError) as e:
+        cause = e if isinstance(e, OSError | MemoryError) else e.__cause__
+        if isinstance(cause, OSError):
+            print(f"sim-run: error: {environment_problem(cause)}", file=sys.stderr)
+            raise SystemExit(1) from None
+        if isinstance(cause, MemoryError):
+            print("sim-run: error: out of memory; use fewer worlds or a smaller "
+                  "block_worlds", file=sys.stderr)
+            raise SystemExit(1) from None
+        raise
+    finally:
+        if old is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = old
 
 
 if __name__ == "__main__":
