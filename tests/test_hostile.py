@@ -894,3 +894,30 @@ def test_full_disk_while_hydra_writes_its_files_is_one_line_exit_1(world, capsys
     assert len(lines) == 1 and "Traceback" not in err, err
     assert "disk is full" in lines[0] and "config.yaml" in lines[0]
     assert os.environ.get("HYDRA_FULL_ERROR") == flag   # restored
+
+
+def test_real_disk_filling_during_a_joblib_sweep_is_one_line_exit_1(tmpfs, tmp_path):
+    """The disk fills after the checks, while the workers run: one line, exit 1."""
+    disk = tmpfs("filling", "24m")
+    sw = disk / "sw"
+    p = subprocess.Popen([SIM_RUN, "-m", "scenario=baseline,russia_spoiler",
+                          "worlds=20000", "horizon_weeks=156", "quiet=true",
+                          "hydra/launcher=joblib", "hydra.launcher.n_jobs=2",
+                          f"hydra.sweep.dir={sw}"], cwd=tmp_path,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(sw.glob("*/.hydra/overrides.yaml")) and time.monotonic() < deadline:
+        assert p.poll() is None, p.stderr.read()
+        time.sleep(0.01)
+    with open(disk / "filler", "wb") as fh:   # fill the disk while the jobs simulate
+        try:
+            while True:
+                fh.write(b"\0" * (1 << 16))
+        except OSError as e:
+            assert e.errno == errno.ENOSPC
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "disk is full" in lines[0]
+    assert not list(sw.glob("*/manifest.json"))

@@ -480,14 +480,22 @@ def _app(cfg: DictConfig) -> dict:
     raise AssertionError("unreachable")
 
 
-def _job_failed(message: str, code: int) -> None:
-    """End a job with one line on stderr and an exit code, without a traceback.
+class JobFailed(BaseException):  # noqa: N818 - not an Exception on purpose
+    """A job that ended on the user's input (code 2) or the machine (code 1).
 
-    ``SystemExit`` passes through Hydra's error report (which would print a stack
-    trace for any ``Exception``), and joblib hands it back from a worker to the parent.
+    Raised in the job (also in a joblib worker, which hands it back to the parent) and
+    printed by :func:`main` as one line. A ``BaseException`` like ``SystemExit``, so
+    that Hydra passes it on instead of logging the failed job with a stack trace.
     """
-    print(f"sim-run: error: {message}", file=sys.stderr, flush=True)
-    raise SystemExit(code)
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message, code)
+        self.message = message
+        self.code = code
+
+
+def _job_failed(message: str, code: int) -> None:
+    raise JobFailed(message, code)
 
 
 def job_overrides(argv_overrides: Sequence[str], multirun: bool,
@@ -682,6 +690,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("sim-run: interrupted; run the same command again to resume (finished jobs "
               "are kept)", file=sys.stderr)
         raise SystemExit(130) from None
+    except JobFailed as e:
+        workers.shutdown()
+        print(f"sim-run: error: {e.message}", file=sys.stderr)
+        raise SystemExit(e.code) from None
     except (OSError, MemoryError, ValueError) as e:
         cause = e if isinstance(e, OSError | MemoryError) else e.__cause__
         if isinstance(cause, OSError):

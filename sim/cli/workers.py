@@ -65,3 +65,23 @@ def install() -> None:
             return super().configure(n_jobs, parallel, **kwargs)
 
     parallel.register_parallel_backend("loky", ParentBoundLokyBackend)
+    # the resource tracker (a helper process started with these options) would warn on
+    # stderr about semaphores it cleans up after a sweep that ended on a failed job
+    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
+
+
+def shutdown() -> None:
+    """Stop the reusable loky workers, if any, before ``sim-run`` exits on an error.
+
+    A sweep that ends on a failed job would otherwise leave the workers' semaphores to
+    the resource tracker, which warns about them on stderr.
+    """
+    try:
+        from joblib.externals.loky import reusable_executor
+    except ImportError:
+        return
+    executor = reusable_executor._executor
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
