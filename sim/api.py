@@ -26,23 +26,30 @@ from sim.domestic import BOYCOTT, EVENT_NAMES
 from sim.model import ESCALATION, SERIES, SIGNED, PeaceModel
 from sim.params import ModelParams
 
-#: Modules whose code decides the numbers a run produces.
-MODEL_MODULES = ("agents", "api", "config", "dists", "domestic", "errors", "incidents",
-                 "model", "params", "rng", "rules")
-
 
 @functools.lru_cache(maxsize=1)
 def model_fingerprint() -> str:
-    """Hash of the model's source code.
+    """Hash of the code that produces a run's numbers.
 
-    Two runs with the same configuration, seed and fingerprint give the same numbers;
-    used to tell whether a stored result is stale.
+    Derived, not listed by hand: every ``.py`` file of the :mod:`sim` package (the
+    command line and the run-folder writer included, since they assemble the numbers
+    too), by path and content, and the NumPy version (its random streams). Two runs
+    with the same configuration, seed and fingerprint give the same numbers; used to
+    tell whether a stored result is stale.
+    """
+    return code_fingerprint(Path(__file__).resolve().parent)
+
+
+def code_fingerprint(package_dir: Path) -> str:
+    """Hash of the ``.py`` files under ``package_dir`` (paths and contents), NumPy's version.
+
+    :func:`model_fingerprint` is this of the installed :mod:`sim` package.
     """
     h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in MODEL_MODULES:
-        h.update(name.encode())
-        h.update((here / f"{name}.py").read_bytes())
+    for path in sorted(Path(package_dir).rglob("*.py")):
+        h.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    h.update(f"numpy {np.__version__}".encode())
     return h.hexdigest()[:16]
 
 

@@ -7,6 +7,10 @@ names the file (when known), the key and what is allowed. Entry points print
 
 from __future__ import annotations
 
+import re
+
+_LONG_NUMBER = re.compile(r"(?<![\w.])\d{21,}")
+
 
 class ConfigError(ValueError):
     """A configuration value that the model cannot accept.
@@ -25,8 +29,42 @@ class ConfigError(ValueError):
 
     def _format(self) -> str:
         where = f"{self.source}: " if self.source else ""
-        return f"{where}{self.key}: {self.problem}"
+        # a value like 1e308 read as a whole number would print 309 digits
+        problem = _LONG_NUMBER.sub(lambda m: f"{float(m.group()):.6g}"
+                                   if len(m.group()) < 309 else "a huge number", self.problem)
+        return f"{where}{self.key}: {problem}"
 
     def with_source(self, source: str | None) -> ConfigError:
         """Return a copy of this error that names ``source`` as the file."""
         return ConfigError(self.key, self.problem, source)
+
+
+class EnvironmentProblem(RuntimeError):
+    """A failure of the machine, not of the input (disk full, read-only folder ...).
+
+    Entry points print ``str(error)`` on one line and exit with code 1.
+    """
+
+
+def environment_problem(e: OSError, where: object = None) -> str:
+    """One line for a failure of the machine, not of the input: what happened, what to do.
+
+    Args:
+        e: The error (disk full, read-only or unwritable folder, ...).
+        where: The folder or file concerned, if the error names none.
+    """
+    import errno
+
+    path = e.filename if e.filename is not None else where
+    head = f"{path}: " if path is not None else ""
+    advice = {
+        errno.ENOSPC: "the disk is full; free space or write elsewhere "
+                      "(e.g. paths.results_dir=/other/disk)",
+        errno.EDQUOT: "disk quota exceeded; free space or write elsewhere",
+        errno.EROFS: "the file system is read-only; write elsewhere "
+                     "(e.g. paths.results_dir=/writable/folder)",
+        errno.EACCES: "permission denied; write elsewhere or fix the folder's permissions",
+        errno.EPERM: "operation not permitted; write elsewhere or fix the permissions",
+        errno.ENOMEM: "out of memory; use fewer worlds or a smaller block_worlds",
+    }.get(e.errno or 0, f"{e.strerror or e}")
+    return f"{head}{advice}"

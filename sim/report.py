@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
-import json
 import math
 import shutil
 from collections.abc import Mapping, Sequence
@@ -32,6 +31,7 @@ from matplotlib.figure import Figure
 
 from sim import plots, rules
 from sim.api import OUTCOMES
+from sim.runfolder import MANIFEST, DamagedRunError, check_summary, finished_run, read_json
 
 #: Files every run folder has.
 RUN_FILES = ("summary.json", "worlds.parquet", "steps.parquet")
@@ -163,48 +163,94 @@ class SweepData:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         return {}
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ReportInputError(path, f"not valid JSON ({e.__class__.__name__})") from None
+    try:
+        data = read_json(path)
+    except DamagedRunError as e:
+        raise ReportInputError(path, str(e).removeprefix(f"{path}: ")) from None
+    if not isinstance(data, dict):
+        raise ReportInputError(path, "expected a JSON object")
+    return data
 
 
 def is_run_dir(path: Path) -> bool:
-    """Whether ``path`` is a run folder (has summary.json, worlds and steps tables)."""
-    return path.is_dir() and all((path / f).is_file() for f in RUN_FILES)
+    """Whether ``path`` looks like a run folder (any of its files is there).
+
+    Whether it is a finished, intact one is :func:`load_run`'s check.
+    """
+    return path.is_dir() and any((path / f).is_file() for f in (*RUN_FILES, MANIFEST))
+
+
+def _numbered_dirs(path: Path) -> list[Path]:
+    try:
+        dirs = [p for p in path.iterdir() if p.name.isdigit() and p.is_dir()]
+    except OSError as e:
+        raise ReportInputError(path, f"cannot list the folder ({e.strerror or e})") from None
+    return sorted(dirs, key=lambda p: int(p.name))
 
 
 def _job_dirs(path: Path) -> list[Path]:
-    jobs = [p for p in path.iterdir() if p.is_dir() and p.name.isdigit() and is_run_dir(p)]
-    return sorted(jobs, key=lambda p: int(p.name))
+    return [p for p in _numbered_dirs(path) if is_run_dir(p)]
 
 
 def is_sweep_dir(path: Path) -> bool:
-    """Whether ``path`` is a sweep folder (numbered run folders, sweep_summary.csv)."""
-    return path.is_dir() and bool(_job_dirs(path))
+    """Whether ``path`` is a sweep folder (numbered job folders)."""
+    return path.is_dir() and bool(_numbered_dirs(path))
 
 
-def load_run(path: Path | str, label: str | None = None, job: int | None = None) -> RunData:
+#: Columns of worlds.parquet and steps.parquet the report reads (others are optional).
+WORLDS_NEEDED = ("world", "signed", "outcome", "sign_week")
+STEPS_NEEDED = ("week", "p_signed")
+
+
+def _read_table(path: Path, needed: Sequence[str]) -> pd.DataFrame:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for bad files
+        raise ReportInputError(path, f"cannot read the table ({e.__class__.__name__})"
+                               ) from None
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise ReportInputError(path, f"column {missing[0]!r} missing; not a sim-run table")
+    return df
+
+
+def load_run(path: Path | str, label: str | None = None, job: int | None = None,
+             verify: bool = True) -> RunData:
     """Load a run folder.
 
+    Args:
+        path: The folder.
+        label: Display name (default: the scenario).
+        job: Job number within a sweep.
+        verify: Check the folder's manifest first (:func:`sim.runfolder.finished_run`);
+            only ``sim-run`` itself skips this, while it writes the folder.
+
     Raises:
-        ReportInputError: ``path`` is not a run folder.
+        ReportInputError: ``path`` is not a finished, intact run folder.
     """
     path = Path(path)
-    if not is_run_dir(path):
-        missing = [f for f in RUN_FILES if not (path / f).is_file()]
-        raise ReportInputError(path, "expected a sim-run output folder (missing "
-                               + ", ".join(missing) + ")")
-    summary = _read_json(path / "summary.json")
+    if verify:
+        try:
+            summary = finished_run(path)
+        except DamagedRunError as e:
+            raise ReportInputError(path, str(e).removeprefix(f"{path}: ")) from None
+    else:
+        if not all((path / f).is_file() for f in RUN_FILES):
+            missing = [f for f in RUN_FILES if not (path / f).is_file()]
+            raise ReportInputError(path, "expected a sim-run output folder (missing "
+                                   + ", ".join(missing) + ")")
+        try:
+            summary = check_summary(read_json(path / "summary.json"), path / "summary.json")
+        except DamagedRunError as e:
+            raise ReportInputError(path, str(e).removeprefix(f"{path}: ")) from None
     metadata = _read_json(path / "metadata.json")
-    try:
-        worlds = pd.read_parquet(path / "worlds.parquet")
-        steps = pd.read_parquet(path / "steps.parquet")
-    except Exception as e:  # pyarrow raises several types for a damaged file
-        raise ReportInputError(path, f"cannot read the run's tables ({e.__class__.__name__})"
-                               ) from None
+    worlds = _read_table(path / "worlds.parquet", WORLDS_NEEDED)
+    steps = _read_table(path / "steps.parquet", STEPS_NEEDED)
+    if len(worlds) != summary["worlds"]:
+        raise ReportInputError(path / "worlds.parquet", f"{len(worlds):,} rows but "
+                               f"summary.json says {summary['worlds']:,} worlds")
     run = RunData(path, label or "", summary, metadata, worlds, steps, job)
     if not label:
         run.label = run.scenario
@@ -271,20 +317,19 @@ def load_sweep(path: Path | str) -> SweepData:
     """Load a sweep folder: its summary table and every job's run folder.
 
     Raises:
-        ReportInputError: ``path`` holds no numbered run folders.
+        ReportInputError: ``path`` holds no numbered run folders, or one of them is
+            not a finished, intact run (a sweep is reported whole or not at all), or
+            ``sweep_summary.csv`` is malformed.
     """
     path = Path(path)
-    jobs = _job_dirs(path) if path.is_dir() else []
+    jobs = _numbered_dirs(path) if path.is_dir() else []
     if not jobs:
         raise ReportInputError(path, "expected a sweep folder with numbered sim-run job "
                                "folders (0/, 1/, ...)")
     runs = [load_run(p, job=int(p.name)) for p in jobs]
     csv = path / "sweep_summary.csv"
     if csv.is_file():
-        table = pd.read_csv(csv)
-        if "job" not in table:
-            raise ReportInputError(csv, "expected a 'job' column")
-        table = table[table["job"].isin([r.job for r in runs])]
+        table = _read_sweep_csv(csv, [r.job for r in runs])
     else:
         table = _sweep_table_from_jobs(runs)
     table = table.sort_values("job").reset_index(drop=True)
@@ -308,6 +353,31 @@ def load_sweep(path: Path | str) -> SweepData:
     runs = [r for r in runs if r.job in by_job]
     baseline = _find_baseline(table, runs)
     return SweepData(path, table, runs, swept, baseline)
+
+
+def _read_sweep_csv(csv: Path, jobs: list) -> pd.DataFrame:
+    """``sweep_summary.csv``, checked: one row per job folder, numeric estimates."""
+    try:
+        table = pd.read_csv(csv)
+    except Exception as e:  # noqa: BLE001 - pandas raises several types for bad files
+        raise ReportInputError(csv, f"cannot read it as CSV ({e.__class__.__name__}); "
+                               "delete it and sim-report rebuilds it from the jobs") from None
+    for col in ("job", "scenario", "p_sign", "ci_low", "ci_high"):
+        if col not in table:
+            raise ReportInputError(csv, f"expected a {col!r} column; delete the file and "
+                                   "sim-report rebuilds it from the jobs")
+    for col in ("job", "p_sign", "ci_low", "ci_high", "diff_vs_baseline", "diff_ci_low",
+                "diff_ci_high"):
+        if col in table and not pd.api.types.is_numeric_dtype(table[col]):
+            raise ReportInputError(csv, f"column {col!r} must hold numbers; delete the file "
+                                   "and sim-report rebuilds it from the jobs")
+    table = table[table["job"].isin(jobs)]
+    if sorted(table["job"].tolist()) != sorted(jobs):
+        raise ReportInputError(csv, "does not list each job folder once; delete it and "
+                               "sim-report rebuilds it from the jobs")
+    table = table.copy()
+    table["job"] = table["job"].astype(int)
+    return table
 
 
 def _find_baseline(table: pd.DataFrame, runs: list[RunData]) -> str | None:
@@ -794,12 +864,13 @@ def save_figure(fig: Figure, path: Path) -> Path:
 
 
 def write_trace_figure(run_dir: Path | str, world: int | None = None,
-                       name: str = TRACE_FIGURE) -> Path:
+                       name: str = TRACE_FIGURE, verify: bool = True) -> Path:
     """Write one traced world's timeline into the run folder (``trace.png``).
 
-    Called by ``sim-run`` after it writes a run folder with ``trace=true``.
+    Called by ``sim-run`` (``verify=False``) while it writes a run folder with
+    ``trace=true``, before the folder's manifest.
     """
-    run = load_run(run_dir)
+    run = load_run(run_dir, verify=verify)
     return save_figure(trace_figure(run, world), run.path / name)
 
 
@@ -846,6 +917,12 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
                  est: pd.DataFrame, fixed: str, notes: Sequence[str] = ()) -> Path:
     """Save the figures under ``path/report/`` and write ``index.html`` and ``report.md``."""
     out = path / "report"
+    if out.is_symlink():
+        raise ReportInputError(out, "is a link; the report is written only into a real "
+                               "PATH/report/ folder: remove the link")
+    if out.exists() and not out.is_dir():
+        raise ReportInputError(out, "exists and is not a folder; move it away, the report "
+                               "is written into PATH/report/")
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.png"):  # figures of an earlier report that may not recur
         old.unlink()

@@ -28,7 +28,15 @@ from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sim.cli.schema import RunSettings, parse_settings
-from sim.config import CONFIG_DIR, deep_merge, read_yaml, scenarios, source_of
+from sim.config import (
+    CONFIG_DIR,
+    check_config_file,
+    deep_merge,
+    safe_load_yaml,
+    scenarios,
+    source_of,
+    yaml_files,
+)
 from sim.dists import DIST_ARGS
 from sim.errors import ConfigError
 from sim.params import MODEL_SECTIONS, ModelParams, parse_params
@@ -111,17 +119,6 @@ def _root_defaults(root: dict, root_src: str) -> list[tuple[str, str]]:
     return entries
 
 
-def _is_global(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    return line.strip().replace(" ", "") == GLOBAL_HEADER.replace(" ", "")
-    except OSError:
-        return False
-    return False
-
-
 def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
     """Lay out the configuration's files in Hydra's order and record provenance.
 
@@ -136,7 +133,7 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
     config_dir = Path(config_dir)
     root_path = config_dir / "config.yaml"
     root_src = rel(root_path, config_dir)
-    root = read_yaml(root_path)
+    root = check_config_file(root_path, "root", root_src)
     parsed = parse_overrides(overrides)
     groups = dict(_root_defaults(root, root_src))
     for ov in parsed:
@@ -156,19 +153,9 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
                               f"{', '.join(known) or 'none'}", rel(config_dir / group, config_dir))
         path = config_dir / group / f"{choice}.yaml"
         src = rel(path, config_dir)
-        data = read_yaml(path)
-        if "defaults" in data:
-            raise ConfigError("defaults", "only configs/config.yaml may hold a defaults list",
-                              src)
-        if "hydra" in data:
-            raise ConfigError("hydra", "Hydra settings belong in configs/hydra/, not here",
-                              src)
-        if group == "scenario":
-            if not _is_global(path):
-                raise ConfigError(GLOBAL_HEADER, "missing: a scenario file must start with "
-                                  "this line", src)
-            deep_merge({}, data, src, prov)
-        elif _is_global(path):
+        kind = "scenario" if group == "scenario" else "group"
+        data = check_config_file(path, kind, src)
+        if kind == "scenario" or _is_global(path):
             deep_merge({}, data, src, prov)
         else:
             deep_merge({}, {group: data}, src, prov)
@@ -181,6 +168,115 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
         deep_merge({}, _nest(key, value), COMMAND_LINE, prov)
     order.append(COMMAND_LINE)
     return Layers(prov, order, groups)
+
+
+def _is_global(path: Path) -> bool:
+    from sim.config import _is_global_line, header_lines, read_text
+
+    heads = header_lines(read_text(path))
+    return bool(heads) and _is_global_line(heads[-1][1])
+
+
+def searchpath_folders(overrides: Sequence[str], config_dir: Path) -> list[Path]:
+    """The folders ``hydra.searchpath`` adds (command line and ``configs/hydra/``).
+
+    Raises:
+        ConfigError: An entry that is not a folder on disk (``pkg://`` included).
+    """
+    entries: list[tuple[str, str]] = []
+    for ov in parse_overrides([o for o in overrides if o.lstrip("+~").startswith(
+            "hydra.searchpath")]):
+        val = ov.value()
+        vals = val if isinstance(val, list) else [val]
+        entries += [(str(v), COMMAND_LINE) for v in vals]
+    hydra_dir = config_dir / "hydra"
+    if hydra_dir.is_dir():
+        for path in yaml_files(hydra_dir):
+            sp = safe_load_yaml(path, rel(path, config_dir)).get("searchpath")
+            if sp is not None:
+                vals = sp if isinstance(sp, list) else [sp]
+                entries += [(str(v), rel(path, config_dir)) for v in vals]
+    out = []
+    for entry, src in entries:
+        if entry.startswith("pkg://") or ("://" in entry and not entry.startswith("file://")):
+            raise ConfigError("hydra.searchpath", f"{entry!r}: only folders on disk "
+                              "(file://...) may be added", src)
+        folder = Path(entry.removeprefix("file://"))
+        if not folder.is_dir():
+            raise ConfigError("hydra.searchpath", f"{entry!r} is not a folder", src)
+        out.append(folder.resolve())
+    return out
+
+
+def _chosen_options(root: dict, root_src: str, overrides: Sequence[str]) -> dict:
+    """Group -> options a command line may select (sweeps included; None: any option)."""
+    chosen: dict[str, set | None] = {g: {c} for g, c in _root_defaults(root, root_src)}
+    for ov in parse_overrides(overrides):
+        key, _, package = ov.get_key_element().lstrip("+~").partition("@")
+        if package.startswith(("hydra", "_global_.hydra")):
+            raise ConfigError(ov.input_line or key, "a config file may not be placed in "
+                              "Hydra's settings", COMMAND_LINE)
+        if key.startswith("hydra") or ov.is_delete():
+            continue
+        if ov.is_sweep_override():
+            try:
+                values = set(ov.sweep_string_iterator())
+            except Exception:  # noqa: BLE001 - range/glob sweeps: any option
+                values = None
+        else:
+            val = ov.value()
+            values = {str(val)} if isinstance(val, str | int | float) else set()
+        if values is None or chosen.get(key, set()) is None:
+            chosen[key] = None
+        else:
+            chosen[key] = (chosen.get(key) or set()) | values
+    return chosen
+
+
+def check_config_folders(config_dir: Path, overrides: Sequence[str] = ()) -> None:
+    """Check every YAML file Hydra may compose for a command line, before Hydra reads it.
+
+    That is the root ``config.yaml``, the file of each group option the defaults list
+    or the overrides (sweeps included) select, in the configuration folder and in each
+    ``hydra.searchpath`` folder, and every file of the configuration folder's
+    ``hydra/`` group (:func:`sim.config.check_config_file`). A shared scenario or
+    search-path file can set the model's sections and run keys, nothing of Hydra's; a
+    search-path folder may not hold a ``hydra/`` group of its own. Files no option
+    selects are not read, so one broken draft does not block other scenarios.
+
+    Raises:
+        ConfigError: The first file that breaks a rule.
+    """
+    config_dir = Path(config_dir)
+    root_path = config_dir / "config.yaml"
+    if not root_path.is_file():
+        raise ConfigError("config.yaml", "not found: expected a configuration folder",
+                          str(config_dir))
+    root_src = rel(root_path, config_dir)
+    root = check_config_file(root_path, "root", root_src)
+    if (config_dir / "hydra").is_dir():
+        for path in yaml_files(config_dir / "hydra"):
+            check_config_file(path, "hydra", rel(path, config_dir))
+    chosen = _chosen_options(root, root_src, overrides)
+    folders = [(config_dir, True)] + [(f, False) for f in
+                                      searchpath_folders(overrides, config_dir)]
+    for folder, primary in folders:
+        if not primary and (folder / "hydra").exists():
+            raise ConfigError("hydra", "a search-path folder may not change Hydra's "
+                              "settings (hydra/ group)", str(folder / "hydra"))
+        for group, options in chosen.items():
+            gdir = folder / group
+            if group == "hydra" or "/" in group and group.startswith("hydra"):
+                continue
+            if not gdir.is_dir():
+                continue
+            paths = (yaml_files(gdir) if options is None
+                     else [gdir / f"{o}.yaml" for o in sorted(options)])
+            kind = "scenario" if group == "scenario" else "group"
+            for path in paths:
+                if path.exists():
+                    src = rel(path, config_dir) if primary else str(path)
+                    check_config_file(path, kind, src)
 
 
 def _nest(key: str, value: Any) -> dict:
@@ -222,7 +318,7 @@ def normalise_dists(cfg: dict, lay: Layers) -> dict:
 
 
 def hydra_compose(overrides: Sequence[str] = (), config_dir: Path | None = None,
-                  config_name: str = "config") -> DictConfig:
+                  config_name: str = "config", multirun: bool = False) -> DictConfig:
     """Compose with Hydra's compose API, Hydra's own settings included.
 
     Sets :class:`HydraConfig` so that ``${hydra:...}`` interpolations resolve.
@@ -239,12 +335,13 @@ def hydra_compose(overrides: Sequence[str] = (), config_dir: Path | None = None,
     except ConfigError:
         raise
     except Exception as e:  # noqa: BLE001 - translate Hydra's errors into one line
-        raise _translate(e, overrides, config_dir) from None
+        raise _translate(e, overrides, config_dir, multirun) from None
     HydraConfig.instance().set_config(cfg)
     return cfg
 
 
-def _translate(e: Exception, overrides: Sequence[str], config_dir: Path) -> ConfigError:
+def _translate(e: Exception, overrides: Sequence[str], config_dir: Path,
+               multirun: bool = False) -> ConfigError:
     msg = str(e)
     first = one_line(e)
     if first.startswith("Could not override '"):
@@ -252,6 +349,8 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path) -> Conf
         base = _safe_base(config_dir)
         parent, _, leaf = key.rpartition(".")
         node = OmegaConf.select(base, parent) if parent else base
+        if key.startswith("hydra."):
+            return ConfigError(key, f"cannot set this Hydra setting: {first}", COMMAND_LINE)
         if isinstance(node, DictConfig) and leaf not in node:
             allowed = ", ".join(str(k) for k in node.keys())
             return ConfigError(key, f"unknown key; allowed here: {allowed}", COMMAND_LINE)
@@ -273,7 +372,12 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path) -> Conf
                            COMMAND_LINE)
     if first.startswith("Ambiguous value for argument"):
         arg = first.split("'")[1] if "'" in first else first
-        return ConfigError(arg.split("=", 1)[0], f"{arg!r} is a sweep: add -m (--multirun)"
+        key = arg.split("=", 1)[0]
+        if multirun or key.lstrip("+~").startswith("hydra"):
+            return ConfigError(key, f"{arg!r}: the comma makes it a list of values, which "
+                               "cannot be swept here; quote the value, e.g. "
+                               f"'{key}=\"{arg.split('=', 1)[-1]}\"'", COMMAND_LINE)
+        return ConfigError(key, f"{arg!r} is a sweep: add -m (--multirun)"
                            " to sweep over it, or quote the value", COMMAND_LINE)
     return ConfigError("config", first, COMMAND_LINE)
 
@@ -310,14 +414,108 @@ def compose_config(overrides: Sequence[str] = (), config_dir: Path | None = None
     return to_plain(hydra_compose(overrides, config_dir))
 
 
-def check_callbacks(cfg: DictConfig) -> None:
-    """Refuse Hydra callbacks other than :data:`ALLOWED_TARGETS`."""
-    cbs = OmegaConf.select(cfg, "hydra.callbacks") or {}
-    for name, spec in cbs.items():
-        target = spec.get("_target_") if isinstance(spec, DictConfig) else None
+def check_hydra_settings(cfg: DictConfig) -> None:
+    """Refuse Hydra settings through which a configuration could run code or leak.
+
+    Checked on the composed, unresolved ``hydra`` node, whichever file or override set
+    it: callbacks only :data:`ALLOWED_TARGETS` and without arguments (Hydra instantiates
+    nested ``_target_`` keys of their arguments too); no other ``_target_`` below the
+    launcher and sweeper; no ``job.env_set``/``env_copy`` (environment variables reach
+    every subprocess); logging without factories (``()``), with ``logging.*`` classes
+    and log files inside the run folder; job sub-folders and ``output_subdir`` inside
+    the sweep or run folder.
+
+    Raises:
+        ConfigError: The first offending key.
+    """
+    node = OmegaConf.select(cfg, "hydra")
+    if node is None:
+        return
+    h = OmegaConf.to_container(node, resolve=False)
+    assert isinstance(h, dict)
+    for name, spec in (h.get("callbacks") or {}).items():
+        key = f"hydra.callbacks.{name}"
+        target = spec.get("_target_") if isinstance(spec, dict) else None
         if target not in ALLOWED_TARGETS:
-            raise ConfigError(f"hydra.callbacks.{name}._target_", "configs may not "
-                              f"instantiate Python objects; allowed: {', '.join(ALLOWED_TARGETS)}")
+            raise ConfigError(f"{key}._target_", "configs may not instantiate Python "
+                              f"objects; allowed: {', '.join(ALLOWED_TARGETS)}")
+        extra = [k for k in spec if k != "_target_"]
+        if extra:
+            raise ConfigError(f"{key}.{extra[0]}", "callbacks take no arguments")
+    for name in ("launcher", "sweeper"):
+        for path, _ in _targets(h.get(name) or {}, f"hydra.{name}"):
+            if path != f"hydra.{name}._target_":
+                raise ConfigError(path, "configs may not instantiate Python objects")
+    for k, v in h.items():
+        if k not in ("launcher", "sweeper", "callbacks"):
+            for path, _ in _targets(v, f"hydra.{k}"):
+                raise ConfigError(path, "configs may not instantiate Python objects")
+    job = h.get("job") or {}
+    for k in ("env_set", "env_copy"):
+        if job.get(k):
+            raise ConfigError(f"hydra.job.{k}", "sim-run does not pass environment "
+                              "variables to jobs; set them in your shell instead")
+    for log in ("job_logging", "hydra_logging"):
+        _check_logging(h.get(log), f"hydra.{log}")
+    for key, val in (("hydra.sweep.subdir", (h.get("sweep") or {}).get("subdir")),
+                     ("hydra.output_subdir", h.get("output_subdir"))):
+        if val is not None and (".." in str(val) or str(val).startswith("/")):
+            raise ConfigError(key, f"must stay inside the output folder, got {val!r}")
+
+
+def _targets(node: Any, path: str):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            sub = f"{path}.{k}"
+            if k == "_target_":
+                yield sub, v
+            yield from _targets(v, sub)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _targets(v, f"{path}[{i}]")
+
+
+#: Keys a logging handler may set (``logging.config.dictConfig`` passes others on).
+HANDLER_KEYS = ("class", "formatter", "level", "filename", "stream", "filters", "mode",
+                "encoding", "delay")
+
+
+def _check_logging(node: Any, path: str) -> None:
+    if isinstance(node, dict) and isinstance(node.get("handlers"), dict):
+        for name, handler in node["handlers"].items():
+            if not isinstance(handler, dict):
+                continue
+            for k, v in handler.items():
+                if k not in HANDLER_KEYS:
+                    raise ConfigError(f"{path}.handlers.{name}.{k}", "unknown handler "
+                                      f"key; allowed: {', '.join(HANDLER_KEYS)}")
+                if k == "stream" and v not in ("ext://sys.stdout", "ext://sys.stderr"):
+                    raise ConfigError(f"{path}.handlers.{name}.stream", "must be "
+                                      "ext://sys.stdout or ext://sys.stderr")
+    _check_logging_node(node, path)
+
+
+def _check_logging_node(node: Any, path: str) -> None:
+    if isinstance(node, list):
+        for i, v in enumerate(node):
+            _check_logging_node(v, f"{path}[{i}]")
+    if not isinstance(node, dict):
+        return
+    for k, v in node.items():
+        sub = f"{path}.{k}"
+        if k == "()":
+            raise ConfigError(sub, "logging factories may not be configured")
+        if k == "class" and not (isinstance(v, str) and v.startswith("logging.")):
+            raise ConfigError(sub, f"only logging.* handler classes are allowed, got {v!r}")
+        if k == "filename" and not (isinstance(v, str) and v.startswith(
+                "${hydra.runtime.output_dir}/") and ".." not in v):
+            raise ConfigError(sub, "log files must be written inside the run folder "
+                              "(${hydra.runtime.output_dir}/...)")
+        _check_logging_node(v, sub)
+
+
+#: The earlier name of :func:`check_hydra_settings`.
+check_callbacks = check_hydra_settings
 
 
 # ----------------------------------------------------------------------- one job

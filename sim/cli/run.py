@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -37,26 +38,45 @@ import hydra
 import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from sim import __version__
 from sim.api import MONTHS, OUTCOMES, model_fingerprint, simulate, summarise
+from sim.cli import workers
 from sim.cli.compose import (
+    COMMAND_LINE,
     ROOT_DIR,
     Job,
-    check_callbacks,
+    check_config_folders,
+    check_hydra_settings,
     hydra_compose,
     layers,
+    one_line,
     parse_overrides,
     prepare_job,
     register_resolvers,
     to_plain,
 )
 from sim.config import CONFIG_DIR
-from sim.errors import ConfigError
+from sim.errors import ConfigError, EnvironmentProblem, environment_problem
+from sim.memory import (
+    DISK_PER_TRACE_CELL,
+    DISK_PER_WORLD,
+    check_run_memory,
+    compact_bytes,
+    parallel_jobs,
+)
 from sim.params import ModelParams
 from sim.rules import wilson_interval
+from sim.runfolder import (
+    MANIFEST,
+    DamagedRunError,
+    atomic_write,
+    clean_temp_files,
+    finished_run,
+    write_manifest,
+)
 
 register_resolvers()
 
@@ -241,13 +261,34 @@ def build_summary(out: RunOutput, job: Job, chash: str, elapsed: float) -> dict:
     return summary
 
 
+#: Folders searched for ``git`` (never the job's PATH, which a config must not steer).
+GIT_PATH = "/usr/bin:/bin:/usr/local/bin"
+
+
+def git_environment() -> dict[str, str]:
+    """A fixed environment for ``git``: nothing a configuration or the caller set.
+
+    No ``GIT_*`` variables (``GIT_CONFIG_COUNT/KEY/VALUE`` can set ``core.fsmonitor``,
+    a command git runs), no global or system git configuration, no pager or editor.
+    """
+    return {"PATH": GIT_PATH, "LC_ALL": "C", "HOME": "/nonexistent",
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
 def _git_revision() -> str | None:
+    git = shutil.which("git", path=GIT_PATH)
+    if git is None:
+        return None
+    base = [git, "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+            "-C", str(ROOT_DIR)]
     try:
-        rev = subprocess.run(["git", "-C", str(ROOT_DIR), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=5, check=True)
-        dirty = subprocess.run(["git", "-C", str(ROOT_DIR), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=5, check=True)
+        rev = subprocess.run([*base, "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=True, env=git_environment(),
+                             stdin=subprocess.DEVNULL)
+        dirty = subprocess.run([*base, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True,
+                               env=git_environment(), stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
     return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
@@ -289,16 +330,6 @@ def build_metadata(out: RunOutput, job: Job, chash: str) -> dict:
 # ----------------------------------------------------------------------- output folder
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def _write_json(obj: Any) -> Callable[[Path], None]:
     def write(p: Path) -> None:
         p.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")
@@ -306,32 +337,43 @@ def _write_json(obj: Any) -> Callable[[Path], None]:
 
 
 def write_run_folder(out_dir: Path, out: RunOutput, summary: dict, meta: dict) -> None:
-    """Write a run's files into ``out_dir``, each atomically, ``summary.json`` last.
+    """Write a run's files into ``out_dir``, each atomically, ``manifest.json`` last.
 
     Files: ``worlds.parquet`` (one row per world), ``steps.parquet`` (one row per
-    week), ``trace.parquet`` (only for trace runs), ``metadata.json`` and
-    ``summary.json``. A folder with ``summary.json`` holds a finished run.
+    week), ``trace.parquet`` and ``trace.png`` (only for trace runs),
+    ``metadata.json``, ``summary.json`` and ``manifest.json`` (size and SHA-256 of
+    each of them). A folder whose manifest verifies holds a finished run
+    (:mod:`sim.runfolder`).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic(out_dir / "worlds.parquet", lambda p: out.outcomes.to_parquet(p, index=False))
-    _atomic(out_dir / "steps.parquet", lambda p: out.steps.to_parquet(p, index=False))
+    (out_dir / MANIFEST).unlink(missing_ok=True)  # not finished until written again
+    names = ["worlds.parquet", "steps.parquet", "metadata.json", "summary.json"]
+    atomic_write(out_dir / "worlds.parquet", lambda p: out.outcomes.to_parquet(p, index=False))
+    atomic_write(out_dir / "steps.parquet", lambda p: out.steps.to_parquet(p, index=False))
     if out.trace is not None:
         trace = out.trace
-        _atomic(out_dir / "trace.parquet", lambda p: trace.to_parquet(p, index=False))
-    _atomic(out_dir / "metadata.json", _write_json(meta))
-    _atomic(out_dir / "summary.json", _write_json(summary))
+        atomic_write(out_dir / "trace.parquet", lambda p: trace.to_parquet(p, index=False))
+        names.append("trace.parquet")
+    atomic_write(out_dir / "metadata.json", _write_json(meta))
+    atomic_write(out_dir / "summary.json", _write_json(summary))
+    if out.trace is not None:  # one world's story as a figure, beside trace.parquet
+        from sim.report import write_trace_figure  # matplotlib only when tracing
+
+        names.append(write_trace_figure(out_dir, verify=False).name)
+    write_manifest(out_dir, names, {"config_hash": summary.get("config_hash")})
 
 
 def finished_summary(out_dir: Path, chash: str) -> dict | None:
-    """The summary of a finished run of the same configuration in ``out_dir``, if any."""
-    path = Path(out_dir) / "summary.json"
+    """The summary of a finished, intact run of the same configuration in ``out_dir``.
+
+    None if the folder holds no such run: no manifest, a file that does not match it,
+    a malformed summary, or another configuration (``config_hash``).
+    """
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        summary = finished_run(out_dir)
+    except DamagedRunError:
         return None
     if summary.get("config_hash") != chash:
-        return None
-    if not (Path(out_dir) / "worlds.parquet").exists():
         return None
     return summary
 
@@ -386,6 +428,7 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
     """
     job = prepare_job(cfg, overrides, config_dir)
     s = job.settings
+    check_memory(s)
     out_dir = Path(out_dir)
     chash = config_hash(job.config)
     done = finished_summary(out_dir, chash)
@@ -394,6 +437,8 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
             print(f"{s.scenario}: already done in {out_dir}, skipped")
         return done
     out_dir.mkdir(parents=True, exist_ok=True)
+    clean_temp_files(out_dir)
+    (out_dir / MANIFEST).unlink(missing_ok=True)
     (out_dir / "summary.json").unlink(missing_ok=True)
     tic = time.perf_counter()
     out = simulate_blocks(job.params, s.worlds, s.seed, s.horizon_weeks, s.block_worlds,
@@ -401,10 +446,6 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
                           progress=progress and not s.quiet)
     summary = build_summary(out, job, chash, time.perf_counter() - tic)
     write_run_folder(out_dir, out, summary, build_metadata(out, job, chash))
-    if out.trace is not None:  # one world's story as a figure, beside trace.parquet
-        from sim.report import write_trace_figure  # matplotlib only when tracing
-
-        write_trace_figure(out_dir)
     if not s.quiet:
         print(format_table(summary, out_dir))
     return summary
@@ -425,8 +466,36 @@ def _app(cfg: DictConfig) -> dict:
     hc = HydraConfig.get()
     # jobs running in parallel would draw their progress bars over each other
     parallel = hc.runtime.choices.get("hydra/launcher", "basic") != "basic"
-    return run(to_plain(cfg), Path(hc.runtime.output_dir), list(hc.overrides.task),
-               _config_dir_of_job(), progress=not parallel)
+    out_dir = Path(hc.runtime.output_dir)
+    try:
+        return run(to_plain(cfg), out_dir, list(hc.overrides.task), _config_dir_of_job(),
+                   progress=not parallel)
+    except ConfigError as e:
+        _job_failed(str(e), 2)
+    except OSError as e:
+        _job_failed(environment_problem(e, out_dir), 1)
+    except MemoryError:
+        _job_failed(f"{out_dir}: out of memory; use fewer worlds or a smaller "
+                    "block_worlds", 1)
+    raise AssertionError("unreachable")
+
+
+class JobFailed(BaseException):  # noqa: N818 - not an Exception on purpose
+    """A job that ended on the user's input (code 2) or the machine (code 1).
+
+    Raised in the job (also in a joblib worker, which hands it back to the parent) and
+    printed by :func:`main` as one line. A ``BaseException`` like ``SystemExit``, so
+    that Hydra passes it on instead of logging the failed job with a stack trace.
+    """
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message, code)
+        self.message = message
+        self.code = code
+
+
+def _job_failed(message: str, code: int) -> None:
+    raise JobFailed(message, code)
 
 
 def job_overrides(argv_overrides: Sequence[str], multirun: bool,
@@ -453,40 +522,148 @@ def job_overrides(argv_overrides: Sequence[str], multirun: bool,
     return batch
 
 
+#: Hydra flags ``sim-run`` refuses: a pickled configuration can run any code.
+REFUSED_FLAGS = ("--experimental-rerun",)
+
+
+def _parse_args(argv: Sequence[str]) -> Any:
+    from hydra._internal.utils import get_args_parser
+
+    parser = get_args_parser()
+
+    def error(message: str) -> None:
+        raise ConfigError("arguments", message, COMMAND_LINE)
+
+    parser.error = error  # type: ignore[method-assign]
+    return parser.parse_args(list(argv))
+
+
+def check_memory(settings: Any, parallel: int = 1) -> None:
+    """Refuse a run whose memory estimate exceeds what the machine has (one line).
+
+    Raises:
+        ConfigError: Naming the key to lower and the largest value that fits.
+    """
+    verdict = check_run_memory(settings.worlds, settings.block_worlds,
+                               settings.horizon_weeks, settings.trace, settings.precision,
+                               settings.max_worlds, parallel)
+    if verdict is not None:
+        raise ConfigError(verdict.key, verdict.message, COMMAND_LINE)
+
+
+def _output_folder(cfg: DictConfig, multirun: bool) -> Path:
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    try:
+        return Path(str(OmegaConf.select(cfg, key))).expanduser().absolute()
+    except Exception as e:  # noqa: BLE001 - interpolation errors
+        raise ConfigError(key, f"cannot resolve: {one_line(e)}", COMMAND_LINE) from None
+
+
+def check_output_folder(folder: Path, key: str, need_bytes: int = 0) -> None:
+    """Refuse an output folder that cannot be written, before anything runs.
+
+    Raises:
+        ConfigError: The folder (or a parent) is a file.
+        EnvironmentProblem: Read-only file system, no permission, or not enough space.
+    """
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ConfigError(key, f"{probe} is a file, not a folder; choose another output "
+                          "folder", COMMAND_LINE)
+    try:
+        st = os.statvfs(probe)
+    except OSError as e:
+        raise EnvironmentProblem(environment_problem(e, probe)) from None
+    if st.f_flag & os.ST_RDONLY:
+        raise EnvironmentProblem(f"{probe}: the file system is read-only; write elsewhere "
+                                 "(e.g. paths.results_dir=/writable/folder)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise EnvironmentProblem(f"{probe}: permission denied; write elsewhere or fix the "
+                                 "folder's permissions")
+    free = st.f_bavail * st.f_frsize
+    if need_bytes > free:
+        raise EnvironmentProblem(f"{probe}: the run needs about {compact_bytes(need_bytes)}"
+                                 f" of disk, {compact_bytes(free)} free; free space or "
+                                 "write elsewhere (e.g. paths.results_dir=/other/disk)")
+
+
+def output_bytes(settings: Any) -> int:
+    """Upper estimate of the bytes a run writes (outcome rows, weekly rows, trace).
+
+    A precision run is counted at ``max_worlds``, the most it may write.
+    """
+    worlds = settings.max_worlds if settings.precision is not None else settings.worlds
+    out = worlds * DISK_PER_WORLD + settings.horizon_weeks * 4_000 + 1_000_000
+    if settings.trace:
+        out += worlds * settings.horizon_weeks * DISK_PER_TRACE_CELL
+    return out
+
+
 def preflight(argv: Sequence[str]) -> list[list[str]] | None:
     """Check a whole command line before Hydra runs anything.
 
-    Composes and validates every job of the sweep (or the single run), so that a
-    mistake is reported once, in one line, before any job starts.
+    Checks every YAML file Hydra may read (:func:`check_config_folders`), then
+    composes and validates every job of the sweep (or the single run), its Hydra
+    settings, its memory needs and its output folder, so that a mistake is reported
+    once, in one line, before any job starts.
 
     Returns:
         The jobs' override lists, or None for informational flags (``--help`` ...).
 
     Raises:
         ConfigError: The first mistake found.
+        EnvironmentProblem: The output folder cannot be written.
     """
-    from hydra._internal.utils import get_args_parser
-
-    if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
+    for flag in REFUSED_FLAGS:
+        if any(a == flag or a.startswith(flag + "=") for a in argv):
+            raise ConfigError(flag, "not supported: it loads a pickled configuration, "
+                              "which can run any code", COMMAND_LINE)
+    if any(a == "--version" for a in argv):
         return None
-    args = get_args_parser().parse_args(list(argv))
+    args = _parse_args(argv)
     config_dir = Path(args.config_path).resolve() if args.config_path else CONFIG_DIR
+    if args.config_name not in (None, "config"):
+        raise ConfigError("--config-name", "sim-run composes config.yaml; use "
+                          "--config-path to choose another configuration folder",
+                          COMMAND_LINE)
     overrides = list(args.overrides)
     hydra_ov = [o for o in overrides if o.lstrip("+~").startswith("hydra")]
     task_ov = [o for o in overrides if o not in hydra_ov]
+    extra = [f"hydra.searchpath=[file://{Path(args.config_dir).absolute()}]"
+             ] if args.config_dir else []
+    check_config_folders(config_dir, [*overrides, *extra])
+    if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
+        return None  # Hydra prints and exits: the files it composes are checked above
     jobs = job_overrides(task_ov, bool(args.multirun))
+    first = None
     for ov in jobs:
         layers(config_dir, ov)  # scenario names and YAML first: their errors name the file
-        cfg = hydra_compose([*ov, *hydra_ov], config_dir)
-        check_callbacks(cfg)
-        prepare_job(to_plain(cfg), ov, config_dir)
+        cfg = hydra_compose([*ov, *hydra_ov], config_dir, multirun=bool(args.multirun))
+        check_hydra_settings(cfg)
+        job = prepare_job(to_plain(cfg), ov, config_dir)
+        launcher = OmegaConf.select(cfg, "hydra.launcher.n_jobs")
+        parallel = parallel_jobs(launcher if isinstance(launcher, int) else None, len(jobs)
+                                 ) if args.multirun else 1
+        check_memory(job.settings, parallel)
+        first = first or (cfg, job)
+    if first is not None:
+        cfg, job = first
+        check_output_folder(_output_folder(cfg, bool(args.multirun)),
+                            "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
+                            output_bytes(job.settings) * len(jobs))
     return jobs
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``sim-run``: check the command line, then run the Hydra app.
 
-    A configuration mistake prints one line to stderr and exits with code 2.
+    A configuration mistake prints one line to stderr and exits with code 2; a
+    failure of the machine (disk full, read-only folder, out of memory) one line and
+    code 1. Parallel workers die with this process (:mod:`sim.cli.workers`).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -494,8 +671,44 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConfigError as e:
         print(f"sim-run: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    except EnvironmentProblem as e:
+        print(f"sim-run: error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except RecursionError:
+        print("sim-run: error: command line: nested too deeply", file=sys.stderr)
+        raise SystemExit(2) from None
+    workers.install()
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-run", *argv]
-    _app()
+    # Hydra prints a stack trace for any exception (a full disk while it writes .hydra/,
+    # a log file it cannot open); with HYDRA_FULL_ERROR it re-raises, so that the
+    # machine's failures end here in one line and only real bugs show a trace.
+    old = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        _app()
+    except KeyboardInterrupt:
+        print("sim-run: interrupted; run the same command again to resume (finished jobs "
+              "are kept)", file=sys.stderr)
+        raise SystemExit(130) from None
+    except JobFailed as e:
+        workers.shutdown()
+        print(f"sim-run: error: {e.message}", file=sys.stderr)
+        raise SystemExit(e.code) from None
+    except (OSError, MemoryError, ValueError) as e:
+        cause = e if isinstance(e, OSError | MemoryError) else e.__cause__
+        if isinstance(cause, OSError):
+            print(f"sim-run: error: {environment_problem(cause)}", file=sys.stderr)
+            raise SystemExit(1) from None
+        if isinstance(cause, MemoryError):
+            print("sim-run: error: out of memory; use fewer worlds or a smaller "
+                  "block_worlds", file=sys.stderr)
+            raise SystemExit(1) from None
+        raise
+    finally:
+        if old is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = old
 
 
 if __name__ == "__main__":

@@ -58,10 +58,18 @@ TOP_KEYS = tuple(f.name for f in fields(RunSettings)) + MODEL_SECTIONS
 def _whole(v: Any, key: str, lo: int, hi: int) -> int:
     ok = isinstance(v, int) and not isinstance(v, bool)
     if isinstance(v, float) and math.isfinite(v) and v.is_integer():
-        ok, v = True, int(v)   # worlds=1e4 on the command line is a float
+        ok = True   # worlds=1e4 on the command line is a float
     if not ok or not lo <= v <= hi:
-        raise ConfigError(key, f"must be a whole number in [{lo}, {hi}], got {v!r}")
+        raise ConfigError(key, f"must be a whole number in [{lo}, {hi}], got {show(v)}")
     return int(v)
+
+
+def show(v: Any) -> str:
+    """A value as an error message shows it: huge numbers compactly (``1e+308``)."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**15:
+        return f"{float(v):.6g}" if abs(v) < 10**308 else f"a {len(str(abs(v)))}-digit number"
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _flag(v: Any, key: str) -> bool:

@@ -13,9 +13,8 @@ baseline job and the difference columns are empty.
 
 from __future__ import annotations
 
-import json
 import math
-import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,8 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.api import MONTHS, OUTCOMES
+from sim.errors import environment_problem
+from sim.runfolder import DamagedRunError, atomic_write, clean_temp_files, finished_run
 
 #: Name of the scenario other jobs are compared with.
 BASELINE = "baseline"
@@ -150,9 +151,10 @@ def _add_differences(rows: list[dict], parsed: list[dict], summaries: list,
 
 
 def _load(path: Path) -> dict | None:
+    """The summary of the finished, intact job whose ``summary.json`` is ``path``."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return finished_run(path.parent)
+    except DamagedRunError:
         return None
 
 
@@ -161,10 +163,8 @@ def write_sweep_summary(sweep_dir: Path | str, jobs: Sequence[Sequence[str]] | N
     """Write ``sweep_summary.csv`` into ``sweep_dir`` (atomically) and return it."""
     sweep_dir = Path(sweep_dir)
     table = sweep_table(sweep_dir, jobs)
-    path = sweep_dir / "sweep_summary.csv"
-    tmp = sweep_dir / f".sweep_summary.csv.tmp-{os.getpid()}"
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, path)
+    clean_temp_files(sweep_dir)
+    atomic_write(sweep_dir / "sweep_summary.csv", lambda p: table.to_csv(p, index=False))
     return table
 
 
@@ -195,7 +195,17 @@ class SweepSummaryCallback(Callback):
         params = OmegaConf.select(config, "hydra.sweeper.params")
         params = OmegaConf.to_container(params) if isinstance(params, DictConfig) else {}
         jobs = job_overrides(list(config.hydra.overrides.task), True, params)
-        table = write_sweep_summary(sweep_dir, jobs)
+        try:
+            table = write_sweep_summary(sweep_dir, jobs)
+        except OSError as e:
+            # Hydra turns a callback's exception into a warning and exit code 0
+            print(f"sim-run: error: {environment_problem(e, sweep_dir)}", file=sys.stderr)
+            raise SystemExit(1) from None
         if not config.get("quiet", False):
             print(format_sweep(table))
             print(f"sweep summary: {sweep_dir / 'sweep_summary.csv'}")
+        missing = table.loc[table["status"] != "done", "job"].tolist()
+        if missing:
+            print(f"sim-run: error: {sweep_dir}: job(s) {', '.join(map(str, missing))} did "
+                  "not finish intact; run the same command again", file=sys.stderr)
+            raise SystemExit(1)
