@@ -50,7 +50,6 @@ from sim.cli.compose import (
 )
 from sim.cli.run import (
     INFO_FLAGS,
-    _atomic,
     _git_revision,
     _package_version,
     _write_json,
@@ -58,6 +57,7 @@ from sim.cli.run import (
 )
 from sim.config import CONFIG_DIR
 from sim.errors import ConfigError
+from sim.runfolder import atomic_write
 
 register_resolvers()
 
@@ -163,8 +163,8 @@ def _meta(xj: ExploreJob, extra: dict) -> dict:
 
 
 def _write_table(out_dir: Path, name: str, df: pd.DataFrame) -> None:
-    _atomic(out_dir / f"{name}.parquet", lambda p: df.to_parquet(p, index=False))
-    _atomic(out_dir / f"{name}.csv", lambda p: df.to_csv(p, index=False))
+    atomic_write(out_dir / f"{name}.parquet", lambda p: df.to_parquet(p, index=False))
+    atomic_write(out_dir / f"{name}.csv", lambda p: df.to_csv(p, index=False))
 
 
 def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
@@ -182,9 +182,9 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
     if st.method == "sobol" and st.second_order:
         _write_table(out_dir, "second_order", res.second_order)
     design = ex.design_table(res)
-    _atomic(out_dir / "design.parquet", lambda p: design.to_parquet(p, index=False))
+    atomic_write(out_dir / "design.parquet", lambda p: design.to_parquet(p, index=False))
     table = ex.ranking_markdown(res)
-    _atomic(out_dir / "ranking.md", lambda p: p.write_text(table, encoding="utf-8"))
+    atomic_write(out_dir / "ranking.md", lambda p: p.write_text(table, encoding="utf-8"))
     summary = _meta(xj, {
         "n": res.n,
         "worlds": int(len(res.u)),
@@ -199,7 +199,7 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
         "history": [{"n": n, "widest_half_width": w} for n, w in res.history],
         "elapsed_seconds": round(elapsed, 3),
     })
-    _atomic(out_dir / MARKER, _write_json(summary))
+    atomic_write(out_dir / MARKER, _write_json(summary))
     return summary
 
 
@@ -256,7 +256,7 @@ def run_prim(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
         "base_density": res.base_density, "threshold": st.threshold, "box": box,
         "parameters": list(X.columns),
         "elapsed_seconds": round(time.perf_counter() - tic, 3)})
-    _atomic(out_dir / MARKER, _write_json(summary))
+    atomic_write(out_dir / MARKER, _write_json(summary))
     return summary
 
 
