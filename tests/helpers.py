@@ -25,7 +25,9 @@ def two_party_cfg(base: dict, *, armenia_pos: float, azerbaijan_pos: float,
         a["acceptance_noise"] = 0.0
         a["military_weight"] = 0.0
     c["actors"] = keep
+    c["state"]["events"] = {}  # the calendar names actors that are gone (eu, russia)
     c["incidents"]["base_rate"] = 0.0
+    c["incidents"]["escalation"]["coercion_rate"] = 0.0
     c["state"]["excitation"] = 0.0
     c["state"]["trust"] = 1.0
     c["state"]["tension"] = 0.0
