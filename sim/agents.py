@@ -216,7 +216,8 @@ class Mediator(Actor):
         self.mandate_end_week = np.full(W, -1.0)
         if p.monitors is not None:
             mp = p.monitors
-            end = (mp.mandate_end - model.start_date).days / 7.0
+            # the mandate's end is a dated event of the calendar (state.events)
+            end = model.calendar.mandate_end_week(name)
             u = model.streams["monitors:" + name].random(W)
             renewed = u < mp.renewal_probability
             self.mandate_end_week = np.where(renewed, end + mp.renewal_weeks, end)
@@ -242,19 +243,27 @@ class Spoiler(Actor):
     """An outside power that loses from a deal brokered without it.
 
     ``sigma = strength (1 - inclusion) clip(e * westernness + a * alignment
-    + t * (1 - U(table)), 0, 1)``.
+    + t * (1 - U(table)) + pressure, 0, 1)``, where ``pressure`` is the sum of the
+    ``spoiler_pressure`` of the calendar's events that have fired (e.g. Russia after the
+    EAEU report on suspending Armenia's membership).
     """
 
     def __init__(self, model: PeaceModel, name: str, p):
         super().__init__(model, name, p)
         self.sigma = np.zeros(model.W)
+        self.pressure = np.zeros(model.W)
+
+    def react(self, pressure) -> None:
+        """A calendar event raises this spoiler's drive from now on."""
+        self.pressure = self.pressure + pressure
 
     def act(self) -> None:
         """Set this week's spoiling intensity."""
         m = self.model
         drive = (self.p.exclusion_weight * m.westernness
                  + self.p.alignment_sensitivity * m.p.state.western_alignment
-                 + self.p.terms_weight * (1.0 - self.utility(m.table)))
+                 + self.p.terms_weight * (1.0 - self.utility(m.table))
+                 + self.pressure)
         self.sigma = self.p.strength * (1.0 - self.p.inclusion) * np.clip(drive, 0.0, 1.0)
 
     def table_weights(self) -> np.ndarray:

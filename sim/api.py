@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim import rules
 from sim.domestic import BOYCOTT, EVENT_NAMES
-from sim.model import ESCALATION, SERIES, SIGNED, PeaceModel
+from sim.model import ESCALATION, ESCALATION_KINDS, SERIES, SIGNED, WINDOW_WEEKS, PeaceModel
 from sim.params import ModelParams
 
 
@@ -123,6 +123,11 @@ def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
         out["mean_terms"] = {c[6:]: float(outcomes.loc[outcomes["signed"], c].mean())
                              for c in terms}
     out["p_escalation"] = float((outcomes["outcome"] == "escalation").mean())
+    if "escalation_kind" in outcomes:
+        out["p_escalation_by_kind"] = {
+            k: float((outcomes["escalation_kind"] == k).mean())
+            for k in ESCALATION_KINDS.values() if k}
+    out.update(incident_metrics(outcomes))
     out["p_referendum_passed"] = float(outcomes["referendum_passed"].mean())
     if "ratified" in outcomes:
         out["p_referendum_held"] = float(outcomes["referendum_held"].mean())
@@ -130,6 +135,32 @@ def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
         lo_r, hi_r = rules.wilson_interval(kr, n)
         out["p_ratified"] = kr / n
         out["p_ratified_ci"] = [float(lo_r), float(hi_r)]
+    return out
+
+
+def incident_metrics(outcomes: pd.DataFrame) -> dict:
+    """Incident figures that are not confounded with signing or escalation.
+
+    ``incidents_mean`` is the mean total while a world is active (it stops when a world
+    signs or escalates, so it falls with P(sign)); ``incidents_per_active_week`` divides
+    the pooled total by the pooled active world-weeks; ``incidents_window_<a>_<b>`` is
+    the mean latent count in weeks a..b counted in every world whatever its status (the
+    border does not stop when a treaty is signed; after an escalation the peacetime
+    process is still counted). ``reports_<side>_per_active_week``: the same rate for each
+    side's reports.
+    """
+    out: dict = {}
+    if "active_weeks" not in outcomes:
+        return out
+    wk = float(outcomes["active_weeks"].sum())
+    out["incidents_mean"] = float(outcomes["incidents"].mean())
+    out["incidents_per_active_week"] = float(outcomes["incidents"].sum() / wk) if wk else None
+    for c in outcomes.columns:
+        if c.startswith("reports.") and not c.startswith("reports_window"):
+            out[f"reports_{c[8:]}_per_active_week"] = (float(outcomes[c].sum() / wk)
+                                                       if wk else None)
+        if c.startswith("incidents_window_"):
+            out[c] = float(outcomes[c].mean())
     return out
 
 
@@ -178,7 +209,10 @@ def collect(model: PeaceModel) -> Result:
         "escalation_week": model.escalation_week,
         "government_fell": fell,
         "government_fell_week": dom.fell_week,
+        "escalation_kind": np.array([ESCALATION_KINDS[int(k)]
+                                     for k in range(3)])[model.escalation_kind],
         "incidents": model.incidents_total,
+        "active_weeks": model.active_weeks,
         "fatalities": model.fatalities_total,
         "referendums": dom.referendums,
         "referendum_held": dom.referendums > 0,
@@ -200,6 +234,13 @@ def collect(model: PeaceModel) -> Result:
         "referendum_yes_registered": dom.yes_registered,
         "elections_held": dom.elections_held,
     })
+    for i, s in enumerate(model.signatories):
+        cols[f"reports.{s.name}"] = model.reports_total[i]
+    for w in range(model.incidents_window.shape[0]):
+        a, b = w * WINDOW_WEEKS, min((w + 1) * WINDOW_WEEKS, H) - 1
+        cols[f"incidents_window_{a}_{b}"] = model.incidents_window[w]
+        for i, s in enumerate(model.signatories):
+            cols[f"reports_window_{a}_{b}.{s.name}"] = model.reports_window[i, w]
     for k, name in enumerate(model.issues):
         cols[f"terms.{name}"] = model.signed_terms[:, k]
     cols["final_mobilisation"] = (model.opposition.m if model.opposition is not None

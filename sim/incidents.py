@@ -1,32 +1,44 @@
-"""Border incidents: a discrete-time self-exciting (Hawkes) process.
+"""Border incidents: a latent self-exciting (Hawkes) process seen through two reporters.
 
-Weekly counts ``n_t ~ Poisson(lambda_t)`` with ``lambda_t = mu_t + h_t``; the
-excitation ``h`` decays geometrically and jumps with each incident. The background rate
-``mu_t`` is damped by monitors and raised by tension and spoiling. Each week's incidents
-have a severity (beta) and an attribution that is contested (with probability
-``ambiguity``) or clear; contested incidents do full damage to tension and trust.
+Weekly latent counts ``n_t ~ Poisson(lambda_t)`` with ``lambda_t = mu_t + b_t + h_t``;
+the excitation ``h`` decays geometrically and jumps with each incident, ``b_t`` is an
+exogenous burst of stated length. The background rate ``mu_t`` is damped by monitors and
+raised by tension and spoiling. Each latent incident is initiated by one side (binomial
+split); each side reports mostly the other's violations, at its own rate, so reported
+counts differ between sources. Each week's incidents have a severity (beta) and an
+attribution that is contested (with probability ``ambiguity``) or clear; contested
+incidents do full damage. Each side's damage is what it perceives: its own reports.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from sim import rules
 
 
 class BorderProcess:
-    """Hawkes incident process for every world.
+    """Latent Hawkes incident process and the two sides' reports, for every world.
+
+    Args:
+        params: Incident parameters (drawn per world).
+        W: Worlds.
+        rng: Stream of the weekly draws (six uniforms per world and week).
+        severity_rng: Stream of the severities (one uniform per world and week).
+        sides: Names of the two signatories, the domestic-politics side first.
 
     Attributes:
         h: Excitation, ``(W,)`` incidents/week.
-        count: This week's incidents, ``(W,)``.
-        damage: This week's damage (severity-weighted, attribution-adjusted), ``(W,)``.
+        count: This week's latent incidents, ``(W,)``.
+        initiated: This week's latent incidents initiated by each side, ``(2, W)``.
+        reports: This week's reports by each side, ``(2, W)`` (side 0 the domestic one).
+        damage: This week's damage perceived by each side, ``(2, W)``.
         fatalities: This week's fatalities, ``(W,)``.
     """
 
     def __init__(self, params, W: int, rng: np.random.Generator,
-                 severity_rng: np.random.Generator):
+                 severity_rng: np.random.Generator, sides: tuple[str, str]):
         self.p = params
         self.W = W
         self.rng = rng
@@ -40,28 +52,47 @@ class BorderProcess:
         amb = params.investigation_ambiguity if params.investigation_mechanism \
             else params.ambiguity
         self.ambiguity = amb
+        s0 = np.asarray(params.initiator_share[sides[0]], float)
+        s1 = np.asarray(params.initiator_share[sides[1]], float)
+        tot = s0 + s1
+        self.share0 = np.broadcast_to(np.divide(s0, tot, out=np.full_like(tot, 0.5),
+                                                where=tot > 0), (W,))
+        self.report_rate = np.stack([np.broadcast_to(np.asarray(params.report_rate[n],
+                                                                float), (W,))
+                                     for n in sides])
         self.h = np.zeros(W)
         self.count = np.zeros(W, dtype=np.int64)
+        self.initiated = np.zeros((2, W), dtype=np.int64)
+        self.reports = np.zeros((2, W), dtype=np.int64)
         self.contested = np.zeros(W, dtype=bool)
-        self.damage = np.zeros(W)
+        self.damage = np.zeros((2, W))
         self.fatalities = np.zeros(W, dtype=np.int64)
         self.severity = np.zeros(W)
 
-    def base_rate(self, monitor_damping, tension, spoiling):
-        """``mu_t = mu (1 - damping) (1 + g_T T) (1 + g_S sigma)``."""
+    def base_rate(self, monitor_damping, tension, spoiling, week: int = 0):
+        """``mu_t = mu (1 - damping) (1 + g_T T) (1 + g_S sigma) + burst_t``.
+
+        ``burst_t = burst_rate`` in the weeks ``[burst_start_week, burst_start_week +
+        burst_weeks)`` and 0 otherwise (a transient shock; the excitation it leaves decays
+        with the kernel).
+        """
         p = self.p
-        return (p.base_rate * (1.0 - monitor_damping) * (1.0 + p.tension_gain * tension)
-                * (1.0 + p.spoiler_gain * spoiling))
+        mu = (p.base_rate * (1.0 - monitor_damping) * (1.0 + p.tension_gain * tension)
+              * (1.0 + p.spoiler_gain * spoiling))
+        if p.burst_start_week <= week < p.burst_start_week + p.burst_weeks:
+            mu = mu + p.burst_rate
+        return mu
 
     def step(self, mu: np.ndarray) -> None:
-        """Draw this week's incidents given the background rate ``mu`` (``(W,)``).
+        """Draw this week's latent incidents and reports given the background rate ``mu``.
 
         Every random number is drawn for every world (fixed shapes: common random
-        numbers); severity and fatalities, which matter only in worlds with incidents,
-        are computed there only. Severity is the beta quantile of a uniform (inversion),
-        so it too stays paired when the severity parameters change.
+        numbers); the split by initiator, reports, severity and fatalities, which matter
+        only in worlds with incidents, are computed there only. Severity is the beta
+        quantile of a uniform (inversion), so it too stays paired when the severity
+        parameters change.
         """
-        u = self.rng.random((3, self.W))
+        u = self.rng.random((6, self.W))
         u_sev = self.severity_rng.random(self.W)
         lam = mu + self.h
         n = rules.poisson_inverse(u[0], lam)
@@ -69,13 +100,27 @@ class BorderProcess:
         self.contested = u[1] < self.ambiguity
         sev = np.zeros(self.W)
         fatalities = np.zeros(self.W, dtype=np.int64)
+        initiated = np.zeros((2, self.W), dtype=np.int64)
+        reports = np.zeros((2, self.W), dtype=np.int64)
         hit = np.flatnonzero(n)
         if hit.size:
+            nh = n[hit]
             sev[hit] = special.betaincinv(self.sev_a[hit], self.sev_b[hit], u_sev[hit])
-            rate = rules.take(self.p.fatality_rate, hit) * n[hit] * sev[hit]
+            rate = rules.take(self.p.fatality_rate, hit) * nh * sev[hit]
             fatalities[hit] = rules.poisson_inverse(u[2, hit], rate)
+            i0 = np.maximum(stats.binom.ppf(u[3, hit], nh, self.share0[hit]), 0).astype(np.int64)
+            initiated[0, hit] = i0
+            initiated[1, hit] = nh - i0
+            adm = rules.take(self.p.admission, hit)
+            # each side reports mostly the other side's violations
+            for side in (0, 1):
+                seen = initiated[1 - side, hit] + adm * initiated[side, hit]
+                reports[side, hit] = rules.poisson_inverse(
+                    u[4 + side, hit], self.report_rate[side, hit] * seen)
         self.severity = sev
+        self.initiated = initiated
+        self.reports = reports
         weight = np.where(self.contested, 1.0, self.p.clear_damage)
-        self.damage = n * sev * weight
+        self.damage = reports * (sev * weight)
         self.fatalities = fatalities
         self.h = self.delta * self.h + self.alpha * n

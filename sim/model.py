@@ -4,8 +4,9 @@ One :class:`PeaceModel` holds ``W`` worlds. Every state array has a leading worl
 worlds never read each other's state, so ``W = 1`` is the ordinary single-run model and
 ``W = 100_000`` an ensemble, with one set of rules. Each week runs, in order:
 
-1. border incidents (Hawkes process);
-2. perception updates: tension, trust, opposition mobilisation, public support;
+0. the calendar: dated events due this week change the state (flags, mandates, spoilers);
+1. border incidents (a latent Hawkes process, seen through each side's reports);
+2. perception updates: each side's tension, trust, opposition mobilisation, public support;
 3. external powers act: mediators' attention and monitors, spoilers' intensity;
 4. signatories' reservation values;
 5. the mediator tables a package (compromise or Nash rule, with inertia) on the open
@@ -14,7 +15,8 @@ worlds never read each other's state, so ``W = 1`` is the ordinary single-run mo
    that holds may reopen the initialled text;
 7. the domestic track: parliament, referendum, elections, government survival;
 8. preconditions and linkages are checked and the treaty is signed where all hold;
-9. escalation (absorbing) may occur.
+9. escalation (absorbing) may occur: from incidents (each side's tension) or coercion
+   (the corridor gap and the military balance).
 
 See ``docs/model.md`` for the equations and the sources of every default.
 """
@@ -30,6 +32,7 @@ import numpy as np
 
 from sim import rules
 from sim.agents import ROLE_AGENTS, Mediator, Opposition, Signatory, Spoiler, issue_matrix
+from sim.calendar import Calendar
 from sim.dists import Dist
 from sim.domestic import DomesticArena
 from sim.incidents import BorderProcess
@@ -37,8 +40,16 @@ from sim.params import SETTABLE_FLAGS, ModelParams
 from sim.rng import stream
 
 ACTIVE, SIGNED, ESCALATION = 0, 1, 2
-#: Per-world series recorded every week (for trajectory bands and traces).
-SERIES = ("tension", "trust", "mobilisation", "support", "incidents", "spoiling")
+#: How an escalation came about (``escalation_kind``): none, from incident-driven
+#: tension, or a coercive attack over the corridor dispute.
+NO_ESCALATION, ESC_INCIDENTS, ESC_COERCION = 0, 1, 2
+ESCALATION_KINDS = {NO_ESCALATION: "", ESC_INCIDENTS: "incidents", ESC_COERCION: "coercion"}
+#: Per-world series recorded every week (for trajectory bands and traces). ``incidents``
+#: is the latent count; ``reports_home`` / ``reports_counterpart`` what each side reports.
+SERIES = ("tension", "trust", "mobilisation", "support", "incidents", "spoiling",
+          "reports_home", "reports_counterpart")
+#: Length of the fixed windows over which incidents are also counted (weeks).
+WINDOW_WEEKS = 52
 
 
 class _Streams(dict):
@@ -134,7 +145,11 @@ class PeaceModel(mesa.Model):
 
         # shared world state --------------------------------------------------
         self.table = issue_matrix(p.negotiation.initial_table, self.issues, W)
-        self.tension = rules.per_world(p.state.tension, W)
+        # each side's tension (0 the domestic-politics side, 1 the counterpart); the
+        # shared ``tension`` that outsiders see is their mean
+        t0 = rules.per_world(p.state.tension, W)
+        self.tension_side = np.stack([t0, t0.copy()])
+        self.tension = t0.copy()
         self.trust = rules.per_world(p.state.trust, W)
         self.spoiling = np.zeros(W)
         self.westernness = np.zeros(W)
@@ -150,7 +165,15 @@ class PeaceModel(mesa.Model):
         self.reopen_week = np.full(W, -1, dtype=np.int64)
         self.reopened_by = np.full(W, -1, dtype=np.int8)  # index into self.signatories
         self.commitment = np.zeros(W)
+        self.calendar = Calendar(p.state.events, self.start_date)
+        self.fired: list[tuple[int, str]] = []
         self.incidents_total = np.zeros(W, dtype=np.int64)
+        self.reports_total = np.zeros((2, W), dtype=np.int64)
+        self.active_weeks = np.zeros(W, dtype=np.int64)
+        n_win = -(-horizon_weeks // WINDOW_WEEKS)
+        self.incidents_window = np.zeros((n_win, W), dtype=np.int64)
+        self.reports_window = np.zeros((2, n_win, W), dtype=np.int64)
+        self.escalation_kind = np.zeros(W, dtype=np.int8)
         self.fatalities_total = np.zeros(W, dtype=np.int64)
         esc = p.incidents.escalation
         balance = np.clip(esc.military_balance + esc.arms_supply, 0.0, 1.0)
@@ -169,11 +192,14 @@ class PeaceModel(mesa.Model):
         opp = [a for a in actors if isinstance(a, Opposition)]
         self.opposition: Opposition | None = opp[0] if opp else None
         self.border = BorderProcess(p.incidents, W, self.streams["incidents"],
-                                    self.streams["severity"])
+                                    self.streams["severity"],
+                                    (self.home.name, self.counterpart.name))
         self.border.h = rules.per_world(p.state.excitation, W)
         self.domestic = DomesticArena(p.domestic, self.start_date, W, self.streams)
         lock = p.domestic.constitution.locks_issue
         self.lock_index = self.issues.index(lock) if lock else None
+        ci = p.incidents.escalation.coercion_issue
+        self.coercion_index = self.issues.index(ci) if ci else None
         self.linked = sorted({f for s in self.signatories for f in s.p.linkages})
         self._reopen_threshold = self.streams["reopening"].standard_exponential(
             (len(self.signatories), W))
@@ -346,6 +372,22 @@ class PeaceModel(mesa.Model):
             return self.domestic.constitution_changed
         return self.flags[name]
 
+    def _apply_calendar(self, t: int) -> None:
+        """Events due at the start of week ``t`` change the state in every world.
+
+        Flags are set (absorbed worlds included: nothing reported depends on them after
+        absorption), spoilers take up the events' pressure. Monitor mandates are read from
+        the calendar when the mediators are built.
+        """
+        spoilers = {sp.name: sp for sp in self.spoilers}
+        for s in self.calendar.due(t):
+            for f in s.event.sets_flags:
+                self.flags[f][:] = True
+            for name, x in s.event.spoiler_pressure.items():
+                if name in spoilers:
+                    spoilers[name].react(x)
+            self.fired.append((t, s.name))
+
     # ------------------------------------------------------------------ the week
     def step(self) -> None:
         """Advance every world by one week."""
@@ -353,8 +395,12 @@ class PeaceModel(mesa.Model):
         act = self.status == ACTIVE
         self.active = act
         prev = (self.tension, self.trust, self.domestic.support,
-                self.opposition.m if self.opposition is not None else None)
+                self.opposition.m if self.opposition is not None else None,
+                self.tension_side)
         inc = self.p.incidents
+
+        # 0. the calendar
+        self._apply_calendar(t)
 
         # 1. incidents
         damping = np.zeros(self.W)
@@ -363,20 +409,29 @@ class PeaceModel(mesa.Model):
             if med.p.monitors is not None:
                 damping = 1.0 - (1.0 - damping) * (1.0 - med.p.monitors.damping
                                                    * med.monitors_active)
-        self.border.step(self.border.base_rate(damping, self.tension, self.spoiling))
-        dmg = self.border.damage
-        self.incidents_total += self.border.count * act
-        self.fatalities_total += self.border.fatalities * act
+        border = self.border
+        border.step(border.base_rate(damping, self.tension, self.spoiling, t))
+        dmg = border.damage  # (2, W): what each side perceives
+        self.incidents_total += border.count * act
+        self.reports_total += border.reports * act
+        self.active_weeks += act
+        self.fatalities_total += border.fatalities * act
+        # fixed windows count every world: the border does not stop at signing
+        win = t // WINDOW_WEEKS
+        self.incidents_window[win] += border.count
+        self.reports_window[:, win] += border.reports
 
-        # 2. perceptions
-        self.tension = np.clip(self.tension * (1.0 - inc.tension_decay)
-                               + np.minimum(1.0, inc.tension_per_damage * dmg)
-                               * (1.0 - self.tension), 0.0, 1.0)
-        calm = self.border.count == 0
-        trust = self.trust * (1.0 - np.minimum(1.0, inc.trust_per_damage * dmg))
+        # 2. perceptions: each side's tension moves with the damage it perceives
+        ts = self.tension_side
+        self.tension_side = np.clip(ts * (1.0 - inc.tension_decay)
+                                    + np.minimum(1.0, inc.tension_per_damage * dmg)
+                                    * (1.0 - ts), 0.0, 1.0)
+        self.tension = self.tension_side.mean(axis=0)
+        calm = (border.reports == 0).all(axis=0)
+        trust = self.trust * (1.0 - np.minimum(1.0, inc.trust_per_damage * dmg.mean(axis=0)))
         self.trust = np.where(calm, trust + inc.trust_recovery * (1.0 - trust), trust)
         if self.opposition is not None:
-            self.opposition.update(dmg)
+            self.opposition.update(dmg[0])
         mob = self.opposition.m if self.opposition is not None else 0.0
         med_effect = 0.0
         incentive = 0.0
@@ -385,7 +440,7 @@ class PeaceModel(mesa.Model):
             incentive = incentive + med.p.incentives[self.home.name] * med.attention
         med_effect = med_effect + self.p.domestic.support.incentive_effect * incentive
         if not self.p.domestic.support.frozen:
-            self.domestic.update_support(mob, self.tension, self.spoiling, med_effect)
+            self.domestic.update_support(mob, self.tension_side[0], self.spoiling, med_effect)
 
         # 3. external powers
         for med in self.mediators:
@@ -474,21 +529,22 @@ class PeaceModel(mesa.Model):
                 if f in self.flags:
                     self.flags[f] |= ok
 
-        # 9. escalation
-        esc = inc.escalation
-        p_esc = np.clip(esc.max_weekly_probability
-                        * rules.logistic((self.tension - esc.tension_threshold)
-                                         / esc.tension_scale)
-                        * (1.0 + esc.imbalance_gain * self.imbalance), 0.0, 1.0)
+        # 9. escalation: incident-driven (either side's tension) or coercive
+        p_coerce, p_inc = self.escalation_hazards()
+        p_esc = 1.0 - (1.0 - p_coerce) * (1.0 - p_inc)
         u = self.streams["escalation"].random(self.W)
         escalated = act & ~ok & (u < p_esc)
         if escalated.any():
             self.status[escalated] = ESCALATION
             self.escalation_week[escalated] = t
+            # one uniform decides both whether and which: u < p_coerce is coercion
+            self.escalation_kind[escalated] = np.where(u[escalated] < p_coerce[escalated],
+                                                       ESC_COERCION, ESC_INCIDENTS)
 
         # absorbed worlds keep their state from the moment they were absorbed
         if not act.all():
             done = ~act
+            self.tension_side = np.where(done, prev[4], self.tension_side)
             self.tension = np.where(done, prev[0], self.tension)
             self.trust = np.where(done, prev[1], self.trust)
             self.domestic.support = np.where(done, prev[2], self.domestic.support)
@@ -496,6 +552,29 @@ class PeaceModel(mesa.Model):
                 self.opposition.m = np.where(done, prev[3], self.opposition.m)
         self._record(t, act)
         self.week += 1
+
+    def escalation_hazards(self) -> tuple[np.ndarray, np.ndarray]:
+        """This week's coercion and incident-driven escalation probabilities, ``(W,)``.
+
+        Incidents: each side tips with ``p_max logistic((T_i - T*) / s_T) (1 + g_I I)``
+        and the two combine as independent hazards. Coercion: ``coercion_rate * gap * A``
+        with ``gap = max(0, y_counterpart - table)`` on ``coercion_issue`` (the
+        counterpart's stated demand against the table's term) and ``A = 2 max(0, balance
+        - 0.5)`` the counterpart's military advantage.
+        """
+        esc = self.p.incidents.escalation
+        gain = 1.0 + esc.imbalance_gain * self.imbalance
+        side = np.clip(esc.max_weekly_probability
+                       * rules.logistic((self.tension_side - esc.tension_threshold)
+                                        / esc.tension_scale) * gain, 0.0, 1.0)
+        p_inc = 1.0 - (1.0 - side[0]) * (1.0 - side[1])
+        if self.coercion_index is None:
+            return np.zeros(self.W), p_inc
+        k = self.coercion_index
+        gap = np.maximum(0.0, self.counterpart.y[:, k] - self.table[:, k])
+        adv = 2.0 * np.maximum(0.0, self.military_advantage)
+        p_coerce = np.clip(esc.coercion_rate * gap * adv, 0.0, 1.0)
+        return p_coerce, p_inc
 
     def _record(self, t: int, act: np.ndarray) -> None:
         """Store this week's series.
@@ -510,6 +589,8 @@ class PeaceModel(mesa.Model):
         sr["support"][t] = self.domestic.support
         sr["incidents"][t] = self.border.count
         sr["spoiling"][t] = self.spoiling
+        sr["reports_home"][t] = self.border.reports[0]
+        sr["reports_counterpart"][t] = self.border.reports[1]
         self.counts["active"][t] = np.count_nonzero(act)
         if not act.all():
             done = ~act

@@ -23,13 +23,14 @@ from sim.errors import ConfigError
 
 Scalar = float | Dist
 
-#: State flags that preconditions may name. ``initialled``: the treaty text is initialled
-#: and fixed (negotiation.text_issues stay put unless a side reopens the text).
-FLAGS = ("constitution_changed", "minsk_closed", "initialled")
-#: Flags that can be true at the start (``state.flags``) or be made true by a signatory
-#: at the moment of signing (``linkages``). ``constitution_changed`` only comes from the
-#: constitutional track (``domestic.constitution.stage``).
-SETTABLE_FLAGS = ("minsk_closed", "initialled")
+#: State flags that preconditions may name.
+FLAGS = ("constitution_changed", "minsk_closed", "initialled", "tripp_framework",
+         "tripp_construction")
+#: Flags that can be true at the start (``state.flags``), be set by a dated event
+#: (``state.events``) or be made true by a signatory at the moment of signing
+#: (``linkages``). ``constitution_changed`` only comes from the constitutional track
+#: (``domestic.constitution.stage``).
+SETTABLE_FLAGS = ("minsk_closed", "initialled", "tripp_framework", "tripp_construction")
 #: Roles an actor may take. Adding an actor with one of these roles is YAML only.
 ROLES = ("signatory", "mediator", "spoiler", "opposition")
 #: Mediator proposal rules.
@@ -92,6 +93,14 @@ def _name_map(lo: float = -INF, hi: float = INF, doc: str = "") -> Any:
 
 def _faction_map(doc: str = "") -> Any:
     return field(metadata=dict(kind="faction_map", doc=doc))
+
+
+def _events(doc: str = "") -> Any:
+    return field(metadata=dict(kind="events", doc=doc))
+
+
+def _actor_map(role: str, lo: float = -INF, hi: float = INF, doc: str = "") -> Any:
+    return field(metadata=dict(kind="actor_map", role=role, lo=lo, hi=hi, doc=doc))
 
 
 def _nested(optional: bool = False, doc: str = "") -> Any:
@@ -170,8 +179,9 @@ class MonitorParams:
     """A civilian monitoring mission on the border (EUMA)."""
 
     damping: Scalar = _num(0, 1, doc="share of the incident base rate removed while active")
-    mandate_end: dt.date = _date("date the mandate ends")
-    renewal_probability: Scalar = _num(0, 1, doc="chance the mandate is renewed at its end")
+    renewal_probability: Scalar = _num(0, 1, doc="chance the mandate is renewed at its end "
+                                       "(the end is a dated event: state.events, "
+                                       "ends_mandate)")
     renewal_weeks: int = _int(0, 10_000, doc="length of a renewed mandate (weeks)")
 
 
@@ -236,13 +246,20 @@ class EscalationParams:
                                "supplies (Israel, Turkey)")
     imbalance_gain: Scalar = _num(0, 10, doc="relative increase in escalation risk per "
                                   "unit imbalance |balance - 0.5| * 2")
+    coercion_rate: Scalar = _num(0, 1, unit="1/week", doc="weekly probability of a "
+                                 "coercive attack per unit corridor gap (counterpart's "
+                                 "stated transit demand minus the table's term) per unit "
+                                 "of its military advantage 2 max(0, balance - 0.5)")
+    coercion_issue: str = _str("issue whose gap drives coercion ('' for no coercion "
+                               "hazard)")
 
 
 @dataclass(frozen=True)
 class IncidentParams:
     """Border incidents: a discrete-time Hawkes process with contested attribution."""
 
-    base_rate: Scalar = _num(0, 50, unit="incidents/week", doc="background rate mu")
+    base_rate: Scalar = _num(0, 50, unit="incidents/week", doc="background rate mu of the "
+                             "latent (true) process")
     branching_ratio: Scalar = _num(0, 0.95, doc="expected incidents triggered by one "
                                    "incident (eta < 1)")
     decay_weeks: Scalar = _num(0.1, 52, unit="weeks", doc="e-folding time of excitation")
@@ -254,6 +271,17 @@ class IncidentParams:
     severity_concentration: Scalar = _num(0.1, 100, doc="beta concentration of severity")
     fatality_rate: Scalar = _num(0, 10, unit="deaths per unit severity",
                                  doc="expected fatalities per unit of severity")
+    initiator_share: dict = _name_map(0, 1, doc="relative share of latent incidents "
+                                      "each signatory initiates (normalised to sum 1)")
+    report_rate: dict = _name_map(0, 20, doc="reports each signatory issues per latent "
+                                  "violation by the other side (its perception)")
+    admission: Scalar = _num(0, 1, doc="reports a side issues per violation of its own, "
+                             "relative to report_rate (each side mostly reports the "
+                             "other's)")
+    burst_rate: Scalar = _num(0, 50, unit="incidents/week", doc="latent incidents/week "
+                              "added to the background rate during a burst")
+    burst_start_week: int = _int(0, 10_000, doc="first week of the burst")
+    burst_weeks: int = _int(0, 10_000, doc="length of the burst in weeks (0: none)")
     ambiguity: Scalar = _num(0, 1, doc="share of incidents whose attribution stays contested")
     investigation_mechanism: bool = _bool("a joint investigation mechanism is agreed")
     investigation_ambiguity: Scalar = _num(0, 1, doc="contested share with the mechanism")
@@ -446,13 +474,30 @@ class DomesticParams:
 
 
 @dataclass(frozen=True)
+class EventParams:
+    """A dated exogenous event (the calendar): it changes named state on its date."""
+
+    label: str = _str("what happened or is scheduled")
+    date: dt.date = _date("date the event changes the state")
+    announced: dt.date = _date("date it became public knowledge; a run includes the "
+                               "event only if announced <= state.start_date")
+    sets_flags: tuple = _flags("flags made true on the date")
+    ends_mandate: str = _str("mediator whose monitors' mandate ends on the date ('' none)")
+    spoiler_pressure: dict = _actor_map("spoiler", 0, 1, doc="added spoiling drive of "
+                                        "each named spoiler from the date on")
+    source: str = _str("where the date comes from (or 'assumption')")
+
+
+@dataclass(frozen=True)
 class StateParams:
     """The state of play at the start."""
 
     start_date: dt.date = _date("first week of the run")
     tension: Scalar = _num(0, 1, doc="initial tension")
     trust: Scalar = _num(0, 1, doc="initial trust between the signatories")
-    flags: tuple = _flags("state flags already true at the start")
+    flags: tuple = _flags("state flags true at the start besides those set by past events")
+    events: dict = _events("the calendar: event name -> EventParams (null cancels an "
+                           "event a scenario inherits)")
     excitation: Scalar = _num(0, 50, unit="incidents/week", doc="Hawkes excitation at "
                               "the start (a burst of recent incidents)")
     western_alignment: Scalar = _num(0, 1, doc="Western alignment of the domestic-politics "
@@ -625,6 +670,31 @@ def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
                 raise ConfigError(f"{key}.{name}", "faction names must be identifiers")
             out[name] = _parse_dataclass(FactionParams, spec, f"{key}.{name}", ctx)
         return out
+    if kind == "actor_map":
+        names = ctx["roles"].get(md["role"], ())
+        if not isinstance(v, dict):
+            raise ConfigError(key, f"must map {md['role']} actors ({', '.join(names)}) to "
+                              "numbers")
+        for k in v:
+            if k not in names:
+                raise ConfigError(f"{key}.{k}", f"not a {md['role']}; {md['role']}s are "
+                                  f"{', '.join(names) or 'none'}")
+        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
+        return {k: _parse_num(x, f"{key}.{k}", sub) for k, x in v.items()}
+    if kind == "events":
+        if v is None:
+            v = {}
+        if not isinstance(v, dict):
+            raise ConfigError(key, "must map event names to {label, date, announced, "
+                              "sets_flags, ends_mandate, spoiler_pressure, source}")
+        out = {}
+        for name, ev in v.items():
+            if ev is None:  # cancelled by a scenario or an override
+                continue
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ConfigError(f"{key}.{name}", "event names must be identifiers")
+            out[name] = _parse_dataclass(EventParams, ev, f"{key}.{name}", ctx)
+        return out
     if kind == "nested":
         if v is None and md.get("optional"):
             return None
@@ -665,6 +735,31 @@ def _require_mapping(d: Any, key: str) -> dict:
     return d
 
 
+def _check_events(state: StateParams, actors: dict) -> None:
+    """Cross-checks of the calendar: dates in order, mandates that exist, one end each."""
+    ended: dict[str, str] = {}
+    for name, ev in state.events.items():
+        key = f"state.events.{name}"
+        if ev.announced > ev.date:
+            raise ConfigError(f"{key}.announced", f"must not be after the event's date "
+                              f"({ev.date}), got {ev.announced}")
+        for f in ev.sets_flags:
+            if f not in SETTABLE_FLAGS:
+                raise ConfigError(f"{key}.sets_flags", f"flag {f!r} cannot be set by an "
+                                  f"event; allowed: {', '.join(SETTABLE_FLAGS)}")
+        m = ev.ends_mandate
+        if m:
+            a = actors.get(m)
+            if a is None or a.role != "mediator":
+                ok = [n for n, x in actors.items() if x.role == "mediator"]
+                raise ConfigError(f"{key}.ends_mandate", f"{m!r} is not a mediator; "
+                                  f"allowed: {', '.join(ok) or 'none'} (or '')")
+            if m in ended:
+                raise ConfigError(f"{key}.ends_mandate", f"{m}'s mandate already ends in "
+                                  f"event {ended[m]!r}; one event per mandate end")
+            ended[m] = name
+
+
 def parse_params(cfg: dict) -> ModelParams:
     """Turn a plain nested mapping into validated :class:`ModelParams`.
 
@@ -697,7 +792,12 @@ def parse_params(cfg: dict) -> ModelParams:
     actors_cfg = _require_mapping(cfg["actors"], "actors")
     sig_names = [n for n, a in actors_cfg.items()
                  if isinstance(a, dict) and a.get("role") == "signatory"]
-    ctx = {"issues": issues, "signatories": tuple(sig_names)}
+    roles: dict = {}
+    for n, a in actors_cfg.items():
+        if isinstance(a, dict):
+            roles.setdefault(a.get("role"), []).append(n)
+    ctx = {"issues": issues, "signatories": tuple(sig_names),
+           "roles": {r: tuple(ns) for r, ns in roles.items()}}
     actors = {}
     for name, spec in actors_cfg.items():
         key = f"actors.{name}"
@@ -735,6 +835,12 @@ def parse_params(cfg: dict) -> ModelParams:
             raise ConfigError("state.flags", f"flag {f!r} cannot be set directly; allowed: "
                               f"{', '.join(SETTABLE_FLAGS)} (set domestic.constitution.stage: "
                               "passed for a changed constitution)")
+    _check_events(state, actors)
+    ci = incidents.escalation.coercion_issue
+    if ci and ci not in issues:
+        raise ConfigError("incidents.escalation.coercion_issue",
+                          f"unknown issue {ci!r}; issues are {', '.join(issues)} (or '' for "
+                          "none)")
     c = domestic.constitution
     if c.locks_issue and c.locks_issue not in issues:
         raise ConfigError("domestic.constitution.locks_issue",

@@ -747,9 +747,11 @@ def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None) -> list
     if len(runs) <= OVERLAY_MAX:
         specs.append(FigureSpec(
             "trajectories.png", "Trajectories",
-            "Median world (line) and 10–90% band of worlds, week by week; incidents also "
-            "show the mean (dashed). A world that has signed or escalated keeps its state "
-            "from that week.",
+            "Median world (line) and 10–90% band of worlds, week by week; incidents (the "
+            "latent count, per active world-week) also show the mean (dashed). A world "
+            "that has signed or escalated keeps its state from that week. Incident rates "
+            "per active week and over fixed 52-week windows counted in every world are in "
+            "summary.json and the worlds table (incidents_window_*).",
             plots.trajectories(steps, colors=cols, subtitle=fixed)))
     else:  # too many bands for one panel: small multiples against the reference
         ref_label = sweep.baseline if sweep is not None and sweep.baseline in steps \

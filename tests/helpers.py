@@ -27,7 +27,9 @@ def two_party_cfg(base: dict, *, armenia_pos: float, azerbaijan_pos: float,
         a["patience"] = 0.0  # no holdout: a side takes any package above its reservation
         a["reopen_hazard"] = 0.0
     c["actors"] = keep
+    c["state"]["events"] = {}  # the calendar names actors that are gone (eu, russia)
     c["incidents"]["base_rate"] = 0.0
+    c["incidents"]["escalation"]["coercion_rate"] = 0.0
     c["state"]["excitation"] = 0.0
     c["state"]["trust"] = 1.0
     c["state"]["tension"] = 0.0

@@ -138,7 +138,7 @@ def test_incident_process_long_run_rate_is_mu_over_one_minus_eta(cfg):
     for a in cfg["actors"].values():
         if a.get("monitors"):
             a["monitors"] = None
-    cfg["incidents"]["escalation"]["max_weekly_probability"] = 0.0
+    cfg["incidents"]["escalation"].update(max_weekly_probability=0.0, coercion_rate=0.0)
     cfg["domestic"]["constitution"]["stage"] = "abandoned"  # no signing: all weeks count
     m = PeaceModel(parse_params(cfg), worlds=3000, seed=9, horizon_weeks=200).run()
     rate = m.series["incidents"][50:].mean()  # after the burn-in
@@ -152,12 +152,14 @@ def test_incident_process_long_run_rate_is_mu_over_one_minus_eta(cfg):
 def test_monitors_damp_incidents_until_their_mandate_ends(cfg):
     cfg["incidents"].update(base_rate=1.0, branching_ratio=0.0, tension_gain=0.0,
                             spoiler_gain=0.0)
-    cfg["incidents"]["escalation"]["max_weekly_probability"] = 0.0
+    cfg["incidents"]["escalation"].update(max_weekly_probability=0.0, coercion_rate=0.0)
     eu = cfg["actors"]["eu"]["monitors"]
     eu.update(damping=0.5, renewal_probability=0.0)
     cfg["domestic"]["constitution"]["stage"] = "abandoned"
     m = PeaceModel(parse_params(cfg), worlds=4000, seed=1, horizon_weeks=40).run()
-    end = (eu["mandate_end"] - cfg["state"]["start_date"]).days / 7
+    # the mandate's end is the calendar's event
+    end_date = cfg["state"]["events"]["euma_mandate_end"]["date"]
+    end = (end_date - cfg["state"]["start_date"]).days / 7
     before = m.series["incidents"][: int(end)].mean()
     after = m.series["incidents"][int(end) + 1:].mean()
     assert before == pytest.approx(0.5, rel=0.05)
@@ -210,7 +212,8 @@ def test_red_lines_veto_packages_whatever_their_utility(cfg):
 
 def test_linkage_satisfies_a_precondition_at_signing(cfg):
     cfg["domestic"]["constitution"]["stage"] = "passed"
-    cfg["state"]["flags"] = []  # Minsk process still open, as in March 2025
+    cfg["state"]["flags"] = []  # Minsk process still open, as in March 2025:
+    cfg["state"]["events"]["minsk_closure_complete"] = None  # the calendar cancels it
     m = PeaceModel(parse_params(cfg), worlds=1000, seed=2, horizon_weeks=40).run()
     signed = m.status == SIGNED
     assert signed.mean() > 0.5
