@@ -220,9 +220,9 @@ def test_ppf_maps_quantiles_onto_the_same_law_as_sample(dist):
 
 
 def test_inputs_are_discovered_from_the_composed_parameters():
-    params = load_params("incident_spike")
+    params = load_params("march_2025")
     keys = [i.key for i in discover_inputs(params)]
-    assert "state.excitation" in keys  # the scenario's own distribution
+    assert "domestic.constitution.draft_weeks" in keys  # the scenario's own distribution
     assert "domestic.support.baseline" in keys and "actors.armenia.reservation" in keys
     assert all(isinstance(i.dist, Dist) for i in discover_inputs(params))
 
@@ -249,7 +249,9 @@ def _model_sobol(seed, n, named=()):
 
 @pytest.fixture(scope="module")
 def model_runs():
-    return _model_sobol(0, 256), _model_sobol(1, 256)
+    # N = 1024: at 256 the top two inputs' intervals (yes share, general support) overlap
+    # at P(sign) near 0.1 and their ranking can swap between seeds
+    return _model_sobol(0, 1024), _model_sobol(1, 1024)
 
 
 def test_an_input_the_model_ignores_gets_zero_within_its_interval(model_runs):

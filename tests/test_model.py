@@ -140,6 +140,7 @@ def test_incident_process_long_run_rate_is_mu_over_one_minus_eta(cfg):
             a["monitors"] = None
     cfg["incidents"]["escalation"].update(max_weekly_probability=0.0, coercion_rate=0.0)
     cfg["domestic"]["constitution"]["stage"] = "abandoned"  # no signing: all weeks count
+    cfg["domestic"]["government"]["successor_pursues"] = 0.0  # (a successor could revive it)
     m = PeaceModel(parse_params(cfg), worlds=3000, seed=9, horizon_weeks=200).run()
     rate = m.series["incidents"][50:].mean()  # after the burn-in
     assert rate == pytest.approx(0.8 / (1 - 0.5), rel=0.03)

@@ -78,6 +78,7 @@ def test_terms_of_the_initialled_text_do_not_change_unless_reopened(cfg, rule):
 
 def test_a_text_not_yet_initialled_moves_under_the_rule(cfg):
     c = setp(passed(cfg), "state.flags", ["minsk_closed"])
+    c["state"]["events"]["initialling"] = None  # the calendar would initial it in week 0
     m = PeaceModel(parse_params(c), worlds=500, seed=SEED, horizon_weeks=10)
     text0 = m.table[:, m.text_mask].copy()
     m.run()
