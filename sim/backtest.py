@@ -270,7 +270,17 @@ def _flag_set_by(run: RunView, fact: Fact) -> np.ndarray:
 
 
 def _seats_after(run: RunView, fact: Fact) -> np.ndarray:
-    return run.column(f"seats_after.{fact.args['election'].isoformat()}", fact.quantity)
+    """Seats the governing party won, rescaled to a parliament of ``of`` seats.
+
+    Worlds where the election was not held (signed, escalated or a successor government
+    before it) have no value and are left out of the predictive sample.
+    """
+    seats = run.column(f"seats_after.{fact.args['election'].isoformat()}", fact.quantity)
+    total = run.column("total_seats", fact.quantity)
+    held = ~np.isnan(seats)
+    if not held.any():
+        raise BacktestError(f"fact {fact.id}: the election was held in no world")
+    return seats[held] * float(fact.args["of"]) / total[held]
 
 
 #: Quantities a fact can name (``quantity:`` in the facts file).
@@ -280,9 +290,9 @@ QUANTITIES: dict[str, Quantity] = {
     "government_fell_by": Quantity("binary", (), _by("government_fell_week")),
     "referendum_held_by": Quantity("binary", (), _by("referendum_week")),
     "flag_set_by": Quantity("binary", ("flag",), _flag_set_by),
-    "seats_after_election": Quantity("count", ("election",), _seats_after),
+    "seats_after_election": Quantity("count", ("election", "of"), _seats_after),
     "reported_incidents": Quantity("count", ("start", "weeks", "reporter"),
-                                   _window_sum("reported.{reporter}")),
+                                   _window_sum("reports.{reporter}")),
     "fatalities_in_window": Quantity("count", ("start", "weeks"), _window_sum("fatalities")),
 }
 
@@ -367,3 +377,144 @@ def quarter_ends(start: dt.date, years: int = 3) -> list[dt.date]:
         m += 3
         if m > 12:
             y, m = y + 1, 3
+
+
+# ------------------------------------------------------------------------ origins
+
+
+def check_origin(params, origin: str) -> None:
+    """Refuse an origin whose inputs are dated after its start (hindsight).
+
+    Every calendar event the origin's configuration holds must have been announced on or
+    before the start date: an event learnt later must be cancelled in the origin's
+    scenario (``state.events.<name>: null``), so that the scenario says what its moment
+    did not know. Ordinary runs drop such events silently (:class:`sim.calendar.Calendar`);
+    a backtest origin may not rely on that.
+
+    Raises:
+        ConfigError: One line naming the scenario file, the key and the dates.
+    """
+    start = params.state.start_date
+    for name, ev in params.state.events.items():
+        if ev.announced > start:
+            raise ConfigError(
+                f"state.events.{name}.announced",
+                f"{ev.announced} is after the origin's start {start}: a backtest origin "
+                f"uses only what was known then; cancel it with `state.events.{name}: null`",
+                f"configs/scenario/{origin}.yaml")
+
+
+def run_origin(origin: str, facts: list[Fact], worlds: int, seed: int) -> RunView:
+    """Run an origin scenario far enough to resolve every fact that applies to it."""
+    from sim.api import collect
+    from sim.config import load_params
+    from sim.model import PeaceModel
+
+    params = load_params(origin)
+    check_origin(params, origin)
+    start = params.state.start_date
+    model = PeaceModel(params, worlds=worlds, seed=seed,
+                       horizon_weeks=origin_horizon(start, facts), weekly=True).run()
+    return RunView(start, collect(model).outcomes, model.weekly)
+
+
+@dataclass
+class Backtest:
+    """Scores of every (origin, fact) pair and the skill table."""
+
+    scores: pd.DataFrame
+    skill: pd.DataFrame
+    origins: dict[str, dt.date]
+
+
+def backtest(origins: list[str], facts: list[Fact], worlds: int, seed: int,
+             log_eps: float = 0.01) -> Backtest:
+    """Score every fact that applies to each origin (none is left out)."""
+    rows: list[dict] = []
+    starts: dict[str, dt.date] = {}
+    for origin in origins:
+        run = run_origin(origin, facts, worlds, seed)
+        starts[origin] = run.start
+        rows += score_origin(origin, run, facts, log_eps)
+    scores = pd.DataFrame(rows)
+    return Backtest(scores, skill_table(scores) if rows else pd.DataFrame(), starts)
+
+
+def forecast_ledger(scenario: str, worlds: int, seed: int, years: int = 3) -> dict:
+    """Today's forecast from ``scenario``: P(sign by each quarter-end) for ``years`` years.
+
+    ``sim-backtest ledger=true`` writes it to ``forecasts/<date issued>-<scenario>.json``,
+    to be committed, so that facts settled later can score it.
+    """
+    from sim.api import simulate
+    from sim.config import load_params
+    from sim.rules import wilson_interval
+
+    params = load_params(scenario)
+    start = params.state.start_date
+    ends = quarter_ends(start, years)
+    horizon = (ends[-1] - start).days // 7 + 1
+    res = simulate(params, worlds=worlds, seed=seed, horizon_weeks=horizon)
+    week = res.outcomes["sign_week"].to_numpy()
+    rows = []
+    for end in ends:
+        k = int(((week >= 0) & (week <= (end - start).days // 7)).sum())
+        lo, hi = wilson_interval(k, worlds)
+        rows.append({"by": end.isoformat(), "p_sign": k / worlds,
+                     "ci_low": min(float(lo), k / worlds), "ci_high": max(float(hi), k / worlds)})
+    return {"scenario": scenario, "start_date": start.isoformat(), "worlds": worlds,
+            "seed": seed, "quantity": "signed_by", "forecasts": rows}
+
+
+def write_backtest(folder: Path, result: Backtest, settings: dict) -> list[Path]:
+    """Write the scores, the skill table, the reliability figure and a Markdown summary.
+
+    Every file is written atomically and ``manifest.json`` last (:mod:`sim.runfolder`).
+    """
+    import json
+
+    from sim import plots
+    from sim.runfolder import atomic_write, write_manifest
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = ["scores.csv", "skill.csv", "reliability.png", "backtest.md", "settings.json"]
+    atomic_write(folder / "scores.csv", lambda p: result.scores.to_csv(p, index=False))
+    atomic_write(folder / "skill.csv", lambda p: result.skill.to_csv(p, index=False))
+    fig = plots.backtest_reliability(result.scores)
+    atomic_write(folder / "reliability.png",
+                 lambda p: fig.savefig(p, dpi=110, format="png"))
+    atomic_write(folder / "backtest.md",
+                 lambda p: p.write_text(markdown(result, settings), encoding="utf-8"))
+    atomic_write(folder / "settings.json", lambda p: p.write_text(
+        json.dumps(settings, indent=2, default=str), encoding="utf-8"))
+    write_manifest(folder, names)
+    return [folder / n for n in names]
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "n/a" if math.isnan(v) else f"{v:.3f}"
+    return str(v)
+
+
+def markdown(result: Backtest, settings: dict) -> str:
+    """The scoreboard as Markdown: per-fact forecasts and the skill table."""
+    s = result.scores
+    lines = [f"Backtest of {settings.get('date', '')}: {settings['worlds']:,} worlds per "
+             f"origin, seed {settings['seed']}, log score with probabilities clipped to "
+             f"[{settings['log_eps']}, {1 - settings['log_eps']}].", "",
+             "| origin | fact | observed | model | no change | climatology |",
+             "|---|---|---|---|---|---|"]
+    for r in s.itertuples():
+        lines.append(f"| {r.origin} | {r.fact} | {_fmt(r.observed)} | {_fmt(r.forecast)} | "
+                     f"{_fmt(r.no_change)} | {_fmt(r.climatology)} |")
+    lines += ["", "Mean scores (lower is better) and the model's skill "
+              "(1 - model / baseline; negative: the baseline wins; n/a: the baseline "
+              "scored 0):", "",
+              "| origin | score | facts | model | no change | skill vs no change | "
+              "climatology | skill vs climatology |", "|---|---|---|---|---|---|---|---|"]
+    for r in result.skill.itertuples():
+        lines.append(f"| {r.origin} | {r.score} | {r.facts} | {_fmt(r.model)} | "
+                     f"{_fmt(r.no_change)} | {_fmt(r.skill_vs_no_change)} | "
+                     f"{_fmt(r.climatology)} | {_fmt(r.skill_vs_climatology)} |")
+    return "\n".join(lines) + "\n"

@@ -59,7 +59,7 @@ def test_count_fact_scores_the_sample_the_point_and_the_poisson_law():
                  date="2025-03-27")
     weekly = np.array([[1, 0, 2, 4], [0, 0, 1, 0], [9, 9, 9, 9]], dtype=float)
     run = bt.RunView(START, pd.DataFrame({"w": range(4)}),
-                     {"reported.azerbaijan": weekly})
+                     {"reports.azerbaijan": weekly})
     values = bt.QUANTITIES["reported_incidents"].resolve(run, fact)
     np.testing.assert_array_equal(values, [1, 0, 3, 4])
     row = bt.score_fact(run, fact, "o", 0.01)
@@ -133,3 +133,69 @@ def test_quarter_ends():
     assert q == [dt.date(2026, 12, 31), dt.date(2027, 3, 31), dt.date(2027, 6, 30),
                  dt.date(2027, 9, 30)]
     assert bt.quarter_ends(dt.date(2026, 12, 31), years=1)[0] == dt.date(2027, 3, 31)
+
+
+# ------------------------------------------------------------------ the model's runs
+
+ORIGINS = ["march_2025", "origin_2025_08_08", "origin_2026_06_07"]
+
+
+def test_every_bundled_origin_uses_only_what_was_known_at_its_start():
+    from sim.config import load_params
+    for origin in ORIGINS:
+        p = load_params(origin)
+        bt.check_origin(p, origin)  # raises on an input learnt later
+        assert all(e.announced <= p.state.start_date for e in p.state.events.values())
+
+
+def test_an_origin_with_an_input_dated_after_its_start_fails_in_one_line():
+    from sim.config import load_params
+    leak = {"label": "the initialling, known in hindsight", "date": "2025-08-08",
+            "announced": "2025-08-08", "sets_flags": ["initialled"], "ends_mandate": "",
+            "spoiler_pressure": {}, "source": "hindsight"}
+    p = load_params("march_2025", overrides={"state": {"events": {"initialling": leak}}})
+    with pytest.raises(ConfigError) as e:
+        bt.check_origin(p, "march_2025")
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.startswith("configs/scenario/march_2025.yaml: state.events.initialling")
+    assert "2025-08-08 is after the origin's start 2025-03-13" in msg
+
+
+def test_the_backtest_is_deterministic_for_a_seed_and_scores_every_applicable_fact():
+    facts = bt.load_facts(CONFIG_DIR / "backtest" / "facts.yaml")
+    a = bt.backtest(ORIGINS, facts, worlds=600, seed=3)
+    b = bt.backtest(ORIGINS, facts, worlds=600, seed=3)
+    pd.testing.assert_frame_equal(a.scores, b.scores)
+    pd.testing.assert_frame_equal(a.skill, b.skill)
+    for origin, start in a.origins.items():
+        expected = {f.id for f in facts if f.applies(start)}
+        assert set(a.scores.loc[a.scores["origin"] == origin, "fact"]) == expected
+    # the record is in: every fact is scored from at least one origin
+    assert set(a.scores["fact"]) == {f.id for f in facts}
+    c = bt.backtest(ORIGINS[:1], facts, worlds=600, seed=4)
+    assert not c.scores["forecast"].equals(a.scores.loc[a.scores["origin"] == ORIGINS[0],
+                                                        "forecast"].reset_index(drop=True))
+
+
+def test_sim_backtest_writes_its_folder_and_refuses_bad_input(tmp_path, capsys):
+    from sim.cli.backtest import main
+    from sim.runfolder import verify_run_folder
+    out = tmp_path / "bt"
+    assert main(["worlds=300", "origins=origin_2026_06_07", f"out={out}"]) == 0
+    assert (out / "backtest.md").read_text().count("| origin_2026_06_07 |") >= 3
+    verify_run_folder(out)
+    for argv, key in ((["worlds=0"], "worlds"), (["colour=red"], "colour"),
+                      (["origins=atlantis", f"out={tmp_path / 'x'}"], "scenario"),
+                      (["log_eps=0.7"], "log_eps")):
+        capsys.readouterr()
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and key in err, err
+
+
+def test_forecast_ledger_is_cumulative_by_quarter():
+    led = bt.forecast_ledger("baseline", worlds=500, seed=0, years=1)
+    p = [r["p_sign"] for r in led["forecasts"]]
+    assert len(p) == 4 and p == sorted(p)
+    assert all(r["ci_low"] <= r["p_sign"] <= r["ci_high"] for r in led["forecasts"])
