@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench backtest clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python >= 3.12 is needed, found " + sys.version.split()[0]'
@@ -33,6 +33,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# `make backtest`: score the model's forecasts from three past origins against the dated
+# record (configs/backtest/facts.yaml); the scoreboard lands in results/backtest/.
+backtest: $(STAMP)
+	$(BIN)/sim-backtest
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks experiments

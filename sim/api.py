@@ -233,7 +233,13 @@ def collect(model: PeaceModel) -> Result:
         "referendum_yes_cast": dom.yes_cast,
         "referendum_yes_registered": dom.yes_registered,
         "elections_held": dom.elections_held,
+        "referendum_week": dom.referendum_week,
     })
+    cols["total_seats"] = np.full(W, float(model.p.domestic.government.total_seats))
+    for d, seats in dom.election_seats.items():
+        cols[f"seats_after.{d.isoformat()}"] = seats
+    for f, week in model.flag_week.items():
+        cols[f"flag_week.{f}"] = week
     for i, s in enumerate(model.signatories):
         cols[f"reports.{s.name}"] = model.reports_total[i]
     for w in range(model.incidents_window.shape[0]):

@@ -100,8 +100,14 @@ class DomesticArena:
         self.early_election = np.full(W, -1, dtype=np.int64)
         self.last_vote_share = np.full(W, np.nan)
         self.ratify_week = np.full(W, -1, dtype=np.int64)
+        self.referendum_week = np.full(W, -1, dtype=np.int64)  # first referendum held
         self.election_weeks = sorted(
             {round((d - start_date).days / 7) for d in g.elections if d >= start_date})
+        #: seats the government party won at each scheduled election, by date (NaN where
+        #: it was not held: the world had signed, escalated or changed government)
+        self.election_seats = {d: np.full(W, np.nan) for d in g.elections if d >= start_date}
+        self._election_dates = {round((d - start_date).days / 7): d
+                                for d in g.elections if d >= start_date}
         self.event = np.zeros(W, dtype=np.int64)  # per-week event code for traces
         self._start = None  # conditions at the first step (baselines of the vote model)
         # Randomness of the rare events is drawn once per world and indexed by the event's
@@ -269,6 +275,8 @@ class DomesticArena:
             r = self.p.referendum
             k = np.minimum(self.referendums[ref], last)
             self.referendums[ref] += 1
+            self.referendum_week[ref] = np.where(self.referendum_week[ref] < 0, week,
+                                                 self.referendum_week[ref])
             y_exp, camp, boy = self.referendum_plan(ref)
             yt, q = rules.take(r.yes_threshold, ref), rules.take(r.quorum, ref)
             if r.opposition_strategy == "best":
@@ -310,6 +318,10 @@ class DomesticArena:
             held |= active & incumbent
         if held.any():
             fell |= self._election(np.flatnonzero(held))
+            if week in self.election_weeks:
+                scheduled = active & incumbent
+                self.election_seats[self._election_dates[week]][scheduled] = \
+                    self.seats[scheduled]
 
         # government survival under protest
         thr = g.mobilisation_threshold

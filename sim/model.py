@@ -112,11 +112,13 @@ class PeaceModel(mesa.Model):
         fixed_draws: Per-world values of distributed parameters (dotted key -> ``W``
             values) used instead of drawing them; every key must be a distribution of
             ``params`` (see :func:`draw_parameters`).
+        weekly: Also keep every world's weekly reports (per side) and fatalities, whatever
+            its status (:attr:`weekly`; the backtest counts them over dated windows).
     """
 
     def __init__(self, params: ModelParams, worlds: int = 1, seed: int = 0,
                  horizon_weeks: int = 156, block: int = 0, trace: bool = False,
-                 fixed_draws: dict[str, np.ndarray] | None = None):
+                 fixed_draws: dict[str, np.ndarray] | None = None, weekly: bool = False):
         if isinstance(worlds, bool) or not isinstance(worlds, int) or worlds < 1:
             raise ValueError(f"worlds must be a positive integer, got {worlds!r}")
         if isinstance(horizon_weeks, bool) or not isinstance(horizon_weeks, int) \
@@ -159,6 +161,8 @@ class PeaceModel(mesa.Model):
         self.escalation_week = np.full(W, -1, dtype=np.int64)
         self.signed_terms = np.full((W, self.K), np.nan)
         self.flags = {f: np.full(W, f in p.state.flags) for f in SETTABLE_FLAGS}
+        #: first week each flag held in each world (-1: not yet), ``name -> (W,)``
+        self.flag_week = {f: np.full(W, -1, dtype=np.int64) for f in SETTABLE_FLAGS}
         #: issues of the treaty text (fixed while initialled and not reopened), ``(K,)``
         self.text_mask = np.array([k in p.negotiation.text_issues for k in self.issues])
         self.reopened = np.zeros(W, dtype=bool)
@@ -175,6 +179,11 @@ class PeaceModel(mesa.Model):
         self.reports_window = np.zeros((2, n_win, W), dtype=np.int64)
         self.escalation_kind = np.zeros(W, dtype=np.int8)
         self.fatalities_total = np.zeros(W, dtype=np.int64)
+        #: with ``weekly=True``: ``reports.<side>`` and ``fatalities``, ``(H, W)`` each,
+        #: counted in every world whatever its status (the border does not stop)
+        self.weekly: dict[str, np.ndarray] = {}
+        if weekly:
+            self.weekly = {"fatalities": np.zeros((horizon_weeks, W), dtype=np.int32)}
         esc = p.incidents.escalation
         balance = np.clip(esc.military_balance + esc.arms_supply, 0.0, 1.0)
         self.military_advantage = balance - 0.5  # in the counterpart's favour
@@ -591,6 +600,15 @@ class PeaceModel(mesa.Model):
         sr["spoiling"][t] = self.spoiling
         sr["reports_home"][t] = self.border.reports[0]
         sr["reports_counterpart"][t] = self.border.reports[1]
+        for f, held in self.flags.items():
+            fw = self.flag_week[f]
+            fw[(fw < 0) & held] = t
+        if self.weekly:
+            self.weekly["fatalities"][t] = self.border.fatalities
+            for i, s in enumerate(self.signatories):
+                self.weekly.setdefault(
+                    f"reports.{s.name}", np.zeros((self.horizon, self.W), dtype=np.int32))
+                self.weekly[f"reports.{s.name}"][t] = self.border.reports[i]
         self.counts["active"][t] = np.count_nonzero(act)
         if not act.all():
             done = ~act

@@ -1103,3 +1103,33 @@ def prim_box(box: Mapping, *, outcome: str = "signed", subtitle: str | None = No
         if not names:
             ax.text(0.5, 0.5, "no restriction", ha="center", va="center")
     return fig
+
+
+def backtest_reliability(scores: pd.DataFrame) -> Figure:
+    """Reliability of the backtest's binary forecasts: forecast against what happened.
+
+    One marker per (origin, fact) and forecaster (model, no change, climatology); the
+    diagonal is perfect calibration. With a dozen facts this is a scatter, not binned
+    frequencies: each point is one forecast and its outcome (0 or 1).
+
+    Args:
+        scores: :attr:`sim.backtest.Backtest.scores`.
+    """
+    b = scores[scores["kind"] == "binary"]
+    fig = _figure(6.4, 4.6, "Backtest: binary forecasts against the record",
+                  f"{len(b)} forecasts of dated facts from {b['origin'].nunique()} origins; "
+                  "1 = the event happened. A forecaster on the diagonal is calibrated.")
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="#bbbbbb", lw=1, zorder=0)
+    rng = np.random.default_rng(0)  # vertical jitter only, for legibility
+    for col, label, marker, color in (("forecast", "model", "o", "#1f77b4"),
+                                      ("no_change", "no change", "s", "#7f7f7f"),
+                                      ("climatology", "climatology", "^", "#ff7f0e")):
+        y = b["observed"].to_numpy(float) + rng.uniform(-0.03, 0.03, len(b))
+        ax.scatter(b[col], y, marker=marker, color=color, label=label, alpha=0.8)
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.1, 1.1)
+    ax.set_xlabel("forecast probability")
+    ax.set_ylabel("what happened (0 no, 1 yes)")
+    ax.legend(loc="center right", frameon=False)
+    return fig

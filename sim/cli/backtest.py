@@ -1,0 +1,118 @@
+"""``sim-backtest``: score the model's forecasts against the dated record.
+
+Examples::
+
+    sim-backtest                                  # the three origins, 20,000 worlds
+    sim-backtest worlds=5000 seed=3
+    sim-backtest origins=march_2025 facts=my_facts.yaml
+    sim-backtest ledger=true                      # also write today's forecast ledger
+
+Arguments are ``key=value`` pairs (below). The origins are scenarios (``configs/
+scenario/``) composed by the library loader (safe YAML, every key checked); no Hydra
+settings are composed, so a shared facts or scenario file cannot reach them. A mistake
+is one line on stderr and exit status 2; a failure of the machine (disk full, read-only
+folder) one line and exit status 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim import backtest as bt
+from sim.config import CONFIG_DIR
+from sim.errors import ConfigError, environment_problem
+
+ROOT = CONFIG_DIR.parent
+#: Keys, their defaults and what they take.
+DEFAULTS = {
+    "origins": "march_2025,origin_2025_08_08,origin_2026_06_07",
+    "facts": str(CONFIG_DIR / "backtest" / "facts.yaml"),
+    "worlds": "20000",
+    "seed": "0",
+    "log_eps": "0.01",
+    "out": "",
+    "ledger": "false",
+    "ledger_scenario": "baseline",
+}
+USAGE = ("usage: sim-backtest [key=value ...]; keys: " + ", ".join(DEFAULTS)
+         + " (e.g. sim-backtest worlds=5000 seed=3 ledger=true)")
+
+
+def parse(argv: Sequence[str]) -> dict:
+    """Check the ``key=value`` arguments; raise :class:`ConfigError` on the first bad one."""
+    raw = dict(DEFAULTS)
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or key not in DEFAULTS:
+            raise ConfigError(key or arg, f"not a sim-backtest key; {USAGE}", "command line")
+        raw[key] = value
+    out: dict = {"origins": [o for o in raw["origins"].split(",") if o],
+                 "facts": Path(raw["facts"]), "ledger_scenario": raw["ledger_scenario"]}
+    for key, lo in (("worlds", 1), ("seed", 0)):
+        try:
+            out[key] = int(raw[key])
+        except ValueError:
+            out[key] = None
+        if out[key] is None or out[key] < lo or out[key] > 10_000_000:
+            raise ConfigError(key, f"must be a whole number in [{lo}, 10000000], got "
+                              f"{raw[key]!r}", "command line")
+    try:
+        out["log_eps"] = float(raw["log_eps"])
+    except ValueError:
+        out["log_eps"] = -1.0
+    if not 0.0 < out["log_eps"] < 0.5:
+        raise ConfigError("log_eps", f"must be a number in (0, 0.5), got {raw['log_eps']!r}",
+                          "command line")
+    if raw["ledger"] not in ("true", "false"):
+        raise ConfigError("ledger", f"must be true or false, got {raw['ledger']!r}",
+                          "command line")
+    out["ledger"] = raw["ledger"] == "true"
+    if not out["origins"]:
+        raise ConfigError("origins", "name at least one scenario", "command line")
+    now = dt.datetime.now()
+    out["out"] = (Path(raw["out"]) if raw["out"] else
+                  ROOT / "results" / "backtest" / now.strftime("%Y-%m-%d") / now.strftime(
+                      "%H-%M-%S"))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the backtest, write its folder, print where the scoreboard is."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__.split("\n\n")[1].strip() + "\n\n" + USAGE)
+        return 0
+    s: dict = {}
+    try:
+        s = parse(argv)
+        facts = bt.load_facts(s["facts"])
+        result = bt.backtest(s["origins"], facts, s["worlds"], s["seed"], s["log_eps"])
+        settings = {**s, "date": dt.date.today().isoformat(),
+                    "origins_start": {k: v.isoformat() for k, v in result.origins.items()}}
+        bt.write_backtest(s["out"], result, settings)
+        print(bt.markdown(result, settings))
+        if s["ledger"]:
+            ledger = bt.forecast_ledger(s["ledger_scenario"], s["worlds"], s["seed"])
+            ledger["issued"] = settings["date"]
+            path = ROOT / "forecasts" / f"{settings['date']}-{s['ledger_scenario']}.json"
+            path.write_text(json.dumps(ledger, indent=2) + "\n", encoding="utf-8")
+            print(f"Forecast ledger: {path}")
+    except ConfigError as e:
+        print(f"sim-backtest: {e}", file=sys.stderr)
+        return 2
+    except bt.BacktestError as e:
+        print(f"sim-backtest: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"sim-backtest: {environment_problem(e, s.get('out'))}", file=sys.stderr)
+        return 1
+    print(f"Scoreboard: {s['out'] / 'backtest.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,201 @@
+"""The backtest's facts, resolvers and scores on hand-made runs (known answers)."""
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import backtest as bt
+from sim.config import CONFIG_DIR
+from sim.errors import ConfigError
+
+START = dt.date(2025, 3, 13)
+
+
+def _fact(**kw):
+    base = {"id": "f", "date": "2025-06-12", "source": "a test", "kind": "binary",
+            "quantity": "signed_by", "observed": False, "no_change": False,
+            "annual_rate": 0.1, "climatology_source": "assumption"}
+    base.update(kw)
+    return bt.parse_facts({"facts": [base]}, "facts.yaml")[0]
+
+
+def _run(**cols):
+    return bt.RunView(START, pd.DataFrame(cols))
+
+
+def test_bundled_facts_load_and_each_names_a_source():
+    facts = bt.load_facts(CONFIG_DIR / "backtest" / "facts.yaml")
+    assert len(facts) >= 7
+    assert {f.kind for f in facts} == {"binary", "count"}
+    assert all(f.source.strip() and f.climatology_source.strip() for f in facts)
+
+
+def test_signed_by_counts_worlds_that_signed_in_or_before_the_fact_week():
+    fact = _fact(date="2025-03-27")  # day 14: week 2 holds it
+    run = _run(sign_week=np.array([-1, 0, 2, 3]))
+    np.testing.assert_array_equal(bt.QUANTITIES["signed_by"].resolve(run, fact),
+                                  [False, True, True, False])
+    row = bt.score_fact(run, fact, "o", 0.01)
+    assert row["forecast"] == 0.5
+    assert row["brier_model"] == pytest.approx(0.25)
+    assert row["log_model"] == pytest.approx(math.log(2))
+    assert row["brier_no_change"] == 0.0
+
+
+def test_climatology_turns_an_annual_rate_into_the_probability_over_the_span():
+    fact = _fact(date="2026-03-13", annual_rate=0.2)
+    span = (dt.date(2026, 3, 13) - START).days / 365.25
+    assert fact.climatology_forecast(START) == pytest.approx(1 - math.exp(-0.2 * span))
+    assert _fact(annual_rate=None, climatology=0.3).climatology_forecast(START) == 0.3
+
+
+def test_count_fact_scores_the_sample_the_point_and_the_poisson_law():
+    fact = _fact(kind="count", quantity="reported_incidents", observed=3, no_change=0,
+                 annual_rate=None, climatology=2.0,
+                 args={"start": "2025-03-13", "weeks": 2, "reporter": "azerbaijan"},
+                 date="2025-03-27")
+    weekly = np.array([[1, 0, 2, 4], [0, 0, 1, 0], [9, 9, 9, 9]], dtype=float)
+    run = bt.RunView(START, pd.DataFrame({"w": range(4)}),
+                     {"reports.azerbaijan": weekly})
+    values = bt.QUANTITIES["reported_incidents"].resolve(run, fact)
+    np.testing.assert_array_equal(values, [1, 0, 3, 4])
+    row = bt.score_fact(run, fact, "o", 0.01)
+    # sample {0, 1, 3, 4} at y = 3: E|X - 3| = 1.5, E|X - X'| = 28 / 16
+    assert row["crps_model"] == pytest.approx(1.5 - 28 / 32)
+    assert row["crps_no_change"] == 3.0
+    assert row["forecast"] == 2.0
+
+
+def test_a_fact_applies_only_to_origins_before_it_and_before_its_window():
+    fact = _fact(date="2025-06-12")
+    assert fact.applies(START)
+    assert not fact.applies(dt.date(2025, 6, 12))
+    win = _fact(kind="count", quantity="fatalities_in_window", observed=0, no_change=0,
+                annual_rate=None, climatology=1.0, args={"start": "2025-03-13", "weeks": 5})
+    assert win.applies(START)
+    assert not win.applies(dt.date(2025, 3, 20))  # its first week would be known
+
+
+def test_a_missing_model_output_is_a_clear_error_not_a_skipped_fact():
+    fact = _fact(quantity="referendum_held_by")
+    with pytest.raises(bt.BacktestError, match="referendum_week"):
+        bt.score_fact(_run(sign_week=np.array([1])), fact, "o", 0.01)
+
+
+def test_skill_table_means_and_skill():
+    scores = pd.DataFrame([
+        {"origin": "a", "kind": "binary", "brier_model": 0.1, "brier_no_change": 0.2,
+         "brier_climatology": 0.1, "log_model": 0.5, "log_no_change": 1.0,
+         "log_climatology": 0.25},
+        {"origin": "a", "kind": "binary", "brier_model": 0.3, "brier_no_change": 0.2,
+         "brier_climatology": 0.1, "log_model": 0.5, "log_no_change": 1.0,
+         "log_climatology": 0.25},
+    ])
+    t = bt.skill_table(scores)
+    brier = t[(t["origin"] == "a") & (t["score"] == "brier")].iloc[0]
+    assert brier["model"] == pytest.approx(0.2)
+    assert brier["skill_vs_no_change"] == pytest.approx(0.0)
+    assert brier["skill_vs_climatology"] == pytest.approx(-1.0)
+    log = t[(t["origin"] == "all") & (t["score"] == "log")].iloc[0]
+    assert log["skill_vs_no_change"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"kind": "ordinal"}, "kind: must be one of binary, count"),
+    ({"quantity": "moon_landing"}, "unknown quantity 'moon_landing'"),
+    ({"date": "next year"}, "date: must be a date"),
+    ({"observed": 1}, "observed: must be true or false"),
+    ({"annual_rate": None}, "needs exactly one of annual_rate"),
+    ({"colour": "red"}, "colour: unknown key"),
+    ({"kind": "count"}, "is a binary quantity"),
+    ({"quantity": "flag_set_by"}, "args.flag: required by quantity flag_set_by"),
+])
+def test_bad_facts_are_one_line_errors_naming_file_and_key(change, message):
+    with pytest.raises(ConfigError, match=message) as e:
+        _fact(**change)
+    assert str(e.value).startswith("facts.yaml: facts[0]")
+    assert "\n" not in str(e.value)
+
+
+def test_duplicate_ids_are_refused():
+    entry = {"id": "x", "date": "2025-06-12", "source": "s", "kind": "binary",
+             "quantity": "signed_by", "observed": False, "no_change": False,
+             "annual_rate": 0.1, "climatology_source": "a"}
+    with pytest.raises(ConfigError, match="duplicate fact id 'x'"):
+        bt.parse_facts({"facts": [entry, dict(entry)]}, "facts.yaml")
+
+
+def test_quarter_ends():
+    q = bt.quarter_ends(dt.date(2026, 11, 28), years=1)
+    assert q == [dt.date(2026, 12, 31), dt.date(2027, 3, 31), dt.date(2027, 6, 30),
+                 dt.date(2027, 9, 30)]
+    assert bt.quarter_ends(dt.date(2026, 12, 31), years=1)[0] == dt.date(2027, 3, 31)
+
+
+# ------------------------------------------------------------------ the model's runs
+
+ORIGINS = ["march_2025", "origin_2025_08_08", "origin_2026_06_07"]
+
+
+def test_every_bundled_origin_uses_only_what_was_known_at_its_start():
+    from sim.config import load_params
+    for origin in ORIGINS:
+        p = load_params(origin)
+        bt.check_origin(p, origin)  # raises on an input learnt later
+        assert all(e.announced <= p.state.start_date for e in p.state.events.values())
+
+
+def test_an_origin_with_an_input_dated_after_its_start_fails_in_one_line():
+    from sim.config import load_params
+    leak = {"label": "the initialling, known in hindsight", "date": "2025-08-08",
+            "announced": "2025-08-08", "sets_flags": ["initialled"], "ends_mandate": "",
+            "spoiler_pressure": {}, "source": "hindsight"}
+    p = load_params("march_2025", overrides={"state": {"events": {"initialling": leak}}})
+    with pytest.raises(ConfigError) as e:
+        bt.check_origin(p, "march_2025")
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.startswith("configs/scenario/march_2025.yaml: state.events.initialling")
+    assert "2025-08-08 is after the origin's start 2025-03-13" in msg
+
+
+def test_the_backtest_is_deterministic_for_a_seed_and_scores_every_applicable_fact():
+    facts = bt.load_facts(CONFIG_DIR / "backtest" / "facts.yaml")
+    a = bt.backtest(ORIGINS, facts, worlds=600, seed=3)
+    b = bt.backtest(ORIGINS, facts, worlds=600, seed=3)
+    pd.testing.assert_frame_equal(a.scores, b.scores)
+    pd.testing.assert_frame_equal(a.skill, b.skill)
+    for origin, start in a.origins.items():
+        expected = {f.id for f in facts if f.applies(start)}
+        assert set(a.scores.loc[a.scores["origin"] == origin, "fact"]) == expected
+    # the record is in: every fact is scored from at least one origin
+    assert set(a.scores["fact"]) == {f.id for f in facts}
+    c = bt.backtest(ORIGINS[:1], facts, worlds=600, seed=4)
+    assert not c.scores["forecast"].equals(a.scores.loc[a.scores["origin"] == ORIGINS[0],
+                                                        "forecast"].reset_index(drop=True))
+
+
+def test_sim_backtest_writes_its_folder_and_refuses_bad_input(tmp_path, capsys):
+    from sim.cli.backtest import main
+    from sim.runfolder import verify_run_folder
+    out = tmp_path / "bt"
+    assert main(["worlds=300", "origins=origin_2026_06_07", f"out={out}"]) == 0
+    assert (out / "backtest.md").read_text().count("| origin_2026_06_07 |") >= 3
+    verify_run_folder(out)
+    for argv, key in ((["worlds=0"], "worlds"), (["colour=red"], "colour"),
+                      (["origins=atlantis", f"out={tmp_path / 'x'}"], "scenario"),
+                      (["log_eps=0.7"], "log_eps")):
+        capsys.readouterr()
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and key in err, err
+
+
+def test_forecast_ledger_is_cumulative_by_quarter():
+    led = bt.forecast_ledger("baseline", worlds=500, seed=0, years=1)
+    p = [r["p_sign"] for r in led["forecasts"]]
+    assert len(p) == 4 and p == sorted(p)
+    assert all(r["ci_low"] <= r["p_sign"] <= r["ci_high"] for r in led["forecasts"])
