@@ -155,7 +155,8 @@ def ResultsFolder():
     except report.ReportInputError as e:
         solara.Error(str(e))
         return
-    solara.DataFrame(table, items_per_page=50)
+    with solara.Column(classes=["estimates"]):
+        solara.DataFrame(table.round(4), items_per_page=50)
     for spec in specs:
         with solara.Card(spec.heading):
             solara.Text(spec.caption)
