@@ -291,3 +291,17 @@ def test_dashboard_in_a_real_browser_gives_simulates_numbers(dashboard, browser)
     wait.until(lambda d: "P(sign) by scenario" in d.find_element(By.TAG_NAME, "body").text)
     text_has(".estimates", f"{round(p, 4)}")
     _shot(browser, "results")
+
+
+@pytest.mark.parametrize("argv, needle", [(["--port", "70000"], "--port 70000"),
+                                          (["--port", "x"], "invalid int value")])
+def test_sim_dashboard_bad_arguments_exit_2_with_one_line(argv, needle):
+    p = subprocess.run([SIM_DASHBOARD, *argv], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2
+    assert needle in p.stderr and "Traceback" not in p.stderr
+
+
+def test_sim_dashboard_binds_to_localhost_by_default():
+    from sim.dashboard.cli import parse_args
+
+    assert parse_args([]).host == "127.0.0.1"

@@ -36,15 +36,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``sim-dashboard``."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if not 0 <= args.port <= 65535:
+        print(f"sim-dashboard: error: --port {args.port}: allowed 0-65535", file=sys.stderr)
+        raise SystemExit(2)
     try:
         import solara  # noqa: F401
     except ImportError:
         print("sim-dashboard: error: the dashboard needs the `dashboard` extra: "
               "pip install -e \".[dashboard]\"", file=sys.stderr)
         raise SystemExit(2) from None
-    if not 0 <= args.port <= 65535:
-        print(f"sim-dashboard: error: --port {args.port}: allowed 0-65535", file=sys.stderr)
-        raise SystemExit(2)
     for k, v in QUIET_ENV.items():
         os.environ.setdefault(k, v)
     os.environ["SIM_DASHBOARD_RESULTS"] = str(Path(args.results).resolve())
