@@ -28,6 +28,7 @@ result = solara.reactive(None)       # (inputs shown, Result) of the last ensemb
 world = solara.reactive(None)        # (inputs shown, RunData) of the traced world
 week = solara.reactive(0)
 folder = solara.reactive(os.environ.get(RESULTS_ENV, str(logic.RESULTS_DIR)))
+problem = solara.reactive("")       # one line for the user when inputs are refused
 
 
 def _set_scenario(name: str) -> None:
@@ -45,13 +46,28 @@ def _inputs() -> str:
         "; changed: " + ", ".join(moved) if moved else "; scenario values unchanged")
 
 
+def _checked_seed() -> int | None:
+    s = seed.value
+    if s is None or int(s) < 0:
+        problem.value = f"seed {s}: allowed an integer >= 0"
+        return None
+    problem.value = ""
+    return int(s)
+
+
 def _run() -> None:
-    res = logic.run_ensemble(scenario.value, values.value, int(worlds.value), int(seed.value))
-    result.value = (_inputs() + f", {int(worlds.value)} worlds", res)
+    s = _checked_seed()
+    if s is None:
+        return
+    res = logic.run_ensemble(scenario.value, values.value, int(worlds.value), s)
+    result.value = (_inputs() + f", {int(worlds.value)} worlds", scenario.value, res)
 
 
 def _trace() -> None:
-    run = logic.one_world(scenario.value, values.value, int(seed.value))
+    s = _checked_seed()
+    if s is None:
+        return
+    run = logic.one_world(scenario.value, values.value, s)
     world.value = (_inputs(), run)
     week.value = 0
 
@@ -71,6 +87,8 @@ def Assumptions():
                         f"(scenario: {start[s.key][1]})",
                         classes=["slider-value"], style={"font-size": "0.8em"})
     solara.InputInt("Seed", value=seed, classes=["seed-input"])
+    if problem.value:
+        solara.Error(problem.value, classes=["input-problem"])
 
 
 @solara.component
@@ -86,10 +104,10 @@ def Ensemble():
 
 
 @solara.component
-def EnsembleResult(inputs: str, res):
+def EnsembleResult(inputs: str, name: str, res):
     """P(sign) with its interval, outcome shares, the signing curve of one run."""
     h = logic.headline(res)
-    run = solara.use_memo(lambda: logic.as_run(res, scenario.value, scenario.value), [res])
+    run = solara.use_memo(lambda: logic.as_run(res, name, name), [res])
     figs = solara.use_memo(lambda: logic.ensemble_figures(run), [run])
     solara.Text(inputs, classes=["run-inputs"])
     with solara.Card("P(sign) within the horizon", classes=["p-sign-card"]):
