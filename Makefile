@@ -5,15 +5,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench backtest clean
+.PHONY: run test lint bench backtest dashboard clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python >= 3.12 is needed, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The optional extras (Ray and submitit launchers, the dashboard) are installed too, so
+# that `make test` runs their tests; a plain `pip install -e .` needs none of them.
+EXTRAS ?= dev,ray,slurm,dashboard
+
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 # `make run`: a sweep over every bundled scenario (configs/scenario/*.yaml), all jobs
@@ -41,6 +45,9 @@ backtest: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks experiments
+
+dashboard: $(STAMP)
+	$(BIN)/sim-dashboard
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ensemble.py
