@@ -99,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ledger = bt.forecast_ledger(s["ledger_scenario"], s["worlds"], s["seed"])
             ledger["issued"] = settings["date"]
             path = ROOT / "forecasts" / f"{settings['date']}-{s['ledger_scenario']}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(ledger, indent=2) + "\n", encoding="utf-8")
             print(f"Forecast ledger: {path}")
     except ConfigError as e:

@@ -58,8 +58,10 @@ class Slider:
 SLIDERS = (
     Slider("incidents.base_rate", "Incident rate /week", 0.0, 0.5, 0.01,
            "background rate of border incidents"),
+    Slider("domestic.referendum.yes_share", "Referendum yes share", 0.0, 1.0, 0.01,
+           "yes share of votes cast for the new constitution: the gate P(sign) hinges on"),
     Slider("domestic.support.baseline", "Public support (AM)", 0.0, 1.0, 0.01,
-           "long-run Armenian support for a treaty: drives referendums"),
+           "long-run Armenian support for the peace agenda"),
     Slider("actors.russia.strength", "Russian spoiling", 0.0, 1.0, 0.05,
            "maximum intensity of Russia's spoiling"),
     Slider("actors.eu.incentives.armenia", "EU incentives (AM)", 0.0, 0.3, 0.01,
