@@ -246,9 +246,10 @@ def build_summary(out: RunOutput, job: Job, chash: str, elapsed: float) -> dict:
         summary[f"p_sign_{m}m_ci"] = base.get(f"p_sign_{m}m_ci")
     summary["outcome_shares"] = base["outcome_shares"]
     summary["median_weeks_to_sign"] = base["median_weeks_to_sign"]
-    for k in ("mean_terms", "p_escalation", "p_referendum_passed"):
-        if k in base:
-            summary[k] = base[k]
+    # every other estimate of the library's summary (ratification, referendum held,
+    # incident metrics, escalation by kind...) as it computes it: one list, not a copy
+    for k, v in base.items():
+        summary.setdefault(k, v)
     summary.update({
         "precision": s.precision,
         "precision_reached": out.precision_reached,
