@@ -877,19 +877,24 @@ def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],
 
 
 # ------------------------------------------------------------------ sensitivity (sim-explore)
-def _short_names(names: Sequence[str]) -> dict[str, str]:
-    """Shortest dotted suffix (at least two parts) that is unique among ``names``."""
+def short_keys(keys: Sequence[str], min_parts: int = 1) -> dict[str, str]:
+    """Shortest dotted suffix of each key, unique among ``keys``, of >= ``min_parts``."""
     out = {}
-    for k in names:
+    for k in keys:
         parts = k.split(".")
-        for n in range(min(2, len(parts)), len(parts) + 1):
+        for n in range(min(min_parts, len(parts)), len(parts) + 1):
             suf = ".".join(parts[-n:])
-            if sum(1 for o in names if o == suf or o.endswith("." + suf)) == 1:
+            if sum(1 for o in keys if o == suf or o.endswith("." + suf)) == 1:
                 out[k] = suf
                 break
         else:
             out[k] = k
     return out
+
+
+def _short_names(names: Sequence[str]) -> dict[str, str]:
+    """Shortest dotted suffix (at least two parts) that is unique among ``names``."""
+    return short_keys(names, min_parts=2)
 
 
 def sobol_bars(indices: pd.DataFrame, output: str, *, output_label: str | None = None,

@@ -292,19 +292,7 @@ def _maybe_number(v: str) -> object:
     return int(f) if f.is_integer() and "." not in str(v) else f
 
 
-def _short_keys(keys: Sequence[str], min_parts: int = 1) -> dict[str, str]:
-    """Shortest dotted suffix of each key, unique among ``keys``, of >= ``min_parts``."""
-    out = {}
-    for k in keys:
-        parts = k.split(".")
-        for n in range(min(min_parts, len(parts)), len(parts) + 1):
-            suf = ".".join(parts[-n:])
-            if sum(1 for o in keys if o == suf or o.endswith("." + suf)) == 1:
-                out[k] = suf
-                break
-        else:
-            out[k] = k
-    return out
+_short_keys = plots.short_keys
 
 
 def _fmt_value(v: object) -> str:
