@@ -921,3 +921,59 @@ def test_real_disk_filling_during_a_joblib_sweep_is_one_line_exit_1(tmpfs, tmp_p
     assert len(lines) == 1 and "Traceback" not in err, err
     assert "disk is full" in lines[0]
     assert not list(sw.glob("*/manifest.json"))
+
+
+# ------------------------------------------------------------------ sim-explore
+
+def explore_refused(argv, capsys, w, code=2) -> str:
+    """Run sim-explore in process with the same assertions as :func:`refused`."""
+    from sim.cli.explore import main as explore_main
+    before = tree(w.root)
+    argv = ["--config-path", str(w.configs), *argv, f"hydra.run.dir={w.out}",
+            "explore.n=8", "horizon_weeks=8"]
+    with pytest.raises(SystemExit) as exc:
+        explore_main(argv)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert exc.value.code == code, err
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert not w.canary.exists(), "the payload ran"
+    assert tree(w.root) == before, "something was written"
+    return lines[0]
+
+
+@pytest.mark.parametrize("head", ["# @package _global_\n# @package hydra\n",
+                                  "# @package hydra\n"])
+def test_sim_explore_refuses_a_scenario_reaching_hydra(head, world, capsys):
+    path = scenario(world, head + GIT_PAYLOAD.format(cmd=world.payload()))
+    line = explore_refused(["scenario=shared"], capsys, world)
+    assert line.startswith("sim-explore: error:") and f"{path}: header:" in line
+
+
+def test_sim_explore_refuses_a_searchpath_scenario_reaching_hydra(world, searchdir, capsys):
+    path = searchdir / "scenario" / "theirs.yaml"
+    path.write_text("# @package _global_\n# @package hydra\n"
+                    + GIT_PAYLOAD.format(cmd=world.payload()))
+    line = explore_refused([f"hydra.searchpath=[file://{searchdir}]", "scenario=theirs"],
+                           capsys, world)
+    assert f"{path}: header:" in line
+
+
+def test_sim_explore_refuses_an_alias_bomb_in_its_own_group(world, capsys):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+    path = world.configs / "explore" / "sobol.yaml"
+    path.write_text("# @package explore\n" + bomb)
+    line = explore_refused([], capsys, world)
+    assert str(Path("configs") / "explore" / "sobol.yaml") in line or str(path) in line
+
+
+def test_sim_explore_refuses_a_non_utf8_explore_file(world, capsys):
+    (world.configs / "explore" / "sobol.yaml").write_bytes(b"method: sobol\nn: \xff\xfe\n")
+    line = explore_refused([], capsys, world)
+    assert "sobol.yaml" in line
+
+
+def test_sim_explore_refuses_env_set_on_the_command_line(world, capsys):
+    line = explore_refused([f"+hydra.job.env_set.GIT_DIR={world.root}"], capsys, world)
+    assert "env_set" in line

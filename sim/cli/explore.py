@@ -40,6 +40,8 @@ from sim.cli.compose import (
     COMMAND_LINE,
     Job,
     check_callbacks,
+    check_config_folders,
+    check_hydra_settings,
     hydra_compose,
     layers,
     parse_overrides,
@@ -47,15 +49,17 @@ from sim.cli.compose import (
     register_resolvers,
     rel,
     to_plain,
+    yaml_files,
 )
 from sim.cli.run import (
     INFO_FLAGS,
+    REFUSED_FLAGS,
     _git_revision,
     _package_version,
     _write_json,
     run,
 )
-from sim.config import CONFIG_DIR
+from sim.config import CONFIG_DIR, check_config_file
 from sim.errors import ConfigError
 from sim.runfolder import atomic_write
 
@@ -335,14 +339,28 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
     """
     from hydra._internal.utils import get_args_parser
 
+    for flag in (*REFUSED_FLAGS, "--config-name", "-cn"):
+        if any(a == flag or a.startswith(flag + "=") for a in argv):
+            raise ConfigError(flag, "not supported by sim-explore", COMMAND_LINE)
+    args = get_args_parser().parse_args(list(argv))
+    config_dir = Path(args.config_path).resolve() if args.config_path else CONFIG_DIR
+    overrides = list(args.overrides)
+    # the same file checks as sim-run's (a shared file cannot reach Hydra's settings),
+    # plus this app's own root and explore/ group
+    extra = [f"hydra.searchpath=[file://{Path(args.config_dir).absolute()}]"
+             ] if args.config_dir else []
+    check_config_folders(config_dir, [*overrides, *extra])
+    root = config_dir / f"{CONFIG_NAME}.yaml"
+    if root.is_file():
+        check_config_file(root, "hydra", rel(root, config_dir))  # may set hydra.run.dir
+    if (config_dir / "explore").is_dir():
+        for path in yaml_files(config_dir / "explore"):
+            check_config_file(path, "group", rel(path, config_dir))
     if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
         return None
-    args = get_args_parser().parse_args(list(argv))
     if args.multirun:
         raise ConfigError("--multirun", "sim-explore runs one exploration; explore several "
                           "scenarios one command at a time", COMMAND_LINE)
-    config_dir = Path(args.config_path).resolve() if args.config_path else CONFIG_DIR
-    overrides = list(args.overrides)
     for ov in parse_overrides(overrides):
         if ov.is_sweep_override():
             key = ov.get_key_element()
@@ -361,6 +379,7 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
     layers(config_dir, [o for o in task if not _is_explore(o)])
     cfg = hydra_compose(overrides, config_dir, config_name=CONFIG_NAME)
     check_callbacks(cfg)
+    check_hydra_settings(cfg)
     return prepare(to_plain(cfg), task, config_dir)
 
 
