@@ -59,16 +59,17 @@ def world(tmp_path, monkeypatch):
     return W()
 
 
-def refused(argv, capsys, w, code=2, config=True) -> str:
-    """Run sim-run in process; assert one line, the exit code, no canary, no writes."""
+def refused(argv, capsys, w, code=2, config=True, app=main, fast=FAST) -> str:
+    """Run sim-run (or ``app``) in process; assert one line, the exit code, no canary,
+    no writes."""
     before = tree(w.root)
     if config:
         argv = ["--config-path", str(w.configs), *argv]
     given = {a.split("=", 1)[0] for a in argv}
     argv = [*argv, f"hydra.run.dir={w.out}",
-            *(f for f in FAST if f.split("=", 1)[0] not in given)]
+            *(f for f in fast if f.split("=", 1)[0] not in given)]
     with pytest.raises(SystemExit) as exc:
-        main(argv)
+        app(argv)
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert exc.value.code == code, err
@@ -273,13 +274,14 @@ def searchdir(world):
     return d
 
 
-def test_searchpath_scenario_with_second_header_is_refused(world, searchdir, capsys):
+@pytest.mark.parametrize("app", ["sim-run", "sim-explore"])
+def test_searchpath_scenario_with_second_header_is_refused(app, world, searchdir, capsys):
     path = searchdir / "scenario" / "theirs.yaml"
     path.write_text("# @package _global_\n# @package hydra\n"
                     + GIT_PAYLOAD.format(cmd=world.payload()))
-    line = refused([f"hydra.searchpath=[file://{searchdir}]", "scenario=theirs"],
-                   capsys, world)
-    assert f"{path}: header:" in line
+    check = refused if app == "sim-run" else explore_refused
+    line = check([f"hydra.searchpath=[file://{searchdir}]", "scenario=theirs"], capsys, world)
+    assert line.startswith(f"{app}: error:") and f"{path}: header:" in line
 
 
 def test_searchpath_group_file_setting_hydra_is_refused(world, searchdir, capsys):
@@ -926,21 +928,10 @@ def test_real_disk_filling_during_a_joblib_sweep_is_one_line_exit_1(tmpfs, tmp_p
 # ------------------------------------------------------------------ sim-explore
 
 def explore_refused(argv, capsys, w, code=2) -> str:
-    """Run sim-explore in process with the same assertions as :func:`refused`."""
+    """:func:`refused` for sim-explore (a tiny design)."""
     from sim.cli.explore import main as explore_main
-    before = tree(w.root)
-    argv = ["--config-path", str(w.configs), *argv, f"hydra.run.dir={w.out}",
-            "explore.n=8", "horizon_weeks=8"]
-    with pytest.raises(SystemExit) as exc:
-        explore_main(argv)
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert exc.value.code == code, err
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert not w.canary.exists(), "the payload ran"
-    assert tree(w.root) == before, "something was written"
-    return lines[0]
+    return refused(argv, capsys, w, code, app=explore_main,
+                   fast=["explore.n=8", "horizon_weeks=8"])
 
 
 @pytest.mark.parametrize("head", ["# @package _global_\n# @package hydra\n",
@@ -949,15 +940,6 @@ def test_sim_explore_refuses_a_scenario_reaching_hydra(head, world, capsys):
     path = scenario(world, head + GIT_PAYLOAD.format(cmd=world.payload()))
     line = explore_refused(["scenario=shared"], capsys, world)
     assert line.startswith("sim-explore: error:") and f"{path}: header:" in line
-
-
-def test_sim_explore_refuses_a_searchpath_scenario_reaching_hydra(world, searchdir, capsys):
-    path = searchdir / "scenario" / "theirs.yaml"
-    path.write_text("# @package _global_\n# @package hydra\n"
-                    + GIT_PAYLOAD.format(cmd=world.payload()))
-    line = explore_refused([f"hydra.searchpath=[file://{searchdir}]", "scenario=theirs"],
-                           capsys, world)
-    assert f"{path}: header:" in line
 
 
 def test_sim_explore_refuses_an_alias_bomb_in_its_own_group(world, capsys):
