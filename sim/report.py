@@ -22,7 +22,7 @@ import html
 import math
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,125 +31,41 @@ from matplotlib.figure import Figure
 
 from sim import plots, rules
 from sim.api import OUTCOMES
-from sim.runfolder import MANIFEST, DamagedRunError, check_summary, finished_run, read_json
+from sim.runs import (
+    BASELINE,
+    ESTIMATES,
+    RUN_KEYS,
+    RunData,
+    RunFolderError,
+    _read_json,
+    is_run_dir,
+    is_sweep_dir,
+    load_run,
+    numbered_dirs,
+    sweep_table,
+)
 
-#: Files every run folder has.
-RUN_FILES = ("summary.json", "worlds.parquet", "steps.parquet")
 #: Columns of ``sweep_summary.csv`` that are not swept keys.
-SWEEP_COLUMNS = ("job", "overrides", "scenario", "worlds", "seed", "horizon_weeks",
-                 "p_sign", "ci_low", "ci_high", "p_sign_12m", "p_sign_24m", "p_sign_36m",
-                 "share_signed", "share_escalation", "share_government_fell",
-                 "share_stalemate", "median_weeks_to_sign", "diff_vs_baseline",
-                 "diff_ci_low", "diff_ci_high", "start_date", "path", "status")
-#: Run-control keys: they say how a run was made, not what was assumed.
-RUN_KEYS = ("scenario", "worlds", "seed", "horizon_weeks", "precision", "block_worlds",
-            "max_worlds", "quiet", "trace")
-#: The scenario other jobs of a sweep are compared with.
-BASELINE = "baseline"
+SWEEP_COLUMNS = ("job", "overrides", "scenario", *ESTIMATES, "horizon_weeks",
+                 "start_date", "path", "status")
 #: Figure file written for one world's story in a run folder.
 TRACE_FIGURE = "trace.png"
 _DPI = 150
 #: Up to this many runs, trajectories are overlaid in one figure; beyond, small multiples.
 OVERLAY_MAX = 4
-_Z95 = 1.959963984540054
-
-
-class ReportInputError(ValueError):
-    """A path that is not a run or sweep folder; ``str()`` is one line for the user."""
-
-    def __init__(self, path: Path | str, problem: str):
-        self.path = Path(path)
-        super().__init__(f"{path}: {problem}")
+#: A path that is not a (finished, intact) run or sweep folder; ``str()`` is one line.
+ReportInputError = RunFolderError
 
 
 # ------------------------------------------------------------------------- loading
-@dataclass
-class RunData:
-    """One run folder's contents.
-
-    Attributes:
-        path: The run folder.
-        label: Display name (the scenario, or the swept values that set it apart).
-        summary: ``summary.json``.
-        metadata: ``metadata.json`` (empty if missing).
-        worlds: ``worlds.parquet``: one row per world.
-        steps: ``steps.parquet``: one row per week.
-        job: Job number within a sweep (``None`` for a single run).
-    """
-
-    path: Path
-    label: str
-    summary: dict
-    metadata: dict
-    worlds: pd.DataFrame
-    steps: pd.DataFrame
-    job: int | None = None
-    _trace: pd.DataFrame | None = field(default=None, repr=False)
-
-    @property
-    def scenario(self) -> str:
-        """Scenario name."""
-        return str(self.summary.get("scenario") or self.metadata.get("scenario") or "run")
-
-    @property
-    def horizon_weeks(self) -> int:
-        """Weeks simulated."""
-        h = self.summary.get("horizon_weeks") or self.metadata.get("horizon_weeks")
-        return int(h) if h else len(self.steps)
-
-    @property
-    def n_worlds(self) -> int:
-        """Worlds simulated."""
-        return int(self.summary.get("worlds") or len(self.worlds))
-
-    @property
-    def seed(self) -> int | None:
-        """The run's seed."""
-        s = self.summary.get("seed", self.metadata.get("seed"))
-        return None if s is None else int(s)
-
-    @property
-    def start_date(self) -> str:
-        """Scenario start date (ISO)."""
-        s = self.summary.get("start_date") or self.metadata.get("start_date")
-        if s is None and "date" in self.steps and len(self.steps):
-            s = self.steps["date"].iloc[0]
-        return str(s)[:10] if s is not None else "?"
-
-    @property
-    def issues(self) -> list[str]:
-        """Issue names in order."""
-        if self.metadata.get("issues"):
-            return list(self.metadata["issues"])
-        return [c[6:] for c in self.worlds.columns if c.startswith("terms.")]
-
-    @property
-    def overrides(self) -> list[str]:
-        """Command-line overrides of the run (``key=value``)."""
-        o = self.summary.get("overrides", self.metadata.get("overrides")) or []
-        return [o] if isinstance(o, str) else list(o)
-
-    @property
-    def has_trace(self) -> bool:
-        """Whether the run recorded a week-by-week trace."""
-        return self._trace is not None or (self.path / "trace.parquet").exists()
-
-    @property
-    def trace(self) -> pd.DataFrame | None:
-        """``trace.parquet`` (loaded on first use), or ``None``."""
-        if self._trace is None and (self.path / "trace.parquet").exists():
-            self._trace = pd.read_parquet(self.path / "trace.parquet")
-        return self._trace
-
-
 @dataclass
 class SweepData:
     """A sweep folder's contents.
 
     Attributes:
         path: The sweep folder.
-        table: ``sweep_summary.csv`` (or the same table rebuilt from the jobs), with a
-            ``label`` column added.
+        table: ``sweep_summary.csv`` (or the same table rebuilt from the jobs,
+            :func:`sim.runs.sweep_table`), with a ``label`` column added.
         runs: The job folders, in job order.
         swept: Keys that take more than one value across jobs (``scenario`` included).
         baseline: Label of the baseline job, if the sweep has one.
@@ -160,136 +76,6 @@ class SweepData:
     runs: list[RunData]
     swept: list[str]
     baseline: str | None = None
-
-
-def _read_json(path: Path) -> dict:
-    if not path.exists():
-        return {}
-    try:
-        data = read_json(path)
-    except DamagedRunError as e:
-        raise ReportInputError(path, str(e).removeprefix(f"{path}: ")) from None
-    if not isinstance(data, dict):
-        raise ReportInputError(path, "expected a JSON object")
-    return data
-
-
-def is_run_dir(path: Path) -> bool:
-    """Whether ``path`` looks like a run folder (any of its files is there).
-
-    Whether it is a finished, intact one is :func:`load_run`'s check.
-    """
-    return path.is_dir() and any((path / f).is_file() for f in (*RUN_FILES, MANIFEST))
-
-
-def _numbered_dirs(path: Path) -> list[Path]:
-    try:
-        dirs = [p for p in path.iterdir() if p.name.isdigit() and p.is_dir()]
-    except OSError as e:
-        raise ReportInputError(path, f"cannot list the folder ({e.strerror or e})") from None
-    return sorted(dirs, key=lambda p: int(p.name))
-
-
-def _job_dirs(path: Path) -> list[Path]:
-    return [p for p in _numbered_dirs(path) if is_run_dir(p)]
-
-
-def is_sweep_dir(path: Path) -> bool:
-    """Whether ``path`` is a sweep folder (numbered job folders)."""
-    return path.is_dir() and bool(_numbered_dirs(path))
-
-
-#: Columns of worlds.parquet and steps.parquet the report reads (others are optional).
-WORLDS_NEEDED = ("world", "signed", "outcome", "sign_week")
-STEPS_NEEDED = ("week", "p_signed")
-
-
-def _read_table(path: Path, needed: Sequence[str]) -> pd.DataFrame:
-    try:
-        df = pd.read_parquet(path)
-    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for bad files
-        raise ReportInputError(path, f"cannot read the table ({e.__class__.__name__})"
-                               ) from None
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise ReportInputError(path, f"column {missing[0]!r} missing; not a sim-run table")
-    return df
-
-
-def load_run(path: Path | str, label: str | None = None, job: int | None = None,
-             verify: bool = True) -> RunData:
-    """Load a run folder.
-
-    Args:
-        path: The folder.
-        label: Display name (default: the scenario).
-        job: Job number within a sweep.
-        verify: Check the folder's manifest first (:func:`sim.runfolder.finished_run`);
-            only ``sim-run`` itself skips this, while it writes the folder.
-
-    Raises:
-        ReportInputError: ``path`` is not a finished, intact run folder.
-    """
-    path = Path(path)
-    if verify:
-        try:
-            summary = finished_run(path)
-        except DamagedRunError as e:
-            raise ReportInputError(path, str(e).removeprefix(f"{path}: ")) from None
-    else:
-        if not all((path / f).is_file() for f in RUN_FILES):
-            missing = [f for f in RUN_FILES if not (path / f).is_file()]
-            raise ReportInputError(path, "expected a sim-run output folder (missing "
-                                   + ", ".join(missing) + ")")
-        try:
-            summary = check_summary(read_json(path / "summary.json"), path / "summary.json")
-        except DamagedRunError as e:
-            raise ReportInputError(path, str(e).removeprefix(f"{path}: ")) from None
-    metadata = _read_json(path / "metadata.json")
-    worlds = _read_table(path / "worlds.parquet", WORLDS_NEEDED)
-    steps = _read_table(path / "steps.parquet", STEPS_NEEDED)
-    if len(worlds) != summary["worlds"]:
-        raise ReportInputError(path / "worlds.parquet", f"{len(worlds):,} rows but "
-                               f"summary.json says {summary['worlds']:,} worlds")
-    run = RunData(path, label or "", summary, metadata, worlds, steps, job)
-    if not label:
-        run.label = run.scenario
-    return run
-
-
-def _parse_overrides(items: Sequence[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        if "=" in item:
-            k, v = item.split("=", 1)
-            out[k.lstrip("+~")] = v
-    return out
-
-
-def _sweep_table_from_jobs(runs: list[RunData]) -> pd.DataFrame:
-    rows = []
-    for r in runs:
-        s = r.summary
-        sh = s.get("outcome_shares", {})
-        row = {"job": r.job, "overrides": ",".join(r.overrides), "scenario": r.scenario,
-               "worlds": r.n_worlds, "seed": r.seed}
-        for k, v in _parse_overrides(r.overrides).items():
-            if k not in RUN_KEYS and not k.startswith(("hydra", "paths")):
-                row[k] = _maybe_number(v)
-        row.update({k: s.get(k) for k in ("p_sign", "ci_low", "ci_high", "p_sign_12m",
-                                          "p_sign_24m", "p_sign_36m",
-                                          "median_weeks_to_sign")})
-        row.update({f"share_{c}": sh.get(c) for c in OUTCOMES})
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _maybe_number(v: str) -> object:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return v
-    return int(f) if f.is_integer() and "." not in str(v) else f
 
 
 _short_keys = plots.short_keys
@@ -310,7 +96,7 @@ def load_sweep(path: Path | str) -> SweepData:
             ``sweep_summary.csv`` is malformed.
     """
     path = Path(path)
-    jobs = _numbered_dirs(path) if path.is_dir() else []
+    jobs = numbered_dirs(path) if path.is_dir() else []
     if not jobs:
         raise ReportInputError(path, "expected a sweep folder with numbered sim-run job "
                                "folders (0/, 1/, ...)")
@@ -319,7 +105,7 @@ def load_sweep(path: Path | str) -> SweepData:
     if csv.is_file():
         table = _read_sweep_csv(csv, [r.job for r in runs])
     else:
-        table = _sweep_table_from_jobs(runs)
+        table = sweep_table(path)
     table = table.sort_values("job").reset_index(drop=True)
     candidates = ["scenario"] + [c for c in table.columns if c not in SWEEP_COLUMNS
                                  and c not in RUN_KEYS and not c.startswith("hydra")]
@@ -473,36 +259,17 @@ def signed_terms(runs: Sequence[RunData]) -> pd.DataFrame:
 def paired_differences(sweep: SweepData) -> pd.DataFrame:
     """Difference in P(sign) of each job from the baseline, with its 95 % interval.
 
-    Uses ``sweep_summary.csv``'s ``diff_vs_baseline`` columns when present; otherwise
-    pairs worlds by id (the sweep shares seeds, so worlds share random numbers) and uses
-    the normal interval of the mean paired difference.
+    From the sweep table's ``diff_vs_baseline`` columns (:func:`sim.runs.sweep_table`:
+    worlds paired by id against the baseline job at the same values of the other swept
+    keys).
     """
-    if sweep.baseline is None:
+    if sweep.baseline is None or "diff_vs_baseline" not in sweep.table:
         return pd.DataFrame(columns=["label", "diff", "ci_low", "ci_high"])
     t = sweep.table
-    if "diff_vs_baseline" in t and t["diff_vs_baseline"].notna().any():
-        d = t[t["scenario"].astype(str) != BASELINE].dropna(subset=["diff_vs_baseline"])
-        return pd.DataFrame({"label": d["label"], "diff": d["diff_vs_baseline"],
-                             "ci_low": d["diff_ci_low"], "ci_high": d["diff_ci_high"]}
-                            ).reset_index(drop=True)
-    others = [k for k in sweep.swept if k != "scenario"]
-    key = {r.job: tuple(str(v) for v in row) for r, row in
-           zip(sweep.runs, t[others].itertuples(index=False), strict=True)}
-    rows = []
-    for r in sweep.runs:
-        base = next((q for q in sweep.runs if q.scenario == BASELINE
-                     and key[q.job] == key[r.job] and q.seed == r.seed), None)
-        if base is None or r.scenario == BASELINE:
-            continue
-        b = base.worlds.set_index("world")["signed"].astype(float)
-        s = r.worlds.set_index("world")["signed"].astype(float)
-        d = (s - b).dropna()
-        if len(d) < 2:
-            continue
-        m, se = float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
-        rows.append({"label": r.label, "diff": m, "ci_low": m - _Z95 * se,
-                     "ci_high": m + _Z95 * se})
-    return pd.DataFrame(rows, columns=["label", "diff", "ci_low", "ci_high"])
+    d = t[t["scenario"].astype(str) != BASELINE].dropna(subset=["diff_vs_baseline"])
+    return pd.DataFrame({"label": d["label"], "diff": d["diff_vs_baseline"],
+                         "ci_low": d["diff_ci_low"], "ci_high": d["diff_ci_high"]}
+                        ).reset_index(drop=True)
 
 
 # ------------------------------------------------------------- labels and metadata

@@ -14,8 +14,9 @@ import pytest
 
 from sim import CONFIG_DIR, load_params, simulate
 from sim.cli.compose import compose_config
-from sim.cli.run import block_plan, main, run
+from sim.cli.run import main, run
 from sim.rules import wilson_interval
+from sim.runs import block_plan
 
 SIM_RUN = str(Path(sys.executable).with_name("sim-run"))
 FAST = ["worlds=300", "horizon_weeks=52", "quiet=true"]

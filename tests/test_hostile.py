@@ -25,7 +25,7 @@ from sim import CONFIG_DIR
 from sim.cli.compose import compose_config
 from sim.cli.report import main as report_main
 from sim.cli.run import main, run
-from sim.cli.sweep import write_sweep_summary
+from sim.runs import write_sweep_summary
 
 SIM_RUN = str(Path(sys.executable).with_name("sim-run"))
 FAST = ["worlds=60", "horizon_weeks=8", "quiet=true"]
@@ -382,7 +382,7 @@ def test_output_folder_under_a_file_is_refused(world, capsys):
 
 def test_git_runs_with_a_fixed_environment(monkeypatch, tmp_path):
     """GIT_CONFIG_* and PATH set for the job do not reach the git subprocess."""
-    from sim.cli import run as run_mod
+    from sim import runs as run_mod
 
     canary = tmp_path / "CANARY"
     fake = tmp_path / "bin"
@@ -394,7 +394,7 @@ def test_git_runs_with_a_fixed_environment(monkeypatch, tmp_path):
                  "GIT_CONFIG_VALUE_0": f"touch {canary}; false",
                  "GIT_DIR": str(tmp_path)}.items():
         monkeypatch.setenv(k, v)
-    rev = run_mod._git_revision()
+    rev = run_mod.git_revision()
     assert not canary.exists()
     if shutil.which("git", path=run_mod.GIT_PATH):
         assert rev is not None and len(rev.split("-")[0]) == 40
@@ -572,7 +572,7 @@ def test_report_folder_that_is_a_file_is_one_line(tmp_path, capsys):
 
 
 def test_simulated_disk_full_during_a_job_is_one_line_exit_1(world, capsys, monkeypatch):
-    import sim.cli.run as run_mod
+    import sim.runs as run_mod
 
     def full(path, write):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -704,8 +704,8 @@ def test_memory_estimate_bounds_a_measured_peak(worlds, weeks, trace):
     import tracemalloc
 
     from sim import load_params
-    from sim.cli.run import simulate_blocks
     from sim.memory import BASE, estimate_bytes
+    from sim.runs import simulate_blocks
 
     p = load_params("baseline")
     tracemalloc.start()

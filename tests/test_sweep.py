@@ -13,7 +13,7 @@ import pytest
 
 from sim.cli.compose import compose_config
 from sim.cli.run import job_overrides, run
-from sim.cli.sweep import paired_difference, write_sweep_summary
+from sim.runs import paired_difference, write_sweep_summary
 
 SIM_RUN = str(Path(sys.executable).with_name("sim-run"))
 FAST = ["worlds=400", "horizon_weeks=52", "quiet=true"]
@@ -86,11 +86,11 @@ def test_sweep_summary_pairs_within_each_value_of_the_other_swept_keys(tmp_path)
     jobs = fake_sweep(tmp_path, ["scenario=baseline,russia_spoiler",
                                  "incidents.base_rate=0.05,1", *FAST])
     t = write_sweep_summary(tmp_path, jobs).set_index("job")
-    assert list(t["incidents.base_rate"]) == ["0.05", "1", "0.05", "1"]
-    assert t.loc["2", "diff_vs_baseline"] == pytest.approx(t.loc["2", "p_sign"]
-                                                           - t.loc["0", "p_sign"])
-    assert t.loc["3", "diff_vs_baseline"] == pytest.approx(t.loc["3", "p_sign"]
-                                                           - t.loc["1", "p_sign"])
+    assert list(t["incidents.base_rate"]) == [0.05, 1, 0.05, 1]
+    assert t.loc[2, "diff_vs_baseline"] == pytest.approx(t.loc[2, "p_sign"]
+                                                           - t.loc[0, "p_sign"])
+    assert t.loc[3, "diff_vs_baseline"] == pytest.approx(t.loc[3, "p_sign"]
+                                                           - t.loc[1, "p_sign"])
 
 
 def test_numeric_sweep_without_scenarios_has_no_baseline_job(tmp_path):
@@ -164,7 +164,7 @@ def test_interrupted_sweep_resumes_without_redoing_finished_jobs(tmp_path):
 
 def test_a_model_code_change_invalidates_finished_jobs(monkeypatch):
     """Resume must not reuse results computed by different model code."""
-    import sim.cli.run as run_mod
+    import sim.runs as run_mod
 
     cfg = {"scenario": "baseline", "seed": 0, "worlds": 10}
     before = run_mod.config_hash(cfg)
@@ -177,7 +177,7 @@ def test_blocks_combine_shares_exactly_and_series_over_active_worlds():
     import numpy as np
 
     from sim import load_params, simulate
-    from sim.cli.run import simulate_blocks
+    from sim.runs import simulate_blocks
 
     p = load_params("baseline")
     out = simulate_blocks(p, 1200, 4, 104, 600, progress=False)

@@ -27,7 +27,6 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from sim.cli.schema import RunSettings, parse_settings
 from sim.config import (
     CONFIG_DIR,
     check_config_file,
@@ -39,7 +38,9 @@ from sim.config import (
 )
 from sim.dists import DIST_ARGS
 from sim.errors import ConfigError
-from sim.params import MODEL_SECTIONS, ModelParams, parse_params
+from sim.params import MODEL_SECTIONS, parse_params
+from sim.runs import Job
+from sim.settings import parse_settings
 
 #: Source name of values given on the command line.
 COMMAND_LINE = "command line"
@@ -519,16 +520,6 @@ check_callbacks = check_hydra_settings
 
 
 # ----------------------------------------------------------------------- one job
-
-
-@dataclass
-class Job:
-    """A checked job: typed settings and parameters, the config it came from."""
-
-    settings: RunSettings
-    params: ModelParams
-    config: dict
-    overrides: list[str]
 
 
 def prepare_job(cfg: dict, overrides: Sequence[str] = (),

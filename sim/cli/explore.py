@@ -51,17 +51,11 @@ from sim.cli.compose import (
     to_plain,
     yaml_files,
 )
-from sim.cli.run import (
-    INFO_FLAGS,
-    REFUSED_FLAGS,
-    _git_revision,
-    _package_version,
-    _write_json,
-    run,
-)
+from sim.cli.run import INFO_FLAGS, REFUSED_FLAGS, run
 from sim.config import CONFIG_DIR, check_config_file
 from sim.errors import ConfigError
 from sim.runfolder import atomic_write
+from sim.runs import git_revision, package_version, write_json
 
 register_resolvers()
 
@@ -155,8 +149,8 @@ def _meta(xj: ExploreJob, extra: dict) -> dict:
         "start_date": xj.job.params.state.start_date.isoformat(),
         **extra,
         "package": "peace-sim",
-        "version": _package_version(),
-        "git_revision": _git_revision(),
+        "version": package_version(),
+        "git_revision": git_revision(),
         "model_code": model_fingerprint(),
         "python": platform.python_version(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -203,7 +197,7 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
         "history": [{"n": n, "widest_half_width": w} for n, w in res.history],
         "elapsed_seconds": round(elapsed, 3),
     })
-    atomic_write(out_dir / MARKER, _write_json(summary))
+    atomic_write(out_dir / MARKER, write_json(summary))
     return summary
 
 
@@ -260,7 +254,7 @@ def run_prim(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
         "base_density": res.base_density, "threshold": st.threshold, "box": box,
         "parameters": list(X.columns),
         "elapsed_seconds": round(time.perf_counter() - tic, 3)})
-    atomic_write(out_dir / MARKER, _write_json(summary))
+    atomic_write(out_dir / MARKER, write_json(summary))
     return summary
 
 

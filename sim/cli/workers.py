@@ -13,34 +13,11 @@ joblib registers under that name is ours.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
-import signal
 import sys
 from typing import Any
 
-#: ``PR_SET_PDEATHSIG`` from ``<linux/prctl.h>``.
-PR_SET_PDEATHSIG = 1
-
-
-def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
-    """Ask the kernel to send ``sig`` to this process when its parent ends.
-
-    Returns:
-        Whether it was set (Linux only).
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
-
-
-def bind_to_parent(parent_pid: int) -> None:
-    """Worker initializer: die with ``parent_pid`` (exit now if it is already gone)."""
-    set_parent_death_signal(signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the parent died before the signal was set
-        os._exit(1)
+from sim.executors import bind_to_parent
 
 
 def install() -> None:

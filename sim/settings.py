@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sim.errors import ConfigError
+from sim.executors import EXECUTORS
 from sim.params import MODEL_SECTIONS
 
 #: Largest seed accepted (NumPy's SeedSequence takes any non-negative integer; this
@@ -37,6 +38,11 @@ class RunSettings:
         quiet: No progress bar and no summary table.
         trace: Also write week-by-week detail of every world (``trace.parquet``).
         paths: Output folders (``paths`` group).
+        executor: Where a run's blocks are computed: ``in_process``, ``process`` (a
+            pool of worker processes) or ``ray`` (:mod:`sim.executors`). Never changes
+            the numbers.
+        workers: Processes (or Ray CPUs) of the ``process``/``ray`` executor, >= 1, or
+            None for every core this process may use.
     """
 
     scenario: str
@@ -49,6 +55,8 @@ class RunSettings:
     quiet: bool
     trace: bool
     paths: dict
+    executor: str
+    workers: int | None
 
 
 #: Top-level keys a run configuration may hold.
@@ -117,5 +125,13 @@ def parse_settings(cfg: dict) -> RunSettings:
             raise ConfigError(f"paths.{k}", f"unknown key; allowed: {', '.join(PATH_KEYS)}")
         if not isinstance(v, str) or not v:
             raise ConfigError(f"paths.{k}", f"must be a folder path, got {v!r}")
+    executor = cfg["executor"]
+    if executor not in EXECUTORS:
+        raise ConfigError("executor", f"must be one of {', '.join(EXECUTORS)}, got "
+                          f"{show(executor)}")
+    workers = cfg["workers"]
+    if workers is not None:
+        workers = _whole(workers, "workers", 1, 4096)
     return RunSettings(scenario, worlds, seed, horizon, precision, block, max_worlds,
-                       _flag(cfg["quiet"], "quiet"), _flag(cfg["trace"], "trace"), dict(paths))
+                       _flag(cfg["quiet"], "quiet"), _flag(cfg["trace"], "trace"), dict(paths),
+                       executor, workers)

@@ -1,0 +1,185 @@
+"""Where the blocks of one run are computed: this process, a process pool, or Ray.
+
+A run of many worlds is cut into blocks (:func:`sim.runs.block_plan`); block ``b`` of a
+run is ``simulate(params, size, seed, block=b)`` and draws its own random streams, so a
+block's numbers do not depend on where, when or next to what it is computed. An
+executor only decides where: every executor gives the same run, block by block.
+
+- ``in_process`` (default): one block after another in this process.
+- ``process``: a pool of worker processes on this machine (``workers``, default every
+  core). The pool is started once per process and reused by later runs (a sweep's jobs
+  under the basic launcher share it); its workers die with their parent.
+- ``ray``: Ray tasks (the ``ray`` extra). Starts a private local Ray bound to
+  127.0.0.1 without its dashboard unless ``RAY_ADDRESS`` names a cluster to join.
+
+No Hydra here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import ctypes.util
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, Protocol
+
+#: Names accepted by the ``executor`` run key.
+EXECUTORS = ("in_process", "process", "ray")
+#: ``PR_SET_PDEATHSIG`` from ``<linux/prctl.h>``.
+PR_SET_PDEATHSIG = 1
+
+
+def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
+    """Ask the kernel to send ``sig`` to this process when its parent ends.
+
+    Returns:
+        Whether it was set (Linux only).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+
+
+def bind_to_parent(parent_pid: int) -> None:
+    """Worker initializer: die with ``parent_pid`` (exit now if it is already gone)."""
+    set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before the signal was set
+        os._exit(1)
+
+
+class Executor(Protocol):
+    """Computes ``fn(*args)`` for each task; results come back in task order."""
+
+    name: str
+    workers: int
+
+    def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:
+        """Yield ``fn(*task)`` for each task, in order (computed in any order)."""
+        ...
+
+
+class InProcess:
+    """One task after another in this process."""
+
+    name = "in_process"
+    workers = 1
+
+    def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:
+        """Yield ``fn(*task)`` for each task, computed when asked for."""
+        for t in tasks:
+            yield fn(*t)
+
+
+def cpu_count() -> int:
+    """Cores this process may use (its CPU affinity, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    pool = _POOLS.get(workers)
+    if pool is None:
+        # forkserver: a clean process to fork workers from (forking this process, which
+        # may hold threads (Hydra, tqdm), is unsafe); the model is imported once there
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.api"])
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=bind_to_parent,
+                                   initargs=(os.getpid(),))
+        _POOLS[workers] = pool
+    return pool
+
+
+@atexit.register
+def shutdown_pools() -> None:
+    """Stop the process pools of this process (at exit, or before a fork)."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ProcessPool:
+    """A pool of ``workers`` processes on this machine (started once, then reused)."""
+
+    name = "process"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or cpu_count()
+
+    def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:
+        """Submit every task at once; yield the results in task order."""
+        pool = _pool(self.workers)
+        futures: list[Future] = [pool.submit(fn, *t) for t in tasks]
+        try:
+            for f in futures:
+                yield f.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+
+class Ray:
+    """Ray tasks, on a private local Ray (127.0.0.1, no dashboard) or ``RAY_ADDRESS``."""
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or cpu_count()
+
+    def _init(self) -> Any:
+        # before Ray is imported: no usage reporting; single-machine mode, in which
+        # every Ray service listens on 127.0.0.1 only (see configs/hydra/launcher/ray.yaml)
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        if not os.environ.get("RAY_ADDRESS"):
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        try:
+            import ray
+        except ImportError:
+            raise RuntimeError("executor=ray needs the `ray` extra: "
+                               "pip install -e \".[ray]\"") from None
+        if not ray.is_initialized():
+            if os.environ.get("RAY_ADDRESS"):
+                ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False)
+            else:
+                ray.init(address="local", num_cpus=self.workers, include_dashboard=False,
+                         log_to_driver=False, _node_ip_address="127.0.0.1")
+        return ray
+
+    def map(self, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:
+        """Submit every task as a Ray task (one core each); yield results in order."""
+        ray = self._init()
+        remote = ray.remote(num_cpus=1)(fn)
+        refs = [remote.remote(*t) for t in tasks]
+        try:
+            for r in refs:
+                yield ray.get(r)
+        finally:
+            for r in refs:
+                ray.cancel(r, force=True)
+
+
+def make_executor(name: str = "in_process", workers: int | None = None) -> Executor:
+    """The executor called ``name`` (one of :data:`EXECUTORS`).
+
+    Args:
+        name: ``in_process``, ``process`` or ``ray``.
+        workers: Processes of a pool or Ray's CPUs (None: every core this process may
+            use); ignored in process.
+    """
+    if name == "in_process":
+        return InProcess()
+    if name == "process":
+        return ProcessPool(workers)
+    if name == "ray":
+        return Ray(workers)
+    raise ValueError(f"unknown executor {name!r}; allowed: {', '.join(EXECUTORS)}")

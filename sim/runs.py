@@ -1,0 +1,943 @@
+"""The run core: blocks of worlds become a run, a run becomes a folder, folders a sweep.
+
+Everything a run does apart from composing its configuration lives here, without
+Hydra, so that the command line (:mod:`sim.cli.run`, a thin Hydra app), the report
+(:mod:`sim.report`), the explorer, the notebooks and library users share one
+implementation:
+
+- :func:`simulate_blocks`: a fixed run of ``worlds`` worlds, or blocks until P(sign)'s
+  interval is narrow enough, computed by an executor (:mod:`sim.executors`) that never
+  changes the numbers;
+- :class:`Summary`: a run's estimates, one list of fields (``summary.json``, the sweep
+  table, the console and the report read it);
+- :func:`run_job`: one checked job (:class:`Job`) into its folder, skipped when the
+  folder already holds a finished run of the same numbers (:func:`config_hash`);
+- :func:`load_run`, :func:`load_sweep`: run and sweep folders read back;
+- :func:`sweep_table`: one row per job of a sweep, with paired differences from the
+  baseline job at the same values of the other swept keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from sim import __version__
+from sim.api import MONTHS, OUTCOMES, Result, model_fingerprint, simulate, summarise
+from sim.executors import Executor, InProcess, make_executor
+from sim.params import ModelParams
+from sim.rules import wilson_interval
+from sim.runfolder import (
+    MANIFEST,
+    DamagedRunError,
+    atomic_write,
+    check_summary,
+    clean_temp_files,
+    finished_run,
+    read_json,
+    write_manifest,
+)
+from sim.settings import RunSettings
+
+#: Name of the scenario other jobs of a sweep are compared with.
+BASELINE = "baseline"
+#: Two-sided 95 % normal quantile.
+Z95 = 1.959963984540054
+#: Run keys that never change the numbers: left out of :func:`config_hash`, so a sweep
+#: resumed with any of them changed keeps its finished jobs.
+RUN_ONLY_KEYS = ("quiet", "paths", "trace", "executor", "workers")
+#: Run-control keys (:class:`sim.settings.RunSettings`): how a run was made, not what
+#: was assumed.
+RUN_KEYS = tuple(f.name for f in fields(RunSettings))
+
+
+# ----------------------------------------------------------------------- one job
+
+
+@dataclass
+class Job:
+    """A checked job: typed settings and parameters, the config it came from."""
+
+    settings: RunSettings
+    params: ModelParams
+    config: dict
+    overrides: list[str]
+
+
+# ----------------------------------------------------------------------- simulation
+
+
+@dataclass
+class RunOutput:
+    """A run assembled from one or more blocks of worlds."""
+
+    outcomes: pd.DataFrame
+    steps: pd.DataFrame
+    trace: pd.DataFrame | None
+    ideal_points: dict
+    start_date: dt.date
+    issues: tuple[str, ...]
+    block_sizes: list[int] = field(default_factory=list)
+    precision_reached: bool | None = None
+
+
+def block_plan(worlds: int, block_worlds: int) -> list[int]:
+    """Sizes of the blocks of a fixed run of ``worlds`` worlds.
+
+    A run of at most ``block_worlds`` worlds is one block, identical to
+    ``sim.api.simulate(params, worlds, seed)``. A larger run is blocks 0, 1, ... of
+    ``block_worlds`` worlds, the last one smaller if need be; a precision run that
+    stops after k blocks therefore equals a fixed run of k * block_worlds worlds.
+    """
+    full, rest = divmod(worlds, block_worlds)
+    return [block_worlds] * full + ([rest] if rest else [])
+
+
+def run_block(params: ModelParams, size: int, seed: int, horizon_weeks: int, block: int,
+              block_worlds: int, trace: bool) -> Result:
+    """Block ``block`` of a run: ``size`` worlds with ids from ``block * block_worlds``.
+
+    A plain module-level function so that any executor can ship it to a worker.
+    """
+    res = simulate(params, worlds=size, seed=seed, horizon_weeks=horizon_weeks,
+                   block=block, trace=trace)
+    offset = block * block_worlds
+    res.outcomes["world"] = np.arange(size) + offset
+    if res.trace is not None:
+        res.trace["world"] = res.trace["world"].to_numpy() % size + offset
+    return res
+
+
+def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: int,
+                    block_worlds: int, precision: float | None = None,
+                    max_worlds: int | None = None, trace: bool = False,
+                    progress: bool = True, executor: Executor | None = None) -> RunOutput:
+    """Run a fixed number of worlds, or blocks until P(sign)'s interval is narrow enough.
+
+    Args:
+        params: Validated parameters.
+        worlds: Worlds of a fixed run (ignored when ``precision`` is set).
+        seed: The run's seed (>= 0).
+        horizon_weeks: Weeks simulated.
+        block_worlds: Worlds per block.
+        precision: Target half-width of the 95 % Wilson interval, or None.
+        max_worlds: Cap for a precision run.
+        trace: Keep week-by-week detail.
+        progress: Show a progress bar if the run lasts more than two seconds.
+        executor: Where blocks are computed (:mod:`sim.executors`; default this
+            process). Every executor gives the same run: blocks are seeded by their
+            index, combined in index order, and a precision run's stopping rule is
+            applied block by block in that order (blocks computed beyond the stopping
+            point are discarded).
+    """
+    executor = executor or InProcess()
+    results: list[Result] = []
+    sizes: list[int] = []
+    cap = max_worlds if max_worlds is not None else block_worlds * 100
+    reached = None
+    signed = 0
+    plan = block_plan(worlds, block_worlds) if precision is None else None
+    total = worlds if plan is not None else block_worlds
+    with tqdm(total=total, unit="world", unit_scale=True, delay=2.0, leave=False,
+              disable=not progress, file=sys.stderr, desc="worlds") as bar:
+        b = 0
+        done = False
+        while not done:
+            if plan is not None:
+                wave = list(range(len(plan)))
+            else:  # as many blocks as the executor computes at once, within the cap
+                room = max(1, (cap - b * block_worlds) // block_worlds)
+                wave = list(range(b, b + max(1, min(executor.workers, room))))
+            tasks = [(params, plan[i] if plan is not None else block_worlds, seed,
+                      horizon_weeks, i, block_worlds, trace) for i in wave]
+            for res in executor.map(run_block, tasks):
+                size = len(res.outcomes)
+                results.append(res)
+                sizes.append(size)
+                signed += int(res.outcomes["signed"].sum())
+                bar.update(size)
+                b += 1
+                if plan is not None:
+                    done = b == len(plan)
+                    continue
+                n = sum(sizes)
+                lo, hi = wilson_interval(signed, n)
+                half = (hi - lo) / 2
+                if half <= precision:
+                    reached, done = True, True
+                elif n + block_worlds > cap:
+                    reached, done = False, True
+                else:  # the half-width shrinks like 1/sqrt(n)
+                    need = min(cap, int(math.ceil(n * (half / precision) ** 2)))
+                    bar.total = max(need, n + block_worlds)
+                    bar.refresh()
+                if done:
+                    break
+    return combine_blocks(results, sizes, reached)
+
+
+def combine_blocks(results: Sequence[Result], sizes: list[int], reached: bool | None
+                   ) -> RunOutput:
+    """One run from its blocks (in block order)."""
+    first = results[0]
+    if len(results) == 1:
+        return RunOutput(first.outcomes, first.steps, first.trace, first.ideal_points,
+                         first.start_date, tuple(first.issues), sizes, reached)
+    outcomes = pd.concat([r.outcomes for r in results], ignore_index=True)
+    w = np.asarray(sizes, dtype=float) / sum(sizes)
+    steps = first.steps.copy()
+    # worlds still active in each block and week: the series describe those worlds
+    active = np.stack([r.steps["p_active"].to_numpy() * n for r, n in
+                       zip(results, sizes, strict=True)])
+    for col in steps.columns:
+        if col in ("week", "date"):
+            continue
+        vals = np.stack([r.steps[col].to_numpy(dtype=float) for r in results])
+        if col.startswith("p_"):
+            # shares combine exactly, weighted by the blocks' sizes
+            steps[col] = (w[:, None] * vals).sum(axis=0)
+            continue
+        # means combine exactly and quantiles approximately (the active-world-weighted
+        # mean of the blocks' quantiles; recorded in metadata), over active worlds only
+        wt = np.where(np.isnan(vals), 0.0, active)
+        tot = wt.sum(axis=0)
+        comb = np.nansum(np.where(wt > 0, vals, 0.0) * wt, axis=0)
+        steps[col] = np.where(tot > 0, comb / np.where(tot > 0, tot, 1.0), np.nan)
+    trace = (pd.concat([r.trace for r in results if r.trace is not None], ignore_index=True)
+             if first.trace is not None else None)
+    ideal = {a: {i: float(sum(wi * r.ideal_points[a][i] for wi, r in
+                              zip(w, results, strict=True)))
+                 for i in pts} for a, pts in first.ideal_points.items()}
+    return RunOutput(outcomes, steps, trace, ideal, first.start_date, tuple(first.issues),
+                     sizes, reached)
+
+
+def simulate_job(job: Job, progress: bool = True, executor: Executor | None = None
+                 ) -> RunOutput:
+    """Run a checked job's worlds (its settings choose the executor unless given)."""
+    s = job.settings
+    if executor is None:
+        executor = make_executor(s.executor, s.workers)
+    return simulate_blocks(job.params, s.worlds, s.seed, s.horizon_weeks, s.block_worlds,
+                           s.precision, s.max_worlds, s.trace, progress=progress,
+                           executor=executor)
+
+
+# ----------------------------------------------------------------------- summaries
+
+
+def config_hash(cfg: dict) -> str:
+    """Hash of everything that determines the numbers.
+
+    That is the resolved configuration without :data:`RUN_ONLY_KEYS`, and the model's
+    code, so that a sweep resumed after a model change re-runs its jobs while one
+    resumed with ``quiet``, ``trace`` or the executor changed keeps them.
+    """
+    keep = {k: v for k, v in cfg.items() if k not in RUN_ONLY_KEYS}
+    keep["_model_code"] = model_fingerprint()
+    text = json.dumps(keep, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+#: Columns a sweep table (and the report's table) takes from each summary, in order.
+ROW_COLUMNS = ("worlds", "seed", "p_sign", "ci_low", "ci_high",
+               *(f"p_sign_{m}m" for m in MONTHS), *(f"share_{c}" for c in OUTCOMES),
+               "median_weeks_to_sign")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A run's estimates and how it was made: the typed form of ``summary.json``.
+
+    The headline fields are typed here; every other estimate of
+    :func:`sim.api.summarise` (ratification, referendums, incident rates, escalation by
+    kind...) is kept, as it computes it, in :attr:`estimates`. :meth:`to_dict` gives the
+    flat JSON mapping and :meth:`from_dict` reads it back.
+    """
+
+    scenario: str
+    worlds: int
+    seed: int
+    horizon_weeks: int
+    start_date: str
+    p_sign: float
+    ci_low: float
+    ci_high: float
+    ci_half_width: float
+    signed: int
+    by_month: dict[int, float | None]
+    by_month_ci: dict[int, list[float] | None]
+    outcome_shares: dict[str, float]
+    median_weeks_to_sign: float | None
+    estimates: dict[str, Any]
+    precision: float | None = None
+    precision_reached: bool | None = None
+    blocks: int = 1
+    block_worlds: int | None = None
+    overrides: list[str] = field(default_factory=list)
+    config_hash: str | None = None
+    elapsed_seconds: float | None = None
+
+    #: Fields written first in the JSON form, then the monthly ones, then these two,
+    #: then :attr:`estimates`, then :data:`_RUN`.
+    _HEAD = ("scenario", "worlds", "seed", "horizon_weeks", "start_date", "p_sign",
+             "ci_low", "ci_high", "ci_half_width", "signed")
+    _MID = ("outcome_shares", "median_weeks_to_sign")
+    _RUN = ("precision", "precision_reached", "blocks", "block_worlds", "overrides",
+            "config_hash", "elapsed_seconds")
+    _SCALARS = (*_HEAD, *_MID, *_RUN)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat mapping written to ``summary.json``."""
+        out: dict[str, Any] = {k: getattr(self, k) for k in self._HEAD}
+        for m in MONTHS:
+            out[f"p_sign_{m}m"] = self.by_month.get(m)
+            out[f"p_sign_{m}m_ci"] = self.by_month_ci.get(m)
+        out["outcome_shares"] = dict(self.outcome_shares)
+        out["median_weeks_to_sign"] = self.median_weeks_to_sign
+        for k, v in self.estimates.items():
+            out.setdefault(k, v)
+        for k in self._RUN:
+            out[k] = getattr(self, k)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Summary:
+        """Read a ``summary.json`` mapping (checked by :func:`sim.runfolder.check_summary`)."""
+        monthly = {f"p_sign_{m}m" for m in MONTHS} | {f"p_sign_{m}m_ci" for m in MONTHS}
+        ci_low, ci_high = float(d["ci_low"]), float(d["ci_high"])
+        ov = d.get("overrides") or []
+        return cls(
+            scenario=str(d["scenario"]), worlds=int(d["worlds"]), seed=int(d["seed"]),
+            horizon_weeks=int(d["horizon_weeks"]), start_date=str(d.get("start_date")),
+            p_sign=float(d["p_sign"]), ci_low=ci_low, ci_high=ci_high,
+            ci_half_width=float(d.get("ci_half_width", (ci_high - ci_low) / 2)),
+            signed=int(d.get("signed", round(d["p_sign"] * d["worlds"]))),
+            by_month={m: d.get(f"p_sign_{m}m") for m in MONTHS},
+            by_month_ci={m: d.get(f"p_sign_{m}m_ci") for m in MONTHS},
+            outcome_shares=dict(d.get("outcome_shares") or {}),
+            median_weeks_to_sign=d.get("median_weeks_to_sign"),
+            estimates={k: v for k, v in d.items()
+                       if k not in cls._SCALARS and k not in monthly},
+            precision=d.get("precision"), precision_reached=d.get("precision_reached"),
+            blocks=int(d.get("blocks", 1)), block_worlds=d.get("block_worlds"),
+            overrides=[ov] if isinstance(ov, str) else list(ov),
+            config_hash=d.get("config_hash"), elapsed_seconds=d.get("elapsed_seconds"))
+
+    def row(self) -> dict[str, Any]:
+        """The :data:`ROW_COLUMNS` of this run (for sweep and report tables)."""
+        out: dict[str, Any] = {"worlds": self.worlds, "seed": self.seed,
+                               "p_sign": self.p_sign, "ci_low": self.ci_low,
+                               "ci_high": self.ci_high,
+                               "median_weeks_to_sign": self.median_weeks_to_sign}
+        for m in MONTHS:
+            out[f"p_sign_{m}m"] = self.by_month.get(m)
+        for c in OUTCOMES:
+            out[f"share_{c}"] = self.outcome_shares.get(c)
+        return {k: out[k] for k in ROW_COLUMNS}
+
+
+def summarise_run(out: RunOutput, job: Job, chash: str, elapsed: float) -> Summary:
+    """The :class:`Summary` of a run of ``job``."""
+    s = job.settings
+    base = summarise(out.outcomes, s.horizon_weeks)
+    monthly = {f"p_sign_{m}m" for m in MONTHS} | {f"p_sign_{m}m_ci" for m in MONTHS}
+    headline = {"worlds", "signed", "p_sign", "ci_low", "ci_high", "outcome_shares",
+                "median_weeks_to_sign"}
+    return Summary(
+        scenario=s.scenario, worlds=int(base["worlds"]), seed=s.seed,
+        horizon_weeks=s.horizon_weeks, start_date=out.start_date.isoformat(),
+        p_sign=base["p_sign"], ci_low=base["ci_low"], ci_high=base["ci_high"],
+        ci_half_width=(base["ci_high"] - base["ci_low"]) / 2, signed=base["signed"],
+        by_month={m: base.get(f"p_sign_{m}m") for m in MONTHS},
+        by_month_ci={m: base.get(f"p_sign_{m}m_ci") for m in MONTHS},
+        outcome_shares=base["outcome_shares"],
+        median_weeks_to_sign=base["median_weeks_to_sign"],
+        estimates={k: v for k, v in base.items() if k not in headline | monthly},
+        precision=s.precision, precision_reached=out.precision_reached,
+        blocks=len(out.block_sizes), block_worlds=s.block_worlds,
+        overrides=list(job.overrides), config_hash=chash,
+        elapsed_seconds=round(elapsed, 3))
+
+
+#: Folders searched for ``git`` (never the job's PATH, which a config must not steer).
+GIT_PATH = "/usr/bin:/bin:/usr/local/bin"
+#: The checkout the package runs from (its git revision is recorded when there is one).
+SOURCE_DIR = Path(__file__).resolve().parent.parent
+
+
+def git_environment() -> dict[str, str]:
+    """A fixed environment for ``git``: nothing a configuration or the caller set.
+
+    No ``GIT_*`` variables (``GIT_CONFIG_COUNT/KEY/VALUE`` can set ``core.fsmonitor``,
+    a command git runs), no global or system git configuration, no pager or editor.
+    """
+    return {"PATH": GIT_PATH, "LC_ALL": "C", "HOME": "/nonexistent",
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+def git_revision() -> str | None:
+    """The checkout's commit (``-dirty`` if tracked files changed), or None."""
+    git = shutil.which("git", path=GIT_PATH)
+    if git is None or not (SOURCE_DIR / ".git").exists():
+        return None
+    base = [git, "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+            "-C", str(SOURCE_DIR)]
+    try:
+        rev = subprocess.run([*base, "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=True, env=git_environment(),
+                             stdin=subprocess.DEVNULL)
+        dirty = subprocess.run([*base, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5, check=True,
+                               env=git_environment(), stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def package_version() -> str:
+    """The installed ``peace-sim`` version."""
+    try:
+        return metadata.version("peace-sim")
+    except metadata.PackageNotFoundError:
+        return __version__
+
+
+def provenance() -> dict[str, Any]:
+    """Package, version, git revision, model code and Python of this process."""
+    return {"package": "peace-sim", "version": package_version(),
+            "git_revision": git_revision(), "model_code": model_fingerprint(),
+            "python": platform.python_version(),
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+
+
+def build_metadata(out: RunOutput, job: Job, chash: str) -> dict:
+    """The contents of ``metadata.json``."""
+    s = job.settings
+    return {
+        **provenance(),
+        "scenario": s.scenario,
+        "seed": s.seed,
+        "worlds": int(len(out.outcomes)),
+        "horizon_weeks": s.horizon_weeks,
+        "start_date": out.start_date.isoformat(),
+        "issues": list(out.issues),
+        "ideal_points": out.ideal_points,
+        "overrides": job.overrides,
+        "block_sizes": out.block_sizes,
+        "steps_note": ("quantile columns of a multi-block run are world-weighted means "
+                       "of the blocks' quantiles" if len(out.block_sizes) > 1 else ""),
+        "config_hash": chash,
+        "config": job.config,
+    }
+
+
+# ----------------------------------------------------------------------- run folders
+
+
+def write_json(obj: Any) -> Callable[[Path], None]:
+    """A writer of ``obj`` as indented JSON, for :func:`sim.runfolder.atomic_write`."""
+    def write(p: Path) -> None:
+        p.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")
+    return write
+
+
+def write_run_folder(out_dir: Path, out: RunOutput, summary: Summary, meta: dict) -> None:
+    """Write a run's files into ``out_dir``, each atomically, ``manifest.json`` last.
+
+    Files: ``worlds.parquet`` (one row per world), ``steps.parquet`` (one row per
+    week), ``trace.parquet`` and ``trace.png`` (only for trace runs),
+    ``metadata.json``, ``summary.json`` and ``manifest.json`` (size and SHA-256 of
+    each of them). A folder whose manifest verifies holds a finished run
+    (:mod:`sim.runfolder`).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MANIFEST).unlink(missing_ok=True)  # not finished until written again
+    names = ["worlds.parquet", "steps.parquet", "metadata.json", "summary.json"]
+    atomic_write(out_dir / "worlds.parquet", lambda p: out.outcomes.to_parquet(p, index=False))
+    atomic_write(out_dir / "steps.parquet", lambda p: out.steps.to_parquet(p, index=False))
+    if out.trace is not None:
+        trace = out.trace
+        atomic_write(out_dir / "trace.parquet", lambda p: trace.to_parquet(p, index=False))
+        names.append("trace.parquet")
+    atomic_write(out_dir / "metadata.json", write_json(meta))
+    atomic_write(out_dir / "summary.json", write_json(summary.to_dict()))
+    if out.trace is not None:  # one world's story as a figure, beside trace.parquet
+        from sim.report import write_trace_figure  # matplotlib only when tracing
+
+        names.append(write_trace_figure(out_dir, verify=False).name)
+    write_manifest(out_dir, names, {"config_hash": summary.config_hash})
+
+
+def finished_summary(out_dir: Path, chash: str, need_trace: bool = False) -> Summary | None:
+    """The summary of a finished, intact run of the same numbers in ``out_dir``.
+
+    None if the folder holds no such run: no manifest, a file that does not match it,
+    a malformed summary, another configuration (``config_hash``), or no
+    ``trace.parquet`` when ``need_trace``.
+    """
+    try:
+        summary = finished_run(out_dir)
+    except DamagedRunError:
+        return None
+    if summary.get("config_hash") != chash:
+        return None
+    if need_trace and not (out_dir / "trace.parquet").is_file():
+        return None
+    return Summary.from_dict(summary)
+
+
+def format_table(summary: Summary, out_dir: Path | None = None) -> str:
+    """A short, human-readable summary of one run."""
+    s = summary
+    lines = [
+        f"scenario   {s.scenario}  ({s.worlds:,} worlds, seed {s.seed}, "
+        f"{s.horizon_weeks} weeks from {s.start_date})",
+        f"P(sign)    {s.p_sign:.3f}  95% CI [{s.ci_low:.3f}, {s.ci_high:.3f}]",
+    ]
+    by = [f"{m}m {p:.3f}" for m, p in s.by_month.items() if p is not None]
+    if by:
+        lines.append("  by       " + "   ".join(by))
+    lines.append("outcomes   " + "   ".join(f"{k} {s.outcome_shares.get(k, 0.0):.3f}"
+                                             for k in OUTCOMES))
+    if s.precision is not None:
+        lines.append(f"precision  +-{s.precision:g} "
+                     + ("reached" if s.precision_reached else "NOT reached (max_worlds)")
+                     + f" with {s.blocks} block(s)")
+    med = s.median_weeks_to_sign
+    lines.append(f"median weeks to signing  {med:g}" if med is not None
+                 else "median weeks to signing  - (none signed)")
+    if out_dir is not None:
+        lines.append(f"written to {out_dir}")
+    return "\n".join(lines)
+
+
+def run_job(job: Job, out_dir: Path | str, progress: bool = True,
+            executor: Executor | None = None) -> Summary:
+    """Run one checked job into ``out_dir``; return its summary.
+
+    If ``out_dir`` already holds a finished run of the same numbers (same
+    :func:`config_hash`; with ``trace.parquet`` if the job traces), nothing is run and
+    that run's summary is returned: this is how an interrupted sweep resumes, whatever
+    run-only keys (:data:`RUN_ONLY_KEYS`) changed since.
+    """
+    s = job.settings
+    out_dir = Path(out_dir)
+    chash = config_hash(job.config)
+    done = finished_summary(out_dir, chash, need_trace=s.trace)
+    if done is not None:
+        if not s.quiet:
+            print(f"{s.scenario}: already done in {out_dir}, skipped")
+        return done
+    out_dir.mkdir(parents=True, exist_ok=True)
+    clean_temp_files(out_dir)
+    (out_dir / MANIFEST).unlink(missing_ok=True)
+    (out_dir / "summary.json").unlink(missing_ok=True)
+    tic = time.perf_counter()
+    out = simulate_job(job, progress=progress and not s.quiet, executor=executor)
+    summary = summarise_run(out, job, chash, time.perf_counter() - tic)
+    write_run_folder(out_dir, out, summary, build_metadata(out, job, chash))
+    if not s.quiet:
+        print(format_table(summary, out_dir))
+    return summary
+
+
+# ----------------------------------------------------------------------- reading folders
+
+
+class RunFolderError(ValueError):
+    """A path that is not a (finished, intact) run or sweep folder; ``str()`` is one line."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        super().__init__(f"{path}: {problem}")
+
+
+#: Files every run folder has.
+RUN_FILES = ("summary.json", "worlds.parquet", "steps.parquet")
+#: Columns of worlds.parquet and steps.parquet a reader needs (others are optional).
+WORLDS_NEEDED = ("world", "signed", "outcome", "sign_week")
+STEPS_NEEDED = ("week", "p_signed")
+
+
+@dataclass
+class RunData:
+    """One run folder's contents.
+
+    Attributes:
+        path: The run folder.
+        label: Display name (the scenario, or the swept values that set it apart).
+        summary: ``summary.json``.
+        metadata: ``metadata.json`` (empty if missing).
+        worlds: ``worlds.parquet``: one row per world.
+        steps: ``steps.parquet``: one row per week.
+        job: Job number within a sweep (``None`` for a single run).
+    """
+
+    path: Path
+    label: str
+    summary: dict
+    metadata: dict
+    worlds: pd.DataFrame
+    steps: pd.DataFrame
+    job: int | None = None
+    _trace: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def scenario(self) -> str:
+        """Scenario name."""
+        return str(self.summary.get("scenario") or self.metadata.get("scenario") or "run")
+
+    @property
+    def horizon_weeks(self) -> int:
+        """Weeks simulated."""
+        h = self.summary.get("horizon_weeks") or self.metadata.get("horizon_weeks")
+        return int(h) if h else len(self.steps)
+
+    @property
+    def n_worlds(self) -> int:
+        """Worlds simulated."""
+        return int(self.summary.get("worlds") or len(self.worlds))
+
+    @property
+    def seed(self) -> int | None:
+        """The run's seed."""
+        s = self.summary.get("seed", self.metadata.get("seed"))
+        return None if s is None else int(s)
+
+    @property
+    def start_date(self) -> str:
+        """Scenario start date (ISO)."""
+        s = self.summary.get("start_date") or self.metadata.get("start_date")
+        if s is None and "date" in self.steps and len(self.steps):
+            s = self.steps["date"].iloc[0]
+        return str(s)[:10] if s is not None else "?"
+
+    @property
+    def issues(self) -> list[str]:
+        """Issue names in order."""
+        if self.metadata.get("issues"):
+            return list(self.metadata["issues"])
+        return [c[6:] for c in self.worlds.columns if c.startswith("terms.")]
+
+    @property
+    def overrides(self) -> list[str]:
+        """Command-line overrides of the run (``key=value``)."""
+        o = self.summary.get("overrides", self.metadata.get("overrides")) or []
+        return [o] if isinstance(o, str) else list(o)
+
+    @property
+    def estimates(self) -> Summary:
+        """The summary as a typed :class:`Summary`."""
+        return Summary.from_dict(self.summary)
+
+    @property
+    def has_trace(self) -> bool:
+        """Whether the run recorded a week-by-week trace."""
+        return self._trace is not None or (self.path / "trace.parquet").exists()
+
+    @property
+    def trace(self) -> pd.DataFrame | None:
+        """``trace.parquet`` (loaded on first use), or ``None``."""
+        if self._trace is None and (self.path / "trace.parquet").exists():
+            self._trace = pd.read_parquet(self.path / "trace.parquet")
+        return self._trace
+
+
+def _read_json(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        data = read_json(path)
+    except DamagedRunError as e:
+        raise RunFolderError(path, str(e).removeprefix(f"{path}: ")) from None
+    if not isinstance(data, dict):
+        raise RunFolderError(path, "expected a JSON object")
+    return data
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` looks like a run folder (any of its files is there).
+
+    Whether it is a finished, intact one is :func:`load_run`'s check.
+    """
+    return path.is_dir() and any((path / f).is_file() for f in (*RUN_FILES, MANIFEST))
+
+
+def numbered_dirs(path: Path) -> list[Path]:
+    """The numbered subfolders (job folders ``0/``, ``1/``...) of ``path``, in order."""
+    try:
+        dirs = [p for p in path.iterdir() if p.name.isdigit() and p.is_dir()]
+    except OSError as e:
+        raise RunFolderError(path, f"cannot list the folder ({e.strerror or e})") from None
+    return sorted(dirs, key=lambda p: int(p.name))
+
+
+def is_sweep_dir(path: Path) -> bool:
+    """Whether ``path`` is a sweep folder (numbered job folders)."""
+    return path.is_dir() and bool(numbered_dirs(path))
+
+
+def _read_table(path: Path, needed: Sequence[str]) -> pd.DataFrame:
+    try:
+        df = pd.read_parquet(path)
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several types for bad files
+        raise RunFolderError(path, f"cannot read the table ({e.__class__.__name__})"
+                             ) from None
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise RunFolderError(path, f"column {missing[0]!r} missing; not a sim-run table")
+    return df
+
+
+def load_run(path: Path | str, label: str | None = None, job: int | None = None,
+             verify: bool = True) -> RunData:
+    """Load a run folder.
+
+    Args:
+        path: The folder.
+        label: Display name (default: the scenario).
+        job: Job number within a sweep.
+        verify: Check the folder's manifest first (:func:`sim.runfolder.finished_run`);
+            only ``sim-run`` itself skips this, while it writes the folder.
+
+    Raises:
+        RunFolderError: ``path`` is not a finished, intact run folder.
+    """
+    path = Path(path)
+    if verify:
+        try:
+            summary = finished_run(path)
+        except DamagedRunError as e:
+            raise RunFolderError(path, str(e).removeprefix(f"{path}: ")) from None
+    else:
+        if not all((path / f).is_file() for f in RUN_FILES):
+            missing = [f for f in RUN_FILES if not (path / f).is_file()]
+            raise RunFolderError(path, "expected a sim-run output folder (missing "
+                                 + ", ".join(missing) + ")")
+        try:
+            summary = check_summary(read_json(path / "summary.json"), path / "summary.json")
+        except DamagedRunError as e:
+            raise RunFolderError(path, str(e).removeprefix(f"{path}: ")) from None
+    metadata = _read_json(path / "metadata.json")
+    worlds = _read_table(path / "worlds.parquet", WORLDS_NEEDED)
+    steps = _read_table(path / "steps.parquet", STEPS_NEEDED)
+    if len(worlds) != summary["worlds"]:
+        raise RunFolderError(path / "worlds.parquet", f"{len(worlds):,} rows but "
+                             f"summary.json says {summary['worlds']:,} worlds")
+    run = RunData(path, label or "", summary, metadata, worlds, steps, job)
+    if not label:
+        run.label = run.scenario
+    return run
+
+
+# ----------------------------------------------------------------------- sweeps
+
+
+def paired_difference(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, float, float]:
+    """Mean per-world difference of ``signed`` (a - b) and its 95 % interval.
+
+    Jobs of one sweep share their seed, so world i of job A and world i of job B draw
+    the same random numbers (common random numbers, :mod:`sim.rng`): the interval of the
+    mean of the per-world differences is much narrower than that of the difference of
+    two independent estimates. Worlds are matched on ``world`` (jobs of different sizes,
+    e.g. precision runs, are compared on the worlds they share).
+    """
+    m = a[["world", "signed"]].merge(b[["world", "signed"]], on="world", suffixes=("_a", "_b"))
+    d = m["signed_a"].to_numpy(dtype=float) - m["signed_b"].to_numpy(dtype=float)
+    n = len(d)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(d.mean())
+    se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
+    return mean, mean - Z95 * se, mean + Z95 * se
+
+
+def split_override(override: str) -> tuple[str, str]:
+    """``key=value`` into its key (without ``+``/``~``) and value."""
+    key, _, value = override.partition("=")
+    return key.lstrip("+~"), value
+
+
+def _is_run_only(key: str) -> bool:
+    return key.startswith("hydra") or key.split(".")[0] in RUN_ONLY_KEYS
+
+
+def numbers_overrides(overrides: Sequence[str]) -> list[str]:
+    """The overrides that can change the numbers (no Hydra or run-only keys), sorted."""
+    return sorted(o for o in overrides if not _is_run_only(split_override(o)[0]))
+
+
+def maybe_number(v: str) -> object:
+    """A command-line value as a number when it is one (``0.5`` -> 0.5, ``3`` -> 3)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return v
+    return int(f) if f.is_integer() and "." not in str(v) and "e" not in str(v).lower() \
+        else f
+
+
+#: Estimate columns of ``sweep_summary.csv``, in order.
+ESTIMATES = (*ROW_COLUMNS, "diff_vs_baseline", "diff_ci_low", "diff_ci_high")
+
+
+def sweep_table(sweep_dir: Path | str, jobs: Sequence[Sequence[str]] | None = None
+                ) -> pd.DataFrame:
+    """One row per job of the sweep in ``sweep_dir``, from the job folders' own records.
+
+    Args:
+        sweep_dir: The sweep folder (job subfolders ``0/``, ``1/`` ...).
+        jobs: The override list of each job, in job order (from the sweep's command
+            line). If None, every numbered subfolder with a finished run is a job.
+            Job i is the finished run in folder ``i`` whose recorded overrides equal
+            job i's, apart from run-only keys (:func:`numbers_overrides`: ``quiet``,
+            ``trace``... never change the numbers); otherwise it gets empty estimates
+            and ``status`` ``missing``.
+
+    The paired difference of a job is taken from the job of scenario ``baseline`` with
+    the same seed and the same values of every other swept key; when the scenario is
+    not swept there is none and the difference columns are empty.
+    """
+    sweep_dir = Path(sweep_dir)
+    summaries: list[Summary | None] = []
+    if jobs is None:
+        names = []
+        for d in numbered_dirs(sweep_dir):
+            s = _finished(d)
+            if s is not None:
+                names.append(d.name)
+                summaries.append(s)
+        jobs = [s.overrides for s in summaries if s is not None]
+    else:
+        names = [str(i) for i in range(len(jobs))]
+        for name, ov in zip(names, jobs, strict=True):
+            s = _finished(sweep_dir / name)
+            ok = s is not None and numbers_overrides(s.overrides) == numbers_overrides(ov)
+            summaries.append(s if ok else None)
+    parsed = [dict(split_override(o) for o in ov if not _is_run_only(split_override(o)[0]))
+              for ov in jobs]
+    keys: list[str] = []
+    for p in parsed:
+        keys += [k for k in p if k not in keys]
+    varying = [k for k in keys if len({p.get(k) for p in parsed}) > 1]
+    rows = []
+    for name, ov, p, s in zip(names, jobs, parsed, summaries, strict=True):
+        row: dict[str, Any] = {"job": int(name), "overrides": " ".join(ov),
+                               "scenario": s.scenario if s is not None
+                               else p.get("scenario", BASELINE)}
+        for k in keys:
+            if k not in ("scenario", *ESTIMATES):
+                row[k] = maybe_number(p[k]) if k in p else None
+        if s is not None:
+            row.update(s.row())
+            row["horizon_weeks"] = s.horizon_weeks
+            row["start_date"] = s.start_date
+        row["status"] = "done" if s is not None else "missing"
+        rows.append(row)
+    _add_differences(rows, parsed, summaries, varying, sweep_dir)
+    cols = ["job", "overrides", "scenario"]
+    cols += [k for k in keys if k not in ("scenario", *ESTIMATES)]
+    cols += [*ESTIMATES, "horizon_weeks", "start_date", "status"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def baseline_job(i: int, scenarios: Sequence[str], seeds: Sequence[Any],
+                 values: Sequence[dict], swept: Sequence[str]) -> int | None:
+    """The index of job ``i``'s baseline: scenario ``baseline``, same seed, same values.
+
+    ``values[j]`` maps swept keys to job j's values; ``swept`` are the keys that vary
+    across the sweep (the scenario among them). None when the scenario is not swept, or
+    no job matches.
+    """
+    if "scenario" not in swept:
+        return None
+    others = [k for k in swept if k != "scenario"]
+    for j, (sc, seed, v) in enumerate(zip(scenarios, seeds, values, strict=True)):
+        if sc == BASELINE and seed == seeds[i] \
+                and all(v.get(k) == values[i].get(k) for k in others):
+            return j
+    return None
+
+
+def _add_differences(rows: list[dict], parsed: list[dict], summaries: list,
+                     varying: list[str], sweep_dir: Path) -> None:
+    cache: dict[int, pd.DataFrame] = {}
+
+    def worlds(job: int) -> pd.DataFrame:
+        if job not in cache:
+            cache[job] = pd.read_parquet(sweep_dir / str(job) / "worlds.parquet",
+                                         columns=["world", "signed"])
+        return cache[job]
+
+    done = [i for i, s in enumerate(summaries) if s is not None]
+    scen = [summaries[i].scenario for i in done]
+    seeds = [summaries[i].seed for i in done]
+    vals = [parsed[i] for i in done]
+    for k, i in enumerate(done):
+        j = baseline_job(k, scen, seeds, vals, varying)
+        if j is None:
+            continue
+        a, b = rows[i]["job"], rows[done[j]]["job"]
+        d, lo, hi = paired_difference(worlds(a), worlds(b))
+        rows[i]["diff_vs_baseline"], rows[i]["diff_ci_low"], rows[i]["diff_ci_high"] = d, lo, hi
+
+
+def _finished(folder: Path) -> Summary | None:
+    """The summary of the finished, intact run in ``folder``, or None."""
+    try:
+        return Summary.from_dict(finished_run(folder))
+    except DamagedRunError:
+        return None
+
+
+def write_sweep_summary(sweep_dir: Path | str, jobs: Sequence[Sequence[str]] | None = None
+                        ) -> pd.DataFrame:
+    """Write ``sweep_summary.csv`` into ``sweep_dir`` (atomically) and return it."""
+    sweep_dir = Path(sweep_dir)
+    table = sweep_table(sweep_dir, jobs)
+    clean_temp_files(sweep_dir)
+    atomic_write(sweep_dir / "sweep_summary.csv", lambda p: table.to_csv(p, index=False))
+    return table
+
+
+#: Width of the overrides column of :func:`format_sweep` (longer ones wrap).
+OVERRIDES_WIDTH = 40
+
+
+def format_sweep(table: pd.DataFrame, width: int = OVERRIDES_WIDTH) -> str:
+    """A short table of a sweep's estimates; long overrides wrap onto more lines."""
+    lines = [f"{'job':>4}  {'overrides':{width}s} {'P(sign)':>8} {'95% CI':>16} "
+             f"{'vs baseline':>22}"]
+    for r in table.itertuples(index=False):
+        wrapped = textwrap.wrap(str(r.overrides), width, break_on_hyphens=False) or [""]
+        if r.status != "done":
+            cells = f"{'missing':>8}"
+        else:
+            diff = ""
+            d = r.diff_vs_baseline
+            if d is not None and np.isfinite(d):
+                diff = f"{d:+.3f} [{r.diff_ci_low:+.3f}, {r.diff_ci_high:+.3f}]"
+            cells = f"{r.p_sign:8.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}] {diff:>22}"
+        lines.append(f"{r.job:>4}  {wrapped[0]:{width}s} {cells}".rstrip())
+        lines += [f"{'':4}  {w}" for w in wrapped[1:]]
+    return "\n".join(lines)
