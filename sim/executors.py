@@ -53,6 +53,22 @@ def bind_to_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+def bind_pool_worker(main_pid: int) -> None:
+    """Initializer of a pool worker forked by the forkserver: die with the run.
+
+    The worker's parent is the forkserver, which itself exits when the process that
+    started it ends; the parent-death signal therefore ends the worker too. A worker
+    whose run is already gone exits at once.
+    """
+    set_parent_death_signal(signal.SIGKILL)
+    try:
+        os.kill(main_pid, 0)
+    except ProcessLookupError:
+        os._exit(1)
+    except PermissionError:
+        pass
+
+
 class Executor(Protocol):
     """Computes ``fn(*args)`` for each task; results come back in task order."""
 
@@ -94,7 +110,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         # may hold threads (Hydra, tqdm), is unsafe); the model is imported once there
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["sim.api"])
-        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=bind_to_parent,
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=bind_pool_worker,
                                    initargs=(os.getpid(),))
         _POOLS[workers] = pool
     return pool
@@ -148,6 +164,13 @@ class Ray:
             raise RuntimeError("executor=ray needs the `ray` extra: "
                                "pip install -e \".[ray]\"") from None
         if not ray.is_initialized():
+            if os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") == "0":
+                # Ray reads the variable when it is first imported: if that happened
+                # before (the caller imported ray), apply it now, or Ray's services bind
+                # to every interface
+                from ray._private import ray_constants
+
+                ray_constants.ENABLE_RAY_CLUSTER = False
             if os.environ.get("RAY_ADDRESS"):
                 ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False)
             else:

@@ -190,3 +190,29 @@ def test_blocks_combine_shares_exactly_and_series_over_active_worlds():
     total = sum(np.nan_to_num(b.steps["tension_mean"].to_numpy()) * a
                 for b, a in zip(blocks, active, strict=True))
     assert np.allclose(out.steps["tension_mean"], total / sum(active))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("toggle", [["quiet=true"], ["trace=true"], ["executor=process",
+                                                                     "workers=2"]])
+def test_resume_with_a_run_only_key_changed_keeps_every_estimate(tmp_path, toggle):
+    """Run-only keys never change the numbers: resuming with one of them changed skips
+    the finished jobs (or, for a trace it lacks, re-runs them to the same numbers) and
+    the sweep summary keeps every estimate and paired difference."""
+    sw = tmp_path / "sw"
+    argv = ["-m", "scenario=baseline,russia_spoiler", "worlds=300", "horizon_weeks=40",
+            "seed=5", f"hydra.sweep.dir={sw}"]
+    sim_run(*argv, cwd=tmp_path)
+    before = pd.read_csv(sw / "sweep_summary.csv")
+    kept = {j: (sw / str(j) / "worlds.parquet").stat().st_mtime_ns for j in (0, 1)}
+    sim_run(*argv, *toggle, cwd=tmp_path)
+    after = pd.read_csv(sw / "sweep_summary.csv")
+    assert (after["status"] == "done").all(), after
+    cols = ["job", "scenario", *[c for c in after.columns if c.startswith(
+        ("p_sign", "ci_", "share_", "diff"))]]
+    assert after["diff_vs_baseline"].notna().all()  # the baseline job against itself: 0
+    pd.testing.assert_frame_equal(before[cols], after[cols])
+    redone = [(sw / str(j) / "worlds.parquet").stat().st_mtime_ns != m
+              for j, m in kept.items()]
+    # a trace the finished jobs lack is made (same numbers); otherwise nothing re-runs
+    assert redone == ([True, True] if toggle == ["trace=true"] else [False, False])
