@@ -44,12 +44,18 @@ USABLE_SHARE = 0.8
 
 
 def estimate_bytes(worlds: int, block_worlds: int, horizon_weeks: int,
-                   trace: bool = False) -> int:
-    """Upper estimate of a run's peak memory, in bytes (see the module docstring)."""
+                   trace: bool = False, pool_workers: int = 0) -> int:
+    """Upper estimate of a run's peak memory, in bytes (see the module docstring).
+
+    With ``pool_workers`` worker processes (the ``process`` executor) each worker is an
+    interpreter running one block at a time, on top of this process's outcome rows.
+    """
     b = min(worlds, block_worlds)
     per_block = b * (PER_WORLD + PER_WORLD_WEEK * horizon_weeks)
     if trace:
         per_block += b * horizon_weeks * PER_TRACE_CELL
+    if pool_workers:
+        return int(BASE + pool_workers * (BASE + per_block) + 2 * worlds * PER_OUTCOME_ROW)
     return int(BASE + per_block + 2 * worlds * PER_OUTCOME_ROW)
 
 
@@ -120,7 +126,8 @@ def _largest(fits: Callable[[int], bool], hi: int) -> int:
 
 def check_run_memory(worlds: int, block_worlds: int, horizon_weeks: int, trace: bool,
                      precision: float | None, max_worlds: int, parallel: int = 1,
-                     available: int | None = None) -> MemoryVerdict | None:
+                     available: int | None = None, pool_workers: int = 0
+                     ) -> MemoryVerdict | None:
     """Whether a run fits in memory; if not, the key to lower and its largest value.
 
     Args:
@@ -132,6 +139,7 @@ def check_run_memory(worlds: int, block_worlds: int, horizon_weeks: int, trace: 
         max_worlds: Cap of a precision run.
         parallel: Jobs running at the same time (they share the memory).
         available: Bytes available (default: :func:`available_bytes`).
+        pool_workers: Worker processes of the ``process`` executor (0: none).
 
     Returns:
         None if the run fits (or the memory cannot be told), else a verdict.
@@ -148,19 +156,19 @@ def check_run_memory(worlds: int, block_worlds: int, horizon_weeks: int, trace: 
     if avail is None:
         return None
     budget = avail * USABLE_SHARE / max(1, parallel)
-    need = estimate_bytes(total, block_worlds, horizon_weeks, trace)
+    need = estimate_bytes(total, block_worlds, horizon_weeks, trace, pool_workers)
     if need <= budget:
         return None
     share = f" ({parallel} jobs at a time)" if parallel > 1 else ""
     head = (f"needs about {compact_bytes(need)} of memory, {compact_bytes(budget)} usable"
             f"{share}")
-    fits_total = _largest(lambda w: estimate_bytes(w, block_worlds, horizon_weeks, trace)
-                          <= budget, total)
+    fits_total = _largest(lambda w: estimate_bytes(w, block_worlds, horizon_weeks, trace,
+                                                   pool_workers) <= budget, total)
     if fits_total >= min(block_worlds, total) and fits_total >= 1:
         return MemoryVerdict(wkey, fits_total, f"{head}; the largest that fits is "
                              f"{wkey}={fits_total:,}")
     # even one block does not fit: smaller blocks (a different but equally valid run)
-    fits_block = _largest(lambda b: estimate_bytes(total, b, horizon_weeks, trace)
+    fits_block = _largest(lambda b: estimate_bytes(total, b, horizon_weeks, trace, pool_workers)
                           <= budget, min(block_worlds, total))
     if fits_block >= 1:
         return MemoryVerdict("block_worlds", fits_block, f"{head}; the largest that fits "

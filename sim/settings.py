@@ -7,6 +7,7 @@ YAML stays the single home of the defaults: the dataclass below has no defaults.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass, fields
 from typing import Any
@@ -129,6 +130,9 @@ def parse_settings(cfg: dict) -> RunSettings:
     if executor not in EXECUTORS:
         raise ConfigError("executor", f"must be one of {', '.join(EXECUTORS)}, got "
                           f"{show(executor)}")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("executor", "ray needs the `ray` extra (pip install -e "
+                          "\".[ray]\"); or use in_process or process")
     workers = cfg["workers"]
     if workers is not None:
         workers = _whole(workers, "workers", 1, 4096)

@@ -311,3 +311,20 @@ def test_real_command_line_default_location_and_bad_input(tmp_path):
                        text=True, timeout=120, env=env)
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
     assert "unknown scenario 'nope'" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_hydra_skips_recomposing_only_the_batch_preflight_checked(monkeypatch):
+    from hydra.plugins.sweeper import Sweeper
+
+    from sim.cli.run import _batch_checked
+
+    seen = []
+    monkeypatch.setattr(Sweeper, "validate_batch_is_legal",
+                        lambda self, batch: seen.append(list(batch)))
+    with _batch_checked([["scenario=baseline", "worlds=5"], ["scenario=x", "worlds=5"]]):
+        Sweeper.validate_batch_is_legal(None, [["worlds=5", "scenario=baseline"]])
+        assert seen == []                       # checked by preflight: not composed again
+        Sweeper.validate_batch_is_legal(None, [["scenario=other"]])
+        assert seen == [[["scenario=other"]]]   # anything else: Hydra validates it
+    Sweeper.validate_batch_is_legal(None, [["scenario=baseline", "worlds=5"]])
+    assert len(seen) == 2                       # restored afterwards

@@ -140,3 +140,25 @@ def test_partial_distribution_change_keeps_the_rest(config_copy):
 def test_hydra_config_equals_library_config_for_baseline_model_sections():
     cfg = compose_config([])
     assert parse_params(cfg) == load_params("baseline")
+
+
+def test_omegaconf_fast_loader_reads_every_bundled_file_as_the_slow_one():
+    """sim.cli installs OmegaConf's loader on libyaml: same values for every file,
+    duplicate keys still refused, OmegaConf's float syntax and no timestamps."""
+    import yaml
+    from omegaconf import _utils
+
+    from sim.cli import fastyaml
+
+    assert fastyaml.install() and _utils.get_yaml_loader() is fastyaml.fast_loader()
+    slow = _utils.get_yaml_loader._sim_slow()
+    files = sorted(CONFIG_DIR.rglob("*.yaml"))
+    assert len(files) > 30
+    for f in files:
+        text = f.read_text()
+        assert yaml.load(text, Loader=fastyaml.fast_loader()) == yaml.load(text, Loader=slow), f
+    odd = "a: 1e3\nb: 2026-06-07\nc: .5\nd: 1_000\ne: !!python/object/apply:pathlib.Path [x]\n"
+    assert yaml.load(odd, Loader=fastyaml.fast_loader()) == yaml.load(odd, Loader=slow)
+    assert yaml.load(odd, Loader=fastyaml.fast_loader())["b"] == "2026-06-07"
+    with pytest.raises(yaml.constructor.ConstructorError, match="duplicate key"):
+        yaml.load("a: 1\na: 2\n", Loader=fastyaml.fast_loader())

@@ -18,9 +18,10 @@ the plain :func:`run`. Tests call :func:`run` directly on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +179,12 @@ def check_memory(settings: Any, parallel: int = 1) -> None:
     Raises:
         ConfigError: Naming the key to lower and the largest value that fits.
     """
+    from sim.executors import cpu_count
+
+    pool = ((settings.workers or cpu_count()) if settings.executor == "process" else 0)
     verdict = check_run_memory(settings.worlds, settings.block_worlds,
                                settings.horizon_weeks, settings.trace, settings.precision,
-                               settings.max_worlds, parallel)
+                               settings.max_worlds, parallel, pool_workers=pool)
     if verdict is not None:
         raise ConfigError(verdict.key, verdict.message, COMMAND_LINE)
 
@@ -292,6 +296,31 @@ def preflight(argv: Sequence[str]) -> list[list[str]] | None:
     return jobs
 
 
+@contextlib.contextmanager
+def _batch_checked(jobs: list[list[str]] | None) -> Iterator[None]:
+    """Let Hydra's sweeper skip composing a batch that :func:`preflight` has checked.
+
+    Before launching, Hydra's sweepers compose every job of a batch once more only "to
+    detect failures early" (``Sweeper.validate_batch_is_legal``); :func:`preflight`
+    has composed and checked the very same jobs, with one-line errors. A batch other
+    than those jobs is still validated by Hydra.
+    """
+    from hydra.plugins.sweeper import Sweeper
+
+    original = Sweeper.validate_batch_is_legal
+    known = {tuple(sorted(j)) for j in jobs or ()}
+
+    def validate(self: Sweeper, batch: Sequence[Sequence[str]]) -> None:
+        if not all(tuple(sorted(ov)) in known for ov in batch):
+            original(self, batch)
+
+    Sweeper.validate_batch_is_legal = validate  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Sweeper.validate_batch_is_legal = original  # type: ignore[method-assign]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``sim-run``: check the command line, then run the Hydra app.
 
@@ -301,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        preflight(argv)
+        checked = preflight(argv)
     except ConfigError as e:
         print(f"sim-run: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -319,7 +348,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     old = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
-        _app()
+        with _batch_checked(checked):
+            _app()
     except KeyboardInterrupt:
         print("sim-run: interrupted; run the same command again to resume (finished jobs "
               "are kept)", file=sys.stderr)
