@@ -216,3 +216,13 @@ def test_resume_with_a_run_only_key_changed_keeps_every_estimate(tmp_path, toggl
               for j, m in kept.items()]
     # a trace the finished jobs lack is made (same numbers); otherwise nothing re-runs
     assert redone == ([True, True] if toggle == ["trace=true"] else [False, False])
+
+
+def test_sweep_progress_counts_finished_job_folders(tmp_path):
+    from sim.cli.run import Plan, SweepProgress
+
+    plan = Plan([["scenario=baseline"], ["scenario=russia_spoiler"], ["scenario=x"]],
+                tmp_path, multirun=True, quiet=False)
+    fake_sweep(tmp_path, ["scenario=baseline,russia_spoiler", *FAST])
+    (tmp_path / "2").mkdir()   # a job under way: no manifest yet
+    assert SweepProgress(plan).done() == 2

@@ -21,13 +21,17 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
 
 from sim import runs
 from sim.cli import workers
@@ -52,6 +56,7 @@ from sim.memory import (
     compact_bytes,
     parallel_jobs,
 )
+from sim.runfolder import MANIFEST
 
 register_resolvers()
 
@@ -99,12 +104,12 @@ def _config_dir_of_job() -> Path:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def _app(cfg: DictConfig) -> dict:
     hc = HydraConfig.get()
-    # jobs running in parallel would draw their progress bars over each other
-    parallel = hc.runtime.choices.get("hydra/launcher", "basic") != "basic"
+    # a sweep shows one bar for all its jobs (:class:`SweepProgress`), not one per job
+    multirun = hc.mode == RunMode.MULTIRUN
     out_dir = Path(hc.runtime.output_dir)
     try:
         return run(to_plain(cfg), out_dir, list(hc.overrides.task), _config_dir_of_job(),
-                   progress=not parallel)
+                   progress=not multirun)
     except ConfigError as e:
         _job_failed(str(e), 2)
     except OSError as e:
@@ -241,7 +246,17 @@ def output_bytes(settings: Any) -> int:
     return out
 
 
-def preflight(argv: Sequence[str]) -> list[list[str]] | None:
+@dataclass
+class Plan:
+    """What :func:`preflight` checked: the jobs, where they write, whether to show it."""
+
+    jobs: list[list[str]]
+    folder: Path
+    multirun: bool
+    quiet: bool
+
+
+def preflight(argv: Sequence[str]) -> Plan | None:
     """Check a whole command line before Hydra runs anything.
 
     Checks every YAML file Hydra may read (:func:`check_config_folders`), then
@@ -250,7 +265,7 @@ def preflight(argv: Sequence[str]) -> list[list[str]] | None:
     once, in one line, before any job starts.
 
     Returns:
-        The jobs' override lists, or None for informational flags (``--help`` ...).
+        The checked :class:`Plan`, or None for informational flags (``--help`` ...).
 
     Raises:
         ConfigError: The first mistake found.
@@ -288,12 +303,52 @@ def preflight(argv: Sequence[str]) -> list[list[str]] | None:
                                  ) if args.multirun else 1
         check_memory(job.settings, parallel)
         first = first or (cfg, job)
-    if first is not None:
-        cfg, job = first
-        check_output_folder(_output_folder(cfg, bool(args.multirun)),
-                            "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
-                            output_bytes(job.settings) * len(jobs))
-    return jobs
+    assert first is not None
+    cfg, job = first
+    folder = _output_folder(cfg, bool(args.multirun))
+    check_output_folder(folder, "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
+                        output_bytes(job.settings) * len(jobs))
+    return Plan(jobs, folder, bool(args.multirun), job.settings.quiet)
+
+
+class SweepProgress:
+    """A progress bar for a sweep as a whole, whatever launcher runs its jobs.
+
+    A thread counts the job folders of the sweep that hold a finished run
+    (``<sweep>/<job>/manifest.json``, written last by every job, in any process), so
+    jobs running in parallel workers, on Ray or under SLURM on a shared disk are
+    counted as well as jobs run one after another. Finished jobs a resumed sweep skips
+    count at once.
+    """
+
+    def __init__(self, plan: Plan, interval: float = 0.5):
+        self.plan = plan
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def done(self) -> int:
+        """Jobs whose folder holds a finished run now."""
+        return sum((self.plan.folder / str(i) / MANIFEST).is_file()
+                   for i in range(len(self.plan.jobs)))
+
+    def _watch(self) -> None:
+        with tqdm(total=len(self.plan.jobs), unit="job", desc="sweep", file=sys.stderr,
+                  delay=1.0, leave=False, dynamic_ncols=True) as bar:
+            while not self._stop.wait(self.interval):
+                n = self.done()
+                if n != bar.n:
+                    bar.update(n - bar.n)
+
+    def __enter__(self) -> SweepProgress:
+        if self.plan.multirun and not self.plan.quiet and len(self.plan.jobs) > 1:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
 @contextlib.contextmanager
@@ -330,7 +385,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        checked = preflight(argv)
+        plan = preflight(argv)
     except ConfigError as e:
         print(f"sim-run: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -348,7 +403,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     old = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
-        with _batch_checked(checked):
+        with _batch_checked(plan.jobs if plan else None), SweepProgress(plan) if plan \
+                else contextlib.nullcontext():
             _app()
     except KeyboardInterrupt:
         print("sim-run: interrupted; run the same command again to resume (finished jobs "
