@@ -25,6 +25,7 @@ from pathlib import Path
 from sim import backtest as bt
 from sim.config import CONFIG_DIR
 from sim.errors import ConfigError, environment_problem
+from sim.runs import provenance
 
 ROOT = CONFIG_DIR.parent
 #: Keys, their defaults and what they take.
@@ -91,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         s = parse(argv)
         facts = bt.load_facts(s["facts"])
         result = bt.backtest(s["origins"], facts, s["worlds"], s["seed"], s["log_eps"])
-        settings = {**s, "date": dt.date.today().isoformat(),
+        settings = {**s, **provenance(), "date": dt.date.today().isoformat(),
                     "origins_start": {k: v.isoformat() for k, v in result.origins.items()}}
         bt.write_backtest(s["out"], result, settings)
         print(bt.markdown(result, settings))

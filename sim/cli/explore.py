@@ -18,9 +18,7 @@ exit code 2. Results go to ``results/explore/<date>/<time>/`` (``hydra.run.dir``
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import platform
 import sys
 import time
 from collections.abc import Sequence
@@ -35,7 +33,6 @@ from omegaconf import DictConfig
 
 from sim import explore as ex
 from sim import prim as prim_mod
-from sim.api import model_fingerprint
 from sim.cli.compose import (
     COMMAND_LINE,
     Job,
@@ -55,7 +52,7 @@ from sim.cli.run import INFO_FLAGS, REFUSED_FLAGS, run
 from sim.config import CONFIG_DIR, check_config_file
 from sim.errors import ConfigError
 from sim.runfolder import atomic_write
-from sim.runs import git_revision, package_version, write_json
+from sim.runs import provenance, write_json
 
 register_resolvers()
 
@@ -148,12 +145,7 @@ def _meta(xj: ExploreJob, extra: dict) -> dict:
         "horizon_weeks": s.horizon_weeks,
         "start_date": xj.job.params.state.start_date.isoformat(),
         **extra,
-        "package": "peace-sim",
-        "version": package_version(),
-        "git_revision": git_revision(),
-        "model_code": model_fingerprint(),
-        "python": platform.python_version(),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **provenance(),
         "overrides": xj.overrides,
         "explore": {k: v for k, v in xj.settings.__dict__.items()},
         "config": xj.config,
