@@ -271,8 +271,8 @@ def _sweep_table_from_jobs(runs: list[RunData]) -> pd.DataFrame:
     for r in runs:
         s = r.summary
         sh = s.get("outcome_shares", {})
-        row = {"job": r.job, "overrides": ",".join(r.overrides), "scenario": r.scenario,
-               "worlds": r.n_worlds, "seed": r.seed}
+        row: dict[str, object] = {"job": r.job, "overrides": ",".join(r.overrides),
+                                  "scenario": r.scenario, "worlds": r.n_worlds, "seed": r.seed}
         for k, v in _parse_overrides(r.overrides).items():
             if k not in RUN_KEYS and not k.startswith(("hydra", "paths")):
                 row[k] = _maybe_number(v)
@@ -632,7 +632,7 @@ def parameter_label(key: str, scenario: str = "baseline") -> str:
     return key
 
 
-def _common(values: Sequence[object]) -> object | None:
+def _common[T](values: Sequence[T]) -> T | None:
     vals = list(dict.fromkeys(values))
     return vals[0] if len(vals) == 1 else None
 
@@ -653,8 +653,8 @@ def held_fixed(runs: Sequence[RunData], swept: Sequence[str] = ()) -> str:
     parts.append(f"start {sd}" if sd else "each scenario from its own start date")
     if "scenario" not in swept:
         parts.append(f"scenario {runs[0].scenario}")
-    shared = set.intersection(*[set(r.overrides) for r in runs]) if runs else set()
-    shared = sorted(o for o in shared if o.split("=", 1)[0].lstrip("+~")
+    common = set.intersection(*[set(r.overrides) for r in runs]) if runs else set()
+    shared = sorted(o for o in common if o.split("=", 1)[0].lstrip("+~")
                     not in (*RUN_KEYS, *swept) and not o.lstrip("+~").startswith(
                         ("hydra", "paths")))
     if shared:
@@ -865,7 +865,7 @@ def write_trace_figure(run_dir: Path | str, world: int | None = None,
 
 
 # ------------------------------------------------------------------------- report
-def _fmt_p(v: object) -> str:
+def _fmt_p(v: float | None) -> str:
     return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
 
 
