@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 import numpy as np
@@ -532,10 +532,10 @@ def _parse_args(argv: Sequence[str]) -> Any:
 
     parser = get_args_parser()
 
-    def error(message: str) -> None:
+    def error(message: str) -> NoReturn:
         raise ConfigError("arguments", message, COMMAND_LINE)
 
-    parser.error = error  # type: ignore[method-assign]
+    parser.error = error  # type: ignore[method-assign]  # replaces argparse's exit(2)
     return parser.parse_args(list(argv))
 
 

@@ -76,6 +76,7 @@ def sweep_table(sweep_dir: Path | str, jobs: Sequence[Sequence[str]] | None = No
             estimates and ``status`` ``missing``.
     """
     sweep_dir = Path(sweep_dir)
+    summaries: list[dict | None]
     if jobs is None:
         names, summaries = [], []
         for d in _job_dirs(sweep_dir):
@@ -83,7 +84,7 @@ def sweep_table(sweep_dir: Path | str, jobs: Sequence[Sequence[str]] | None = No
             if s is not None:
                 names.append(d.name)
                 summaries.append(s)
-        jobs = [s.get("overrides", []) for s in summaries]
+        jobs = [s.get("overrides", []) for s in summaries if s is not None]  # all are here
     else:
         names = [str(i) for i in range(len(jobs))]
         summaries = []
@@ -194,6 +195,7 @@ class SweepSummaryCallback(Callback):
         sweep_dir = Path(str(config.hydra.sweep.dir))
         params = OmegaConf.select(config, "hydra.sweeper.params")
         params = OmegaConf.to_container(params) if isinstance(params, DictConfig) else {}
+        assert isinstance(params, dict)  # a DictConfig becomes a dict
         jobs = job_overrides(list(config.hydra.overrides.task), True, params)
         try:
             table = write_sweep_summary(sweep_dir, jobs)
