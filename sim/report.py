@@ -430,8 +430,8 @@ def estimates(runs: Sequence[RunData], sweep_table: pd.DataFrame | None = None
     if sweep_table is not None and "diff_vs_baseline" in sweep_table:
         d = sweep_table.set_index("job")
         df["diff"] = df["job"].map(d["diff_vs_baseline"])
-        df["diff_ci_low"] = df["job"].map(d.get("diff_ci_low"))
-        df["diff_ci_high"] = df["job"].map(d.get("diff_ci_high"))
+        for c in ("diff_ci_low", "diff_ci_high"):  # Series.map(None) would raise
+            df[c] = df["job"].map(d[c]) if c in d else np.nan
         base = df["scenario"].astype(str) == BASELINE  # compared with itself: no entry
         df.loc[base, ["diff", "diff_ci_low", "diff_ci_high"]] = np.nan
     return df
