@@ -35,7 +35,10 @@ run: $(STAMP)
 	$(BIN)/sim-run -m scenario=$(SCENARIOS) $(RUN_ARGS) hydra/launcher=joblib hydra.launcher.n_jobs=2 hydra.sweep.dir=$(SWEEP_DIR)
 	@echo "Report: $$($(BIN)/sim-report $(SWEEP_DIR))"
 
+# Lint and type checks first (seconds), then the tests.
 test: $(STAMP)
+	$(BIN)/ruff check sim tests benchmarks experiments
+	$(BIN)/mypy sim
 	$(BIN)/python -m pytest
 
 # `make backtest`: score the model's forecasts from three past origins against the dated
@@ -45,6 +48,7 @@ backtest: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks experiments
+	$(BIN)/mypy sim
 
 dashboard: $(STAMP)
 	$(BIN)/sim-dashboard

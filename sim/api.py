@@ -17,6 +17,7 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,7 +102,7 @@ def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
     k = int(signed.sum())
     lo, hi = rules.wilson_interval(k, n)
     weeks = outcomes.loc[outcomes["signed"], "sign_week"].to_numpy()
-    out = {
+    out: dict[str, Any] = {
         "worlds": n,
         "signed": k,
         "p_sign": k / n,

@@ -109,7 +109,8 @@ class DomesticArena:
         self._election_dates = {round((d - start_date).days / 7): d
                                 for d in g.elections if d >= start_date}
         self.event = np.zeros(W, dtype=np.int64)  # per-week event code for traces
-        self._start = None  # conditions at the first step (baselines of the vote model)
+        # conditions at the first step (baselines of the vote model)
+        self._start: dict[str, np.ndarray] | None = None
         # Randomness of the rare events is drawn once per world and indexed by the event's
         # number, so the k-th vote of world i uses the same numbers in every scenario
         # (common random numbers) and weeks without events cost no draws. Each kind has
@@ -173,6 +174,7 @@ class DomesticArena:
         """
         par = self.p.parliament
         s0 = self._start
+        assert s0 is not None, "the first step() records the baselines"
         t = rules.take
         def change(name):
             return t(ctx[name], idx) - t(s0[name], idx)
@@ -186,7 +188,8 @@ class DomesticArena:
             else par.faction_noise
         return rules.logistic(self.willingness_logit[idx] + shift[:, None] + sigma * z)
 
-    def referendum_plan(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def referendum_plan(self, idx: np.ndarray) -> tuple[
+            np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """Expected yes share and turnouts of yes and no voters under each strategy.
 
         Returns:

@@ -253,9 +253,10 @@ class PeaceModel(mesa.Model):
         self._sig_w = [s.table_weights() for s in self.signatories]
         # the same parts restricted to the open side issues, for weeks in which every
         # world's text is fixed (then only those columns of the table can move)
-        oc = np.flatnonzero(~self.text_mask)
-        if oc.size and (np.diff(oc) == 1).all():
-            oc = slice(int(oc[0]), int(oc[-1]) + 1)  # a view, not a copy, each week
+        open_idx = np.flatnonzero(~self.text_mask)
+        oc: np.ndarray | slice = open_idx
+        if open_idx.size and (np.diff(open_idx) == 1).all():
+            oc = slice(int(open_idx[0]), int(open_idx[-1]) + 1)  # a view, not a copy, each week
         self._open_cols = oc
         c = np.ascontiguousarray
         self._open_parts = (
@@ -558,6 +559,7 @@ class PeaceModel(mesa.Model):
             self.trust = np.where(done, prev[1], self.trust)
             self.domestic.support = np.where(done, prev[2], self.domestic.support)
             if self.opposition is not None:
+                assert prev[3] is not None  # taken from this opposition at the week's start
                 self.opposition.m = np.where(done, prev[3], self.opposition.m)
         self._record(t, act)
         self.week += 1

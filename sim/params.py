@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from sim.dists import Dist, parse_dist
 from sim.errors import ConfigError
@@ -524,7 +524,8 @@ class ModelParams:
     @property
     def signatories(self) -> dict[str, SignatoryParams]:
         """The two signatories, the domestic-politics side first."""
-        sig = self.by_role("signatory")
+        # The parser builds every role-"signatory" actor as SignatoryParams (ROLE_CLASSES).
+        sig = cast(dict[str, SignatoryParams], self.by_role("signatory"))
         return dict(sorted(sig.items(), key=lambda kv: not kv[1].domestic_politics))
 
 
@@ -647,6 +648,7 @@ def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
             sub_md = dict(kind="num", lo=0.0, hi=1.0, dist=False)
             lo = _parse_num(b.get("min", 0.0), f"{key}.{k}.min", sub_md)
             hi = _parse_num(b.get("max", 1.0), f"{key}.{k}.max", sub_md)
+            assert isinstance(lo, float) and isinstance(hi, float)  # dist=False: numbers
             if lo > hi:
                 raise ConfigError(f"{key}.{k}", f"min must not exceed max, got {lo:g} > {hi:g}")
             out[k] = (lo, hi)
@@ -717,7 +719,7 @@ def _parse_dataclass(cls: type, d: Any, path: str, ctx: dict) -> Any:
     if unknown:
         raise ConfigError(f"{path}.{unknown[0]}" if path else unknown[0],
                           f"unknown key; allowed: {', '.join(flds)}")
-    values = {}
+    values: dict[str, Any] = {}
     for name, f in flds.items():
         key = f"{path}.{name}" if path else name
         if name not in d:

@@ -21,15 +21,20 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 #: Outcome classes in reporting order, with display names and colours.
 OUTCOME_STYLE = {
@@ -56,7 +61,7 @@ _PALETTE = ("#1f5a96", "#d1603d", "#3a9a7a", "#8e5ea2", "#c9a227", "#5b8cc7", "#
             "#59a14f", "#bab0ac", "#edc948", "#af7aa1", "#ff9da7", "#4e79a7")
 #: The baseline is drawn in near-black in every figure.
 BASELINE_COLOUR = "#222222"
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.titleweight": "bold",
@@ -88,8 +93,14 @@ def colours(labels: Sequence[str], baseline: str | None = "baseline") -> dict[st
     return out
 
 
+class _Figure(Figure):
+    """A figure that knows where its legend goes: under the title and subtitle."""
+
+    legend_y: float = 1.0
+
+
 def _figure(width: float, height: float, title: str, subtitle: str | None,
-            legend_space: float = 0.0) -> Figure:
+            legend_space: float = 0.0) -> _Figure:
     """A constrained-layout figure with a bold title and a grey subtitle at the top.
 
     The subtitle is wrapped to the figure's width and the space above the axes grows
@@ -103,7 +114,7 @@ def _figure(width: float, height: float, title: str, subtitle: str | None,
     lines = sub.count("\n") + 1 if sub else 0
     extra = 0.24 * (tlines - 1) + 0.19 * max(lines - 1, 0)
     head = 0.40 + 0.24 * (tlines - 1) + 0.19 * lines + 0.06 + legend_space
-    fig = Figure(figsize=(width, height + extra + legend_space))
+    fig = _Figure(figsize=(width, height + extra + legend_space))
     height = fig.get_figheight()
     fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0.0, 0.0, 1.0, 1.0 - head / height),
                                                   h_pad=0.06))
@@ -352,7 +363,7 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
         ax.grid(axis="y", visible=False)
         ax.set_xlabel("Position on the issue (0 and 1 as defined per issue; box: "
                       "25–75% of signed worlds, line: median, whiskers: 10–90%)")
-        handles = [Patch(facecolor=cols[lab], label=f"{lab} (n = "
+        handles: list[Artist] = [Patch(facecolor=cols[lab], label=f"{lab} (n = "
                          f"{int(terms.loc[terms['label'] == lab, 'world'].nunique()) if 'world' in terms else 0:,} signed)")  # noqa: E501
                    for lab in labels]
         handles += [Line2D([], [], ls="", marker=_ACTOR_MARKERS[i % len(_ACTOR_MARKERS)],
@@ -543,8 +554,9 @@ def p_sign_heatmap(df: pd.DataFrame, *, xlabel: str, ylabel: str,
     with mpl.rc_context(_RC):
         fig = _figure(1.8 + 1.05 * len(xs) + 1.2, 1.6 + 0.75 * len(ys) + 0.6, title, subtitle)
         ax = fig.add_subplot()
-        im = ax.imshow(grid.to_numpy(), origin="lower", cmap="viridis", vmin=0,
-                       vmax=max(0.05, float(np.nanmax(grid.to_numpy()))), aspect="auto")
+        vmax = max(0.05, float(np.nanmax(grid.to_numpy())))
+        im = ax.imshow(grid.to_numpy(), origin="lower", cmap="viridis", vmin=0, vmax=vmax,
+                       aspect="auto")
         for (i, j), v in np.ndenumerate(grid.to_numpy()):
             if np.isnan(v):
                 continue
@@ -552,7 +564,7 @@ def p_sign_heatmap(df: pd.DataFrame, *, xlabel: str, ylabel: str,
             if lo is not None and hi is not None:
                 txt += f"\n{100 * lo.iloc[i, j]:.0f}–{100 * hi.iloc[i, j]:.0f}"
             ax.text(j, i, txt, ha="center", va="center", fontsize=8,
-                    color="white" if v < 0.6 * im.norm.vmax else "black")
+                    color="white" if v < 0.6 * vmax else "black")
         ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
         ax.set_yticks(range(len(ys)), [f"{y:g}" for y in ys])
         ax.set_xlabel(xlabel)
@@ -618,7 +630,8 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
             ax.set_visible(False)
         for ax in axes[max(0, len(series) - ncol):len(series)]:
             ax.set_xlabel("Weeks since the scenario's start")
-        handles = [Line2D([], [], color=cols[lab], lw=2.2, label=lab) for lab in labels]
+        handles: list[Artist] = [Line2D([], [], color=cols[lab], lw=2.2, label=lab)
+                                 for lab in labels]
         handles.append(Patch(facecolor="#999999", alpha=0.3, label="10–90% of worlds"))
         fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 4),
                    bbox_to_anchor=(0.0, fig.legend_y), fontsize=9)

@@ -216,8 +216,8 @@ def estimates(runs: Sequence[RunData], sweep_table: pd.DataFrame | None = None
     if sweep_table is not None and "diff_vs_baseline" in sweep_table:
         d = sweep_table.set_index("job")
         df["diff"] = df["job"].map(d["diff_vs_baseline"])
-        df["diff_ci_low"] = df["job"].map(d.get("diff_ci_low"))
-        df["diff_ci_high"] = df["job"].map(d.get("diff_ci_high"))
+        for c in ("diff_ci_low", "diff_ci_high"):  # Series.map(None) would raise
+            df[c] = df["job"].map(d[c]) if c in d else np.nan
         base = df["scenario"].astype(str) == BASELINE  # compared with itself: no entry
         df.loc[base, ["diff", "diff_ci_low", "diff_ci_high"]] = np.nan
     return df
@@ -399,7 +399,7 @@ def parameter_label(key: str, scenario: str = "baseline") -> str:
     return key
 
 
-def _common(values: Sequence[object]) -> object | None:
+def _common[T](values: Sequence[T]) -> T | None:
     vals = list(dict.fromkeys(values))
     return vals[0] if len(vals) == 1 else None
 
@@ -420,8 +420,8 @@ def held_fixed(runs: Sequence[RunData], swept: Sequence[str] = ()) -> str:
     parts.append(f"start {sd}" if sd else "each scenario from its own start date")
     if "scenario" not in swept:
         parts.append(f"scenario {runs[0].scenario}")
-    shared = set.intersection(*[set(r.overrides) for r in runs]) if runs else set()
-    shared = sorted(o for o in shared if o.split("=", 1)[0].lstrip("+~")
+    common = set.intersection(*[set(r.overrides) for r in runs]) if runs else set()
+    shared = sorted(o for o in common if o.split("=", 1)[0].lstrip("+~")
                     not in (*RUN_KEYS, *swept) and not o.lstrip("+~").startswith(
                         ("hydra", "paths")))
     if shared:
@@ -632,7 +632,7 @@ def write_trace_figure(run_dir: Path | str, world: int | None = None,
 
 
 # ------------------------------------------------------------------------- report
-def _fmt_p(v: object) -> str:
+def _fmt_p(v: float | None) -> str:
     return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
 
 

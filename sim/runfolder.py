@@ -41,7 +41,7 @@ def temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Write ``path`` through a temporary file and a rename (never half a file)."""
     tmp = temp_name(path)
     try:
@@ -73,7 +73,7 @@ def clean_temp_files(folder: Path) -> list[Path]:
     Returns:
         The files removed.
     """
-    removed = []
+    removed: list[Path] = []
     folder = Path(folder)
     if not folder.is_dir():
         return removed

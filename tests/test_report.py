@@ -83,6 +83,18 @@ def test_estimates_equal_summary_json(sweep_dir):
             assert row[c] == s["outcome_shares"][c]
 
 
+def test_estimates_without_difference_intervals_in_the_sweep_table(sweep_dir):
+    # A sweep_summary.csv with differences but no interval columns (edited by hand, or
+    # cut short) gives the differences and empty intervals, not a pandas error.
+    sweep = report.load_sweep(sweep_dir)
+    full = report.estimates(sweep.runs, sweep.table)
+    est = report.estimates(sweep.runs, sweep.table.drop(columns=["diff_ci_low",
+                                                                 "diff_ci_high"]))
+    pd.testing.assert_series_equal(est["diff"], full["diff"])
+    assert full["diff_ci_low"].notna().sum() == 2
+    assert est["diff_ci_low"].isna().all() and est["diff_ci_high"].isna().all()
+
+
 def test_sweep_labels_and_baseline(sweep_dir):
     sweep = report.load_sweep(sweep_dir)
     assert [r.label for r in sweep.runs] == ["baseline", "march_2025", "incident_spike"]

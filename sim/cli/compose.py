@@ -18,7 +18,7 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from hydra import compose as hydra_compose_api
 from hydra import initialize_config_dir
@@ -434,6 +434,7 @@ def check_hydra_settings(cfg: DictConfig) -> None:
         return
     h = OmegaConf.to_container(node, resolve=False)
     assert isinstance(h, dict)
+    h = cast(dict[str, Any], h)  # a config node's keys are strings
     for name, spec in (h.get("callbacks") or {}).items():
         key = f"hydra.callbacks.{name}"
         target = spec.get("_target_") if isinstance(spec, dict) else None

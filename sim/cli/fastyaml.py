@@ -26,7 +26,7 @@ def fast_loader() -> type:
 
     slow = getattr(_utils.get_yaml_loader, "_sim_slow", _utils.get_yaml_loader)()
 
-    class FastOmegaConfLoader(yaml.CSafeLoader):  # type: ignore[misc, name-defined]
+    class FastOmegaConfLoader(yaml.CSafeLoader):
         """libyaml parser; OmegaConf's resolvers and constructors."""
 
         def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:

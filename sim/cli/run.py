@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -171,10 +171,10 @@ def _parse_args(argv: Sequence[str]) -> Any:
 
     parser = get_args_parser()
 
-    def error(message: str) -> None:
+    def error(message: str) -> NoReturn:
         raise ConfigError("arguments", message, COMMAND_LINE)
 
-    parser.error = error  # type: ignore[method-assign]
+    parser.error = error  # type: ignore[method-assign]  # replaces argparse's exit(2)
     return parser.parse_args(list(argv))
 
 

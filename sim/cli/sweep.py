@@ -27,6 +27,7 @@ class SweepSummaryCallback(Callback):
         sweep_dir = Path(str(config.hydra.sweep.dir))
         params = OmegaConf.select(config, "hydra.sweeper.params")
         params = OmegaConf.to_container(params) if isinstance(params, DictConfig) else {}
+        assert isinstance(params, dict)  # a DictConfig becomes a dict
         jobs = job_overrides(list(config.hydra.overrides.task), True, params)
         try:
             table = write_sweep_summary(sweep_dir, jobs)

@@ -10,12 +10,14 @@ computed by :mod:`sim.dashboard.logic`.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 import solara
 import solara.lab
 
 from sim import report
+from sim.api import Result
 from sim.dashboard import logic
 
 RESULTS_ENV = "SIM_DASHBOARD_RESULTS"
@@ -24,8 +26,10 @@ scenario = solara.reactive("baseline")
 values = solara.reactive({k: v for k, (v, _) in logic.slider_defaults("baseline").items()})
 worlds = solara.reactive(logic.DEFAULT_WORLDS)
 seed = solara.reactive(0)
-result = solara.reactive(None)       # (inputs shown, Result) of the last ensemble run
-world = solara.reactive(None)        # (inputs shown, RunData) of the traced world
+# (inputs shown, scenario, Result) of the last ensemble run
+result: solara.Reactive[tuple[str, str, Result] | None] = solara.reactive(None)
+# (inputs shown, RunData) of the traced world
+world: solara.Reactive[tuple[str, report.RunData] | None] = solara.reactive(None)
 week = solara.reactive(0)
 folder = solara.reactive(os.environ.get(RESULTS_ENV, str(logic.RESULTS_DIR)))
 problem = solara.reactive("")       # one line for the user when inputs are refused
@@ -81,7 +85,7 @@ def Assumptions():
     for s in logic.SLIDERS:
         with solara.Column(classes=["slider-box", s.css], gap="0px"):
             solara.SliderFloat(s.label, value=values.value[s.key], min=s.low, max=s.high,
-                               step=s.step, on_value=lambda v, k=s.key: _set_value(k, v),
+                               step=s.step, on_value=partial(_set_value, s.key),
                                thumb_label=True)
             solara.Text(f"{s.help}. {s.key} = {values.value[s.key]:g} "
                         f"(scenario: {start[s.key][1]})",
@@ -157,6 +161,13 @@ def WorldView(inputs: str, run):
         solara.DataFrame(logic.week_state(run, w), items_per_page=60)
 
 
+def _pick_folder(path: str | None) -> None:
+    # solara.Select types its callback as taking None too (when nothing is selected);
+    # this select is not clearable, so a pick is always one of the folders listed.
+    if path is not None:
+        folder.set(path)
+
+
 @solara.component
 def ResultsFolder():
     """Open a sim-run output or sweep folder and browse it."""
@@ -167,7 +178,7 @@ def ResultsFolder():
     if found:
         solara.Select(f"Or pick one under {root}", values=found,
                       value=folder.value if folder.value in found else None,
-                      on_value=folder.set, classes=["results-select"])
+                      on_value=_pick_folder, classes=["results-select"])
     try:
         table, specs = logic.browse(folder.value)
     except report.ReportInputError as e:

@@ -208,6 +208,7 @@ def last_week(run: report.RunData) -> int:
 def timeline_until(run: report.RunData, week: int) -> Figure:
     """The world's timeline up to ``week`` (:func:`sim.report.trace_figure`)."""
     tr = run.trace
+    assert tr is not None, "a dashboard world is always traced (world_run)"
     cut = report.RunData(run.path, run.label, run.summary, run.metadata, run.worlds,
                          run.steps, _trace=tr[tr["week"] <= week].reset_index(drop=True))
     return report.trace_figure(cut)
@@ -220,6 +221,7 @@ def _fmt(v: object) -> str:
 def week_state(run: report.RunData, week: int) -> pd.DataFrame:
     """The world's state in ``week``: one row per quantity (quantity, value)."""
     tr = run.trace
+    assert tr is not None, "a dashboard world is always traced (world_run)"
     row = tr[tr["week"] == week].iloc[0]
     keep = [c for c in tr.columns if c not in ("world", "week")]
     vals = [str(row[c])[:10] if c == "date" else _fmt(row[c]) for c in keep]
@@ -228,7 +230,9 @@ def week_state(run: report.RunData, week: int) -> pd.DataFrame:
 
 def week_summary(run: report.RunData, week: int) -> str:
     """One line of the world's climate in ``week`` (the model's weekly series)."""
-    row = run.trace[run.trace["week"] == week].iloc[0]
+    tr = run.trace
+    assert tr is not None, "a dashboard world is always traced (world_run)"
+    row = tr[tr["week"] == week].iloc[0]
     text = ", ".join(f"{name} {_fmt(row[name])}" for name in SERIES if name in row)
     event = str(row.get("event", "") or "")
     return f"{str(row['date'])[:10]}: {text}" + (f"; event: {event}" if event else "")
