@@ -54,6 +54,8 @@ BAD = [
      {"incidents": {"base_rate": {"low": -1}}}),
     ("state.events.initialling.date=soon", {"state.events.initialling.date": "soon"},
      {"state": {"events": {"initialling": {"date": "soon"}}}}),
+    ("actors.armenia={foo: 1}", {"actors.armenia": {"foo": 1}},
+     {"actors": {"armenia": {"foo": 1}}}),
     ("actors.armenia.salience.constitution=1.5",
      {"actors.armenia.salience.constitution": 1.5},
      {"actors": {"armenia": {"salience": {"constitution": 1.5}}}}),

@@ -36,8 +36,10 @@ from sim.config import (
     CONFIG_DIR,
     Composition,
     check_config_file,
+    check_override_key,
     compose_layers,
     config_groups,
+    leaf_keys,
     root_defaults,
     safe_load_yaml,
     scenarios,
@@ -140,9 +142,10 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
             if not ov.is_sweep_override():
                 choices[key] = str(ov.value())
             continue
-        pairs.append((key, None if ov.is_sweep_override() else ov.value()))
+        value = None if ov.is_sweep_override() else ov.value()
+        pairs.append((key, value))
         if not (ov.is_add() or ov.is_force_add()) and "@" not in key and "/" not in key:
-            check.append(key)
+            check.extend(leaf_keys(key, value))
     return compose_layers(config_dir, choices, pairs, source=COMMAND_LINE, check=check,
                           library=False, name=name)
 
@@ -370,14 +373,13 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path,
     first = one_line(e)
     if first.startswith("Could not override '"):
         key = first.split("'")[1]
-        base = _safe_base(config_dir)
-        parent, _, leaf = key.rpartition(".")
-        node = OmegaConf.select(base, parent) if parent else base
         if key.startswith("hydra."):
             return ConfigError(key, f"cannot set this Hydra setting: {first}", COMMAND_LINE)
-        if isinstance(node, DictConfig) and leaf not in node:
-            allowed = ", ".join(str(k) for k in node.keys())
-            return ConfigError(key, f"unknown key; allowed here: {allowed}", COMMAND_LINE)
+        try:  # an unknown key, in the words layers() and the library use
+            base = compose_layers(config_dir, name=lambda p: rel(p, config_dir)).config
+            check_override_key(base, key, COMMAND_LINE, library=False)
+        except ConfigError as err:
+            return err
         return ConfigError(key, "cannot merge this value into the existing one (to "
                            f"replace a distribution by another kind write ~{key} "
                            f"'+{key}=...')", COMMAND_LINE)
@@ -404,14 +406,6 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path,
         return ConfigError(key, f"{arg!r} is a sweep: add -m (--multirun)"
                            " to sweep over it, or quote the value", COMMAND_LINE)
     return ConfigError("config", first, COMMAND_LINE)
-
-
-def _safe_base(config_dir: Path) -> DictConfig:
-    try:
-        with initialize_config_dir(str(config_dir), version_base="1.3", job_name="run"):
-            return hydra_compose_api("config", overrides=[])
-    except Exception:  # noqa: BLE001 - only used to word an error
-        return OmegaConf.create({})
 
 
 def to_plain(cfg: DictConfig) -> dict:
