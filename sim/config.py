@@ -2,9 +2,12 @@
 
 The layout is that of the Hydra app (``configs/config.yaml`` with a defaults list of
 groups, one folder per group, and ``configs/scenario/<name>.yaml`` files that hold only
-what a scenario changes). This loader composes the same files the same way for library
-use, tests and notebooks, and remembers which file set each key so that a
-:class:`~sim.errors.ConfigError` can name the file.
+what a scenario changes). :func:`compose_layers` composes the same files the same way
+for the library, tests and notebooks and for the command line's checks
+(:mod:`sim.cli.compose`), and remembers which file set each key so that a
+:class:`~sim.errors.ConfigError` can name the file; :func:`check_override_key` checks
+overrides for both in the same words. Each file is parsed once per content per process,
+by libyaml's parser under the strict loader's checks (:func:`_parse`).
 """
 
 from __future__ import annotations
