@@ -3,6 +3,11 @@
 >>> from sim import load_params, simulate
 >>> res = simulate(load_params(), worlds=2000, seed=1)   # doctest: +SKIP
 >>> res.summary()["p_sign"]                              # doctest: +SKIP
+>>> hot = load_params(overrides={"incidents.base_rate": 0.4})   # doctest: +SKIP
+
+Run settings are arguments of :func:`simulate` (``worlds``, ``seed``, ``horizon_weeks``,
+``trace``), never overrides: ``load_params(overrides={"worlds": 5})`` is refused in one
+line saying so, as a misspelt key is (:func:`sim.config.check_override_key`).
 
 ``simulate`` takes typed parameters and returns a :class:`Result` with one row per world
 (``outcomes``: drawn parameters and outcomes) and one row per week (``steps``:

@@ -2,22 +2,33 @@
 
 The layout is that of the Hydra app (``configs/config.yaml`` with a defaults list of
 groups, one folder per group, and ``configs/scenario/<name>.yaml`` files that hold only
-what a scenario changes). This loader composes the same files the same way for library
-use, tests and notebooks, and remembers which file set each key so that a
-:class:`~sim.errors.ConfigError` can name the file.
+what a scenario changes). :func:`compose_layers` composes the same files the same way
+for the library, tests and notebooks and for the command line's checks
+(:mod:`sim.cli.compose`), and remembers which file set each key so that a
+:class:`~sim.errors.ConfigError` can name the file; :func:`check_override_key` checks
+overrides for both in the same words. Each file is parsed once per content per process,
+by libyaml's parser under the strict loader's checks (:func:`_parse`).
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import difflib
+import hashlib
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from sim.errors import ConfigError
-from sim.params import MODEL_SECTIONS, ModelParams, parse_params
+from sim.params import MODEL_SECTIONS, ModelParams, parse_params, schema_keys
 
 #: The repository's configuration folder.
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -44,21 +55,20 @@ _DIRECTIVE = re.compile(r"^\s*#\s*@")
 _RESOLVER = re.compile(r"\$\{\s*([^${}:\s]+)\s*:")
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without anchors and aliases, with caps on size and depth.
+class _StrictChecks:
+    """Checks shared by both strict loaders: no anchors or aliases, caps on size and depth.
 
     Aliases let a few hundred bytes expand into billions of nodes (a "billion laughs"
     file); configuration files never need them. Duplicate keys are refused instead of
-    the last one silently winning.
+    the last one silently winning. Mixed into a loader whose composer is PyYAML's
+    Python :class:`~yaml.composer.Composer` (these methods override it).
     """
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self._depth = 0
-        self._nodes = 0
+    _depth: int
+    _nodes: int
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise _Refused("anchors and aliases (&name, *name) are not allowed",
                            event.start_mark)
@@ -70,7 +80,7 @@ class _StrictLoader(yaml.SafeLoader):
             if self._depth > MAX_YAML_DEPTH:
                 raise _Refused(f"nested more than {MAX_YAML_DEPTH} levels deep",
                                event.start_mark)
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
 
@@ -79,23 +89,138 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise _Refused("merge keys (<<) are not allowed", key_node.start_mark)
-            key = self.construct_object(key_node, deep=True)
+            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
             if not isinstance(key, str | int | float | bool) and key is not None:
                 raise _Refused("keys must be names", key_node.start_mark)
             if key in seen:
                 raise _Refused(f"duplicate key {key!r} (first at line {seen[key] + 1})",
                                key_node.start_mark)
             seen[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class _StrictLoader(_StrictChecks, yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader with :class:`_StrictChecks`.
+
+    The reference: it decides (and words) every refusal; :class:`_FastStrictLoader`
+    is used only for files it reads without complaint.
+    """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+
+_CParser: Any
+try:  # libyaml's scanner and parser (C); PyYAML built without it falls back below
+    from yaml import _yaml
+
+    _CParser = _yaml.CParser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _CParser = None
+
+#: Whether configuration files are scanned and parsed by libyaml (about 7x faster).
+LIBYAML = _CParser is not None
+
+if _CParser is not None:
+    class _FastStrictLoader(_StrictChecks, Composer, _CParser,
+                            SafeConstructor, Resolver):
+        """libyaml's scanner and parser with the Python composer, constructor, resolver.
+
+        Only tokens and events come from C; nodes are composed by the same Python
+        :class:`~yaml.composer.Composer` as :class:`_StrictLoader`'s, so every
+        :class:`_StrictChecks` check (aliases, anchors, depth, node count, merge and
+        duplicate keys) runs on the same events, and the same constructor refuses the
+        same tags. (libyaml's own composer, ``yaml.CSafeLoader``, cannot be checked
+        this way: its node building is compiled.) The parser is iterative, so a deeply
+        nested file stops at :data:`MAX_YAML_DEPTH` in the composer.
+        """
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            Composer.__init__(self)
+            self._depth = 0
+            self._nodes = 0
 
 
 class _Refused(yaml.YAMLError):
-    """Something :class:`_StrictLoader` refuses, with where it was found."""
+    """Something the strict loaders refuse, with where it was found."""
 
     def __init__(self, problem: str, mark: Any):
         super().__init__(problem)
         self.problem = problem
         self.problem_mark = mark
+
+
+#: Characters PyYAML's pure reader refuses; libyaml's set differs slightly, so a text
+#: holding any of them is left to the pure loader.
+_NON_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD"
+                            "\U00010000-\U0010FFFF]")
+#: Parsed texts (digest -> data), shared by every caller in the process.
+_PARSED: dict[bytes, Any] = {}
+#: Checked files ((digest, kind, source) -> (data, is_global)).
+_CHECKED: dict[tuple, tuple[dict, bool]] = {}
+#: Most entries of each cache (a process reads a few dozen files).
+_CACHE_SIZE = 1024
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+
+def _copy(x: Any) -> Any:
+    """A deep copy of YAML data (mappings, lists, immutable scalars), fast."""
+    if isinstance(x, dict):
+        return {k: _copy(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_copy(v) for v in x]
+    if isinstance(x, str | int | float | bool | dt.date | bytes) or x is None:
+        return x
+    return copy.deepcopy(x)
+
+
+def _remember(cache: dict, key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+
+
+def clear_cache() -> None:
+    """Forget every parsed and checked file (the caches hold data, never errors)."""
+    _PARSED.clear()
+    _CHECKED.clear()
+
+
+def _parse(text: str) -> Any:
+    """Parse a YAML text with the strict checks, once per distinct text per process.
+
+    Files are cached by content, not by modification time: a file rewritten within the
+    file system's timestamp granularity with the same size would otherwise be served
+    stale. Reading and hashing a configuration file costs microseconds; parsing it
+    (even in C) costs far more. Callers get a copy they may change.
+
+    Raises:
+        yaml.YAMLError, RecursionError: As :class:`_StrictLoader` raises them.
+    """
+    key = _digest(text)
+    hit = _PARSED.get(key, _PARSED)
+    if hit is not _PARSED:
+        return _copy(hit)
+    data = None
+    done = False
+    if LIBYAML and not _NON_PRINTABLE.search(text):
+        try:
+            data = yaml.load(text, Loader=cast(Any, _FastStrictLoader))  # noqa: S506 - safe
+            done = True
+        except (yaml.YAMLError, RecursionError):
+            pass  # the pure loader refuses it too, in the words it always used
+    if not done:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    _remember(_PARSED, key, data)
+    return _copy(data)
 
 
 def read_text(path: Path, source: str | None = None) -> str:
@@ -145,7 +270,7 @@ def safe_load_yaml(path: Path, source: str | None = None, text: str | None = Non
     if text is None:
         text = read_text(path, src)
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = _parse(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "unknown line"
@@ -224,8 +349,27 @@ def check_config_file(path: Path, kind: str, source: str | None = None) -> dict:
     Raises:
         ConfigError: The first rule broken, naming the file, the line or key.
     """
+    data, _ = _checked_file(path, kind, source)
+    return data
+
+
+def _checked_file(path: Path, kind: str, source: str | None = None) -> tuple[dict, bool]:
+    """:func:`check_config_file`'s data (a copy) and whether the file is global.
+
+    The file is read each time (so an edited file is seen at once) and parsed and
+    checked once per content, kind and name per process.
+    """
     src = source or str(path)
     text = read_text(path, src)
+    key = (_digest(text), kind, src)
+    hit = _CHECKED.get(key)
+    if hit is None:
+        hit = _check_text(text, path, kind, src)
+        _remember(_CHECKED, key, hit)
+    return _copy(hit[0]), hit[1]
+
+
+def _check_text(text: str, path: Path, kind: str, src: str) -> tuple[dict, bool]:
     data = safe_load_yaml(path, src, text)
     heads = header_lines(text)
     if len(heads) > 1:
@@ -258,7 +402,7 @@ def check_config_file(path: Path, kind: str, source: str | None = None) -> dict:
                 raise ConfigError(str(k), "unknown key; a scenario file may set only "
                                   f"{', '.join(allowed)}", src)
     check_resolvers(data, src)
-    return data
+    return data, is_global
 
 
 def yaml_files(folder: Path) -> list[Path]:
@@ -280,7 +424,9 @@ def yaml_files(folder: Path) -> list[Path]:
 def deep_merge(base: dict, over: dict, src: str, prov: dict, prefix: str = "") -> dict:
     """Merge ``over`` into a copy of ``base``; mappings merge, everything else replaces.
 
-    ``prov`` maps dotted keys to the file that set them and is updated in place.
+    A mapping with a ``dist`` key replaces whatever was there (a distribution written
+    in a later layer replaces an earlier one whole). ``prov`` maps dotted keys to the
+    file that set them and is updated in place.
     """
     out = dict(base)
     for k, v in over.items():
@@ -288,7 +434,7 @@ def deep_merge(base: dict, over: dict, src: str, prov: dict, prefix: str = "") -
         if isinstance(v, dict) and isinstance(out.get(k), dict) and "dist" not in v:
             out[k] = deep_merge(out[k], v, src, prov, key)
         else:
-            out[k] = copy.deepcopy(v)
+            out[k] = _copy(v)
             _mark(v, key, src, prov)
     return out
 
@@ -322,43 +468,279 @@ def scenarios(config_dir: Path = CONFIG_DIR) -> list[str]:
     return sorted(p.stem for p in (config_dir / "scenario").glob("*.yaml"))
 
 
+# ----------------------------------------------------------------------- composition
+
+#: Source name of the library's overrides (:func:`load_params`).
+OVERRIDES = "overrides"
+#: Source name of overrides given on the command line.
+COMMAND_LINE = "command line"
+#: Where each run setting belongs when a library caller passes it as an override.
+RUN_SETTING_HOMES = {
+    "worlds": "pass worlds= to simulate()",
+    "seed": "pass seed= to simulate()",
+    "horizon_weeks": "pass horizon_weeks= to simulate()",
+    "trace": "pass trace=True to simulate()",
+    "scenario": "name the scenario as load_params's first argument",
+}
+
+
+@dataclass
+class Composition:
+    """A composed configuration, which file set each key, and the layers in order.
+
+    Attributes:
+        config: The merged plain mapping (run keys and model sections; interpolations
+            such as ``${sim_root:}`` are left as written).
+        prov: Dotted key -> the file (or ``"command line"``/``"overrides"``) that set it.
+        order: The sources, earliest layer first.
+        groups: Group -> chosen option (``scenario`` included).
+    """
+
+    config: dict
+    prov: dict
+    order: list[str]
+    groups: dict
+
+    def rank(self, src: str | None) -> int:
+        """Position of a source in the layer order (-1 if unknown)."""
+        return self.order.index(src) if src in self.order else -1
+
+    def model(self) -> dict:
+        """The model's sections (:data:`~sim.params.MODEL_SECTIONS`) of :attr:`config`."""
+        return {k: self.config[k] for k in MODEL_SECTIONS if k in self.config}
+
+
+def root_defaults(root: dict, root_src: str) -> list[tuple[str, str]]:
+    """The ``(group, option)`` entries of a root configuration's defaults list.
+
+    Raises:
+        ConfigError: An entry other than ``_self_`` or ``group: option``.
+    """
+    entries = []
+    for entry in root.get("defaults", []):
+        if isinstance(entry, dict) and len(entry) == 1:
+            ((group, choice),) = entry.items()
+            entries.append((str(group), str(choice)))
+        elif entry != "_self_":
+            raise ConfigError("defaults", f"unexpected entry {entry!r}", root_src)
+    return entries
+
+
+def config_groups(config_dir: Path | None = None, name: Any = None) -> dict:
+    """Group -> default option of a configuration folder's ``config.yaml``."""
+    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
+    name = name or (lambda p: _rel(p, config_dir))
+    root_path = config_dir / "config.yaml"
+    return dict(root_defaults(check_config_file(root_path, "root", name(root_path)),
+                              name(root_path)))
+
+
+def compose_layers(config_dir: Path | None = None, choices: Mapping[str, str] | None = None,
+                   overrides: Sequence[tuple[str, Any]] = (), *, source: str = OVERRIDES,
+                   check: Sequence[str] = (), library: bool = True,
+                   name: Any = None) -> Composition:
+    """Compose a configuration folder in Hydra's order and record provenance.
+
+    The one composition with provenance: the library (:func:`load_params`) and the
+    command line (:func:`sim.cli.compose.layers`, which feeds ``prepare_job`` and
+    ``normalise_dists``) both call it. Layers: the root ``config.yaml`` (``_self_``
+    first), one file per group of its defaults list (``hydra`` excepted; a file
+    starting ``# @package _global_`` is placed at the top level), the scenario, then
+    the overrides. Every file is checked (:func:`check_config_file`) and parsed once per
+    content per process.
+
+    Args:
+        config_dir: Configuration folder (default :data:`CONFIG_DIR`).
+        choices: Group -> option, over the defaults list (``{"scenario": "baseline"}``).
+        overrides: ``(dotted key, value)`` pairs merged last, in order, as
+            :func:`deep_merge` merges (a mapping with ``dist`` replaces whole).
+        source: Name of the overrides' layer in provenance and messages.
+        check: Dotted keys of the overrides to check against the composed files
+            (:func:`check_override_key`) before they are merged.
+        library: The library's rules for ``check`` (run settings refused, new names
+            allowed where the schema takes any) instead of the command line's.
+        name: How files are named in messages (default ``configs/<group>/<file>``).
+
+    Raises:
+        ConfigError: Unknown group option or scenario, a file that breaks a rule, or an
+            override key the configuration does not have.
+    """
+    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
+    name = name or (lambda p: _rel(p, config_dir))
+    root_path = config_dir / "config.yaml"
+    root_src = name(root_path)
+    root = check_config_file(root_path, "root", root_src)
+    groups = dict(root_defaults(root, root_src))
+    groups.update(choices or {})
+    prov: dict = {}
+    order = [root_src]
+    cfg = deep_merge({}, {k: v for k, v in root.items() if k != "defaults"}, root_src, prov)
+    for group, choice in groups.items():
+        if group == "hydra" or group.startswith("hydra/"):
+            continue
+        gdir = config_dir / group
+        path = gdir / f"{choice}.yaml"
+        known = sorted(p.stem for p in gdir.glob("*.yaml"))
+        if choice not in known:  # a listed name, never a path such as ../x
+            what = "scenario" if group == "scenario" else f"{group} option"
+            raise ConfigError(group, f"unknown {what} {choice!r}; available: "
+                              f"{', '.join(known) or 'none'}", name(gdir))
+        src = name(path)
+        kind = "scenario" if group == "scenario" else "group"
+        data, is_global = _checked_file(path, kind, src)
+        cfg = deep_merge(cfg, data if kind == "scenario" or is_global else {group: data},
+                         src, prov)
+        order.append(src)
+    for key in check:
+        check_override_key(cfg, key, source, library=library)
+    for key, value in overrides:
+        cfg = deep_merge(cfg, _nest(key, value), source, prov)
+    order.append(source)
+    return Composition(cfg, prov, order, groups)
+
+
+def _nest(key: str, value: Any) -> dict:
+    out: Any = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def check_override_key(base: dict, key: str, source: str, *, library: bool) -> None:
+    """Refuse an override of a key the composed configuration does not have.
+
+    One check, one wording for the command line and the library: a misspelt section or
+    key is refused naming the key as written, with the keys allowed where it went wrong
+    (and the nearest one). The command line (Hydra) adds a key only with ``+key=...``;
+    the library adds one where the schema takes new names (a new event, actor,
+    faction ...) or an optional key the files leave out (:func:`sim.params.schema_keys`),
+    and refuses run settings, which are not model parameters.
+
+    Args:
+        base: The configuration composed from the files, before any override.
+        key: Dotted key as written.
+        source: ``"command line"`` or ``"overrides"``.
+        library: Apply the library's rules.
+
+    Raises:
+        ConfigError: Naming ``source``, ``key`` and what is allowed.
+    """
+    parts = key.split(".")
+    if library and parts[0] in base and parts[0] not in MODEL_SECTIONS:
+        home = RUN_SETTING_HOMES.get(parts[0], f"sim-run takes it on its command line "
+                                     f"({key}=...); load_params does not")
+        raise ConfigError(key, f"a run setting, not a model parameter: {home}", source)
+    node: Any = base
+    for i, part in enumerate(parts):
+        if not isinstance(node, dict):
+            return  # a value replaced by a mapping: parse_params says what is allowed
+        if part not in node:
+            if library and i > 0:
+                allowed = schema_keys(parts[:i], base)
+                if allowed is None or part in allowed:
+                    return  # a new name or an optional key: parse_params checks it
+            here = [str(k) for k in node]
+            guess = difflib.get_close_matches(part, here, n=1)
+            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            listed = ", ".join(here) or "none"
+            if i == len(parts) - 1:
+                problem = f"unknown key{hint}; allowed here: {listed}"
+            else:
+                where = "at the top level" if i == 0 else f"in {'.'.join(parts[:i])}"
+                problem = f"unknown key {part!r}{hint}; allowed {where}: {listed}"
+            raise ConfigError(key, problem, source)
+        node = node[part]
+
+
+def override_pairs(overrides: Any, source: str = OVERRIDES) -> list[tuple[str, Any]]:
+    """The library's overrides as ``(dotted key, value)`` pairs, in order.
+
+    Accepts a mapping whose keys may be dotted (``{"incidents.base_rate": 0.4}``) and
+    whose values may be nested mappings (``{"incidents": {"base_rate": 0.4}}``), or a
+    list of ``"key=value"`` strings with YAML values (``"incidents.base_rate=0.4"``,
+    ``"incidents.base_rate={dist: normal, mean: 0.4, sd: 0.1}"``).
+
+    Raises:
+        ConfigError: A key that is not a dotted name, or a value that is not YAML.
+    """
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        items = list(overrides.items())
+    elif isinstance(overrides, str | bytes) or not isinstance(overrides, Sequence):
+        raise ConfigError("overrides", "must be a mapping ({'incidents.base_rate': 0.4}) "
+                          f"or a list of 'key=value' strings, got {type(overrides).__name__}",
+                          source)
+    else:
+        items = [_split_override(text, source) for text in overrides]
+    out = []
+    for key, value in items:
+        if not isinstance(key, str) or not all(p.strip() for p in key.split(".")):
+            raise ConfigError(str(key), "override keys must be dotted names, e.g. "
+                              "incidents.base_rate", source)
+        out.append((key, value))
+    return out
+
+
+def _split_override(text: Any, source: str) -> tuple[str, Any]:
+    if not isinstance(text, str) or "=" not in text:
+        raise ConfigError(str(text), "an override must read key=value, e.g. "
+                          "incidents.base_rate=0.4", source)
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    if key.startswith("~"):
+        raise ConfigError(key.lstrip("~"), "keys cannot be deleted here; set an event to "
+                          "null to cancel it", source)
+    key = key.lstrip("+")
+    if not raw.strip():
+        return key, ""
+    try:
+        return key, _parse(raw)
+    except (yaml.YAMLError, RecursionError) as e:
+        problem = str(getattr(e, "problem", None) or e).splitlines()[0]
+        raise ConfigError(key, f"cannot parse {raw!r}: {problem}", source) from None
+
+
+def leaf_keys(key: str, value: Any) -> list[str]:
+    """Dotted keys an override sets: into mappings, not into a distribution.
+
+    ``leaf_keys("state", {"trust": 0.2, "tension": 0.3})`` is ``["state.trust",
+    "state.tension"]``: each is checked (:func:`check_override_key`) as if written alone.
+    """
+    if isinstance(value, dict) and value and "dist" not in value:
+        return [k for sub, v in value.items() for k in leaf_keys(f"{key}.{sub}", v)]
+    return [key]
+
+
 def compose(scenario: str = "baseline", config_dir: Path | None = None,
-            overrides: dict | None = None) -> tuple[dict, dict]:
+            overrides: Any = None) -> tuple[dict, dict]:
     """Compose the model configuration: group defaults, then the scenario, then overrides.
 
     Args:
         scenario: Name of a file in ``configs/scenario/``.
         config_dir: Configuration folder (defaults to the repository's ``configs/``).
-        overrides: Nested mapping applied last (source ``"overrides"``).
+        overrides: Applied last (source ``"overrides"``): a mapping with dotted or
+            nested keys, or a list of ``"key=value"`` strings (:func:`override_pairs`).
+            Checked as the command line checks its overrides
+            (:func:`check_override_key`): an unknown or misspelt key or section, or a run
+            setting such as ``worlds``, is a :class:`~sim.errors.ConfigError`.
 
     Returns:
-        ``(config, provenance)``: the merged mapping and, for each dotted key, the file
-        that set it.
+        ``(config, provenance)``: the merged model sections and, for each dotted key,
+        the file that set it.
     """
-    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
-    root_path = config_dir / "config.yaml"
-    root = read_yaml(root_path)
-    cfg: dict = {}
-    prov: dict = {}
-    for entry in root.get("defaults", []):
-        if not isinstance(entry, dict):
-            continue
-        ((group, choice),) = entry.items()
-        if group not in MODEL_SECTIONS:
-            continue
-        path = config_dir / group / f"{choice}.yaml"
-        cfg = deep_merge(cfg, {group: read_yaml(path)}, _rel(path, config_dir), prov)
-    known = scenarios(config_dir)
-    if scenario not in known:
-        raise ConfigError("scenario", f"unknown scenario {scenario!r}; available: "
-                          f"{', '.join(known)}", _rel(config_dir / "scenario", config_dir))
-    spath = config_dir / "scenario" / f"{scenario}.yaml"
-    sdata = check_config_file(spath, "scenario", _rel(spath, config_dir))
-    sdata = {k: v for k, v in sdata.items() if k in MODEL_SECTIONS}
-    cfg = deep_merge(cfg, sdata, _rel(spath, config_dir), prov)
-    if overrides:
-        cfg = deep_merge(cfg, overrides, "overrides", prov)
-    return cfg, prov
+    comp = compose_model(scenario, config_dir, overrides)
+    return comp.model(), comp.prov
+
+
+def compose_model(scenario: str = "baseline", config_dir: Path | None = None,
+                  overrides: Any = None) -> Composition:
+    """:func:`compose` as a :class:`Composition` (the run keys included)."""
+    if not isinstance(scenario, str) or not scenario:
+        raise ConfigError("scenario", f"must be a scenario name, got {scenario!r}")
+    pairs = override_pairs(overrides)
+    check = [k for key, value in pairs for k in leaf_keys(key, value)]
+    return compose_layers(config_dir, {"scenario": scenario}, pairs, check=check)
 
 
 def params_from_config(cfg: dict, prov: dict | None = None) -> ModelParams:
@@ -372,7 +754,17 @@ def params_from_config(cfg: dict, prov: dict | None = None) -> ModelParams:
 
 
 def load_params(scenario: str = "baseline", config_dir: Path | None = None,
-                overrides: dict | None = None) -> ModelParams:
-    """Compose and validate a scenario's parameters (see :func:`compose`)."""
-    cfg, prov = compose(scenario, config_dir, overrides)
-    return params_from_config(cfg, prov)
+                overrides: Any = None) -> ModelParams:
+    """Compose and validate a scenario's parameters (see :func:`compose`).
+
+    >>> p = load_params("baseline", overrides={"incidents.base_rate": 0.4})
+    >>> p.incidents.base_rate
+    0.4
+
+    Raises:
+        ConfigError: The first mistake, in the command line's words: an unknown scenario
+            or key, a run setting passed as an override, a value of the wrong type or
+            out of range; naming the file (or ``overrides``) and the key.
+    """
+    comp = compose_model(scenario, config_dir, overrides)
+    return params_from_config(comp.model(), comp.prov)

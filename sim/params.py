@@ -863,3 +863,63 @@ def parse_params(cfg: dict) -> ModelParams:
                           f"government seats plus faction seats must equal "
                           f"domestic.government.total_seats ({g.total_seats}), got {held}")
     return ModelParams(issues, labels, actors, incidents, negotiation, domestic, state)
+
+
+#: Keys of an entry of ``issues``.
+ISSUE_KEYS = ("label", "zero", "one")
+#: Dataclass of each model section that has one (``issues`` and ``actors`` are maps).
+SECTION_CLASSES: dict[str, type] = {"incidents": IncidentParams,
+                                    "negotiation": NegotiationParams,
+                                    "domestic": DomesticParams, "state": StateParams}
+
+
+def schema_keys(path: tuple[str, ...] | list[str], cfg: dict) -> tuple[str, ...] | None:
+    """Keys the schema allows in the mapping at a dotted ``path`` of a model section.
+
+    ``None`` when the mapping is a map of names the user chooses (issues, actors,
+    events, factions, per-issue and per-actor values, a distribution's arguments):
+    :func:`parse_params` checks those names. ``()`` when nothing can be nested there.
+    Used to tell a misspelt key from a new entry in a library override.
+
+    Args:
+        path: Dotted path split into parts, the section first (``("incidents",)``).
+        cfg: The configuration the path is looked up in (to find an actor's role).
+    """
+    if not path or path[0] not in MODEL_SECTIONS:
+        return ()
+    section, rest = path[0], list(path[1:])
+    if section == "issues":
+        return None if not rest else ISSUE_KEYS if len(rest) == 1 else ()
+    if section == "actors":
+        if not rest:
+            return None
+        actor = (cfg.get("actors") or {}).get(rest[0])
+        role = actor.get("role") if isinstance(actor, dict) else None
+        cls: type | None = ROLE_CLASSES.get(role) if isinstance(role, str) else None
+        if cls is None:
+            return None
+        rest = rest[1:]
+    else:
+        cls = SECTION_CLASSES[section]
+    while True:
+        assert cls is not None
+        flds = {f.name: f for f in fields(cls)}
+        if not rest:
+            return tuple(flds)
+        f = flds.get(rest[0])
+        if f is None:
+            return ()
+        kind = f.metadata["kind"]
+        if kind == "nested":
+            cls, rest = _nested_type(f), rest[1:]
+            continue
+        if kind in ("events", "faction_map"):
+            if len(rest) == 1:
+                return None
+            cls, rest = (EventParams if kind == "events" else FactionParams), rest[2:]
+            continue
+        if kind == "bounds_map":
+            return None if len(rest) == 1 else ("min", "max") if len(rest) == 2 else ()
+        if kind in ("issue_map", "name_map", "actor_map"):
+            return None if len(rest) <= 2 else ()   # names, then a distribution's args
+        return None if kind == "num" and len(rest) == 1 else ()

@@ -2,9 +2,10 @@
 
 Hydra composes ``configs/``: the root ``config.yaml`` (``_self_`` first), one file per
 group, the scenario (``# @package _global_``), then the command-line overrides. This
-module lays out the same layers with :func:`sim.config.deep_merge` to learn which file
-set each key (its *provenance*), so that an error names the scenario file, the group
-default or ``command line``, and it applies the one rule in which the model's YAML
+module lays out the same layers with :func:`sim.config.compose_layers` (the library's
+composition: one code path) to learn which file set each key (its *provenance*), so
+that an error names the scenario file, the group default or ``command line``, and to
+refuse unknown keys in the library's words; and it applies the one rule in which the model's YAML
 semantics differ from OmegaConf's merge: a distribution written in a later layer
 replaces an earlier one as a whole (``{dist: normal, ...}`` over a uniform does not
 keep the uniform's ``low``/``high``), as :mod:`sim.config` does.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,12 +25,18 @@ from hydra import initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.config import (
+    COMMAND_LINE,
     CONFIG_DIR,
+    Composition,
     check_config_file,
-    deep_merge,
+    check_override_key,
+    compose_layers,
+    config_groups,
+    leaf_keys,
+    root_defaults,
     safe_load_yaml,
     scenarios,
     source_of,
@@ -42,8 +48,6 @@ from sim.params import MODEL_SECTIONS, parse_params
 from sim.runs import Job
 from sim.settings import parse_settings
 
-#: Source name of values given on the command line.
-COMMAND_LINE = "command line"
 #: Groups whose files are placed at the top level of the configuration.
 GLOBAL_HEADER = "# @package _global_"
 #: Hydra callbacks a configuration may name (configs may not instantiate anything else).
@@ -96,86 +100,52 @@ def one_line(e: BaseException) -> str:
 # ----------------------------------------------------------------------- provenance
 
 
-@dataclass
-class Layers:
-    """Which file set each key, and the order of the files (earliest first)."""
-
-    prov: dict
-    order: list[str]
-    groups: dict  # group -> chosen option
-
-    def rank(self, src: str | None) -> int:
-        """Position of a source in the layer order (-1 if unknown)."""
-        return self.order.index(src) if src in self.order else -1
-
-
-def _root_defaults(root: dict, root_src: str) -> list[tuple[str, str]]:
-    entries = []
-    for entry in root.get("defaults", []):
-        if isinstance(entry, dict) and len(entry) == 1:
-            ((group, choice),) = entry.items()
-            entries.append((str(group), str(choice)))
-        elif entry != "_self_":
-            raise ConfigError("defaults", f"unexpected entry {entry!r}", root_src)
-    return entries
+#: Which file set each key, the layers in order and the chosen group options: the one
+#: composition with provenance, shared with the library (:func:`sim.config.compose_layers`).
+Layers = Composition
 
 
 def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
     """Lay out the configuration's files in Hydra's order and record provenance.
 
-    Also checks what Hydra would not: scenario names, that scenario files start with
-    ``# @package _global_``, and that no file but ``configs/hydra/`` changes Hydra's
-    settings or carries a defaults list of its own.
+    The files are composed by :func:`sim.config.compose_layers`, as the library composes
+    them; this adds the command line's overrides: group choices (``scenario=...``),
+    then every other key, as Hydra applies them. Also checks what Hydra would not, or
+    would word less clearly: scenario names, that scenario files start with
+    ``# @package _global_``, that no file but ``configs/hydra/`` changes Hydra's
+    settings or carries a defaults list of its own, and that each override
+    ``key=value`` names a key the configuration has
+    (:func:`sim.config.check_override_key`, the library's check and wording;
+    ``+key=...`` adds a key and is checked by the schema).
 
     Raises:
-        ConfigError: Unknown scenario or group option, malformed YAML, or a file that
-            breaks the rules above.
+        ConfigError: Unknown scenario, group option or key, malformed YAML, or a file
+            that breaks the rules above.
     """
     config_dir = Path(config_dir)
-    root_path = config_dir / "config.yaml"
-    root_src = rel(root_path, config_dir)
-    root = check_config_file(root_path, "root", root_src)
+
+    def name(path: Path) -> str:
+        return rel(path, config_dir)
+
     parsed = parse_overrides(overrides)
-    groups = dict(_root_defaults(root, root_src))
+    defaults = config_groups(config_dir, name)
+    choices: dict = {}
+    pairs: list[tuple[str, Any]] = []
+    check: list[str] = []
     for ov in parsed:
         key = ov.get_key_element().lstrip("+~")
-        if key in groups and not ov.is_sweep_override() and not ov.is_delete():
-            groups[key] = str(ov.value())
-    prov: dict = {}
-    order = [root_src]
-    deep_merge({}, {k: v for k, v in root.items() if k != "defaults"}, root_src, prov)
-    for group, choice in groups.items():
-        if group == "hydra":
+        if ov.is_delete() or key.startswith("hydra"):
             continue
-        known = sorted(p.stem for p in (config_dir / group).glob("*.yaml"))
-        if choice not in known:
-            what = "scenario" if group == "scenario" else f"{group} option"
-            raise ConfigError(group, f"unknown {what} {choice!r}; available: "
-                              f"{', '.join(known) or 'none'}", rel(config_dir / group, config_dir))
-        path = config_dir / group / f"{choice}.yaml"
-        src = rel(path, config_dir)
-        kind = "scenario" if group == "scenario" else "group"
-        data = check_config_file(path, kind, src)
-        if kind == "scenario" or _is_global(path):
-            deep_merge({}, data, src, prov)
-        else:
-            deep_merge({}, {group: data}, src, prov)
-        order.append(src)
-    for ov in parsed:
-        key = ov.get_key_element().lstrip("+~")
-        if ov.is_delete() or key.startswith("hydra") or key in groups:
+        if key in defaults:
+            if not ov.is_sweep_override():
+                choices[key] = str(ov.value())
             continue
         value = None if ov.is_sweep_override() else ov.value()
-        deep_merge({}, _nest(key, value), COMMAND_LINE, prov)
-    order.append(COMMAND_LINE)
-    return Layers(prov, order, groups)
-
-
-def _is_global(path: Path) -> bool:
-    from sim.config import _is_global_line, header_lines, read_text
-
-    heads = header_lines(read_text(path))
-    return bool(heads) and _is_global_line(heads[-1][1])
+        pairs.append((key, value))
+        if not (ov.is_add() or ov.is_force_add()) and "@" not in key and "/" not in key:
+            check.extend(leaf_keys(key, value))
+    return compose_layers(config_dir, choices, pairs, source=COMMAND_LINE, check=check,
+                          library=False, name=name)
 
 
 def searchpath_folders(overrides: Sequence[str], config_dir: Path) -> list[Path]:
@@ -211,7 +181,7 @@ def searchpath_folders(overrides: Sequence[str], config_dir: Path) -> list[Path]
 
 def _chosen_options(root: dict, root_src: str, overrides: Sequence[str]) -> dict:
     """Group -> options a command line may select (sweeps included; None: any option)."""
-    chosen: dict[str, set | None] = {g: {c} for g, c in _root_defaults(root, root_src)}
+    chosen: dict[str, set | None] = {g: {c} for g, c in root_defaults(root, root_src)}
     for ov in parse_overrides(overrides):
         key, _, package = ov.get_key_element().lstrip("+~").partition("@")
         if package.startswith(("hydra", "_global_.hydra")):
@@ -280,13 +250,6 @@ def check_config_folders(config_dir: Path, overrides: Sequence[str] = ()) -> Non
                     check_config_file(path, kind, src)
 
 
-def _nest(key: str, value: Any) -> dict:
-    out: Any = value
-    for part in reversed(key.split(".")):
-        out = {part: out}
-    return out
-
-
 def normalise_dists(cfg: dict, lay: Layers) -> dict:
     """Make each distribution the one written in the latest layer, whole.
 
@@ -330,7 +293,8 @@ def hydra_compose(overrides: Sequence[str] = (), config_dir: Path | None = None,
     register_resolvers()
     config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
     try:
-        with initialize_config_dir(str(config_dir), version_base="1.3", job_name="run"):
+        with initialize_config_dir(
+                str(config_dir), version_base="1.3", job_name="run"):
             cfg = hydra_compose_api(config_name, overrides=list(overrides),
                                     return_hydra_config=True)
     except ConfigError:
@@ -347,14 +311,13 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path,
     first = one_line(e)
     if first.startswith("Could not override '"):
         key = first.split("'")[1]
-        base = _safe_base(config_dir)
-        parent, _, leaf = key.rpartition(".")
-        node = OmegaConf.select(base, parent) if parent else base
         if key.startswith("hydra."):
             return ConfigError(key, f"cannot set this Hydra setting: {first}", COMMAND_LINE)
-        if isinstance(node, DictConfig) and leaf not in node:
-            allowed = ", ".join(str(k) for k in node.keys())
-            return ConfigError(key, f"unknown key; allowed here: {allowed}", COMMAND_LINE)
+        try:  # an unknown key, in the words layers() and the library use
+            base = compose_layers(config_dir, name=lambda p: rel(p, config_dir)).config
+            check_override_key(base, key, COMMAND_LINE, library=False)
+        except ConfigError as err:
+            return err
         return ConfigError(key, "cannot merge this value into the existing one (to "
                            f"replace a distribution by another kind write ~{key} "
                            f"'+{key}=...')", COMMAND_LINE)
@@ -383,26 +346,25 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path,
     return ConfigError("config", first, COMMAND_LINE)
 
 
-def _safe_base(config_dir: Path) -> DictConfig:
-    try:
-        with initialize_config_dir(str(config_dir), version_base="1.3", job_name="run"):
-            return hydra_compose_api("config", overrides=[])
-    except Exception:  # noqa: BLE001 - only used to word an error
-        return OmegaConf.create({})
-
-
 def to_plain(cfg: DictConfig) -> dict:
-    """Resolve a composed configuration into plain Python, without ``hydra``."""
-    cfg = copy.deepcopy(cfg)
-    if "hydra" in cfg:
-        with open_dict(cfg):
-            del cfg["hydra"]
+    """Resolve a composed configuration into plain Python, without ``hydra``.
+
+    Each top-level node is resolved in place (interpolations such as
+    ``${paths.results_dir}`` still see the whole configuration); copying the whole
+    configuration first, Hydra's settings included, took most of a job's checking time.
+    """
+    out: dict = {}
     try:
-        out = OmegaConf.to_container(cfg, resolve=True)
+        for key in cfg:
+            if key == "hydra":
+                continue
+            value = cfg[key]
+            if isinstance(value, DictConfig | ListConfig):
+                value = OmegaConf.to_container(value, resolve=True)
+            out[str(key)] = value
     except Exception as e:  # noqa: BLE001 - interpolation errors from user YAML
         raise ConfigError(getattr(e, "full_key", None) or "config",
                           f"cannot resolve: {one_line(e)}") from None
-    assert isinstance(out, dict)
     return out
 
 
