@@ -328,3 +328,19 @@ def test_hydra_skips_recomposing_only_the_batch_preflight_checked(monkeypatch):
         assert seen == [[["scenario=other"]]]   # anything else: Hydra validates it
     Sweeper.validate_batch_is_legal(None, [["scenario=baseline", "worlds=5"]])
     assert len(seen) == 2                       # restored afterwards
+
+
+@pytest.mark.parametrize("app", ["sim-run", "sim-explore"])
+def test_help_opens_with_usage_and_examples(app):
+    exe = str(Path(sys.executable).with_name(app))
+    p = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith(f"usage: {app}")
+    assert "examples:" in lines and any(line.strip().startswith(app) for line in lines[8:])
+    assert "scenario: baseline" in p.stdout     # the groups, with the bundled scenarios
+    assert len(lines) < 60                       # not the whole configuration
+    # a reader that stops early is not an error worth a traceback
+    head = subprocess.run(f"{exe} --help | head -1", shell=True, capture_output=True,
+                          text=True, timeout=120)
+    assert head.stdout.startswith("usage:") and "Traceback" not in head.stderr

@@ -48,7 +48,7 @@ from sim.cli.compose import (
     to_plain,
     yaml_files,
 )
-from sim.cli.run import INFO_FLAGS, REFUSED_FLAGS, run
+from sim.cli.run import INFO_FLAGS, REFUSED_FLAGS, quiet_broken_pipe, run
 from sim.config import CONFIG_DIR, check_config_file
 from sim.errors import ConfigError
 from sim.runfolder import atomic_write
@@ -381,7 +381,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"sim-explore: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-explore", *argv]
-    _app()
+    try:
+        _app()
+    except BrokenPipeError:
+        quiet_broken_pipe()
 
 
 if __name__ == "__main__":

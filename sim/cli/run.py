@@ -376,6 +376,13 @@ def _batch_checked(jobs: list[list[str]] | None) -> Iterator[None]:
         Sweeper.validate_batch_is_legal = original  # type: ignore[method-assign]
 
 
+def quiet_broken_pipe() -> NoReturn:
+    """End quietly when the reader of stdout went away (``sim-run --help | head``)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python would complain flushing stdout at exit
+    raise SystemExit(1)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``sim-run``: check the command line, then run the Hydra app.
 
@@ -410,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("sim-run: interrupted; run the same command again to resume (finished jobs "
               "are kept)", file=sys.stderr)
         raise SystemExit(130) from None
+    except BrokenPipeError:
+        quiet_broken_pipe()
     except JobFailed as e:
         workers.shutdown()
         print(f"sim-run: error: {e.message}", file=sys.stderr)
