@@ -354,10 +354,6 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
                               fontsize=7.5, color="#555555", loc="left")
             have = [(S - 1 - j, lab) for j, lab in enumerate(labels)
                      if (lab, issue) in stats.index]
-            for j, lab in enumerate(labels):
-                if (lab, issue) not in stats.index:
-                    ax.text(1.03, S - 1 - j, "no signed world", va="center", fontsize=7.5,
-                            transform=ax.get_yaxis_transform(), color="#888888", gid="value")
             if have:
                 ys = np.array([y for y, _ in have], dtype=float)
                 q = stats.loc[[(lab, issue) for _, lab in have]].to_numpy(dtype=float)
@@ -372,10 +368,13 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
                     bar.set_gid(lab)
                 ax.scatter(q[:, 2], ys, marker="D", s=22, c=c, edgecolors="white",
                            linewidths=0.8, zorder=4)
-                for y, row in zip(ys, q, strict=True):
-                    ax.text(1.03, y, f"{row[2]:.2f} [{row[1]:.2f}–{row[3]:.2f}]",
-                            transform=ax.get_yaxis_transform(), va="center", fontsize=7.5,
-                            color="#333333", gid="value")
+            five = dict(zip([lab for _, lab in have], q, strict=True)) if have else {}
+            for j, lab in enumerate(labels):  # the numbers, row by row
+                row = five.get(lab)
+                ax.text(1.03, S - 1 - j, "no signed world" if row is None
+                        else f"{row[2]:.2f} [{row[1]:.2f}–{row[3]:.2f}]",
+                        transform=ax.get_yaxis_transform(), va="center", fontsize=7.5,
+                        color="#888888" if row is None else "#333333", gid="value")
             ax.text(1.03, strip, "median [25–75%]", transform=ax.get_yaxis_transform(),
                     va="center", fontsize=7, color="#777777")
             for a_i, actor in enumerate(actors):

@@ -759,7 +759,8 @@ def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None,
     pairs = baseline_pairs(sweep)
     grid = len(set(pairs.values())) > 1
     n = _common([r.n_worlds for r in runs])
-    every = f"all {n:,} worlds of each run" if n else "all worlds of each run"
+    every = (f"all {n:,} worlds" if n else "all worlds") + (" of each run" if len(runs) > 1
+                                                             else "")
     specs = [
         FigureSpec("p_sign.png", "P(sign) by scenario", _caption(
             "Share of worlds in which the treaty is signed within the horizon; bars are "
