@@ -25,11 +25,18 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import (
+    FixedFormatter,
+    FixedLocator,
+    FuncFormatter,
+    MaxNLocator,
+    PercentFormatter,
+)
 
 #: Outcome classes in reporting order, with display names and colours.
 OUTCOME_STYLE = {
@@ -342,7 +349,9 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
     with mpl.rc_context(_RC):
         fig = _figure(1.6 + 3.9 * ncols, 0.3 + nrows * (1.35 + 0.24 * S), title, subtitle,
                       legend_space=0.3 if actors else 0.0)
-        axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel()
+        # y ticks (the runs' names) on the first column only, and none created elsewhere:
+        # shared axes would make every panel build and lay out a tick for every run
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, issue in zip(axes, issues, strict=False):
             meta = issue_labels.get(issue, issue)
             name = meta.get("label", issue) if isinstance(meta, Mapping) else str(meta)
@@ -389,9 +398,13 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
             ax.set_xlim(-0.06, 1.06)
             ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
             ax.grid(axis="y", visible=False)
-        axes[0].set_ylim(-0.6, strip + 0.4)
-        axes[0].set_yticks(range(S), [f"{lab} ({n_signed.get(lab, 0):,} signed)"
-                                      for lab in labels[::-1]] if labels else [""] * S)
+        names = [f"{lab} ({n_signed.get(lab, 0):,} signed)" for lab in labels[::-1]]
+        for i, ax in enumerate(axes):
+            ax.set_ylim(-0.6, strip + 0.4)
+            if i % ncols == 0:
+                ax.set_yticks(range(S), names if labels else [""] * S)
+            else:
+                ax.set_yticks([])
         for ax in axes[len(issues):]:
             ax.set_visible(False)
         if not len(terms):
@@ -600,6 +613,23 @@ def p_sign_heatmap(df: pd.DataFrame, *, xlabel: str, ylabel: str,
 
 
 # ------------------------------------------------------------------------ trajectories
+def _band(ax, x: np.ndarray, lo: object, hi: object, **kw: object) -> PolyCollection:
+    """A filled band between ``lo`` and ``hi`` (as ``fill_between``, gaps where NaN).
+
+    Built as one polygon per run of finite values: ``fill_between`` costs several
+    milliseconds per call, which adds up over small multiples.
+    """
+    x = np.asarray(x, dtype=float)
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(lo) & np.isfinite(hi)
+    edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+    verts = [np.r_[np.c_[x[a:b], lo[a:b]], np.c_[x[a:b][::-1], hi[a:b][::-1]]]
+             for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    coll = PolyCollection(verts, **kw)
+    ax.add_collection(coll, autolim=True)
+    return coll
+
+
 def _centre_and_band(d: pd.DataFrame, name: str) -> tuple[pd.Series, object, object]:
     """The line and band drawn for one series: see :data:`RATE_SERIES`."""
     if name in RATE_SERIES:
@@ -655,7 +685,7 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
                 x = d["week"].to_numpy()
                 centre, lo, hi = _centre_and_band(d, name)
                 if lo is not None and hi is not None:
-                    ax.fill_between(x, lo, hi, color=cols[lab], alpha=0.18, lw=0)
+                    _band(ax, x, lo, hi, color=cols[lab], alpha=0.18, lw=0)
                 ax.plot(x, centre, color=cols[lab], lw=1.8, label=lab)
             ax.set_title(disp)
             ax.set_ylabel(unit)
@@ -742,11 +772,11 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
                 x = d["week"].to_numpy()
                 centre, lo, hi = _centre_and_band(d, series)
                 if lo is not None and hi is not None:
-                    ax.fill_between(x, lo, hi, color=c, alpha=0.18, lw=0, zorder=z)
+                    _band(ax, x, lo, hi, color=c, alpha=0.18, lw=0, zorder=z)
                 ax.plot(x, centre, color=c if c != "#666666" else "#111111", lw=lw,
                         zorder=z + 1, label=name)
             ax.set_title(f"{lab}\nvs {ref}" if several else lab, fontsize=9.5)
-            ax.set_xlim(0, xmax)
+        axes[0].set_xlim(0, xmax)  # shared: once for all (each call updates every panel)
         for ax in axes[len(labels):]:
             ax.set_visible(False)
         for i, ax in enumerate(axes[:len(labels)]):
@@ -755,7 +785,18 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
             if i >= len(labels) - ncols:
                 ax.set_xlabel("weeks since start", fontsize=8.5)
                 ax.tick_params(labelbottom=True)
+        axes[0].autoscale_view()
         axes[0].set_ylim(bottom=0)
+        # ticks fixed once for all the (shared) panels: the default locator and formatter
+        # would be re-run for every panel at every draw
+        lo, hi = axes[0].get_ylim()
+        yt = [v for v in MaxNLocator(5).tick_values(lo, hi) if lo <= v <= hi]
+        step = 52 if xmax > 78 else (13 if xmax > 20 else max(1, xmax // 4))
+        xt = list(range(0, xmax + 1, step))
+        axes[0].yaxis.set_major_locator(FixedLocator(yt))
+        axes[0].yaxis.set_major_formatter(FixedFormatter([f"{v:g}" for v in yt]))
+        axes[0].xaxis.set_major_locator(FixedLocator(xt))
+        axes[0].xaxis.set_major_formatter(FixedFormatter([str(v) for v in xt]))
     return fig
 
 
