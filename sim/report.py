@@ -21,7 +21,7 @@ import datetime as dt
 import html
 import math
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -667,12 +667,25 @@ def held_fixed(runs: Sequence[RunData], swept: Sequence[str] = ()) -> str:
 # ----------------------------------------------------------------------- figures
 @dataclass
 class FigureSpec:
-    """A figure of the report: file name, heading, caption and the figure itself."""
+    """A figure of the report: file name, heading, caption and the figure itself.
+
+    ``figure`` may be given as a function that draws it (drawn on first use), with
+    ``source`` a file that already holds the same figure: the report then copies that
+    file instead of drawing the figure again (a traced run's ``trace.png``).
+    """
 
     name: str
     heading: str
     caption: str
-    figure: Figure
+    _figure: Figure | Callable[[], Figure] = field(repr=False)
+    source: Path | None = None
+
+    @property
+    def figure(self) -> Figure:
+        """The figure (drawn now if it was given as a function)."""
+        if not isinstance(self._figure, Figure):
+            self._figure = self._figure()
+        return self._figure
 
 
 def _caption(what: str, covers: str, fixed: str) -> str:
@@ -858,13 +871,14 @@ def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None,
                                         subtitle=fixed)))
     for r in runs:
         if r.has_trace:
+            drawn = r.path / TRACE_FIGURE  # sim-run drew it already: copied, not redrawn
             specs.append(FigureSpec(
                 "timeline.png" if len(runs) == 1 else f"timeline_job{r.job}.png",
                 f"One world's story ({r.label})", _caption(
                     "Week-by-week path of one traced world: incidents, political climate, "
                     "the tabled package, each side's concessions and dated events.",
                     "one traced world (named in the subtitle)", fixed),
-                trace_figure(r)))
+                lambda r=r: trace_figure(r), drawn if drawn.is_file() else None))
     return specs
 
 
@@ -1044,7 +1058,10 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
     for old in out.glob("*.png"):  # figures of an earlier report that may not recur
         old.unlink()
     for s in specs:
-        save_figure(s.figure, out / s.name)
+        if s.source is not None and s.source.is_file():
+            shutil.copyfile(s.source, out / s.name)
+        else:
+            save_figure(s.figure, out / s.name)
     head, rows = _estimates_rows(est)
     prov = _provenance(runs)
     # markdown

@@ -17,7 +17,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from _report_fixtures import write_run, write_sweep  # noqa: E402
 
-from sim import report  # noqa: E402
+from sim import plots, report  # noqa: E402
 from sim.cli.report import main  # noqa: E402
 
 COMMON = ["p_sign.png", "cumulative.png", "outcomes.png", "terms.png", "trajectories.png",
@@ -78,6 +78,12 @@ def test_report_of_a_single_run(run_dir):
     assert "Signed" not in row and "by 36 m" not in row
     assert f"| baseline | {row['P(sign)']} |" in md
     assert not (out / "differences.png").exists()  # a single run has no baseline to pair
+    # the traced world's timeline is sim-run's trace.png, copied rather than drawn again
+    assert (out / "timeline.png").read_bytes() == (run_dir / report.TRACE_FIGURE).read_bytes()
+    spec = next(s for s in report.run_figures([report.load_run(run_dir)])
+                if s.name == "timeline.png")
+    assert spec.source == run_dir / report.TRACE_FIGURE
+    assert "One world's path" in plots.figure_title(spec.figure)  # drawn when asked for
 
 
 def test_estimates_equal_summary_json(sweep_dir):
