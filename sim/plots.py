@@ -25,8 +25,10 @@ from collections.abc import Mapping, Sequence
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -346,21 +348,45 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
              else pd.DataFrame())
     actors = list(ideal_points)
     strip = S - 0.4 + 0.45  # y of the ideal-point markers, above every box
+    heads, feet = [], []  # each panel's title and x-axis label (what 0 and 1 mean)
+    for issue in issues:
+        meta = issue_labels.get(issue, issue)
+        heads.append(textwrap.fill(meta.get("label", issue) if isinstance(meta, Mapping)
+                                   else str(meta), 34))
+        feet.append(textwrap.fill(f"0: {meta['zero']}", 52) + "\n"
+                    + textwrap.fill(f"1: {meta['one']}", 52)
+                    if isinstance(meta, Mapping) and meta.get("zero") and meta.get("one")
+                    else "")
+    names = [f"{lab} ({n_signed.get(lab, 0):,} signed)" for lab in labels[::-1]]
     with mpl.rc_context(_RC):
-        fig = _figure(1.6 + 3.9 * ncols, 0.3 + nrows * (1.35 + 0.24 * S), title, subtitle,
-                      legend_space=0.3 if actors else 0.0)
-        # y ticks (the runs' names) on the first column only, and none created elsewhere:
-        # shared axes would make every panel build and lay out a tick for every run
-        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-        for ax, issue in zip(axes, issues, strict=False):
-            meta = issue_labels.get(issue, issue)
-            name = meta.get("label", issue) if isinstance(meta, Mapping) else str(meta)
+        # laid out by hand (in inches, from measured text widths): constrained layout
+        # would measure every label and number of every panel again at each draw
+        label_w = _text_inches(names, 9) + 0.3
+        num_w = _text_inches(["0.00 [0.00–0.00]", "no signed world"], 7.5) + 0.2
+        panel_w, panel_h = 2.6, 0.55 + 0.24 * S
+        pitch = panel_w + num_w + 0.25
+        rows = [range(r * ncols, min((r + 1) * ncols, K)) for r in range(nrows)]
+        title_h = [0.08 + 0.2 * max(heads[i].count("\n") + 1 for i in rr) if issues else 0.3
+                   for rr in rows]
+        foot_h = [0.3 + 0.135 * max((feet[i].count("\n") + 1 if feet[i] else 0)
+                                    for i in rr) if issues else 0.3 for rr in rows]
+        body = sum(title_h) + sum(foot_h) + nrows * panel_h + 0.1
+        fig = _figure(0.1 + label_w + ncols * pitch, body + 0.65, title, subtitle,
+                      legend_space=0.3 if actors else 0.0, layout=False)
+        W, H = fig.get_figwidth(), fig.get_figheight()
+        axes, top = [], H - fig.head_inches
+        for r in range(nrows):
+            top -= title_h[r]
+            for k in range(ncols):
+                x = 0.1 + label_w + k * pitch
+                axes.append(fig.add_axes((x / W, (top - panel_h) / H, panel_w / W,
+                                          panel_h / H)))
+            top -= panel_h + foot_h[r]
+        for k, (ax, issue) in enumerate(zip(axes, issues, strict=False)):
             ax.set_gid(issue)
-            ax.set_title(textwrap.fill(name, 34), fontsize=10)
-            if isinstance(meta, Mapping) and meta.get("zero") and meta.get("one"):
-                ax.set_xlabel(textwrap.fill(f"0: {meta['zero']}", 52) + "\n"
-                              + textwrap.fill(f"1: {meta['one']}", 52),
-                              fontsize=7.5, color="#555555", loc="left")
+            ax.set_title(heads[k], fontsize=10)
+            if feet[k]:
+                ax.set_xlabel(feet[k], fontsize=7.5, color="#555555", loc="left")
             have = [(S - 1 - j, lab) for j, lab in enumerate(labels)
                      if (lab, issue) in stats.index]
             if have:
@@ -398,7 +424,6 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
             ax.set_xlim(-0.06, 1.06)
             ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
             ax.grid(axis="y", visible=False)
-        names = [f"{lab} ({n_signed.get(lab, 0):,} signed)" for lab in labels[::-1]]
         for i, ax in enumerate(axes):
             ax.set_ylim(-0.6, strip + 0.4)
             if i % ncols == 0:
@@ -418,6 +443,14 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
             fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 6),
                        bbox_to_anchor=(0.0, fig.legend_y), fontsize=8.5)
     return fig
+
+
+def _text_inches(texts: Sequence[str], size: float) -> float:
+    """Width of the widest of ``texts`` at ``size`` points in the current font, inches."""
+    r = RendererAgg(10, 10, 72)
+    prop = FontProperties(size=size)
+    return max((r.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts),
+               default=0.0) / 72
 
 
 def _last(label: str) -> str:

@@ -1170,6 +1170,7 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
     """
     method = summary.get("method")
     fixed = _exploration_fixed(summary)
+    design = "every world of the design, one per sampled point"
     specs: list[FigureSpec] = []
     if method in ("sobol", "morris"):
         try:
@@ -1182,22 +1183,25 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
             if method == "sobol":
                 specs.append(FigureSpec(
                     f"sensitivity_{out}.png", f"Sobol indices: {lab}",
-                    f"Share of the variance of the per-world {lab} outcome due to each input "
-                    "alone (S1) and with all its interactions (ST), with 95% bootstrap "
-                    "intervals; 'luck' is the worlds' own randomness. Inputs are the "
-                    "scenario's distributions plus keys named with ranges.",
+                    _caption(f"Share of the variance of the per-world {lab} outcome due to "
+                             "each input alone (S1) and with all its interactions (ST), with "
+                             "95% bootstrap intervals; 'luck' is the worlds' own randomness. "
+                             "Inputs are the scenario's distributions plus keys named with "
+                             "ranges.", design, fixed),
                     plots.sobol_bars(ind, out, output_label=lab, subtitle=fixed)))
             else:
                 specs.append(FigureSpec(
                     f"morris_bars_{out}.png", f"Morris ranking: {lab}",
-                    f"Inputs ranked by their mean absolute elementary effect (mu*) on the "
-                    f"per-world {lab} outcome, with 95% bootstrap intervals.",
+                    _caption(f"Inputs ranked by their mean absolute elementary effect (mu*) "
+                             f"on the per-world {lab} outcome, with 95% bootstrap intervals.",
+                             design, fixed),
                     plots.morris_bars(ind, out, output_label=lab, subtitle=fixed)))
                 specs.append(FigureSpec(
                     f"morris_{out}.png", f"Morris screening: {lab}",
-                    f"Mean absolute elementary effect (mu*) of each input on the per-world "
-                    f"{lab} outcome against the spread of its effects (sigma); right: "
-                    "influential, high: non-linear or interacting. Whiskers: 95% intervals.",
+                    _caption(f"Mean absolute elementary effect (mu*) of each input on the "
+                             f"per-world {lab} outcome against the spread of its effects "
+                             "(sigma); right: influential, high: non-linear or interacting. "
+                             "Whiskers: 95% intervals.", design, fixed),
                     plots.morris_plane(ind, out, output_label=lab, subtitle=fixed)))
     elif method == "prim":
         try:
@@ -1209,15 +1213,17 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
         target = summary.get("target", "signed")
         specs.append(FigureSpec(
             "prim_trajectory.png", "PRIM peeling trajectory",
-            "Each point is a box met while peeling: coverage (share of all target worlds "
-            "inside) against density (share of the box's worlds that hit the target); "
-            f"ringed: the chosen box; star: after pasting. {box['words']}.",
+            _caption("Each point is a box met while peeling: coverage (share of all target "
+                     "worlds inside) against density (share of the box's worlds that hit the "
+                     f"target); ringed: the chosen box; star: after pasting. {box['words']}.",
+                     "all worlds of the exploration (each box: the worlds inside it)", fixed),
             plots.prim_trajectory(traj, int(box["chosen_step"]), box=box, outcome=target,
                                   subtitle=fixed)))
         specs.append(FigureSpec(
             "prim_box.png", "The chosen box",
-            "Limits of the box on each restricted parameter (green) within the range the "
-            "worlds drew (grey); qp: quasi-p-value of the restriction.",
+            _caption("Limits of the box on each restricted parameter (green) within the range "
+                     "the worlds drew (grey); qp: quasi-p-value of the restriction.",
+                     "all worlds of the exploration (their range of draws)", fixed),
             plots.prim_box(box, outcome=target, subtitle=fixed)))
     return specs
 
