@@ -79,7 +79,9 @@ class Result:
             trust, tension and support.
         steps: One row per week: ``week``, ``date``, cumulative shares signed /
             escalated / government fallen, the share still active, and the 10/50/90 %
-            quantiles and mean of each series over the worlds still active that week.
+            quantiles and mean of each series over the worlds still active that week,
+            and ``incidents_sq_mean`` (mean squared weekly incident count over the same
+            worlds, for the interval of the mean rate).
         worlds, seed, horizon_weeks, start_date: What was run.
         issues: Issue names in order.
         trace: Per-week detail of every world (only with ``trace=True``), long format.
@@ -279,6 +281,10 @@ def collect(model: PeaceModel) -> Result:
             steps[f"{name}_q{int(qi * 100)}"] = qv
         total = np.nansum(model.series[name], axis=1, dtype=float)
         steps[f"{name}_mean"] = np.where(model.counts["active"] > 0, total / n_active, np.nan)
+    # mean of the squared weekly count over active worlds: with the mean and the active
+    # count it gives the interval of the mean rate; combines over blocks as a mean does
+    sq = np.nansum(np.square(model.series["incidents"], dtype=float), axis=1)
+    steps["incidents_sq_mean"] = np.where(model.counts["active"] > 0, sq / n_active, np.nan)
     steps_df = pd.DataFrame(steps)
     ideal = {a.name: dict(zip(model.issues, a.x.mean(axis=0), strict=True))
              for a in model.agents}

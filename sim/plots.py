@@ -27,11 +27,20 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import (
+    FixedFormatter,
+    FixedLocator,
+    FuncFormatter,
+    MaxNLocator,
+    PercentFormatter,
+)
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -47,13 +56,16 @@ OUTCOME_STYLE = {
 SERIES_STYLE = {
     "tension": ("Tension", "tension index (0 calm – 1 crisis)"),
     "mobilisation": ("Opposition mobilisation", "share mobilised (0–1)"),
-    "incidents": ("Border incidents", "incidents per week"),
+    "incidents": ("Border incidents", "incidents per active world-week"),
     "support": ("Public support for the peace agenda", "share of registered voters (0–1)"),
     "trust": ("Trust between the parties", "trust index (0–1)"),
     "spoiling": ("Spoiling intensity", "spoiling index (0–1)"),
 }
 #: Default trajectories shown in the report.
 TRAJECTORY_SERIES = ("tension", "mobilisation", "incidents", "support")
+#: Series that are counts per week: drawn as the mean rate per active world-week with the
+#: 95 % interval of that mean (a median of small integer counts is 0 with a 0–1 band).
+RATE_SERIES = frozenset({"incidents"})
 #: Marker for each actor's ideal point (cycled for actors beyond these).
 _ACTOR_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "h")
 _PALETTE = ("#1f5a96", "#d1603d", "#3a9a7a", "#8e5ea2", "#c9a227", "#5b8cc7", "#b5485d",
@@ -93,19 +105,27 @@ def colours(labels: Sequence[str], baseline: str | None = "baseline") -> dict[st
     return out
 
 
+#: Resolution figures are made and saved at (one resolution: text is laid out once).
+DPI = 150
+
+
 class _Figure(Figure):
-    """A figure that knows where its legend goes: under the title and subtitle."""
+    """A figure that knows its title block: height and where a figure legend goes."""
 
     legend_y: float = 1.0
+    head_inches: float = 0.0
 
 
 def _figure(width: float, height: float, title: str, subtitle: str | None,
-            legend_space: float = 0.0) -> _Figure:
+            legend_space: float = 0.0, layout: bool = True) -> _Figure:
     """A constrained-layout figure with a bold title and a grey subtitle at the top.
 
     The subtitle is wrapped to the figure's width and the space above the axes grows
     with the number of its lines, so nothing is cut off. ``legend_space`` inches are
     reserved under the subtitle for a figure legend placed at ``fig.legend_y``.
+    With ``layout=False`` no layout engine is set (grids of many small panels place
+    their axes themselves, which is much cheaper than solving constrained layout);
+    ``fig.head_inches`` is then the height taken by the title block.
     """
     title = textwrap.fill(title, max(30, int((width - 0.3) * 72 / (13 * 0.64))))
     tlines = title.count("\n") + 1
@@ -114,10 +134,12 @@ def _figure(width: float, height: float, title: str, subtitle: str | None,
     lines = sub.count("\n") + 1 if sub else 0
     extra = 0.24 * (tlines - 1) + 0.19 * max(lines - 1, 0)
     head = 0.40 + 0.24 * (tlines - 1) + 0.19 * lines + 0.06 + legend_space
-    fig = _Figure(figsize=(width, height + extra + legend_space))
+    fig = _Figure(figsize=(width, height + extra + legend_space), dpi=DPI)
     height = fig.get_figheight()
-    fig.set_layout_engine(ConstrainedLayoutEngine(rect=(0.0, 0.0, 1.0, 1.0 - head / height),
-                                                  h_pad=0.06))
+    if layout:
+        fig.set_layout_engine(ConstrainedLayoutEngine(
+            rect=(0.0, 0.0, 1.0, 1.0 - head / height), h_pad=0.06))
+    fig.head_inches = head
     x = 0.12 / width
     fig.text(x, 1.0 - 0.10 / height, title, ha="left", va="top", fontsize=13,
              fontweight="bold", gid="title", linespacing=1.15)
@@ -288,103 +310,164 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
                  *, issues: Sequence[str] | None = None,
                  issue_labels: Mapping[str, Mapping[str, str] | str] | None = None,
                  actor_labels: Mapping[str, str] | None = None,
-                 colors: Mapping[str, str] | None = None,
+                 colors: Mapping[str, str] | None = None, runs: Sequence[str] | None = None,
                  subtitle: str | None = None, title: str | None = None) -> Figure:
-    """Terms of the signed deals on each issue, with the actors' ideal points marked.
+    """Terms of the signed deals: one panel per issue, one box per run, numbers beside.
+
+    Each panel is one issue (title: its full label; x-axis label: what 0 and 1 mean, in
+    full). Each run is a row: a box of the signed package's position over its signed
+    worlds (box 25–75 %, whiskers 10–90 %, diamond: median) with the median and the
+    25–75 % range printed to the right of the panel. The actors' ideal points are
+    dotted lines behind the boxes with their markers in a strip above the rows, so no
+    marker covers a box; the x-axis runs a little beyond [0, 1] so that a box at either
+    end stays visible.
 
     Args:
-        terms: Long table of signed worlds with ``label`` (scenario), ``issue`` and
-            ``value`` (the signed package's position on that issue, in [0, 1]).
+        terms: Long table of signed worlds with ``label`` (run), ``world``, ``issue``
+            and ``value`` (the signed package's position on that issue, in [0, 1]).
         ideal_points: ``{actor: {issue: ideal point}}`` (one scenario's, usually the
-            baseline's); each actor gets a marker on every issue.
-        issues: Issue order (top to bottom); defaults to the order in ``terms``.
-        issue_labels: ``{issue: label}`` or ``{issue: {"label", "zero", "one"}}``; the
-            meanings of 0 and 1 are printed at the ends of each row when given.
+            baseline's).
+        issues: Issue order; defaults to the order in ``terms``.
+        issue_labels: ``{issue: label}`` or ``{issue: {"label", "zero", "one"}}``.
         actor_labels: Display names of the actors.
         colors: ``{label: colour}`` (default: :func:`colours` in order of appearance).
+        runs: Row order, including runs without a signed world (default: the labels in
+            ``terms``).
         subtitle: What was held fixed.
         title: Overrides the default title.
 
     Returns:
-        A figure with one axes: one box series per scenario (``gid`` = scenario) and one
-        marker series per actor (label = actor).
+        A figure with one axes per issue (``gid`` = issue). In each, one box patch per
+        run with signed worlds (``gid`` = run label), one marker collection per actor
+        (label = actor) and one text per run (``gid`` = ``"value"``: median and
+        25–75 % range, or "no signed world").
     """
     issues = list(issues) if issues is not None else list(dict.fromkeys(terms["issue"]))
-    labels = list(dict.fromkeys(terms["label"])) if len(terms) else []
+    labels = list(runs) if runs is not None else (
+        list(dict.fromkeys(terms["label"])) if len(terms) else [])
     issue_labels = issue_labels or {}
     actor_labels = actor_labels or {}
     cols = dict(colors) if colors else colours(labels)
-    K, S = len(issues), max(len(labels), 1)
+    K, S = max(len(issues), 1), max(len(labels), 1)
+    ncols = min(K, 4 if K > 6 else 3)
+    nrows = int(np.ceil(K / ncols))
     title = title or "Terms of the signed deals, issue by issue"
-    band = 0.7  # share of a row's height used by the boxes
+    n_signed = ({lab: int(terms.loc[terms["label"] == lab, "world"].nunique())
+                 for lab in labels} if "world" in terms else dict.fromkeys(labels, 0))
+    # five numbers per (run, issue) at once: the boxes are drawn from these
+    stats = (terms.dropna(subset=["value"]).groupby(["label", "issue"], sort=False)["value"]
+             .quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack() if len(terms)
+             else pd.DataFrame())
+    actors = list(ideal_points)
+    strip = S - 0.4 + 0.45  # y of the ideal-point markers, above every box
+    heads, feet = [], []  # each panel's title and x-axis label (what 0 and 1 mean)
+    for issue in issues:
+        meta = issue_labels.get(issue, issue)
+        heads.append(textwrap.fill(meta.get("label", issue) if isinstance(meta, Mapping)
+                                   else str(meta), 34))
+        feet.append(textwrap.fill(f"0: {meta['zero']}", 52) + "\n"
+                    + textwrap.fill(f"1: {meta['one']}", 52)
+                    if isinstance(meta, Mapping) and meta.get("zero") and meta.get("one")
+                    else "")
+    names = [f"{lab} ({n_signed.get(lab, 0):,} signed)" for lab in labels[::-1]]
     with mpl.rc_context(_RC):
-        fig = _figure(10.0, 1.9 + max(0.95, 0.3 + 0.08 * S) * K, title, subtitle)
-        ax = fig.add_subplot()
-        for j, lab in enumerate(labels):
-            d = terms[terms["label"] == lab]
-            data, pos = [], []
-            for k, issue in enumerate(issues):
-                v = d.loc[d["issue"] == issue, "value"].dropna().to_numpy()
-                if len(v):
-                    data.append(v)
-                    pos.append(K - 1 - k - band * ((j + 0.5) / S - 0.5))
-            if not data:
-                continue
-            bp = ax.boxplot(data, positions=pos, orientation="horizontal",
-                            widths=min(0.22, band / S * 0.8), whis=(10, 90),
-                            showfliers=False, patch_artist=True, manage_ticks=False,
-                            medianprops=dict(color="white", lw=1.6),
-                            whiskerprops=dict(color=cols[lab], lw=1.3),
-                            capprops=dict(color=cols[lab], lw=1.3))
-            for b in bp["boxes"]:
-                b.set(facecolor=cols[lab], edgecolor=cols[lab], alpha=0.9, gid=lab)
-        actors = list(ideal_points)
-        for a_i, actor in enumerate(actors):
-            xs = [ideal_points[actor].get(issue, np.nan) for issue in issues]
-            ax.scatter(xs, [K - 1 - k for k in range(K)], marker=_ACTOR_MARKERS[
-                a_i % len(_ACTOR_MARKERS)], s=58, facecolor="white", edgecolor="#222222",
-                lw=1.3, zorder=5, label=actor_labels.get(actor, actor))
-        ylab = []
-        for k, issue in enumerate(issues):
-            meta = issue_labels.get(issue, issue)
-            name = meta.get("label", issue) if isinstance(meta, Mapping) else str(meta)
-            ylab.append(name)
-            if isinstance(meta, Mapping) and meta.get("zero") and meta.get("one"):
-                y = K - 1 - k - 0.5
-                ax.text(0.005, y + 0.02, f"0: {_short(meta['zero'])}", fontsize=7.5,
-                        color="#777777", va="bottom", ha="left")
-                ax.text(0.995, y + 0.02, f"1: {_short(meta['one'])}", fontsize=7.5,
-                        color="#777777", va="bottom", ha="right")
-            if k:
-                ax.axhline(K - k - 0.5, color="#cccccc", lw=0.8)
-        ax.set_yticks(range(K), ylab[::-1])
-        ax.set_ylim(-0.5, K - 0.5)
-        ax.set_xlim(-0.01, 1.01)
-        ax.grid(axis="y", visible=False)
-        ax.set_xlabel("Position on the issue (0 and 1 as defined per issue; box: "
-                      "25–75% of signed worlds, line: median, whiskers: 10–90%)")
-        handles: list[Artist] = [Patch(facecolor=cols[lab], label=f"{lab} (n = "
-                         f"{int(terms.loc[terms['label'] == lab, 'world'].nunique()) if 'world' in terms else 0:,} signed)")  # noqa: E501
-                   for lab in labels]
-        handles += [Line2D([], [], ls="", marker=_ACTOR_MARKERS[i % len(_ACTOR_MARKERS)],
-                           mfc="white", mec="#222222", ms=7,
-                           label=f"ideal point: {actor_labels.get(a, a)}")
-                    for i, a in enumerate(actors)]
-        if not labels:
-            ax.text(0.5, 0.5, "No world signed: no terms to show", transform=ax.transAxes,
-                    ha="center", va="center", fontsize=12, color="#888888")
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  fontsize=8.5)
+        # laid out by hand (in inches, from measured text widths): constrained layout
+        # would measure every label and number of every panel again at each draw
+        label_w = _text_inches(names, 9) + 0.3
+        num_w = _text_inches(["0.00 [0.00–0.00]", "no signed world"], 7.5) + 0.2
+        panel_w, panel_h = 2.6, 0.55 + 0.24 * S
+        pitch = panel_w + num_w + 0.25
+        rows = [range(r * ncols, min((r + 1) * ncols, K)) for r in range(nrows)]
+        title_h = [0.08 + 0.2 * max(heads[i].count("\n") + 1 for i in rr) if issues else 0.3
+                   for rr in rows]
+        foot_h = [0.3 + 0.135 * max((feet[i].count("\n") + 1 if feet[i] else 0)
+                                    for i in rr) if issues else 0.3 for rr in rows]
+        body = sum(title_h) + sum(foot_h) + nrows * panel_h + 0.1
+        fig = _figure(0.1 + label_w + ncols * pitch, body + 0.65, title, subtitle,
+                      legend_space=0.3 if actors else 0.0, layout=False)
+        W, H = fig.get_figwidth(), fig.get_figheight()
+        axes, top = [], H - fig.head_inches
+        for r in range(nrows):
+            top -= title_h[r]
+            for k in range(ncols):
+                x = 0.1 + label_w + k * pitch
+                axes.append(fig.add_axes((x / W, (top - panel_h) / H, panel_w / W,
+                                          panel_h / H)))
+            top -= panel_h + foot_h[r]
+        for k, (ax, issue) in enumerate(zip(axes, issues, strict=False)):
+            ax.set_gid(issue)
+            ax.set_title(heads[k], fontsize=10)
+            if feet[k]:
+                ax.set_xlabel(feet[k], fontsize=7.5, color="#555555", loc="left")
+            have = [(S - 1 - j, lab) for j, lab in enumerate(labels)
+                     if (lab, issue) in stats.index]
+            if have:
+                ys = np.array([y for y, _ in have], dtype=float)
+                q = stats.loc[[(lab, issue) for _, lab in have]].to_numpy(dtype=float)
+                c = [cols.get(lab, BASELINE_COLOUR) for _, lab in have]
+                ax.hlines(np.r_[ys, ys], np.r_[q[:, 0], q[:, 3]], np.r_[q[:, 1], q[:, 4]],
+                          colors=c + c, lw=1.2, zorder=2)
+                ax.vlines(np.r_[q[:, 0], q[:, 4]], np.r_[ys, ys] - 0.15, np.r_[ys, ys] + 0.15,
+                          colors=c + c, lw=1.2, zorder=2)
+                bars = ax.barh(ys, q[:, 3] - q[:, 1], left=q[:, 1], height=0.6, color=c,
+                               alpha=0.9, zorder=3)
+                for bar, (_, lab) in zip(bars, have, strict=True):
+                    bar.set_gid(lab)
+                ax.scatter(q[:, 2], ys, marker="D", s=22, c=c, edgecolors="white",
+                           linewidths=0.8, zorder=4)
+            five = dict(zip([lab for _, lab in have], q, strict=True)) if have else {}
+            for j, lab in enumerate(labels):  # the numbers, row by row
+                row = five.get(lab)
+                ax.text(1.03, S - 1 - j, "no signed world" if row is None
+                        else f"{row[2]:.2f} [{row[1]:.2f}–{row[3]:.2f}]",
+                        transform=ax.get_yaxis_transform(), va="center", fontsize=7.5,
+                        color="#888888" if row is None else "#333333", gid="value")
+            ax.text(1.03, strip, "median [25–75%]", transform=ax.get_yaxis_transform(),
+                    va="center", fontsize=7, color="#777777")
+            for a_i, actor in enumerate(actors):
+                xv = float(ideal_points[actor].get(issue, np.nan))
+                if not np.isfinite(xv):
+                    continue
+                ax.axvline(xv, ymax=1.0, color="#555555", lw=0.8, ls=":", zorder=0.5)
+                ax.scatter([xv], [strip], marker=_ACTOR_MARKERS[a_i % len(_ACTOR_MARKERS)],
+                           s=40, facecolor="white", edgecolor="#222222", lw=1.1, zorder=5,
+                           clip_on=False, label=actor_labels.get(actor, actor))
+            ax.axhline(S - 0.4 + 0.12, color="#cccccc", lw=0.8)
+            ax.set_xlim(-0.06, 1.06)
+            ax.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+            ax.grid(axis="y", visible=False)
+        for i, ax in enumerate(axes):
+            ax.set_ylim(-0.6, strip + 0.4)
+            if i % ncols == 0:
+                ax.set_yticks(range(S), names if labels else [""] * S)
+            else:
+                ax.set_yticks([])
+        for ax in axes[len(issues):]:
+            ax.set_visible(False)
+        if not len(terms):
+            fig.text(0.5, 0.5, "No world signed: no terms to show", ha="center",
+                     va="center", fontsize=12, color="#888888", gid="empty")
+        if actors:
+            handles = [Line2D([], [], ls="", marker=_ACTOR_MARKERS[i % len(_ACTOR_MARKERS)],
+                              mfc="white", mec="#222222", ms=7,
+                              label=f"ideal point: {actor_labels.get(a, a)}")
+                       for i, a in enumerate(actors)]
+            fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 6),
+                       bbox_to_anchor=(0.0, fig.legend_y), fontsize=8.5)
     return fig
+
+
+def _text_inches(texts: Sequence[str], size: float) -> float:
+    """Width of the widest of ``texts`` at ``size`` points in the current font, inches."""
+    r = RendererAgg(10, 10, 72)
+    prop = FontProperties(size=size)
+    return max((r.get_text_width_height_descent(t, prop, ismath=False)[0] for t in texts),
+               default=0.0) / 72
 
 
 def _last(label: str) -> str:
     """``incidents.base_rate (incidents/week)`` -> ``base_rate``."""
     return label.split(" (")[0].split(".")[-1]
-
-
-def _short(text: str, n: int = 44) -> str:
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
 # ----------------------------------------------------------------- paired differences
@@ -576,29 +659,66 @@ def p_sign_heatmap(df: pd.DataFrame, *, xlabel: str, ylabel: str,
 
 
 # ------------------------------------------------------------------------ trajectories
+def _band(ax, x: np.ndarray, lo: object, hi: object, **kw: Any) -> PolyCollection:
+    """A filled band between ``lo`` and ``hi`` (as ``fill_between``, gaps where NaN).
+
+    Built as one polygon per run of finite values: ``fill_between`` costs several
+    milliseconds per call, which adds up over small multiples.
+    """
+    x = np.asarray(x, dtype=float)
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(lo) & np.isfinite(hi)
+    edges = np.flatnonzero(np.diff(np.r_[0, ok.astype(np.int8), 0]))
+    verts = [np.r_[np.c_[x[a:b], lo[a:b]], np.c_[x[a:b][::-1], hi[a:b][::-1]]]
+             for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    coll = PolyCollection(verts, **kw)
+    ax.add_collection(coll, autolim=True)
+    return coll
+
+
+def _centre_and_band(d: pd.DataFrame, name: str) -> tuple[pd.Series, object, object]:
+    """The line and band drawn for one series: see :data:`RATE_SERIES`."""
+    if name in RATE_SERIES:
+        lo, hi = d.get(f"{name}_ci_low"), d.get(f"{name}_ci_high")
+        return d[f"{name}_mean"], lo, hi
+    return d[f"{name}_q50"], d[f"{name}_q10"], d[f"{name}_q90"]
+
+
+def _band_text(name: str) -> str:
+    if name in RATE_SERIES:
+        return "line: mean over active worlds; band: its 95% interval"
+    return "line: median active world; band: 10–90%"
+
+
 def trajectories(steps: Mapping[str, pd.DataFrame],
                  series: Sequence[str] = TRAJECTORY_SERIES, *,
                  colors: Mapping[str, str] | None = None,
                  subtitle: str | None = None, title: str | None = None) -> Figure:
-    """Median and 10–90 % band of each series over time, one line per scenario.
+    """Each series over time in the worlds still active each week, one line per scenario.
+
+    Rates (:data:`RATE_SERIES`, e.g. incidents) are drawn as the mean per active
+    world-week with the 95 % interval of that mean; the other series as the median
+    active world with the 10–90 % band of active worlds.
 
     Args:
         steps: ``{label: steps table}`` where each table has ``week`` and, per series,
-            ``<series>_q10``, ``<series>_q50`` and ``<series>_q90`` (and ``_mean``).
+            ``<series>_q10``, ``<series>_q50`` and ``<series>_q90``; for a rate
+            ``<series>_mean`` and (optional) ``<series>_ci_low`` / ``<series>_ci_high``
+            (as built by :func:`sim.report.trajectory_steps`).
         series: Which series to draw, one panel each.
         colors: ``{label: colour}`` (default: :func:`colours` in the mapping's order).
         subtitle: What was held fixed.
         title: Overrides the default title.
 
     Returns:
-        A figure with one axes per series (title = series name), one median line per
-        scenario in each (label = scenario).
+        A figure with one axes per series (title = series name), one line per scenario
+        in each (label = scenario).
     """
     labels = list(steps)
     cols = dict(colors) if colors else colours(labels)
     ncol = 2 if len(series) > 1 else 1
     nrow = int(np.ceil(len(series) / ncol))
-    title = title or "How the situation evolves: median world and 10–90% band"
+    title = title or "How the situation evolves in the worlds still active each week"
     with mpl.rc_context(_RC):
         rows = int(np.ceil((len(labels) + 1) / 4))
         fig = _figure(5.2 * ncol + 0.4, 3.3 * nrow + 0.9, title, subtitle,
@@ -606,81 +726,104 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
         axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False).ravel()
         for ax, name in zip(axes, series, strict=False):
             disp, unit = SERIES_STYLE.get(name, (name, name))
-            discrete = name == "incidents"
             for lab in labels:
                 d = steps[lab]
                 x = d["week"].to_numpy()
-                ax.fill_between(x, d[f"{name}_q10"], d[f"{name}_q90"], color=cols[lab],
-                                alpha=0.15, lw=0, step="mid" if discrete else None)
-                ax.plot(x, d[f"{name}_q50"], color=cols[lab], lw=1.8, label=lab,
-                        drawstyle="steps-mid" if discrete else "default")
-                if discrete and f"{name}_mean" in d:
-                    ax.plot(x, d[f"{name}_mean"], color=cols[lab], lw=1.1, ls="--",
-                            gid="mean")
+                centre, lo, hi = _centre_and_band(d, name)
+                if lo is not None and hi is not None:
+                    _band(ax, x, lo, hi, color=cols[lab], alpha=0.18, lw=0)
+                ax.plot(x, centre, color=cols[lab], lw=1.8, label=lab)
             ax.set_title(disp)
             ax.set_ylabel(unit)
             ax.set_xlim(0, max(int(d["week"].max()) + 1, 1))
-            if discrete:
-                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-                ax.text(0.99, 0.97, "dashed: mean", transform=ax.transAxes, ha="right",
-                        va="top", fontsize=8, color="#666666")
-            else:
-                ax.set_ylim(bottom=0)
+            ax.set_ylim(bottom=0)
+            ax.text(0.99, 0.97, _band_text(name), transform=ax.transAxes, ha="right",
+                    va="top", fontsize=7.5, color="#666666", gid="band")
         for ax in axes[len(series):]:
             ax.set_visible(False)
         for ax in axes[max(0, len(series) - ncol):len(series)]:
             ax.set_xlabel("Weeks since the scenario's start")
         handles: list[Artist] = [Line2D([], [], color=cols[lab], lw=2.2, label=lab)
                                  for lab in labels]
-        handles.append(Patch(facecolor="#999999", alpha=0.3, label="10–90% of worlds"))
+        band = "band: 10–90% of active worlds"
+        if any(s in RATE_SERIES for s in series):
+            band += " (incidents: 95% interval of the mean)"
+        handles.append(Patch(facecolor="#999999", alpha=0.3, label=band))
         fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 4),
                    bbox_to_anchor=(0.0, fig.legend_y), fontsize=9)
     return fig
 
 
-def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str, reference: str, *,
+def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
+                      reference: str | Mapping[str, str], *,
                       colors: Mapping[str, str] | None = None, ncols: int = 4,
                       subtitle: str | None = None, title: str | None = None) -> Figure:
-    """One series for many scenarios: one small panel per scenario against a reference.
+    """One series for many scenarios: one small panel per scenario against its reference.
 
-    Each panel shows the reference scenario (grey band, black median) and one other
-    scenario (coloured band and median), on shared axes, so that many scenarios can be
-    compared without their bands piling up.
+    Each panel shows the reference (grey band, black line) and one other scenario
+    (coloured band and line), on shared axes, so that many scenarios can be compared
+    without their bands piling up. Lines and bands are as in :func:`trajectories`.
 
     Args:
-        steps: ``{label: steps table}`` with ``week`` and ``<series>_q10/_q50/_q90``.
+        steps: ``{label: steps table}`` as for :func:`trajectories`.
         series: The series to draw (a key of :data:`SERIES_STYLE`).
-        reference: Label of the scenario drawn in every panel (usually the baseline).
+        reference: Label of the run drawn in every panel (usually the baseline), or
+            ``{label: reference label}``: each run against its own reference (in a grid
+            sweep, the baseline job with the same other swept values); runs not in the
+            mapping get no panel.
         colors: ``{label: colour}`` (default: :func:`colours` in the mapping's order).
         ncols: Panels per row.
         subtitle: What was held fixed.
         title: Overrides the default title.
 
     Returns:
-        A figure with one axes per non-reference scenario (title = scenario).
+        A figure with one axes per compared run (title = its label; with several
+        references, the label and "vs <reference>" on two lines). In each, the first
+        line is the reference (label = reference) and the second the run.
     """
-    labels = [lab for lab in steps if lab != reference]
+    if isinstance(reference, str):
+        refs = {lab: reference for lab in steps if lab != reference}
+    else:
+        refs = {lab: ref for lab, ref in reference.items() if lab in steps and ref in steps}
+    labels = [lab for lab in steps if lab in refs]
+    several = len(set(refs.values())) > 1
     cols = dict(colors) if colors else colours(list(steps))
     ncols = max(1, min(ncols, len(labels)))
-    nrows = int(np.ceil(len(labels) / ncols))
+    nrows = max(1, int(np.ceil(len(labels) / ncols)))
     disp, unit = SERIES_STYLE.get(series, (series, series))
-    title = title or f"{disp}: each scenario against {reference} (median and 10–90% band)"
-    discrete = series == "incidents"
-    ref = steps[reference]
+    against = ("the baseline with the same other swept values" if several
+               else next(iter(refs.values()), str(reference)))
+    how = ("mean per active world-week, 95% band" if series in RATE_SERIES
+           else "median and 10–90% band of active worlds")
+    title = title or f"{disp}: each run against {against} ({how})"
+    # fixed margins in inches: a grid of small panels needs no layout solver
+    axw, axh, left, right, bottom = 3.0, 1.75, 0.8, 0.2, 0.55
+    tline = 0.2 * (2 if several else 1)
+    gap_h, gap_w = tline + 0.32, 0.22
+    width = left + right + ncols * axw + (ncols - 1) * gap_w
+    body = tline + 0.1 + nrows * axh + (nrows - 1) * gap_h + bottom
     with mpl.rc_context(_RC):
-        fig = _figure(3.2 * ncols + 0.6, 2.3 * nrows + 0.8, title, subtitle)
-        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+        fig = _figure(width, body + 0.65, title, subtitle, layout=False)
+        W, H = fig.get_figwidth(), fig.get_figheight()
+        top = H - fig.head_inches - tline - 0.1
+        axh = (top - bottom - (nrows - 1) * gap_h) / nrows
+        gs = fig.add_gridspec(nrows, ncols, left=left / W, right=1 - right / W,
+                              bottom=bottom / H, top=top / H, wspace=gap_w / axw,
+                              hspace=gap_h / axh)
+        axes = gs.subplots(sharex=True, sharey=True, squeeze=False).ravel()
+        xmax = max(int(steps[lab]["week"].max()) + 1 for lab in steps)
         for ax, lab in zip(axes, labels, strict=False):
-            for d, c, z, lw in ((ref, "#666666", 1, 1.4), (steps[lab], cols[lab], 2, 1.8)):
+            ref = refs[lab]
+            for name, c, z, lw in ((ref, "#666666", 1, 1.4), (lab, cols[lab], 2, 1.8)):
+                d = steps[name]
                 x = d["week"].to_numpy()
-                ax.fill_between(x, d[f"{series}_q10"], d[f"{series}_q90"], color=c,
-                                alpha=0.18, lw=0, zorder=z,
-                                step="mid" if discrete else None)
-                ax.plot(x, d[f"{series}_q50"], color=c if c != "#666666" else "#111111",
-                        lw=lw, zorder=z + 1, drawstyle="steps-mid" if discrete else "default",
-                        label=reference if d is ref else lab)
-            ax.set_title(lab, fontsize=9.5)
-            ax.set_xlim(0, int(ref["week"].max()) + 1)
+                centre, lo, hi = _centre_and_band(d, series)
+                if lo is not None and hi is not None:
+                    _band(ax, x, lo, hi, color=c, alpha=0.18, lw=0, zorder=z)
+                ax.plot(x, centre, color=c if c != "#666666" else "#111111", lw=lw,
+                        zorder=z + 1, label=name)
+            ax.set_title(f"{lab}\nvs {ref}" if several else lab, fontsize=9.5)
+        axes[0].set_xlim(0, xmax)  # shared: once for all (each call updates every panel)
         for ax in axes[len(labels):]:
             ax.set_visible(False)
         for i, ax in enumerate(axes[:len(labels)]):
@@ -689,8 +832,18 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str, reference:
             if i >= len(labels) - ncols:
                 ax.set_xlabel("weeks since start", fontsize=8.5)
                 ax.tick_params(labelbottom=True)
-        if not discrete:
-            axes[0].set_ylim(bottom=0)
+        axes[0].autoscale_view()
+        axes[0].set_ylim(bottom=0)
+        # ticks fixed once for all the (shared) panels: the default locator and formatter
+        # would be re-run for every panel at every draw
+        lo, hi = axes[0].get_ylim()
+        yt = [v for v in MaxNLocator(5).tick_values(lo, hi) if lo <= v <= hi]
+        step = 52 if xmax > 78 else (13 if xmax > 20 else max(1, xmax // 4))
+        xt = list(range(0, xmax + 1, step))
+        axes[0].yaxis.set_major_locator(FixedLocator(yt))
+        axes[0].yaxis.set_major_formatter(FixedFormatter([f"{v:g}" for v in yt]))
+        axes[0].xaxis.set_major_locator(FixedLocator(xt))
+        axes[0].xaxis.set_major_formatter(FixedFormatter([str(v) for v in xt]))
     return fig
 
 

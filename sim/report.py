@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import html
 import math
 import shutil
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,11 @@ from sim.runs import (
     BASELINE,
     ESTIMATES,
     RUN_KEYS,
+    Z95,
     RunData,
     RunFolderError,
     _read_json,
+    baseline_job,
     is_run_dir,
     is_sweep_dir,
     load_run,
@@ -434,103 +437,225 @@ def held_fixed(runs: Sequence[RunData], swept: Sequence[str] = ()) -> str:
 # ----------------------------------------------------------------------- figures
 @dataclass
 class FigureSpec:
-    """A figure of the report: file name, heading, caption and the figure itself."""
+    """A figure of the report: file name, heading, caption and the figure itself.
+
+    ``figure`` may be given as a function that draws it (drawn on first use), with
+    ``source`` a file that already holds the same figure: the report then copies that
+    file instead of drawing the figure again (a traced run's ``trace.png``).
+    """
 
     name: str
     heading: str
     caption: str
-    figure: Figure
+    _figure: Figure | Callable[[], Figure] = field(repr=False)
+    source: Path | None = None
+
+    @property
+    def figure(self) -> Figure:
+        """The figure (drawn now if it was given as a function)."""
+        if not isinstance(self._figure, Figure):
+            self._figure = self._figure()
+        return self._figure
 
 
-def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None) -> list[FigureSpec]:
-    """Build the report's figures for one run or a sweep's runs (nothing is saved)."""
+def _caption(what: str, covers: str, fixed: str) -> str:
+    """A figure caption: what is shown, which worlds each series covers, what was fixed."""
+    return f"{what} Worlds covered: {covers}. Held fixed: {fixed}."
+
+
+def trajectory_steps(run: RunData) -> pd.DataFrame:
+    """``steps.parquet`` with the 95 % interval of each rate's weekly mean added.
+
+    For each series in :data:`sim.plots.RATE_SERIES` (incidents), the mean count per
+    active world in a week is ``<s>_mean``; with ``<s>_sq_mean`` (the mean square over the
+    same worlds) and the number of active worlds ``n = p_active × worlds`` its normal 95 %
+    interval is ``mean ± 1.96 · sqrt(var · n/(n−1) / n)``, added as ``<s>_ci_low`` and
+    ``<s>_ci_high`` (NaN where fewer than two worlds are active). Run folders written
+    before ``<s>_sq_mean`` existed get no interval columns.
+    """
+    st = run.steps
+    add = {}
+    if "p_active" in st:
+        n = np.round(st["p_active"].to_numpy(dtype=float) * run.n_worlds)
+        for name in plots.RATE_SERIES:
+            if f"{name}_mean" not in st or f"{name}_sq_mean" not in st:
+                continue
+            m = st[f"{name}_mean"].to_numpy(dtype=float)
+            var = np.maximum(st[f"{name}_sq_mean"].to_numpy(dtype=float) - m * m, 0.0)
+            ok = n >= 2
+            se = np.full(len(st), np.nan)
+            se[ok] = np.sqrt(var[ok] / (n[ok] - 1))
+            add[f"{name}_ci_low"] = np.maximum(m - Z95 * se, 0.0)
+            add[f"{name}_ci_high"] = m + Z95 * se
+    return st.assign(**add) if add else st
+
+
+def baseline_pairs(sweep: SweepData | None) -> dict[str, str]:
+    """``{job label: label of the baseline job it is compared with}``.
+
+    As in ``sim-run``'s sweep summary, a job is paired with the job of scenario
+    ``baseline`` that has the same seed and the same values of the other swept keys (in
+    a grid sweep, the baseline at the same value). Baseline jobs and jobs without such
+    a partner are left out; a sweep without a baseline gives ``{}``.
+    """
+    if sweep is None or sweep.baseline is None:
+        return {}
+    t = sweep.table
+    seeds = {r.job: r.seed for r in sweep.runs}
+    scen = [str(s) for s in t["scenario"]]
+    values = [{k: str(row[k]) for k in sweep.swept if k != "scenario"}
+              for _, row in t.iterrows()]
+    job_seeds = [seeds.get(j) for j in t["job"]]
+    labels = [str(lab) for lab in t["label"]]
+    out = {}
+    for i in range(len(t)):
+        j = baseline_job(i, scen, job_seeds, values, sweep.swept)  # the sweep table's rule
+        if j is not None and scen[i] != BASELINE:
+            out[labels[i]] = labels[j]
+    return out
+
+
+def _active_text(runs: Sequence[RunData]) -> str:
+    """How many worlds are still active in the last week, over the runs."""
+    last = {r.label: float(r.steps["p_active"].iloc[-1]) for r in runs
+            if "p_active" in r.steps and len(r.steps)}
+    if not last:
+        return ""
+    lo, hi = min(last, key=last.__getitem__), max(last, key=last.__getitem__)
+    if len(last) == 1 or last[lo] == last[hi]:
+        return f"; in the last week {100 * last[hi]:.0f}% of worlds are still active"
+    return (f"; in the last week {100 * last[lo]:.0f}% ({lo}) to {100 * last[hi]:.0f}% "
+            f"({hi}) of worlds are still active")
+
+
+def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None,
+                est: pd.DataFrame | None = None) -> list[FigureSpec]:
+    """Build the report's figures for one run or a sweep's runs (nothing is saved).
+
+    Every caption says which worlds each series covers and what was held fixed. In a
+    sweep with a baseline, each run is compared with its own baseline job
+    (:func:`baseline_pairs`). ``est`` is :func:`estimates` of ``runs`` if already made.
+    """
     swept = sweep.swept if sweep is not None else []
     fixed = held_fixed(runs, swept)
     horizon = _common([r.horizon_weeks for r in runs])
-    est = estimates(runs)
+    est = estimates(runs) if est is None else est
     cols = plots.colours([r.label for r in runs])
+    pairs = baseline_pairs(sweep)
+    grid = len(set(pairs.values())) > 1
+    n = _common([r.n_worlds for r in runs])
+    every = (f"all {n:,} worlds" if n else "all worlds") + (" of each run" if len(runs) > 1
+                                                             else "")
     specs = [
-        FigureSpec("p_sign.png", "P(sign) by scenario",
-                   "Share of worlds in which the treaty is signed within the horizon; "
-                   "bars are 95% Wilson intervals. Sorted, highest first.",
-                   plots.p_sign_by_scenario(est, horizon_weeks=horizon, colors=cols,
-                                            subtitle=fixed)),
-        FigureSpec("cumulative.png", "Cumulative probability of signing",
-                   "Share of worlds signed by each week since the scenario's start, "
-                   "with 95% Wilson bands.",
-                   plots.cumulative_signing(cumulative(runs), colors=cols, subtitle=fixed)),
-        FigureSpec("outcomes.png", "Outcome classes",
-                   "How worlds end: signed, escalation (absorbing breakdown), Armenian "
-                   "government fell without a deal, or stalemate at the horizon.",
-                   plots.outcome_classes(est, horizon_weeks=horizon, subtitle=fixed)),
+        FigureSpec("p_sign.png", "P(sign) by scenario", _caption(
+            "Share of worlds in which the treaty is signed within the horizon; bars are "
+            "95% Wilson intervals. Sorted, highest first.", every, fixed),
+            plots.p_sign_by_scenario(est, horizon_weeks=horizon, colors=cols,
+                                     subtitle=fixed)),
+        FigureSpec("cumulative.png", "Cumulative probability of signing", _caption(
+            "Share of worlds signed by each week since the scenario's start, with 95% "
+            "Wilson bands.", every + " (a world that signed stays counted)", fixed),
+            plots.cumulative_signing(cumulative(runs), colors=cols, subtitle=fixed)),
+        FigureSpec("outcomes.png", "Outcome classes", _caption(
+            "How worlds end: signed, escalation (absorbing breakdown), Armenian government "
+            "fell without a deal, or stalemate at the horizon.", every, fixed),
+            plots.outcome_classes(est, horizon_weeks=horizon, subtitle=fixed)),
     ]
-    gate = gate_curves(runs if len(runs) <= OVERLAY_MAX else
-                       [r for r in runs if sweep is not None and r.label == sweep.baseline]
-                       or runs[:1])
+    gate_runs = runs if len(runs) <= OVERLAY_MAX else (
+        [r for r in runs if sweep is not None and r.label == sweep.baseline] or runs[:1])
+    gate = gate_curves(gate_runs)
     if len(gate):
+        which = ("" if len(gate_runs) == len(runs)
+                 else f" ({', '.join(r.label for r in gate_runs)} only)")
         specs.append(FigureSpec(
             "curves.png", "P(sign) against the referendum prior and the opposition's votes",
-            "Share of worlds signed within the horizon, by tenths of the worlds ranked by "
-            "their draw of the referendum's yes share (left) and by the opposition yes "
-            "votes they expect at the start (right), from the per-world draws in "
-            "worlds.parquet; bands are 95% Wilson intervals. The dashed line is the 50% "
-            "a referendum must exceed.",
+            _caption(
+                "Share of worlds signed within the horizon, by tenths of the worlds ranked "
+                "by their draw of the referendum's yes share (left) and by the opposition "
+                "yes votes they expect at the start (right), from the per-world draws in "
+                "worlds.parquet; bands are 95% Wilson intervals. The dashed line is the "
+                "50% a referendum must exceed.",
+                f"all worlds{which}, each bin a tenth of them", fixed),
             plots.gate_curves(gate, horizon_weeks=horizon, colors=cols, subtitle=fixed)))
     ref = next((r for r in runs if sweep is not None and r.label == sweep.baseline), runs[0])
     terms = signed_terms(runs)
     specs.append(FigureSpec(
-        "terms.png", "Terms of signed deals",
-        f"Distribution, over signed worlds, of the signed package on each issue; markers "
-        f"are the actors' ideal points ({ref.label}).",
+        "terms.png", "Terms of signed deals", _caption(
+            "Signed package on each issue: box 25–75%, whiskers 10–90%, diamond the "
+            "median, with the median and 25–75% range printed beside each box; dotted "
+            f"lines and the markers above the rows are the actors' ideal points "
+            f"({ref.label}).",
+            "signed worlds only (their number per run in the row labels)", fixed),
         plots.signed_terms(terms, ideal_points(ref), issues=ref.issues,
                            issue_labels=issue_labels(ref), actor_labels=actor_labels(ref),
-                           colors=cols, subtitle=fixed)))
+                           colors=cols, runs=[r.label for r in runs], subtitle=fixed)))
     if sweep is not None and sweep.baseline is not None:
         diffs = paired_differences(sweep)
         if len(diffs):
+            if grid:  # say which baseline job each difference is taken from
+                diffs = diffs.assign(label=[f"{lab} (vs {pairs[lab]})" if lab in pairs
+                                            else lab for lab in diffs["label"]])
             specs.append(FigureSpec(
-                "differences.png", f"Paired differences from {sweep.baseline}",
-                "Difference in P(sign) from the baseline, in percentage points, paired "
-                "world by world (same seed, common random numbers), with 95% intervals. "
-                "Green/red: the interval excludes zero."
-                + (" Each job is compared with the baseline job that has the same other "
-                   "swept values." if len(sweep.swept) > 1 else ""),
+                "differences.png", f"Paired differences from {sweep.baseline}", _caption(
+                    "Difference in P(sign) from the baseline, in percentage points, paired "
+                    "world by world (same seed, common random numbers), with 95% "
+                    "intervals. Green/red: the interval excludes zero."
+                    + (" Each job is compared with the baseline job that has the same "
+                       "other swept values (named in brackets)." if grid else ""),
+                    "all worlds of each run and of its baseline job, paired by world",
+                    fixed),
                 plots.paired_differences(diffs, sweep.baseline, subtitle=fixed)))
     if sweep is not None:
-        specs.extend(_numeric_sweep_figures(sweep, fixed, horizon))
-    steps = {r.label: r.steps for r in runs}
-    if len(runs) <= OVERLAY_MAX:
+        specs.extend(_numeric_sweep_figures(sweep, fixed, horizon, every))
+    steps = {r.label: trajectory_steps(r) for r in runs}
+    has_ci = all("incidents_ci_low" in s for s in steps.values())
+    active = (f"worlds still active in each week (not yet signed or escalated)"
+              f"{_active_text(runs)}")
+    how = ("Tension, mobilisation and support: the median active world (line) and the "
+           "10–90% band of active worlds. Incidents: the mean number per active "
+           "world-week (line)" + (" with the 95% interval of that mean (band)" if has_ci
+                                  else "; these run folders hold no interval for it")
+           + ". A world that signs or escalates leaves the series from that week, so late "
+           "weeks describe the worlds still in play, not all worlds. Incident rates over "
+           "fixed 52-week windows counted in every world are in summary.json and the "
+           "worlds table (incidents_window_*).")
+    if len(runs) <= OVERLAY_MAX and not grid:
         specs.append(FigureSpec(
-            "trajectories.png", "Trajectories",
-            "Median world (line) and 10–90% band of worlds, week by week; incidents (the "
-            "latent count, per active world-week) also show the mean (dashed). A world "
-            "that has signed or escalated keeps its state from that week. Incident rates "
-            "per active week and over fixed 52-week windows counted in every world are in "
-            "summary.json and the worlds table (incidents_window_*).",
+            "trajectories.png", "Trajectories", _caption(how, active, fixed),
             plots.trajectories(steps, colors=cols, subtitle=fixed)))
-    else:  # too many bands for one panel: small multiples against the reference
-        ref_label = sweep.baseline if sweep is not None and sweep.baseline in steps \
-            else runs[0].label
+    else:  # small multiples, each run against its reference
+        if pairs:
+            reference: str | dict[str, str] = pairs
+            against = ("the baseline job with the same other swept values" if grid
+                       else str(next(iter(pairs.values()))))
+        else:
+            reference = against = runs[0].label
+        left_out = [r.label for r in runs if pairs and r.label not in pairs
+                    and r.label not in pairs.values()]
+        extra = (f" Not shown (no baseline job with the same values): "
+                 f"{', '.join(left_out)}." if left_out else "")
         for name in plots.TRAJECTORY_SERIES:
             specs.append(FigureSpec(
                 f"trajectories_{name}.png", f"Trajectories: {plots.SERIES_STYLE[name][0]}",
-                f"Median world (line) and 10–90% band of worlds, week by week, each "
-                f"scenario (colour) against {ref_label} (black and grey).",
-                plots.trajectory_panels(steps, name, ref_label, colors=cols,
+                _caption(f"Each run (colour) against {against} (black line, grey band). "
+                         + how + extra, active, fixed),
+                plots.trajectory_panels(steps, name, reference, colors=cols,
                                         subtitle=fixed)))
     for r in runs:
         if r.has_trace:
+            drawn = r.path / TRACE_FIGURE  # sim-run drew it already: copied, not redrawn
             specs.append(FigureSpec(
                 "timeline.png" if len(runs) == 1 else f"timeline_job{r.job}.png",
-                f"One world's story ({r.label})",
-                "Week-by-week path of one traced world: incidents, political climate, the "
-                "tabled package, each side's concessions and dated events.",
-                trace_figure(r)))
+                f"One world's story ({r.label})", _caption(
+                    "Week-by-week path of one traced world: incidents, political climate, "
+                    "the tabled package, each side's concessions and dated events.",
+                    "one traced world (named in the subtitle)", fixed),
+                functools.partial(trace_figure, r), drawn if drawn.is_file() else None))
     return specs
 
 
-def _numeric_sweep_figures(sweep: SweepData, fixed: str, horizon: int | None
-                           ) -> list[FigureSpec]:
+def _numeric_sweep_figures(sweep: SweepData, fixed: str, horizon: int | None,
+                           every: str = "all worlds of each run") -> list[FigureSpec]:
     t = sweep.table
     numeric = [k for k in sweep.swept if k not in ("scenario", "seed", "worlds")
                and pd.api.types.is_numeric_dtype(t[k]) and t[k].notna().all()]
@@ -547,7 +672,9 @@ def _numeric_sweep_figures(sweep: SweepData, fixed: str, horizon: int | None
             df["label"] = group.to_numpy()
         return [FigureSpec(
             "sweep.png", f"P(sign) against {key}",
-            f"P(sign) at each swept value of {key}, with the 95% Wilson band.",
+            _caption(f"P(sign) at each swept value of {key}, with the 95% Wilson band"
+                     + (" (one line per value of the other swept keys)." if others
+                        else "."), every, fixed),
             plots.p_sign_vs_value(df, xlabel=parameter_label(key, scen),
                                   horizon_weeks=horizon, subtitle=fixed))]
     kx, ky = numeric
@@ -561,8 +688,8 @@ def _numeric_sweep_figures(sweep: SweepData, fixed: str, horizon: int | None
         out.append(FigureSpec(
             "sweep_heatmap.png" if g is None else f"sweep_heatmap_{i}.png",
             f"P(sign) over {kx} and {ky}" + (f" ({g})" if g else ""),
-            "P(sign) at each pair of swept values; the small numbers are the 95% Wilson "
-            "interval in per cent.",
+            _caption("P(sign) at each pair of swept values; the small numbers are the 95% "
+                     "Wilson interval in per cent.", every, sub),
             plots.p_sign_heatmap(df, xlabel=parameter_label(kx, scen),
                                  ylabel=parameter_label(ky, scen), horizon_weeks=horizon,
                                  subtitle=sub)))
@@ -637,8 +764,18 @@ def _fmt_p(v: float | None) -> str:
 
 
 def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    head = ["Scenario", "P(sign)", "95% CI", "by 12 m", "by 24 m", "by 36 m", "Signed",
-            "Escalation", "Govt fell", "Stalemate", "Median weeks to sign"]
+    """Header and rows of the estimates table, one column per distinct quantity.
+
+    P(sign) is the share of worlds in the ``signed`` outcome class, so that share has no
+    column of its own; P(sign by m months) is shown only for months that end before
+    the horizon (at the horizon it is P(sign) again).
+    """
+    horizon = int(est["horizon_weeks"].max()) if "horizon_weeks" in est and len(est) else 0
+    months = [m for m in (12, 24, 36) if f"p_sign_{m}m" in est
+              and round(m * 52 / 12) < horizon and est[f"p_sign_{m}m"].notna().any()]
+    shares = [c for c in OUTCOMES if c != "signed"]
+    head = ["Scenario", "P(sign)", "95% CI", *(f"by {m} m" for m in months), "Escalation",
+            "Govt fell", "Stalemate", "Median weeks to sign"]
     has_diff = "diff" in est and est["diff"].notna().any()
     if has_diff:
         head += ["Δ vs baseline (pp)", "95% CI (pp)"]
@@ -647,8 +784,8 @@ def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
         mw = r["median_weeks_to_sign"]
         row = [str(r["label"]), _fmt_p(r["p_sign"]),
                f"{_fmt_p(r['ci_low'])} – {_fmt_p(r['ci_high'])}",
-               _fmt_p(r["p_sign_12m"]), _fmt_p(r["p_sign_24m"]), _fmt_p(r["p_sign_36m"]),
-               *(_fmt_p(r[c]) for c in OUTCOMES),
+               *(_fmt_p(r[f"p_sign_{m}m"]) for m in months),
+               *(_fmt_p(r[c]) for c in shares),
                "–" if mw is None or pd.isna(mw) else f"{mw:g}"]
         if has_diff:
             if pd.isna(r["diff"]):
@@ -658,6 +795,15 @@ def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
                         f"{100 * r['diff_ci_low']:+.1f} – {100 * r['diff_ci_high']:+.1f}"]
         rows.append(row)
     return head, rows
+
+
+#: What the estimates table shows (under it in index.html and report.md).
+_TABLE_NOTE = ("P(sign): share of all worlds in which the treaty is signed within the "
+               "horizon (the 'signed' outcome class), with its 95% Wilson interval; by N m: "
+               "signed within N months; escalation, government fell and stalemate: shares "
+               "of all worlds; median weeks to sign: over signed worlds only; Δ: paired "
+               "difference from the baseline job with the same other swept values "
+               "(percentage points).")
 
 
 def _provenance(runs: Sequence[RunData]) -> list[tuple[str, str]]:
@@ -684,7 +830,10 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
     for old in out.glob("*.png"):  # figures of an earlier report that may not recur
         old.unlink()
     for s in specs:
-        save_figure(s.figure, out / s.name)
+        if s.source is not None and s.source.is_file():
+            shutil.copyfile(s.source, out / s.name)
+        else:
+            save_figure(s.figure, out / s.name)
     head, rows = _estimates_rows(est)
     prov = _provenance(runs)
     # markdown
@@ -693,8 +842,7 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
     md.append("| " + " | ".join(head) + " |")
     md.append("|" + "|".join("---" if i == 0 else "--:" for i in range(len(head))) + "|")
     md += ["| " + " | ".join(r) + " |" for r in rows]
-    md += ["", "P(sign) within the horizon with 95% Wilson intervals; outcome shares of all "
-           "worlds; Δ: paired difference from the baseline (percentage points).", ""]
+    md += ["", _TABLE_NOTE, ""]
     md += [f"- {n}" for n in notes] + ([""] if notes else [])
     for s in specs:
         md += [f"## {s.heading}", "", f"![{s.heading}]({s.name})", "", s.caption, ""]
@@ -726,8 +874,7 @@ img {{ max-width: 100%; border: 1px solid #eee; }} .cap {{ color: #555; font-siz
 <p class="meta">Folder: <code>{e(str(path))}</code><br>Held fixed: {e(fixed)}<br>
 {"<br>".join(f"{e(k)}: {e(v)}" for k, v in prov)}</p>
 <h2>Estimates</h2>{table}
-<p class="cap">P(sign) within the horizon with 95% Wilson intervals; outcome shares of all
-worlds; Δ: paired difference from the baseline (percentage points).</p>
+<p class="cap">{e(_TABLE_NOTE)}</p>
 {f"<ul>{notes_html}</ul>" if notes else ""}
 {figs}
 <p class="meta">Also available as <a href="report.md">report.md</a>.</p>
@@ -760,7 +907,7 @@ def build_report(path: Path | str) -> Path:
         est = estimates(runs)
         title = f"Run report: {data.scenario}"
     fixed = held_fixed(runs, sweep.swept if sweep else [])
-    specs = run_figures(runs, sweep)
+    specs = run_figures(runs, sweep, est)
     return write_report(path, title, runs, specs, est, fixed, notes)
 
 
@@ -795,6 +942,7 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
     """
     method = summary.get("method")
     fixed = _exploration_fixed(summary)
+    design = "every world of the design, one per sampled point"
     specs: list[FigureSpec] = []
     if method in ("sobol", "morris"):
         try:
@@ -807,22 +955,25 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
             if method == "sobol":
                 specs.append(FigureSpec(
                     f"sensitivity_{out}.png", f"Sobol indices: {lab}",
-                    f"Share of the variance of the per-world {lab} outcome due to each input "
-                    "alone (S1) and with all its interactions (ST), with 95% bootstrap "
-                    "intervals; 'luck' is the worlds' own randomness. Inputs are the "
-                    "scenario's distributions plus keys named with ranges.",
+                    _caption(f"Share of the variance of the per-world {lab} outcome due to "
+                             "each input alone (S1) and with all its interactions (ST), with "
+                             "95% bootstrap intervals; 'luck' is the worlds' own randomness. "
+                             "Inputs are the scenario's distributions plus keys named with "
+                             "ranges.", design, fixed),
                     plots.sobol_bars(ind, out, output_label=lab, subtitle=fixed)))
             else:
                 specs.append(FigureSpec(
                     f"morris_bars_{out}.png", f"Morris ranking: {lab}",
-                    f"Inputs ranked by their mean absolute elementary effect (mu*) on the "
-                    f"per-world {lab} outcome, with 95% bootstrap intervals.",
+                    _caption(f"Inputs ranked by their mean absolute elementary effect (mu*) "
+                             f"on the per-world {lab} outcome, with 95% bootstrap intervals.",
+                             design, fixed),
                     plots.morris_bars(ind, out, output_label=lab, subtitle=fixed)))
                 specs.append(FigureSpec(
                     f"morris_{out}.png", f"Morris screening: {lab}",
-                    f"Mean absolute elementary effect (mu*) of each input on the per-world "
-                    f"{lab} outcome against the spread of its effects (sigma); right: "
-                    "influential, high: non-linear or interacting. Whiskers: 95% intervals.",
+                    _caption(f"Mean absolute elementary effect (mu*) of each input on the "
+                             f"per-world {lab} outcome against the spread of its effects "
+                             "(sigma); right: influential, high: non-linear or interacting. "
+                             "Whiskers: 95% intervals.", design, fixed),
                     plots.morris_plane(ind, out, output_label=lab, subtitle=fixed)))
     elif method == "prim":
         try:
@@ -834,15 +985,17 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
         target = summary.get("target", "signed")
         specs.append(FigureSpec(
             "prim_trajectory.png", "PRIM peeling trajectory",
-            "Each point is a box met while peeling: coverage (share of all target worlds "
-            "inside) against density (share of the box's worlds that hit the target); "
-            f"ringed: the chosen box; star: after pasting. {box['words']}.",
+            _caption("Each point is a box met while peeling: coverage (share of all target "
+                     "worlds inside) against density (share of the box's worlds that hit the "
+                     f"target); ringed: the chosen box; star: after pasting. {box['words']}.",
+                     "all worlds of the exploration (each box: the worlds inside it)", fixed),
             plots.prim_trajectory(traj, int(box["chosen_step"]), box=box, outcome=target,
                                   subtitle=fixed)))
         specs.append(FigureSpec(
             "prim_box.png", "The chosen box",
-            "Limits of the box on each restricted parameter (green) within the range the "
-            "worlds drew (grey); qp: quasi-p-value of the restriction.",
+            _caption("Limits of the box on each restricted parameter (green) within the range "
+                     "the worlds drew (grey); qp: quasi-p-value of the restriction.",
+                     "all worlds of the exploration (their range of draws)", fixed),
             plots.prim_box(box, outcome=target, subtitle=fixed)))
     return specs
 

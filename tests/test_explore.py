@@ -360,7 +360,9 @@ def test_command_line_sobol_writes_an_exploration_folder_and_report(tmp_path, ca
     index_html = build_report(out)
     names = {p.name for p in index_html.parent.glob("*.png")}
     assert "sensitivity_signed.png" in names and len(names) == 5
-    assert "Inputs ranked" in (index_html.parent / "report.md").read_text()
+    md = (index_html.parent / "report.md").read_text()
+    assert "Inputs ranked" in md
+    assert md.count("Worlds covered: every world of the design") == len(names)
 
 
 def test_prim_on_a_fresh_run_states_the_box_in_words(tmp_path):

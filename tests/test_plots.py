@@ -12,9 +12,11 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from sim import load_params, plots, simulate  # noqa: E402
 
@@ -99,29 +101,88 @@ def test_outcome_classes_stacked_to_one(table):
     assert _yticks(ax)[-1] == "western_incentives"  # most signed at the top
 
 
-def test_signed_terms_boxes_and_ideal_points():
+def _terms_case():
     rng = np.random.default_rng(0)
     issues = ["constitution", "transit_regime", "humanitarian"]
-    rows = [{"label": lab, "world": w, "issue": i, "value": rng.uniform()}
+    rows = [{"label": lab, "world": w, "issue": i,
+             # every signed world has the constitution changed: a box at the axis edge
+             "value": 1.0 if i == "constitution" else rng.uniform()}
             for lab in ("baseline", "opposition_surge") for w in range(30) for i in issues]
-    ideal = {"armenia": dict.fromkeys(issues, 0.4), "azerbaijan": dict.fromkeys(issues, 0.9)}
-    labels = {i: {"label": i.title(), "zero": "none", "one": "all"} for i in issues}
-    fig = plots.signed_terms(pd.DataFrame(rows), ideal, issues=issues, issue_labels=labels,
-                             actor_labels={"armenia": "Armenia", "azerbaijan": "Azerbaijan"})
-    ax = fig.axes[0]
-    boxes = [p for p in ax.patches if p.get_gid() in ("baseline", "opposition_surge")]
-    assert len(boxes) == 2 * len(issues)
-    assert [c.get_label() for c in ax.collections] == ["Armenia", "Azerbaijan"]
-    assert _yticks(ax) == ["Humanitarian", "Transit_Regime", "Constitution"]
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "baseline (n = 30 signed)" in legend
-    assert "ideal point: Azerbaijan" in legend
+    # ideal points at the edge too, where they used to hide the constitution's boxes
+    ideal = {"armenia": dict.fromkeys(issues, 1.0), "azerbaijan": dict.fromkeys(issues, 0.9)}
+    labels = {i: {"label": f"{i.title()} with a long display name that used to be cut",
+                  "zero": f"a long meaning of zero for {i}, which must be printed in full",
+                  "one": f"a long meaning of one for {i}, which must be printed in full"}
+              for i in issues}
+    return pd.DataFrame(rows), ideal, issues, labels
+
+
+def test_signed_terms_boxes_and_ideal_points():
+    terms, ideal, issues, labels = _terms_case()
+    fig = plots.signed_terms(terms, ideal, issues=issues, issue_labels=labels,
+                             actor_labels={"armenia": "Armenia", "azerbaijan": "Azerbaijan"},
+                             runs=["baseline", "opposition_surge", "no_deal"])
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_gid() for ax in axes] == issues
+    for ax, issue in zip(axes, issues, strict=True):
+        boxes = [p for p in ax.patches if p.get_gid() in ("baseline", "opposition_surge")]
+        assert [b.get_gid() for b in boxes] == ["baseline", "opposition_surge"]
+        assert [c.get_label() for c in ax.collections if c.get_label() in (
+            "Armenia", "Azerbaijan")] == ["Armenia", "Azerbaijan"]
+        # the numbers beside each box are its median and 25-75 % range
+        values = [t.get_text() for t in ax.texts if t.get_gid() == "value"]
+        for lab, text in zip(("baseline", "opposition_surge"), values, strict=False):
+            v = terms.loc[(terms["label"] == lab) & (terms["issue"] == issue), "value"]
+            q25, med, q75 = np.percentile(v, [25, 50, 75])
+            assert text == f"{med:.2f} [{q25:.2f}–{q75:.2f}]"
+        assert values[2] == "no signed world"
+    assert _yticks(axes[0]) == ["no_deal (0 signed)", "opposition_surge (30 signed)",
+                                "baseline (30 signed)"]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["ideal point: Armenia", "ideal point: Azerbaijan"]
+
+
+def test_signed_terms_labels_in_full_and_nothing_hidden():
+    """Issue labels and the meanings of 0 and 1 are printed whole; every box lies inside
+    its axes, and no ideal-point marker sits on a box (they have a strip of their own)."""
+    terms, ideal, issues, labels = _terms_case()
+    fig = plots.signed_terms(terms, ideal, issues=issues, issue_labels=labels)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    r = canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    for ax, issue in zip(axes, issues, strict=True):
+        title = ax.get_title(loc="left")
+        assert title.replace("\n", " ") == labels[issue]["label"]
+        xlabel = ax.get_xlabel().replace("\n", " ")
+        assert f"0: {labels[issue]['zero']}" in xlabel
+        assert f"1: {labels[issue]['one']}" in xlabel
+        assert "…" not in title + xlabel
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        boxes = [p for p in ax.patches if p.get_gid() in ("baseline", "opposition_surge")]
+        assert boxes
+        marker_y = [float(y) for c in ax.collections if c.get_label() in ideal
+                    for _, y in c.get_offsets()]
+        assert len(marker_y) == len(ideal)
+        for b in boxes:
+            bx0, by0, w, h = b.get_x(), b.get_y(), b.get_width(), b.get_height()
+            # strictly inside: a box at 0 or 1 is not drawn on the axis edge
+            assert x0 < bx0 and bx0 + w < x1 and y0 < by0 and by0 + h < y1
+            assert min(bx0 - x0, x1 - bx0 - w) >= 0.04 * (x1 - x0)
+            assert all(not by0 <= my <= by0 + h for my in marker_y)
+        # the figure is laid out so that no text runs off its edge
+        fw, fh = fig.bbox.width, fig.bbox.height
+        texts = [c for c in ax.get_children() if isinstance(c, Text)]
+        for t in [*texts, ax.xaxis.label, *ax.get_yticklabels()]:
+            if t.get_text() and t.get_visible():
+                bb = t.get_window_extent(r)
+                assert bb.x0 >= -1 and bb.x1 <= fw + 1 and bb.y0 >= -1 and bb.y1 <= fh + 1
 
 
 def test_signed_terms_without_signed_worlds_says_so():
     fig = plots.signed_terms(pd.DataFrame(columns=["label", "world", "issue", "value"]),
                              {"armenia": {"x": 0.5}}, issues=["x"])
-    assert any("No world signed" in t.get_text() for t in fig.axes[0].texts)
+    assert any("No world signed" in t.get_text() for t in fig.texts)
 
 
 def test_paired_differences_in_percentage_points():
@@ -167,13 +228,19 @@ def test_p_sign_heatmap_grid_and_colourbar():
 def _steps(labels):
     weeks = np.arange(20)
     steps = {}
-    for lab in labels:
+    for k, lab in enumerate(labels):
         d = {"week": weeks}
         for s in plots.TRAJECTORY_SERIES:
-            for q, v in (("q10", 0.1), ("q50", 0.3), ("q90", 0.6), ("mean", 0.35)):
-                d[f"{s}_{q}"] = np.full(20, v)
+            for q, v in (("q10", 0.1), ("q50", 0.3), ("q90", 0.6), ("mean", 0.35),
+                         ("ci_low", 0.33), ("ci_high", 0.37)):
+                d[f"{s}_{q}"] = np.full(20, v + k)  # each run at its own level
         steps[lab] = pd.DataFrame(d)
     return steps
+
+
+def _band_limits(coll) -> tuple[float, float]:
+    ys = np.concatenate([p.vertices[:, 1] for p in coll.get_paths()])
+    return float(ys.min()), float(ys.max())
 
 
 def test_trajectories_one_panel_per_series():
@@ -181,13 +248,24 @@ def test_trajectories_one_panel_per_series():
     fig = plots.trajectories(steps)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title(loc="left") for ax in axes] == [plots.SERIES_STYLE[s][0]
-                                             for s in plots.TRAJECTORY_SERIES]
-    for ax in axes:
-        medians = [ln for ln in ax.get_lines() if ln.get_gid() != "mean"]
-        assert [ln.get_label() for ln in medians] == ["a", "b"]
-        assert len(ax.collections) == 2  # one 10-90 % band per scenario
+                                                         for s in plots.TRAJECTORY_SERIES]
+    for ax, name in zip(axes, plots.TRAJECTORY_SERIES, strict=True):
+        assert [ln.get_label() for ln in ax.get_lines()] == ["a", "b"]
+        assert len(ax.collections) == 2  # one band per scenario
         assert ax.get_ylabel()
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "10–90% of worlds"]
+        # counts are a mean rate with the interval of the mean, the rest a median and
+        # the 10-90 % band: a median of weekly counts is 0 with a 0-1 band
+        line, band = (("mean", ("ci_low", "ci_high")) if name in plots.RATE_SERIES
+                      else ("q50", ("q10", "q90")))
+        for k, lab in enumerate(["a", "b"]):
+            np.testing.assert_array_equal(ax.get_lines()[k].get_ydata(),
+                                          steps[lab][f"{name}_{line}"])
+            assert _band_limits(ax.collections[k]) == pytest.approx(
+                tuple(steps[lab][f"{name}_{b}"].iloc[0] for b in band))
+    assert axes[list(plots.TRAJECTORY_SERIES).index("incidents")].get_ylabel() == \
+        "incidents per active world-week"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "a", "b", "band: 10–90% of active worlds (incidents: 95% interval of the mean)"]
 
 
 def test_trajectory_panels_one_panel_per_scenario_against_the_reference():
@@ -200,6 +278,27 @@ def test_trajectory_panels_one_panel_per_scenario_against_the_reference():
         assert ax.get_lines()[0].get_color() == "#111111"
     assert "against baseline" in plots.figure_title(fig)
     assert axes[0].get_ylabel() == "tension index"
+
+
+def test_trajectory_panels_each_run_against_its_own_reference():
+    """A grid sweep: each panel draws the reference it is mapped to, not one baseline."""
+    steps = _steps(["baseline, x=1", "baseline, x=2", "spike, x=1", "spike, x=2"])
+    refs = {"spike, x=1": "baseline, x=1", "spike, x=2": "baseline, x=2"}
+    fig = plots.trajectory_panels(steps, "incidents", refs)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in axes] == [
+        "spike, x=1\nvs baseline, x=1", "spike, x=2\nvs baseline, x=2"]
+    for ax, (lab, ref) in zip(axes, refs.items(), strict=True):
+        ref_line, line = ax.get_lines()
+        assert (ref_line.get_label(), line.get_label()) == (ref, lab)
+        np.testing.assert_array_equal(ref_line.get_ydata(), steps[ref]["incidents_mean"])
+        np.testing.assert_array_equal(line.get_ydata(), steps[lab]["incidents_mean"])
+    assert "the baseline with the same other swept values" in plots.figure_title(fig)
+    # the panels are placed without a layout engine and still fit the figure
+    assert fig.get_layout_engine() is None
+    for ax in axes:
+        bb = ax.get_position()
+        assert 0 < bb.x0 < bb.x1 < 1 and 0 < bb.y0 < bb.y1 < 1
 
 
 def test_baseline_is_drawn_in_black():

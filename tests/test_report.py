@@ -12,11 +12,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from _report_fixtures import write_run, write_sweep  # noqa: E402
 
-from sim import report  # noqa: E402
+from sim import plots, report  # noqa: E402
 from sim.cli.report import main  # noqa: E402
 
 COMMON = ["p_sign.png", "cumulative.png", "outcomes.png", "terms.png", "trajectories.png",
@@ -42,6 +43,10 @@ def numeric_sweep_dir(tmp_path_factory) -> Path:
                        worlds=200)
 
 
+def _html_head(index: Path) -> list[str]:
+    return re.findall(r"<th>(.*?)</th>", index.read_text())
+
+
 def _html_cells(index: Path) -> list[list[str]]:
     text = index.read_text()
     body = re.search(r"<tbody>(.*?)</tbody>", text, re.S).group(1)
@@ -60,14 +65,25 @@ def test_report_of_a_single_run(run_dir):
     md = (out / "report.md").read_text()
     assert "![P(sign) by scenario](p_sign.png)" in md
     summary = json.loads((run_dir / "summary.json").read_text())
-    (row,) = _html_cells(index)
-    assert row[0] == "baseline"
-    assert row[1] == f"{100 * summary['p_sign']:.1f}%"
-    assert row[2] == f"{100 * summary['ci_low']:.1f}% – {100 * summary['ci_high']:.1f}%"
-    assert row[6] == f"{100 * summary['outcome_shares']['signed']:.1f}%"
-    assert row[9] == f"{100 * summary['outcome_shares']['stalemate']:.1f}%"
-    assert f"| baseline | {row[1]} |" in md
+    (cells,) = _html_cells(index)
+    row = dict(zip(_html_head(index), cells, strict=True))
+    assert row["Scenario"] == "baseline"
+    assert row["P(sign)"] == f"{100 * summary['p_sign']:.1f}%"
+    assert row["95% CI"] == f"{100 * summary['ci_low']:.1f}% – {100 * summary['ci_high']:.1f}%"
+    assert row["by 12 m"] == f"{100 * summary['p_sign_12m']:.1f}%"
+    assert row["Stalemate"] == f"{100 * summary['outcome_shares']['stalemate']:.1f}%"
+    # the 'signed' share is P(sign) and P(sign by 36 months) is P(sign) at a 156-week
+    # horizon: neither gets a column of its own
+    assert summary["outcome_shares"]["signed"] == summary["p_sign"] == summary["p_sign_36m"]
+    assert "Signed" not in row and "by 36 m" not in row
+    assert f"| baseline | {row['P(sign)']} |" in md
     assert not (out / "differences.png").exists()  # a single run has no baseline to pair
+    # the traced world's timeline is sim-run's trace.png, copied rather than drawn again
+    assert (out / "timeline.png").read_bytes() == (run_dir / report.TRACE_FIGURE).read_bytes()
+    spec = next(s for s in report.run_figures([report.load_run(run_dir)])
+                if s.name == "timeline.png")
+    assert spec.source == run_dir / report.TRACE_FIGURE
+    assert "One world's path" in plots.figure_title(spec.figure)  # drawn when asked for
 
 
 def test_estimates_equal_summary_json(sweep_dir):
@@ -107,20 +123,96 @@ def test_sweep_labels_and_baseline(sweep_dir):
 
 
 def test_scenario_by_value_sweep_pairs_within_each_value(tmp_path):
+    """A 2x2 grid (scenario x base rate): every comparison in the figures is with the
+    baseline job at the same base rate, not with one baseline for all."""
     path = write_sweep(tmp_path / "sweep",
                        [(s, {"incidents.base_rate": b}) for s in ("baseline", "incident_spike")
-                        for b in (0.05, 0.3)], worlds=100, horizon_weeks=60)
+                        for b in (0.05, 0.6)], worlds=300, horizon_weeks=60)
     sweep = report.load_sweep(path)
     assert [r.label for r in sweep.runs] == [
-        "baseline, base_rate=0.05", "baseline, base_rate=0.3",
-        "incident_spike, base_rate=0.05", "incident_spike, base_rate=0.3"]
+        "baseline, base_rate=0.05", "baseline, base_rate=0.6",
+        "incident_spike, base_rate=0.05", "incident_spike, base_rate=0.6"]
     assert sweep.baseline == "baseline"
+    assert report.baseline_pairs(sweep) == {
+        "incident_spike, base_rate=0.05": "baseline, base_rate=0.05",
+        "incident_spike, base_rate=0.6": "baseline, base_rate=0.6"}
     assert list(report.paired_differences(sweep)["label"]) == [
-        "incident_spike, base_rate=0.05", "incident_spike, base_rate=0.3"]
-    specs = {s.name: s.figure for s in report.run_figures(sweep.runs, sweep)}
-    assert "differences.png" in specs
-    ax = specs["sweep.png"].axes[0]
+        "incident_spike, base_rate=0.05", "incident_spike, base_rate=0.6"]
+    specs = {s.name: s for s in report.run_figures(sweep.runs, sweep)}
+    ax = specs["sweep.png"].figure.axes[0]
     assert [ln.get_label() for ln in ax.get_lines()] == ["baseline", "incident_spike"]
+    signed = {r.label: r.worlds.set_index("world")["signed"].astype(float)
+              for r in sweep.runs}
+    spike, same, other = ("incident_spike, base_rate=0.6", "baseline, base_rate=0.6",
+                          "baseline, base_rate=0.05")
+    right = float((signed[spike] - signed[same]).mean())
+    wrong = float((signed[spike] - signed[other]).mean())
+    assert abs(right - wrong) > 0.01  # the base rate matters: the pairing is visible
+    # differences figure: the plotted difference is the same-value paired difference
+    diff_ax = specs["differences.png"].figure.axes[0]
+    plotted = {c.get_label(): float(c.lines[0].get_xdata()[0]) for c in diff_ax.containers}
+    assert plotted[f"{spike} (vs {same})"] == pytest.approx(right, abs=1e-6)
+    assert "same other swept values" in specs["differences.png"].caption
+    # trajectory panels: each run against the baseline at its own value
+    fig = specs["trajectories_incidents.png"].figure
+    panels = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_visible()}
+    assert set(panels) == {f"{spike}\nvs {same}",
+                           "incident_spike, base_rate=0.05\nvs baseline, base_rate=0.05"}
+    ref_line, line = panels[f"{spike}\nvs {same}"].get_lines()
+    steps = {r.label: r.steps for r in sweep.runs}
+    np.testing.assert_array_equal(ref_line.get_ydata(), steps[same]["incidents_mean"])
+    assert not np.allclose(ref_line.get_ydata(), steps[other]["incidents_mean"])
+    np.testing.assert_array_equal(line.get_ydata(), steps[spike]["incidents_mean"])
+
+
+def test_incident_panel_is_the_mean_rate_per_active_world_week(tmp_path):
+    """The incidents line is the mean count over the worlds active in each week and its
+    band the 95% interval of that mean, both as computed directly from every world's
+    weekly record (trace.parquet); a run of three blocks also checks that the blocks'
+    weekly columns combine exactly."""
+    path = write_run(tmp_path / "r", worlds=400, seed=2, horizon_weeks=80, trace=True,
+                     overrides={"block_worlds": 150})
+    run = report.load_run(path)
+    tr = run.trace.sort_values(["world", "week"])
+    # a world is active in a week unless it signed or escalated in an earlier week
+    before = tr.groupby("world")["status"].shift(1).fillna(0)
+    act = tr[before == 0]
+    by_week = act.groupby("week")["incidents"]
+    mean, sd, n = by_week.mean(), by_week.std(ddof=1), by_week.size()
+    assert n.iloc[-1] < 400  # some worlds have left: the rate is not over all worlds
+    spec = next(s for s in report.run_figures([run]) if s.name == "trajectories.png")
+    ax = next(a for a in spec.figure.axes if a.get_title(loc="left") == "Border incidents")
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), mean.to_numpy(), rtol=1e-6)
+    st = report.trajectory_steps(run)
+    half = 1.959963984540054 * (sd / np.sqrt(n)).to_numpy()
+    np.testing.assert_allclose(st["incidents_ci_high"], mean.to_numpy() + half, rtol=1e-5)
+    np.testing.assert_allclose(st["incidents_ci_low"],
+                               np.maximum(mean.to_numpy() - half, 0), rtol=1e-5, atol=1e-9)
+    (band,) = ax.collections
+    ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+    assert ys.max() == pytest.approx(st["incidents_ci_high"].max(), rel=1e-6)
+    assert "worlds still active in each week" in spec.caption
+
+
+def test_every_caption_names_the_worlds_covered_and_what_was_held_fixed(sweep_dir, run_dir):
+    for path in (sweep_dir, run_dir):
+        data = report.load(path)
+        runs, sweep = (data.runs, data) if isinstance(data, report.SweepData) else ([data], None)
+        fixed = report.held_fixed(runs, sweep.swept if sweep else [])
+        specs = report.run_figures(runs, sweep)
+        for s in specs:
+            assert "Worlds covered: " in s.caption and f"Held fixed: {fixed}." in s.caption, \
+                s.name
+        caps = {s.name: s.caption.split("Worlds covered: ")[1] for s in specs}
+        n = runs[0].n_worlds
+        assert caps["p_sign.png"].startswith(f"all {n:,} worlds")
+        assert caps["terms.png"].startswith("signed worlds only")
+        traj = caps["trajectories.png"]
+        assert traj.startswith("worlds still active in each week")
+        assert re.search(r"in the last week \d+% .*of worlds are still active", traj)
+    html = report.build_report(sweep_dir).read_text()
+    assert html.count("Worlds covered: ") == len(list((sweep_dir / "report").glob("*.png")))
 
 
 def test_report_of_a_sweep(sweep_dir):
@@ -129,16 +221,24 @@ def test_report_of_a_sweep(sweep_dir):
     for name in [*COMMON, "differences.png", "report.md"]:
         assert (out / name).is_file(), name
     assert not (out / "sweep.png").exists()  # scenarios are not a numeric sweep
-    rows = _html_cells(index)
+    head, rows = _html_head(index), _html_cells(index)
     assert len(rows) == 3
     csv = pd.read_csv(sweep_dir / "sweep_summary.csv").set_index("job")
-    by_label = {r[0]: r for r in rows}
-    assert by_label["march_2025"][1] == f"{100 * csv.loc[1, 'p_sign']:.1f}%"
-    assert by_label["incident_spike"][11] == f"{100 * csv.loc[2, 'diff_vs_baseline']:+.1f}"
-    assert by_label["baseline"][11] == "–"  # the baseline is not compared with itself
+    by_label = {r[0]: dict(zip(head, r, strict=True)) for r in rows}
+    assert by_label["march_2025"]["P(sign)"] == f"{100 * csv.loc[1, 'p_sign']:.1f}%"
+    diff = "Δ vs baseline (pp)"
+    assert by_label["incident_spike"][diff] == f"{100 * csv.loc[2, 'diff_vs_baseline']:+.1f}"
+    assert by_label["baseline"][diff] == "–"  # the baseline is not compared with itself
     # sorted by P(sign), highest first
     ps = [float(r[1].rstrip("%")) for r in rows]
     assert ps == sorted(ps, reverse=True)
+    # no two columns say the same thing, here or in report.md
+    assert len(set(head)) == len(head)
+    columns = [tuple(col) for col in zip(*rows, strict=True)]
+    assert len(set(columns)) == len(columns), head
+    md = (out / "report.md").read_text()
+    md_head = next(ln for ln in md.splitlines() if ln.startswith("| Scenario"))
+    assert [c.strip() for c in md_head.strip("|").split("|")] == head
 
 
 def test_report_of_a_numeric_sweep(numeric_sweep_dir):
