@@ -204,16 +204,11 @@ def estimates(runs: Sequence[RunData], sweep_table: pd.DataFrame | None = None
     """
     rows = []
     for r in runs:
-        s = r.summary
-        sh = s.get("outcome_shares", {})
-        row = {"label": r.label, "scenario": r.scenario, "job": r.job, "worlds": r.n_worlds,
-               "seed": r.seed, "horizon_weeks": r.horizon_weeks, "start_date": r.start_date,
-               "p_sign": s["p_sign"], "ci_low": s["ci_low"], "ci_high": s["ci_high"]}
-        for m in (12, 24, 36):
-            row[f"p_sign_{m}m"] = s.get(f"p_sign_{m}m", np.nan)
-        for c in OUTCOMES:
-            row[c] = sh.get(c, np.nan)
-        row["median_weeks_to_sign"] = s.get("median_weeks_to_sign")
+        row = {"label": r.label, "scenario": r.scenario, "job": r.job,
+               "horizon_weeks": r.horizon_weeks, "start_date": r.start_date,
+               **r.estimates.row()}   # the summary's one list of table columns
+        for c in OUTCOMES:             # outcome shares under the outcome's own name
+            row[c] = row.pop(f"share_{c}")
         rows.append(row)
     df = pd.DataFrame(rows)
     if sweep_table is not None and "diff_vs_baseline" in sweep_table:
