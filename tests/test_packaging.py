@@ -95,3 +95,24 @@ def test_wheel_installed_in_a_fresh_venv_runs_the_baseline_outside_the_checkout(
 
 def _name(requirement: str) -> str:
     return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_lock_pins_every_dependency_pyproject_names_within_its_range():
+    """requirements/test.lock (``make lock``) and pyproject.toml cannot drift apart."""
+    from packaging.requirements import Requirement
+
+    lock_text = (REPO / "requirements" / "test.lock").read_text(encoding="utf-8")
+    pins = dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", lock_text, flags=re.M))
+    pins = {_name(k): v for k, v in pins.items()}
+    project = PYPROJECT["project"]
+    named = list(project["dependencies"])
+    for extra, reqs in project["optional-dependencies"].items():
+        assert f"--extra {extra}" in lock_text.splitlines()[1], f"lock made without {extra}"
+        named += reqs
+    assert len(named) > 20
+    for text in named:
+        req = Requirement(text)
+        name = _name(req.name)
+        assert name in pins, f"{name} is not pinned in requirements/test.lock (run make lock)"
+        assert req.specifier.contains(pins[name], prereleases=True), \
+            f"{name}=={pins[name]} in the lock is outside pyproject.toml's {req.specifier}"
