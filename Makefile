@@ -5,20 +5,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench backtest dashboard clean
+.PHONY: run test lint bench backtest dashboard notebooks lock clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python >= 3.12 is needed, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The optional extras (Ray and submitit launchers, the dashboard) are installed too, so
-# that `make test` runs their tests; a plain `pip install -e .` needs none of them.
-EXTRAS ?= dev,ray,slurm,dashboard
+# The optional extras (Ray and submitit launchers, the dashboard, JupyterLab) are installed
+# too, so that `make test` runs their tests; a plain `pip install -e .` needs none of them.
+# Versions come from the lock file (the ranges stay in pyproject.toml); `make lock`
+# refreshes it after a change of pyproject.toml's dependencies.
+EXTRAS := dev ray slurm dashboard notebooks
+LOCK := requirements/test.lock
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml $(addprefix --extra ,$(EXTRAS)) --python-version 3.12 --python-platform linux --quiet -o $(LOCK)
 
 # `make run`: a sweep over every bundled scenario (configs/scenario/*.yaml), all jobs
 # with one seed so that each is compared with the baseline world by world, two jobs at a
@@ -52,6 +60,10 @@ lint: $(STAMP)
 
 dashboard: $(STAMP)
 	$(BIN)/sim-dashboard
+
+# JupyterLab on this machine only; the notebooks read the latest sweep (`make run` first).
+notebooks: $(STAMP)
+	$(BIN)/jupyter lab --ip 127.0.0.1 notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ensemble.py

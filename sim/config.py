@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 import difflib
 import hashlib
+import importlib.resources
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +31,27 @@ from yaml.resolver import Resolver
 from sim.errors import ConfigError
 from sim.params import MODEL_SECTIONS, ModelParams, parse_params, schema_keys
 
-#: The repository's configuration folder.
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+def _config_dir() -> Path:
+    """The installed package's ``sim/configs`` (a wheel), else the checkout's ``configs/``."""
+    packaged = Path(str(importlib.resources.files("sim"))) / "configs"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "configs"
+
+
+#: The configuration folder: the checkout's ``configs/`` (the one home of the defaults,
+#: also under an editable install), or the copy a wheel installs as ``sim/configs``.
+CONFIG_DIR = _config_dir()
+
+
+def output_root() -> Path:
+    """Where ``results/`` (and ``forecasts/``) go by default.
+
+    The checkout holding :data:`CONFIG_DIR`; for an installed package (whose configs live
+    in site-packages), the current working directory.
+    """
+    if CONFIG_DIR.parent == Path(__file__).resolve().parent:
+        return Path.cwd()
+    return CONFIG_DIR.parent
 
 
 #: Largest YAML file read, in bytes (configuration files are a few kilobytes).

@@ -941,3 +941,24 @@ def format_sweep(table: pd.DataFrame, width: int = OVERRIDES_WIDTH) -> str:
         lines.append(f"{r.job:>4}  {wrapped[0]:{width}s} {cells}".rstrip())
         lines += [f"{'':4}  {w}" for w in wrapped[1:]]
     return "\n".join(lines)
+
+
+def latest_sweep(root: Path | str | None = None) -> Path:
+    """The most recently finished sweep folder under ``<root>/results/sweeps``.
+
+    A finished sweep is a folder holding ``sweep_summary.csv``; the latest is the one whose
+    summary was written last. ``root`` defaults to :func:`sim.config.output_root` (the
+    checkout, or the working directory for an installed package), where ``make run`` and
+    ``sim-run -m`` write.
+
+    Raises:
+        FileNotFoundError: No finished sweep there (one line, saying to run ``make run``).
+    """
+    from sim.config import output_root
+
+    sweeps = Path(root if root is not None else output_root()) / "results" / "sweeps"
+    found = [p.parent for p in sweeps.rglob("sweep_summary.csv")] if sweeps.is_dir() else []
+    if not found:
+        raise FileNotFoundError(f"no finished sweep under {sweeps}: run `make run` (or "
+                                "`sim-run -m scenario=...`) first")
+    return max(found, key=lambda p: ((p / "sweep_summary.csv").stat().st_mtime_ns, str(p)))

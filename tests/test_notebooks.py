@@ -47,3 +47,22 @@ def test_notebook_executes(path, small_sweep, tmp_path, monkeypatch):
     assert not list(tmp_path.iterdir()) or all(p.name.startswith(".") for p in
                                                 tmp_path.iterdir())
     assert os.environ["PEACE_SIM_SWEEP"] == str(small_sweep)
+
+
+def test_latest_sweep_is_the_last_finished_one_and_its_absence_says_what_to_run(tmp_path):
+    from sim.runs import latest_sweep
+
+    with pytest.raises(FileNotFoundError, match=r"^no finished sweep under .*make run"):
+        latest_sweep(tmp_path)
+    sweeps = tmp_path / "results" / "sweeps"
+    older, newer, unfinished = (sweeps / "2026-01-02" / "09-00-00", sweeps / "all_scenarios",
+                                sweeps / "2026-01-03" / "10-00-00")
+    for folder in (older, newer, unfinished):
+        (folder / "0").mkdir(parents=True)
+    (older / "sweep_summary.csv").write_text("job\n0\n")
+    (newer / "sweep_summary.csv").write_text("job\n0\n")
+    os.utime(older / "sweep_summary.csv", ns=(2_000_000_000 * 10**9,) * 2)
+    os.utime(newer / "sweep_summary.csv", ns=(1_000_000_000 * 10**9,) * 2)
+    assert latest_sweep(tmp_path) == older          # by when it finished, not by name
+    os.utime(newer / "sweep_summary.csv", ns=(3_000_000_000 * 10**9,) * 2)
+    assert latest_sweep(str(tmp_path)) == newer     # unfinished sweeps never count

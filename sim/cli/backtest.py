@@ -23,11 +23,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim import backtest as bt
-from sim.config import CONFIG_DIR
+from sim.config import CONFIG_DIR, output_root
 from sim.errors import ConfigError, environment_problem
 from sim.runs import provenance
 
-ROOT = CONFIG_DIR.parent
 #: Keys, their defaults and what they take.
 DEFAULTS = {
     "origins": "march_2025,origin_2025_08_08,origin_2026_06_07",
@@ -76,7 +75,7 @@ def parse(argv: Sequence[str]) -> dict:
         raise ConfigError("origins", "name at least one scenario", "command line")
     now = dt.datetime.now()
     out["out"] = (Path(raw["out"]) if raw["out"] else
-                  ROOT / "results" / "backtest" / now.strftime("%Y-%m-%d") / now.strftime(
+                  output_root() / "results" / "backtest" / now.strftime("%Y-%m-%d") / now.strftime(
                       "%H-%M-%S"))
     return out
 
@@ -99,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if s["ledger"]:
             ledger = bt.forecast_ledger(s["ledger_scenario"], s["worlds"], s["seed"])
             ledger["issued"] = settings["date"]
-            path = ROOT / "forecasts" / f"{settings['date']}-{s['ledger_scenario']}.json"
+            path = output_root() / "forecasts" / f"{settings['date']}-{s['ledger_scenario']}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(ledger, indent=2) + "\n", encoding="utf-8")
             print(f"Forecast ledger: {path}")

@@ -36,6 +36,7 @@ from sim.config import (
     compose_layers,
     config_groups,
     leaf_keys,
+    output_root,
     root_defaults,
     safe_load_yaml,
     scenarios,
@@ -52,14 +53,16 @@ from sim.settings import parse_settings
 GLOBAL_HEADER = "# @package _global_"
 #: Hydra callbacks a configuration may name (configs may not instantiate anything else).
 ALLOWED_TARGETS = ("sim.cli.sweep.SweepSummaryCallback",)
-#: Repository root: where ``results/`` lives by default.
-ROOT_DIR = CONFIG_DIR.parent
 
 
 def register_resolvers() -> None:
-    """Register ``${sim_root:}`` (the repository folder) with OmegaConf, once."""
+    """Register ``${sim_root:}`` with OmegaConf, once.
+
+    It is :func:`sim.config.output_root`: the checkout, or the current working directory
+    for an installed package (never site-packages).
+    """
     if not OmegaConf.has_resolver("sim_root"):
-        OmegaConf.register_new_resolver("sim_root", lambda: str(ROOT_DIR))
+        OmegaConf.register_new_resolver("sim_root", lambda: str(output_root()))
 
 
 def rel(path: Path, config_dir: Path) -> str:
