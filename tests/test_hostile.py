@@ -911,7 +911,7 @@ def test_real_disk_filling_during_a_joblib_sweep_is_one_line_exit_1(tmpfs, tmp_p
     while not list(sw.glob("*/.hydra/overrides.yaml")) and time.monotonic() < deadline:
         assert p.poll() is None, p.stderr.read()
         time.sleep(0.01)
-    with open(disk / "filler", "wb") as fh:   # fill the disk while the jobs simulate
+    with open(disk / "filler", "wb", buffering=0) as fh:   # fill it while the jobs run
         try:
             while True:
                 fh.write(b"\0" * (1 << 16))
