@@ -672,7 +672,12 @@ def _band(ax, x: np.ndarray, lo: object, hi: object, **kw: Any) -> PolyCollectio
     verts = [np.r_[np.c_[x[a:b], lo[a:b]], np.c_[x[a:b][::-1], hi[a:b][::-1]]]
              for a, b in zip(edges[::2], edges[1::2], strict=True)]
     coll = PolyCollection(verts, **kw)
-    ax.add_collection(coll, autolim=True)
+    # the data limits grow to the band; the view is autoscaled once, when drawn (asking
+    # add_collection to do it autoscales the view at once, each time: slow in grids)
+    ax.add_collection(coll, autolim=False)
+    if verts:
+        ax.update_datalim(np.concatenate(verts))
+        ax.autoscale_view(scalex=False, scaley=False)  # marks the view stale, lazily
     return coll
 
 
