@@ -34,23 +34,23 @@ from sim import plots, rules
 from sim.api import OUTCOMES
 from sim.runs import (
     BASELINE,
-    ESTIMATES,
     RUN_KEYS,
+    SWEEP_HEAD,
+    SWEEP_TAIL,
     Z95,
     RunData,
     RunFolderError,
-    _read_json,
     baseline_job,
     is_run_dir,
     is_sweep_dir,
     load_run,
     numbered_dirs,
+    read_json_object,
     sweep_table,
 )
 
 #: Columns of ``sweep_summary.csv`` that are not swept keys.
-SWEEP_COLUMNS = ("job", "overrides", "scenario", *ESTIMATES, "horizon_weeks",
-                 "start_date", "path", "status")
+SWEEP_COLUMNS = (*SWEEP_HEAD, *SWEEP_TAIL, "path")
 #: Figure file written for one world's story in a run folder.
 TRACE_FIGURE = "trace.png"
 _DPI = 150
@@ -1002,7 +1002,7 @@ def build_exploration_report(path: Path | str) -> Path:
         ReportInputError: A damaged exploration folder.
     """
     path = Path(path)
-    summary = _read_json(path / EXPLORATION_FILE)
+    summary = read_json_object(path / EXPLORATION_FILE)
     specs = exploration_figures(path, summary)
     out = path / "report"
     out.mkdir(parents=True, exist_ok=True)

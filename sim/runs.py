@@ -322,7 +322,7 @@ class Summary:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Summary:
         """Read a ``summary.json`` mapping (checked by :func:`sim.runfolder.check_summary`)."""
-        monthly = {f"p_sign_{m}m" for m in MONTHS} | {f"p_sign_{m}m_ci" for m in MONTHS}
+        monthly = {f"p_sign_{m}m{ci}" for m in MONTHS for ci in ("", "_ci")}
         ci_low, ci_high = float(d["ci_low"]), float(d["ci_high"])
         ov = d.get("overrides") or []
         return cls(
@@ -356,26 +356,15 @@ class Summary:
 
 
 def summarise_run(out: RunOutput, job: Job, chash: str, elapsed: float) -> Summary:
-    """The :class:`Summary` of a run of ``job``."""
+    """The :class:`Summary` of a run of ``job``: the library's summary, and how it was run."""
     s = job.settings
-    base = summarise(out.outcomes, s.horizon_weeks)
-    monthly = {f"p_sign_{m}m" for m in MONTHS} | {f"p_sign_{m}m_ci" for m in MONTHS}
-    headline = {"worlds", "signed", "p_sign", "ci_low", "ci_high", "outcome_shares",
-                "median_weeks_to_sign"}
-    return Summary(
-        scenario=s.scenario, worlds=int(base["worlds"]), seed=s.seed,
-        horizon_weeks=s.horizon_weeks, start_date=out.start_date.isoformat(),
-        p_sign=base["p_sign"], ci_low=base["ci_low"], ci_high=base["ci_high"],
-        ci_half_width=(base["ci_high"] - base["ci_low"]) / 2, signed=base["signed"],
-        by_month={m: base.get(f"p_sign_{m}m") for m in MONTHS},
-        by_month_ci={m: base.get(f"p_sign_{m}m_ci") for m in MONTHS},
-        outcome_shares=base["outcome_shares"],
-        median_weeks_to_sign=base["median_weeks_to_sign"],
-        estimates={k: v for k, v in base.items() if k not in headline | monthly},
-        precision=s.precision, precision_reached=out.precision_reached,
-        blocks=len(out.block_sizes), block_worlds=s.block_worlds,
-        overrides=list(job.overrides), config_hash=chash,
-        elapsed_seconds=round(elapsed, 3))
+    return Summary.from_dict({
+        **summarise(out.outcomes, s.horizon_weeks),
+        "scenario": s.scenario, "seed": s.seed, "horizon_weeks": s.horizon_weeks,
+        "start_date": out.start_date.isoformat(), "precision": s.precision,
+        "precision_reached": out.precision_reached, "blocks": len(out.block_sizes),
+        "block_worlds": s.block_worlds, "overrides": list(job.overrides),
+        "config_hash": chash, "elapsed_seconds": round(elapsed, 3)})
 
 
 #: Folders searched for ``git`` (never the job's PATH, which a config must not steer).
@@ -663,7 +652,12 @@ class RunData:
         return self._trace
 
 
-def _read_json(path: Path) -> dict:
+def read_json_object(path: Path) -> dict:
+    """A run folder's JSON object (``{}`` if the file is missing).
+
+    Raises:
+        RunFolderError: Unreadable, damaged, or not an object.
+    """
     if not path.exists():
         return {}
     try:
@@ -738,7 +732,7 @@ def load_run(path: Path | str, label: str | None = None, job: int | None = None,
             summary = check_summary(read_json(path / "summary.json"), path / "summary.json")
         except DamagedRunError as e:
             raise RunFolderError(path, str(e).removeprefix(f"{path}: ")) from None
-    metadata = _read_json(path / "metadata.json")
+    metadata = read_json_object(path / "metadata.json")
     worlds = _read_table(path / "worlds.parquet", WORLDS_NEEDED)
     steps = _read_table(path / "steps.parquet", STEPS_NEEDED)
     if len(worlds) != summary["worlds"]:
@@ -799,6 +793,9 @@ def maybe_number(v: str) -> object:
 
 #: Estimate columns of ``sweep_summary.csv``, in order.
 ESTIMATES = (*ROW_COLUMNS, "diff_vs_baseline", "diff_ci_low", "diff_ci_high")
+#: Columns of ``sweep_summary.csv`` before the swept keys, and after them.
+SWEEP_HEAD = ("job", "overrides", "scenario")
+SWEEP_TAIL = (*ESTIMATES, "horizon_weeks", "start_date", "status")
 
 
 def sweep_table(sweep_dir: Path | str, jobs: Sequence[Sequence[str]] | None = None
@@ -855,9 +852,9 @@ def sweep_table(sweep_dir: Path | str, jobs: Sequence[Sequence[str]] | None = No
         row["status"] = "done" if s is not None else "missing"
         rows.append(row)
     _add_differences(rows, parsed, summaries, varying, sweep_dir)
-    cols = ["job", "overrides", "scenario"]
+    cols = [*SWEEP_HEAD]
     cols += [k for k in keys if k not in ("scenario", *ESTIMATES)]
-    cols += [*ESTIMATES, "horizon_weeks", "start_date", "status"]
+    cols += [*SWEEP_TAIL]
     return pd.DataFrame(rows, columns=cols)
 
 
