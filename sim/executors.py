@@ -144,6 +144,17 @@ class ProcessPool:
                 f.cancel()
 
 
+def ray_private_defaults() -> None:
+    """Unless the user set them: no Ray usage reporting, and Ray's single-machine mode.
+
+    In single-machine mode every Ray service listens on 127.0.0.1 only. Ray reads the
+    variables when it is imported, so this runs before (``sim.cli`` at import, for the
+    Ray launcher; the ``ray`` executor before it imports Ray).
+    """
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
 class Ray:
     """Ray tasks, on a private local Ray (127.0.0.1, no dashboard) or ``RAY_ADDRESS``."""
 
@@ -153,11 +164,10 @@ class Ray:
         self.workers = workers or cpu_count()
 
     def _init(self) -> Any:
-        # before Ray is imported: no usage reporting; single-machine mode, in which
-        # every Ray service listens on 127.0.0.1 only (see configs/hydra/launcher/ray.yaml)
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         if not os.environ.get("RAY_ADDRESS"):
-            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+            ray_private_defaults()
+        else:
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
             import ray
         except ImportError:

@@ -489,13 +489,14 @@ check_callbacks = check_hydra_settings
 
 
 def prepare_job(cfg: dict, overrides: Sequence[str] = (),
-                config_dir: Path | None = None) -> Job:
+                config_dir: Path | None = None, lay: Layers | None = None) -> Job:
     """Check a plain composed configuration and return typed objects.
 
     Args:
         cfg: From :func:`compose_config` (or the Hydra app's resolved config).
         overrides: The job's command-line overrides (``key=value``), for provenance.
         config_dir: The configuration folder the job was composed from.
+        lay: :func:`layers` of these overrides, if the caller has it already.
 
     Raises:
         ConfigError: The first problem, naming the file (or ``command line``), the key
@@ -503,7 +504,8 @@ def prepare_job(cfg: dict, overrides: Sequence[str] = (),
     """
     config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
     overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
-    lay = layers(config_dir, overrides)
+    if lay is None:
+        lay = layers(config_dir, overrides)
     cfg = normalise_dists(cfg, lay)
     try:
         settings = parse_settings(cfg)

@@ -49,6 +49,7 @@ from sim.cli.compose import (
 )
 from sim.config import CONFIG_DIR
 from sim.errors import ConfigError, EnvironmentProblem, environment_problem
+from sim.executors import make_executor
 from sim.memory import (
     DISK_PER_TRACE_CELL,
     DISK_PER_WORLD,
@@ -184,9 +185,8 @@ def check_memory(settings: Any, parallel: int = 1) -> None:
     Raises:
         ConfigError: Naming the key to lower and the largest value that fits.
     """
-    from sim.executors import cpu_count
-
-    pool = ((settings.workers or cpu_count()) if settings.executor == "process" else 0)
+    executor = make_executor(settings.executor, settings.workers)  # starts nothing yet
+    pool = executor.workers if executor.name == "process" else 0
     verdict = check_run_memory(settings.worlds, settings.block_worlds,
                                settings.horizon_weeks, settings.trace, settings.precision,
                                settings.max_worlds, parallel, pool_workers=pool)
@@ -294,10 +294,10 @@ def preflight(argv: Sequence[str]) -> Plan | None:
     jobs = job_overrides(task_ov, bool(args.multirun))
     first = None
     for ov in jobs:
-        layers(config_dir, ov)  # scenario names and YAML first: their errors name the file
+        lay = layers(config_dir, ov)  # scenario names and YAML first: errors name the file
         cfg = hydra_compose([*ov, *hydra_ov], config_dir, multirun=bool(args.multirun))
         check_hydra_settings(cfg)
-        job = prepare_job(to_plain(cfg), ov, config_dir)
+        job = prepare_job(to_plain(cfg), ov, config_dir, lay)
         launcher = OmegaConf.select(cfg, "hydra.launcher.n_jobs")
         parallel = parallel_jobs(launcher if isinstance(launcher, int) else None, len(jobs)
                                  ) if args.multirun else 1
