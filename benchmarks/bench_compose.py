@@ -37,7 +37,7 @@ from pathlib import Path
 import sim
 from sim.cli.compose import (check_hydra_settings, hydra_compose, layers, prepare_job,
                              to_plain)
-from sim.config import CONFIG_DIR, load_params, scenarios
+from sim.experiment.config import CONFIG_DIR, load_params, scenarios
 
 names = [s for s in scenarios(CONFIG_DIR) if not s.startswith("origin_")][:int(sys.argv[1])]
 hydra_compose([f"scenario={names[0]}"])       # imports and Hydra's own start-up, untimed

@@ -2,7 +2,7 @@
 
 Runs the baseline scenario over a 156-week horizon two ways in the same process:
 
-* vectorised: one :class:`~sim.model.PeaceModel` holding ``--worlds`` worlds;
+* vectorised: one :class:`~sim.model.model.PeaceModel` holding ``--worlds`` worlds;
 * one world at a time, the usual Mesa way: ``--single`` separate one-world models,
   each built, stepped to the horizon and collected in a loop.
 

@@ -18,8 +18,8 @@ import time
 import pandas as pd
 
 from sim import load_params
-from sim.executors import cpu_count, make_executor
-from sim.runs import simulate_blocks
+from sim.experiment.executors import cpu_count, make_executor
+from sim.experiment.runs import simulate_blocks
 
 
 def timed(executor, worlds: int, block: int):

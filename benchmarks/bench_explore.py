@@ -29,16 +29,16 @@ import time  # noqa: E402
 import yaml  # noqa: E402
 
 from sim import compose  # noqa: E402
-from sim.config import CONFIG_DIR  # noqa: E402
-from sim.errors import ConfigError  # noqa: E402
-from sim.explore import (  # noqa: E402
+from sim.analysis.explore import (  # noqa: E402
     apply_ranges,
     discover_inputs,
     explore,
     model_evaluator,
     parse_explore,
 )
-from sim.params import parse_params  # noqa: E402
+from sim.errors import ConfigError  # noqa: E402
+from sim.experiment.config import CONFIG_DIR  # noqa: E402
+from sim.model.params import parse_params  # noqa: E402
 
 
 def numeric_leaves(node, prefix=""):

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from sim import load_params, scenarios
-from sim.executors import cpu_count
-from sim.runs import simulate_blocks
+from sim.experiment.executors import cpu_count
+from sim.experiment.runs import simulate_blocks
 
 BIN = Path(sys.executable).parent
 VARIANTS = {

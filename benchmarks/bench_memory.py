@@ -1,10 +1,10 @@
 """Measured peak memory of a run, against the estimate ``sim-run`` plans with.
 
 For a few block sizes and horizons (baseline scenario, seed 0) runs
-:func:`sim.runs.simulate_blocks` under ``tracemalloc`` and prints the peak per world,
+:func:`sim.experiment.runs.simulate_blocks` under ``tracemalloc`` and prints the peak per world,
 per world-week (and per traced world-week), the outcome row size, and the estimate of
-:func:`sim.memory.estimate_bytes` without its fixed ``BASE``. The coefficients in
-:mod:`sim.memory` are these measurements times a safety factor of about two::
+:func:`sim.experiment.memory.estimate_bytes` without its fixed ``BASE``. The coefficients in
+:mod:`sim.experiment.memory` are these measurements times a safety factor of about two::
 
     .venv/bin/python benchmarks/bench_memory.py
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 import tracemalloc
 
 from sim import load_params
-from sim.memory import BASE, estimate_bytes
-from sim.runs import simulate_blocks
+from sim.experiment.memory import BASE, estimate_bytes
+from sim.experiment.runs import simulate_blocks
 
 CASES = [(2000, 52, False), (8000, 52, False), (2000, 156, False), (8000, 156, False),
          (200, 52, True), (800, 52, True), (200, 156, True)]

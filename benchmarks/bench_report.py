@@ -1,4 +1,4 @@
-"""Wall time of ``sim-report`` (:func:`sim.report.build_report`) on a sweep folder.
+"""Wall time of ``sim-report`` (:func:`sim.viz.report.build_report`) on a sweep folder.
 
 Each timing is a fresh Python process (imports not counted), so caches do not carry over.
 With ``--against SRC`` the same folder is also reported by another copy of the package
@@ -28,7 +28,7 @@ _CHILD = """
 import sys, time
 import matplotlib
 matplotlib.use("Agg")
-from sim import report
+from sim.viz import report
 t = time.perf_counter()
 report.build_report(sys.argv[1])
 print(time.perf_counter() - t)

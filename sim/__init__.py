@@ -4,11 +4,11 @@ The core (this package but :mod:`sim.cli`) never imports Hydra: configurations b
 typed objects at the boundary (:func:`load_params`) and the model takes plain objects.
 """
 
-from sim.api import OUTCOMES, Result, simulate, summarise
-from sim.config import CONFIG_DIR, compose, load_params, scenarios
 from sim.errors import ConfigError
-from sim.model import PeaceModel
-from sim.params import ModelParams, parse_params
+from sim.experiment.api import OUTCOMES, Result, simulate, summarise
+from sim.experiment.config import CONFIG_DIR, compose, load_params, scenarios
+from sim.model.model import PeaceModel
+from sim.model.params import ModelParams, parse_params
 
 __all__ = [
     "CONFIG_DIR",

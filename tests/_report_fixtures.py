@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sim.cli.compose import compose_config
 from sim.cli.run import run
-from sim.runs import write_sweep_summary
+from sim.experiment.runs import write_sweep_summary
 
 
 def _overrides(scenario: str, worlds: int, seed: int, horizon_weeks: int,

@@ -7,7 +7,7 @@ import dataclasses
 
 import numpy as np
 
-import sim.params as P
+import sim.model.params as P
 
 
 def numeric_keys(cfg: dict) -> list[tuple[str, ...]]:

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import backtest as bt
-from sim.config import CONFIG_DIR
+from sim.analysis import backtest as bt
 from sim.errors import ConfigError
+from sim.experiment.config import CONFIG_DIR
 
 START = dt.date(2025, 3, 13)
 
@@ -141,7 +141,7 @@ ORIGINS = ["march_2025", "origin_2025_08_08", "origin_2026_06_07"]
 
 
 def test_every_bundled_origin_uses_only_what_was_known_at_its_start():
-    from sim.config import load_params
+    from sim.experiment.config import load_params
     for origin in ORIGINS:
         p = load_params(origin)
         bt.check_origin(p, origin)  # raises on an input learnt later
@@ -149,7 +149,7 @@ def test_every_bundled_origin_uses_only_what_was_known_at_its_start():
 
 
 def test_an_origin_with_an_input_dated_after_its_start_fails_in_one_line():
-    from sim.config import load_params
+    from sim.experiment.config import load_params
     leak = {"label": "the initialling, known in hindsight", "date": "2025-08-08",
             "announced": "2025-08-08", "sets_flags": ["initialled"], "ends_mandate": "",
             "spoiler_pressure": {}, "source": "hindsight"}
@@ -180,7 +180,7 @@ def test_the_backtest_is_deterministic_for_a_seed_and_scores_every_applicable_fa
 
 def test_sim_backtest_writes_its_folder_and_refuses_bad_input(tmp_path, capsys):
     from sim.cli.backtest import main
-    from sim.runfolder import verify_run_folder
+    from sim.experiment.runfolder import verify_run_folder
     out = tmp_path / "bt"
     assert main(["worlds=300", "origins=origin_2026_06_07", f"out={out}"]) == 0
     assert (out / "backtest.md").read_text().count("| origin_2026_06_07 |") >= 3

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from helpers import two_party_cfg
 
-from sim import parse_params, rules, simulate
-from sim.model import PeaceModel
+from sim import parse_params, simulate
+from sim.model.model import PeaceModel, rules
 
 WORLDS = 4000
 SEED = 2026

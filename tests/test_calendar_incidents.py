@@ -12,11 +12,11 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim import compose, load_params, parse_params, rules, simulate
-from sim.calendar import event_week
+from sim import compose, load_params, parse_params, simulate
 from sim.errors import ConfigError
-from sim.model import ESC_COERCION, PeaceModel
-from sim.params import FLAGS, SETTABLE_FLAGS
+from sim.model.calendar import event_week
+from sim.model.model import ESC_COERCION, PeaceModel, rules
+from sim.model.params import FLAGS, SETTABLE_FLAGS
 
 SEED = 8
 #: docs/model.md 7.12: P(escalation within 52 weeks | spring-2025-sized burst) < 0.05.

@@ -15,8 +15,8 @@ import pytest
 from sim import CONFIG_DIR, load_params, simulate
 from sim.cli.compose import compose_config
 from sim.cli.run import main, run
-from sim.rules import wilson_interval
-from sim.runs import block_plan
+from sim.experiment.runs import block_plan
+from sim.model.rules import wilson_interval
 
 SIM_RUN = str(Path(sys.executable).with_name("sim-run"))
 FAST = ["worlds=300", "horizon_weeks=52", "quiet=true"]
@@ -273,7 +273,8 @@ def test_hydra_callbacks_other_than_ours_are_refused(capsys):
 
 
 def test_import_sim_does_not_import_hydra():
-    code = ("import sys, sim, sim.api, sim.config, sim.params, sim.model\n"
+    code = ("import sys, sim, sim.experiment.api, sim.experiment.config, sim.model.params, "
+            "sim.model.model\n"
             "assert not any(m == 'hydra' or m.startswith('hydra.') for m in sys.modules), "
             "'hydra imported'\n"
             "assert 'omegaconf' not in sys.modules")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import sim.config as config
+import sim.experiment.config as config
 from sim import load_params, scenarios, simulate
 from sim.cli.compose import (
     compose_config,
@@ -26,10 +26,10 @@ from sim.cli.compose import (
     to_plain,
 )
 from sim.cli.run import main
-from sim.config import CONFIG_DIR, SCENARIO_RUN_KEYS, compose
 from sim.errors import ConfigError
-from sim.params import MODEL_SECTIONS
-from sim.settings import RunSettings
+from sim.experiment.config import CONFIG_DIR, SCENARIO_RUN_KEYS, compose
+from sim.experiment.settings import RunSettings
+from sim.model.params import MODEL_SECTIONS
 
 # ----------------------------------------------------------------------- same words
 

@@ -1,5 +1,5 @@
 """Config tests: every bundled scenario composes through Hydra and validates, the Hydra
-composition matches sim.config's, scenario files follow the house rules."""
+composition matches sim.experiment.config's, scenario files follow the house rules."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from sim import CONFIG_DIR, load_params, scenarios
 from sim.cli.compose import compose_config, prepare_job
-from sim.dists import Dist
-from sim.params import parse_params
+from sim.model.dists import Dist
+from sim.model.params import parse_params
 
 SCENARIOS = scenarios()
 
@@ -32,7 +32,7 @@ def test_scenario_composes_with_hydra_and_validates(name):
     job = prepare_job(cfg, [f"scenario={name}"])
     assert job.settings.scenario == name
     assert job.settings.worlds >= 1 and job.settings.seed == 0
-    # Hydra's composition and the library loader (sim.config) give the same parameters
+    # Hydra's composition and the library loader (sim.experiment.config) give the same parameters
     assert job.params == load_params(name)
 
 

@@ -23,9 +23,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _report_fixtures import write_run, write_sweep  # noqa: E402
 
-from sim.api import simulate  # noqa: E402
-from sim.config import compose, load_params, scenarios  # noqa: E402
-from sim.dashboard import logic  # noqa: E402
+from sim.experiment.api import simulate  # noqa: E402
+from sim.experiment.config import compose, load_params, scenarios  # noqa: E402
+from sim.viz.dashboard import logic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -110,7 +110,7 @@ def test_results_folder_browsing(tmp_path):
     table, specs = logic.browse(sw)
     assert list(table["scenario"]) == ["baseline", "russia_spoiler"]
     assert {"p_sign.png", "cumulative.png"} <= {s.name for s in specs}
-    from sim.report import ReportInputError
+    from sim.viz.report import ReportInputError
     with pytest.raises(ReportInputError):
         logic.browse(tmp_path / "nothing")
 
@@ -286,7 +286,7 @@ def test_dashboard_in_a_real_browser_gives_simulates_numbers(dashboard, browser)
     click(By.CSS_SELECTOR, ".results-select .v-select__slot")
     click(By.XPATH, "//*[contains(@class, 'v-list-item__title') and "
                     f"normalize-space(.)='{run_dir}']")
-    from sim.report import load_run
+    from sim.viz.report import load_run
     p = load_run(run_dir).summary["p_sign"]
     wait.until(lambda d: "P(sign) by scenario" in d.find_element(By.TAG_NAME, "body").text)
     text_has(".estimates", f"{round(p, 4)}")
@@ -302,6 +302,6 @@ def test_sim_dashboard_bad_arguments_exit_2_with_one_line(argv, needle):
 
 
 def test_sim_dashboard_binds_to_localhost_by_default():
-    from sim.dashboard.cli import parse_args
+    from sim.viz.dashboard.cli import parse_args
 
     assert parse_args([]).host == "127.0.0.1"

@@ -1,4 +1,4 @@
-"""docs/model.md documents every parameter key of the schema in sim/params.py.
+"""docs/model.md documents every parameter key of the schema in sim/model/params.py.
 
 Fast: reads one Markdown file and walks the dataclasses; no model is built.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import sim.params as P
+import sim.model.params as P
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 

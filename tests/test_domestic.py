@@ -17,7 +17,7 @@ import pytest
 from domestic_sweep import numeric_keys, scaled
 
 from sim import compose, load_params, parse_params, simulate
-from sim.domestic import ABANDONED
+from sim.model.domestic import ABANDONED
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 SEED = 7

@@ -10,10 +10,7 @@ import pytest
 import yaml
 
 from sim import CONFIG_DIR, load_params, simulate
-from sim.cli.explore import compose, main
-from sim.cli.explore import explore as explore_cli
-from sim.dists import Dist
-from sim.explore import (
+from sim.analysis.explore import (
     LUCK,
     Input,
     discover_inputs,
@@ -23,8 +20,11 @@ from sim.explore import (
     sobol_design,
     world_outputs,
 )
-from sim.prim import describe, paste, prim
-from sim.report import build_report
+from sim.analysis.prim import describe, paste, prim
+from sim.cli.explore import compose, main
+from sim.cli.explore import explore as explore_cli
+from sim.model.dists import Dist
+from sim.viz.report import build_report
 
 IGNORED = "incidents.investigation_ambiguity"  # only read when investigation_mechanism
 
@@ -310,8 +310,8 @@ def test_bad_input_is_one_line_and_exit_2(argv, key, words, capsys):
 
 def test_a_scenario_without_distributions_has_nothing_to_explore():
     from sim.cli.explore import prepare
-    from sim.dists import DIST_ARGS
     from sim.errors import ConfigError
+    from sim.model.dists import DIST_ARGS
 
     def fix(node):  # every distribution replaced by a number inside its support
         if isinstance(node, dict):
@@ -382,7 +382,7 @@ def test_figures_rank_inputs_and_the_core_does_not_import_hydra():
     import subprocess
     import sys
 
-    from sim import plots
+    from sim.viz import plots
 
     ind = pd.DataFrame({"output": "signed", "input": ["a.x", "a.y", "a.x", "a.y"],
                         "index": ["S1", "S1", "ST", "ST"], "value": [0.1, 0.5, 0.2, 0.7],
@@ -392,7 +392,7 @@ def test_figures_rank_inputs_and_the_core_does_not_import_hydra():
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["a.x", "a.y"]  # ranked by ST, highest at the top
     assert plots.figure_title(fig) == "What drives P(sign): Sobol indices"
-    code = ("import sys, sim.explore, sim.prim; "
+    code = ("import sys, sim.analysis.explore, sim.analysis.prim; "
             "assert not any(m.startswith('hydra') for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -25,7 +25,7 @@ from sim import CONFIG_DIR
 from sim.cli.compose import compose_config
 from sim.cli.report import main as report_main
 from sim.cli.run import main, run
-from sim.runs import write_sweep_summary
+from sim.experiment.runs import write_sweep_summary
 
 SIM_RUN = str(Path(sys.executable).with_name("sim-run"))
 FAST = ["worlds=60", "horizon_weeks=8", "quiet=true"]
@@ -354,7 +354,7 @@ def test_worlds_beyond_memory_are_refused_naming_the_largest_that_fits(world, ca
     line = refused(["worlds=100000000"], capsys, world)
     assert "worlds: needs about" in line and "the largest that fits is worlds=" in line
     largest = int(line.rsplit("worlds=", 1)[1].replace(",", ""))
-    from sim.memory import USABLE_SHARE, available_bytes, estimate_bytes
+    from sim.experiment.memory import USABLE_SHARE, available_bytes, estimate_bytes
 
     budget = available_bytes() * USABLE_SHARE
     assert estimate_bytes(largest, 10000, 8) <= budget < estimate_bytes(largest + 1, 10000, 8)
@@ -382,7 +382,7 @@ def test_output_folder_under_a_file_is_refused(world, capsys):
 
 def test_git_runs_with_a_fixed_environment(monkeypatch, tmp_path):
     """GIT_CONFIG_* and PATH set for the job do not reach the git subprocess."""
-    from sim import runs as run_mod
+    from sim.experiment import runs as run_mod
 
     canary = tmp_path / "CANARY"
     fake = tmp_path / "bin"
@@ -446,7 +446,7 @@ def test_damaged_job_is_redone_on_resume(damage, tmp_path):
     again = make_run(d)
     assert again["p_sign"] == first["p_sign"]
     pd.testing.assert_frame_equal(pd.read_parquet(d / "worlds.parquet"), good)
-    from sim.runfolder import verify_run_folder
+    from sim.experiment.runfolder import verify_run_folder
 
     verify_run_folder(d)
 
@@ -494,7 +494,7 @@ def test_report_refuses_a_damaged_run_in_one_line(damage, tmp_path, capsys):
 
 def _rewrite_summary(d: Path, text: str) -> None:
     """Replace summary.json and re-sign the manifest (a crafted, consistent folder)."""
-    from sim.runfolder import write_manifest
+    from sim.experiment.runfolder import write_manifest
 
     (d / "summary.json").write_text(text)
     names = list(json.loads((d / "manifest.json").read_text())["files"])
@@ -572,7 +572,7 @@ def test_report_folder_that_is_a_file_is_one_line(tmp_path, capsys):
 
 
 def test_simulated_disk_full_during_a_job_is_one_line_exit_1(world, capsys, monkeypatch):
-    import sim.runs as run_mod
+    import sim.experiment.runs as run_mod
 
     def full(path, write):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -610,7 +610,7 @@ def test_simulated_read_only_output_is_refused_before_running(world, capsys, mon
 
 def test_simulated_full_disk_in_sim_report_is_one_line_exit_1(tmp_path, capsys,
                                                                monkeypatch):
-    from sim import report
+    from sim.viz import report
 
     d = tmp_path / "job"
     make_run(d)
@@ -685,7 +685,7 @@ def test_real_read_only_report_folder_is_one_line_exit_1(tmpfs, tmp_path):
 
 
 def test_fingerprint_covers_every_module_of_the_package(tmp_path):
-    from sim.api import code_fingerprint
+    from sim.experiment.api import code_fingerprint
 
     pkg = tmp_path / "sim"
     shutil.copytree(Path(CONFIG_DIR).parent / "sim", pkg,
@@ -704,8 +704,8 @@ def test_memory_estimate_bounds_a_measured_peak(worlds, weeks, trace):
     import tracemalloc
 
     from sim import load_params
-    from sim.memory import BASE, estimate_bytes
-    from sim.runs import simulate_blocks
+    from sim.experiment.memory import BASE, estimate_bytes
+    from sim.experiment.runs import simulate_blocks
 
     p = load_params("baseline")
     tracemalloc.start()
@@ -787,7 +787,7 @@ def test_killed_joblib_sweep_leaves_no_workers_and_resumes_identically(sig, tmp_
 
 
 def _resign(d: Path) -> None:
-    from sim.runfolder import write_manifest
+    from sim.experiment.runfolder import write_manifest
 
     write_manifest(d, list(json.loads((d / "manifest.json").read_text())["files"]))
 

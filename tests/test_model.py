@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from sim import PeaceModel, parse_params, simulate
-from sim.api import collect
-from sim.domestic import ABANDONED, CAMPAIGN, COOLDOWN, DRAFTING, PASSED
-from sim.model import ACTIVE, ESCALATION, SIGNED
-from sim.rules import wilson_interval
+from sim.experiment.api import collect
+from sim.model.domestic import ABANDONED, CAMPAIGN, COOLDOWN, DRAFTING, PASSED
+from sim.model.model import ACTIVE, ESCALATION, SIGNED
+from sim.model.rules import wilson_interval
 
 
 def test_same_seed_same_outcomes_table(cfg):
@@ -122,7 +122,7 @@ def test_mesa_agents_are_the_six_actors(cfg):
 
 def test_core_does_not_import_hydra():
     import subprocess
-    code = "import sim, sim.api, sim.model, sys; print('hydra' in sys.modules)"
+    code = "import sim, sim.experiment.api, sim.model.model, sys; print('hydra' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"

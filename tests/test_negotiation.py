@@ -17,8 +17,8 @@ import copy
 import numpy as np
 import pytest
 
-from sim import compose, parse_params, rules, simulate
-from sim.model import SIGNED, PeaceModel
+from sim import compose, parse_params, simulate
+from sim.model.model import SIGNED, PeaceModel, rules
 
 WORLDS = 4000
 SEED = 2026

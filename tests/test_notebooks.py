@@ -50,7 +50,7 @@ def test_notebook_executes(path, small_sweep, tmp_path, monkeypatch):
 
 
 def test_latest_sweep_is_the_last_finished_one_and_its_absence_says_what_to_run(tmp_path):
-    from sim.runs import latest_sweep
+    from sim.experiment.runs import latest_sweep
 
     with pytest.raises(FileNotFoundError, match=r"^no finished sweep under .*make run"):
         latest_sweep(tmp_path)

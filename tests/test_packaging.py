@@ -71,8 +71,9 @@ def test_wheel_installed_in_a_fresh_venv_runs_the_baseline_outside_the_checkout(
 
     work = tmp_path / "work"     # outside the checkout, no configs/ in sight
     work.mkdir()
-    probe = _run([str(vpy), "-c", "import json, sim, sim.config; print(json.dumps("
-                  "[sim.__file__, str(sim.config.CONFIG_DIR), str(sim.config.output_root())]))"],
+    probe = _run([str(vpy), "-c", "import json, sim, sim.experiment.config; print(json.dumps("
+                  "[sim.__file__, str(sim.experiment.config.CONFIG_DIR), "
+                  "str(sim.experiment.config.output_root())]))"],
                  work, env)
     assert probe.returncode == 0, probe.stderr
     module, config_dir, root = map(Path, json.loads(probe.stdout))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from sim import ConfigError, compose, load_params, parse_params
-from sim.config import params_from_config
-from sim.dists import Dist
+from sim.experiment.config import params_from_config
+from sim.model.dists import Dist
 
 
 def test_baseline_parses_and_has_the_six_actors_and_seven_text_issues(cfg):
@@ -130,7 +130,7 @@ def test_unknown_role(cfg):
 def test_errors_name_the_file_that_set_the_key(tmp_path):
     import shutil
 
-    from sim.config import CONFIG_DIR
+    from sim.experiment.config import CONFIG_DIR
     d = tmp_path / "configs"
     shutil.copytree(CONFIG_DIR, d)
     (d / "scenario" / "broken.yaml").write_text(
@@ -146,7 +146,7 @@ def test_errors_name_the_file_that_set_the_key(tmp_path):
 def test_malformed_yaml_names_file_and_line(tmp_path):
     import shutil
 
-    from sim.config import CONFIG_DIR
+    from sim.experiment.config import CONFIG_DIR
     d = tmp_path / "configs"
     shutil.copytree(CONFIG_DIR, d)
     (d / "scenario" / "bad.yaml").write_text("incidents:\n  base_rate: [0.3\n")
@@ -157,7 +157,7 @@ def test_malformed_yaml_names_file_and_line(tmp_path):
 def test_yaml_python_tags_are_refused(tmp_path):
     import shutil
 
-    from sim.config import CONFIG_DIR
+    from sim.experiment.config import CONFIG_DIR
     d = tmp_path / "configs"
     shutil.copytree(CONFIG_DIR, d)
     (d / "scenario" / "evil.yaml").write_text("x: !!python/object/apply:os.system ['true']\n")
@@ -171,7 +171,7 @@ def test_unknown_scenario_lists_the_available_ones():
 
 
 def test_distribution_draws_stay_in_the_allowed_range():
-    from sim.dists import parse_dist
+    from sim.model.dists import parse_dist
     d = parse_dist({"dist": "normal", "mean": 0.95, "sd": 0.2}, "k", 0.0, 1.0)
     x = d.sample(np.random.default_rng(0), 10_000)
     assert x.min() >= 0.0 and x.max() <= 1.0

@@ -18,7 +18,8 @@ from matplotlib.container import BarContainer, ErrorbarContainer  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from sim import load_params, plots, simulate  # noqa: E402
+from sim import load_params, simulate
+from sim.viz import plots  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,8 +17,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from _report_fixtures import write_run, write_sweep  # noqa: E402
 
-from sim import plots, report  # noqa: E402
 from sim.cli.report import main  # noqa: E402
+from sim.viz import plots, report  # noqa: E402
 
 COMMON = ["p_sign.png", "cumulative.png", "outcomes.png", "terms.png", "trajectories.png",
           "curves.png"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import rules
+from sim.model import rules
 
 # Bueno de Mesquita's EC example (emission standards), as tabulated in Bueno de
 # Mesquita & Stokman (1994) and reused by Scholz, Calbert & Smith (2011):

@@ -1,4 +1,4 @@
-"""The run core (sim/runs.py): executors, the typed summary, the console table."""
+"""The run core (sim/experiment/runs.py): executors, the typed summary, the console table."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from sim import load_params
-from sim.api import summarise
-from sim.executors import EXECUTORS, InProcess, ProcessPool, make_executor
-from sim.runs import (
+from sim.experiment.api import summarise
+from sim.experiment.executors import EXECUTORS, InProcess, ProcessPool, make_executor
+from sim.experiment.runs import (
     ROW_COLUMNS,
     Summary,
     block_plan,
@@ -37,7 +37,7 @@ def test_process_pool_gives_the_in_process_run_block_by_block():
     assert here.block_sizes == block_plan(1300, 300) == [300, 300, 300, 300, 100]
     _same_run(here, pool)
     # and block b is the model's block b, wherever it was computed
-    from sim.api import simulate
+    from sim.experiment.api import simulate
     b3 = simulate(P, worlds=300, seed=4, horizon_weeks=30, block=3).outcomes
     got = pool.outcomes.iloc[900:1200].reset_index(drop=True)
     pd.testing.assert_frame_equal(got.drop(columns="world"), b3.drop(columns="world"))
@@ -102,7 +102,7 @@ def test_make_executor_names():
 
 def test_summary_round_trips_and_keeps_every_library_estimate(tmp_path):
     from sim.cli.compose import compose_config, prepare_job
-    from sim.runs import run_job
+    from sim.experiment.runs import run_job
 
     job = prepare_job(compose_config(["worlds=500", "horizon_weeks=60", "quiet=true"]),
                       ["worlds=500", "horizon_weeks=60", "quiet=true"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim import scoring
+from sim.analysis import scoring
 
 
 def test_brier_known_values():

@@ -13,7 +13,7 @@ import pytest
 
 from sim.cli.compose import compose_config
 from sim.cli.run import job_overrides, run
-from sim.runs import paired_difference, write_sweep_summary
+from sim.experiment.runs import paired_difference, write_sweep_summary
 
 SIM_RUN = str(Path(sys.executable).with_name("sim-run"))
 FAST = ["worlds=400", "horizon_weeks=52", "quiet=true"]
@@ -164,7 +164,7 @@ def test_interrupted_sweep_resumes_without_redoing_finished_jobs(tmp_path):
 
 def test_a_model_code_change_invalidates_finished_jobs(monkeypatch):
     """Resume must not reuse results computed by different model code."""
-    import sim.runs as run_mod
+    import sim.experiment.runs as run_mod
 
     cfg = {"scenario": "baseline", "seed": 0, "worlds": 10}
     before = run_mod.config_hash(cfg)
@@ -177,7 +177,7 @@ def test_blocks_combine_shares_exactly_and_series_over_active_worlds():
     import numpy as np
 
     from sim import load_params, simulate
-    from sim.runs import simulate_blocks
+    from sim.experiment.runs import simulate_blocks
 
     p = load_params("baseline")
     out = simulate_blocks(p, 1200, 4, 104, 600, progress=False)

@@ -1,12 +1,12 @@
 """Command line: the Hydra app ``sim-run`` and its sweep summary.
 
 This is the only part of :mod:`sim` that imports Hydra. The app composes a
-configuration, checks it once (:mod:`sim.cli.compose`, :mod:`sim.settings`) and hands
-plain typed objects to :func:`sim.api.simulate`.
+configuration, checks it once (:mod:`sim.cli.compose`, :mod:`sim.experiment.settings`) and hands
+plain typed objects to :func:`sim.experiment.api.simulate`.
 """
 
 from sim.cli import fastyaml
-from sim.executors import ray_private_defaults
+from sim.experiment.executors import ray_private_defaults
 
 # `hydra/launcher=ray` starts a local Ray. Unless the user says otherwise, Ray does not
 # report usage, and runs in its single-machine mode, where all its services listen on

@@ -22,10 +22,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim import backtest as bt
-from sim.config import CONFIG_DIR, output_root
+from sim.analysis import backtest as bt
 from sim.errors import ConfigError, environment_problem
-from sim.runs import provenance
+from sim.experiment.config import CONFIG_DIR, output_root
+from sim.experiment.runs import provenance
 
 #: Keys, their defaults and what they take.
 DEFAULTS = {

@@ -2,13 +2,13 @@
 
 Hydra composes ``configs/``: the root ``config.yaml`` (``_self_`` first), one file per
 group, the scenario (``# @package _global_``), then the command-line overrides. This
-module lays out the same layers with :func:`sim.config.compose_layers` (the library's
+module lays out the same layers with :func:`sim.experiment.config.compose_layers` (the library's
 composition: one code path) to learn which file set each key (its *provenance*), so
 that an error names the scenario file, the group default or ``command line``, and to
 refuse unknown keys in the library's words; and it applies the one rule in which the model's YAML
 semantics differ from OmegaConf's merge: a distribution written in a later layer
 replaces an earlier one as a whole (``{dist: normal, ...}`` over a uniform does not
-keep the uniform's ``low``/``high``), as :mod:`sim.config` does.
+keep the uniform's ``low``/``high``), as :mod:`sim.experiment.config` does.
 
 Nothing here runs the model; :func:`prepare_job` returns typed objects.
 """
@@ -27,7 +27,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from sim.config import (
+from sim.errors import ConfigError
+from sim.experiment.config import (
     COMMAND_LINE,
     CONFIG_DIR,
     Composition,
@@ -43,11 +44,10 @@ from sim.config import (
     source_of,
     yaml_files,
 )
-from sim.dists import DIST_ARGS
-from sim.errors import ConfigError
-from sim.params import MODEL_SECTIONS, parse_params
-from sim.runs import Job
-from sim.settings import parse_settings
+from sim.experiment.runs import Job
+from sim.experiment.settings import parse_settings
+from sim.model.dists import DIST_ARGS
+from sim.model.params import MODEL_SECTIONS, parse_params
 
 #: Groups whose files are placed at the top level of the configuration.
 GLOBAL_HEADER = "# @package _global_"
@@ -58,7 +58,7 @@ ALLOWED_TARGETS = ("sim.cli.sweep.SweepSummaryCallback",)
 def register_resolvers() -> None:
     """Register ``${sim_root:}`` with OmegaConf, once.
 
-    It is :func:`sim.config.output_root`: the checkout, or the current working directory
+    It is :func:`sim.experiment.config.output_root`: the checkout, or the current working directory
     for an installed package (never site-packages).
     """
     if not OmegaConf.has_resolver("sim_root"):
@@ -104,21 +104,22 @@ def one_line(e: BaseException) -> str:
 
 
 #: Which file set each key, the layers in order and the chosen group options: the one
-#: composition with provenance, shared with the library (:func:`sim.config.compose_layers`).
+#: composition with provenance, shared with the library
+#: (:func:`sim.experiment.config.compose_layers`).
 Layers = Composition
 
 
 def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
     """Lay out the configuration's files in Hydra's order and record provenance.
 
-    The files are composed by :func:`sim.config.compose_layers`, as the library composes
+    The files are composed by :func:`sim.experiment.config.compose_layers`, as the library composes
     them; this adds the command line's overrides: group choices (``scenario=...``),
     then every other key, as Hydra applies them. Also checks what Hydra would not, or
     would word less clearly: scenario names, that scenario files start with
     ``# @package _global_``, that no file but ``configs/hydra/`` changes Hydra's
     settings or carries a defaults list of its own, and that each override
     ``key=value`` names a key the configuration has
-    (:func:`sim.config.check_override_key`, the library's check and wording;
+    (:func:`sim.experiment.config.check_override_key`, the library's check and wording;
     ``+key=...`` adds a key and is checked by the schema).
 
     Raises:
@@ -213,7 +214,7 @@ def check_config_folders(config_dir: Path, overrides: Sequence[str] = ()) -> Non
     That is the root ``config.yaml``, the file of each group option the defaults list
     or the overrides (sweeps included) select, in the configuration folder and in each
     ``hydra.searchpath`` folder, and every file of the configuration folder's
-    ``hydra/`` group (:func:`sim.config.check_config_file`). A shared scenario or
+    ``hydra/`` group (:func:`sim.experiment.config.check_config_file`). A shared scenario or
     search-path file can set the model's sections and run keys, nothing of Hydra's; a
     search-path folder may not hold a ``hydra/`` group of its own. Files no option
     selects are not read, so one broken draft does not block other scenarios.
@@ -258,7 +259,7 @@ def normalise_dists(cfg: dict, lay: Layers) -> dict:
 
     OmegaConf merges ``{dist: normal, mean: .5, sd: .1}`` into an earlier
     ``{dist: uniform, low: 0, high: 1}`` key by key; the model's YAML semantics (and
-    :mod:`sim.config`) replace it. Keys of a distribution set by an earlier layer than
+    :mod:`sim.experiment.config`) replace it. Keys of a distribution set by an earlier layer than
     its ``dist`` key are dropped; keys written with it stay (so a typo is still caught).
     """
     out = copy.deepcopy(cfg)

@@ -31,8 +31,8 @@ import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim import explore as ex
-from sim import prim as prim_mod
+from sim.analysis import explore as ex
+from sim.analysis import prim as prim_mod
 from sim.cli.compose import (
     COMMAND_LINE,
     Job,
@@ -49,10 +49,10 @@ from sim.cli.compose import (
     yaml_files,
 )
 from sim.cli.run import INFO_FLAGS, REFUSED_FLAGS, quiet_broken_pipe, run
-from sim.config import CONFIG_DIR, check_config_file
 from sim.errors import ConfigError
-from sim.runfolder import atomic_write
-from sim.runs import provenance, write_json
+from sim.experiment.config import CONFIG_DIR, check_config_file
+from sim.experiment.runfolder import atomic_write
+from sim.experiment.runs import provenance, write_json
 
 register_resolvers()
 
@@ -90,7 +90,7 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
             ) -> ExploreJob:
     """Check a composed ``sim-explore`` configuration; nothing runs.
 
-    The ``explore`` section is checked by :func:`sim.explore.parse_explore`; keys named
+    The ``explore`` section is checked by :func:`sim.analysis.explore.parse_explore`; keys named
     with a range become uniform distributions; the rest is ``sim-run``'s
     :func:`~sim.cli.compose.prepare_job`.
 

@@ -4,7 +4,7 @@ PATH is a ``sim-run`` output folder or a sweep folder (numbered job folders and
 ``sweep_summary.csv``). The report goes to ``PATH/report/`` (``index.html``,
 ``report.md`` and PNG figures) and the path of ``index.html`` is printed. A bad PATH
 gives one line on stderr and exit status 2 (that includes a damaged or unfinished run
-folder: see :mod:`sim.runfolder`); a full disk or a read-only folder gives one line and
+folder: see :mod:`sim.experiment.runfolder`); a full disk or a read-only folder gives one line and
 exit status 1. No Hydra here: plain argparse.
 """
 
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from sim.errors import environment_problem
-from sim.report import ReportInputError, build_report
+from sim.viz.report import ReportInputError, build_report
 
 
 def main(argv: Sequence[str] | None = None) -> int:

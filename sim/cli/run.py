@@ -33,7 +33,6 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from sim import runs
 from sim.cli import workers
 from sim.cli.compose import (
     COMMAND_LINE,
@@ -47,17 +46,18 @@ from sim.cli.compose import (
     register_resolvers,
     to_plain,
 )
-from sim.config import CONFIG_DIR
 from sim.errors import ConfigError, EnvironmentProblem, environment_problem
-from sim.executors import make_executor
-from sim.memory import (
+from sim.experiment import runs
+from sim.experiment.config import CONFIG_DIR
+from sim.experiment.executors import make_executor
+from sim.experiment.memory import (
     DISK_PER_TRACE_CELL,
     DISK_PER_WORLD,
     check_run_memory,
     compact_bytes,
     parallel_jobs,
 )
-from sim.runfolder import MANIFEST
+from sim.experiment.runfolder import MANIFEST
 
 register_resolvers()
 
@@ -82,7 +82,7 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
         progress: Allow a progress bar (shown unless ``quiet``, for runs longer than
             two seconds).
 
-    The run itself, and resuming a finished one, is :func:`sim.runs.run_job`.
+    The run itself, and resuming a finished one, is :func:`sim.experiment.runs.run_job`.
 
     Raises:
         ConfigError: A bad configuration.

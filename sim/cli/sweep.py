@@ -1,7 +1,7 @@
 """Hydra callback writing the sweep summary when a multirun ends.
 
 The table itself (one row per job, paired differences from the baseline job at the
-same values of the other swept keys) is :func:`sim.runs.sweep_table`.
+same values of the other swept keys) is :func:`sim.experiment.runs.sweep_table`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.errors import environment_problem
-from sim.runs import format_sweep, write_sweep_summary
+from sim.experiment.runs import format_sweep, write_sweep_summary
 
 
 class SweepSummaryCallback(Callback):

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any
 
-from sim.executors import bind_to_parent
+from sim.experiment.executors import bind_to_parent
 
 
 def install() -> None:

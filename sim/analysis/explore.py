@@ -1,20 +1,20 @@
 """Which assumptions drive the headline: Morris screening and Sobol indices over worlds.
 
 The uncertain inputs of an exploration are found in the composed parameters: every
-distribution (:class:`~sim.dists.Dist`) the scenario draws per world, plus any key the
+distribution (:class:`~sim.model.dists.Dist`) the scenario draws per world, plus any key the
 user names with a range (it becomes a uniform distribution on that range before the
 parameters are validated, so the range is checked against the key's allowed range).
 Nothing here lists parameters by hand.
 
 A design is drawn by SALib in the unit hypercube, mapped onto each input's own
-distribution by its inverse CDF (:meth:`sim.dists.Dist.ppf`) and fed to the engine as
+distribution by its inverse CDF (:meth:`sim.model.dists.Dist.ppf`) and fed to the engine as
 per-world parameter arrays (``simulate(..., fixed_draws=...)``): each model run holds
 many design points as its worlds, vectorised, instead of one run per design point.
 
 **World luck.** The model is stochastic: two worlds with the same parameters differ by
 their random numbers ("luck"). Luck is position-based: world ``j`` of a run with seed
 ``s`` and block ``b`` draws the same numbers in every run with that ``(s, b)`` and the
-same number of worlds (common random numbers, :mod:`sim.rng`). Sobol's estimators
+same number of worlds (common random numbers, :mod:`sim.model.rng`). Sobol's estimators
 compare rows that must differ *only* in the input studied; so the rows of one Saltelli
 group sit at the same world position of different runs, and luck is treated as one more
 input, ``luck``: rows that take it from matrix A run with block ``2b``, rows that take it
@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.dists import Dist
 from sim.errors import ConfigError
-from sim.params import ModelParams
+from sim.model.dists import Dist
+from sim.model.params import ModelParams
 
 #: Exploration methods.
 METHODS = ("morris", "sobol", "prim")
@@ -227,7 +227,7 @@ def apply_ranges(cfg: dict, ranges: Mapping[str, tuple]) -> dict:
     """Return ``cfg`` with each named key replaced by ``{dist: uniform, low, high}``.
 
     The key must already hold a number or a distribution; the schema
-    (:func:`sim.params.parse_params`) then checks the range against the key's range.
+    (:func:`sim.model.params.parse_params`) then checks the range against the key's range.
 
     Raises:
         ConfigError: A key that is not a numeric model parameter (named
@@ -275,10 +275,10 @@ def _lookup(obj: Any, key: str) -> Any:
 def discover_inputs(params: ModelParams, named: Sequence[str] = ()) -> list[Input]:
     """Every distribution the model draws per world, in the model's drawing order.
 
-    Uses the model's own walk (:func:`sim.model.draw_parameters`), so the keys are
+    Uses the model's own walk (:func:`sim.model.model.draw_parameters`), so the keys are
     exactly those ``fixed_draws`` accepts, whatever parameters the model has today.
     """
-    from sim.model import _Streams, draw_parameters
+    from sim.model.model import _Streams, draw_parameters
 
     draws: dict = {}
     draw_parameters(params, 1, _Streams(0, 0), draws)
@@ -310,7 +310,7 @@ def world_outputs(outcomes: pd.DataFrame, horizon_weeks: int) -> dict[str, np.nd
 
 def model_evaluator(params: ModelParams, seed: int, horizon_weeks: int) -> Evaluator:
     """The default evaluator: one model run whose worlds are the given rows."""
-    from sim.api import simulate
+    from sim.experiment.api import simulate
 
     def evaluate(arrays: Mapping[str, np.ndarray], block: int) -> dict[str, np.ndarray]:
         n = len(next(iter(arrays.values())))

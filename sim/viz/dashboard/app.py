@@ -4,7 +4,7 @@ Three tabs: *Ensemble* (a few thousand worlds of a scenario with the sliders' va
 P(sign) with its interval, the cumulative signing curve, outcome shares), *One world*
 (one traced world stepped week by week: its timeline and state) and *Results folder*
 (a sim-run output or sweep folder: its estimates and report figures). Everything is
-computed by :mod:`sim.dashboard.logic`.
+computed by :mod:`sim.viz.dashboard.logic`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 import solara
 import solara.lab
 
-from sim import report
-from sim.api import Result
-from sim.dashboard import logic
+from sim.experiment.api import Result
+from sim.viz import report
+from sim.viz.dashboard import logic
 
 RESULTS_ENV = "SIM_DASHBOARD_RESULTS"
 

@@ -1,7 +1,7 @@
 """Typed schema of the run keys (the top level of ``configs/config.yaml``).
 
 The model sections (issues, actors, incidents, negotiation, domestic, state) are typed
-by :mod:`sim.params`; this module types everything else a run configuration holds.
+by :mod:`sim.model.params`; this module types everything else a run configuration holds.
 YAML stays the single home of the defaults: the dataclass below has no defaults.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sim.errors import ConfigError
-from sim.executors import EXECUTORS
-from sim.params import MODEL_SECTIONS
+from sim.experiment.executors import EXECUTORS
+from sim.model.params import MODEL_SECTIONS
 
 #: Largest seed accepted (NumPy's SeedSequence takes any non-negative integer; this
 #: keeps seeds printable and storable as int64).
@@ -40,7 +40,7 @@ class RunSettings:
         trace: Also write week-by-week detail of every world (``trace.parquet``).
         paths: Output folders (``paths`` group).
         executor: Where a run's blocks are computed: ``in_process``, ``process`` (a
-            pool of worker processes) or ``ray`` (:mod:`sim.executors`). Never changes
+            pool of worker processes) or ``ray`` (:mod:`sim.experiment.executors`). Never changes
             the numbers.
         workers: Processes (or Ray CPUs) of the ``process``/``ray`` executor, >= 1, or
             None for every core this process may use.
@@ -92,7 +92,7 @@ def parse_settings(cfg: dict) -> RunSettings:
 
     Args:
         cfg: The whole configuration as a plain mapping (model sections included; they
-            are checked by :func:`sim.params.parse_params`).
+            are checked by :func:`sim.model.params.parse_params`).
 
     Raises:
         ConfigError: Unknown top-level key, missing key, wrong type or value out of range.

@@ -1,6 +1,6 @@
 """Proper scores for probabilistic forecasts, and skill against reference forecasts.
 
-The backtest (:mod:`sim.backtest`) scores the model's forecasts of dated facts with the
+The backtest (:mod:`sim.analysis.backtest`) scores the model's forecasts of dated facts with the
 scores conflict forecasters publish (ViEWS, ACLED CAST) and against the naive baselines
 they beat or lose to. Every score here is negatively oriented: lower is better.
 

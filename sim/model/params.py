@@ -2,12 +2,12 @@
 
 The YAML files under ``configs/`` are the single home of every default; this module
 holds only the schema: which keys exist, their types, units and allowed ranges. A plain
-nested ``dict`` (from the YAML loader in :mod:`sim.config` or from Hydra) becomes a
+nested ``dict`` (from the YAML loader in :mod:`sim.experiment.config` or from Hydra) becomes a
 :class:`ModelParams` through :func:`parse_params`, which rejects unknown keys, missing
 keys, wrong types, values out of range and references to issues, actors or flags that do
 not exist, each with a one-line :class:`~sim.errors.ConfigError`.
 
-Scalars marked ``Scalar`` may be a number or a distribution (:mod:`sim.dists`) drawn
+Scalars marked ``Scalar`` may be a number or a distribution (:mod:`sim.model.dists`) drawn
 once per world.
 """
 
@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
-from sim.dists import Dist, parse_dist
 from sim.errors import ConfigError
+from sim.model.dists import Dist, parse_dist
 
 Scalar = float | Dist
 

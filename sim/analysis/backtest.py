@@ -7,7 +7,7 @@ and every fact settled after the origin's start (and, for counts over a window, 
 window starts on or after it), the backtest takes the model's forecast from one run of
 the origin (the share of worlds in which a binary event happened by the fact's date; the
 worlds' values as the predictive distribution of a count) and scores it, and the two
-naive forecasts the fact states, with proper scores (:mod:`sim.scoring`):
+naive forecasts the fact states, with proper scores (:mod:`sim.analysis.scoring`):
 
 - no change: the state at the origin carried forward (a degenerate 0/1 forecast for
   binary facts, the last observed value for counts);
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import scoring
+from sim.analysis import scoring
 from sim.errors import ConfigError
 
 KINDS = ("binary", "count")
@@ -192,7 +192,7 @@ def parse_facts(data: Any, source: str) -> list[Fact]:
 
 def load_facts(path: Path) -> list[Fact]:
     """Read and validate a facts file (see :func:`parse_facts`)."""
-    from sim.config import read_yaml
+    from sim.experiment.config import read_yaml
 
     return parse_facts(read_yaml(Path(path)), str(path))
 
@@ -206,7 +206,7 @@ class RunView:
 
     Attributes:
         start: The origin's start date.
-        outcomes: One row per world (:attr:`sim.api.Result.outcomes`).
+        outcomes: One row per world (:attr:`sim.experiment.api.Result.outcomes`).
         weekly: Per-world weekly series, ``name -> (weeks, worlds)`` arrays.
     """
 
@@ -388,7 +388,7 @@ def check_origin(params, origin: str) -> None:
     Every calendar event the origin's configuration holds must have been announced on or
     before the start date: an event learnt later must be cancelled in the origin's
     scenario (``state.events.<name>: null``), so that the scenario says what its moment
-    did not know. Ordinary runs drop such events silently (:class:`sim.calendar.Calendar`);
+    did not know. Ordinary runs drop such events silently (:class:`sim.model.calendar.Calendar`);
     a backtest origin may not rely on that.
 
     Raises:
@@ -406,9 +406,9 @@ def check_origin(params, origin: str) -> None:
 
 def run_origin(origin: str, facts: list[Fact], worlds: int, seed: int) -> RunView:
     """Run an origin scenario far enough to resolve every fact that applies to it."""
-    from sim.api import collect
-    from sim.config import load_params
-    from sim.model import PeaceModel
+    from sim.experiment.api import collect
+    from sim.experiment.config import load_params
+    from sim.model.model import PeaceModel
 
     params = load_params(origin)
     check_origin(params, origin)
@@ -446,9 +446,9 @@ def forecast_ledger(scenario: str, worlds: int, seed: int, years: int = 3) -> di
     ``sim-backtest ledger=true`` writes it to ``forecasts/<date issued>-<scenario>.json``,
     to be committed, so that facts settled later can score it.
     """
-    from sim.api import simulate
-    from sim.config import load_params
-    from sim.rules import wilson_interval
+    from sim.experiment.api import simulate
+    from sim.experiment.config import load_params
+    from sim.model.rules import wilson_interval
 
     params = load_params(scenario)
     start = params.state.start_date
@@ -469,12 +469,12 @@ def forecast_ledger(scenario: str, worlds: int, seed: int, years: int = 3) -> di
 def write_backtest(folder: Path, result: Backtest, settings: dict) -> list[Path]:
     """Write the scores, the skill table, the reliability figure and a Markdown summary.
 
-    Every file is written atomically and ``manifest.json`` last (:mod:`sim.runfolder`).
+    Every file is written atomically and ``manifest.json`` last (:mod:`sim.experiment.runfolder`).
     """
     import json
 
-    from sim import plots
-    from sim.runfolder import atomic_write, write_manifest
+    from sim.experiment.runfolder import atomic_write, write_manifest
+    from sim.viz import plots
 
     folder.mkdir(parents=True, exist_ok=True)
     names = ["scores.csv", "skill.csv", "reliability.png", "backtest.md", "settings.json"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from sim import rules
+from sim.model import rules
 
 DRAFTING, CAMPAIGN, PASSED, COOLDOWN, ABANDONED = 0, 1, 2, 3, 4
 

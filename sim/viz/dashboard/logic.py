@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim import plots, report
-from sim.api import OUTCOMES, Result, simulate
-from sim.config import CONFIG_DIR, compose, load_params, scenarios
-from sim.model import SERIES
+from sim.experiment.api import OUTCOMES, Result, simulate
+from sim.experiment.config import CONFIG_DIR, compose, load_params, scenarios
+from sim.model.model import SERIES
+from sim.viz import plots, report
 
 #: Worlds per ensemble run offered in the page (a few thousand: seconds per run).
 WORLD_CHOICES = (1000, 2000, 5000, 10000)
@@ -131,7 +131,7 @@ def slider_defaults(scenario: str) -> dict[str, tuple[float, str]]:
 
 
 def overrides(scenario: str, values: Mapping[str, float]) -> dict:
-    """Nested overrides for :func:`sim.config.load_params`: only the sliders moved."""
+    """Nested overrides for :func:`sim.experiment.config.load_params`: only the sliders moved."""
     start = slider_defaults(scenario)
     out: dict = {}
     for key, v in values.items():
@@ -164,7 +164,7 @@ def run_ensemble(scenario: str, values: Mapping[str, float], worlds: int, seed: 
 
 
 def as_run(res: Result, label: str, scenario: str) -> report.RunData:
-    """A :class:`sim.report.RunData` of an in-memory result, for report's tables and plots."""
+    """A :class:`sim.viz.report.RunData` of an in-memory result, for report's tables and plots."""
     summary = {**res.summary(), "scenario": scenario, "seed": res.seed,
                "horizon_weeks": res.horizon_weeks, "start_date": str(res.start_date)}
     run = report.RunData(Path("."), label, summary, {"issues": list(res.issues)},
@@ -184,7 +184,7 @@ def headline(res: Result) -> dict:
 
 
 def ensemble_figures(run: report.RunData) -> tuple[Figure, Figure]:
-    """The cumulative signing curve and the outcome shares (sim.plots via sim.report)."""
+    """The cumulative signing curve and the outcome shares (sim.viz.plots via sim.viz.report)."""
     curve = plots.cumulative_signing(report.cumulative([run]))
     shares = plots.outcome_classes(report.estimates([run]), horizon_weeks=run.horizon_weeks)
     return curve, shares
@@ -206,7 +206,7 @@ def last_week(run: report.RunData) -> int:
 
 
 def timeline_until(run: report.RunData, week: int) -> Figure:
-    """The world's timeline up to ``week`` (:func:`sim.report.trace_figure`)."""
+    """The world's timeline up to ``week`` (:func:`sim.viz.report.trace_figure`)."""
     tr = run.trace
     assert tr is not None, "a dashboard world is always traced (world_run)"
     cut = report.RunData(run.path, run.label, run.summary, run.metadata, run.worlds,
@@ -255,10 +255,10 @@ def find_results(root: Path | str = RESULTS_DIR, limit: int = 200) -> list[str]:
 
 
 def browse(path: Path | str) -> tuple[pd.DataFrame, list[report.FigureSpec]]:
-    """A run or sweep folder's estimates table and its report figures (sim.report).
+    """A run or sweep folder's estimates table and its report figures (sim.viz.report).
 
     Raises:
-        sim.report.ReportInputError: Not a run or sweep folder (one line for the user).
+        sim.viz.report.ReportInputError: Not a run or sweep folder (one line for the user).
     """
     data = report.load(path)
     if isinstance(data, report.SweepData):

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import rules
+from sim.model import rules
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.model import PeaceModel
+    from sim.model.model import PeaceModel
 
 
 def _col(v, W: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Load run and sweep folders into tidy tables, save the figures and write the report.
 
-This is the one module that writes figures to disk; :mod:`sim.plots` only returns them.
+This is the one module that writes figures to disk; :mod:`sim.viz.plots` only returns them.
 
 A *run folder* (written by ``sim-run``) holds ``summary.json``, ``worlds.parquet``
 (one row per world), ``steps.parquet`` (one row per week), ``metadata.json`` and, with
@@ -30,9 +30,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim import plots, rules
-from sim.api import OUTCOMES
-from sim.runs import (
+from sim.experiment.api import OUTCOMES
+from sim.experiment.runs import (
     BASELINE,
     RUN_KEYS,
     SWEEP_HEAD,
@@ -48,6 +47,8 @@ from sim.runs import (
     read_json_object,
     sweep_table,
 )
+from sim.model import rules
+from sim.viz import plots
 
 #: Columns of ``sweep_summary.csv`` that are not swept keys.
 SWEEP_COLUMNS = (*SWEEP_HEAD, *SWEEP_TAIL, "path")
@@ -68,7 +69,7 @@ class SweepData:
     Attributes:
         path: The sweep folder.
         table: ``sweep_summary.csv`` (or the same table rebuilt from the jobs,
-            :func:`sim.runs.sweep_table`), with a ``label`` column added.
+            :func:`sim.experiment.runs.sweep_table`), with a ``label`` column added.
         runs: The job folders, in job order.
         swept: Keys that take more than one value across jobs (``scenario`` included).
         baseline: Label of the baseline job, if the sweep has one.
@@ -223,7 +224,7 @@ def estimates(runs: Sequence[RunData], sweep_table: pd.DataFrame | None = None
 
 def cumulative(runs: Sequence[RunData]) -> pd.DataFrame:
     """Long table of the cumulative share signed by week, with a 95 % Wilson band."""
-    from sim.rules import wilson_interval
+    from sim.model.rules import wilson_interval
 
     frames = []
     for r in runs:
@@ -257,7 +258,7 @@ def signed_terms(runs: Sequence[RunData]) -> pd.DataFrame:
 def paired_differences(sweep: SweepData) -> pd.DataFrame:
     """Difference in P(sign) of each job from the baseline, with its 95 % interval.
 
-    From the sweep table's ``diff_vs_baseline`` columns (:func:`sim.runs.sweep_table`:
+    From the sweep table's ``diff_vs_baseline`` columns (:func:`sim.experiment.runs.sweep_table`:
     worlds paired by id against the baseline job at the same values of the other swept
     keys).
     """
@@ -323,7 +324,7 @@ def _config_section(run: RunData, section: str) -> dict | None:
 
 def _params(run: RunData):
     """The scenario's parameters, for labels and ideal points missing from metadata."""
-    from sim.config import load_params
+    from sim.experiment.config import load_params
 
     try:
         return load_params(run.scenario)
@@ -372,7 +373,7 @@ def parameter_label(key: str, scenario: str = "baseline") -> str:
     ``incidents.base_rate`` becomes ``incidents.base_rate (incidents/week)`` when the
     schema gives a unit, else the key itself.
     """
-    from sim.config import load_params
+    from sim.experiment.config import load_params
 
     try:
         obj = load_params(scenario)
@@ -461,7 +462,7 @@ def _caption(what: str, covers: str, fixed: str) -> str:
 def trajectory_steps(run: RunData) -> pd.DataFrame:
     """``steps.parquet`` with the 95 % interval of each rate's weekly mean added.
 
-    For each series in :data:`sim.plots.RATE_SERIES` (incidents), the mean count per
+    For each series in :data:`sim.viz.plots.RATE_SERIES` (incidents), the mean count per
     active world in a week is ``<s>_mean``; with ``<s>_sq_mean`` (the mean square over the
     same worlds) and the number of active worlds ``n = p_active × worlds`` its normal 95 %
     interval is ``mean ± 1.96 · sqrt(var · n/(n−1) / n)``, added as ``<s>_ci_low`` and
@@ -697,7 +698,7 @@ _OUTCOME_TEXT = {"signed": "signed", "escalation": "escalation",
 
 
 def trace_figure(run: RunData, world: int | None = None) -> Figure:
-    """One traced world's timeline (:func:`sim.plots.world_timeline`) with its labels.
+    """One traced world's timeline (:func:`sim.viz.plots.world_timeline`) with its labels.
 
     Args:
         run: A run folder with ``trace.parquet``.
@@ -909,7 +910,7 @@ def build_report(path: Path | str) -> Path:
 # -------------------------------------------------------------------- explorations
 #: File that marks a finished ``sim-explore`` folder.
 EXPLORATION_FILE = "exploration.json"
-#: Display names of the exploration outputs (as in :data:`sim.explore.OUTPUTS`).
+#: Display names of the exploration outputs (as in :data:`sim.analysis.explore.OUTPUTS`).
 _EXPLORE_OUTPUTS = {"signed": "P(sign)", "signed_12m": "P(sign by 12 months)",
                     "signed_24m": "P(sign by 24 months)", "escalated": "P(escalation)",
                     "weeks_to_sign": "weeks to signing (censored at the horizon)"}

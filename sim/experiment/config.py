@@ -29,13 +29,14 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from sim.errors import ConfigError
-from sim.params import MODEL_SECTIONS, ModelParams, parse_params, schema_keys
+from sim.model.params import MODEL_SECTIONS, ModelParams, parse_params, schema_keys
+from sim.safeio import UnsafeFile, read_regular_bytes
 
 
 def _config_dir() -> Path:
     """The installed package's ``sim/configs`` (a wheel), else the checkout's ``configs/``."""
     packaged = Path(str(importlib.resources.files("sim"))) / "configs"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "configs"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "configs"
 
 
 #: The configuration folder: the checkout's ``configs/`` (the one home of the defaults,
@@ -49,7 +50,7 @@ def output_root() -> Path:
     The checkout holding :data:`CONFIG_DIR`; for an installed package (whose configs live
     in site-packages), the current working directory.
     """
-    if CONFIG_DIR.parent == Path(__file__).resolve().parent:
+    if CONFIG_DIR.parent == Path(__file__).resolve().parents[1]:
         return Path.cwd()
     return CONFIG_DIR.parent
 
@@ -254,11 +255,10 @@ def read_text(path: Path, source: str | None = None) -> str:
     try:
         if path.is_dir():
             raise ConfigError("file", "is a folder; expected a YAML file", src)
-        size = path.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise ConfigError("file", f"is {size:,} bytes; configuration files may hold "
-                              f"at most {MAX_YAML_BYTES:,}", src)
-        raw = path.read_bytes()
+        raw = read_regular_bytes(path, MAX_YAML_BYTES)
+    except UnsafeFile as e:
+        raise ConfigError("file", f"{e}; configuration files are regular files of at most "
+                          f"{MAX_YAML_BYTES:,} bytes", src) from None
     except FileNotFoundError:
         raise ConfigError("file", "not found", src) from None
     except OSError as e:
@@ -526,7 +526,7 @@ class Composition:
         return self.order.index(src) if src in self.order else -1
 
     def model(self) -> dict:
-        """The model's sections (:data:`~sim.params.MODEL_SECTIONS`) of :attr:`config`."""
+        """The model's sections (:data:`~sim.model.params.MODEL_SECTIONS`) of :attr:`config`."""
         return {k: self.config[k] for k in MODEL_SECTIONS if k in self.config}
 
 
@@ -633,7 +633,7 @@ def check_override_key(base: dict, key: str, source: str, *, library: bool) -> N
     key is refused naming the key as written, with the keys allowed where it went wrong
     (and the nearest one). The command line (Hydra) adds a key only with ``+key=...``;
     the library adds one where the schema takes new names (a new event, actor,
-    faction ...) or an optional key the files leave out (:func:`sim.params.schema_keys`),
+    faction ...) or an optional key the files leave out (:func:`sim.model.params.schema_keys`),
     and refuses run settings, which are not model parameters.
 
     Args:

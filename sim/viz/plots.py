@@ -1,10 +1,10 @@
 """Figures for comparing outcomes across scenarios and for telling one world's story.
 
 Every function here takes data (tidy :class:`pandas.DataFrame` objects or plain
-mappings, as built by :mod:`sim.report`) and returns a :class:`matplotlib.figure.Figure`.
+mappings, as built by :mod:`sim.viz.report`) and returns a :class:`matplotlib.figure.Figure`.
 Nothing here saves, shows or touches pyplot's global state: figures are created with
 ``Figure()`` directly, so any number can be made in a loop or a test without leaking,
-and :mod:`sim.report` is the one module that writes them to disk.
+and :mod:`sim.viz.report` is the one module that writes them to disk.
 
 Conventions shared by all figures:
 
@@ -572,7 +572,7 @@ def gate_curves(df: pd.DataFrame, *, horizon_weeks: int | None = None,
     Args:
         df: Columns ``panel`` (keys of :data:`GATE_PANELS`), ``label`` (run), ``value``
             (bin centre), ``p_sign``, ``ci_low``, ``ci_high`` and ``n`` (worlds in the
-            bin), as built by :func:`sim.report.gate_curves`.
+            bin), as built by :func:`sim.viz.report.gate_curves`.
         horizon_weeks: Horizon (for the axis label).
         colors: ``{label: colour}``.
         subtitle: What was held fixed.
@@ -709,7 +709,7 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
         steps: ``{label: steps table}`` where each table has ``week`` and, per series,
             ``<series>_q10``, ``<series>_q50`` and ``<series>_q90``; for a rate
             ``<series>_mean`` and (optional) ``<series>_ci_low`` / ``<series>_ci_high``
-            (as built by :func:`sim.report.trajectory_steps`).
+            (as built by :func:`sim.viz.report.trajectory_steps`).
         series: Which series to draw, one panel each.
         colors: ``{label: colour}`` (default: :func:`colours` in the mapping's order).
         subtitle: What was held fixed.
@@ -1289,7 +1289,7 @@ def backtest_reliability(scores: pd.DataFrame) -> Figure:
     frequencies: each point is one forecast and its outcome (0 or 1).
 
     Args:
-        scores: :attr:`sim.backtest.Backtest.scores`.
+        scores: :attr:`sim.analysis.backtest.Backtest.scores`.
     """
     b = scores[scores["kind"] == "binary"]
     fig = _figure(6.4, 4.6, "Backtest: binary forecasts against the record",

@@ -8,7 +8,7 @@ replaced or deleted afterwards no longer matches it. ``sim-run`` checks the mani
 before it skips a finished job and ``sim-report`` checks it before it reads a folder.
 
 The manifest lists files, not columns: models that add outputs need no change here.
-No Hydra here (used by :mod:`sim.report` too).
+No Hydra here (used by :mod:`sim.viz.report` too).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ QUIET_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """The command line."""
-    from sim.dashboard.logic import RESULTS_DIR
+    from sim.viz.dashboard.logic import RESULTS_DIR
 
     p = argparse.ArgumentParser(prog="sim-dashboard", description="Start the peace-sim "
                                 "dashboard in the browser (Solara).")
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
     from solara.__main__ import cli as solara_cli
 
-    solara_cli(["run", "sim.dashboard.app:Page", "--host", args.host, "--port",
+    solara_cli(["run", "sim.viz.dashboard.app:Page", "--host", args.host, "--port",
                 str(args.port), "--production", "--no-open", "--no-check-version", "--log-level",
                 "warning"],
                prog_name="sim-dashboard")

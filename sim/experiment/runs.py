@@ -2,11 +2,11 @@
 
 Everything a run does apart from composing its configuration lives here, without
 Hydra, so that the command line (:mod:`sim.cli.run`, a thin Hydra app), the report
-(:mod:`sim.report`), the explorer, the notebooks and library users share one
+(:mod:`sim.viz.report`), the explorer, the notebooks and library users share one
 implementation:
 
 - :func:`simulate_blocks`: a fixed run of ``worlds`` worlds, or blocks until P(sign)'s
-  interval is narrow enough, computed by an executor (:mod:`sim.executors`) that never
+  interval is narrow enough, computed by an executor (:mod:`sim.experiment.executors`) that never
   changes the numbers;
 - :class:`Summary`: a run's estimates, one list of fields (``summary.json``, the sweep
   table, the console and the report read it);
@@ -41,11 +41,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim import __version__
-from sim.api import MONTHS, OUTCOMES, Result, model_fingerprint, simulate, summarise
-from sim.executors import Executor, InProcess, make_executor
-from sim.params import ModelParams
-from sim.rules import wilson_interval
-from sim.runfolder import (
+from sim.experiment.api import MONTHS, OUTCOMES, Result, model_fingerprint, simulate, summarise
+from sim.experiment.executors import Executor, InProcess, make_executor
+from sim.experiment.runfolder import (
     MANIFEST,
     DamagedRunError,
     atomic_write,
@@ -55,7 +53,9 @@ from sim.runfolder import (
     read_json,
     write_manifest,
 )
-from sim.settings import RunSettings
+from sim.experiment.settings import RunSettings
+from sim.model.params import ModelParams
+from sim.model.rules import wilson_interval
 
 #: Name of the scenario other jobs of a sweep are compared with.
 BASELINE = "baseline"
@@ -64,7 +64,7 @@ Z95 = 1.959963984540054
 #: Run keys that never change the numbers: left out of :func:`config_hash`, so a sweep
 #: resumed with any of them changed keeps its finished jobs.
 RUN_ONLY_KEYS = ("quiet", "paths", "trace", "executor", "workers")
-#: Run-control keys (:class:`sim.settings.RunSettings`): how a run was made, not what
+#: Run-control keys (:class:`sim.experiment.settings.RunSettings`): how a run was made, not what
 #: was assumed.
 RUN_KEYS = tuple(f.name for f in fields(RunSettings))
 
@@ -103,7 +103,7 @@ def block_plan(worlds: int, block_worlds: int) -> list[int]:
     """Sizes of the blocks of a fixed run of ``worlds`` worlds.
 
     A run of at most ``block_worlds`` worlds is one block, identical to
-    ``sim.api.simulate(params, worlds, seed)``. A larger run is blocks 0, 1, ... of
+    ``sim.experiment.api.simulate(params, worlds, seed)``. A larger run is blocks 0, 1, ... of
     ``block_worlds`` worlds, the last one smaller if need be; a precision run that
     stops after k blocks therefore equals a fixed run of k * block_worlds worlds.
     """
@@ -142,7 +142,7 @@ def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: 
         max_worlds: Cap for a precision run.
         trace: Keep week-by-week detail.
         progress: Show a progress bar if the run lasts more than two seconds.
-        executor: Where blocks are computed (:mod:`sim.executors`; default this
+        executor: Where blocks are computed (:mod:`sim.experiment.executors`; default this
             process). Every executor gives the same run: blocks are seeded by their
             index, combined in index order, and a precision run's stopping rule is
             applied block by block in that order (blocks computed beyond the stopping
@@ -268,7 +268,7 @@ class Summary:
     """A run's estimates and how it was made: the typed form of ``summary.json``.
 
     The headline fields are typed here; every other estimate of
-    :func:`sim.api.summarise` (ratification, referendums, incident rates, escalation by
+    :func:`sim.experiment.api.summarise` (ratification, referendums, incident rates, escalation by
     kind...) is kept, as it computes it, in :attr:`estimates`. :meth:`to_dict` gives the
     flat JSON mapping and :meth:`from_dict` reads it back.
     """
@@ -321,7 +321,7 @@ class Summary:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Summary:
-        """Read a ``summary.json`` mapping (checked by :func:`sim.runfolder.check_summary`)."""
+        """Read a ``summary.json`` mapping (checked by :func:`runfolder.check_summary`)."""
         monthly = {f"p_sign_{m}m{ci}" for m in MONTHS for ci in ("", "_ci")}
         ci_low, ci_high = float(d["ci_low"]), float(d["ci_high"])
         ov = d.get("overrides") or []
@@ -370,7 +370,7 @@ def summarise_run(out: RunOutput, job: Job, chash: str, elapsed: float) -> Summa
 #: Folders searched for ``git`` (never the job's PATH, which a config must not steer).
 GIT_PATH = "/usr/bin:/bin:/usr/local/bin"
 #: The checkout the package runs from (its git revision is recorded when there is one).
-SOURCE_DIR = Path(__file__).resolve().parent.parent
+SOURCE_DIR = Path(__file__).resolve().parents[2]
 
 
 def git_environment() -> dict[str, str]:
@@ -444,7 +444,7 @@ def build_metadata(out: RunOutput, job: Job, chash: str) -> dict:
 
 
 def write_json(obj: Any) -> Callable[[Path], None]:
-    """A writer of ``obj`` as indented JSON, for :func:`sim.runfolder.atomic_write`."""
+    """A writer of ``obj`` as indented JSON, for :func:`sim.experiment.runfolder.atomic_write`."""
     def write(p: Path) -> None:
         p.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")
     return write
@@ -457,7 +457,7 @@ def write_run_folder(out_dir: Path, out: RunOutput, summary: Summary, meta: dict
     week), ``trace.parquet`` and ``trace.png`` (only for trace runs),
     ``metadata.json``, ``summary.json`` and ``manifest.json`` (size and SHA-256 of
     each of them). A folder whose manifest verifies holds a finished run
-    (:mod:`sim.runfolder`).
+    (:mod:`sim.experiment.runfolder`).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / MANIFEST).unlink(missing_ok=True)  # not finished until written again
@@ -471,7 +471,7 @@ def write_run_folder(out_dir: Path, out: RunOutput, summary: Summary, meta: dict
     atomic_write(out_dir / "metadata.json", write_json(meta))
     atomic_write(out_dir / "summary.json", write_json(summary.to_dict()))
     if out.trace is not None:  # one world's story as a figure, beside trace.parquet
-        from sim.report import write_trace_figure  # matplotlib only when tracing
+        from sim.viz.report import write_trace_figure  # matplotlib only when tracing
 
         names.append(write_trace_figure(out_dir, verify=False).name)
     write_manifest(out_dir, names, {"config_hash": summary.config_hash})
@@ -711,7 +711,7 @@ def load_run(path: Path | str, label: str | None = None, job: int | None = None,
         path: The folder.
         label: Display name (default: the scenario).
         job: Job number within a sweep.
-        verify: Check the folder's manifest first (:func:`sim.runfolder.finished_run`);
+        verify: Check the folder's manifest first (:func:`sim.experiment.runfolder.finished_run`);
             only ``sim-run`` itself skips this, while it writes the folder.
 
     Raises:
@@ -751,7 +751,7 @@ def paired_difference(a: pd.DataFrame, b: pd.DataFrame) -> tuple[float, float, f
     """Mean per-world difference of ``signed`` (a - b) and its 95 % interval.
 
     Jobs of one sweep share their seed, so world i of job A and world i of job B draw
-    the same random numbers (common random numbers, :mod:`sim.rng`): the interval of the
+    the same random numbers (common random numbers, :mod:`sim.model.rng`): the interval of the
     mean of the per-world differences is much narrower than that of the difference of
     two independent estimates. Worlds are matched on ``world`` (jobs of different sizes,
     e.g. precision runs, are compared on the worlds they share).
@@ -944,14 +944,14 @@ def latest_sweep(root: Path | str | None = None) -> Path:
     """The most recently finished sweep folder under ``<root>/results/sweeps``.
 
     A finished sweep is a folder holding ``sweep_summary.csv``; the latest is the one whose
-    summary was written last. ``root`` defaults to :func:`sim.config.output_root` (the
+    summary was written last. ``root`` defaults to :func:`sim.experiment.config.output_root` (the
     checkout, or the working directory for an installed package), where ``make run`` and
     ``sim-run -m`` write.
 
     Raises:
         FileNotFoundError: No finished sweep there (one line, saying to run ``make run``).
     """
-    from sim.config import output_root
+    from sim.experiment.config import output_root
 
     sweeps = Path(root if root is not None else output_root()) / "results" / "sweeps"
     found = [p.parent for p in sweeps.rglob("sweep_summary.csv")] if sweeps.is_dir() else []

@@ -1,6 +1,6 @@
 """The calendar: dated exogenous events that change named state on their dates.
 
-An event (``state.events.<name>`` in YAML, :class:`~sim.params.EventParams`) sets flags,
+An event (``state.events.<name>`` in YAML, :class:`~sim.model.params.EventParams`) sets flags,
 ends a monitoring mission's mandate or adds to a spoiler's drive. A run's calendar holds
 only the events known at its start: an event is included iff ``announced <=
 start_date`` (no hindsight in inputs). An included event fires at the start of week
@@ -18,7 +18,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from sim.params import EventParams
+from sim.model.params import EventParams
 
 
 def event_week(date: dt.date, start: dt.date) -> int:

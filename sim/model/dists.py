@@ -66,7 +66,7 @@ class Dist:
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Values at quantiles ``u`` in [0, 1] (inverse CDF), clipped to the allowed range.
 
-        Maps a unit-hypercube design (:mod:`sim.explore`) onto this distribution, so a
+        Maps a unit-hypercube design (:mod:`sim.analysis.explore`) onto this distribution, so a
         designed value at quantile ``u`` follows the same law as :meth:`sample`. A
         normal's quantiles are taken in [0.001, 0.999] so its ends stay finite.
         """

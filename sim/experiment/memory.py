@@ -1,6 +1,6 @@
 """Memory a run needs, estimated before anything is allocated, and what the machine has.
 
-A run is built block by block (:func:`sim.runs.simulate_blocks`): while a block of
+A run is built block by block (:func:`sim.experiment.runs.simulate_blocks`): while a block of
 ``b`` worlds runs, the model holds per-world state and a week-by-week series for each
 world; the per-world outcome rows of every block are kept until the run is written.
 So the peak is about

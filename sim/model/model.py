@@ -30,14 +30,14 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from sim import rules
-from sim.agents import ROLE_AGENTS, Mediator, Opposition, Signatory, Spoiler, issue_matrix
-from sim.calendar import Calendar
-from sim.dists import Dist
-from sim.domestic import DomesticArena
-from sim.incidents import BorderProcess
-from sim.params import SETTABLE_FLAGS, ModelParams
-from sim.rng import stream
+from sim.model import rules
+from sim.model.agents import ROLE_AGENTS, Mediator, Opposition, Signatory, Spoiler, issue_matrix
+from sim.model.calendar import Calendar
+from sim.model.dists import Dist
+from sim.model.domestic import DomesticArena
+from sim.model.incidents import BorderProcess
+from sim.model.params import SETTABLE_FLAGS, ModelParams
+from sim.model.rng import stream
 
 ACTIVE, SIGNED, ESCALATION = 0, 1, 2
 #: How an escalation came about (``escalation_kind``): none, from incident-driven
@@ -67,13 +67,13 @@ class _Streams(dict):
 
 def draw_parameters(obj, W: int, streams: _Streams, draws: dict, prefix: str = "",
                     fixed: dict | None = None):
-    """Replace every :class:`~sim.dists.Dist` in ``obj`` by ``W`` per-world draws.
+    """Replace every :class:`~sim.model.dists.Dist` in ``obj`` by ``W`` per-world draws.
 
     Each parameter draws from its own stream (``param:<dotted key>``), so changing one
     parameter's distribution leaves every other parameter's draws unchanged. Drawn
     arrays are also stored in ``draws`` under their dotted key. A key found in
     ``fixed`` (dotted key -> ``W`` values, e.g. a sensitivity design from
-    :mod:`sim.explore`) takes those values instead of drawing.
+    :mod:`sim.analysis.explore`) takes those values instead of drawing.
     """
     if isinstance(obj, Dist):
         if fixed is not None and prefix in fixed:
@@ -103,7 +103,7 @@ class PeaceModel(mesa.Model):
     """Armenia–Azerbaijan peace process over ``worlds`` independent worlds.
 
     Args:
-        params: Validated parameters (:func:`sim.params.parse_params`).
+        params: Validated parameters (:func:`sim.model.params.parse_params`).
         worlds: Number of independent worlds ``W`` >= 1.
         seed: The run's seed, an integer >= 0.
         horizon_weeks: Weeks to simulate (one step is one week).

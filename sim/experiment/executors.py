@@ -1,6 +1,6 @@
 """Where the blocks of one run are computed: this process, a process pool, or Ray.
 
-A run of many worlds is cut into blocks (:func:`sim.runs.block_plan`); block ``b`` of a
+A run of many worlds is cut into blocks (:func:`sim.experiment.runs.block_plan`); block ``b`` of a
 run is ``simulate(params, size, seed, block=b)`` and draws its own random streams, so a
 block's numbers do not depend on where, when or next to what it is computed. An
 executor only decides where: every executor gives the same run, block by block.
@@ -109,7 +109,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         # forkserver: a clean process to fork workers from (forking this process, which
         # may hold threads (Hydra, tqdm), is unsafe); the model is imported once there
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.api"])
+        ctx.set_forkserver_preload(["sim.experiment.api"])
         pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=bind_pool_worker,
                                    initargs=(os.getpid(),))
         _POOLS[workers] = pool

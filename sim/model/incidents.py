@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from sim import rules
+from sim.model import rules
 
 
 class BorderProcess:

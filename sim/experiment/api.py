@@ -7,7 +7,7 @@
 
 Run settings are arguments of :func:`simulate` (``worlds``, ``seed``, ``horizon_weeks``,
 ``trace``), never overrides: ``load_params(overrides={"worlds": 5})`` is refused in one
-line saying so, as a misspelt key is (:func:`sim.config.check_override_key`).
+line saying so, as a misspelt key is (:func:`sim.experiment.config.check_override_key`).
 
 ``simulate`` takes typed parameters and returns a :class:`Result` with one row per world
 (``outcomes``: drawn parameters and outcomes) and one row per week (``steps``:
@@ -27,10 +27,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import rules
-from sim.domestic import BOYCOTT, EVENT_NAMES
-from sim.model import ESCALATION, ESCALATION_KINDS, SERIES, SIGNED, WINDOW_WEEKS, PeaceModel
-from sim.params import ModelParams
+from sim.model.domestic import BOYCOTT, EVENT_NAMES
+from sim.model.model import (
+    ESCALATION,
+    ESCALATION_KINDS,
+    SERIES,
+    SIGNED,
+    WINDOW_WEEKS,
+    PeaceModel,
+    rules,
+)
+from sim.model.params import ModelParams
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,7 +50,7 @@ def model_fingerprint() -> str:
     with the same configuration, seed and fingerprint give the same numbers; used to
     tell whether a stored result is stale.
     """
-    return code_fingerprint(Path(__file__).resolve().parent)
+    return code_fingerprint(Path(__file__).resolve().parents[1])
 
 
 def code_fingerprint(package_dir: Path) -> str:
@@ -178,7 +185,7 @@ def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,
     """Run ``worlds`` independent worlds for ``horizon_weeks`` weeks.
 
     Args:
-        params: Validated parameters (:func:`sim.config.load_params`).
+        params: Validated parameters (:func:`sim.experiment.config.load_params`).
         worlds: Number of worlds, >= 1.
         seed: Seed, an integer >= 0. The same seed gives the same numbers.
         horizon_weeks: Weeks to simulate, >= 1.
@@ -187,7 +194,7 @@ def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,
         trace: Also return week-by-week detail of every world (use with few worlds).
         fixed_draws: Per-world values (dotted key -> ``worlds`` values) for distributed
             parameters, used instead of drawing them: a sensitivity design becomes the
-            worlds of one run (:mod:`sim.explore`).
+            worlds of one run (:mod:`sim.analysis.explore`).
 
     Returns:
         A :class:`Result`.

@@ -1,0 +1,1 @@
+"""Analyses of runs: backtest and scoring, sensitivity (Sobol, Morris), PRIM."""

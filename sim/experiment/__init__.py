@@ -1,0 +1,1 @@
+"""Running the model: composition of configs, blocks of worlds, executors, run folders."""
