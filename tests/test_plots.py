@@ -44,7 +44,7 @@ def _yticks(ax) -> list[str]:
 
 def test_plot_modules_import_neither_hydra_nor_pyplot():
     for name in ("plots.py", "report.py"):
-        tree = ast.parse((ROOT / "sim" / name).read_text())
+        tree = ast.parse((ROOT / "sim" / "viz" / name).read_text())
         mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         mods |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert not any(m and (m.startswith("hydra") or m == "matplotlib.pyplot")
