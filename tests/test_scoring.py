@@ -56,9 +56,12 @@ def test_skill_scores():
     assert math.isnan(scoring.skill(0.1, 0.0))
 
 
-def test_reliability_bins():
-    rows = scoring.reliability([0.05, 0.1, 0.9, 0.95, 0.5], [0, 1, 1, 1, 0], bins=5)
-    assert [r["n"] for r in rows] == [2, 1, 2]
-    assert rows[0]["observed"] == pytest.approx(0.5)
-    assert rows[0]["mean_forecast"] == pytest.approx(0.075)
-    assert rows[-1]["observed"] == 1.0
+def test_brier_and_log_score_equal_their_formulas():
+    # the scores come from scoringrules; the textbook formulas give the same numbers
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0.0, 1.0, 1000)
+    y = rng.uniform(size=1000) < 0.3
+    np.testing.assert_allclose(scoring.brier(p, y), (p - y) ** 2, rtol=0, atol=1e-15)
+    q = np.clip(p, 0.01, 0.99)
+    np.testing.assert_allclose(scoring.log_score(p, y), -np.log(np.where(y, q, 1 - q)),
+                               rtol=1e-12)

@@ -4,7 +4,8 @@ The backtest (:mod:`sim.analysis.backtest`) scores the model's forecasts of date
 scores conflict forecasters publish (ViEWS, ACLED CAST) and against the naive baselines
 they beat or lose to. Every score here is negatively oriented: lower is better.
 
-- Binary facts: the Brier score ``(p - y)^2`` and the log score ``-ln p(y)``; the log
+- Binary facts: the Brier score ``(p - y)^2`` and the log score ``-ln p(y)``
+  (``scoringrules.brier_score`` and ``log_score``); the log
   score of a forecast that put probability 0 on what happened is infinite, so every
   forecaster's probability (the model's and the baselines' alike) is clipped to
   ``[eps, 1 - eps]`` before the log is taken (``eps`` stated in the backtest config).
@@ -23,10 +24,11 @@ import scoringrules as sr
 
 
 def brier(p, y) -> np.ndarray:
-    """Brier score of probability ``p`` for binary outcome ``y`` (0/1 or bool)."""
-    p = np.asarray(p, dtype=float)
-    y = np.asarray(y, dtype=float)
-    return (p - y) ** 2
+    """Brier score ``(p - y)^2`` of probability ``p`` for binary outcome ``y`` (0/1 or bool).
+
+    ``scoringrules.brier_score``.
+    """
+    return np.asarray(sr.brier_score(np.asarray(y, dtype=float), np.asarray(p, dtype=float)))
 
 
 def log_score(p, y, eps: float = 0.01) -> np.ndarray:
@@ -41,8 +43,7 @@ def log_score(p, y, eps: float = 0.01) -> np.ndarray:
     if not 0.0 < eps < 0.5:
         raise ValueError(f"eps must be in (0, 0.5), got {eps}")
     p = np.clip(np.asarray(p, dtype=float), eps, 1.0 - eps)
-    y = np.asarray(y, dtype=bool)
-    return -np.log(np.where(y, p, 1.0 - p))
+    return np.asarray(sr.log_score(np.asarray(y, dtype=float), p))
 
 
 def crps_sample(sample, y) -> float:
@@ -72,28 +73,3 @@ def skill(score, reference) -> float:
     if reference == 0.0:
         return float("nan") if score != 0.0 else 0.0
     return 1.0 - score / reference
-
-
-def reliability(p, y, bins: int = 5) -> list[dict]:
-    """Reliability table: mean forecast and observed frequency in equal-width bins.
-
-    Args:
-        p: Forecast probabilities.
-        y: Outcomes (0/1).
-        bins: Number of equal-width bins over [0, 1].
-
-    Returns:
-        One dict per non-empty bin: ``lo``, ``hi``, ``n``, ``mean_forecast``,
-        ``observed``.
-    """
-    p = np.asarray(p, dtype=float)
-    y = np.asarray(y, dtype=float)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    idx = np.clip(np.digitize(p, edges[1:-1], right=False), 0, bins - 1)
-    rows = []
-    for b in range(bins):
-        m = idx == b
-        if m.any():
-            rows.append({"lo": float(edges[b]), "hi": float(edges[b + 1]), "n": int(m.sum()),
-                         "mean_forecast": float(p[m].mean()), "observed": float(y[m].mean())})
-    return rows
