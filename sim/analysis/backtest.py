@@ -466,31 +466,6 @@ def forecast_ledger(scenario: str, worlds: int, seed: int, years: int = 3) -> di
             "seed": seed, "quantity": "signed_by", "forecasts": rows}
 
 
-def write_backtest(folder: Path, result: Backtest, settings: dict) -> list[Path]:
-    """Write the scores, the skill table, the reliability figure and a Markdown summary.
-
-    Every file is written atomically and ``manifest.json`` last (:mod:`sim.experiment.runfolder`).
-    """
-    import json
-
-    from sim.experiment.runfolder import atomic_write, write_manifest
-    from sim.viz import plots
-
-    folder.mkdir(parents=True, exist_ok=True)
-    names = ["scores.csv", "skill.csv", "reliability.png", "backtest.md", "settings.json"]
-    atomic_write(folder / "scores.csv", lambda p: result.scores.to_csv(p, index=False))
-    atomic_write(folder / "skill.csv", lambda p: result.skill.to_csv(p, index=False))
-    fig = plots.backtest_reliability(result.scores)
-    atomic_write(folder / "reliability.png",
-                 lambda p: fig.savefig(p, dpi=110, format="png"))
-    atomic_write(folder / "backtest.md",
-                 lambda p: p.write_text(markdown(result, settings), encoding="utf-8"))
-    atomic_write(folder / "settings.json", lambda p: p.write_text(
-        json.dumps(settings, indent=2, default=str), encoding="utf-8"))
-    write_manifest(folder, names)
-    return [folder / n for n in names]
-
-
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return "n/a" if math.isnan(v) else f"{v:.3f}"

@@ -26,6 +26,7 @@ from sim.analysis import backtest as bt
 from sim.errors import ConfigError, environment_problem
 from sim.experiment.config import CONFIG_DIR, output_root
 from sim.experiment.runs import provenance
+from sim.viz.backtest_report import write_backtest
 
 #: Keys, their defaults and what they take.
 DEFAULTS = {
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = bt.backtest(s["origins"], facts, s["worlds"], s["seed"], s["log_eps"])
         settings = {**s, **provenance(), "date": dt.date.today().isoformat(),
                     "origins_start": {k: v.isoformat() for k, v in result.origins.items()}}
-        bt.write_backtest(s["out"], result, settings)
+        write_backtest(s["out"], result, settings)
         print(bt.markdown(result, settings))
         if s["ledger"]:
             ledger = bt.forecast_ledger(s["ledger_scenario"], s["worlds"], s["seed"])
