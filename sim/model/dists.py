@@ -6,6 +6,7 @@ Any scalar model parameter may be given in YAML as a distribution instead of a n
     reservation: {dist: normal, mean: 0.55, sd: 0.05}
     support: {dist: beta, a: 9, b: 11}
     decay_weeks: {dist: triangular, low: 2, mode: 3, high: 6}
+    base_rate: {dist: posterior, file: posterior.csv, column: incidents.base_rate}
 
 Each world draws its own value at the start of a run, so one run integrates over the
 uncertainty, and the drawn values are kept with the outcomes. Draws are clipped to the
@@ -27,6 +28,7 @@ DIST_ARGS: dict[str, tuple[str, ...]] = {
     "normal": ("mean", "sd"),
     "beta": ("a", "b"),
     "triangular": ("low", "mode", "high"),
+    "posterior": ("file", "column"),  # a calibration's sample: sim.model.posterior
 }
 
 
@@ -113,6 +115,9 @@ def parse_dist(value: dict, key: str, lo: float, hi: float) -> Dist:
     kind = value.get("dist")
     if kind not in DIST_ARGS:
         raise ConfigError(key, f"unknown distribution {kind!r}; allowed: {', '.join(DIST_ARGS)}")
+    if kind == "posterior":
+        from sim.model.posterior import parse_posterior
+        return parse_posterior(value, key, lo, hi)
     names = DIST_ARGS[kind]
     extra = sorted(set(value) - {"dist", *names})
     missing = [n for n in names if n not in value]

@@ -1,0 +1,212 @@
+"""Posterior samples as a distribution: ``{dist: posterior, file: <path>, column: <key>}``.
+
+A calibration (:mod:`sim.analysis.calibrate`) writes a *posterior sample file*: a CSV
+whose first line is ``# peace-sim posterior `` followed by a JSON header (origin, cut-off
+date, facts used, method, tolerance, prior worlds, accepted count, effective sample
+size), then one row per posterior draw with one column per calibrated assumption
+(dotted key) and a ``weight`` column (importance weights; all equal after rejection).
+
+A scenario draws an assumption from such a file with::
+
+    incidents:
+      base_rate: {dist: posterior, file: results/calibration/<date>/<time>/posterior.csv,
+                  column: incidents.base_rate}
+
+Each world resamples one row of the file, with probability proportional to its weight,
+and takes that row's value. **Keys naming the same file take the same row in each
+world**, so the sample's joint structure (correlations between assumptions) is kept:
+the row is drawn from a stream named after the file's content (its SHA-256), derived
+from the run's seed and block like every other stream (:func:`sim.model.rng.stream`),
+not from the key's own stream. A relative ``file`` is read from the current directory.
+The file is read once, when the scenario is validated, through
+:func:`sim.safeio.read_regular_bytes` (regular files only, at most
+:data:`MAX_POSTERIOR_BYTES`); a missing file, a missing column, an empty sample, a
+value that is not finite or lies outside the key's allowed range is one
+:class:`~sim.errors.ConfigError` naming the key and the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import ConfigError
+from sim.model.dists import Dist
+from sim.model.rng import stream
+from sim.safeio import UnsafeFile, read_regular_bytes
+
+#: First characters of a posterior sample file (the JSON header follows on that line).
+HEADER_PREFIX = "# peace-sim posterior "
+#: Name of the column of importance weights.
+WEIGHT = "weight"
+#: Largest posterior sample file read (bytes).
+MAX_POSTERIOR_BYTES = 100_000_000
+
+
+class PosteriorFileError(ValueError):
+    """A posterior sample file that cannot be used; ``str()`` says why in one line."""
+
+
+def write_posterior(path: Path, samples: pd.DataFrame, header: dict[str, Any]) -> None:
+    """Write a posterior sample file: the JSON header line, then the CSV.
+
+    Args:
+        path: Where to write (the caller makes it atomic if needed).
+        samples: One row per draw, one column per dotted key, and ``weight``.
+        header: JSON-serialisable description of the calibration.
+    """
+    if WEIGHT not in samples.columns:
+        raise ValueError(f"a posterior sample needs a {WEIGHT!r} column")
+    text = HEADER_PREFIX + json.dumps(header, default=str, sort_keys=True) + "\n"
+    text += samples.to_csv(index=False, float_format="%.17g", lineterminator="\n")
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def read_posterior(path: str | os.PathLike[str]) -> tuple[dict[str, Any], pd.DataFrame, str]:
+    """Read a posterior sample file.
+
+    Returns:
+        ``(header, samples, digest)``: the JSON header, the table (weights checked:
+        finite, >= 0, positive sum) and the SHA-256 of the file's bytes.
+
+    Raises:
+        PosteriorFileError: Missing, not a regular file, too large, not a posterior
+            sample file, no rows, or bad weights (the message says which).
+    """
+    try:
+        data = read_regular_bytes(path, MAX_POSTERIOR_BYTES)
+    except FileNotFoundError:
+        raise PosteriorFileError("no such file") from None
+    except UnsafeFile as e:
+        raise PosteriorFileError(str(e)) from None
+    except OSError as e:
+        raise PosteriorFileError(f"cannot be read ({e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PosteriorFileError("is not UTF-8 text (a posterior sample CSV)") from None
+    first, _, body = text.partition("\n")
+    if not first.startswith(HEADER_PREFIX):
+        raise PosteriorFileError(f"is not a posterior sample file (its first line must "
+                                 f"start with {HEADER_PREFIX.strip()!r})")
+    try:
+        header = json.loads(first[len(HEADER_PREFIX):])
+    except json.JSONDecodeError as e:
+        raise PosteriorFileError(f"has a malformed JSON header ({e.msg})") from None
+    if not isinstance(header, dict):
+        raise PosteriorFileError("has a JSON header that is not a mapping")
+    try:
+        samples = pd.read_csv(io.StringIO(body))
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError) as e:
+        raise PosteriorFileError(f"has no readable sample table ({str(e).splitlines()[0]})"
+                                 ) from None
+    if samples.empty:
+        raise PosteriorFileError("holds an empty sample (no rows)")
+    if WEIGHT not in samples.columns:
+        raise PosteriorFileError(f"has no {WEIGHT!r} column")
+    w = pd.to_numeric(samples[WEIGHT], errors="coerce").to_numpy(dtype=float)
+    if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+        raise PosteriorFileError(f"has weights that are not finite and >= 0 with a positive "
+                                 f"sum (column {WEIGHT!r})")
+    return header, samples, hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class PosteriorDist(Dist):
+    """One column of a posterior sample file, resampled per world (see the module doc).
+
+    Attributes:
+        file: The file as written in the scenario.
+        column: The column drawn (usually the key's own dotted name).
+        digest: SHA-256 of the file's bytes: names the stream of row indices shared by
+            every key that draws from this file.
+        values: The column's values (one per row).
+        weights: The rows' probabilities (summing to 1).
+    """
+
+    file: str = ""
+    column: str = ""
+    digest: str = ""
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
+
+    def rows(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Row indices for ``n`` worlds, the same for every key of this file.
+
+        ``rng`` is the key's own stream (:func:`sim.model.rng.stream`); the run's seed
+        and block are read from its seed sequence, and the rows are drawn from the
+        stream ``posterior:<digest>`` of that seed and block. A generator made some
+        other way (no seed and block in it) draws the rows itself.
+        """
+        ss = getattr(rng.bit_generator, "seed_seq", None)
+        if isinstance(ss, np.random.SeedSequence) and isinstance(ss.entropy, int) \
+                and len(ss.spawn_key) == 2:
+            rng = stream(ss.entropy, "posterior:" + self.digest, int(ss.spawn_key[0]))
+        return rng.choice(len(self.values), size=n, replace=True, p=self.weights)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Each world's value: the column at the world's resampled row."""
+        return np.clip(self.values[self.rows(rng, n)], self.lo, self.hi)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """The weighted sample's quantiles at ``u`` (the marginal, for designs)."""
+        order = np.argsort(self.values, kind="stable")
+        cum = np.cumsum(self.weights[order])
+        idx = np.searchsorted(cum, np.clip(np.asarray(u, dtype=float), 0.0, 1.0) * cum[-1],
+                              side="left")
+        return np.clip(self.values[order][np.minimum(idx, len(order) - 1)], self.lo, self.hi)
+
+    def mean(self) -> float:
+        """The weighted sample mean."""
+        return float(np.dot(self.weights, self.values))
+
+
+def parse_posterior(value: dict, key: str, lo: float, hi: float) -> PosteriorDist:
+    """Validate ``{dist: posterior, file: <path>, column: <key>}`` and read the file.
+
+    Raises:
+        ConfigError: Missing or extra arguments, or a file that cannot be used; the
+            message names the key and the file.
+    """
+    extra = sorted(set(value) - {"dist", "file", "column"})
+    missing = [n for n in ("file", "column") if n not in value]
+    if extra or missing:
+        raise ConfigError(key, "a posterior distribution takes exactly file, column"
+                          + (f"; missing {', '.join(missing)}" if missing else "")
+                          + (f"; unknown {', '.join(extra)}" if extra else ""))
+    file, column = value["file"], value["column"]
+    if not isinstance(file, str) or not file:
+        raise ConfigError(f"{key}.file", f"must be the path of a posterior sample file, "
+                          f"got {file!r}")
+    if not isinstance(column, str) or not column:
+        raise ConfigError(f"{key}.column", f"must name a column of {file}, got {column!r}")
+    try:
+        _, samples, digest = read_posterior(file)
+    except PosteriorFileError as e:
+        raise ConfigError(key, f"posterior file {file}: {e}") from None
+    if column not in samples.columns or column == WEIGHT:
+        cols = [c for c in samples.columns if c != WEIGHT]
+        raise ConfigError(f"{key}.column", f"posterior file {file} has no column {column!r}; "
+                          f"its columns: {', '.join(cols) or 'none'}")
+    x = pd.to_numeric(samples[column], errors="coerce").to_numpy(dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise ConfigError(key, f"posterior file {file}: column {column!r} holds values "
+                          "that are not finite numbers")
+    if (x < lo).any() or (x > hi).any():
+        raise ConfigError(key, f"posterior file {file}: column {column!r} has values in "
+                          f"[{x.min():g}, {x.max():g}], outside the key's allowed range "
+                          f"[{lo:g}, {hi:g}]")
+    w = samples[WEIGHT].to_numpy(dtype=float)
+    w = w / w.sum()
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return PosteriorDist("posterior", (("rows", float(len(x))),), lo, hi,
+                         file=file, column=column, digest=digest, values=x, weights=w)
