@@ -239,7 +239,13 @@ class BacktestError(RuntimeError):
 
 @dataclass(frozen=True)
 class Quantity:
-    """A model quantity that resolves facts: per-world values from a run."""
+    """A model quantity that resolves facts: per-world values from a run.
+
+    ``resolve`` returns one value per world, in world order (booleans for binary
+    quantities; numbers for counts, NaN in a world where the count is undefined), so
+    both the backtest (the forecast) and a calibration (:mod:`sim.analysis.calibrate`,
+    world by world) read the same resolution.
+    """
 
     kind: str
     args: tuple[str, ...]
@@ -273,14 +279,14 @@ def _seats_after(run: RunView, fact: Fact) -> np.ndarray:
     """Seats the governing party won, rescaled to a parliament of ``of`` seats.
 
     Worlds where the election was not held (signed, escalated or a successor government
-    before it) have no value and are left out of the predictive sample.
+    before it) have no value (NaN): the predictive sample leaves them out
+    (:func:`score_fact`) and a calibration counts them as not reproducing the fact.
     """
     seats = run.column(f"seats_after.{fact.args['election'].isoformat()}", fact.quantity)
     total = run.column("total_seats", fact.quantity)
-    held = ~np.isnan(seats)
-    if not held.any():
+    if np.isnan(seats).all():
         raise BacktestError(f"fact {fact.id}: the election was held in no world")
-    return seats[held] * float(fact.args["of"]) / total[held]
+    return seats * float(fact.args["of"]) / total
 
 
 #: Quantities a fact can name (``quantity:`` in the facts file).
@@ -314,6 +320,7 @@ def score_fact(run: RunView, fact: Fact, origin: str, log_eps: float) -> dict:
             row[f"log_{name}"] = float(scoring.log_score(q, fact.observed, log_eps))
     else:
         v = np.asarray(values, dtype=float)
+        v = v[~np.isnan(v)]
         row.update(forecast=float(v.mean()), forecast_q10=float(np.quantile(v, 0.1)),
                    forecast_q90=float(np.quantile(v, 0.9)), no_change=fact.no_change,
                    climatology=clim)
@@ -404,18 +411,34 @@ def check_origin(params, origin: str) -> None:
                 f"configs/scenario/{origin}.yaml")
 
 
+def run_view(params, worlds: int, seed: int, horizon_weeks: int,
+             fixed_draws: dict[str, np.ndarray] | None = None, block: int = 0) -> RunView:
+    """One run of ``params`` with the weekly series facts need, as a :class:`RunView`.
+
+    Args:
+        params: Validated parameters of an origin.
+        worlds: Number of worlds.
+        seed: The run's seed.
+        horizon_weeks: Weeks to run (:func:`origin_horizon`).
+        fixed_draws: Per-world values of distributed parameters
+            (:class:`sim.model.model.PeaceModel`), e.g. a calibration's proposals.
+        block: Block index (separates the random streams of successive batches).
+    """
+    from sim.experiment.api import collect
+    from sim.model.model import PeaceModel
+
+    model = PeaceModel(params, worlds=worlds, seed=seed, horizon_weeks=horizon_weeks,
+                       block=block, fixed_draws=fixed_draws, weekly=True).run()
+    return RunView(params.state.start_date, collect(model).outcomes, model.weekly)
+
+
 def run_origin(origin: str, facts: list[Fact], worlds: int, seed: int) -> RunView:
     """Run an origin scenario far enough to resolve every fact that applies to it."""
-    from sim.experiment.api import collect
     from sim.experiment.config import load_params
-    from sim.model.model import PeaceModel
 
     params = load_params(origin)
     check_origin(params, origin)
-    start = params.state.start_date
-    model = PeaceModel(params, worlds=worlds, seed=seed,
-                       horizon_weeks=origin_horizon(start, facts), weekly=True).run()
-    return RunView(start, collect(model).outcomes, model.weekly)
+    return run_view(params, worlds, seed, origin_horizon(params.state.start_date, facts))
 
 
 @dataclass
