@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from scipy import stats
 
 from sim import load_params, simulate
@@ -180,6 +181,12 @@ def test_a_posterior_round_trips_through_a_scenario_and_keeps_rows_together(tmp_
     over = {k: {"dist": "posterior", "file": str(path), "column": k} for k in priors}
     res = simulate(load_params("baseline", overrides=over), worlds=300, seed=2,
                    horizon_weeks=3)
+    # the YAML the calibration prints for a scenario composes to the same draws
+    snippet = yaml.safe_load(cb.scenario_snippet(list(priors), str(path)))
+    assert snippet["incidents"]["base_rate"] == over[RATE]
+    same = simulate(load_params("baseline", overrides=snippet), worlds=300, seed=2,
+                    horizon_weeks=3)
+    pd.testing.assert_frame_equal(same.outcomes, res.outcomes)
     drawn = res.outcomes[[f"param.{RATE}", f"param.{EARLY}"]].to_numpy()
     rows = {tuple(r) for r in samples[[RATE, EARLY]].to_numpy()}
     assert all(tuple(r) in rows for r in drawn)  # each world took one row, both keys
@@ -273,3 +280,31 @@ def test_real_model_bad_input_is_named():
     with pytest.raises(cb.CalibrationError, match="no fact to calibrate"):
         cb.calibrate_origin("origin_2025_08_08", dt.date(2025, 8, 9), FACTS, ranges=RANGES,
                             worlds=10)
+
+
+def test_sim_calibrate_writes_its_folder_and_refuses_bad_input(tmp_path, capsys):
+    from sim.cli.calibrate import main
+    from sim.experiment.runfolder import verify_run_folder
+
+    out = tmp_path / "cal"
+    argv = ["worlds=400", "cutoff=2026-06-20", "method=smc", "generations=1",
+            f"range.{RATE}=0.01,0.3", "exclude=minsk_process_closed_by_2025_12_01",
+            f"out={out}"]
+    assert main(argv) == 0
+    verify_run_folder(out)
+    header, samples, _ = read_posterior(out / "posterior.csv")
+    assert header["method"] == "smc" and list(samples.columns) == [RATE, "weight"]
+    assert "Calibration:" in capsys.readouterr().out
+    for bad, key in ((["worlds=0"], "worlds"), (["colour=red"], "colour"),
+                     (["method=mcmc"], "method"), (["cutoff=June"], "cutoff"),
+                     ([f"range.{RATE}=0.3"], RATE),
+                     ([f"range.{RATE}=0,60", f"out={tmp_path / 'x'}"], RATE),
+                     (["origin=atlantis", f"out={tmp_path / 'x'}"], "scenario"),
+                     (["keys=incidents.tension_gain", f"out={tmp_path / 'x'}"],
+                      "incidents.tension_gain"),
+                     (["worlds=300", f"out={tmp_path / 'x'}"], "minsk_process_closed")):
+        capsys.readouterr()
+        assert main(bad) == 2, bad
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and key in err, err
+    assert not (tmp_path / "x").exists()

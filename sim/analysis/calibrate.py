@@ -1,4 +1,4 @@
-r"""Calibration to the dated record: approximate Bayesian computation on the ensemble.
+"""Calibration to the dated record: approximate Bayesian computation on the ensemble.
 
 Assumptions (distributed parameters) are drawn from their priors, one value per world,
 the worlds are run from an origin, and the worlds that reproduce the dated record up to
@@ -47,19 +47,15 @@ which a scenario draws from with ``{dist: posterior, file: ..., column: ...}``),
 prior draws, the table of how far each assumption moved and the prior-against-posterior
 figure under ``results/calibration/<date>/<time>/``.
 
-Run from the command line (a function call; the flags are those of :func:`main`)::
-
-    python -m sim.analysis.calibrate origin_2025_08_08 --cutoff 2026-06-30 --worlds 20000 \
-        --range incidents.base_rate=0.01,0.3
+From the command line: ``sim-calibrate`` (:mod:`sim.cli.calibrate`), e.g.
+``sim-calibrate cutoff=2026-06-30 range.incidents.base_rate=0.01,0.3``.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import math
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -545,12 +541,37 @@ def markdown(cal: Calibration, moved: pd.DataFrame, posterior_file: str) -> str:
         lines.append(f"| {r.key} | {r.prior_mean:.4g} | {r.prior_q05:.4g}–{r.prior_q95:.4g} | "
                      f"{r.posterior_mean:.4g} | {r.posterior_q05:.4g}–{r.posterior_q95:.4g} | "
                      f"{r.shift_sd:+.2f} | {r.width_ratio:.2f} |")
-    lines += ["", "To draw from this posterior in a scenario (rows resampled jointly):", "",
-              "```yaml"]
-    for k in cal.keys:
-        lines.append(f"{k}: {{dist: posterior, file: {posterior_file}, column: {k}}}")
-    lines += ["```", ""]
+    lines += ["", "To draw from this posterior in a scenario (each world takes one row for "
+              "every key, so the sample's correlations are kept):", "", "```yaml",
+              scenario_snippet(cal.keys, posterior_file).rstrip(), "```", ""]
     return "\n".join(lines)
+
+
+def scenario_snippet(keys: Sequence[str], posterior_file: str) -> str:
+    """Scenario YAML that draws each key from a posterior sample file."""
+    import json
+
+    quoted = json.dumps(posterior_file)  # a YAML double-quoted string: any path
+    tree: dict[str, Any] = {}
+    for k in keys:
+        node = tree
+        *parents, leaf = k.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = k
+    out: list[str] = []
+
+    def emit(node: dict[str, Any], depth: int) -> None:
+        for name, v in node.items():
+            if isinstance(v, dict):
+                out.append("  " * depth + f"{name}:")
+                emit(v, depth + 1)
+            else:
+                out.append("  " * depth + f"{name}: {{dist: posterior, file: {quoted}, "
+                           f"column: {v}}}")
+
+    emit(tree, 0)
+    return "\n".join(out) + "\n"
 
 
 def write_calibration(folder: Path, cal: Calibration) -> list[Path]:
@@ -583,7 +604,7 @@ def write_calibration(folder: Path, cal: Calibration) -> list[Path]:
 
 def _caption(cal: Calibration) -> str:
     s = cal.settings
-    where = (f"origin {s['origin']}, facts to {s['cutoff']}; " if "origin" in s else "")
+    where = (f"{s['origin']}, facts to {s['cutoff']}; " if "origin" in s else "")
     return (f"{where}{cal.method}, {cal.world_runs:,} world-runs, {len(cal.samples):,} "
             f"draws (ESS {cal.ess:,.0f})")
 
@@ -695,62 +716,3 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
                     "facts_after_cutoff": [f.id for f in later], "excluded": list(exclude),
                     "priors": {k: {"kind": d.kind, **dict(d.args)} for k, d in priors.items()}}
     return cal
-
-
-# ----------------------------------------------------------------------- command
-
-
-def _range(text: str) -> tuple[str, tuple[float, float]]:
-    key, sep, value = text.partition("=")
-    lo, comma, hi = value.partition(",")
-    try:
-        if not sep or not comma:
-            raise ValueError
-        pair = float(lo), float(hi)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: write key=low,high") from None
-    if not (math.isfinite(pair[0]) and math.isfinite(pair[1]) and pair[0] < pair[1]):
-        raise argparse.ArgumentTypeError(f"{text!r}: needs finite low < high")
-    return key, pair
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.analysis.calibrate ORIGIN --cutoff DATE [...]``; prints the folder.
-
-    A mistake is one line on stderr and exit status 2.
-    """
-    from sim.experiment.config import CONFIG_DIR, output_root
-
-    ap = argparse.ArgumentParser(prog="python -m sim.analysis.calibrate",
-                                 description="Calibrate an origin's assumptions to the "
-                                             "dated record (ABC).")
-    ap.add_argument("origin")
-    ap.add_argument("--cutoff", required=True, type=dt.date.fromisoformat)
-    ap.add_argument("--key", action="append", default=[], help="a distributed key")
-    ap.add_argument("--range", action="append", default=[], type=_range,
-                    help="key=low,high: a uniform prior")
-    ap.add_argument("--method", choices=METHODS, default="rejection")
-    ap.add_argument("--worlds", type=int, default=20_000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--exclude", action="append", default=[])
-    ap.add_argument("--facts", type=Path, default=CONFIG_DIR / "backtest" / "facts.yaml")
-    ap.add_argument("--out", type=Path, default=None)
-    a = ap.parse_args(argv)
-    try:
-        facts = bt.load_facts(a.facts)
-        cal = calibrate_origin(a.origin, a.cutoff, facts, a.key, dict(a.range), a.method,
-                               a.worlds, a.seed, a.exclude)
-        now = dt.datetime.now()
-        out = a.out or (output_root() / "results" / "calibration" / now.strftime("%Y-%m-%d")
-                        / now.strftime("%H-%M-%S"))
-        write_calibration(out, cal)
-    except (ConfigError, CalibrationError, bt.BacktestError) as e:
-        print(f"calibrate: {e}", file=sys.stderr)
-        return 2
-    print(markdown(cal, moved_table(cal), str((out / "posterior.csv").resolve())))
-    print(f"Calibration: {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

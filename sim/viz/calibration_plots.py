@@ -42,19 +42,21 @@ def prior_posterior(prior: pd.DataFrame, posterior: pd.DataFrame,
         lo, hi = float(np.nanmin(p)), float(np.nanmax(p))
         if not hi > lo:
             lo, hi = lo - 0.5, hi + 0.5
-        bins = np.linspace(lo, hi, 41).tolist()
+        # fewer bins for a small posterior sample, so its histogram is not all noise
+        n_bins = int(np.clip(np.sqrt(max(len(x), 1)), 10, 40))
+        bins = np.linspace(lo, hi, n_bins + 1).tolist()
         ax.hist(p, bins=bins, density=True, color=PRIOR_COLOUR, alpha=0.7, label="prior")
-        ax.hist(np.clip(x, lo, hi), bins=bins, weights=w, density=True,
-                color=POSTERIOR_COLOUR, alpha=0.6, label="posterior")
+        ax.hist(np.clip(x, lo, hi), bins=bins, weights=w, density=True, histtype="step",
+                color=POSTERIOR_COLOUR, lw=1.8, label="posterior")
         if by_key is not None and k in by_key.index:
             r = by_key.loc[k]
             ax.axvspan(r["posterior_q05"], r["posterior_q95"], color=POSTERIOR_COLOUR,
                        alpha=0.12, lw=0, label="posterior 90 %")
             for q in ("prior_q05", "prior_q95"):
                 ax.axvline(r[q], color="#555555", ls=":", lw=1)
-            ax.axvline(r["posterior_mean"], color=POSTERIOR_COLOUR, lw=1.5)
+            ax.axvline(r["posterior_mean"], color=POSTERIOR_COLOUR, lw=1.2, ls="--")
         ax.set_title(k, fontsize=9)
         ax.set_yticks([])
         if i == 0:
-            ax.legend(fontsize=7, frameon=False)
+            ax.legend(fontsize=7, frameon=False, loc="lower right")
     return fig
