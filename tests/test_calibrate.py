@@ -235,8 +235,11 @@ RANGES = {RATE: (0.01, 0.3), EARLY: (0.05, 0.6)}
 CUTOFF = dt.date(2026, 6, 20)
 
 
+DRAFT = "domestic.constitution.draft_weeks"  # the origin's own prior, U(13, 104)
+
+
 def _real(facts, cutoff=CUTOFF, **kw):
-    return cb.calibrate_origin("origin_2025_08_08", cutoff, facts, ranges=RANGES,
+    return cb.calibrate_origin("origin_2025_08_08", cutoff, facts, keys=[DRAFT], ranges=RANGES,
                                worlds=3000, seed=0,
                                exclude=["minsk_process_closed_by_2025_12_01"], **kw)
 
@@ -248,10 +251,12 @@ def test_real_model_calibration_runs_end_to_end(tmp_path):
                     "no_constitutional_referendum_before_2026_06_07"}
     assert set(cal.settings["facts_after_cutoff"]) == {"no_treaty_signed_by_2026_06_25",
                                                        "no_interstate_war_by_2026_06_25"}
-    assert cal.keys == [RATE, EARLY] and 0 < len(cal.samples) < 3000
+    assert cal.keys == [DRAFT, RATE, EARLY] and 0 < len(cal.samples) < 3000
+    assert cal.settings["priors"][RATE] == {"kind": "uniform", "low": 0.01, "high": 0.3}
     moved = cb.moved_table(cal).set_index("key")
-    # a government that stays in office is likelier where early elections are unlikely
-    assert moved.loc[EARLY, "posterior_mean"] < moved.loc[EARLY, "prior_mean"]
+    # no referendum before the June 2026 election: short drafting times are less likely
+    # (at 1e5 worlds the shift is +0.24 prior sd and the interval 0.90 as wide)
+    assert moved.loc[DRAFT, "shift_sd"] > 0.1 and moved.loc[DRAFT, "width_ratio"] < 0.95
     cb.write_calibration(tmp_path, cal)
     header, _, _ = read_posterior(tmp_path / "posterior.csv")
     assert header["cutoff"] == "2026-06-20" and header["prior_worlds"] == 3000
