@@ -18,7 +18,8 @@ from sim.analysis import calibrate as cb
 from sim.errors import ConfigError
 from sim.experiment.config import CONFIG_DIR
 from sim.model.dists import Dist
-from sim.model.posterior import HEADER_PREFIX, read_posterior, write_posterior
+from sim.model.posterior import HEADER_PREFIX, PosteriorDist, read_posterior, write_posterior
+from sim.viz.calibration_plots import prior_posterior
 
 # Two real model keys, so that a toy posterior can be drawn from by a real scenario.
 RATE = "incidents.base_rate"
@@ -147,6 +148,21 @@ def test_same_seed_same_posterior_and_another_seed_another():
     assert not runs[0].samples.equals(runs[2].samples)
 
 
+def test_smc_refuses_a_prior_without_density_and_exclude_names_unknown_facts(tmp_path):
+    path = tmp_path / "p.csv"
+    write_posterior(path, pd.DataFrame({EARLY: [0.2, 0.4], "weight": 1.0}), {})
+    prior = load_params("baseline", overrides={
+        EARLY: {"dist": "posterior", "file": str(path), "column": EARLY}})
+    dist = prior.domestic.government.early_election_probability
+    assert isinstance(dist, PosteriorDist)
+    with pytest.raises(cb.CalibrationError, match="density"):
+        cb.smc(toy, {EARLY: dist}, EVENTS, particles=10, seed=0)
+    rej = cb.rejection(toy, {EARLY: dist}, EVENTS, prior_worlds=2000, seed=0)
+    assert set(rej.samples[EARLY]) <= {0.2, 0.4}  # rejection can start from a posterior
+    with pytest.raises(cb.CalibrationError, match="no fact 'atlantis'"):
+        cb.facts_until(FACTS, dt.date(2025, 8, 8), CUTOFF, exclude=["atlantis"])
+
+
 def test_a_fact_no_prior_world_reproduces_is_named():
     never = [cb.Target("event0", "binary", 1.0)]
     with pytest.raises(cb.CalibrationError, match="no prior world reproduces event0"):
@@ -170,7 +186,10 @@ def test_a_posterior_round_trips_through_a_scenario_and_keeps_rows_together(tmp_
     priors = {EARLY: _uniform(), RATE: _uniform(0.0, 1.0, key_hi=50.0)}
     cal = cb.smc(toy, priors, targets, particles=400, seed=6, generations=2)
     cal.settings = {"origin": "toy", "cutoff": "2026-01-01", "facts": [t.name for t in targets]}
-    cb.write_calibration(tmp_path, cal)
+    moved = cb.moved_table(cal)
+    fig = prior_posterior(cal.prior, cal.samples, moved, cb.caption(cal))
+    assert [ax.get_title() for ax in fig.axes] == [EARLY, RATE]
+    cb.write_calibration(tmp_path, cal, fig)
     path = tmp_path / "posterior.csv"
     header, samples, _ = read_posterior(path)
     assert header["method"] == "smc" and header["accepted"] == 400

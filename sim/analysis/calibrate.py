@@ -45,7 +45,7 @@ never read, and the runs stop at the last fact used) and runs a method.
 :func:`write_calibration` saves the posterior sample file (:mod:`sim.model.posterior`,
 which a scenario draws from with ``{dist: posterior, file: ..., column: ...}``), the
 prior draws, the table of how far each assumption moved and the prior-against-posterior
-figure under ``results/calibration/<date>/<time>/``.
+figure (:mod:`sim.viz.calibration_plots`) under ``results/calibration/<date>/<time>/``.
 
 From the command line: ``sim-calibrate`` (:mod:`sim.cli.calibrate`), e.g.
 ``sim-calibrate cutoff=2026-06-30 range.incidents.base_rate=0.01,0.3``.
@@ -59,7 +59,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,9 @@ import pandas as pd
 from sim.analysis import backtest as bt
 from sim.errors import ConfigError
 from sim.model.dists import Dist
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Simulator: (per-world parameter arrays, seed) -> per-world summaries (name -> array).
 Simulator = Callable[[dict[str, np.ndarray], int], Mapping[str, np.ndarray]]
@@ -574,35 +577,39 @@ def scenario_snippet(keys: Sequence[str], posterior_file: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_calibration(folder: Path, cal: Calibration) -> list[Path]:
+def write_calibration(folder: Path, cal: Calibration, figure: Figure | None = None
+                      ) -> list[Path]:
     """Write the posterior sample, the prior draws, the table, the figure and a summary.
 
     Files: ``posterior.csv`` (:func:`sim.model.posterior.write_posterior`: JSON header,
-    one row per draw), ``prior.csv``, ``moved.csv``, ``prior_posterior.png``,
-    ``calibration.md``, then ``manifest.json`` (:mod:`sim.experiment.runfolder`).
+    one row per draw), ``prior.csv``, ``moved.csv``, ``prior_posterior.png`` (``figure``,
+    when given: :func:`sim.viz.calibration_plots.prior_posterior`, made by the caller so
+    that this layer never imports the figures'), ``calibration.md``, then
+    ``manifest.json`` (:mod:`sim.experiment.runfolder`).
     """
     from sim.experiment.runfolder import atomic_write, write_manifest
     from sim.model.posterior import write_posterior
-    from sim.viz.calibration_plots import prior_posterior
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     moved = moved_table(cal)
-    names = ["posterior.csv", "prior.csv", "moved.csv", "prior_posterior.png", "calibration.md"]
+    names = ["posterior.csv", "prior.csv", "moved.csv", "calibration.md"]
     atomic_write(folder / "posterior.csv",
                  lambda p: write_posterior(p, cal.samples, cal.header()))
     atomic_write(folder / "prior.csv", lambda p: cal.prior.to_csv(p, index=False))
     atomic_write(folder / "moved.csv", lambda p: moved.to_csv(p, index=False))
-    fig = prior_posterior(cal.prior, cal.samples, moved, _caption(cal))
-    atomic_write(folder / "prior_posterior.png",
-                 lambda p: fig.savefig(p, dpi=110, format="png"))
+    if figure is not None:
+        names.append("prior_posterior.png")
+        atomic_write(folder / "prior_posterior.png",
+                     lambda p: figure.savefig(p, dpi=110, format="png"))
     text = markdown(cal, moved, str((folder / "posterior.csv").resolve()))
     atomic_write(folder / "calibration.md", lambda p: p.write_text(text, encoding="utf-8"))
     write_manifest(folder, names)
     return [folder / n for n in names]
 
 
-def _caption(cal: Calibration) -> str:
+def caption(cal: Calibration) -> str:
+    """One line for a figure: origin, cut-off, method, cost, draws."""
     s = cal.settings
     where = (f"{s['origin']}, facts to {s['cutoff']}; " if "origin" in s else "")
     return (f"{where}{cal.method}, {cal.world_runs:,} world-runs, {len(cal.samples):,} "

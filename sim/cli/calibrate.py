@@ -28,6 +28,7 @@ from sim.analysis import backtest as bt
 from sim.analysis import calibrate as cb
 from sim.errors import ConfigError, environment_problem
 from sim.experiment.config import CONFIG_DIR, output_root
+from sim.viz.calibration_plots import prior_posterior
 
 #: Keys, their defaults and what they take (besides ``range.<key>=low,high``).
 DEFAULTS = {
@@ -140,14 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         cal = cb.calibrate_origin(s["origin"], s["cutoff"], facts, s["keys"], s["ranges"],
                                   s["method"], s["worlds"], s["seed"], s["exclude"],
                                   **s["options"])
-        cb.write_calibration(s["out"], cal)
+        moved = cb.moved_table(cal)
+        fig = prior_posterior(cal.prior, cal.samples, moved, cb.caption(cal))
+        cb.write_calibration(s["out"], cal, fig)
     except (ConfigError, cb.CalibrationError, bt.BacktestError) as e:
         print(f"sim-calibrate: {e}", file=sys.stderr)
         return 2
     except OSError as e:
         print(f"sim-calibrate: {environment_problem(e, s.get('out'))}", file=sys.stderr)
         return 1
-    print(cb.markdown(cal, cb.moved_table(cal), str((s["out"] / "posterior.csv").resolve())))
+    print(cb.markdown(cal, moved, str((s["out"] / "posterior.csv").resolve())))
     print(f"Calibration: {s['out'] / 'calibration.md'}")
     return 0
 
