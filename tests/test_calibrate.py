@@ -140,6 +140,18 @@ def test_binary_and_count_facts_together_use_exact_matching_and_the_count_distan
     assert 0.1 * matched.sum() <= len(cal.samples) < 0.2 * matched.sum()  # ties included
 
 
+def test_smc_out_of_budget_keeps_the_last_complete_generation():
+    prior = {RATE: _uniform(0.0, 1.0, key_hi=50.0)}
+    full = cb.smc(toy, prior, _observed_counts(), particles=300, seed=9, generations=1)
+    cut = cb.smc(toy, prior, _observed_counts(), particles=300, seed=9, generations=1,
+                 max_world_runs=1300)
+    assert not cut.generations[-1].complete and cut.world_runs <= 1300
+    assert cut.generations[-1].accepted < 300
+    assert cut.tolerance == cut.generations[0].tolerance == full.generations[0].tolerance
+    assert len(cut.samples) == 300 and cut.samples["weight"].nunique() == 1  # generation 0
+    assert full.generations[-1].complete and full.tolerance < full.generations[0].tolerance
+
+
 def test_same_seed_same_posterior_and_another_seed_another():
     prior = {RATE: _uniform(0.0, 1.0, key_hi=50.0)}
     runs = [cb.smc(toy, prior, _observed_counts(), particles=300, seed=s, generations=2)

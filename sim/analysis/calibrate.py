@@ -102,7 +102,11 @@ class Target:
 
 @dataclass
 class Generation:
-    """One round of a method: its tolerance and what it cost."""
+    """One round of a method: its tolerance and what it cost.
+
+    ``complete`` is false for an ABC-SMC round that could not accept its particles
+    within the budget of world-runs (the previous round is then the result).
+    """
 
     generation: int
     tolerance: float
@@ -110,6 +114,7 @@ class Generation:
     simulated: int
     accepted: int
     ess: float
+    complete: bool = True
 
 
 @dataclass
@@ -151,8 +156,8 @@ class Calibration:
 
     @property
     def tolerance(self) -> float:
-        """The final round's tolerance."""
-        return self.generations[-1].tolerance
+        """The tolerance of the round whose draws are the result (the last complete one)."""
+        return [g for g in self.generations if g.complete][-1].tolerance
 
     def header(self) -> dict[str, Any]:
         """The posterior sample file's JSON header."""
@@ -477,7 +482,7 @@ def smc(simulator: Simulator, priors: Mapping[str, Dist], targets: Sequence[Targ
             b += 1
         spent += simulated
         if n_acc < particles:
-            hist.append(Generation(g, eps_g, proposed, simulated, n_acc, math.nan))
+            hist.append(Generation(g, eps_g, proposed, simulated, n_acc, math.nan, False))
             break
         new = np.concatenate(acc_t)[:particles]
         d = np.concatenate(acc_d)[:particles]
@@ -535,7 +540,8 @@ def markdown(cal: Calibration, moved: pd.DataFrame, posterior_file: str) -> str:
              "| round | tolerance | proposed | simulated | accepted | ESS |",
              "|---|---|---|---|---|---|"]
     for g in cal.generations:
-        lines.append(f"| {g.generation} | {g.tolerance:.4g} | {g.proposed:,} | "
+        note = "" if g.complete else " (budget spent: not used)"
+        lines.append(f"| {g.generation}{note} | {g.tolerance:.4g} | {g.proposed:,} | "
                      f"{g.simulated:,} | {g.accepted:,} | {g.ess:,.0f} |")
     lines += ["", "How far each assumption moved (90 % intervals):", "",
               "| key | prior mean | prior 5–95 % | posterior mean | posterior 5–95 % | "
