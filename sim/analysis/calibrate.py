@@ -314,7 +314,7 @@ def _prior_round(simulator: Simulator, priors: Mapping[str, Dist], targets: Sequ
     if bad:
         raise CalibrationError(f"no prior world reproduces {', '.join(bad)}: the model "
                                "cannot match it under these priors; leave it out "
-                               "(exclude it) or widen the priors")
+                               f"(exclude={','.join(bad)}) or widen the priors")
     return theta, sims
 
 

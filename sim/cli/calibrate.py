@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Calibrate, write the folder, print the summary and where it is."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in ("-h", "--help"):
-        print(__doc__.split("\n\n")[1].strip() + "\n\n" + USAGE)
+        print((__doc__ or "").replace("::", ":").replace("``", "").strip() + "\n\n" + USAGE)
         return 0
     s: dict = {}
     try:
