@@ -33,8 +33,8 @@ accepted.
 
 **Reproducible.** Every random number comes from ``seed``: the prior and proposal draws
 from :func:`numpy.random.SeedSequence` streams of it, and batch ``b`` of generation
-``g`` is simulated with the seed :func:`batch_seed` ``(seed, g, b)``. Same seed, same
-posterior.
+``g`` is simulated with the seed :func:`batch_seed` ``(seed, g, b)``. Same seed (and
+batch size), same posterior.
 
 **The real model.** :func:`fact_simulator` wraps one origin's run
 (:func:`sim.analysis.backtest.run_view`) and reads each fact's per-world value through
