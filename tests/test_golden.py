@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from golden_outcomes import RECORD, scenario_hashes
+
 from sim import scenarios
 
 RECORDED = json.loads(RECORD.read_text())

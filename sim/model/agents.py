@@ -11,15 +11,40 @@ Roles (``role:`` in YAML) map to classes here: ``signatory``, ``mediator``, ``sp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import mesa
 import numpy as np
 
 from sim.model import rules
+from sim.model.calendar import Calendar
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.model.model import PeaceModel
+
+class ActorWorld(Protocol):
+    """What the actors read of the world they live in (:class:`sim.model.state.World`).
+
+    Declared here so that this module imports nothing above it (the world imports the
+    actors, never the other way round).
+    """
+
+    W: int
+    week: int
+    issues: tuple[str, ...]
+    p: Any
+    table: np.ndarray
+    text_mask: np.ndarray
+    tension: np.ndarray
+    spoiling: np.ndarray
+    westernness: np.ndarray
+    military_advantage: np.ndarray
+    commitment: np.ndarray
+    active: np.ndarray
+    calendar: Calendar
+    streams: dict[str, np.random.Generator]
+    opposition: Opposition | None
+    opposition_table_utility: np.ndarray | None
+    mediators: list[Mediator]
+    spoilers: list[Spoiler]
 
 
 def _col(v, W: int) -> np.ndarray:
@@ -47,7 +72,9 @@ class Actor(mesa.Agent):
         rho: Loss exponent of the utility (1 linear, 2 quadratic).
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    model: ActorWorld
+
+    def __init__(self, model: ActorWorld, name: str, p):
         super().__init__(model)
         W, issues = model.W, model.issues
         self.name = name
@@ -76,7 +103,7 @@ class Signatory(Actor):
     deal), the last acceptance margin and decision, and the side's reopening clock.
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    def __init__(self, model: ActorWorld, name: str, p):
         super().__init__(model, name, p)
         W = model.W
         c0 = _col(p.initial_concession, W) * model.text_mask[None, :]
@@ -141,7 +168,7 @@ class Signatory(Actor):
         Accept when ``value - r - commitment + noise >= 0`` and the package respects
         every red line (an indivisible issue is not traded off). ``commitment`` is the
         model's commitment cost this week: ``commitment_cost * (1 - trust)`` reduced by
-        the mediators' guarantees (:meth:`PeaceModel.commitment_cost`).
+        the mediators' guarantees (:meth:`sim.model.state.World.commitment_cost`).
         """
         m = self.model
         floor = self.r + m.commitment
@@ -205,10 +232,10 @@ class Mediator(Actor):
     """An outside broker: attention, incentives, a guarantee, optional border monitors.
 
     Incentives lower the signatories' reservation values; the guarantee lowers the
-    commitment cost (:meth:`PeaceModel.commitment_cost`).
+    commitment cost (:meth:`sim.model.state.World.commitment_cost`).
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    def __init__(self, model: ActorWorld, name: str, p):
         super().__init__(model, name, p)
         W = model.W
         self.attention = rules.per_world(p.attention, W)
@@ -248,7 +275,7 @@ class Spoiler(Actor):
     EAEU report on suspending Armenia's membership).
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    def __init__(self, model: ActorWorld, name: str, p):
         super().__init__(model, name, p)
         self.sigma = np.zeros(model.W)
         self.pressure = np.zeros(model.W)
@@ -278,13 +305,14 @@ class Opposition(Actor):
     + ss * spoiling) - decay * m`` where ``L = 1 - U_opposition``.
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    def __init__(self, model: ActorWorld, name: str, p):
         super().__init__(model, name, p)
         self.m = rules.per_world(p.mobilisation, model.W)
 
     def update(self, damage: np.ndarray) -> None:
         """Mobilise on concessions on the table, incidents and outside spoiling."""
         m = self.model
+        assert m.opposition_table_utility is not None  # the world caches it for us
         loss = 1.0 - m.opposition_table_utility
         gain = self.p.strength * (
             self.p.concession_sensitivity * np.maximum(0.0, loss - self.p.tolerance)

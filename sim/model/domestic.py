@@ -21,22 +21,43 @@ schedules the Constitutional Court's check and ratification by both parliaments.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats
 
 from sim.model import rules
-
-DRAFTING, CAMPAIGN, PASSED, COOLDOWN, ABANDONED = 0, 1, 2, 3, 4
-
-STAGE_NAMES = {"drafting": DRAFTING, "passed": PASSED, "abandoned": ABANDONED}
+from sim.model.codes import INITIAL_STAGES, DomesticEvent, Stage, Strategy
 
 #: Rows of pre-drawn random numbers per kind of rare event (votes, referendums,
 #: elections). The k-th event of a world reads row ``min(k, ROWS - 1)``: with at least a
 #: few weeks between events no world of a 156-week run gets near it.
 ROWS = 16
 
-#: Opposition strategies at a referendum (codes in :attr:`DomesticArena.strategy`).
-NO_REFERENDUM, CAMPAIGN_NO, BOYCOTT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class DomesticInputs:
+    """What the rest of the model feeds the domestic track each week.
+
+    Attributes:
+        mobilisation: The opposition's mobilisation (0 without an opposition).
+        tension: Shared tension.
+        incentive: Attention-weighted incentives offered to Armenia.
+        opposition_utility: The opposition's utility of the table (0 without one).
+
+    Each is a scalar or ``(W,)``.
+    """
+
+    mobilisation: np.ndarray | float
+    tension: np.ndarray | float
+    incentive: np.ndarray | float
+    opposition_utility: np.ndarray | float
+
+    def copy(self) -> DomesticInputs:
+        """Independent float copies (the baselines of the vote model)."""
+        return DomesticInputs(*(np.array(v, dtype=float, copy=True) for v in (
+            self.mobilisation, self.tension, self.incentive, self.opposition_utility)))
 
 
 def _logit(p):
@@ -48,7 +69,7 @@ class DomesticArena:
 
     Attributes:
         support: Share of registered voters backing the peace agenda, ``(W,)``.
-        stage: Constitutional-track stage, ``(W,)`` int.
+        stage: Constitutional-track :class:`~sim.model.codes.Stage`, ``(W,)`` int.
         next_event: Week of the next step on the track, ``(W,)``.
         votes / referendums / elections_held: Events so far, ``(W,)`` int.
         seats: Seats held by the government, ``(W,)``.
@@ -57,7 +78,8 @@ class DomesticArena:
         pursuing: The government in office pursues the new constitution, ``(W,)``.
         referendum_passed: A referendum has passed, ``(W,)`` (the text may still have been
             rejected by Baku; ``constitution_changed`` is the accepted change).
-        strategy: The opposition's strategy at the last referendum, ``(W,)`` int.
+        strategy: The opposition's :class:`~sim.model.codes.Strategy` at the last
+            referendum, ``(W,)`` int.
         max_opposition_yes: Most opposition deputies voting yes at any vote (-1: none).
         opposition_votes_expected: Expected opposition yes votes at the start's
             conditions (sum over factions of seats times willingness), ``(W,)``.
@@ -71,7 +93,7 @@ class DomesticArena:
         c, g, par = params.constitution, params.government, params.parliament
         self.support = rules.per_world(params.support.initial, W)
         self.support0 = self.support.copy()
-        self.stage = np.full(W, STAGE_NAMES[c.stage], dtype=np.int64)
+        self.stage = np.full(W, INITIAL_STAGES[c.stage], dtype=np.int64)
         self.next_event = rules.per_world(c.draft_weeks, W)
         self.votes = np.zeros(W, dtype=np.int64)
         self.referendums = np.zeros(W, dtype=np.int64)
@@ -95,8 +117,8 @@ class DomesticArena:
         self.yes_registered = np.full(W, np.nan)  # ...and yes votes / registered voters
         self.fell_week = np.full(W, -1, dtype=np.int64)
         self.pursuing = np.ones(W, dtype=bool)
-        self.referendum_passed = self.stage == PASSED
-        self.strategy = np.zeros(W, dtype=np.int64)
+        self.referendum_passed = self.stage == Stage.PASSED
+        self.strategy = np.full(W, Strategy.NONE, dtype=np.int64)
         self.early_election = np.full(W, -1, dtype=np.int64)
         self.last_vote_share = np.full(W, np.nan)
         self.ratify_week = np.full(W, -1, dtype=np.int64)
@@ -108,9 +130,11 @@ class DomesticArena:
         self.election_seats = {d: np.full(W, np.nan) for d in g.elections if d >= start_date}
         self._election_dates = {round((d - start_date).days / 7): d
                                 for d in g.elections if d >= start_date}
-        self.event = np.zeros(W, dtype=np.int64)  # per-week event code for traces
-        # conditions at the first step (baselines of the vote model)
-        self._start: dict[str, np.ndarray] | None = None
+        #: this week's :class:`~sim.model.codes.DomesticEvent` in each world (traces)
+        self.event = np.full(W, DomesticEvent.NONE, dtype=np.int64)
+        # conditions at the first step (baselines of the vote model) and this week's
+        self._start: DomesticInputs | None = None
+        self._inputs: DomesticInputs | None = None
         # Randomness of the rare events is drawn once per world and indexed by the event's
         # number, so the k-th vote of world i uses the same numbers in every scenario
         # (common random numbers) and weeks without events cost no draws. Each kind has
@@ -130,7 +154,7 @@ class DomesticArena:
     @property
     def constitution_changed(self) -> np.ndarray:
         """Whether a new constitution Baku accepts has been adopted, ``(W,)``."""
-        return self.stage == PASSED
+        return self.stage == Stage.PASSED
 
     @property
     def government_fell(self) -> np.ndarray:
@@ -164,7 +188,8 @@ class DomesticArena:
         share = rules.take(self.p.constitution.supermajority, idx)
         return np.ceil(np.round(share * total, 2))
 
-    def deputy_willingness(self, idx: np.ndarray, k: np.ndarray, ctx: dict) -> np.ndarray:
+    def deputy_willingness(self, idx: np.ndarray, k: np.ndarray,
+                           inputs: DomesticInputs) -> np.ndarray:
         """Chance each deputy of each faction votes yes, ``(len(idx), F)``.
 
         ``q_f = logistic(logit(w_f) + b_U dU + b_I dI + b_S dS - b_T dT - b_m dm +
@@ -176,13 +201,15 @@ class DomesticArena:
         s0 = self._start
         assert s0 is not None, "the first step() records the baselines"
         t = rules.take
-        def change(name):
-            return t(ctx[name], idx) - t(s0[name], idx)
-        shift = (t(par.package_effect, idx) * change("opposition_utility")
-                 + t(par.incentive_effect, idx) * change("incentive")
+        def change(now, start):
+            return t(now, idx) - t(start, idx)
+        shift = (t(par.package_effect, idx)
+                 * change(inputs.opposition_utility, s0.opposition_utility)
+                 + t(par.incentive_effect, idx) * change(inputs.incentive, s0.incentive)
                  + t(par.opinion_effect, idx) * (self.support[idx] - self.support0[idx])
-                 - t(par.tension_effect, idx) * change("tension")
-                 - t(par.mobilisation_effect, idx) * change("mobilisation"))
+                 - t(par.tension_effect, idx) * change(inputs.tension, s0.tension)
+                 - t(par.mobilisation_effect, idx)
+                 * change(inputs.mobilisation, s0.mobilisation))
         z = self.z_faction[idx, k]  # (n, F)
         sigma = np.reshape(t(par.faction_noise, idx), (-1, 1)) if np.ndim(par.faction_noise) \
             else par.faction_noise
@@ -201,45 +228,45 @@ class DomesticArena:
         y = np.clip(t(r.yes_share, idx) + t(r.support_link, idx)
                     * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
         tau = t(r.turnout, idx) * np.ones(idx.size)
-        m = t(self._ctx["mobilisation"], idx)
+        assert self._inputs is not None, "called from step()"
+        m = t(self._inputs.mobilisation, idx)
         camp = (tau, np.clip(tau * (1.0 + t(r.campaign_mobilisation, idx) * m), 0.0, 1.0))
         boy = (tau * (1.0 - t(r.boycott_yes_abstention, idx)),
                tau * (1.0 - t(r.boycott_no_abstention, idx)))
         return y, camp, boy
 
     # ------------------------------------------------------------------ the week
-    def step(self, week: int, ctx: dict, active) -> np.ndarray:
+    def step(self, week: int, inputs: DomesticInputs, active) -> np.ndarray:
         """Advance the track, hold elections, and test government survival.
 
         Args:
             week: Current week index.
-            ctx: This week's ``mobilisation``, ``tension``, ``incentive`` (offered to
-                Armenia, attention-weighted) and ``opposition_utility`` of the table,
-                each a scalar or ``(W,)``.
+            inputs: This week's mobilisation, tension, incentives and the opposition's
+                utility of the table.
             active: Worlds still running (not signed, not escalated), ``(W,)``.
 
         Returns:
             Boolean ``(W,)``: the incumbent government fell this week.
         """
         c, g = self.p.constitution, self.p.government
-        self._ctx = ctx
+        self._inputs = inputs
         if self._start is None:
-            self._start = {k: np.array(v, dtype=float, copy=True) for k, v in ctx.items()}
-        mobilisation = ctx["mobilisation"]
+            self._start = inputs.copy()
+        mobilisation = inputs.mobilisation
         u_gov = self.rng.random(self.W)
         last = ROWS - 1
-        self.event[:] = 0
+        self.event[:] = DomesticEvent.NONE
         due = active & (week >= self.next_event)
         incumbent = ~self.government_fell
         fell = np.zeros(self.W, dtype=bool)
 
         # parliament's vote on putting the draft to referendum (Art. 202(1))
-        vote = np.flatnonzero(due & (self.stage == DRAFTING) & self.pursuing)
+        vote = np.flatnonzero(due & (self.stage == Stage.DRAFTING) & self.pursuing)
         if vote.size:
             k = np.minimum(self.votes[vote], last)
             self.votes[vote] += 1
             inc = incumbent[vote]
-            q = self.deputy_willingness(vote, k, ctx)
+            q = self.deputy_willingness(vote, k, inputs)
             n = self.faction_seats[vote] - self.vacant[vote]
             yes_opp = np.maximum(stats.binom.ppf(self.u_deputies[vote, k], n, q),
                                  0.0).sum(axis=1)
@@ -258,7 +285,7 @@ class DomesticArena:
             self.next_event[vote[go]] = week + delay[go]
             self.draft_votes[vote[passed]] = yes[passed]
             self.bypassed[vote[alt]] = True
-            self.stage[vote[go]] = CAMPAIGN
+            self.stage[vote[go]] = Stage.CAMPAIGN
             # a failed vote: the government retries later or calls an early election
             failed = vote[~go]
             early = (inc[~go] & (self.u_early[failed, k[~go]]
@@ -268,11 +295,14 @@ class DomesticArena:
             self.early_election[failed[early]] = when[early]
             retry = week + rules.take(c.vote_retry_weeks, failed)
             self.next_event[failed] = np.where(early, when + 1, retry)
-            self.stage[failed] = COOLDOWN
-            self.event[vote] = np.where(go, 1, np.where(np.isin(vote, failed[early]), 9, 2))
+            self.stage[failed] = Stage.COOLDOWN
+            self.event[vote] = np.where(go, DomesticEvent.DRAFT_SENT,
+                                        np.where(np.isin(vote, failed[early]),
+                                                 DomesticEvent.EARLY_ELECTION,
+                                                 DomesticEvent.VOTE_FAILED))
 
         # referendum day (a draft sent this week waits for its campaign)
-        ref = np.flatnonzero(active & self.pursuing & (self.stage == CAMPAIGN)
+        ref = np.flatnonzero(active & self.pursuing & (self.stage == Stage.CAMPAIGN)
                              & (week >= self.next_event))
         if ref.size:
             r = self.p.referendum
@@ -297,23 +327,25 @@ class DomesticArena:
             ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt, q)
             self.yes_cast[ref] = share
             self.yes_registered[ref] = yes_reg
-            self.strategy[ref] = np.where(boycott, BOYCOTT, CAMPAIGN_NO)
+            self.strategy[ref] = np.where(boycott, Strategy.BOYCOTT, Strategy.CAMPAIGN_NO)
             self.referendum_passed[ref[ok]] = True
             # Baku reads the adopted text: accepted, or a revision goes round again
             accepted = ok & (self.u_baku[ref, k] < rules.take(c.baku_accepts_text, ref))
-            self.stage[ref[accepted]] = PASSED
+            self.stage[ref[accepted]] = Stage.PASSED
             again = ref[~accepted]
-            self.stage[again] = COOLDOWN
+            self.stage[again] = Stage.COOLDOWN
             self.next_event[again] = week + rules.take(c.cooldown_weeks, again)
             failed = ~ok
             topple = failed & incumbent[ref] & (self.u_failure[ref, k]
                                                 < rules.take(c.failure_hazard, ref))
             fell[ref[topple]] = True
-            self.event[ref] = np.where(accepted, 3, np.where(ok, 8, 4))
+            self.event[ref] = np.where(accepted, DomesticEvent.REFERENDUM_PASSED,
+                                       np.where(ok, DomesticEvent.TEXT_REJECTED,
+                                                DomesticEvent.REFERENDUM_FAILED))
 
         # cool-down ends: the draft goes to parliament next
-        again = active & (self.stage == COOLDOWN) & (week >= self.next_event)
-        self.stage = np.where(again, DRAFTING, self.stage)
+        again = active & (self.stage == Stage.COOLDOWN) & (week >= self.next_event)
+        self.stage = np.where(again, Stage.DRAFTING, self.stage)
 
         # elections: scheduled ones, and early ones the government called
         held = active & incumbent & (self.early_election == week)
@@ -365,10 +397,10 @@ class DomesticArena:
         self.faction_seats[idx] = new
         self.vacant[idx] = 0.0
         self.early_election[idx] = -1
-        self.event[idx] = 5
+        self.event[idx] = DomesticEvent.ELECTION_HELD
         lost = np.zeros(self.W, dtype=bool)
         lost[idx] = seats * 2 <= N
-        self.event[lost] = 6
+        self.event[lost] = DomesticEvent.ELECTION_LOST
         return lost
 
     def _successor(self, fell: np.ndarray, week: int) -> None:
@@ -384,14 +416,14 @@ class DomesticArena:
         self.seats = np.where(fell, np.ceil(g.total_seats / 2.0 + 1), self.seats)
         self.early_election = np.where(fell, -1, self.early_election)
         pursue = self.u_successor < rules.per_world(g.successor_pursues, self.W)
-        open_ = fell & (self.stage != PASSED)
+        open_ = fell & (self.stage != Stage.PASSED)
         self.pursuing = np.where(fell, pursue, self.pursuing)
-        self.stage = np.where(open_ & ~pursue, ABANDONED, self.stage)
+        self.stage = np.where(open_ & ~pursue, Stage.ABANDONED, self.stage)
         restart = open_ & pursue
-        self.stage = np.where(restart, COOLDOWN, self.stage)
+        self.stage = np.where(restart, Stage.COOLDOWN, self.stage)
         self.next_event = np.where(restart, week + rules.per_world(c.vote_retry_weeks, self.W),
                                    self.next_event)
-        self.event[fell] = 7
+        self.event[fell] = DomesticEvent.GOVERNMENT_FELL
 
     def ratify(self, signed: np.ndarray, week: int) -> None:
         """Schedule the Constitutional Court's check and ratification for ``signed`` worlds.
@@ -410,9 +442,3 @@ class DomesticArena:
                         + rules.take(rt.parliament_weeks, idx)).astype(np.int64)
         self.ratify_week[idx] = np.where(ok, when, -1)
 
-
-#: Codes in :attr:`DomesticArena.event` for traces.
-EVENT_NAMES = {1: "draft sent to referendum", 2: "two-thirds vote failed",
-               3: "referendum passed", 4: "referendum failed", 5: "election held",
-               6: "government lost election", 7: "government fell",
-               8: "referendum passed; Baku rejects the text", 9: "vote failed; early election"}
