@@ -21,6 +21,8 @@ schedules the Constitutional Court's check and ratification by both parliaments.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +30,7 @@ from scipy import stats
 
 from sim.model import rules
 from sim.model.codes import INITIAL_STAGES, DomesticEvent, Stage, Strategy
+from sim.model.params import DomesticParams
 
 #: Rows of pre-drawn random numbers per kind of rare event (votes, referendums,
 #: elections). The k-th event of a world reads row ``min(k, ROWS - 1)``: with at least a
@@ -46,13 +49,13 @@ class DomesticInputs:
         incentive: Attention-weighted incentives offered to Armenia.
         opposition_utility: The opposition's utility of the table (0 without one).
 
-    Each is a scalar or ``(W,)``.
+    Each is ``(W,)``.
     """
 
-    mobilisation: np.ndarray | float
-    tension: np.ndarray | float
-    incentive: np.ndarray | float
-    opposition_utility: np.ndarray | float
+    mobilisation: np.ndarray
+    tension: np.ndarray
+    incentive: np.ndarray
+    opposition_utility: np.ndarray
 
     def copy(self) -> DomesticInputs:
         """Independent float copies (the baselines of the vote model)."""
@@ -86,15 +89,16 @@ class DomesticArena:
         ratify_week: Week both parliaments ratify a signed treaty (-1 if not), ``(W,)``.
     """
 
-    def __init__(self, params, start_date, W: int, streams):
+    def __init__(self, params: DomesticParams[np.ndarray], start_date: dt.date, W: int,
+                 streams: Mapping[str, np.random.Generator]):
         self.p = params
         self.W = W
         self.rng = streams["domestic.government"]
         c, g, par = params.constitution, params.government, params.parliament
-        self.support = rules.per_world(params.support.initial, W)
+        self.support = params.support.initial.copy()
         self.support0 = self.support.copy()
         self.stage = np.full(W, INITIAL_STAGES[c.stage], dtype=np.int64)
-        self.next_event = rules.per_world(c.draft_weeks, W)
+        self.next_event = c.draft_weeks.copy()
         self.votes = np.zeros(W, dtype=np.int64)
         self.referendums = np.zeros(W, dtype=np.int64)
         self.elections_held = np.zeros(W, dtype=np.int64)
@@ -105,8 +109,7 @@ class DomesticArena:
         self.faction_seats = np.tile(np.array([f.seats for f in facs], dtype=float), (W, 1))
         self.vacant = np.tile(np.array([f.vacant for f in facs], dtype=float), (W, 1))
         self.willingness_logit = np.stack(
-            [rules.per_world(_logit(np.asarray(f.willingness, dtype=float)), W)
-             for f in facs], axis=1) if F else np.zeros((W, 0))
+            [_logit(f.willingness) for f in facs], axis=1) if F else np.zeros((W, 0))
         self.opposition_votes_expected = (
             (self.faction_seats - self.vacant) * rules.logistic(self.willingness_logit)
         ).sum(axis=1)
@@ -185,7 +188,7 @@ class DomesticArena:
         total = np.full(idx.size, float(g.total_seats))
         if self.p.parliament.vacant_reduce_total:
             total -= self.vacant[idx].sum(axis=1)
-        share = rules.take(self.p.constitution.supermajority, idx)
+        share = self.p.constitution.supermajority[idx]
         return np.ceil(np.round(share * total, 2))
 
     def deputy_willingness(self, idx: np.ndarray, k: np.ndarray,
@@ -200,19 +203,17 @@ class DomesticArena:
         par = self.p.parliament
         s0 = self._start
         assert s0 is not None, "the first step() records the baselines"
-        t = rules.take
-        def change(now, start):
-            return t(now, idx) - t(start, idx)
-        shift = (t(par.package_effect, idx)
+        def change(now: np.ndarray, start: np.ndarray) -> np.ndarray:
+            return now[idx] - start[idx]
+        shift = (par.package_effect[idx]
                  * change(inputs.opposition_utility, s0.opposition_utility)
-                 + t(par.incentive_effect, idx) * change(inputs.incentive, s0.incentive)
-                 + t(par.opinion_effect, idx) * (self.support[idx] - self.support0[idx])
-                 - t(par.tension_effect, idx) * change(inputs.tension, s0.tension)
-                 - t(par.mobilisation_effect, idx)
+                 + par.incentive_effect[idx] * change(inputs.incentive, s0.incentive)
+                 + par.opinion_effect[idx] * (self.support[idx] - self.support0[idx])
+                 - par.tension_effect[idx] * change(inputs.tension, s0.tension)
+                 - par.mobilisation_effect[idx]
                  * change(inputs.mobilisation, s0.mobilisation))
         z = self.z_faction[idx, k]  # (n, F)
-        sigma = np.reshape(t(par.faction_noise, idx), (-1, 1)) if np.ndim(par.faction_noise) \
-            else par.faction_noise
+        sigma = par.faction_noise[idx][:, None]
         return rules.logistic(self.willingness_logit[idx] + shift[:, None] + sigma * z)
 
     def referendum_plan(self, idx: np.ndarray) -> tuple[
@@ -224,15 +225,14 @@ class DomesticArena:
             boycott)`` for worlds ``idx``; turnouts are shares of registered voters.
         """
         r = self.p.referendum
-        t = rules.take
-        y = np.clip(t(r.yes_share, idx) + t(r.support_link, idx)
+        y = np.clip(r.yes_share[idx] + r.support_link[idx]
                     * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
-        tau = t(r.turnout, idx) * np.ones(idx.size)
+        tau = r.turnout[idx]
         assert self._inputs is not None, "called from step()"
-        m = t(self._inputs.mobilisation, idx)
-        camp = (tau, np.clip(tau * (1.0 + t(r.campaign_mobilisation, idx) * m), 0.0, 1.0))
-        boy = (tau * (1.0 - t(r.boycott_yes_abstention, idx)),
-               tau * (1.0 - t(r.boycott_no_abstention, idx)))
+        m = self._inputs.mobilisation[idx]
+        camp = (tau, np.clip(tau * (1.0 + r.campaign_mobilisation[idx] * m), 0.0, 1.0))
+        boy = (tau * (1.0 - r.boycott_yes_abstention[idx]),
+               tau * (1.0 - r.boycott_no_abstention[idx]))
         return y, camp, boy
 
     # ------------------------------------------------------------------ the week
@@ -278,10 +278,10 @@ class DomesticArena:
             passed = yes >= self.seats_needed(vote)
             alt = (~passed & c.alternative_route
                    & (self.u_alternative[vote, k]
-                      < rules.take(c.alternative_route_probability, vote)))
+                      < c.alternative_route_probability[vote]))
             go = passed | alt
-            delay = (np.where(alt, rules.take(c.alternative_route_weeks, vote), 0.0)
-                     + rules.take(c.campaign_weeks, vote))
+            delay = (np.where(alt, c.alternative_route_weeks[vote], 0.0)
+                     + c.campaign_weeks[vote])
             self.next_event[vote[go]] = week + delay[go]
             self.draft_votes[vote[passed]] = yes[passed]
             self.bypassed[vote[alt]] = True
@@ -289,11 +289,10 @@ class DomesticArena:
             # a failed vote: the government retries later or calls an early election
             failed = vote[~go]
             early = (inc[~go] & (self.u_early[failed, k[~go]]
-                                 < rules.take(g.early_election_probability, failed)))
-            when = np.round(week + rules.take(g.early_election_weeks, failed)
-                            * np.ones(failed.size))
+                                 < g.early_election_probability[failed]))
+            when = np.round(week + g.early_election_weeks[failed])
             self.early_election[failed[early]] = when[early]
-            retry = week + rules.take(c.vote_retry_weeks, failed)
+            retry = week + c.vote_retry_weeks[failed]
             self.next_event[failed] = np.where(early, when + 1, retry)
             self.stage[failed] = Stage.COOLDOWN
             self.event[vote] = np.where(go, DomesticEvent.DRAFT_SENT,
@@ -311,7 +310,7 @@ class DomesticArena:
             self.referendum_week[ref] = np.where(self.referendum_week[ref] < 0, week,
                                                  self.referendum_week[ref])
             y_exp, camp, boy = self.referendum_plan(ref)
-            yt, q = rules.take(r.yes_threshold, ref), rules.take(r.quorum, ref)
+            yt, q = r.yes_threshold[ref], r.quorum[ref]
             if r.opposition_strategy == "best":
                 # the opposition picks what defeats the draft more likely: the strategy
                 # that needs the higher yes share to pass (same day noise either way)
@@ -322,7 +321,7 @@ class DomesticArena:
                 boycott = np.full(ref.size, r.opposition_strategy == "boycott")
             t_yes = np.where(boycott, boy[0], camp[0])
             t_no = np.where(boycott, boy[1], camp[1])
-            y_day = np.clip(y_exp + rules.take(r.day_noise, ref) * self.z_referendum[ref, k],
+            y_day = np.clip(y_exp + r.day_noise[ref] * self.z_referendum[ref, k],
                             0.0, 1.0)
             ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt, q)
             self.yes_cast[ref] = share
@@ -330,14 +329,14 @@ class DomesticArena:
             self.strategy[ref] = np.where(boycott, Strategy.BOYCOTT, Strategy.CAMPAIGN_NO)
             self.referendum_passed[ref[ok]] = True
             # Baku reads the adopted text: accepted, or a revision goes round again
-            accepted = ok & (self.u_baku[ref, k] < rules.take(c.baku_accepts_text, ref))
+            accepted = ok & (self.u_baku[ref, k] < c.baku_accepts_text[ref])
             self.stage[ref[accepted]] = Stage.PASSED
             again = ref[~accepted]
             self.stage[again] = Stage.COOLDOWN
-            self.next_event[again] = week + rules.take(c.cooldown_weeks, again)
+            self.next_event[again] = week + c.cooldown_weeks[again]
             failed = ~ok
             topple = failed & incumbent[ref] & (self.u_failure[ref, k]
-                                                < rules.take(c.failure_hazard, ref))
+                                                < c.failure_hazard[ref])
             fell[ref[topple]] = True
             self.event[ref] = np.where(accepted, DomesticEvent.REFERENDUM_PASSED,
                                        np.where(ok, DomesticEvent.TEXT_REJECTED,
@@ -379,12 +378,12 @@ class DomesticArena:
         N = float(g.total_seats)
         k = np.minimum(self.elections_held[idx], ROWS - 1)
         self.elections_held[idx] += 1
-        share = np.clip(rules.take(g.election_vote_share, idx) + rules.take(
-            g.election_support_slope, idx) * (self.support[idx] - self.support0[idx])
-            + rules.take(g.election_noise, idx) * self.z_election[idx, k], 0.0, 1.0)
-        seats = np.minimum(np.round(np.clip(share * rules.take(g.seats_per_vote_share, idx),
+        share = np.clip(g.election_vote_share[idx] + g.election_support_slope[idx]
+            * (self.support[idx] - self.support0[idx])
+            + g.election_noise[idx] * self.z_election[idx, k], 0.0, 1.0)
+        seats = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx],
                                             0, 1) * N),
-                           np.floor(rules.take(g.seat_cap, idx) * N + 1e-9))
+                           np.floor(g.seat_cap[idx] * N + 1e-9))
         self.last_vote_share[idx] = share
         self.seats[idx] = seats
         fs = self.faction_seats[idx]
@@ -415,13 +414,13 @@ class DomesticArena:
         self.fell_week = np.where(fell, week, self.fell_week)
         self.seats = np.where(fell, np.ceil(g.total_seats / 2.0 + 1), self.seats)
         self.early_election = np.where(fell, -1, self.early_election)
-        pursue = self.u_successor < rules.per_world(g.successor_pursues, self.W)
+        pursue = self.u_successor < g.successor_pursues
         open_ = fell & (self.stage != Stage.PASSED)
         self.pursuing = np.where(fell, pursue, self.pursuing)
         self.stage = np.where(open_ & ~pursue, Stage.ABANDONED, self.stage)
         restart = open_ & pursue
         self.stage = np.where(restart, Stage.COOLDOWN, self.stage)
-        self.next_event = np.where(restart, week + rules.per_world(c.vote_retry_weeks, self.W),
+        self.next_event = np.where(restart, week + c.vote_retry_weeks,
                                    self.next_event)
         self.event[fell] = DomesticEvent.GOVERNMENT_FELL
 
@@ -437,8 +436,8 @@ class DomesticArena:
         """
         rt = self.p.ratification
         idx = np.flatnonzero(signed)
-        ok = self.u_court[idx] < rules.take(rt.court_approval, idx)
-        when = np.round(week + rules.take(rt.court_weeks, idx)
-                        + rules.take(rt.parliament_weeks, idx)).astype(np.int64)
+        ok = self.u_court[idx] < rt.court_approval[idx]
+        when = np.round(week + rt.court_weeks[idx]
+                        + rt.parliament_weeks[idx]).astype(np.int64)
         self.ratify_week[idx] = np.where(ok, when, -1)
 

@@ -12,25 +12,6 @@ import math
 
 import numpy as np
 
-# ----------------------------------------------------------------------- helpers
-
-
-def take(v, idx: np.ndarray | None):
-    """``v[idx]`` for a per-world array; ``v`` itself for a constant or when idx is None.
-
-    Parameters are floats when constant across worlds and ``(W,)`` arrays when drawn
-    per world; rules that work on a subset of worlds index both the same way.
-    """
-    if idx is None or np.ndim(v) == 0:
-        return v
-    return v[idx]
-
-
-def per_world(v, W: int) -> np.ndarray:
-    """A parameter (float, or ``(W,)`` draws) as a fresh, writable ``(W,)`` state array."""
-    return np.broadcast_to(np.asarray(v, dtype=float), (W,)).copy()
-
-
 # ----------------------------------------------------------------------- utilities
 
 

@@ -217,9 +217,9 @@ class Perceptions(Mechanism):
         model.trust = np.where(calm, trust + inc.trust_recovery * (1.0 - trust), trust)
         if model.opposition is not None:
             model.opposition.update(dmg[0])
-        mob = model.opposition.m if model.opposition is not None else 0.0
-        med_effect: np.ndarray | float = 0.0
-        incentive: np.ndarray | float = 0.0
+        mob = model.opposition.m if model.opposition is not None else np.zeros(model.W)
+        med_effect = np.zeros(model.W)
+        incentive = np.zeros(model.W)
         for med in model.mediators:
             med_effect = med_effect + med.p.support_effect * med.attention
             incentive = incentive + med.p.incentives[model.home.name] * med.attention
@@ -500,8 +500,7 @@ class Decisions(Mechanism):
             model.reopened[idx] = True
             model.reopen_week[idx] = t
             model.reopened_by[idx] = i
-            model.trust[idx] *= 1.0 - rules.take(np.asarray(neg.reopening_trust_loss,
-                                                            dtype=float), idx)
+            model.trust[idx] *= 1.0 - neg.reopening_trust_loss[idx]
             cols = np.flatnonzero(model.text_mask)
             s.y[np.ix_(idx, cols)] = s.x[np.ix_(idx, cols)]
 
@@ -560,7 +559,7 @@ class DomesticTrack(Mechanism):
     def step(self, model: World, t: int) -> None:
         """Advance the track; a successor government takes over where one fell."""
         opp_u = (model.opposition_table_utility if model.opposition_table_utility is not None
-                 else 0.0)
+                 else np.zeros(model.W))
         inputs = DomesticInputs(mobilisation=model.mobilisation, tension=model.tension,
                                 incentive=model.incentive, opposition_utility=opp_u)
         fell = model.domestic.step(t, inputs, model.active)

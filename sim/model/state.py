@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any, cast
 
 import mesa
 import numpy as np
 
-from sim.model import rules
 from sim.model.agents import ROLE_AGENTS, Mediator, Opposition, Signatory, Spoiler, issue_matrix
 from sim.model.calendar import Calendar
 from sim.model.codes import EscalationKind, Status
 from sim.model.dists import Dist
 from sim.model.domestic import DomesticArena
 from sim.model.incidents import BorderProcess
-from sim.model.params import SETTABLE_FLAGS, ModelParams
+from sim.model.params import SETTABLE_FLAGS, DrawnParams, ModelSpec, Scalar
 from sim.model.rng import stream
 
 
@@ -42,38 +42,52 @@ class Streams(dict[str, np.random.Generator]):
         return g
 
 
-def draw_parameters(obj, W: int, streams: Streams, draws: dict, prefix: str = "",
-                    fixed: dict | None = None):
-    """Replace every :class:`~sim.model.dists.Dist` in ``obj`` by ``W`` per-world draws.
+#: Schema kinds whose values are maps of numeric leaves (issue -> x, signatory -> x...).
+_LEAF_MAPS = ("issue_map", "name_map", "actor_map")
 
-    Each parameter draws from its own stream (``param:<dotted key>``), so changing one
-    parameter's distribution leaves every other parameter's draws unchanged. Drawn
-    arrays are also stored in ``draws`` under their dotted key. A key found in
-    ``fixed`` (dotted key -> ``W`` values, e.g. a sensitivity design from
+
+def draw_parameters(spec: ModelSpec, W: int, streams: Streams, draws: dict[str, np.ndarray],
+                    fixed: dict[str, np.ndarray] | None = None) -> DrawnParams:
+    """The parameters of ``W`` worlds: every numeric leaf of ``spec`` as a ``(W,)`` array.
+
+    A :class:`~sim.model.dists.Dist` becomes ``W`` per-world draws, a number ``W`` copies
+    of itself. Each distribution draws from its own stream (``param:<dotted key>``), so
+    changing one parameter's distribution leaves every other parameter's draws
+    unchanged. Drawn arrays are also stored in ``draws`` under their dotted key. A key
+    found in ``fixed`` (dotted key -> ``W`` values, e.g. a sensitivity design from
     :mod:`sim.analysis.explore`) takes those values instead of drawing.
     """
-    if isinstance(obj, Dist):
-        if fixed is not None and prefix in fixed:
-            arr = np.asarray(fixed[prefix], dtype=float)
-        else:
-            arr = obj.sample(streams["param:" + prefix], W)
-        draws[prefix] = arr
-        return arr
-    if isinstance(obj, dict):
-        return {k: draw_parameters(v, W, streams, draws, f"{prefix}.{k}", fixed)
-                for k, v in obj.items()}
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        changes = {}
+    def leaf(v: Scalar, key: str) -> np.ndarray:
+        if isinstance(v, Dist):
+            if fixed is not None and key in fixed:
+                arr = np.asarray(fixed[key], dtype=float)
+            else:
+                arr = v.sample(streams["param:" + key], W)
+            draws[key] = arr
+            return arr
+        return np.full(W, float(v))
+
+    def walk(obj: Any, prefix: str) -> Any:
+        if isinstance(obj, dict):
+            return {k: walk(v, f"{prefix}.{k}") for k, v in obj.items()}
+        if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+            return obj
+        changes: dict[str, Any] = {}
         for f in dataclasses.fields(obj):
+            if f.name in ("issues", "issue_labels"):
+                continue
             v = getattr(obj, f.name)
             key = f"{prefix}.{f.name}" if prefix else f.name
-            if f.name == "issues" or f.name == "issue_labels":
-                continue
-            nv = draw_parameters(v, W, streams, draws, key, fixed)
-            if nv is not v:
-                changes[f.name] = nv
-        return dataclasses.replace(obj, **changes) if changes else obj
-    return obj
+            kind = f.metadata.get("kind")
+            if kind == "num" and f.metadata.get("dist", True):
+                changes[f.name] = leaf(v, key)
+            elif kind in _LEAF_MAPS:
+                changes[f.name] = {k: leaf(x, f"{key}.{k}") for k, x in v.items()}
+            else:
+                changes[f.name] = walk(v, key)
+        return dataclasses.replace(obj, **changes)
+
+    return cast(DrawnParams, walk(spec, ""))
 
 
 class World(mesa.Model):
@@ -107,7 +121,7 @@ class World(mesa.Model):
         flags / flag_week: State flags and the first week each held, ``name -> (W,)``.
     """
 
-    def __init__(self, params: ModelParams, worlds: int = 1, seed: int = 0,
+    def __init__(self, params: ModelSpec, worlds: int = 1, seed: int = 0,
                  horizon_weeks: int = 156, block: int = 0,
                  fixed_draws: dict[str, np.ndarray] | None = None):
         if isinstance(worlds, bool) or not isinstance(worlds, int) or worlds < 1:
@@ -127,7 +141,8 @@ class World(mesa.Model):
             bad = [k for k, v in fixed_draws.items() if np.shape(v) != (W,)]
             if bad:
                 raise ValueError(f"fixed_draws[{bad[0]!r}] must hold {W} values")
-        self.p = draw_parameters(params, W, self.streams, self.draws, fixed=fixed_draws)
+        self.p: DrawnParams = draw_parameters(params, W, self.streams, self.draws,
+                                              fixed=fixed_draws)
         p = self.p
         unknown = sorted(set(fixed_draws or ()) - set(self.draws))
         if unknown:
@@ -138,14 +153,14 @@ class World(mesa.Model):
 
         # shared world state --------------------------------------------------
         self.table = issue_matrix(p.negotiation.initial_table, self.issues, W)
-        t0 = rules.per_world(p.state.tension, W)
+        t0 = p.state.tension.copy()
         self.tension_side = np.stack([t0, t0.copy()])
         self.tension = t0.copy()
-        self.trust = rules.per_world(p.state.trust, W)
+        self.trust = p.state.trust.copy()
         self.spoiling = np.zeros(W)
         self.westernness = np.zeros(W)
-        self.mobilisation: np.ndarray | float = 0.0
-        self.incentive: np.ndarray | float = 0.0
+        self.mobilisation = np.zeros(W)
+        self.incentive = np.zeros(W)
         self.status = np.full(W, Status.ACTIVE, dtype=np.int8)
         self.active = np.ones(W, dtype=bool)
         self.sign_week = np.full(W, -1, dtype=np.int64)
@@ -187,7 +202,7 @@ class World(mesa.Model):
         self.border = BorderProcess(p.incidents, W, self.streams["incidents"],
                                     self.streams["severity"],
                                     (self.home.name, self.counterpart.name))
-        self.border.h = rules.per_world(p.state.excitation, W)
+        self.border.h = p.state.excitation.copy()
         self.domestic = DomesticArena(p.domestic, self.start_date, W, self.streams)
         lock = p.domestic.constitution.locks_issue
         self.lock_index = self.issues.index(lock) if lock else None
