@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
@@ -598,132 +599,182 @@ def _parse_date(v: Any, key: str) -> dt.date:
         raise ConfigError(key, f"must be a date YYYY-MM-DD, got {v!r}") from None
 
 
-def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
+# One small parser per schema kind (``kind`` of a field's metadata). Each takes the YAML
+# value, its dotted key, the field and the parse context (issues, signatories, roles) and
+# returns the typed value or raises a one-line ConfigError naming the key.
+Parser = Callable[[Any, str, Any, dict], Any]
+
+
+def _p_num(v: Any, key: str, f: Any, ctx: dict) -> Scalar:
+    return _parse_num(v, key, f.metadata)
+
+
+def _p_int(v: Any, key: str, f: Any, ctx: dict) -> int:
     md = f.metadata
-    kind = md["kind"]
-    if kind == "num":
-        return _parse_num(v, key, md)
-    if kind == "int":
-        if not (isinstance(v, int) and not isinstance(v, bool)) or not md["lo"] <= v <= md["hi"]:
-            raise ConfigError(key, f"must be a whole number in [{md['lo']}, {md['hi']:g}], "
-                              f"got {v!r}")
-        return int(v)
-    if kind == "bool":
-        if not isinstance(v, bool):
-            raise ConfigError(key, f"must be true or false, got {v!r}")
-        return v
-    if kind == "str":
-        if not isinstance(v, str):
-            raise ConfigError(key, f"must be a string, got {v!r}")
-        return v
-    if kind == "choice":
-        if v not in md["choices"]:
-            raise ConfigError(key, f"must be one of {', '.join(md['choices'])}, got {v!r}")
-        return v
-    if kind == "date":
-        return _parse_date(v, key)
-    if kind == "dates":
-        if not isinstance(v, list | tuple):
-            raise ConfigError(key, f"must be a list of dates, got {v!r}")
-        return tuple(_parse_date(x, f"{key}[{i}]") for i, x in enumerate(v))
-    if kind == "flags":
-        if not isinstance(v, list | tuple):
-            raise ConfigError(key, f"must be a list of flags ({', '.join(FLAGS)}), got {v!r}")
-        for x in v:
-            if x not in FLAGS:
-                raise ConfigError(key, f"unknown flag {x!r}; allowed: {', '.join(FLAGS)}")
-        return tuple(v)
-    if kind == "issue_list":
-        issues = ctx["issues"]
-        if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
-            raise ConfigError(key, f"must be a list of issues ({', '.join(issues)}), got {v!r}")
-        for x in v:
-            if x not in issues:
-                raise ConfigError(key, f"unknown issue {x!r}; issues are {', '.join(issues)}")
-        if len(set(v)) != len(v):
-            raise ConfigError(key, "lists an issue twice")
-        return tuple(v)
-    if kind == "issue_map":
-        issues = ctx["issues"]
-        if not isinstance(v, dict):
-            raise ConfigError(key, f"must map each issue ({', '.join(issues)}) to a number")
-        unknown = [k for k in v if k not in issues]
-        if unknown:
-            raise ConfigError(f"{key}.{unknown[0]}", f"unknown issue; issues are "
-                              f"{', '.join(issues)}")
-        missing = [k for k in issues if k not in v]
-        if missing:
-            raise ConfigError(f"{key}.{missing[0]}", "missing; every issue needs a value")
-        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
-        return {k: _parse_num(v[k], f"{key}.{k}", sub) for k in issues}
-    if kind == "bounds_map":
-        issues = ctx["issues"]
-        if not isinstance(v, dict):
-            raise ConfigError(key, "must map issues to {min: x, max: y} bounds ({} for none)")
-        out = {}
-        for k, b in v.items():
-            if k not in issues:
-                raise ConfigError(f"{key}.{k}", f"unknown issue; issues are {', '.join(issues)}")
-            if not isinstance(b, dict) or not b or set(b) - {"min", "max"}:
-                raise ConfigError(f"{key}.{k}", "must be {min: x}, {max: y} or both, in [0, 1]")
-            sub_md = dict(kind="num", lo=0.0, hi=1.0, dist=False)
-            lo = _parse_num(b.get("min", 0.0), f"{key}.{k}.min", sub_md)
-            hi = _parse_num(b.get("max", 1.0), f"{key}.{k}.max", sub_md)
-            assert isinstance(lo, float) and isinstance(hi, float)  # dist=False: numbers
-            if lo > hi:
-                raise ConfigError(f"{key}.{k}", f"min must not exceed max, got {lo:g} > {hi:g}")
-            out[k] = (lo, hi)
-        return out
-    if kind == "name_map":
-        names = ctx["signatories"]
-        if not isinstance(v, dict):
-            raise ConfigError(key, f"must map signatories ({', '.join(names)}) to numbers")
-        unknown = [k for k in v if k not in names]
-        if unknown:
-            raise ConfigError(f"{key}.{unknown[0]}", f"not a signatory; signatories are "
-                              f"{', '.join(names)}")
-        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
-        return {k: _parse_num(v.get(k, 0.0), f"{key}.{k}", sub) for k in names}
-    if kind == "faction_map":
-        if not isinstance(v, dict) or not v:
-            raise ConfigError(key, "must map faction names to {seats, vacant, willingness}")
-        out = {}
-        for name, spec in v.items():
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ConfigError(f"{key}.{name}", "faction names must be identifiers")
-            out[name] = _parse_dataclass(FactionParams, spec, f"{key}.{name}", ctx)
-        return out
-    if kind == "actor_map":
-        names = ctx["roles"].get(md["role"], ())
-        if not isinstance(v, dict):
-            raise ConfigError(key, f"must map {md['role']} actors ({', '.join(names)}) to "
-                              "numbers")
-        for k in v:
-            if k not in names:
-                raise ConfigError(f"{key}.{k}", f"not a {md['role']}; {md['role']}s are "
-                                  f"{', '.join(names) or 'none'}")
-        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
-        return {k: _parse_num(x, f"{key}.{k}", sub) for k, x in v.items()}
-    if kind == "events":
-        if v is None:
-            v = {}
-        if not isinstance(v, dict):
-            raise ConfigError(key, "must map event names to {label, date, announced, "
-                              "sets_flags, ends_mandate, spoiler_pressure, source}")
-        out = {}
-        for name, ev in v.items():
-            if ev is None:  # cancelled by a scenario or an override
-                continue
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ConfigError(f"{key}.{name}", "event names must be identifiers")
-            out[name] = _parse_dataclass(EventParams, ev, f"{key}.{name}", ctx)
-        return out
-    if kind == "nested":
-        if v is None and md.get("optional"):
-            return None
-        cls = _nested_type(f)
-        return _parse_dataclass(cls, v, key, ctx)
-    raise AssertionError(kind)  # pragma: no cover - schema bug
+    if not (isinstance(v, int) and not isinstance(v, bool)) or not md["lo"] <= v <= md["hi"]:
+        raise ConfigError(key, f"must be a whole number in [{md['lo']}, {md['hi']:g}], "
+                          f"got {v!r}")
+    return int(v)
+
+
+def _p_bool(v: Any, key: str, f: Any, ctx: dict) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(key, f"must be true or false, got {v!r}")
+    return v
+
+
+def _p_str(v: Any, key: str, f: Any, ctx: dict) -> str:
+    if not isinstance(v, str):
+        raise ConfigError(key, f"must be a string, got {v!r}")
+    return v
+
+
+def _p_choice(v: Any, key: str, f: Any, ctx: dict) -> str:
+    choices = f.metadata["choices"]
+    if v not in choices:
+        raise ConfigError(key, f"must be one of {', '.join(choices)}, got {v!r}")
+    return v
+
+
+def _p_date(v: Any, key: str, f: Any, ctx: dict) -> dt.date:
+    return _parse_date(v, key)
+
+
+def _p_dates(v: Any, key: str, f: Any, ctx: dict) -> tuple[dt.date, ...]:
+    if not isinstance(v, list | tuple):
+        raise ConfigError(key, f"must be a list of dates, got {v!r}")
+    return tuple(_parse_date(x, f"{key}[{i}]") for i, x in enumerate(v))
+
+
+def _p_flags(v: Any, key: str, f: Any, ctx: dict) -> tuple[str, ...]:
+    if not isinstance(v, list | tuple):
+        raise ConfigError(key, f"must be a list of flags ({', '.join(FLAGS)}), got {v!r}")
+    for x in v:
+        if x not in FLAGS:
+            raise ConfigError(key, f"unknown flag {x!r}; allowed: {', '.join(FLAGS)}")
+    return tuple(v)
+
+
+def _p_issue_list(v: Any, key: str, f: Any, ctx: dict) -> tuple[str, ...]:
+    issues = ctx["issues"]
+    if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
+        raise ConfigError(key, f"must be a list of issues ({', '.join(issues)}), got {v!r}")
+    for x in v:
+        if x not in issues:
+            raise ConfigError(key, f"unknown issue {x!r}; issues are {', '.join(issues)}")
+    if len(set(v)) != len(v):
+        raise ConfigError(key, "lists an issue twice")
+    return tuple(v)
+
+
+def _leaf_md(f: Any) -> dict:
+    """Metadata of the numeric leaves of a map field (distributions allowed)."""
+    return dict(kind="num", lo=f.metadata["lo"], hi=f.metadata["hi"], dist=True)
+
+
+def _p_issue_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Scalar]:
+    issues = ctx["issues"]
+    if not isinstance(v, dict):
+        raise ConfigError(key, f"must map each issue ({', '.join(issues)}) to a number")
+    unknown = [k for k in v if k not in issues]
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", f"unknown issue; issues are "
+                          f"{', '.join(issues)}")
+    missing = [k for k in issues if k not in v]
+    if missing:
+        raise ConfigError(f"{key}.{missing[0]}", "missing; every issue needs a value")
+    return {k: _parse_num(v[k], f"{key}.{k}", _leaf_md(f)) for k in issues}
+
+
+def _p_bounds_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, tuple[float, float]]:
+    issues = ctx["issues"]
+    if not isinstance(v, dict):
+        raise ConfigError(key, "must map issues to {min: x, max: y} bounds ({} for none)")
+    out = {}
+    for k, b in v.items():
+        if k not in issues:
+            raise ConfigError(f"{key}.{k}", f"unknown issue; issues are {', '.join(issues)}")
+        if not isinstance(b, dict) or not b or set(b) - {"min", "max"}:
+            raise ConfigError(f"{key}.{k}", "must be {min: x}, {max: y} or both, in [0, 1]")
+        sub_md = dict(kind="num", lo=0.0, hi=1.0, dist=False)
+        lo = _parse_num(b.get("min", 0.0), f"{key}.{k}.min", sub_md)
+        hi = _parse_num(b.get("max", 1.0), f"{key}.{k}.max", sub_md)
+        assert isinstance(lo, float) and isinstance(hi, float)  # dist=False: numbers
+        if lo > hi:
+            raise ConfigError(f"{key}.{k}", f"min must not exceed max, got {lo:g} > {hi:g}")
+        out[k] = (lo, hi)
+    return out
+
+
+def _p_name_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Scalar]:
+    names = ctx["signatories"]
+    if not isinstance(v, dict):
+        raise ConfigError(key, f"must map signatories ({', '.join(names)}) to numbers")
+    unknown = [k for k in v if k not in names]
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", f"not a signatory; signatories are "
+                          f"{', '.join(names)}")
+    return {k: _parse_num(v.get(k, 0.0), f"{key}.{k}", _leaf_md(f)) for k in names}
+
+
+def _p_faction_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Any]:
+    if not isinstance(v, dict) or not v:
+        raise ConfigError(key, "must map faction names to {seats, vacant, willingness}")
+    out = {}
+    for name, spec in v.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{key}.{name}", "faction names must be identifiers")
+        out[name] = _parse_dataclass(FactionParams, spec, f"{key}.{name}", ctx)
+    return out
+
+
+def _p_actor_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Scalar]:
+    role = f.metadata["role"]
+    names = ctx["roles"].get(role, ())
+    if not isinstance(v, dict):
+        raise ConfigError(key, f"must map {role} actors ({', '.join(names)}) to numbers")
+    for k in v:
+        if k not in names:
+            raise ConfigError(f"{key}.{k}", f"not a {role}; {role}s are "
+                              f"{', '.join(names) or 'none'}")
+    return {k: _parse_num(x, f"{key}.{k}", _leaf_md(f)) for k, x in v.items()}
+
+
+def _p_events(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Any]:
+    if v is None:
+        v = {}
+    if not isinstance(v, dict):
+        raise ConfigError(key, "must map event names to {label, date, announced, "
+                          "sets_flags, ends_mandate, spoiler_pressure, source}")
+    out = {}
+    for name, ev in v.items():
+        if ev is None:  # cancelled by a scenario or an override
+            continue
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{key}.{name}", "event names must be identifiers")
+        out[name] = _parse_dataclass(EventParams, ev, f"{key}.{name}", ctx)
+    return out
+
+
+def _p_nested(v: Any, key: str, f: Any, ctx: dict) -> Any:
+    if v is None and f.metadata.get("optional"):
+        return None
+    return _parse_dataclass(_nested_type(f), v, key, ctx)
+
+
+#: The parser of each schema kind.
+PARSERS: dict[str, Parser] = {
+    "num": _p_num, "int": _p_int, "bool": _p_bool, "str": _p_str, "choice": _p_choice,
+    "date": _p_date, "dates": _p_dates, "flags": _p_flags, "issue_list": _p_issue_list,
+    "issue_map": _p_issue_map, "bounds_map": _p_bounds_map, "name_map": _p_name_map,
+    "faction_map": _p_faction_map, "actor_map": _p_actor_map, "events": _p_events,
+    "nested": _p_nested,
+}
+
+
+def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
+    """Parse one field's YAML value with the parser of its schema kind."""
+    return PARSERS[f.metadata["kind"]](v, key, f, ctx)
 
 
 def _nested_type(f: Any) -> type:
