@@ -759,7 +759,7 @@ def _p_events(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Any]:
 def _p_nested(v: Any, key: str, f: Any, ctx: dict) -> Any:
     if v is None and f.metadata.get("optional"):
         return None
-    return _parse_dataclass(_nested_type(f), v, key, ctx)
+    return _parse_dataclass(nested_type(f), v, key, ctx)
 
 
 #: The parser of each schema kind.
@@ -777,7 +777,8 @@ def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
     return PARSERS[f.metadata["kind"]](v, key, f, ctx)
 
 
-def _nested_type(f: Any) -> type:
+def nested_type(f: Any) -> type:
+    """The parameter class a ``nested`` field holds (``MonitorParams[N] | None`` -> it)."""
     name = f.type if isinstance(f.type, str) else f.type.__name__
     name = name.replace(" | None", "").split("[")[0]
     return globals()[name]
@@ -983,7 +984,7 @@ def schema_keys(path: tuple[str, ...] | list[str], cfg: dict) -> tuple[str, ...]
             return ()
         kind = f.metadata["kind"]
         if kind == "nested":
-            cls, rest = _nested_type(f), rest[1:]
+            cls, rest = nested_type(f), rest[1:]
             continue
         if kind in ("events", "faction_map"):
             if len(rest) == 1:
