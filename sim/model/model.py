@@ -23,7 +23,7 @@ import numpy as np
 from sim.model import rules
 from sim.model.codes import Status
 from sim.model.mechanism import Mechanism, Series
-from sim.model.params import ModelParams
+from sim.model.params import ModelSpec
 from sim.model.schedule import WINDOW_WEEKS, default_schedule
 from sim.model.state import Streams, World, draw_parameters
 
@@ -62,7 +62,7 @@ class PeaceModel(World):
         counts: Worlds signed / escalated / government fallen / active, ``name -> (H,)``.
     """
 
-    def __init__(self, params: ModelParams, worlds: int = 1, seed: int = 0,
+    def __init__(self, params: ModelSpec, worlds: int = 1, seed: int = 0,
                  horizon_weeks: int = 156, block: int = 0, trace: bool = False,
                  fixed_draws: dict[str, np.ndarray] | None = None, weekly: bool = False,
                  schedule: Sequence[Mechanism] | None = None):

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from sim.model import rules
+from sim.model.agents import Mediator, Signatory
 from sim.model.codes import EscalationKind, Status, Strategy
 from sim.model.domestic import DomesticInputs
 from sim.model.mechanism import Column, Mechanism, Series
@@ -326,8 +327,6 @@ class Table(Mechanism):
         :func:`rules.compromise` as one pooled actor at their weighted mean position with
         their summed weight, which gives the same package as listing them one by one.
         """
-        from sim.model.agents import Mediator, Signatory
-
         W, K = model.W, model.K
         num = np.zeros((W, K))
         den = np.zeros((W, K))
