@@ -50,8 +50,8 @@ def draw_parameters(spec: ModelSpec, W: int, streams: Streams, draws: dict[str, 
                     fixed: dict[str, np.ndarray] | None = None) -> DrawnParams:
     """The parameters of ``W`` worlds: every numeric leaf of ``spec`` as a ``(W,)`` array.
 
-    A :class:`~sim.model.dists.Dist` becomes ``W`` per-world draws, a number ``W`` copies
-    of itself. Each distribution draws from its own stream (``param:<dotted key>``), so
+    A :class:`~sim.model.dists.Dist` becomes ``W`` per-world draws, a number a read-only
+    ``(W,)`` view of itself (one value in memory; state built from a parameter copies it). Each distribution draws from its own stream (``param:<dotted key>``), so
     changing one parameter's distribution leaves every other parameter's draws
     unchanged. Drawn arrays are also stored in ``draws`` under their dotted key. A key
     found in ``fixed`` (dotted key -> ``W`` values, e.g. a sensitivity design from
@@ -65,7 +65,9 @@ def draw_parameters(spec: ModelSpec, W: int, streams: Streams, draws: dict[str, 
                 arr = v.sample(streams["param:" + key], W)
             draws[key] = arr
             return arr
-        return np.full(W, float(v))
+        # a constant is a read-only (W,) view of one number: no memory per world, and
+        # a rule that wrote into a parameter would fail loudly
+        return np.broadcast_to(np.float64(v), (W,))
 
     def walk(obj: Any, prefix: str) -> Any:
         if isinstance(obj, dict):
