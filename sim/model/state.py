@@ -51,7 +51,8 @@ def draw_parameters(spec: ModelSpec, W: int, streams: Streams, draws: dict[str, 
     """The parameters of ``W`` worlds: every numeric leaf of ``spec`` as a ``(W,)`` array.
 
     A :class:`~sim.model.dists.Dist` becomes ``W`` per-world draws, a number a read-only
-    ``(W,)`` view of itself (one value in memory; state built from a parameter copies it). Each distribution draws from its own stream (``param:<dotted key>``), so
+    ``(W,)`` view of itself (one value in memory; state built from a parameter copies
+    it). Each distribution draws from its own stream (``param:<dotted key>``), so
     changing one parameter's distribution leaves every other parameter's draws
     unchanged. Drawn arrays are also stored in ``draws`` under their dotted key. A key
     found in ``fixed`` (dotted key -> ``W`` values, e.g. a sensitivity design from
