@@ -38,7 +38,7 @@ def _field_meta(path: tuple[str, ...]) -> dict:
         f = {f.name: f for f in dataclasses.fields(cls)}[name]
         if i == len(parts) - 1:
             return f.metadata
-        cls = P._nested_type(f)
+        cls = P.nested_type(f)
     raise AssertionError(path)
 
 

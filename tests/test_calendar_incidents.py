@@ -15,8 +15,10 @@ import pytest
 from sim import compose, load_params, parse_params, simulate
 from sim.errors import ConfigError
 from sim.model.calendar import event_week
-from sim.model.model import ESC_COERCION, PeaceModel, rules
+from sim.model.codes import EscalationKind
+from sim.model.model import PeaceModel, rules
 from sim.model.params import FLAGS, SETTABLE_FLAGS
+from sim.model.schedule import Incidents
 
 SEED = 8
 #: docs/model.md 7.12: P(escalation within 52 weeks | spring-2025-sized burst) < 0.05.
@@ -43,7 +45,7 @@ def test_spring_2025_burst_leaves_escalation_unlikely_but_raises_it():
     o = res.outcomes
     # the burst is spring-2025-sized: about 26 Azerbaijani reports in its five weeks
     m = PeaceModel(p, worlds=6000, seed=SEED, horizon_weeks=5).run()
-    baku = m.reports_total[1].mean()
+    baku = m.mechanism(Incidents).reports_total[1].mean()
     assert 18 < baku < 36
     k = int(o["escalated"].sum())
     _, hi = rules.wilson_interval(k, len(o))
@@ -102,7 +104,8 @@ def test_coercion_follows_the_corridor_gap_and_the_military_advantage(baseline_c
     o = simulate(parse_params(c), worlds=4000, seed=SEED).outcomes
     assert (o["escalation_kind"] == "coercion").sum() == 0  # no advantage, no coercion
     m = PeaceModel(parse_params(cfg), worlds=10, seed=SEED, horizon_weeks=1)
-    assert ESC_COERCION == 2 and m.coercion_index == m.issues.index("transit_regime")
+    assert EscalationKind.COERCION.label == "coercion"
+    assert m.coercion_index == m.issues.index("transit_regime")
 
 
 # ------------------------------------------------------------------ two reporters
@@ -115,14 +118,14 @@ def test_each_side_reports_mostly_the_others_violations_and_reacts_to_its_own_vi
                             report_rate={"armenia": 1.0, "azerbaijan": 10.0})
     cfg["actors"]["russia"]["strength"] = 0.0
     m = PeaceModel(parse_params(cfg), worlds=3000, seed=SEED, horizon_weeks=60).run()
-    arm, aze = m.reports_total
+    arm, aze = m.mechanism(Incidents).reports_total
     ratio = aze.sum() / arm.sum()
     assert 8.5 < ratio < 11.5  # sources differ by the ratio of their reporting rates
     cfg["incidents"]["report_rate"]["azerbaijan"] = 1.0
     m2 = PeaceModel(parse_params(cfg), worlds=3000, seed=SEED, horizon_weeks=60).run()
     # Armenia perceives (and its tension follows) only its own reports: unchanged,
     # while Azerbaijan's perception falls
-    np.testing.assert_array_equal(m2.reports_total[0], arm)
+    np.testing.assert_array_equal(m2.mechanism(Incidents).reports_total[0], arm)
     np.testing.assert_allclose(m2.tension_side[0], m.tension_side[0])
     assert m2.tension_side[1].mean() < m.tension_side[1].mean()
 

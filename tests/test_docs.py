@@ -44,9 +44,7 @@ def _nested_class(f: dataclasses.Field) -> type | None:
     """The dataclass a nested field holds (``MonitorParams | None`` -> MonitorParams)."""
     if f.metadata.get("kind") != "nested":
         return None
-    name = f.type if isinstance(f.type, str) else f.type.__name__
-    name = name.replace("| None", "").strip()
-    cls = getattr(P, name, None)
+    cls = P.nested_type(f)  # the parser's own resolver
     assert dataclasses.is_dataclass(cls), f"cannot resolve nested type {f.type!r}"
     return cls
 

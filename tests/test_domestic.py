@@ -17,7 +17,7 @@ import pytest
 from domestic_sweep import numeric_keys, scaled
 
 from sim import compose, load_params, parse_params, simulate
-from sim.model.domestic import ABANDONED
+from sim.model.codes import Stage
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 SEED = 7
@@ -123,7 +123,7 @@ def test_a_world_gives_up_only_when_a_successor_does_not_pursue_the_constitution
     assert m_res.outcomes["signed"].mean() > res.outcomes["signed"].mean()
     from sim import PeaceModel
     m = PeaceModel(parse_params(c), worlds=3000, seed=SEED, horizon_weeks=260).run()
-    assert not (m.domestic.stage == ABANDONED).any()
+    assert not (m.domestic.stage == Stage.ABANDONED).any()
 
 
 def test_early_elections_cannot_give_one_party_more_than_two_thirds(cfg):

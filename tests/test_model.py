@@ -11,9 +11,9 @@ import pytest
 
 from sim import PeaceModel, parse_params, simulate
 from sim.experiment.api import collect
-from sim.model.domestic import ABANDONED, CAMPAIGN, COOLDOWN, DRAFTING, PASSED
-from sim.model.model import ACTIVE, ESCALATION, SIGNED
+from sim.model.codes import Stage, Status
 from sim.model.rules import wilson_interval
+from sim.model.schedule import Table
 
 
 def test_same_seed_same_outcomes_table(cfg):
@@ -193,12 +193,12 @@ def test_opposition_mobilises_on_concessions_and_incidents(cfg):
 def test_preconditions_block_signing_until_met(cfg):
     cfg["domestic"]["constitution"]["stage"] = "abandoned"
     m = PeaceModel(parse_params(cfg), worlds=2000, seed=1, horizon_weeks=60).run()
-    assert (m.status != SIGNED).all()
+    assert (m.status != Status.SIGNED).all()
     # both sides accept the package in some worlds: there only the precondition binds
     assert (m.counterpart.accept & m.home.accept).mean() > 0.05
     cfg["domestic"]["constitution"]["stage"] = "passed"
     m2 = PeaceModel(parse_params(cfg), worlds=2000, seed=1, horizon_weeks=60).run()
-    assert (m2.status == SIGNED).mean() > 0.5
+    assert (m2.status == Status.SIGNED).mean() > 0.5
 
 
 def test_red_lines_veto_packages_whatever_their_utility(cfg):
@@ -216,12 +216,12 @@ def test_linkage_satisfies_a_precondition_at_signing(cfg):
     cfg["state"]["flags"] = []  # Minsk process still open, as in March 2025:
     cfg["state"]["events"]["minsk_closure_complete"] = None  # the calendar cancels it
     m = PeaceModel(parse_params(cfg), worlds=1000, seed=2, horizon_weeks=40).run()
-    signed = m.status == SIGNED
+    signed = m.status == Status.SIGNED
     assert signed.mean() > 0.5
     assert m.flags["minsk_closed"][signed].all() and not m.flags["minsk_closed"][~signed].any()
     cfg["actors"]["armenia"]["linkages"] = []  # Armenia no longer offers same-day closure
     m2 = PeaceModel(parse_params(cfg), worlds=1000, seed=2, horizon_weeks=40).run()
-    assert not (m2.status == SIGNED).any()
+    assert not (m2.status == Status.SIGNED).any()
 
 
 def test_rare_event_draws_do_not_depend_on_the_scenario(cfg):
@@ -246,11 +246,11 @@ def test_constitutional_track_reaches_every_stage(cfg):
     for _ in range(40):
         m.step()
         seen |= set(np.unique(m.domestic.stage).tolist())
-    assert {DRAFTING, CAMPAIGN, PASSED, COOLDOWN, ABANDONED} <= seen
+    assert set(Stage) <= seen
     dom = m.domestic
-    assert (dom.referendum_passed[dom.stage == PASSED]).all()
+    assert (dom.referendum_passed[dom.stage == Stage.PASSED]).all()
     # a track is abandoned only where a successor government does not pursue it
-    ab = dom.stage == ABANDONED
+    ab = dom.stage == Stage.ABANDONED
     assert (dom.government_fell[ab] & ~dom.pursuing[ab]).all()
 
 
@@ -261,12 +261,12 @@ def test_supermajority_needs_opposition_votes_without_the_alternative_route(cfg)
         f["willingness"] = 1e-6
     cfg["domestic"]["government"]["fall_base_hazard"] = 0.0
     m = PeaceModel(parse_params(cfg), worlds=500, seed=1, horizon_weeks=3).run()
-    assert not (m.domestic.stage == CAMPAIGN).any()  # 64 seats < 70 needed
-    assert (m.domestic.max_opposition_yes[m.status == ACTIVE] == 0).all()
+    assert not (m.domestic.stage == Stage.CAMPAIGN).any()  # 64 seats < 70 needed
+    assert (m.domestic.max_opposition_yes[m.status == Status.ACTIVE] == 0).all()
     cfg["domestic"]["government"]["seats"] = 70
     cfg["domestic"]["parliament"]["factions"]["strong_armenia"]["seats"] = 23
     m = PeaceModel(parse_params(cfg), worlds=500, seed=1, horizon_weeks=3).run()
-    assert (m.domestic.stage[m.status == ACTIVE] == CAMPAIGN).all()
+    assert (m.domestic.stage[m.status == Status.ACTIVE] == Stage.CAMPAIGN).all()
 
 
 def test_successor_government_moves_toward_the_opposition(cfg):
@@ -276,7 +276,7 @@ def test_successor_government_moves_toward_the_opposition(cfg):
     x0 = m.home.x.copy()
     m.run()
     assert m.domestic.government_fell.all()
-    assert (m.domestic.stage == ABANDONED).all()
+    assert (m.domestic.stage == Stage.ABANDONED).all()
     phi = cfg["domestic"]["government"]["successor_similarity"]
     assert np.allclose(m.home.x, x0 + phi * (m.opposition.x - x0))
 
@@ -293,7 +293,7 @@ def test_escalation_is_absorbing_and_freezes_the_world(cfg):
                                           tension_scale=0.001)
     cfg["state"]["tension"] = 0.5
     m = PeaceModel(parse_params(cfg), worlds=100, seed=1, horizon_weeks=10).run()
-    assert (m.status == ESCALATION).all() and (m.escalation_week == 0).all()
+    assert (m.status == Status.ESCALATION).all() and (m.escalation_week == 0).all()
     # the state is frozen at the escalation; the weekly series leave absorbed worlds out
     assert np.allclose(m.tension, m.series["tension"][0])
     assert np.isnan(m.series["tension"][1:]).all()
@@ -325,7 +325,7 @@ def test_nash_rule_runs_and_tables_packages_between_the_signatories(cfg):
     m = PeaceModel(parse_params(cfg), worlds=500, seed=1, horizon_weeks=20).run()
     lo = np.minimum(m.home.y, m.counterpart.y) - 1e-9
     hi = np.maximum(m.home.y, m.counterpart.y) + 1e-9
-    target = m._propose()
+    target = m.mechanism(Table).propose(m)
     inside = ((target >= lo) & (target <= hi)).all(axis=1)
     assert inside.mean() > 0.99
     cfg["actors"]["armenia"]["loss_exponent"] = 2

@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 
 from sim import compose, parse_params, simulate
-from sim.model.model import SIGNED, PeaceModel, rules
+from sim.model.codes import Status
+from sim.model.model import PeaceModel, rules
+from sim.model.schedule import Table
 
 WORLDS = 4000
 SEED = 2026
@@ -104,7 +106,7 @@ def test_reopening_costs_trust_and_reopens_the_text_to_the_rule(cfg):
     assert m.reopened.mean() > 0.9
     assert (m.reopened_by[m.reopened] == 1).mean() > 0.95  # mostly Azerbaijan (index 1)
     assert (m.table[m.reopened, k] > t0 + 0.1).mean() > 0.9
-    assert not (m.status == SIGNED).any()       # the red lines still collide
+    assert not (m.status == Status.SIGNED).any()       # the red lines still collide
 
 
 # ------------------------------------------------------------ acceptance of the package
@@ -202,7 +204,8 @@ def test_the_model_tables_the_compromise_through_rules_compromise(cfg, monkeypat
             w = w * (1 + m.opposition.p.leverage * m.opposition.m)[:, None]
         xs.append(a.y if hasattr(a, "y") else a.x)
         ws.append(w)
-    assert np.allclose(m._propose(), real(np.stack(xs, axis=1), np.stack(ws, axis=1)))
+    target = m.mechanism(Table).propose(m)
+    assert np.allclose(target, real(np.stack(xs, axis=1), np.stack(ws, axis=1)))
 
 
 def test_reopening_hazard_is_the_stated_weekly_probability():

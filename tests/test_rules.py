@@ -159,3 +159,34 @@ def test_row_quantiles_match_numpy_and_ignore_nan():
     got = rules.row_quantiles(a, q)
     assert np.allclose(got[:, 2], np.quantile(a[2, :100], q), atol=1e-6)
     assert np.isnan(got[:, 5]).all()
+
+
+# ----------------------------------------------------------------------- library twins
+# Each of these rules has a library twin; the model keeps its own for the reasons in the
+# rule's docstring (bit-identical outcomes, speed). These tests show what each twin gives.
+
+
+def test_logistic_agrees_with_scipy_expit_to_the_last_places():
+    from scipy.special import expit
+
+    z = np.random.default_rng(0).normal(0.0, 5.0, 200_000)
+    np.testing.assert_allclose(rules.logistic(z), expit(z), rtol=0, atol=2.3e-16)
+
+
+def test_poisson_inverse_equals_scipy_poisson_ppf():
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    u = rng.random(200_000)
+    lam = np.concatenate([rng.gamma(0.3, 0.5, 100_000), rng.uniform(0.0, 60.0, 100_000)])
+    np.testing.assert_array_equal(rules.poisson_inverse(u, lam), stats.poisson.ppf(u, lam))
+
+
+@pytest.mark.parametrize("k,n", [(0, 10), (1, 3), (5, 10), (10, 10), (86, 1000),
+                                 (4300, 50_000), (49_999, 50_000)])
+def test_wilson_interval_equals_scipy_binomtest(k, n):
+    from scipy import stats
+
+    lo, hi = rules.wilson_interval(k, n)
+    ci = stats.binomtest(k, n).proportion_ci(method="wilson")
+    assert abs(lo - ci.low) < 1e-15 and abs(hi - ci.high) < 1e-15

@@ -27,16 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model.domestic import BOYCOTT, EVENT_NAMES
-from sim.model.model import (
-    ESCALATION,
-    ESCALATION_KINDS,
-    SERIES,
-    SIGNED,
-    WINDOW_WEEKS,
-    PeaceModel,
-    rules,
-)
+from sim.model import rules
+from sim.model.codes import OUTCOME_NAMES, DomesticEvent, EscalationKind, classify
+from sim.model.mechanism import declared
+from sim.model.model import PeaceModel
+from sim.model.outputs import BASE_COLUMNS
 from sim.model.params import ModelParams
 
 
@@ -66,8 +61,8 @@ def code_fingerprint(package_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-#: Outcome classes, in reporting order.
-OUTCOMES = ("signed", "escalation", "government_fell", "stalemate")
+#: Outcome classes, in reporting order (:data:`sim.model.codes.OUTCOMES` has their labels).
+OUTCOMES = OUTCOME_NAMES
 #: Months at which P(sign) is reported.
 MONTHS = (12, 24, 36)
 QUANTILES = (0.1, 0.5, 0.9)
@@ -141,7 +136,7 @@ def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
     if "escalation_kind" in outcomes:
         out["p_escalation_by_kind"] = {
             k: float((outcomes["escalation_kind"] == k).mean())
-            for k in ESCALATION_KINDS.values() if k}
+            for k in (e.label for e in EscalationKind) if k}
     out.update(incident_metrics(outcomes))
     out["p_referendum_passed"] = float(outcomes["referendum_passed"].mean())
     if "ratified" in outcomes:
@@ -205,70 +200,25 @@ def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,
 
 
 def collect(model: PeaceModel) -> Result:
-    """Build the :class:`Result` tables from a model that has run."""
+    """Build the :class:`Result` tables from a model that has run.
+
+    The worlds table holds :data:`sim.model.outputs.BASE_COLUMNS` (``world``, the drawn
+    ``param.<key>``, the ``outcome`` class), then each scheduled mechanism's declared
+    columns in schedule order; the weekly table the shares absorbed and, for each
+    declared series, its quantiles and mean over the worlds still active. A mechanism
+    that returns a column it does not declare is a programming error (``ValueError``).
+    """
     W, H = model.W, model.horizon
-    dom = model.domestic
-    status = model.status
-    fell = dom.government_fell
-    outcome = np.where(status == SIGNED, "signed",
-                       np.where(status == ESCALATION, "escalation",
-                                np.where(fell, "government_fell", "stalemate")))
     cols: dict[str, object] = {"world": np.arange(W) + model.block * W}
     for key, arr in model.draws.items():
         cols[f"param.{key}"] = arr
-    cols.update({
-        "outcome": outcome,
-        "signed": status == SIGNED,
-        "sign_week": model.sign_week,
-        "escalated": status == ESCALATION,
-        "escalation_week": model.escalation_week,
-        "government_fell": fell,
-        "government_fell_week": dom.fell_week,
-        "escalation_kind": np.array([ESCALATION_KINDS[int(k)]
-                                     for k in range(3)])[model.escalation_kind],
-        "incidents": model.incidents_total,
-        "active_weeks": model.active_weeks,
-        "fatalities": model.fatalities_total,
-        "referendums": dom.referendums,
-        "referendum_held": dom.referendums > 0,
-        "referendum_passed": dom.referendum_passed,
-        "boycott": dom.strategy == BOYCOTT,
-        "constitution_changed": dom.constitution_changed,
-        "reopened": model.reopened,
-        "reopen_week": model.reopen_week,
-        "reopened_by": np.array([""] + [s.name for s in model.signatories],
-                                dtype=object)[model.reopened_by + 1],
-        "ratified": (dom.ratify_week >= 0) & (dom.ratify_week < H),
-        "ratify_week": np.where(dom.ratify_week < H, dom.ratify_week, -1),
-        "parliament_votes": dom.votes,
-        "opposition_votes_expected": dom.opposition_votes_expected,
-        "max_opposition_yes": dom.max_opposition_yes,
-        "draft_votes": dom.draft_votes,
-        "bypassed": dom.bypassed,
-        "referendum_yes_cast": dom.yes_cast,
-        "referendum_yes_registered": dom.yes_registered,
-        "elections_held": dom.elections_held,
-        "referendum_week": dom.referendum_week,
-    })
-    cols["total_seats"] = np.full(W, float(model.p.domestic.government.total_seats))
-    for d, seats in dom.election_seats.items():
-        cols[f"seats_after.{d.isoformat()}"] = seats
-    for f, week in model.flag_week.items():
-        cols[f"flag_week.{f}"] = week
-    for i, s in enumerate(model.signatories):
-        cols[f"reports.{s.name}"] = model.reports_total[i]
-    for w in range(model.incidents_window.shape[0]):
-        a, b = w * WINDOW_WEEKS, min((w + 1) * WINDOW_WEEKS, H) - 1
-        cols[f"incidents_window_{a}_{b}"] = model.incidents_window[w]
-        for i, s in enumerate(model.signatories):
-            cols[f"reports_window_{a}_{b}.{s.name}"] = model.reports_window[i, w]
-    for k, name in enumerate(model.issues):
-        cols[f"terms.{name}"] = model.signed_terms[:, k]
-    cols["final_mobilisation"] = (model.opposition.m if model.opposition is not None
-                                  else np.zeros(W))
-    cols["final_trust"] = model.trust
-    cols["final_tension"] = model.tension
-    cols["final_support"] = dom.support
+    cols["outcome"] = classify(model.status, model.domestic.government_fell)
+    for mech in model.schedule:
+        for name, values in mech.columns(model).items():
+            if declared(name, mech.outputs) is None or declared(name, BASE_COLUMNS):
+                raise ValueError(f"mechanism {mech.name!r} returns column {name!r}, "
+                                 "which it does not declare")
+            cols[name] = values
     outcomes = pd.DataFrame(cols)
 
     weeks = np.arange(H)
@@ -282,16 +232,20 @@ def collect(model: PeaceModel) -> Result:
     }
     # trajectories describe the worlds still in play that week (absorbed ones are NaN)
     n_active = np.maximum(model.counts["active"], 1)
-    for name in SERIES:
-        q = rules.row_quantiles(model.series[name], QUANTILES)
+    for s in model.declared_series:
+        q = rules.row_quantiles(model.series[s.name], QUANTILES)
         for qi, qv in zip(QUANTILES, q, strict=True):
-            steps[f"{name}_q{int(qi * 100)}"] = qv
-        total = np.nansum(model.series[name], axis=1, dtype=float)
-        steps[f"{name}_mean"] = np.where(model.counts["active"] > 0, total / n_active, np.nan)
-    # mean of the squared weekly count over active worlds: with the mean and the active
-    # count it gives the interval of the mean rate; combines over blocks as a mean does
-    sq = np.nansum(np.square(model.series["incidents"], dtype=float), axis=1)
-    steps["incidents_sq_mean"] = np.where(model.counts["active"] > 0, sq / n_active, np.nan)
+            steps[f"{s.name}_q{int(qi * 100)}"] = qv
+        total = np.nansum(model.series[s.name], axis=1, dtype=float)
+        steps[f"{s.name}_mean"] = np.where(model.counts["active"] > 0, total / n_active,
+                                           np.nan)
+    # a count's mean square over active worlds: with the mean and the active count it
+    # gives the interval of the mean rate; combines over blocks as a mean does
+    for s in model.declared_series:
+        if s.rate:
+            sq = np.nansum(np.square(model.series[s.name], dtype=float), axis=1)
+            steps[f"{s.name}_sq_mean"] = np.where(model.counts["active"] > 0,
+                                                  sq / n_active, np.nan)
     steps_df = pd.DataFrame(steps)
     ideal = {a.name: dict(zip(model.issues, a.x.mean(axis=0), strict=True))
              for a in model.agents}
@@ -313,8 +267,8 @@ def _trace_frame(model: PeaceModel) -> pd.DataFrame:
         "world": np.repeat(np.arange(W), H),
         "week": np.tile(np.arange(H), W),
     }
-    for name in SERIES:
-        cols[name] = model.series[name].T.reshape(-1)
+    for name, values in model.series.items():
+        cols[name] = values.T.reshape(-1)
     for key, vals in tr.items():
         arr = np.asarray(vals)  # (H, W) or (H, W, K)
         if arr.ndim == 3:
@@ -331,6 +285,7 @@ def _trace_frame(model: PeaceModel) -> pd.DataFrame:
         for c in df.columns:
             if c not in keep and df[c].dtype.kind == "f":
                 df.loc[over, c] = np.nan
-    df["event"] = df["event"].map(lambda e: EVENT_NAMES.get(int(e), ""))
+    labels = {int(e): e.label for e in DomesticEvent}
+    df["event"] = df["event"].map(lambda e: labels.get(int(e), ""))
     df["date"] = [model.start_date + dt.timedelta(weeks=int(w)) for w in df["week"]]
     return df

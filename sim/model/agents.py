@@ -11,20 +11,51 @@ Roles (``role:`` in YAML) map to classes here: ``signatory``, ``mediator``, ``sp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 import numpy as np
 
 from sim.model import rules
+from sim.model.calendar import Calendar
+from sim.model.params import (
+    ActorBase,
+    DrawnParams,
+    MediatorParams,
+    OppositionParams,
+    SignatoryParams,
+    SpoilerParams,
+)
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.model.model import PeaceModel
+#: Drawn parameters: every numeric leaf is a per-world array ``(W,)``.
+A = np.ndarray
 
 
-def _col(v, W: int) -> np.ndarray:
-    """A per-world parameter as a ``(W, 1)`` column for broadcasting over issues."""
-    return np.broadcast_to(np.asarray(v, dtype=float), (W,))[:, None]
+class ActorWorld(Protocol):
+    """What the actors read of the world they live in (:class:`sim.model.state.World`).
+
+    Declared here so that this module imports nothing above it (the world imports the
+    actors, never the other way round).
+    """
+
+    W: int
+    week: int
+    issues: tuple[str, ...]
+    p: DrawnParams
+    table: np.ndarray
+    text_mask: np.ndarray
+    tension: np.ndarray
+    spoiling: np.ndarray
+    westernness: np.ndarray
+    military_advantage: np.ndarray
+    commitment: np.ndarray
+    active: np.ndarray
+    calendar: Calendar
+    streams: dict[str, np.random.Generator]
+    opposition: Opposition | None
+    opposition_table_utility: np.ndarray | None
+    mediators: list[Mediator]
+    spoilers: list[Spoiler]
 
 
 def issue_matrix(values: dict, issues: tuple[str, ...], W: int) -> np.ndarray:
@@ -47,7 +78,10 @@ class Actor(mesa.Agent):
         rho: Loss exponent of the utility (1 linear, 2 quadratic).
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    model: ActorWorld
+    p: ActorBase[A]
+
+    def __init__(self, model: ActorWorld, name: str, p: ActorBase[A]):
         super().__init__(model)
         W, issues = model.W, model.issues
         self.name = name
@@ -56,7 +90,7 @@ class Actor(mesa.Agent):
         self.s = issue_matrix(p.salience, issues, W)
         self.w = rules.normalise_salience(self.s)
         self.rho = float(p.loss_exponent)
-        self.capability = rules.per_world(p.capability, W)
+        self.capability = p.capability.copy()
 
     def utility(self, package: np.ndarray) -> np.ndarray:
         """Utility of ``package`` (``(W, K)``) to this actor in every world."""
@@ -76,23 +110,23 @@ class Signatory(Actor):
     deal), the last acceptance margin and decision, and the side's reopening clock.
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    p: SignatoryParams[A]
+
+    def __init__(self, model: ActorWorld, name: str, p: SignatoryParams[A]):
         super().__init__(model, name, p)
         W = model.W
-        c0 = _col(p.initial_concession, W) * model.text_mask[None, :]
+        c0 = p.initial_concession[:, None] * model.text_mask[None, :]
         self.y = self.x + c0 * (model.table - self.x)
         # reopening the initialled text: a weekly hazard h while this side holds, drawn
         # as one pre-drawn exponential threshold per world (the first and only attempt)
-        self.reopen_rate = -np.log1p(-np.minimum(rules.per_world(p.reopen_hazard, W),
-                                                 1.0 - 1e-12))
+        self.reopen_rate = -np.log1p(-np.minimum(p.reopen_hazard, 1.0 - 1e-12))
         self.reopen_load = np.zeros(W)
         self.r = np.zeros(W)
         self.margin = np.zeros(W)
         self.accept = np.zeros(W, dtype=bool)
         self.domestic = bool(p.domestic_politics)
         self.red_lines = [(model.issues.index(k), lo, hi) for k, (lo, hi) in p.red_lines.items()]
-        self.rate = np.broadcast_to(np.asarray(p.concession_rate * (1.0 - p.patience),
-                                               float), (W,))[:, None]
+        self.rate = (p.concession_rate * (1.0 - p.patience))[:, None]
 
     # -- reservation value ------------------------------------------------------
     def update_reservation(self) -> None:
@@ -131,8 +165,9 @@ class Signatory(Actor):
             if opp_utility is None:
                 ox, ow = (opp.x, opp.w) if idx is None else (opp.x[idx], opp.w[idx])
                 opp_utility = rules.utility(package, ox, ow, opp.rho)
-            u -= (rules.take(opp.p.domestic_weight, idx) * rules.take(opp.m, idx)
-                  * (1.0 - opp_utility))
+            weight, m = ((opp.p.domestic_weight, opp.m) if idx is None
+                         else (opp.p.domestic_weight[idx], opp.m[idx]))
+            u -= weight * m * (1.0 - opp_utility)
         return u
 
     def decide(self, package: np.ndarray, noise: np.ndarray) -> None:
@@ -141,7 +176,7 @@ class Signatory(Actor):
         Accept when ``value - r - commitment + noise >= 0`` and the package respects
         every red line (an indivisible issue is not traded off). ``commitment`` is the
         model's commitment cost this week: ``commitment_cost * (1 - trust)`` reduced by
-        the mediators' guarantees (:meth:`PeaceModel.commitment_cost`).
+        the mediators' guarantees (:meth:`sim.model.state.World.commitment_cost`).
         """
         m = self.model
         floor = self.r + m.commitment
@@ -166,7 +201,7 @@ class Signatory(Actor):
         if self.domestic and opp is not None:
             pull = opp.p.position_pull * opp.m
             gap = self.x - self.y
-            gap *= np.broadcast_to(pull, (m.W,))[:, None]
+            gap *= pull[:, None]
             self.y += gap
         hold = ~self.accept & m.active
         idx = np.flatnonzero(hold)
@@ -180,8 +215,8 @@ class Signatory(Actor):
             np.copyto(self.y, step, where=ok[:, None])
             return
         y = self.y[idx]
-        step = y + rules.take(self.rate, idx) * (package[idx] - y)
-        ok = self.value(step, idx) >= rules.take(self.r, idx)
+        step = y + self.rate[idx] * (package[idx] - y)
+        ok = self.value(step, idx) >= self.r[idx]
         self.y[idx[ok]] = step[ok]
 
     def become_successor(self, mask: np.ndarray) -> None:
@@ -194,9 +229,7 @@ class Signatory(Actor):
         if opp is None or not mask.any():
             return
         idx = np.flatnonzero(mask)
-        phi = rules.take(np.asarray(self.model.p.domestic.government.successor_similarity,
-                               dtype=float), idx)
-        phi = phi[:, None] if np.ndim(phi) else phi
+        phi = self.model.p.domestic.government.successor_similarity[idx][:, None]
         self.x[idx] += phi * (opp.x[idx] - self.x[idx])
         self.y[idx] += phi * (opp.x[idx] - self.y[idx])
 
@@ -205,13 +238,15 @@ class Mediator(Actor):
     """An outside broker: attention, incentives, a guarantee, optional border monitors.
 
     Incentives lower the signatories' reservation values; the guarantee lowers the
-    commitment cost (:meth:`PeaceModel.commitment_cost`).
+    commitment cost (:meth:`sim.model.state.World.commitment_cost`).
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    p: MediatorParams[A]
+
+    def __init__(self, model: ActorWorld, name: str, p: MediatorParams[A]):
         super().__init__(model, name, p)
         W = model.W
-        self.attention = rules.per_world(p.attention, W)
+        self.attention = p.attention.copy()
         self.monitors_active = np.zeros(W, dtype=bool)
         self.mandate_end_week = np.full(W, -1.0)
         if p.monitors is not None:
@@ -248,7 +283,9 @@ class Spoiler(Actor):
     EAEU report on suspending Armenia's membership).
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    p: SpoilerParams[A]
+
+    def __init__(self, model: ActorWorld, name: str, p: SpoilerParams[A]):
         super().__init__(model, name, p)
         self.sigma = np.zeros(model.W)
         self.pressure = np.zeros(model.W)
@@ -278,13 +315,16 @@ class Opposition(Actor):
     + ss * spoiling) - decay * m`` where ``L = 1 - U_opposition``.
     """
 
-    def __init__(self, model: PeaceModel, name: str, p):
+    p: OppositionParams[A]
+
+    def __init__(self, model: ActorWorld, name: str, p: OppositionParams[A]):
         super().__init__(model, name, p)
-        self.m = rules.per_world(p.mobilisation, model.W)
+        self.m = p.mobilisation.copy()
 
     def update(self, damage: np.ndarray) -> None:
         """Mobilise on concessions on the table, incidents and outside spoiling."""
         m = self.model
+        assert m.opposition_table_utility is not None  # the world caches it for us
         loss = 1.0 - m.opposition_table_utility
         gain = self.p.strength * (
             self.p.concession_sensitivity * np.maximum(0.0, loss - self.p.tolerance)

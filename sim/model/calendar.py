@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+import numpy as np
 
 from sim.model.params import EventParams
 
@@ -43,7 +46,7 @@ class Calendar:
         start: The run's start date.
     """
 
-    def __init__(self, events: dict, start: dt.date):
+    def __init__(self, events: Mapping[str, EventParams[np.ndarray]], start: dt.date):
         self.start = start
         known = [ScheduledEvent(n, event_week(e.date, start), e)
                  for n, e in events.items() if e.announced <= start]

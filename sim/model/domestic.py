@@ -21,22 +21,46 @@ schedules the Constitutional Court's check and ratification by both parliaments.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import stats
 
 from sim.model import rules
-
-DRAFTING, CAMPAIGN, PASSED, COOLDOWN, ABANDONED = 0, 1, 2, 3, 4
-
-STAGE_NAMES = {"drafting": DRAFTING, "passed": PASSED, "abandoned": ABANDONED}
+from sim.model.codes import INITIAL_STAGES, DomesticEvent, Stage, Strategy
+from sim.model.params import DomesticParams
 
 #: Rows of pre-drawn random numbers per kind of rare event (votes, referendums,
 #: elections). The k-th event of a world reads row ``min(k, ROWS - 1)``: with at least a
 #: few weeks between events no world of a 156-week run gets near it.
 ROWS = 16
 
-#: Opposition strategies at a referendum (codes in :attr:`DomesticArena.strategy`).
-NO_REFERENDUM, CAMPAIGN_NO, BOYCOTT = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class DomesticInputs:
+    """What the rest of the model feeds the domestic track each week.
+
+    Attributes:
+        mobilisation: The opposition's mobilisation (0 without an opposition).
+        tension: Shared tension.
+        incentive: Attention-weighted incentives offered to Armenia.
+        opposition_utility: The opposition's utility of the table (0 without one).
+
+    Each is ``(W,)``.
+    """
+
+    mobilisation: np.ndarray
+    tension: np.ndarray
+    incentive: np.ndarray
+    opposition_utility: np.ndarray
+
+    def copy(self) -> DomesticInputs:
+        """Independent float copies (the baselines of the vote model)."""
+        return DomesticInputs(*(np.array(v, dtype=float, copy=True) for v in (
+            self.mobilisation, self.tension, self.incentive, self.opposition_utility)))
 
 
 def _logit(p):
@@ -48,7 +72,7 @@ class DomesticArena:
 
     Attributes:
         support: Share of registered voters backing the peace agenda, ``(W,)``.
-        stage: Constitutional-track stage, ``(W,)`` int.
+        stage: Constitutional-track :class:`~sim.model.codes.Stage`, ``(W,)`` int.
         next_event: Week of the next step on the track, ``(W,)``.
         votes / referendums / elections_held: Events so far, ``(W,)`` int.
         seats: Seats held by the government, ``(W,)``.
@@ -57,22 +81,24 @@ class DomesticArena:
         pursuing: The government in office pursues the new constitution, ``(W,)``.
         referendum_passed: A referendum has passed, ``(W,)`` (the text may still have been
             rejected by Baku; ``constitution_changed`` is the accepted change).
-        strategy: The opposition's strategy at the last referendum, ``(W,)`` int.
+        strategy: The opposition's :class:`~sim.model.codes.Strategy` at the last
+            referendum, ``(W,)`` int.
         max_opposition_yes: Most opposition deputies voting yes at any vote (-1: none).
         opposition_votes_expected: Expected opposition yes votes at the start's
             conditions (sum over factions of seats times willingness), ``(W,)``.
         ratify_week: Week both parliaments ratify a signed treaty (-1 if not), ``(W,)``.
     """
 
-    def __init__(self, params, start_date, W: int, streams):
+    def __init__(self, params: DomesticParams[np.ndarray], start_date: dt.date, W: int,
+                 streams: Mapping[str, np.random.Generator]):
         self.p = params
         self.W = W
         self.rng = streams["domestic.government"]
         c, g, par = params.constitution, params.government, params.parliament
-        self.support = rules.per_world(params.support.initial, W)
+        self.support = params.support.initial.copy()
         self.support0 = self.support.copy()
-        self.stage = np.full(W, STAGE_NAMES[c.stage], dtype=np.int64)
-        self.next_event = rules.per_world(c.draft_weeks, W)
+        self.stage = np.full(W, INITIAL_STAGES[c.stage], dtype=np.int64)
+        self.next_event = c.draft_weeks.copy()
         self.votes = np.zeros(W, dtype=np.int64)
         self.referendums = np.zeros(W, dtype=np.int64)
         self.elections_held = np.zeros(W, dtype=np.int64)
@@ -83,8 +109,7 @@ class DomesticArena:
         self.faction_seats = np.tile(np.array([f.seats for f in facs], dtype=float), (W, 1))
         self.vacant = np.tile(np.array([f.vacant for f in facs], dtype=float), (W, 1))
         self.willingness_logit = np.stack(
-            [rules.per_world(_logit(np.asarray(f.willingness, dtype=float)), W)
-             for f in facs], axis=1) if F else np.zeros((W, 0))
+            [_logit(f.willingness) for f in facs], axis=1) if F else np.zeros((W, 0))
         self.opposition_votes_expected = (
             (self.faction_seats - self.vacant) * rules.logistic(self.willingness_logit)
         ).sum(axis=1)
@@ -95,8 +120,8 @@ class DomesticArena:
         self.yes_registered = np.full(W, np.nan)  # ...and yes votes / registered voters
         self.fell_week = np.full(W, -1, dtype=np.int64)
         self.pursuing = np.ones(W, dtype=bool)
-        self.referendum_passed = self.stage == PASSED
-        self.strategy = np.zeros(W, dtype=np.int64)
+        self.referendum_passed = self.stage == Stage.PASSED
+        self.strategy = np.full(W, Strategy.NONE, dtype=np.int64)
         self.early_election = np.full(W, -1, dtype=np.int64)
         self.last_vote_share = np.full(W, np.nan)
         self.ratify_week = np.full(W, -1, dtype=np.int64)
@@ -108,9 +133,11 @@ class DomesticArena:
         self.election_seats = {d: np.full(W, np.nan) for d in g.elections if d >= start_date}
         self._election_dates = {round((d - start_date).days / 7): d
                                 for d in g.elections if d >= start_date}
-        self.event = np.zeros(W, dtype=np.int64)  # per-week event code for traces
-        # conditions at the first step (baselines of the vote model)
-        self._start: dict[str, np.ndarray] | None = None
+        #: this week's :class:`~sim.model.codes.DomesticEvent` in each world (traces)
+        self.event = np.full(W, DomesticEvent.NONE, dtype=np.int64)
+        # conditions at the first step (baselines of the vote model) and this week's
+        self._start: DomesticInputs | None = None
+        self._inputs: DomesticInputs | None = None
         # Randomness of the rare events is drawn once per world and indexed by the event's
         # number, so the k-th vote of world i uses the same numbers in every scenario
         # (common random numbers) and weeks without events cost no draws. Each kind has
@@ -130,7 +157,7 @@ class DomesticArena:
     @property
     def constitution_changed(self) -> np.ndarray:
         """Whether a new constitution Baku accepts has been adopted, ``(W,)``."""
-        return self.stage == PASSED
+        return self.stage == Stage.PASSED
 
     @property
     def government_fell(self) -> np.ndarray:
@@ -161,10 +188,11 @@ class DomesticArena:
         total = np.full(idx.size, float(g.total_seats))
         if self.p.parliament.vacant_reduce_total:
             total -= self.vacant[idx].sum(axis=1)
-        share = rules.take(self.p.constitution.supermajority, idx)
+        share = self.p.constitution.supermajority[idx]
         return np.ceil(np.round(share * total, 2))
 
-    def deputy_willingness(self, idx: np.ndarray, k: np.ndarray, ctx: dict) -> np.ndarray:
+    def deputy_willingness(self, idx: np.ndarray, k: np.ndarray,
+                           inputs: DomesticInputs) -> np.ndarray:
         """Chance each deputy of each faction votes yes, ``(len(idx), F)``.
 
         ``q_f = logistic(logit(w_f) + b_U dU + b_I dI + b_S dS - b_T dT - b_m dm +
@@ -175,17 +203,17 @@ class DomesticArena:
         par = self.p.parliament
         s0 = self._start
         assert s0 is not None, "the first step() records the baselines"
-        t = rules.take
-        def change(name):
-            return t(ctx[name], idx) - t(s0[name], idx)
-        shift = (t(par.package_effect, idx) * change("opposition_utility")
-                 + t(par.incentive_effect, idx) * change("incentive")
-                 + t(par.opinion_effect, idx) * (self.support[idx] - self.support0[idx])
-                 - t(par.tension_effect, idx) * change("tension")
-                 - t(par.mobilisation_effect, idx) * change("mobilisation"))
+        def change(now: np.ndarray, start: np.ndarray) -> np.ndarray:
+            return now[idx] - start[idx]
+        shift = (par.package_effect[idx]
+                 * change(inputs.opposition_utility, s0.opposition_utility)
+                 + par.incentive_effect[idx] * change(inputs.incentive, s0.incentive)
+                 + par.opinion_effect[idx] * (self.support[idx] - self.support0[idx])
+                 - par.tension_effect[idx] * change(inputs.tension, s0.tension)
+                 - par.mobilisation_effect[idx]
+                 * change(inputs.mobilisation, s0.mobilisation))
         z = self.z_faction[idx, k]  # (n, F)
-        sigma = np.reshape(t(par.faction_noise, idx), (-1, 1)) if np.ndim(par.faction_noise) \
-            else par.faction_noise
+        sigma = par.faction_noise[idx][:, None]
         return rules.logistic(self.willingness_logit[idx] + shift[:, None] + sigma * z)
 
     def referendum_plan(self, idx: np.ndarray) -> tuple[
@@ -197,49 +225,48 @@ class DomesticArena:
             boycott)`` for worlds ``idx``; turnouts are shares of registered voters.
         """
         r = self.p.referendum
-        t = rules.take
-        y = np.clip(t(r.yes_share, idx) + t(r.support_link, idx)
+        y = np.clip(r.yes_share[idx] + r.support_link[idx]
                     * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
-        tau = t(r.turnout, idx) * np.ones(idx.size)
-        m = t(self._ctx["mobilisation"], idx)
-        camp = (tau, np.clip(tau * (1.0 + t(r.campaign_mobilisation, idx) * m), 0.0, 1.0))
-        boy = (tau * (1.0 - t(r.boycott_yes_abstention, idx)),
-               tau * (1.0 - t(r.boycott_no_abstention, idx)))
+        tau = r.turnout[idx]
+        assert self._inputs is not None, "called from step()"
+        m = self._inputs.mobilisation[idx]
+        camp = (tau, np.clip(tau * (1.0 + r.campaign_mobilisation[idx] * m), 0.0, 1.0))
+        boy = (tau * (1.0 - r.boycott_yes_abstention[idx]),
+               tau * (1.0 - r.boycott_no_abstention[idx]))
         return y, camp, boy
 
     # ------------------------------------------------------------------ the week
-    def step(self, week: int, ctx: dict, active) -> np.ndarray:
+    def step(self, week: int, inputs: DomesticInputs, active) -> np.ndarray:
         """Advance the track, hold elections, and test government survival.
 
         Args:
             week: Current week index.
-            ctx: This week's ``mobilisation``, ``tension``, ``incentive`` (offered to
-                Armenia, attention-weighted) and ``opposition_utility`` of the table,
-                each a scalar or ``(W,)``.
+            inputs: This week's mobilisation, tension, incentives and the opposition's
+                utility of the table.
             active: Worlds still running (not signed, not escalated), ``(W,)``.
 
         Returns:
             Boolean ``(W,)``: the incumbent government fell this week.
         """
         c, g = self.p.constitution, self.p.government
-        self._ctx = ctx
+        self._inputs = inputs
         if self._start is None:
-            self._start = {k: np.array(v, dtype=float, copy=True) for k, v in ctx.items()}
-        mobilisation = ctx["mobilisation"]
+            self._start = inputs.copy()
+        mobilisation = inputs.mobilisation
         u_gov = self.rng.random(self.W)
         last = ROWS - 1
-        self.event[:] = 0
+        self.event[:] = DomesticEvent.NONE
         due = active & (week >= self.next_event)
         incumbent = ~self.government_fell
         fell = np.zeros(self.W, dtype=bool)
 
         # parliament's vote on putting the draft to referendum (Art. 202(1))
-        vote = np.flatnonzero(due & (self.stage == DRAFTING) & self.pursuing)
+        vote = np.flatnonzero(due & (self.stage == Stage.DRAFTING) & self.pursuing)
         if vote.size:
             k = np.minimum(self.votes[vote], last)
             self.votes[vote] += 1
             inc = incumbent[vote]
-            q = self.deputy_willingness(vote, k, ctx)
+            q = self.deputy_willingness(vote, k, inputs)
             n = self.faction_seats[vote] - self.vacant[vote]
             yes_opp = np.maximum(stats.binom.ppf(self.u_deputies[vote, k], n, q),
                                  0.0).sum(axis=1)
@@ -251,28 +278,30 @@ class DomesticArena:
             passed = yes >= self.seats_needed(vote)
             alt = (~passed & c.alternative_route
                    & (self.u_alternative[vote, k]
-                      < rules.take(c.alternative_route_probability, vote)))
+                      < c.alternative_route_probability[vote]))
             go = passed | alt
-            delay = (np.where(alt, rules.take(c.alternative_route_weeks, vote), 0.0)
-                     + rules.take(c.campaign_weeks, vote))
+            delay = (np.where(alt, c.alternative_route_weeks[vote], 0.0)
+                     + c.campaign_weeks[vote])
             self.next_event[vote[go]] = week + delay[go]
             self.draft_votes[vote[passed]] = yes[passed]
             self.bypassed[vote[alt]] = True
-            self.stage[vote[go]] = CAMPAIGN
+            self.stage[vote[go]] = Stage.CAMPAIGN
             # a failed vote: the government retries later or calls an early election
             failed = vote[~go]
             early = (inc[~go] & (self.u_early[failed, k[~go]]
-                                 < rules.take(g.early_election_probability, failed)))
-            when = np.round(week + rules.take(g.early_election_weeks, failed)
-                            * np.ones(failed.size))
+                                 < g.early_election_probability[failed]))
+            when = np.round(week + g.early_election_weeks[failed])
             self.early_election[failed[early]] = when[early]
-            retry = week + rules.take(c.vote_retry_weeks, failed)
+            retry = week + c.vote_retry_weeks[failed]
             self.next_event[failed] = np.where(early, when + 1, retry)
-            self.stage[failed] = COOLDOWN
-            self.event[vote] = np.where(go, 1, np.where(np.isin(vote, failed[early]), 9, 2))
+            self.stage[failed] = Stage.COOLDOWN
+            self.event[vote] = np.where(go, DomesticEvent.DRAFT_SENT,
+                                        np.where(np.isin(vote, failed[early]),
+                                                 DomesticEvent.EARLY_ELECTION,
+                                                 DomesticEvent.VOTE_FAILED))
 
         # referendum day (a draft sent this week waits for its campaign)
-        ref = np.flatnonzero(active & self.pursuing & (self.stage == CAMPAIGN)
+        ref = np.flatnonzero(active & self.pursuing & (self.stage == Stage.CAMPAIGN)
                              & (week >= self.next_event))
         if ref.size:
             r = self.p.referendum
@@ -281,7 +310,7 @@ class DomesticArena:
             self.referendum_week[ref] = np.where(self.referendum_week[ref] < 0, week,
                                                  self.referendum_week[ref])
             y_exp, camp, boy = self.referendum_plan(ref)
-            yt, q = rules.take(r.yes_threshold, ref), rules.take(r.quorum, ref)
+            yt, q = r.yes_threshold[ref], r.quorum[ref]
             if r.opposition_strategy == "best":
                 # the opposition picks what defeats the draft more likely: the strategy
                 # that needs the higher yes share to pass (same day noise either way)
@@ -292,28 +321,30 @@ class DomesticArena:
                 boycott = np.full(ref.size, r.opposition_strategy == "boycott")
             t_yes = np.where(boycott, boy[0], camp[0])
             t_no = np.where(boycott, boy[1], camp[1])
-            y_day = np.clip(y_exp + rules.take(r.day_noise, ref) * self.z_referendum[ref, k],
+            y_day = np.clip(y_exp + r.day_noise[ref] * self.z_referendum[ref, k],
                             0.0, 1.0)
             ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt, q)
             self.yes_cast[ref] = share
             self.yes_registered[ref] = yes_reg
-            self.strategy[ref] = np.where(boycott, BOYCOTT, CAMPAIGN_NO)
+            self.strategy[ref] = np.where(boycott, Strategy.BOYCOTT, Strategy.CAMPAIGN_NO)
             self.referendum_passed[ref[ok]] = True
             # Baku reads the adopted text: accepted, or a revision goes round again
-            accepted = ok & (self.u_baku[ref, k] < rules.take(c.baku_accepts_text, ref))
-            self.stage[ref[accepted]] = PASSED
+            accepted = ok & (self.u_baku[ref, k] < c.baku_accepts_text[ref])
+            self.stage[ref[accepted]] = Stage.PASSED
             again = ref[~accepted]
-            self.stage[again] = COOLDOWN
-            self.next_event[again] = week + rules.take(c.cooldown_weeks, again)
+            self.stage[again] = Stage.COOLDOWN
+            self.next_event[again] = week + c.cooldown_weeks[again]
             failed = ~ok
             topple = failed & incumbent[ref] & (self.u_failure[ref, k]
-                                                < rules.take(c.failure_hazard, ref))
+                                                < c.failure_hazard[ref])
             fell[ref[topple]] = True
-            self.event[ref] = np.where(accepted, 3, np.where(ok, 8, 4))
+            self.event[ref] = np.where(accepted, DomesticEvent.REFERENDUM_PASSED,
+                                       np.where(ok, DomesticEvent.TEXT_REJECTED,
+                                                DomesticEvent.REFERENDUM_FAILED))
 
         # cool-down ends: the draft goes to parliament next
-        again = active & (self.stage == COOLDOWN) & (week >= self.next_event)
-        self.stage = np.where(again, DRAFTING, self.stage)
+        again = active & (self.stage == Stage.COOLDOWN) & (week >= self.next_event)
+        self.stage = np.where(again, Stage.DRAFTING, self.stage)
 
         # elections: scheduled ones, and early ones the government called
         held = active & incumbent & (self.early_election == week)
@@ -347,12 +378,12 @@ class DomesticArena:
         N = float(g.total_seats)
         k = np.minimum(self.elections_held[idx], ROWS - 1)
         self.elections_held[idx] += 1
-        share = np.clip(rules.take(g.election_vote_share, idx) + rules.take(
-            g.election_support_slope, idx) * (self.support[idx] - self.support0[idx])
-            + rules.take(g.election_noise, idx) * self.z_election[idx, k], 0.0, 1.0)
-        seats = np.minimum(np.round(np.clip(share * rules.take(g.seats_per_vote_share, idx),
+        share = np.clip(g.election_vote_share[idx] + g.election_support_slope[idx]
+            * (self.support[idx] - self.support0[idx])
+            + g.election_noise[idx] * self.z_election[idx, k], 0.0, 1.0)
+        seats = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx],
                                             0, 1) * N),
-                           np.floor(rules.take(g.seat_cap, idx) * N + 1e-9))
+                           np.floor(g.seat_cap[idx] * N + 1e-9))
         self.last_vote_share[idx] = share
         self.seats[idx] = seats
         fs = self.faction_seats[idx]
@@ -365,10 +396,10 @@ class DomesticArena:
         self.faction_seats[idx] = new
         self.vacant[idx] = 0.0
         self.early_election[idx] = -1
-        self.event[idx] = 5
+        self.event[idx] = DomesticEvent.ELECTION_HELD
         lost = np.zeros(self.W, dtype=bool)
         lost[idx] = seats * 2 <= N
-        self.event[lost] = 6
+        self.event[lost] = DomesticEvent.ELECTION_LOST
         return lost
 
     def _successor(self, fell: np.ndarray, week: int) -> None:
@@ -383,15 +414,15 @@ class DomesticArena:
         self.fell_week = np.where(fell, week, self.fell_week)
         self.seats = np.where(fell, np.ceil(g.total_seats / 2.0 + 1), self.seats)
         self.early_election = np.where(fell, -1, self.early_election)
-        pursue = self.u_successor < rules.per_world(g.successor_pursues, self.W)
-        open_ = fell & (self.stage != PASSED)
+        pursue = self.u_successor < g.successor_pursues
+        open_ = fell & (self.stage != Stage.PASSED)
         self.pursuing = np.where(fell, pursue, self.pursuing)
-        self.stage = np.where(open_ & ~pursue, ABANDONED, self.stage)
+        self.stage = np.where(open_ & ~pursue, Stage.ABANDONED, self.stage)
         restart = open_ & pursue
-        self.stage = np.where(restart, COOLDOWN, self.stage)
-        self.next_event = np.where(restart, week + rules.per_world(c.vote_retry_weeks, self.W),
+        self.stage = np.where(restart, Stage.COOLDOWN, self.stage)
+        self.next_event = np.where(restart, week + c.vote_retry_weeks,
                                    self.next_event)
-        self.event[fell] = 7
+        self.event[fell] = DomesticEvent.GOVERNMENT_FELL
 
     def ratify(self, signed: np.ndarray, week: int) -> None:
         """Schedule the Constitutional Court's check and ratification for ``signed`` worlds.
@@ -405,14 +436,8 @@ class DomesticArena:
         """
         rt = self.p.ratification
         idx = np.flatnonzero(signed)
-        ok = self.u_court[idx] < rules.take(rt.court_approval, idx)
-        when = np.round(week + rules.take(rt.court_weeks, idx)
-                        + rules.take(rt.parliament_weeks, idx)).astype(np.int64)
+        ok = self.u_court[idx] < rt.court_approval[idx]
+        when = np.round(week + rt.court_weeks[idx]
+                        + rt.parliament_weeks[idx]).astype(np.int64)
         self.ratify_week[idx] = np.where(ok, when, -1)
 
-
-#: Codes in :attr:`DomesticArena.event` for traces.
-EVENT_NAMES = {1: "draft sent to referendum", 2: "two-thirds vote failed",
-               3: "referendum passed", 4: "referendum failed", 5: "election held",
-               6: "government lost election", 7: "government fell",
-               8: "referendum passed; Baku rejects the text", 9: "vote failed; early election"}

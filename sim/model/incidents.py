@@ -16,6 +16,7 @@ import numpy as np
 from scipy import special, stats
 
 from sim.model import rules
+from sim.model.params import IncidentParams
 
 
 class BorderProcess:
@@ -37,7 +38,7 @@ class BorderProcess:
         fatalities: This week's fatalities, ``(W,)``.
     """
 
-    def __init__(self, params, W: int, rng: np.random.Generator,
+    def __init__(self, params: IncidentParams[np.ndarray], W: int, rng: np.random.Generator,
                  severity_rng: np.random.Generator, sides: tuple[str, str]):
         self.p = params
         self.W = W
@@ -47,19 +48,16 @@ class BorderProcess:
         self.alpha, self.delta = rules.hawkes_kernel(params.branching_ratio,
                                                      params.decay_weeks)
         mean, conc = params.severity_mean, params.severity_concentration
-        self.sev_a = np.broadcast_to(np.asarray(mean * conc, float), (W,))
-        self.sev_b = np.broadcast_to(np.asarray((1.0 - mean) * conc, float), (W,))
+        self.sev_a = mean * conc
+        self.sev_b = (1.0 - mean) * conc
         amb = params.investigation_ambiguity if params.investigation_mechanism \
             else params.ambiguity
         self.ambiguity = amb
-        s0 = np.asarray(params.initiator_share[sides[0]], float)
-        s1 = np.asarray(params.initiator_share[sides[1]], float)
+        s0 = params.initiator_share[sides[0]]
+        s1 = params.initiator_share[sides[1]]
         tot = s0 + s1
-        self.share0 = np.broadcast_to(np.divide(s0, tot, out=np.full_like(tot, 0.5),
-                                                where=tot > 0), (W,))
-        self.report_rate = np.stack([np.broadcast_to(np.asarray(params.report_rate[n],
-                                                                float), (W,))
-                                     for n in sides])
+        self.share0 = np.divide(s0, tot, out=np.full_like(tot, 0.5), where=tot > 0)
+        self.report_rate = np.stack([params.report_rate[n] for n in sides])
         self.h = np.zeros(W)
         self.count = np.zeros(W, dtype=np.int64)
         self.initiated = np.zeros((2, W), dtype=np.int64)
@@ -106,12 +104,12 @@ class BorderProcess:
         if hit.size:
             nh = n[hit]
             sev[hit] = special.betaincinv(self.sev_a[hit], self.sev_b[hit], u_sev[hit])
-            rate = rules.take(self.p.fatality_rate, hit) * nh * sev[hit]
+            rate = self.p.fatality_rate[hit] * nh * sev[hit]
             fatalities[hit] = rules.poisson_inverse(u[2, hit], rate)
             i0 = np.maximum(stats.binom.ppf(u[3, hit], nh, self.share0[hit]), 0).astype(np.int64)
             initiated[0, hit] = i0
             initiated[1, hit] = nh - i0
-            adm = rules.take(self.p.admission, hit)
+            adm = self.p.admission[hit]
             # each side reports mostly the other side's violations
             for side in (0, 1):
                 seen = initiated[1 - side, hit] + adm * initiated[side, hit]

@@ -7,20 +7,35 @@ nested ``dict`` (from the YAML loader in :mod:`sim.experiment.config` or from Hy
 keys, wrong types, values out of range and references to issues, actors or flags that do
 not exist, each with a one-line :class:`~sim.errors.ConfigError`.
 
-Scalars marked ``Scalar`` may be a number or a distribution (:mod:`sim.model.dists`) drawn
-once per world.
+Two types, one schema. Every parameter class is a frozen dataclass generic over the type
+``N`` of its numeric (distributable) leaves:
+
+* :data:`ModelSpec` ``= ModelParams[float | Dist]`` is the parsed YAML: each such leaf a
+  number or a distribution (:mod:`sim.model.dists`);
+* :data:`DrawnParams` ``= ModelParams[numpy.ndarray]`` is what a model of ``W`` worlds
+  holds after :func:`sim.model.state.draw_parameters`: every such leaf an array of shape
+  ``(W,)`` (a constant repeated, or the per-world draws).
+
+Generic dataclasses keep one list of keys, ranges and docs for both (the parser and the
+drawing walk the same fields), and let mypy check that the model only ever meets arrays
+(no "scalar or array" branches). Whole numbers, switches, choices, dates and the
+fixed-only numbers (``loss_exponent``, red-line bounds) are the same in both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, cast
+
+import numpy as np
 
 from sim.errors import ConfigError
 from sim.model.dists import Dist, parse_dist
 
+#: A numeric leaf of the parsed YAML: a number or a distribution drawn per world.
 Scalar = float | Dist
 
 #: State flags that preconditions may name.
@@ -111,117 +126,118 @@ def _nested(optional: bool = False, doc: str = "") -> Any:
 
 
 @dataclass(frozen=True)
-class ActorBase:
+class ActorBase[N]:
     """What every actor has: positions, saliences, capability and utility shape."""
 
     role: str = _choice(ROLES, "role that decides which rules the actor follows")
     label: str = _str("display name")
-    capability: Scalar = _num(0, 1, lo_open=True, doc="influence (Achen's c), relative")
-    position: dict = _issue_map(doc="ideal point on each issue, in [0, 1]")
-    salience: dict = _issue_map(doc="how much each issue matters, in [0, 1]")
+    capability: N = _num(0, 1, lo_open=True, doc="influence (Achen's c), relative")
+    position: dict[str, N] = _issue_map(doc="ideal point on each issue, in [0, 1]")
+    salience: dict[str, N] = _issue_map(doc="how much each issue matters, in [0, 1]")
     loss_exponent: float = _num(1, 3, dist=False,
                                 doc="utility shape: 1 linear loss, 2 quadratic loss")
-    table_weight: Scalar = _num(0, 10, doc="weight of the actor's position in the "
+    table_weight: N = _num(0, 10, doc="weight of the actor's position in the "
                                 "mediator's package (multiplies capability)")
 
 
 @dataclass(frozen=True)
-class SignatoryParams(ActorBase):
+class SignatoryParams[N](ActorBase[N]):
     """A party that signs: Armenia or Azerbaijan."""
 
     domestic_politics: bool = _bool("true for the side whose constitution, parliament, "
                                     "public and opposition are modelled (Armenia)")
-    reservation: Scalar = _num(0, 1, doc="utility of no deal at the start (utility units)")
-    military_weight: Scalar = _num(-1, 1, doc="reservation change per unit of military "
+    reservation: N = _num(0, 1, doc="utility of no deal at the start (utility units)")
+    military_weight: N = _num(-1, 1, doc="reservation change per unit of military "
                                    "advantage (balance - 0.5) on this side's favour")
-    time_pressure: Scalar = _num(-1, 1, unit="utility/year",
+    time_pressure: N = _num(-1, 1, unit="utility/year",
                                  doc="reservation change per year of talks (negative: "
                                  "no deal grows costlier)")
-    patience: Scalar = _num(0, 1, doc="0 concedes at the full rate, 1 never concedes")
-    concession_rate: Scalar = _num(0, 1, unit="1/week",
+    patience: N = _num(0, 1, doc="0 concedes at the full rate, 1 never concedes")
+    concession_rate: N = _num(0, 1, unit="1/week",
                                    doc="share of the distance to the table moved per week")
-    acceptance_noise: Scalar = _num(0, 1, doc="sd of the weekly decision noise on the "
+    acceptance_noise: N = _num(0, 1, doc="sd of the weekly decision noise on the "
                                     "acceptance margin (utility units)")
-    initial_concession: Scalar = _num(0, 1, doc="how far the stated position starts from "
+    initial_concession: N = _num(0, 1, doc="how far the stated position starts from "
                                       "the ideal toward the initial text (0 ideal, 1 text)")
-    red_lines: dict = _bounds_map("terms this side never signs beyond: issue -> "
-                                  "{min: x, max: y} (an indivisible commitment)")
+    red_lines: dict[str, tuple[float, float]] = _bounds_map(
+        "terms this side never signs beyond: issue -> {min: x, max: y} (an indivisible "
+        "commitment)")
     preconditions: tuple = _flags("state flags that must hold before this side signs")
     linkages: tuple = _flags("flags this side makes true at the moment of signing")
-    reopen_hazard: Scalar = _num(0, 1, unit="1/week", doc="weekly chance of reopening "
+    reopen_hazard: N = _num(0, 1, unit="1/week", doc="weekly chance of reopening "
                                  "the initialled text while this side holds")
 
 
 @dataclass(frozen=True)
-class MediatorParams(ActorBase):
+class MediatorParams[N](ActorBase[N]):
     """An outside broker (EU, US; Turkey in the YAML extension)."""
 
-    attention: Scalar = _num(0, 1, doc="initial engagement")
-    attention_floor: Scalar = _num(0, 1, doc="level attention fades toward")
-    attention_fade: Scalar = _num(0, 1, unit="1/week", doc="weekly share of the gap "
+    attention: N = _num(0, 1, doc="initial engagement")
+    attention_floor: N = _num(0, 1, doc="level attention fades toward")
+    attention_fade: N = _num(0, 1, unit="1/week", doc="weekly share of the gap "
                                   "between attention and its floor that closes")
-    crisis_attention: Scalar = _num(0, 1, doc="attention regained per unit of tension")
-    western: Scalar = _num(0, 1, doc="how Western the broker is (drives Russian spoiling)")
-    incentives: dict = _name_map(-1, 1, doc="reservation reduction offered to each "
+    crisis_attention: N = _num(0, 1, doc="attention regained per unit of tension")
+    western: N = _num(0, 1, doc="how Western the broker is (drives Russian spoiling)")
+    incentives: dict[str, N] = _name_map(-1, 1, doc="reservation reduction offered to each "
                                  "signatory at full attention (utility units)")
-    gas_dependence: Scalar = _num(0, 1, doc="share of the incentive/pressure on Azerbaijan "
+    gas_dependence: N = _num(0, 1, doc="share of the incentive/pressure on Azerbaijan "
                                   "withheld because of energy needs")
-    support_effect: Scalar = _num(-1, 1, doc="shift of Armenian public support at full "
+    support_effect: N = _num(-1, 1, doc="shift of Armenian public support at full "
                                   "attention (visa, TRIPP benefits)")
-    guarantee: Scalar = _num(0, 1, doc="share of the commitment cost removed at full "
+    guarantee: N = _num(0, 1, doc="share of the commitment cost removed at full "
                              "attention (third-party guarantee)")
-    monitors: MonitorParams | None = _nested(optional=True,
+    monitors: MonitorParams[N] | None = _nested(optional=True,
                                              doc="border monitors, or null for none")
 
 
 @dataclass(frozen=True)
-class MonitorParams:
+class MonitorParams[N]:
     """A civilian monitoring mission on the border (EUMA)."""
 
-    damping: Scalar = _num(0, 1, doc="share of the incident base rate removed while active")
-    renewal_probability: Scalar = _num(0, 1, doc="chance the mandate is renewed at its end "
+    damping: N = _num(0, 1, doc="share of the incident base rate removed while active")
+    renewal_probability: N = _num(0, 1, doc="chance the mandate is renewed at its end "
                                        "(the end is a dated event: state.events, "
                                        "ends_mandate)")
     renewal_weeks: int = _int(0, 10_000, doc="length of a renewed mandate (weeks)")
 
 
 @dataclass(frozen=True)
-class SpoilerParams(ActorBase):
+class SpoilerParams[N](ActorBase[N]):
     """An outside power that loses from a deal brokered without it (Russia; Iran)."""
 
-    strength: Scalar = _num(0, 1, doc="maximum spoiling intensity")
-    exclusion_weight: Scalar = _num(0, 1, doc="weight of being excluded from the brokering")
-    terms_weight: Scalar = _num(0, 1, doc="weight of the table package's loss to it")
-    alignment_sensitivity: Scalar = _num(0, 1, doc="weight of Armenia's Western alignment")
-    inclusion: Scalar = _num(0, 1, doc="share of the brokering it takes part in")
-    signing_cost: dict = _name_map(-1, 1, doc="reservation increase of each signatory "
+    strength: N = _num(0, 1, doc="maximum spoiling intensity")
+    exclusion_weight: N = _num(0, 1, doc="weight of being excluded from the brokering")
+    terms_weight: N = _num(0, 1, doc="weight of the table package's loss to it")
+    alignment_sensitivity: N = _num(0, 1, doc="weight of Armenia's Western alignment")
+    inclusion: N = _num(0, 1, doc="share of the brokering it takes part in")
+    signing_cost: dict[str, N] = _name_map(-1, 1, doc="reservation increase of each signatory "
                                    "per unit of this actor's spoiling (utility units)")
 
 
 @dataclass(frozen=True)
-class OppositionParams(ActorBase):
+class OppositionParams[N](ActorBase[N]):
     """Armenia's domestic opposition and diaspora."""
 
-    strength: Scalar = _num(0, 2, doc="organisational strength: scales mobilisation gains")
-    mobilisation: Scalar = _num(0, 1, doc="initial mobilisation")
-    concession_sensitivity: Scalar = _num(0, 1, unit="1/week",
+    strength: N = _num(0, 2, doc="organisational strength: scales mobilisation gains")
+    mobilisation: N = _num(0, 1, doc="initial mobilisation")
+    concession_sensitivity: N = _num(0, 1, unit="1/week",
                                           doc="mobilisation gain per unit of the "
                                           "table's loss to the opposition above tolerance")
-    tolerance: Scalar = _num(0, 1, doc="loss the opposition tolerates without mobilising")
-    incident_sensitivity: Scalar = _num(0, 1, doc="mobilisation gain per unit incident damage")
-    spoiler_sensitivity: Scalar = _num(0, 1, unit="1/week",
+    tolerance: N = _num(0, 1, doc="loss the opposition tolerates without mobilising")
+    incident_sensitivity: N = _num(0, 1, doc="mobilisation gain per unit incident damage")
+    spoiler_sensitivity: N = _num(0, 1, unit="1/week",
                                        doc="mobilisation gain per unit of outside spoiling")
-    decay: Scalar = _num(0, 1, unit="1/week", doc="weekly demobilisation share")
-    domestic_weight: Scalar = _num(0, 2, doc="weight the government puts on the "
+    decay: N = _num(0, 1, unit="1/week", doc="weekly demobilisation share")
+    domestic_weight: N = _num(0, 2, doc="weight the government puts on the "
                                    "opposition's loss per unit mobilisation (two-level game)")
-    position_pull: Scalar = _num(0, 1, unit="1/week", doc="weekly pull of the government's "
+    position_pull: N = _num(0, 1, unit="1/week", doc="weekly pull of the government's "
                                  "stated position back toward its own ideal per unit "
                                  "mobilisation (concessions retracted under pressure)")
-    leverage: Scalar = _num(0, 10, doc="relative increase of the government's weight at the "
+    leverage: N = _num(0, 10, doc="relative increase of the government's weight at the "
                             "table per unit mobilisation (Schelling's tied hands)")
 
 
-ROLE_CLASSES: dict[str, type[ActorBase]] = {
+ROLE_CLASSES: dict[str, type[ActorBase[Any]]] = {
     "signatory": SignatoryParams,
     "mediator": MediatorParams,
     "spoiler": SpoilerParams,
@@ -232,21 +248,21 @@ ROLE_CLASSES: dict[str, type[ActorBase]] = {
 
 
 @dataclass(frozen=True)
-class EscalationParams:
+class EscalationParams[N]:
     """Tipping from tension into an armed escalation (absorbing)."""
 
-    max_weekly_probability: Scalar = _num(0, 1, doc="weekly escalation probability at "
+    max_weekly_probability: N = _num(0, 1, doc="weekly escalation probability at "
                                           "full tension and military parity (imbalance "
                                           "multiplies it)")
-    tension_threshold: Scalar = _num(0, 1, doc="tension at which the probability is half "
+    tension_threshold: N = _num(0, 1, doc="tension at which the probability is half "
                                      "its maximum")
-    tension_scale: Scalar = _num(0.001, 1, doc="width of the logistic tipping curve")
-    military_balance: Scalar = _num(0, 1, doc="0.5 parity, 1 Azerbaijan fully dominant")
-    arms_supply: Scalar = _num(-0.5, 0.5, doc="shift of the balance from outside arms "
+    tension_scale: N = _num(0.001, 1, doc="width of the logistic tipping curve")
+    military_balance: N = _num(0, 1, doc="0.5 parity, 1 Azerbaijan fully dominant")
+    arms_supply: N = _num(-0.5, 0.5, doc="shift of the balance from outside arms "
                                "supplies (Israel, Turkey)")
-    imbalance_gain: Scalar = _num(0, 10, doc="relative increase in escalation risk per "
+    imbalance_gain: N = _num(0, 10, doc="relative increase in escalation risk per "
                                   "unit imbalance |balance - 0.5| * 2")
-    coercion_rate: Scalar = _num(0, 1, unit="1/week", doc="weekly probability of a "
+    coercion_rate: N = _num(0, 1, unit="1/week", doc="weekly probability of a "
                                  "coercive attack per unit corridor gap (counterpart's "
                                  "stated transit demand minus the table's term) per unit "
                                  "of its military advantage 2 max(0, balance - 0.5)")
@@ -255,168 +271,168 @@ class EscalationParams:
 
 
 @dataclass(frozen=True)
-class IncidentParams:
+class IncidentParams[N]:
     """Border incidents: a discrete-time Hawkes process with contested attribution."""
 
-    base_rate: Scalar = _num(0, 50, unit="incidents/week", doc="background rate mu of the "
+    base_rate: N = _num(0, 50, unit="incidents/week", doc="background rate mu of the "
                              "latent (true) process")
-    branching_ratio: Scalar = _num(0, 0.95, doc="expected incidents triggered by one "
+    branching_ratio: N = _num(0, 0.95, doc="expected incidents triggered by one "
                                    "incident (eta < 1)")
-    decay_weeks: Scalar = _num(0.1, 52, unit="weeks", doc="e-folding time of excitation")
-    tension_gain: Scalar = _num(0, 10, doc="relative increase of the base rate per unit "
+    decay_weeks: N = _num(0.1, 52, unit="weeks", doc="e-folding time of excitation")
+    tension_gain: N = _num(0, 10, doc="relative increase of the base rate per unit "
                                 "tension")
-    spoiler_gain: Scalar = _num(0, 10, doc="relative increase of the base rate per unit "
+    spoiler_gain: N = _num(0, 10, doc="relative increase of the base rate per unit "
                                 "spoiling")
-    severity_mean: Scalar = _num(0.01, 0.99, doc="mean severity of an incident in (0, 1)")
-    severity_concentration: Scalar = _num(0.1, 100, doc="beta concentration of severity")
-    fatality_rate: Scalar = _num(0, 10, unit="deaths per unit severity",
+    severity_mean: N = _num(0.01, 0.99, doc="mean severity of an incident in (0, 1)")
+    severity_concentration: N = _num(0.1, 100, doc="beta concentration of severity")
+    fatality_rate: N = _num(0, 10, unit="deaths per unit severity",
                                  doc="expected fatalities per unit of severity")
-    initiator_share: dict = _name_map(0, 1, doc="relative share of latent incidents "
+    initiator_share: dict[str, N] = _name_map(0, 1, doc="relative share of latent incidents "
                                       "each signatory initiates (normalised to sum 1)")
-    report_rate: dict = _name_map(0, 20, doc="reports each signatory issues per latent "
+    report_rate: dict[str, N] = _name_map(0, 20, doc="reports each signatory issues per latent "
                                   "violation by the other side (its perception)")
-    admission: Scalar = _num(0, 1, doc="reports a side issues per violation of its own, "
+    admission: N = _num(0, 1, doc="reports a side issues per violation of its own, "
                              "relative to report_rate (each side mostly reports the "
                              "other's)")
-    burst_rate: Scalar = _num(0, 50, unit="incidents/week", doc="latent incidents/week "
+    burst_rate: N = _num(0, 50, unit="incidents/week", doc="latent incidents/week "
                               "added to the background rate during a burst")
     burst_start_week: int = _int(0, 10_000, doc="first week of the burst")
     burst_weeks: int = _int(0, 10_000, doc="length of the burst in weeks (0: none)")
-    ambiguity: Scalar = _num(0, 1, doc="share of incidents whose attribution stays contested")
+    ambiguity: N = _num(0, 1, doc="share of incidents whose attribution stays contested")
     investigation_mechanism: bool = _bool("a joint investigation mechanism is agreed")
-    investigation_ambiguity: Scalar = _num(0, 1, doc="contested share with the mechanism")
-    clear_damage: Scalar = _num(0, 1, doc="damage of a clearly attributed incident "
+    investigation_ambiguity: N = _num(0, 1, doc="contested share with the mechanism")
+    clear_damage: N = _num(0, 1, doc="damage of a clearly attributed incident "
                                 "relative to a contested one")
-    tension_per_damage: Scalar = _num(0, 5, doc="tension added per unit damage")
-    tension_decay: Scalar = _num(0, 1, unit="1/week", doc="weekly relaxation of tension")
-    trust_per_damage: Scalar = _num(0, 5, doc="share of trust lost per unit damage")
-    trust_recovery: Scalar = _num(0, 1, unit="1/week", doc="weekly trust regained in a "
+    tension_per_damage: N = _num(0, 5, doc="tension added per unit damage")
+    tension_decay: N = _num(0, 1, unit="1/week", doc="weekly relaxation of tension")
+    trust_per_damage: N = _num(0, 5, doc="share of trust lost per unit damage")
+    trust_recovery: N = _num(0, 1, unit="1/week", doc="weekly trust regained in a "
                                   "calm week while talks go on")
-    escalation: EscalationParams = _nested()
+    escalation: EscalationParams[N] = _nested()
 
 
 @dataclass(frozen=True)
-class NegotiationParams:
+class NegotiationParams[N]:
     """The mediator's table and the signatories' decisions."""
 
     rule: str = _choice(RULES, "how the mediator builds the package")
-    table_inertia: Scalar = _num(0, 0.99, doc="weekly share of the old package kept on "
+    table_inertia: N = _num(0, 0.99, doc="weekly share of the old package kept on "
                                  "the open issues")
-    commitment_cost: Scalar = _num(0, 1, doc="utility lost by a deal per unit of distrust "
+    commitment_cost: N = _num(0, 1, doc="utility lost by a deal per unit of distrust "
                                    "(commitment problem)")
-    initial_table: dict = _issue_map(doc="the package on the table at the start (the text "
+    initial_table: dict[str, N] = _issue_map(doc="the package on the table at the start (the text "
                                      "and the side issues)")
     text_issues: tuple = _issue_list("issues of the treaty text, fixed while the text is "
                                      "initialled and not reopened; the others are open "
                                      "side issues")
-    reopening_trust_loss: Scalar = _num(0, 1, doc="share of trust lost when a side "
+    reopening_trust_loss: N = _num(0, 1, doc="share of trust lost when a side "
                                         "reopens the initialled text")
 
 
 @dataclass(frozen=True)
-class SupportParams:
+class SupportParams[N]:
     """Armenian public support for the government's peace agenda."""
 
-    initial: Scalar = _num(0, 1, doc="share of registered voters in favour at the start")
-    baseline: Scalar = _num(0, 1, doc="level support returns to without shocks")
-    adjust_rate: Scalar = _num(0, 1, unit="1/week", doc="weekly share of the gap closed")
-    mobilisation_effect: Scalar = _num(0, 1, doc="support lost per unit mobilisation")
-    tension_effect: Scalar = _num(0, 1, doc="support lost per unit tension")
-    spoiler_effect: Scalar = _num(0, 1, doc="support lost per unit spoiling")
-    incentive_effect: Scalar = _num(0, 10, doc="support gained per unit of incentives "
+    initial: N = _num(0, 1, doc="share of registered voters in favour at the start")
+    baseline: N = _num(0, 1, doc="level support returns to without shocks")
+    adjust_rate: N = _num(0, 1, unit="1/week", doc="weekly share of the gap closed")
+    mobilisation_effect: N = _num(0, 1, doc="support lost per unit mobilisation")
+    tension_effect: N = _num(0, 1, doc="support lost per unit tension")
+    spoiler_effect: N = _num(0, 1, doc="support lost per unit spoiling")
+    incentive_effect: N = _num(0, 10, doc="support gained per unit of incentives "
                                     "offered to the domestic-politics signatory")
     frozen: bool = _bool("support stays at its initial draw (switches the public-support "
                          "channel off)")
 
 
 @dataclass(frozen=True)
-class GovernmentParams:
+class GovernmentParams[N]:
     """The Armenian government's seats and survival."""
 
     seats: int = _int(0, 1000, doc="seats held by the governing party")
     total_seats: int = _int(1, 1000, doc="seats in parliament")
-    fall_base_hazard: Scalar = _num(0, 1, unit="1/week", doc="weekly chance of falling")
-    fall_mobilisation_hazard: Scalar = _num(0, 1, unit="1/week",
+    fall_base_hazard: N = _num(0, 1, unit="1/week", doc="weekly chance of falling")
+    fall_mobilisation_hazard: N = _num(0, 1, unit="1/week",
                                             doc="added weekly chance at full mobilisation "
                                             "above the threshold")
-    mobilisation_threshold: Scalar = _num(0, 1, doc="mobilisation above which it is at risk")
-    successor_similarity: Scalar = _num(0, 1, doc="how close a successor's positions are "
+    mobilisation_threshold: N = _num(0, 1, doc="mobilisation above which it is at risk")
+    successor_similarity: N = _num(0, 1, doc="how close a successor's positions are "
                                         "to the opposition's (0 same as before, 1 the "
                                         "opposition's)")
     elections: tuple = _dates("dates of scheduled parliamentary elections")
-    election_vote_share: Scalar = _num(0, 1, doc="governing party's expected vote share "
+    election_vote_share: N = _num(0, 1, doc="governing party's expected vote share "
                                        "when support is at its baseline")
-    election_support_slope: Scalar = _num(0, 5, doc="vote share gained per unit support "
+    election_support_slope: N = _num(0, 5, doc="vote share gained per unit support "
                                           "above baseline")
-    election_noise: Scalar = _num(0, 0.5, doc="sd of the vote share")
-    seats_per_vote_share: Scalar = _num(0.5, 3, doc="seat share won per unit vote share "
+    election_noise: N = _num(0, 0.5, doc="sd of the vote share")
+    seats_per_vote_share: N = _num(0.5, 3, doc="seat share won per unit vote share "
                                         "(wasted votes below the threshold)")
-    seat_cap: Scalar = _num(0.5, 1, doc="largest seat share one party may hold (the "
+    seat_cap: N = _num(0.5, 1, doc="largest seat share one party may hold (the "
                             "Electoral Code gives the other forces at least 1/3)")
-    early_election_probability: Scalar = _num(0, 1, doc="chance the government calls an "
+    early_election_probability: N = _num(0, 1, doc="chance the government calls an "
                                               "early election after a failed vote")
-    early_election_weeks: Scalar = _num(1, 104, unit="weeks", doc="weeks from the failed "
+    early_election_weeks: N = _num(1, 104, unit="weeks", doc="weeks from the failed "
                                         "vote to the early election")
-    successor_pursues: Scalar = _num(0, 1, doc="chance a successor government keeps "
+    successor_pursues: N = _num(0, 1, doc="chance a successor government keeps "
                                      "pursuing the new constitution")
 
 
 @dataclass(frozen=True)
-class ConstitutionParams:
+class ConstitutionParams[N]:
     """The constitutional track: draft, parliament's decision, Baku's reading."""
 
     stage: str = _choice(STAGES, "where the track stands at the start")
-    draft_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks until a draft is ready")
-    supermajority: Scalar = _num(0.5, 1, doc="share of all deputies needed to send the "
+    draft_weeks: N = _num(0, 520, unit="weeks", doc="weeks until a draft is ready")
+    supermajority: N = _num(0.5, 1, doc="share of all deputies needed to send the "
                                  "draft to referendum")
     alternative_route: bool = _bool("a route to referendum that bypasses the supermajority "
                                     "(no legal source; scenario constitution_bypass_route)")
-    alternative_route_probability: Scalar = _num(0, 1, doc="chance the alternative route "
+    alternative_route_probability: N = _num(0, 1, doc="chance the alternative route "
                                                  "succeeds once tried")
-    alternative_route_weeks: Scalar = _num(0, 520, unit="weeks",
+    alternative_route_weeks: N = _num(0, 520, unit="weeks",
                                            doc="delay of the alternative route")
-    campaign_weeks: Scalar = _num(0, 104, unit="weeks", doc="weeks from the vote to the "
+    campaign_weeks: N = _num(0, 104, unit="weeks", doc="weeks from the vote to the "
                                   "referendum")
-    vote_retry_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks from a failed "
+    vote_retry_weeks: N = _num(0, 520, unit="weeks", doc="weeks from a failed "
                                     "parliamentary vote to the next one")
-    cooldown_weeks: Scalar = _num(0, 520, unit="weeks", doc="weeks from a failed "
+    cooldown_weeks: N = _num(0, 520, unit="weeks", doc="weeks from a failed "
                                   "referendum (or a text Baku rejects) to the next vote")
-    failure_hazard: Scalar = _num(0, 1, doc="chance the government falls in the week a "
+    failure_hazard: N = _num(0, 1, doc="chance the government falls in the week a "
                                   "referendum fails")
-    baku_accepts_text: Scalar = _num(0, 1, doc="chance Baku accepts an adopted text as "
+    baku_accepts_text: N = _num(0, 1, doc="chance Baku accepts an adopted text as "
                                      "meeting its precondition")
     locks_issue: str = _str("issue fixed at 1 once the constitution has changed ('' none)")
 
 
 @dataclass(frozen=True)
-class FactionParams:
+class FactionParams[N]:
     """One opposition faction of the National Assembly."""
 
     seats: int = _int(0, 1000, doc="seats won by the faction")
     vacant: int = _int(0, 1000, doc="of them, mandates refused and left vacant")
-    willingness: Scalar = _num(0, 1, lo_open=True, hi_open=True,
+    willingness: N = _num(0, 1, lo_open=True, hi_open=True,
                                doc="chance one of its deputies votes to send the draft "
                                "to referendum at the start's conditions")
 
 
 @dataclass(frozen=True)
-class ParliamentParams:
+class ParliamentParams[N]:
     """The opposition factions and what moves their deputies' votes on the draft."""
 
-    factions: dict = _faction_map("opposition factions: name -> {seats, vacant, "
-                                  "willingness}")
+    factions: dict[str, FactionParams[N]] = _faction_map(
+        "opposition factions: name -> {seats, vacant, willingness}")
     vacant_reduce_total: bool = _bool("legal assumption: vacant seats do not count in "
                                       "'the total number of parliamentarians'")
-    package_effect: Scalar = _num(0, 50, doc="logit change of willingness per unit of the "
+    package_effect: N = _num(0, 50, doc="logit change of willingness per unit of the "
                                   "opposition's utility gain from the table since the start")
-    incentive_effect: Scalar = _num(0, 50, doc="logit change per unit of attention-weighted "
+    incentive_effect: N = _num(0, 50, doc="logit change per unit of attention-weighted "
                                     "incentives offered to the domestic signatory")
-    opinion_effect: Scalar = _num(0, 50, doc="logit change per unit change of public "
+    opinion_effect: N = _num(0, 50, doc="logit change per unit change of public "
                                   "support since the start")
-    tension_effect: Scalar = _num(0, 50, doc="logit change (down) per unit tension")
-    mobilisation_effect: Scalar = _num(0, 50, doc="logit change (down) per unit mobilisation "
+    tension_effect: N = _num(0, 50, doc="logit change (down) per unit tension")
+    mobilisation_effect: N = _num(0, 50, doc="logit change (down) per unit mobilisation "
                                        "above its starting level")
-    faction_noise: Scalar = _num(0, 10, doc="sd of a faction's shared logit shock at each "
+    faction_noise: N = _num(0, 10, doc="sd of a faction's shared logit shock at each "
                                  "vote (bloc discipline)")
 
 
@@ -425,56 +441,56 @@ STRATEGIES = ("best", "campaign", "boycott")
 
 
 @dataclass(frozen=True)
-class ReferendumParams:
+class ReferendumParams[N]:
     """The constitutional referendum."""
 
-    yes_share: Scalar = _num(0, 1, doc="share of votes cast for yes on a neutral day, "
+    yes_share: N = _num(0, 1, doc="share of votes cast for yes on a neutral day, "
                              "from the polls after the poll-to-vote correction")
-    support_link: Scalar = _num(0, 5, doc="change of the yes share per unit change of "
+    support_link: N = _num(0, 5, doc="change of the yes share per unit change of "
                                 "general support since the start")
-    day_noise: Scalar = _num(0, 0.5, doc="sd of the yes share on the day (campaign, "
+    day_noise: N = _num(0, 0.5, doc="sd of the yes share on the day (campaign, "
                              "polling error)")
-    turnout: Scalar = _num(0, 1, lo_open=True, doc="turnout of registered voters with a "
+    turnout: N = _num(0, 1, lo_open=True, doc="turnout of registered voters with a "
                            "contest and no mobilisation")
-    campaign_mobilisation: Scalar = _num(0, 5, doc="relative increase of no voters' turnout "
+    campaign_mobilisation: N = _num(0, 5, doc="relative increase of no voters' turnout "
                                          "per unit mobilisation when the opposition "
                                          "campaigns no")
-    boycott_no_abstention: Scalar = _num(0, 1, doc="share of no voters who stay home under "
+    boycott_no_abstention: N = _num(0, 1, doc="share of no voters who stay home under "
                                          "a boycott")
-    boycott_yes_abstention: Scalar = _num(0, 1, doc="share of yes voters who stay home "
+    boycott_yes_abstention: N = _num(0, 1, doc="share of yes voters who stay home "
                                           "under a boycott (no contest to win)")
     opposition_strategy: str = _choice(STRATEGIES, "best: campaign no or boycott, whichever "
                                        "defeats the draft more likely")
-    yes_threshold: Scalar = _num(0, 1, doc="share of votes cast needed (more than)")
-    quorum: Scalar = _num(0, 1, doc="yes votes needed as a share of registered voters")
+    yes_threshold: N = _num(0, 1, doc="share of votes cast needed (more than)")
+    quorum: N = _num(0, 1, doc="yes votes needed as a share of registered voters")
 
 
 @dataclass(frozen=True)
-class RatificationParams:
+class RatificationParams[N]:
     """After signing: the Constitutional Court and the two parliaments."""
 
-    court_weeks: Scalar = _num(0, 104, unit="weeks", doc="weeks from signing to the "
+    court_weeks: N = _num(0, 104, unit="weeks", doc="weeks from signing to the "
                                "Constitutional Court's decision")
-    court_approval: Scalar = _num(0, 1, doc="chance the Court finds the treaty compatible "
+    court_approval: N = _num(0, 1, doc="chance the Court finds the treaty compatible "
                                   "with the constitution")
-    parliament_weeks: Scalar = _num(0, 104, unit="weeks", doc="weeks from the Court's "
+    parliament_weeks: N = _num(0, 104, unit="weeks", doc="weeks from the Court's "
                                     "decision to ratification by both parliaments")
 
 
 @dataclass(frozen=True)
-class DomesticParams:
+class DomesticParams[N]:
     """Armenian domestic politics."""
 
-    support: SupportParams = _nested()
-    government: GovernmentParams = _nested()
-    parliament: ParliamentParams = _nested()
-    constitution: ConstitutionParams = _nested()
-    referendum: ReferendumParams = _nested()
-    ratification: RatificationParams = _nested()
+    support: SupportParams[N] = _nested()
+    government: GovernmentParams[N] = _nested()
+    parliament: ParliamentParams[N] = _nested()
+    constitution: ConstitutionParams[N] = _nested()
+    referendum: ReferendumParams[N] = _nested()
+    ratification: RatificationParams[N] = _nested()
 
 
 @dataclass(frozen=True)
-class EventParams:
+class EventParams[N]:
     """A dated exogenous event (the calendar): it changes named state on its date."""
 
     label: str = _str("what happened or is scheduled")
@@ -483,51 +499,57 @@ class EventParams:
                                "event only if announced <= state.start_date")
     sets_flags: tuple = _flags("flags made true on the date")
     ends_mandate: str = _str("mediator whose monitors' mandate ends on the date ('' none)")
-    spoiler_pressure: dict = _actor_map("spoiler", 0, 1, doc="added spoiling drive of "
+    spoiler_pressure: dict[str, N] = _actor_map("spoiler", 0, 1, doc="added spoiling drive of "
                                         "each named spoiler from the date on")
     source: str = _str("where the date comes from (or 'assumption')")
 
 
 @dataclass(frozen=True)
-class StateParams:
+class StateParams[N]:
     """The state of play at the start."""
 
     start_date: dt.date = _date("first week of the run")
-    tension: Scalar = _num(0, 1, doc="initial tension")
-    trust: Scalar = _num(0, 1, doc="initial trust between the signatories")
+    tension: N = _num(0, 1, doc="initial tension")
+    trust: N = _num(0, 1, doc="initial trust between the signatories")
     flags: tuple = _flags("state flags true at the start besides those set by past events")
-    events: dict = _events("the calendar: event name -> EventParams (null cancels an "
-                           "event a scenario inherits)")
-    excitation: Scalar = _num(0, 50, unit="incidents/week", doc="Hawkes excitation at "
+    events: dict[str, EventParams[N]] = _events(
+        "the calendar: event name -> EventParams (null cancels an event a scenario "
+        "inherits)")
+    excitation: N = _num(0, 50, unit="incidents/week", doc="Hawkes excitation at "
                               "the start (a burst of recent incidents)")
-    western_alignment: Scalar = _num(0, 1, doc="Western alignment of the domestic-politics "
+    western_alignment: N = _num(0, 1, doc="Western alignment of the domestic-politics "
                                      "signatory (0 Russian bloc, 1 EU/US)")
 
 
 @dataclass(frozen=True)
-class ModelParams:
+class ModelParams[N]:
     """Everything the model needs, as typed objects."""
 
     issues: tuple[str, ...]
     issue_labels: dict
-    actors: dict  # name -> ActorBase subclass
-    incidents: IncidentParams
-    negotiation: NegotiationParams
-    domestic: DomesticParams
-    state: StateParams
+    actors: dict[str, ActorBase[N]]  # name -> the ActorBase subclass of its role
+    incidents: IncidentParams[N]
+    negotiation: NegotiationParams[N]
+    domestic: DomesticParams[N]
+    state: StateParams[N]
 
     # convenient views ------------------------------------------------------
-    def by_role(self, role: str) -> dict[str, ActorBase]:
+    def by_role(self, role: str) -> dict[str, ActorBase[N]]:
         """Actors with the given role, in config order."""
         return {n: a for n, a in self.actors.items() if a.role == role}
 
     @property
-    def signatories(self) -> dict[str, SignatoryParams]:
+    def signatories(self) -> dict[str, SignatoryParams[N]]:
         """The two signatories, the domestic-politics side first."""
         # The parser builds every role-"signatory" actor as SignatoryParams (ROLE_CLASSES).
-        sig = cast(dict[str, SignatoryParams], self.by_role("signatory"))
+        sig = cast(dict[str, SignatoryParams[N]], self.by_role("signatory"))
         return dict(sorted(sig.items(), key=lambda kv: not kv[1].domestic_politics))
 
+
+#: The parsed YAML: numeric leaves are numbers or distributions.
+ModelSpec = ModelParams[Scalar]
+#: A model's parameters after drawing: every numeric leaf an array ``(W,)``.
+DrawnParams = ModelParams[np.ndarray]
 
 #: The top-level sections a model configuration holds.
 MODEL_SECTIONS = ("issues", "actors", "incidents", "negotiation", "domestic", "state")
@@ -577,137 +599,188 @@ def _parse_date(v: Any, key: str) -> dt.date:
         raise ConfigError(key, f"must be a date YYYY-MM-DD, got {v!r}") from None
 
 
-def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
+# One small parser per schema kind (``kind`` of a field's metadata). Each takes the YAML
+# value, its dotted key, the field and the parse context (issues, signatories, roles) and
+# returns the typed value or raises a one-line ConfigError naming the key.
+Parser = Callable[[Any, str, Any, dict], Any]
+
+
+def _p_num(v: Any, key: str, f: Any, ctx: dict) -> Scalar:
+    return _parse_num(v, key, f.metadata)
+
+
+def _p_int(v: Any, key: str, f: Any, ctx: dict) -> int:
     md = f.metadata
-    kind = md["kind"]
-    if kind == "num":
-        return _parse_num(v, key, md)
-    if kind == "int":
-        if not (isinstance(v, int) and not isinstance(v, bool)) or not md["lo"] <= v <= md["hi"]:
-            raise ConfigError(key, f"must be a whole number in [{md['lo']}, {md['hi']:g}], "
-                              f"got {v!r}")
-        return int(v)
-    if kind == "bool":
-        if not isinstance(v, bool):
-            raise ConfigError(key, f"must be true or false, got {v!r}")
-        return v
-    if kind == "str":
-        if not isinstance(v, str):
-            raise ConfigError(key, f"must be a string, got {v!r}")
-        return v
-    if kind == "choice":
-        if v not in md["choices"]:
-            raise ConfigError(key, f"must be one of {', '.join(md['choices'])}, got {v!r}")
-        return v
-    if kind == "date":
-        return _parse_date(v, key)
-    if kind == "dates":
-        if not isinstance(v, list | tuple):
-            raise ConfigError(key, f"must be a list of dates, got {v!r}")
-        return tuple(_parse_date(x, f"{key}[{i}]") for i, x in enumerate(v))
-    if kind == "flags":
-        if not isinstance(v, list | tuple):
-            raise ConfigError(key, f"must be a list of flags ({', '.join(FLAGS)}), got {v!r}")
-        for x in v:
-            if x not in FLAGS:
-                raise ConfigError(key, f"unknown flag {x!r}; allowed: {', '.join(FLAGS)}")
-        return tuple(v)
-    if kind == "issue_list":
-        issues = ctx["issues"]
-        if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
-            raise ConfigError(key, f"must be a list of issues ({', '.join(issues)}), got {v!r}")
-        for x in v:
-            if x not in issues:
-                raise ConfigError(key, f"unknown issue {x!r}; issues are {', '.join(issues)}")
-        if len(set(v)) != len(v):
-            raise ConfigError(key, "lists an issue twice")
-        return tuple(v)
-    if kind == "issue_map":
-        issues = ctx["issues"]
-        if not isinstance(v, dict):
-            raise ConfigError(key, f"must map each issue ({', '.join(issues)}) to a number")
-        unknown = [k for k in v if k not in issues]
-        if unknown:
-            raise ConfigError(f"{key}.{unknown[0]}", f"unknown issue; issues are "
-                              f"{', '.join(issues)}")
-        missing = [k for k in issues if k not in v]
-        if missing:
-            raise ConfigError(f"{key}.{missing[0]}", "missing; every issue needs a value")
-        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
-        return {k: _parse_num(v[k], f"{key}.{k}", sub) for k in issues}
-    if kind == "bounds_map":
-        issues = ctx["issues"]
-        if not isinstance(v, dict):
-            raise ConfigError(key, "must map issues to {min: x, max: y} bounds ({} for none)")
-        out = {}
-        for k, b in v.items():
-            if k not in issues:
-                raise ConfigError(f"{key}.{k}", f"unknown issue; issues are {', '.join(issues)}")
-            if not isinstance(b, dict) or not b or set(b) - {"min", "max"}:
-                raise ConfigError(f"{key}.{k}", "must be {min: x}, {max: y} or both, in [0, 1]")
-            sub_md = dict(kind="num", lo=0.0, hi=1.0, dist=False)
-            lo = _parse_num(b.get("min", 0.0), f"{key}.{k}.min", sub_md)
-            hi = _parse_num(b.get("max", 1.0), f"{key}.{k}.max", sub_md)
-            assert isinstance(lo, float) and isinstance(hi, float)  # dist=False: numbers
-            if lo > hi:
-                raise ConfigError(f"{key}.{k}", f"min must not exceed max, got {lo:g} > {hi:g}")
-            out[k] = (lo, hi)
-        return out
-    if kind == "name_map":
-        names = ctx["signatories"]
-        if not isinstance(v, dict):
-            raise ConfigError(key, f"must map signatories ({', '.join(names)}) to numbers")
-        unknown = [k for k in v if k not in names]
-        if unknown:
-            raise ConfigError(f"{key}.{unknown[0]}", f"not a signatory; signatories are "
-                              f"{', '.join(names)}")
-        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
-        return {k: _parse_num(v.get(k, 0.0), f"{key}.{k}", sub) for k in names}
-    if kind == "faction_map":
-        if not isinstance(v, dict) or not v:
-            raise ConfigError(key, "must map faction names to {seats, vacant, willingness}")
-        out = {}
-        for name, spec in v.items():
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ConfigError(f"{key}.{name}", "faction names must be identifiers")
-            out[name] = _parse_dataclass(FactionParams, spec, f"{key}.{name}", ctx)
-        return out
-    if kind == "actor_map":
-        names = ctx["roles"].get(md["role"], ())
-        if not isinstance(v, dict):
-            raise ConfigError(key, f"must map {md['role']} actors ({', '.join(names)}) to "
-                              "numbers")
-        for k in v:
-            if k not in names:
-                raise ConfigError(f"{key}.{k}", f"not a {md['role']}; {md['role']}s are "
-                                  f"{', '.join(names) or 'none'}")
-        sub = dict(kind="num", lo=md["lo"], hi=md["hi"], dist=True)
-        return {k: _parse_num(x, f"{key}.{k}", sub) for k, x in v.items()}
-    if kind == "events":
-        if v is None:
-            v = {}
-        if not isinstance(v, dict):
-            raise ConfigError(key, "must map event names to {label, date, announced, "
-                              "sets_flags, ends_mandate, spoiler_pressure, source}")
-        out = {}
-        for name, ev in v.items():
-            if ev is None:  # cancelled by a scenario or an override
-                continue
-            if not isinstance(name, str) or not name.isidentifier():
-                raise ConfigError(f"{key}.{name}", "event names must be identifiers")
-            out[name] = _parse_dataclass(EventParams, ev, f"{key}.{name}", ctx)
-        return out
-    if kind == "nested":
-        if v is None and md.get("optional"):
-            return None
-        cls = _nested_type(f)
-        return _parse_dataclass(cls, v, key, ctx)
-    raise AssertionError(kind)  # pragma: no cover - schema bug
+    if not (isinstance(v, int) and not isinstance(v, bool)) or not md["lo"] <= v <= md["hi"]:
+        raise ConfigError(key, f"must be a whole number in [{md['lo']}, {md['hi']:g}], "
+                          f"got {v!r}")
+    return int(v)
 
 
-def _nested_type(f: Any) -> type:
+def _p_bool(v: Any, key: str, f: Any, ctx: dict) -> bool:
+    if not isinstance(v, bool):
+        raise ConfigError(key, f"must be true or false, got {v!r}")
+    return v
+
+
+def _p_str(v: Any, key: str, f: Any, ctx: dict) -> str:
+    if not isinstance(v, str):
+        raise ConfigError(key, f"must be a string, got {v!r}")
+    return v
+
+
+def _p_choice(v: Any, key: str, f: Any, ctx: dict) -> str:
+    choices = f.metadata["choices"]
+    if v not in choices:
+        raise ConfigError(key, f"must be one of {', '.join(choices)}, got {v!r}")
+    return v
+
+
+def _p_date(v: Any, key: str, f: Any, ctx: dict) -> dt.date:
+    return _parse_date(v, key)
+
+
+def _p_dates(v: Any, key: str, f: Any, ctx: dict) -> tuple[dt.date, ...]:
+    if not isinstance(v, list | tuple):
+        raise ConfigError(key, f"must be a list of dates, got {v!r}")
+    return tuple(_parse_date(x, f"{key}[{i}]") for i, x in enumerate(v))
+
+
+def _p_flags(v: Any, key: str, f: Any, ctx: dict) -> tuple[str, ...]:
+    if not isinstance(v, list | tuple):
+        raise ConfigError(key, f"must be a list of flags ({', '.join(FLAGS)}), got {v!r}")
+    for x in v:
+        if x not in FLAGS:
+            raise ConfigError(key, f"unknown flag {x!r}; allowed: {', '.join(FLAGS)}")
+    return tuple(v)
+
+
+def _p_issue_list(v: Any, key: str, f: Any, ctx: dict) -> tuple[str, ...]:
+    issues = ctx["issues"]
+    if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
+        raise ConfigError(key, f"must be a list of issues ({', '.join(issues)}), got {v!r}")
+    for x in v:
+        if x not in issues:
+            raise ConfigError(key, f"unknown issue {x!r}; issues are {', '.join(issues)}")
+    if len(set(v)) != len(v):
+        raise ConfigError(key, "lists an issue twice")
+    return tuple(v)
+
+
+def _leaf_md(f: Any) -> dict:
+    """Metadata of the numeric leaves of a map field (distributions allowed)."""
+    return dict(kind="num", lo=f.metadata["lo"], hi=f.metadata["hi"], dist=True)
+
+
+def _p_issue_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Scalar]:
+    issues = ctx["issues"]
+    if not isinstance(v, dict):
+        raise ConfigError(key, f"must map each issue ({', '.join(issues)}) to a number")
+    unknown = [k for k in v if k not in issues]
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", f"unknown issue; issues are "
+                          f"{', '.join(issues)}")
+    missing = [k for k in issues if k not in v]
+    if missing:
+        raise ConfigError(f"{key}.{missing[0]}", "missing; every issue needs a value")
+    return {k: _parse_num(v[k], f"{key}.{k}", _leaf_md(f)) for k in issues}
+
+
+def _p_bounds_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, tuple[float, float]]:
+    issues = ctx["issues"]
+    if not isinstance(v, dict):
+        raise ConfigError(key, "must map issues to {min: x, max: y} bounds ({} for none)")
+    out = {}
+    for k, b in v.items():
+        if k not in issues:
+            raise ConfigError(f"{key}.{k}", f"unknown issue; issues are {', '.join(issues)}")
+        if not isinstance(b, dict) or not b or set(b) - {"min", "max"}:
+            raise ConfigError(f"{key}.{k}", "must be {min: x}, {max: y} or both, in [0, 1]")
+        sub_md = dict(kind="num", lo=0.0, hi=1.0, dist=False)
+        lo = _parse_num(b.get("min", 0.0), f"{key}.{k}.min", sub_md)
+        hi = _parse_num(b.get("max", 1.0), f"{key}.{k}.max", sub_md)
+        assert isinstance(lo, float) and isinstance(hi, float)  # dist=False: numbers
+        if lo > hi:
+            raise ConfigError(f"{key}.{k}", f"min must not exceed max, got {lo:g} > {hi:g}")
+        out[k] = (lo, hi)
+    return out
+
+
+def _p_name_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Scalar]:
+    names = ctx["signatories"]
+    if not isinstance(v, dict):
+        raise ConfigError(key, f"must map signatories ({', '.join(names)}) to numbers")
+    unknown = [k for k in v if k not in names]
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", f"not a signatory; signatories are "
+                          f"{', '.join(names)}")
+    return {k: _parse_num(v.get(k, 0.0), f"{key}.{k}", _leaf_md(f)) for k in names}
+
+
+def _p_faction_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Any]:
+    if not isinstance(v, dict) or not v:
+        raise ConfigError(key, "must map faction names to {seats, vacant, willingness}")
+    out = {}
+    for name, spec in v.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{key}.{name}", "faction names must be identifiers")
+        out[name] = _parse_dataclass(FactionParams, spec, f"{key}.{name}", ctx)
+    return out
+
+
+def _p_actor_map(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Scalar]:
+    role = f.metadata["role"]
+    names = ctx["roles"].get(role, ())
+    if not isinstance(v, dict):
+        raise ConfigError(key, f"must map {role} actors ({', '.join(names)}) to numbers")
+    for k in v:
+        if k not in names:
+            raise ConfigError(f"{key}.{k}", f"not a {role}; {role}s are "
+                              f"{', '.join(names) or 'none'}")
+    return {k: _parse_num(x, f"{key}.{k}", _leaf_md(f)) for k, x in v.items()}
+
+
+def _p_events(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Any]:
+    if v is None:
+        v = {}
+    if not isinstance(v, dict):
+        raise ConfigError(key, "must map event names to {label, date, announced, "
+                          "sets_flags, ends_mandate, spoiler_pressure, source}")
+    out = {}
+    for name, ev in v.items():
+        if ev is None:  # cancelled by a scenario or an override
+            continue
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{key}.{name}", "event names must be identifiers")
+        out[name] = _parse_dataclass(EventParams, ev, f"{key}.{name}", ctx)
+    return out
+
+
+def _p_nested(v: Any, key: str, f: Any, ctx: dict) -> Any:
+    if v is None and f.metadata.get("optional"):
+        return None
+    return _parse_dataclass(nested_type(f), v, key, ctx)
+
+
+#: The parser of each schema kind.
+PARSERS: dict[str, Parser] = {
+    "num": _p_num, "int": _p_int, "bool": _p_bool, "str": _p_str, "choice": _p_choice,
+    "date": _p_date, "dates": _p_dates, "flags": _p_flags, "issue_list": _p_issue_list,
+    "issue_map": _p_issue_map, "bounds_map": _p_bounds_map, "name_map": _p_name_map,
+    "faction_map": _p_faction_map, "actor_map": _p_actor_map, "events": _p_events,
+    "nested": _p_nested,
+}
+
+
+def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
+    """Parse one field's YAML value with the parser of its schema kind."""
+    return PARSERS[f.metadata["kind"]](v, key, f, ctx)
+
+
+def nested_type(f: Any) -> type:
+    """The parameter class a ``nested`` field holds (``MonitorParams[N] | None`` -> it)."""
     name = f.type if isinstance(f.type, str) else f.type.__name__
-    name = name.replace(" | None", "")
+    name = name.replace(" | None", "").split("[")[0]
     return globals()[name]
 
 
@@ -762,7 +835,7 @@ def _check_events(state: StateParams, actors: dict) -> None:
             ended[m] = name
 
 
-def parse_params(cfg: dict) -> ModelParams:
+def parse_params(cfg: dict) -> ModelSpec:
     """Turn a plain nested mapping into validated :class:`ModelParams`.
 
     Args:
@@ -911,7 +984,7 @@ def schema_keys(path: tuple[str, ...] | list[str], cfg: dict) -> tuple[str, ...]
             return ()
         kind = f.metadata["kind"]
         if kind == "nested":
-            cls, rest = _nested_type(f), rest[1:]
+            cls, rest = nested_type(f), rest[1:]
             continue
         if kind in ("events", "faction_map"):
             if len(rest) == 1:

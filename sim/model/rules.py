@@ -12,25 +12,6 @@ import math
 
 import numpy as np
 
-# ----------------------------------------------------------------------- helpers
-
-
-def take(v, idx: np.ndarray | None):
-    """``v[idx]`` for a per-world array; ``v`` itself for a constant or when idx is None.
-
-    Parameters are floats when constant across worlds and ``(W,)`` arrays when drawn
-    per world; rules that work on a subset of worlds index both the same way.
-    """
-    if idx is None or np.ndim(v) == 0:
-        return v
-    return v[idx]
-
-
-def per_world(v, W: int) -> np.ndarray:
-    """A parameter (float, or ``(W,)`` draws) as a fresh, writable ``(W,)`` state array."""
-    return np.broadcast_to(np.asarray(v, dtype=float), (W,)).copy()
-
-
 # ----------------------------------------------------------------------- utilities
 
 
@@ -239,6 +220,11 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray, max_count: int = 400) -> np.
     Inversion uses exactly one uniform per world whatever the rate, which keeps the
     incident stream aligned across scenarios (common random numbers).
 
+    Not ``scipy.stats.poisson.ppf``: that gives the same counts (``tests/test_rules.py``
+    checks it on a million draws) but took 16 to 80 times longer in
+    ``benchmarks/bench_library_rules.py`` (the model calls this four times a week), so
+    this recursion stays.
+
     Args:
         u: Uniforms in [0, 1), shape ``(W,)``.
         lam: Rates (>= 0), broadcastable to ``u``; capped at 200 per week.
@@ -260,7 +246,13 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray, max_count: int = 400) -> np.
 
 
 def logistic(z):
-    """The logistic function ``1 / (1 + exp(-z))``."""
+    """The logistic function ``1 / (1 + exp(-z))``.
+
+    Not ``scipy.special.expit``: expit agrees to within 2.3e-16 (``tests/test_rules.py``)
+    but differs in the last bits for about 2 % of arguments, and those bits move
+    threshold comparisons downstream: with expit 19 of the 20 scenarios' golden numbers
+    change (``tests/test_golden.py``). Kept as written so that the record stands.
+    """
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -335,7 +327,14 @@ def row_quantiles(a: np.ndarray, qs) -> np.ndarray:
 
 
 def wilson_interval(k, n, z: float = 1.959963984540054):
-    """Wilson score interval for a binomial proportion ``k / n`` (95 % by default)."""
+    """Wilson score interval for a binomial proportion ``k / n`` (95 % by default).
+
+    The same interval as ``scipy.stats.binomtest(k, n).proportion_ci(method="wilson")``
+    to within 2e-16 (``tests/test_rules.py``), but not bit for bit (scipy arranges the
+    formula differently), and this one is vectorised over arrays of ``k`` and ``n``
+    (the sweep tables call it per row); kept so that reported intervals stay as
+    recorded.
+    """
     k = np.asarray(k, dtype=float)
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -42,25 +42,20 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from sim.model import outputs
+from sim.model.codes import OUTCOMES, DomesticEvent, Stage, Status
+
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
-#: Outcome classes in reporting order, with display names and colours.
-OUTCOME_STYLE = {
-    "signed": ("Signed", "#2a9d5c"),
-    "escalation": ("Escalation", "#c0392b"),
-    "government_fell": ("Government fell", "#e39b2d"),
-    "stalemate": ("Stalemate at horizon", "#a7adb5"),
-}
-#: Trajectory series: display name and y-axis label (with units).
-SERIES_STYLE = {
-    "tension": ("Tension", "tension index (0 calm – 1 crisis)"),
-    "mobilisation": ("Opposition mobilisation", "share mobilised (0–1)"),
-    "incidents": ("Border incidents", "incidents per active world-week"),
-    "support": ("Public support for the peace agenda", "share of registered voters (0–1)"),
-    "trust": ("Trust between the parties", "trust index (0–1)"),
-    "spoiling": ("Spoiling intensity", "spoiling index (0–1)"),
-}
+_OUTCOME_COLOURS = {"signed": "#2a9d5c", "escalation": "#c0392b",
+                    "government_fell": "#e39b2d", "stalemate": "#a7adb5"}
+#: Outcome classes in reporting order (:data:`sim.model.codes.OUTCOMES`), with display
+#: names and colours.
+OUTCOME_STYLE = {o.name: (o.label, _OUTCOME_COLOURS[o.name]) for o in OUTCOMES}
+#: Trajectory series: display name and y-axis label (with units), as the model declares
+#: them (:mod:`sim.model.outputs`).
+SERIES_STYLE = {s.name: (s.label, s.axis) for s in outputs.series()}
 #: Default trajectories shown in the report.
 TRAJECTORY_SERIES = ("tension", "mobilisation", "incidents", "support")
 #: Series that are counts per week: drawn as the mean rate per active world-week with the
@@ -853,8 +848,7 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
 
 
 # ---------------------------------------------------------------- one world's timeline
-_STAGE_NAMES = {0: "drafting", 1: "referendum campaign", 2: "constitution changed",
-                3: "cool-down after a failure", 4: "track abandoned"}
+_STAGE_NAMES = {int(s): s.label for s in Stage}
 
 
 def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
@@ -893,7 +887,7 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
         raise ValueError("world_timeline takes one world's rows; filter on 'world' first")
     tr = trace.sort_values("week").reset_index(drop=True)
     status = tr["status"].to_numpy()
-    end_i = next((i for i, v in enumerate(status) if v != 0), None)
+    end_i = next((i for i, v in enumerate(status) if v != Status.ACTIVE), None)
     if end_i is not None:
         tr = tr.iloc[: min(len(tr), end_i + 1 + tail_weeks)].reset_index(drop=True)
     issues = list(issues) if issues is not None else [c[6:] for c in tr.columns
@@ -1010,7 +1004,7 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
         if end_i is not None:
             for ax in (inc_ax, clim_ax, con_ax):
                 ax.axvspan(x[end_i], edges[-1], color="#f2f2f2", zorder=0, lw=0)
-            what = "signed" if status[end_i] == 1 else "escalated"
+            what = "signed" if status[end_i] == Status.SIGNED else "escalated"
             clim_ax.text(x[end_i], 0.96, f"  {what}: the world stops here", va="top",
                          fontsize=8.5, color="#666666")
         con_ax.set_xlim(edges[0], edges[-1])
@@ -1021,11 +1015,11 @@ def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],
                      actor_labels: Mapping[str, str]) -> list[tuple[object, str, str]]:
     """Dated events of one world: (x, text, colour), in time order."""
     out: list[tuple[int, object, str, str]] = []
-    colour = {"referendum passed": "#2a9d5c", "referendum failed": "#c0392b",
-              "two-thirds vote failed": "#c0392b", "government fell": "#e39b2d",
-              "government lost election": "#e39b2d",
-              "referendum passed; Baku rejects the text": "#c0392b",
-              "vote failed; early election": "#c0392b"}
+    ev = DomesticEvent
+    colour = {ev.REFERENDUM_PASSED.label: "#2a9d5c", ev.REFERENDUM_FAILED.label: "#c0392b",
+              ev.VOTE_FAILED.label: "#c0392b", ev.GOVERNMENT_FELL.label: "#e39b2d",
+              ev.ELECTION_LOST.label: "#e39b2d", ev.TEXT_REJECTED.label: "#c0392b",
+              ev.EARLY_ELECTION.label: "#c0392b"}
     if "event" in tr:
         for i, e in enumerate(tr["event"].fillna("").astype(str)):
             if e:
@@ -1037,9 +1031,9 @@ def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],
                 out.append((i, x[i], f"{actor_labels.get(med, med)} monitors leave",
                             "#5b6d8a"))
     status = tr["status"].to_numpy()
-    end = next((i for i, s in enumerate(status) if s != 0), None)
+    end = next((i for i, s in enumerate(status) if s != Status.ACTIVE), None)
     if end is not None:
-        if status[end] == 1:
+        if status[end] == Status.SIGNED:
             out.append((end, x[end], "TREATY SIGNED", "#1e7d46"))
         else:
             out.append((end, x[end], "ESCALATION", "#a01f13"))

@@ -48,6 +48,7 @@ from sim.experiment.runs import (
     sweep_table,
 )
 from sim.model import rules
+from sim.model.outputs import column_named
 from sim.viz import plots
 
 #: Columns of ``sweep_summary.csv`` that are not swept keys.
@@ -274,7 +275,7 @@ def paired_differences(sweep: SweepData) -> pd.DataFrame:
 # ------------------------------------------------------------- labels and metadata
 #: Per-world columns of ``worlds.parquet`` behind each panel of the gate curves.
 GATE_COLUMNS = {"yes_share": "param.domestic.referendum.yes_share",
-                "opposition_votes": "opposition_votes_expected"}
+                "opposition_votes": column_named("opposition_votes_expected").name}
 
 
 def gate_curves(runs: Sequence[RunData], bins: int = 10) -> pd.DataFrame:

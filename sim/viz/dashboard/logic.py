@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from sim.experiment.api import OUTCOMES, Result, simulate
 from sim.experiment.config import CONFIG_DIR, compose, load_params, scenarios
-from sim.model.model import SERIES
+from sim.model.outputs import series_names
 from sim.viz import plots, report
 
 #: Worlds per ensemble run offered in the page (a few thousand: seconds per run).
@@ -233,7 +233,7 @@ def week_summary(run: report.RunData, week: int) -> str:
     tr = run.trace
     assert tr is not None, "a dashboard world is always traced (world_run)"
     row = tr[tr["week"] == week].iloc[0]
-    text = ", ".join(f"{name} {_fmt(row[name])}" for name in SERIES if name in row)
+    text = ", ".join(f"{name} {_fmt(row[name])}" for name in series_names() if name in row)
     event = str(row.get("event", "") or "")
     return f"{str(row['date'])[:10]}: {text}" + (f"; event: {event}" if event else "")
 
