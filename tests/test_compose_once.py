@@ -21,7 +21,6 @@ from sim.cli.compose import (
     compose_config,
     hydra_compose,
     layers,
-    normalise_dists,
     prepare_job,
     to_plain,
 )
@@ -226,12 +225,28 @@ def test_hydra_reads_the_same_configuration_through_libyaml(name, monkeypatch):
     assert fast == slow
 
 
-def test_normalise_dists_uses_the_shared_provenance():
-    ov = ["scenario=baseline", "~incidents.base_rate",
-          "+incidents.base_rate={dist:normal,mean:0.3,sd:0.05}"]
-    cfg = to_plain(hydra_compose(ov))
-    out = normalise_dists(cfg, layers(CONFIG_DIR, ov))
-    assert out["incidents"]["base_rate"] == {"dist": "normal", "mean": 0.3, "sd": 0.05}
+@pytest.mark.parametrize("ov", [
+    ["incidents.base_rate={dist:normal,mean:0.3,sd:0.05}"],        # replaced whole
+    ["~incidents.base_rate", "+incidents.base_rate={dist:normal,mean:0.3,sd:0.05}"],
+])
+def test_a_distribution_given_on_the_command_line_replaces_the_files_whole(ov):
+    job = prepare_job(compose_config(ov), ov)
+    assert job.config["incidents"]["base_rate"] == {"dist": "normal", "mean": 0.3,
+                                                    "sd": 0.05}
+    assert job.params == load_params(overrides={
+        "incidents.base_rate": {"dist": "normal", "mean": 0.3, "sd": 0.05}})
+
+
+def test_a_deleted_key_is_deleted_and_then_missing():
+    with pytest.raises(ConfigError, match="incidents"):
+        prepare_job(None, ["~incidents.base_rate"])
+
+
+@pytest.mark.parametrize("name", scenarios())
+def test_hydra_the_front_end_composes_what_the_job_runs(name):
+    """Hydra's record of a job (.hydra/config.yaml) is the configuration that ran."""
+    ov = [f"scenario={name}"]
+    assert to_plain(hydra_compose(ov)) == compose_config(ov)
 
 
 # ----------------------------------------------------------------------- parse once
