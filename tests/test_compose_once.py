@@ -30,6 +30,13 @@ from sim.experiment.config import CONFIG_DIR, SCENARIO_RUN_KEYS, compose
 from sim.experiment.settings import RunSettings
 from sim.model.params import MODEL_SECTIONS
 
+
+def fresh_caches(monkeypatch) -> None:
+    """Empty parse caches for one test (the module's caches are left as they were)."""
+    monkeypatch.setattr(config, "_PARSED", {})
+    monkeypatch.setattr(config, "_CHECKED", {})
+
+
 # ----------------------------------------------------------------------- same words
 
 #: Overrides that are wrong for both the command line and the library:
@@ -253,7 +260,7 @@ def test_hydra_the_front_end_composes_what_the_job_runs(name):
 
 
 def test_a_sweep_job_parses_each_file_once_per_process(monkeypatch):
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     parsed: list[str] = []
     real = yaml.load
 
@@ -356,11 +363,11 @@ def test_libyaml_loader_accepts_and_refuses_what_the_pure_loader_does(text):
 def test_refusals_read_the_same_with_or_without_libyaml(text, tmp_path, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text(text)
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     with pytest.raises(ConfigError) as fast:
         config.safe_load_yaml(path, "s.yaml")
     monkeypatch.setattr(config, "LIBYAML", False)
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     with pytest.raises(ConfigError) as pure:
         config.safe_load_yaml(path, "s.yaml")
     assert str(fast.value) == str(pure.value)
@@ -369,7 +376,7 @@ def test_refusals_read_the_same_with_or_without_libyaml(text, tmp_path, monkeypa
 
 @pytest.mark.skipif(not config.LIBYAML, reason="PyYAML built without libyaml")
 def test_valid_files_are_parsed_by_libyaml(monkeypatch):
-    config.clear_cache()
+    fresh_caches(monkeypatch)
 
     class Refuse(config._StrictLoader):
         def __init__(self, stream):
@@ -381,16 +388,16 @@ def test_valid_files_are_parsed_by_libyaml(monkeypatch):
 
 
 def test_without_libyaml_the_pure_loader_gives_the_same_data(monkeypatch):
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     fast = {n: load_params(n) for n in ("baseline", "turkey_iran")}
     monkeypatch.setattr(config, "LIBYAML", False)
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     assert {n: load_params(n) for n in ("baseline", "turkey_iran")} == fast
 
 
-def test_a_megabyte_of_brackets_stops_at_the_depth_cap(tmp_path):
+def test_a_megabyte_of_brackets_stops_at_the_depth_cap(tmp_path, monkeypatch):
     path = tmp_path / "deep.yaml"
     path.write_text("[" * (config.MAX_YAML_BYTES - 10))
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     with pytest.raises(ConfigError, match=f"nested more than {config.MAX_YAML_DEPTH}"):
         config.safe_load_yaml(path, "deep.yaml")

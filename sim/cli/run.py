@@ -60,6 +60,7 @@ from sim.experiment.memory import (
     parallel_jobs,
 )
 from sim.experiment.runfolder import MANIFEST
+from sim.model.params import MODEL_SECTIONS
 
 register_resolvers()
 
@@ -370,9 +371,9 @@ def preflight(argv: Sequence[str]) -> Plan | None:
         given = [o for o in hydra_ov if o.lstrip("+~").startswith("hydra.searchpath")]
         hydra_ov = [o for o in hydra_ov if o not in given] + [searchpath_override(
             [*extra, *given])]
-    cfg = hydra_compose([*jobs[0], *hydra_ov], config_dir, multirun=bool(args.multirun))
+    cfg = hydra_settings(jobs[0], hydra_ov, config_dir, bool(args.multirun))
     check_hydra_settings(cfg)
-    for ov in jobs[1:]:  # Hydra merges a mapping or list value key by key, and may fail
+    for ov in jobs:  # Hydra merges a mapping or list value key by key, and may fail
         if any(isinstance(o.value(), dict | list) for o in parse_overrides(ov)):
             hydra_compose([*ov, *hydra_ov], config_dir, multirun=bool(args.multirun))
     launcher = OmegaConf.select(cfg, "hydra.launcher.n_jobs")
@@ -386,6 +387,23 @@ def preflight(argv: Sequence[str]) -> Plan | None:
     check_output_folder(folder, "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
                         output_bytes(job.settings) * len(jobs))
     return Plan(jobs, folder, bool(args.multirun), job.settings.quiet)
+
+
+def hydra_settings(job: Sequence[str], hydra_ov: Sequence[str], config_dir: Path,
+                   multirun: bool) -> DictConfig:
+    """Hydra's composition of a job without the model: its ``hydra`` node for the checks.
+
+    The model's groups and the scenario cannot set Hydra's settings (their files may
+    not hold a ``hydra`` key), so they are left out (``~group``) with the overrides of
+    their keys: Hydra composes the root, ``paths`` and ``hydra`` only, a fraction of the
+    whole. The job's own configuration is the one composer's (:func:`prepare_job`).
+    """
+    model = {g for g in config_groups(config_dir, lambda p: rel(p, config_dir))
+             if g in MODEL_SECTIONS or g == "scenario"}
+    kept = [o for o in job if o.lstrip("+~").split("=", 1)[0].split(".", 1)[0]
+            .split("@", 1)[0] not in model]
+    return hydra_compose([*kept, *(f"~{g}" for g in sorted(model)), *hydra_ov], config_dir,
+                         multirun=multirun)
 
 
 class SweepProgress:

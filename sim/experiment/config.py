@@ -209,12 +209,6 @@ def _remember(cache: dict, key: Any, value: Any) -> None:
     cache[key] = value
 
 
-def clear_cache() -> None:
-    """Forget every parsed and checked file (the caches hold data, never errors)."""
-    _PARSED.clear()
-    _CHECKED.clear()
-
-
 def _parse(text: str) -> Any:
     """Parse a YAML text with the strict checks, once per distinct text per process.
 
