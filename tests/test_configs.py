@@ -288,3 +288,17 @@ def test_the_header_rule_as_the_readme_states_it(configs):
         load_params("shared", configs)
     assert "# @package" not in (configs / "incidents" / "default.yaml").read_text()
     assert load_params("baseline", configs) == load_params("baseline")
+
+
+def test_exponent_floats_read_as_numbers_in_library_and_command_line(configs):
+    """``1e-1`` is a number to OmegaConf (so to Hydra) but a string to YAML 1.1: the
+    one composer reads it as Hydra does, for the library and sim-run alike."""
+    from sim.cli.compose import hydra_compose, to_plain
+
+    (configs / "scenario" / "shared.yaml").write_text(
+        "# @package _global_\nincidents:\n  base_rate: 1e-1\n  tension_gain: 2E0\n")
+    p = load_params("shared", configs)
+    assert (p.incidents.base_rate, p.incidents.tension_gain) == (0.1, 2.0)
+    ov = ["scenario=shared"]
+    assert prepare_job(None, ov, configs).params == p
+    assert parse_params(to_plain(hydra_compose(ov, configs))) == p

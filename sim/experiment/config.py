@@ -133,6 +133,18 @@ class _StrictLoader(_StrictChecks, yaml.SafeLoader):
         self._nodes = 0
 
 
+#: Floats as OmegaConf (so Hydra) reads them, besides YAML 1.1's: ``1e-3`` and ``1e3``
+#: (no dot) are numbers, as an analyst means them, in the library as on the command line.
+_FLOAT = re.compile(r"""^(?:
+     [-+]?[0-9]+(?:_[0-9]+)*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+)
+    |\.[0-9]+(?:_[0-9]+)*(?:[eE][-+][0-9]+)?
+    |[-+]?[0-9]+(?:_[0-9]+)*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT,
+                                    list("-+0123456789."))
+
 _CParser: Any
 try:  # libyaml's scanner and parser (C); PyYAML built without it falls back below
     from yaml import _yaml
@@ -165,6 +177,9 @@ if _CParser is not None:
             Composer.__init__(self)
             self._depth = 0
             self._nodes = 0
+
+    _FastStrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT,
+                                            list("-+0123456789."))
 
 
 class _Refused(yaml.YAMLError):
