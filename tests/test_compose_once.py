@@ -401,3 +401,51 @@ def test_a_megabyte_of_brackets_stops_at_the_depth_cap(tmp_path, monkeypatch):
     fresh_caches(monkeypatch)
     with pytest.raises(ConfigError, match=f"nested more than {config.MAX_YAML_DEPTH}"):
         config.safe_load_yaml(path, "deep.yaml")
+
+
+# ----------------------------------------------------------------------- composed once
+
+
+def test_a_single_run_is_composed_once_by_the_one_composer(monkeypatch, tmp_path, capsys):
+    """Preflight composes the job; the job Hydra launches in the same process runs it."""
+    import sim.cli.compose as cli_compose
+
+    calls: list[dict] = []
+    real = cli_compose.compose_layers
+
+    def counting(*args, **kwargs):
+        calls.append(dict(kwargs.get("choices") or (args[1] if len(args) > 1 else {})))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_compose, "compose_layers", counting)
+    main(["scenario=turkey_iran", "worlds=5", "horizon_weeks=4", "quiet=true",
+          f"hydra.run.dir={tmp_path / 'run'}"])
+    capsys.readouterr()
+    assert calls == [{"scenario": "turkey_iran"}]
+    meta = (tmp_path / "run" / "metadata.json").read_text()
+    assert '"turkey"' in meta and '"iran"' in meta
+
+
+def test_preflights_hydra_composition_without_the_model_has_the_same_hydra_settings():
+    """Hydra is asked for its own settings only (root, paths, hydra): they are those of
+    the whole composition, apart from the record of the overrides given."""
+    from omegaconf import OmegaConf
+
+    from sim.cli.run import hydra_settings
+
+    job = ["scenario=turkey_iran", "incidents.base_rate=0.2", "paths.results_dir=/tmp/x",
+           "worlds=7"]
+    hydra_ov = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=3"]
+    light = hydra_settings(job, hydra_ov, CONFIG_DIR, True)
+    whole = hydra_compose([*job, *hydra_ov], CONFIG_DIR, multirun=True)
+
+    def settings(cfg):
+        h = OmegaConf.to_container(cfg.hydra, resolve=False)
+        h.pop("overrides")
+        h["job"].pop("override_dirname")
+        h["runtime"].pop("choices")
+        return h
+
+    assert settings(light) == settings(whole)
+    assert OmegaConf.select(light, "hydra.launcher.n_jobs") == 3
+    assert str(OmegaConf.select(light, "hydra.sweep.dir")).startswith("/tmp/x/sweeps/")
