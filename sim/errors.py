@@ -32,11 +32,24 @@ class ConfigError(ValueError):
         # a value like 1e308 read as a whole number would print 309 digits
         problem = _LONG_NUMBER.sub(lambda m: f"{float(m.group()):.6g}"
                                    if len(m.group()) < 309 else "a huge number", self.problem)
-        return f"{where}{self.key}: {problem}"
+        return _escaped(f"{where}{self.key}: {problem}")
 
     def with_source(self, source: str | None) -> ConfigError:
         """Return a copy of this error that names ``source`` as the file."""
         return ConfigError(self.key, self.problem, source)
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                          r"\u2066-\u2069]")
+
+
+def _escaped(text: str) -> str:
+    """``text`` with its control characters written as escapes.
+
+    A name typed or stored with terminal escape codes (``ESC [ 31 m``), a newline or a
+    bidirectional override prints as one plain line, escaped as Python writes it.
+    """
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class EnvironmentProblem(RuntimeError):

@@ -21,7 +21,6 @@ from sim.cli.compose import (
     compose_config,
     hydra_compose,
     layers,
-    normalise_dists,
     prepare_job,
     to_plain,
 )
@@ -30,6 +29,13 @@ from sim.errors import ConfigError
 from sim.experiment.config import CONFIG_DIR, SCENARIO_RUN_KEYS, compose
 from sim.experiment.settings import RunSettings
 from sim.model.params import MODEL_SECTIONS
+
+
+def fresh_caches(monkeypatch) -> None:
+    """Empty parse caches for one test (the module's caches are left as they were)."""
+    monkeypatch.setattr(config, "_PARSED", {})
+    monkeypatch.setattr(config, "_CHECKED", {})
+
 
 # ----------------------------------------------------------------------- same words
 
@@ -226,19 +232,35 @@ def test_hydra_reads_the_same_configuration_through_libyaml(name, monkeypatch):
     assert fast == slow
 
 
-def test_normalise_dists_uses_the_shared_provenance():
-    ov = ["scenario=baseline", "~incidents.base_rate",
-          "+incidents.base_rate={dist:normal,mean:0.3,sd:0.05}"]
-    cfg = to_plain(hydra_compose(ov))
-    out = normalise_dists(cfg, layers(CONFIG_DIR, ov))
-    assert out["incidents"]["base_rate"] == {"dist": "normal", "mean": 0.3, "sd": 0.05}
+@pytest.mark.parametrize("ov", [
+    ["incidents.base_rate={dist:normal,mean:0.3,sd:0.05}"],        # replaced whole
+    ["~incidents.base_rate", "+incidents.base_rate={dist:normal,mean:0.3,sd:0.05}"],
+])
+def test_a_distribution_given_on_the_command_line_replaces_the_files_whole(ov):
+    job = prepare_job(compose_config(ov), ov)
+    assert job.config["incidents"]["base_rate"] == {"dist": "normal", "mean": 0.3,
+                                                    "sd": 0.05}
+    assert job.params == load_params(overrides={
+        "incidents.base_rate": {"dist": "normal", "mean": 0.3, "sd": 0.05}})
+
+
+def test_a_deleted_key_is_deleted_and_then_missing():
+    with pytest.raises(ConfigError, match="incidents"):
+        prepare_job(None, ["~incidents.base_rate"])
+
+
+@pytest.mark.parametrize("name", scenarios())
+def test_hydra_the_front_end_composes_what_the_job_runs(name):
+    """Hydra's record of a job (.hydra/config.yaml) is the configuration that ran."""
+    ov = [f"scenario={name}"]
+    assert to_plain(hydra_compose(ov)) == compose_config(ov)
 
 
 # ----------------------------------------------------------------------- parse once
 
 
 def test_a_sweep_job_parses_each_file_once_per_process(monkeypatch):
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     parsed: list[str] = []
     real = yaml.load
 
@@ -341,11 +363,11 @@ def test_libyaml_loader_accepts_and_refuses_what_the_pure_loader_does(text):
 def test_refusals_read_the_same_with_or_without_libyaml(text, tmp_path, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text(text)
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     with pytest.raises(ConfigError) as fast:
         config.safe_load_yaml(path, "s.yaml")
     monkeypatch.setattr(config, "LIBYAML", False)
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     with pytest.raises(ConfigError) as pure:
         config.safe_load_yaml(path, "s.yaml")
     assert str(fast.value) == str(pure.value)
@@ -354,7 +376,7 @@ def test_refusals_read_the_same_with_or_without_libyaml(text, tmp_path, monkeypa
 
 @pytest.mark.skipif(not config.LIBYAML, reason="PyYAML built without libyaml")
 def test_valid_files_are_parsed_by_libyaml(monkeypatch):
-    config.clear_cache()
+    fresh_caches(monkeypatch)
 
     class Refuse(config._StrictLoader):
         def __init__(self, stream):
@@ -366,16 +388,64 @@ def test_valid_files_are_parsed_by_libyaml(monkeypatch):
 
 
 def test_without_libyaml_the_pure_loader_gives_the_same_data(monkeypatch):
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     fast = {n: load_params(n) for n in ("baseline", "turkey_iran")}
     monkeypatch.setattr(config, "LIBYAML", False)
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     assert {n: load_params(n) for n in ("baseline", "turkey_iran")} == fast
 
 
-def test_a_megabyte_of_brackets_stops_at_the_depth_cap(tmp_path):
+def test_a_megabyte_of_brackets_stops_at_the_depth_cap(tmp_path, monkeypatch):
     path = tmp_path / "deep.yaml"
     path.write_text("[" * (config.MAX_YAML_BYTES - 10))
-    config.clear_cache()
+    fresh_caches(monkeypatch)
     with pytest.raises(ConfigError, match=f"nested more than {config.MAX_YAML_DEPTH}"):
         config.safe_load_yaml(path, "deep.yaml")
+
+
+# ----------------------------------------------------------------------- composed once
+
+
+def test_a_single_run_is_composed_once_by_the_one_composer(monkeypatch, tmp_path, capsys):
+    """Preflight composes the job; the job Hydra launches in the same process runs it."""
+    import sim.cli.compose as cli_compose
+
+    calls: list[dict] = []
+    real = cli_compose.compose_layers
+
+    def counting(*args, **kwargs):
+        calls.append(dict(kwargs.get("choices") or (args[1] if len(args) > 1 else {})))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_compose, "compose_layers", counting)
+    main(["scenario=turkey_iran", "worlds=5", "horizon_weeks=4", "quiet=true",
+          f"hydra.run.dir={tmp_path / 'run'}"])
+    capsys.readouterr()
+    assert calls == [{"scenario": "turkey_iran"}]
+    meta = (tmp_path / "run" / "metadata.json").read_text()
+    assert '"turkey"' in meta and '"iran"' in meta
+
+
+def test_preflights_hydra_composition_without_the_model_has_the_same_hydra_settings():
+    """Hydra is asked for its own settings only (root, paths, hydra): they are those of
+    the whole composition, apart from the record of the overrides given."""
+    from omegaconf import OmegaConf
+
+    from sim.cli.run import hydra_settings
+
+    job = ["scenario=turkey_iran", "incidents.base_rate=0.2", "paths.results_dir=/tmp/x",
+           "worlds=7"]
+    hydra_ov = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=3"]
+    light = hydra_settings(job, hydra_ov, CONFIG_DIR, True)
+    whole = hydra_compose([*job, *hydra_ov], CONFIG_DIR, multirun=True)
+
+    def settings(cfg):
+        h = OmegaConf.to_container(cfg.hydra, resolve=False)
+        h.pop("overrides")
+        h["job"].pop("override_dirname")
+        h["runtime"].pop("choices")
+        return h
+
+    assert settings(light) == settings(whole)
+    assert OmegaConf.select(light, "hydra.launcher.n_jobs") == 3
+    assert str(OmegaConf.select(light, "hydra.sweep.dir")).startswith("/tmp/x/sweeps/")

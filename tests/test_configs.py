@@ -162,3 +162,143 @@ def test_omegaconf_fast_loader_reads_every_bundled_file_as_the_slow_one():
     assert yaml.load(odd, Loader=fastyaml.fast_loader())["b"] == "2026-06-07"
     with pytest.raises(yaml.constructor.ConstructorError, match="duplicate key"):
         yaml.load("a: 1\na: 2\n", Loader=fastyaml.fast_loader())
+
+
+# ------------------------------------------------------------------ scenario defaults lists
+
+
+@pytest.mark.parametrize("name", ["turkey_iran", "western_incentives"])
+def test_a_scenario_defaults_list_composes_alike_in_library_command_line_and_hydra(name):
+    """``defaults: [{override /actors: with_turkey}]``: the library, sim-run's job and
+    Hydra (the front end, whose record is .hydra/config.yaml) all add Turkey."""
+    from sim.cli.compose import hydra_compose, to_plain
+
+    ov = [f"scenario={name}"]
+    job = prepare_job(None, ov)
+    assert job.params == load_params(name)
+    assert parse_params(to_plain(hydra_compose(ov))) == job.params
+    assert job.params.actors["turkey"].role == "mediator"
+    assert job.params.actors["turkey"].incentives == {"armenia": 0.06, "azerbaijan": 0.0}
+
+
+def test_turkey_is_written_once():
+    holders = [p.relative_to(CONFIG_DIR) for p in CONFIG_DIR.rglob("*.yaml")
+               if re.search(r"^\s*turkey:\s*$", p.read_text(), re.M)]
+    assert holders == [Path("actors/with_turkey.yaml")]
+
+
+def test_the_command_line_choice_wins_over_the_scenarios_as_in_hydra():
+    from sim.cli.compose import hydra_compose, to_plain
+
+    ov = ["scenario=turkey_iran", "actors=default"]
+    job = prepare_job(None, ov)
+    assert "turkey" not in job.params.actors and "iran" in job.params.actors
+    assert parse_params(to_plain(hydra_compose(ov))) == job.params
+
+
+@pytest.fixture
+def configs(tmp_path):
+    d = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, d)
+    return d
+
+
+@pytest.mark.parametrize("body, words", [
+    ("defaults:\n  - override /actors: with_turky\n",
+     "unknown actors option 'with_turky' (did you mean 'with_turkey'?)"),
+    ("defaults:\n  - override /scenario: russia_spoiler\n", "unexpected entry"),
+    ("defaults:\n  - override /hydra/launcher: joblib\n", "unexpected entry"),
+    ("defaults:\n  - /actors/with_turkey@_here_\n", "unexpected entry"),
+    ("defaults:\n  - override /actors: ../x\n", "is not an option name"),
+    ("defaults: {override /actors: with_turkey}\n", "must be a list"),
+])
+def test_a_bad_scenario_defaults_entry_names_the_file(configs, body, words):
+    from sim.errors import ConfigError
+
+    path = configs / "scenario" / "shared.yaml"
+    path.write_text("# @package _global_\n" + body)
+    with pytest.raises(ConfigError) as e:
+        load_params("shared", configs)
+    assert str(e.value).startswith("configs/scenario/shared.yaml: ")
+    assert words in str(e.value)
+
+
+def test_a_group_option_extending_itself_is_refused(configs):
+    from sim.errors import ConfigError
+
+    (configs / "actors" / "a.yaml").write_text("defaults:\n  - b\n")
+    (configs / "actors" / "b.yaml").write_text("defaults:\n  - a\n")
+    from sim.experiment.config import compose_layers
+
+    with pytest.raises(ConfigError, match=r"actors/b.yaml: defaults: actors/a extends "
+                                          r"itself \(through a -> b -> a\)"):
+        compose_layers(configs, {"actors": "a"})
+
+
+# ------------------------------------------------------------------ did you mean, headers
+
+
+@pytest.mark.parametrize("body, key, guess", [
+    ("incidents:\n  base_rat: 0.1\n", "incidents.base_rat", "base_rate"),
+    ("incidents:\n  escalation:\n    tension_treshold: 0.5\n",
+     "incidents.escalation.tension_treshold", "tension_threshold"),
+    ("incidnts:\n  base_rate: 0.1\n", "incidnts", "incidents"),
+    ("actors:\n  rusia:\n    strength: 0.9\n", "actors.rusia.role", "russia"),
+])
+def test_a_misspelt_key_in_a_scenario_file_gets_the_nearest_name(configs, body, key, guess):
+    from sim.errors import ConfigError
+
+    (configs / "scenario" / "shared.yaml").write_text("# @package _global_\n" + body)
+    with pytest.raises(ConfigError) as e:
+        load_params("shared", configs)
+    assert str(e.value).startswith(f"configs/scenario/shared.yaml: {key}: ")
+    assert f"did you mean {guess!r}?" in str(e.value)
+
+
+def test_a_misspelt_key_in_a_group_file_gets_the_nearest_name(configs):
+    from sim.errors import ConfigError
+
+    path = configs / "incidents" / "default.yaml"
+    path.write_text(path.read_text().replace("\nbase_rate:", "\nbase_rat:", 1))
+    with pytest.raises(ConfigError, match=r"^configs/incidents/default.yaml: "
+                                          r"incidents.base_rat: unknown key \(did you mean "
+                                          r"'base_rate'\?\)"):
+        load_params("baseline", configs)
+
+
+def test_a_misspelt_scenario_name_gets_the_nearest_name():
+    from sim.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"unknown scenario 'rusia_spoiler' \(did you "
+                                          r"mean 'russia_spoiler'\?\); available: baseline"):
+        load_params("rusia_spoiler")
+
+
+def test_the_header_rule_as_the_readme_states_it(configs):
+    """A scenario file starts with its one header line (Hydra would file a headerless
+    one under ``scenario.``); a group file may go without it."""
+    from sim.errors import ConfigError
+
+    readme = (CONFIG_DIR.parent / "README.md").read_text()
+    assert "a scenario file starts with the one header line `# @package _global_`" \
+        in " ".join(readme.split())
+    (configs / "scenario" / "shared.yaml").write_text("incidents:\n  base_rate: 0.1\n")
+    with pytest.raises(ConfigError, match="# @package _global_: missing: a scenario file "
+                                          "must start with this line"):
+        load_params("shared", configs)
+    assert "# @package" not in (configs / "incidents" / "default.yaml").read_text()
+    assert load_params("baseline", configs) == load_params("baseline")
+
+
+def test_exponent_floats_read_as_numbers_in_library_and_command_line(configs):
+    """``1e-1`` is a number to OmegaConf (so to Hydra) but a string to YAML 1.1: the
+    one composer reads it as Hydra does, for the library and sim-run alike."""
+    from sim.cli.compose import hydra_compose, to_plain
+
+    (configs / "scenario" / "shared.yaml").write_text(
+        "# @package _global_\nincidents:\n  base_rate: 1e-1\n  tension_gain: 2E0\n")
+    p = load_params("shared", configs)
+    assert (p.incidents.base_rate, p.incidents.tension_gain) == (0.1, 2.0)
+    ov = ["scenario=shared"]
+    assert prepare_job(None, ov, configs).params == p
+    assert parse_params(to_plain(hydra_compose(ov, configs))) == p

@@ -959,3 +959,94 @@ def test_sim_explore_refuses_a_non_utf8_explore_file(world, capsys):
 def test_sim_explore_refuses_env_set_on_the_command_line(world, capsys):
     line = explore_refused([f"+hydra.job.env_set.GIT_DIR={world.root}"], capsys, world)
     assert "env_set" in line
+
+
+# ------------------------------------------------------------------ ways of loading a scenario
+
+
+def ran(argv, capsys, w) -> dict:
+    """Run sim-run in process into ``w.out``; return its summary.json."""
+    main(["--config-path", str(w.configs), *argv, f"hydra.run.dir={w.out}", *FAST])
+    capsys.readouterr()
+    return json.loads((w.out / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("arg", ["+scenario@_global_=russia_spoiler",
+                                 "scenario@_global_=russia_spoiler",
+                                 "+scenario=russia_spoiler", "~scenario",
+                                 "+actors@_global_=default", "+scenario/extra=russia_spoiler"])
+def test_a_scenario_loaded_other_than_by_scenario_equals_is_refused(arg, world, capsys):
+    """summary.json would say baseline while another scenario's parameters ran."""
+    line = refused([arg], capsys, world)
+    assert "command line:" in line
+    assert "group=option" in line or "unknown config group" in line
+
+
+@pytest.mark.parametrize("how", ["config-dir", "searchpath"])
+def test_a_scenario_on_a_search_path_runs_and_is_recorded(how, world, searchdir, capsys):
+    (searchdir / "scenario" / "theirs.yaml").write_text(
+        "# @package _global_\n# Tests: a shared draft.\nincidents:\n  base_rate: 0.9\n")
+    flag = (["--config-dir", str(searchdir)] if how == "config-dir"
+            else [f"hydra.searchpath=[file://{searchdir}]"])
+    summary = ran([*flag, "scenario=theirs"], capsys, world)
+    assert summary["scenario"] == "theirs"
+    meta = json.loads((world.out / "metadata.json").read_text())
+    assert meta["config"]["incidents"]["base_rate"] == 0.9
+
+
+def test_a_search_path_scenario_is_listed_when_misspelt(world, searchdir, capsys):
+    (searchdir / "scenario" / "theirs.yaml").write_text("# @package _global_\n")
+    line = refused([f"hydra.searchpath=[file://{searchdir}]", "scenario=thiers"], capsys,
+                   world)
+    assert "unknown scenario 'thiers' (did you mean 'theirs'?)" in line
+    assert "theirs" in line.split("available:")[1]
+
+
+def test_a_glob_sweep_over_scenarios_runs_each_match(world, capsys, tmp_path):
+    sweep = tmp_path / "sweep"
+    main(["--config-path", str(world.configs), "-m",
+          "scenario=glob([turkey*,us_*],exclude=us_x*)", f"hydra.sweep.dir={sweep}", *FAST])
+    capsys.readouterr()
+    table = pd.read_csv(sweep / "sweep_summary.csv")
+    assert sorted(table["scenario"]) == ["turkey_iran", "us_disengages"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["-m", "worlds=glob(*)"], "glob(...) sweeps over the options of a config group"),
+    (["-m", "scenario=glob(zz*)"], "matches no option"),
+    (["scenario=glob(*)"], "is a sweep: add -m"),
+])
+def test_a_glob_that_cannot_be_swept_is_one_line(args, words, world, capsys):
+    line = refused(args, capsys, world)
+    assert words in line and "ConfigLoader" not in line
+
+
+@pytest.mark.parametrize("arg", ["scenario=a\x1b[31mred", "scenario=x\x1b]0;pwned\x07",
+                                 "incidents.base_rate=\x1b[2J", "inc\x1bidents.x=1"])
+def test_escape_bytes_on_the_command_line_are_printed_escaped(arg, world, capsys):
+    line = refused([arg], capsys, world)
+    assert "\x1b" not in line and "\x07" not in line
+    assert "\\x1b" in line
+
+
+def test_escape_bytes_in_a_scenario_file_are_printed_escaped(world, capsys):
+    path = scenario(world, "# @package _global_\nincidents:\n  \"base\\e[31m\": 1\n")
+    line = refused(["scenario=shared"], capsys, world)
+    assert line.startswith(f"sim-run: error: {path}: ") and "\\x1b[31m" in line
+    assert "\x1b" not in line
+
+
+@pytest.mark.parametrize("version", ["1.3", "1.0", "2.0"])
+def test_a_yaml_directive_names_the_file_that_has_it(version, world, capsys):
+    path = scenario(world, f"%YAML {version}\n---\n# @package _global_\n"
+                           "incidents:\n  base_rate: 0.1\n")
+    line = refused(["scenario=shared"], capsys, world)
+    assert line.startswith(f"sim-run: error: {path}: yaml: "), line
+    assert "config.yaml" not in line
+
+
+def test_a_yaml_directive_in_a_group_file_names_that_file(world, capsys):
+    path = world.configs / "incidents" / "default.yaml"
+    path.write_text("%YAML 1.3\n---\n" + path.read_text())
+    line = refused([], capsys, world)
+    assert line.startswith(f"sim-run: error: {path}: yaml: "), line

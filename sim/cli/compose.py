@@ -1,21 +1,34 @@
-"""Compose a run configuration with Hydra, name the file behind every key, check it.
+"""The command line's composition: the library's composer, with Hydra as the front end.
 
-Hydra composes ``configs/``: the root ``config.yaml`` (``_self_`` first), one file per
-group, the scenario (``# @package _global_``), then the command-line overrides. This
-module lays out the same layers with :func:`sim.experiment.config.compose_layers` (the library's
-composition: one code path) to learn which file set each key (its *provenance*), so
-that an error names the scenario file, the group default or ``command line``, and to
-refuse unknown keys in the library's words; and it applies the one rule in which the model's YAML
-semantics differ from OmegaConf's merge: a distribution written in a later layer
-replaces an earlier one as a whole (``{dist: normal, ...}`` over a uniform does not
-keep the uniform's ``low``/``high``), as :mod:`sim.experiment.config` does.
+**One composition, chosen once.** Every run's configuration, on the command line as in
+the library, is composed by :func:`sim.experiment.config.compose_layers` (root
+``config.yaml``, one file per group, the scenario with its own defaults list, then the
+overrides) and nothing else: :func:`layers` hands it the command line's group choices,
+overrides (``key=value``, ``+key=value``, ``~key``) and search-path folders, and
+:func:`compose_config` resolves its interpolations. Hydra is the front end: it parses
+the command line, expands sweeps, launches the jobs (basic, joblib, Ray, SLURM), owns
+the output folders and its ``hydra.*`` settings, and records ``.hydra/``; the task
+configuration Hydra composes for a job is never read. Why this one and not Hydra's
+compose API throughout: the library (``sim/`` outside ``sim/cli``) may not import Hydra,
+so it needs its own composer anyway, and a second, reconciled one was the problem; ours
+also knows which file set each key (an error names the scenario file, the group default
+or ``command line``), keeps the model's rule that a distribution written in a later
+layer replaces an earlier one whole, and composes a job in about 10 ms where Hydra's
+compose API takes 100-200 ms (``benchmarks/bench_compose.py``).
+
+What Hydra still composes is front-end work, and two measures for it stay because
+measured: :mod:`sim.cli.fastyaml` (OmegaConf's loader on libyaml; without it one
+``sim-run worlds=1`` spends about 0.09 s more CPU) and ``sim.cli.run._batch_checked``
+(Hydra's sweeper does not compose a batch once more that preflight has composed and
+checked: about 0.15 s CPU per sweep job). Neither changes what a job runs.
 
 Nothing here runs the model; :func:`prepare_job` returns typed objects.
 """
 
 from __future__ import annotations
 
-import copy
+import datetime as dt
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -31,13 +44,16 @@ from sim.errors import ConfigError
 from sim.experiment.config import (
     COMMAND_LINE,
     CONFIG_DIR,
+    DELETE,
     Composition,
     check_config_file,
     check_override_key,
     compose_layers,
     config_groups,
+    file_defaults,
     leaf_keys,
     output_root,
+    params_from_config,
     root_defaults,
     safe_load_yaml,
     scenarios,
@@ -46,8 +62,6 @@ from sim.experiment.config import (
 )
 from sim.experiment.runs import Job
 from sim.experiment.settings import parse_settings
-from sim.model.dists import DIST_ARGS
-from sim.model.params import MODEL_SECTIONS, parse_params
 
 #: Groups whose files are placed at the top level of the configuration.
 GLOBAL_HEADER = "# @package _global_"
@@ -86,9 +100,19 @@ def parse_overrides(overrides: Sequence[str]) -> list[Override]:
         try:
             out.extend(parser.parse_overrides([text]))
         except Exception as e:  # noqa: BLE001 - Hydra raises several kinds
-            raise ConfigError(text.split("=", 1)[0].lstrip("+~"),
-                              f"cannot parse {text!r}: {one_line(e)}", COMMAND_LINE) from None
+            raise ConfigError(shown(text.split("=", 1)[0].lstrip("+~")),
+                              f"cannot parse {text!r}: {shown(one_line(e))}",
+                              COMMAND_LINE) from None
     return out
+
+
+def searchpath_override(overrides: Sequence[str]) -> str:
+    """One ``hydra.searchpath=[...]`` override holding the folders of several, in order."""
+    entries: list[str] = []
+    for ov in parse_overrides(overrides):
+        val = ov.value()
+        entries += [str(v) for v in (val if isinstance(val, list) else [val])]
+    return "hydra.searchpath=[" + ",".join(entries) + "]"
 
 
 def one_line(e: BaseException) -> str:
@@ -109,22 +133,27 @@ def one_line(e: BaseException) -> str:
 Layers = Composition
 
 
-def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
-    """Lay out the configuration's files in Hydra's order and record provenance.
+def layers(config_dir: Path, overrides: Sequence[str] = (),
+           search: Sequence[Path] = ()) -> Layers:
+    """Compose a job's configuration from its command line, with provenance.
 
-    The files are composed by :func:`sim.experiment.config.compose_layers`, as the library composes
-    them; this adds the command line's overrides: group choices (``scenario=...``),
-    then every other key, as Hydra applies them. Also checks what Hydra would not, or
-    would word less clearly: scenario names, that scenario files start with
-    ``# @package _global_``, that no file but ``configs/hydra/`` changes Hydra's
-    settings or carries a defaults list of its own, and that each override
-    ``key=value`` names a key the configuration has
-    (:func:`sim.experiment.config.check_override_key`, the library's check and wording;
-    ``+key=...`` adds a key and is checked by the schema).
+    The files are composed by :func:`sim.experiment.config.compose_layers`, as the
+    library composes them; this hands it the command line's group choices
+    (``scenario=...``), then every other override in order, as Hydra applies them
+    (``~key`` deletes, ``+key=...`` adds). Each override ``key=value`` must name a key
+    the configuration has (:func:`sim.experiment.config.check_override_key`, the
+    library's check and wording; ``+key=...`` adds a key and is checked by the schema).
+    A group is chosen only as ``group=option``: placing one elsewhere
+    (``+scenario@_global_=x``) would run a configuration other than the one recorded.
+
+    Args:
+        config_dir: The configuration folder.
+        overrides: The job's overrides (``hydra.*`` ones are ignored).
+        search: Search-path folders (:func:`searchpath_folders`).
 
     Raises:
         ConfigError: Unknown scenario, group option or key, malformed YAML, or a file
-            that breaks the rules above.
+            that breaks the rules of :func:`sim.experiment.config.check_config_file`.
     """
     config_dir = Path(config_dir)
 
@@ -138,18 +167,32 @@ def layers(config_dir: Path, overrides: Sequence[str] = ()) -> Layers:
     check: list[str] = []
     for ov in parsed:
         key = ov.get_key_element().lstrip("+~")
-        if ov.is_delete() or key.startswith("hydra"):
+        if key.startswith("hydra"):
             continue
+        group, at, _ = key.partition("@")
+        if at or "/" in key or group in defaults and (ov.is_add() or ov.is_force_add()
+                                                      or ov.is_delete()):
+            known = group.split("/")[0] in defaults or (config_dir / group).is_dir()
+            raise ConfigError(shown(key), ("a config group is chosen as group=option, e.g. "
+                              "scenario=russia_spoiler; it cannot be added, removed or "
+                              "placed elsewhere") if known else "unknown config group; "
+                              f"groups: {', '.join(g for g in defaults if g != 'hydra')}",
+                              COMMAND_LINE)
         if key in defaults:
             if not ov.is_sweep_override():
                 choices[key] = str(ov.value())
             continue
-        value = None if ov.is_sweep_override() else ov.value()
+        value = DELETE if ov.is_delete() else None if ov.is_sweep_override() else ov.value()
         pairs.append((key, value))
-        if not (ov.is_add() or ov.is_force_add()) and "@" not in key and "/" not in key:
+        if not (ov.is_add() or ov.is_force_add()):
             check.extend(leaf_keys(key, value))
     return compose_layers(config_dir, choices, pairs, source=COMMAND_LINE, check=check,
-                          library=False, name=name)
+                          library=False, name=name, search=search)
+
+
+def shown(text: str) -> str:
+    """Command-line text as messages show it: control characters escaped, never raw."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def searchpath_folders(overrides: Sequence[str], config_dir: Path) -> list[Path]:
@@ -235,51 +278,31 @@ def check_config_folders(config_dir: Path, overrides: Sequence[str] = ()) -> Non
     chosen = _chosen_options(root, root_src, overrides)
     folders = [(config_dir, True)] + [(f, False) for f in
                                       searchpath_folders(overrides, config_dir)]
-    for folder, primary in folders:
-        if not primary and (folder / "hydra").exists():
+    for folder, _ in folders[1:]:
+        if (folder / "hydra").exists():
             raise ConfigError("hydra", "a search-path folder may not change Hydra's "
                               "settings (hydra/ group)", str(folder / "hydra"))
-        for group, options in chosen.items():
+    done: set[Path] = set()
+    todo = [(g, o) for g, o in chosen.items()
+            if g != "hydra" and not ("/" in g and g.startswith("hydra"))]
+    while todo:  # options named in the defaults lists of checked files are checked too
+        group, opts = todo.pop(0)
+        kind = "scenario" if group == "scenario" else "group"
+        for folder, primary in folders:
             gdir = folder / group
-            if group == "hydra" or "/" in group and group.startswith("hydra"):
-                continue
             if not gdir.is_dir():
                 continue
-            paths = (yaml_files(gdir) if options is None
-                     else [gdir / f"{o}.yaml" for o in sorted(options)])
-            kind = "scenario" if group == "scenario" else "group"
+            paths = (yaml_files(gdir) if opts is None
+                     else [gdir / f"{o}.yaml" for o in sorted(opts)])
             for path in paths:
-                if path.exists():
-                    src = rel(path, config_dir) if primary else str(path)
-                    check_config_file(path, kind, src)
-
-
-def normalise_dists(cfg: dict, lay: Layers) -> dict:
-    """Make each distribution the one written in the latest layer, whole.
-
-    OmegaConf merges ``{dist: normal, mean: .5, sd: .1}`` into an earlier
-    ``{dist: uniform, low: 0, high: 1}`` key by key; the model's YAML semantics (and
-    :mod:`sim.experiment.config`) replace it. Keys of a distribution set by an earlier layer than
-    its ``dist`` key are dropped; keys written with it stay (so a typo is still caught).
-    """
-    out = copy.deepcopy(cfg)
-
-    def walk(node: Any, path: str) -> None:
-        if not isinstance(node, dict):
-            return
-        if node.get("dist") in DIST_ARGS:
-            r = lay.rank(source_of(f"{path}.dist", lay.prov))
-            for k in [k for k in node if k != "dist"]:
-                if lay.rank(source_of(f"{path}.{k}", lay.prov)) < r:
-                    del node[k]
-            return
-        for k, v in node.items():
-            walk(v, f"{path}.{k}" if path else str(k))
-
-    for section in MODEL_SECTIONS:
-        if section in out:
-            walk(out[section], section)
-    return out
+                if path in done or not path.exists():
+                    continue
+                done.add(path)
+                src = rel(path, config_dir) if primary else str(path)
+                data = check_config_file(path, kind, src)
+                if "defaults" in data:
+                    todo += [(g or group, {o}) for g, o in
+                             file_defaults(data, kind, src)]
 
 
 # ----------------------------------------------------------------------- Hydra compose
@@ -378,7 +401,71 @@ def compose_config(overrides: Sequence[str] = (), config_dir: Path | None = None
     ``run(compose_config(["scenario=russia_spoiler"]), out_dir, overrides=...)`` is
     what the command line does for one job.
     """
-    return to_plain(hydra_compose(overrides, config_dir))
+    return resolve(layers(Path(config_dir or CONFIG_DIR), overrides))
+
+
+def resolve(lay: Layers) -> dict:
+    """The plain configuration a job runs: a composition with its interpolations resolved.
+
+    ``scenario`` is the scenario chosen (the root file's
+    ``${hydra:runtime.choices.scenario}``), ``${paths...}`` references and
+    ``${sim_root:}`` are resolved by OmegaConf, and dates are written as Hydra reads
+    them (``2026-06-07``, a string). Only top-level nodes that hold an interpolation go
+    through OmegaConf; the model's sections are copied as composed.
+
+    Raises:
+        ConfigError: An interpolation that cannot be resolved.
+    """
+    cfg = {k: _hydra_scalars(v) for k, v in lay.config.items()}
+    if "scenario" in lay.groups:
+        cfg["scenario"] = lay.groups["scenario"]
+    todo = [k for k, v in cfg.items() if _interpolates(v)]
+    if not todo:
+        return cfg
+    needed = set(todo)  # and the top-level nodes they refer to (OmegaConf is slow on all)
+    while True:
+        more = {m for k in needed for m in _REF.findall(str(cfg[k]))
+                if m in cfg and m not in needed}
+        if not more:
+            break
+        needed |= more
+    register_resolvers()
+    try:
+        node = OmegaConf.create({k: v for k, v in cfg.items() if k in needed})
+        for key in todo:
+            value = node[key]
+            cfg[key] = (OmegaConf.to_container(value, resolve=True)
+                        if isinstance(value, DictConfig | ListConfig) else value)
+    except Exception as e:  # noqa: BLE001 - interpolation errors from user YAML
+        key = getattr(e, "full_key", None) or todo[0]
+        raise ConfigError(key, f"cannot resolve: {one_line(e)}",
+                          source_of(key, lay.prov)) from None
+    return cfg
+
+
+#: The top-level key an absolute ``${key...}`` reference starts with.
+_REF = re.compile(r"\$\{\s*([A-Za-z_][\w-]*)(?=[.}\s\[])")
+
+
+def _interpolates(x: Any) -> bool:
+    if isinstance(x, str):
+        return "${" in x
+    if isinstance(x, dict):
+        return any(_interpolates(v) for v in x.values())
+    if isinstance(x, list):
+        return any(_interpolates(v) for v in x)
+    return False
+
+
+def _hydra_scalars(x: Any) -> Any:
+    """Dates as the ISO strings OmegaConf's loader keeps them as (it reads no dates)."""
+    if isinstance(x, dict):
+        return {k: _hydra_scalars(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_hydra_scalars(v) for v in x]
+    if isinstance(x, dt.date):
+        return x.isoformat()
+    return x
 
 
 def check_hydra_settings(cfg: DictConfig) -> None:
@@ -489,15 +576,19 @@ check_callbacks = check_hydra_settings
 # ----------------------------------------------------------------------- one job
 
 
-def prepare_job(cfg: dict, overrides: Sequence[str] = (),
-                config_dir: Path | None = None, lay: Layers | None = None) -> Job:
+def prepare_job(cfg: dict | None, overrides: Sequence[str] = (),
+                config_dir: Path | None = None, lay: Layers | None = None,
+                search: Sequence[Path] = ()) -> Job:
     """Check a plain composed configuration and return typed objects.
 
     Args:
-        cfg: From :func:`compose_config` (or the Hydra app's resolved config).
-        overrides: The job's command-line overrides (``key=value``), for provenance.
+        cfg: The configuration to run, from :func:`compose_config` (a caller may have
+            changed it); None: the one :func:`layers` composes for ``overrides``.
+        overrides: The job's command-line overrides (``key=value``), recorded and used
+            to name the file behind a bad key.
         config_dir: The configuration folder the job was composed from.
         lay: :func:`layers` of these overrides, if the caller has it already.
+        search: Search-path folders of the command line.
 
     Raises:
         ConfigError: The first problem, naming the file (or ``command line``), the key
@@ -506,13 +597,14 @@ def prepare_job(cfg: dict, overrides: Sequence[str] = (),
     config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
     overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
     if lay is None:
-        lay = layers(config_dir, overrides)
-    cfg = normalise_dists(cfg, lay)
+        lay = layers(config_dir, overrides, search)
+    if cfg is None:
+        cfg = resolve(lay)
     try:
         settings = parse_settings(cfg)
-        if settings.scenario not in scenarios(config_dir):
+        if settings.scenario not in scenarios(config_dir, search):
             raise ConfigError("scenario", f"unknown scenario {settings.scenario!r}")
-        params = parse_params(cfg)
+        params = params_from_config(cfg, lay.prov)
     except ConfigError as e:
         raise e.with_source(e.source or source_of(e.key, lay.prov)) from None
     return Job(settings, params, cfg, list(overrides))

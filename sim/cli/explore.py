@@ -45,6 +45,7 @@ from sim.cli.compose import (
     prepare_job,
     register_resolvers,
     rel,
+    resolve,
     to_plain,
     yaml_files,
 )
@@ -99,6 +100,7 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
     """
     config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
     overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    run_ov = [o for o in overrides if not _is_explore(o)]
     cfg = dict(cfg)
     section = cfg.pop("explore", None)
     choice = next((o.split("=", 1)[1] for o in overrides
@@ -114,7 +116,6 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
         raise ConfigError("explore.source", f"{settings.source}: not a sim-run output "
                           "folder (no worlds.parquet)",
                           _explore_source("explore.source", overrides, choice, config_dir))
-    run_ov = [o for o in overrides if not _is_explore(o)]
     try:
         job = prepare_job(model_cfg, run_ov, config_dir)
     except ConfigError as e:
@@ -301,7 +302,21 @@ def explore(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
 
 def compose(overrides: Sequence[str] = (), config_dir: Path | None = None) -> dict:
     """The plain configuration ``sim-explore`` would run with these overrides."""
-    return to_plain(hydra_compose(overrides, config_dir, config_name=CONFIG_NAME))
+    hydra_cfg = hydra_compose(overrides, config_dir, config_name=CONFIG_NAME)
+    return _one_composition(to_plain(hydra_cfg), overrides, config_dir)
+
+
+def _one_composition(cfg: dict, overrides: Sequence[str], config_dir: Path | None) -> dict:
+    """``sim-run``'s composition (the one composer) plus Hydra's ``explore`` section.
+
+    The model and run keys are composed as every run composes them
+    (:func:`sim.cli.compose.layers`); only the ``explore`` group, which is this app's
+    own, is read from Hydra's composition of ``sim_explore.yaml``.
+    """
+    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
+    task = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    out = resolve(layers(config_dir, [o for o in task if not _is_explore(o)]))
+    return {**out, "explore": cfg.get("explore")}
 
 
 # ----------------------------------------------------------------------- Hydra app
@@ -311,7 +326,9 @@ def compose(overrides: Sequence[str] = (), config_dir: Path | None = None) -> di
 def _app(cfg: DictConfig) -> Any:
     hc = HydraConfig.get()
     try:
-        return explore(to_plain(cfg), Path(hc.runtime.output_dir), list(hc.overrides.task))
+        overrides = list(hc.overrides.task)
+        return explore(_one_composition(to_plain(cfg), overrides, _config_dir_of(hc)),
+                       Path(hc.runtime.output_dir), overrides)
     except ConfigError as e:  # e.g. a damaged source folder found while running
         print(f"sim-explore: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -366,7 +383,15 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
     cfg = hydra_compose(overrides, config_dir, config_name=CONFIG_NAME)
     check_callbacks(cfg)
     check_hydra_settings(cfg)
-    return prepare(to_plain(cfg), task, config_dir)
+    return prepare(_one_composition(to_plain(cfg), task, config_dir), task, config_dir)
+
+
+def _config_dir_of(hc: Any) -> Path:
+    """The configuration folder of the running job (``--config-path``, else configs/)."""
+    for src in hc.runtime.config_sources:
+        if src.schema == "file" and src.provider == "main":
+            return Path(src.path)
+    return CONFIG_DIR
 
 
 def main(argv: Sequence[str] | None = None) -> None:

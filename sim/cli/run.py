@@ -22,7 +22,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -39,16 +39,18 @@ from sim.cli.compose import (
     check_config_folders,
     check_hydra_settings,
     hydra_compose,
-    layers,
     one_line,
     parse_overrides,
     prepare_job,
     register_resolvers,
-    to_plain,
+    rel,
+    searchpath_folders,
+    searchpath_override,
+    shown,
 )
 from sim.errors import ConfigError, EnvironmentProblem, environment_problem
 from sim.experiment import runs
-from sim.experiment.config import CONFIG_DIR
+from sim.experiment.config import CONFIG_DIR, config_groups, options
 from sim.experiment.executors import make_executor
 from sim.experiment.memory import (
     DISK_PER_TRACE_CELL,
@@ -58,6 +60,7 @@ from sim.experiment.memory import (
     parallel_jobs,
 )
 from sim.experiment.runfolder import MANIFEST
+from sim.model.params import MODEL_SECTIONS
 
 register_resolvers()
 
@@ -92,14 +95,34 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
     return runs.run_job(job, out_dir, progress=progress).to_dict()
 
 
+#: Jobs :func:`preflight` composed and checked in this process, by their composition's
+#: inputs: a job Hydra then launches here (a single run, a sweep's basic launcher)
+#: runs them as they are instead of composing again.
+_PREFLIGHTED: dict[tuple, runs.Job] = {}
+
+
+def _job_key(config_dir: Path, search: Sequence[Path], overrides: Sequence[str]) -> tuple:
+    task = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+    return (Path(config_dir).resolve(), tuple(Path(f).resolve() for f in search),
+            tuple(sorted(task)))
+
+
 # ----------------------------------------------------------------------- Hydra app
 
 
-def _config_dir_of_job() -> Path:
-    for src in HydraConfig.get().runtime.config_sources:
-        if src.provider == "main" and src.schema == "file":
-            return Path(src.path)
-    return CONFIG_DIR
+def folders_of_job(sources: Any = None) -> tuple[Path, list[Path]]:
+    """A job's configuration folder and search-path folders, in Hydra's order.
+
+    Args:
+        sources: ``hydra.runtime.config_sources`` (default: the running job's).
+    """
+    main, search = CONFIG_DIR, []
+    for src in sources if sources is not None else HydraConfig.get().runtime.config_sources:
+        if src.schema == "file" and src.provider == "main":
+            main = Path(src.path)
+        elif src.schema == "file":
+            search.append(Path(src.path))
+    return main, search
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
@@ -108,9 +131,14 @@ def _app(cfg: DictConfig) -> dict:
     # a sweep shows one bar for all its jobs (:class:`SweepProgress`), not one per job
     multirun = hc.mode == RunMode.MULTIRUN
     out_dir = Path(hc.runtime.output_dir)
-    try:
-        return run(to_plain(cfg), out_dir, list(hc.overrides.task), _config_dir_of_job(),
-                   progress=not multirun)
+    overrides = list(hc.overrides.task)
+    try:  # the job runs our composition of its overrides; Hydra's ``cfg`` is not read
+        config_dir, search = folders_of_job()
+        job = _PREFLIGHTED.get(_job_key(config_dir, search, overrides))
+        if job is None:
+            job = prepare_job(None, overrides, config_dir, search=search)
+            check_memory(job.settings)
+        return runs.run_job(job, out_dir, progress=not multirun).to_dict()
     except ConfigError as e:
         _job_failed(str(e), 2)
     except OSError as e:
@@ -140,15 +168,28 @@ def _job_failed(message: str, code: int) -> None:
 
 
 def job_overrides(argv_overrides: Sequence[str], multirun: bool,
-                  sweeper_params: dict | None = None) -> list[list[str]]:
+                  sweeper_params: dict | None = None,
+                  options_of: Callable[[str], list[str] | None] | None = None
+                  ) -> list[list[str]]:
     """The override lists of the jobs a command line launches, in job order.
 
     Mirrors Hydra's basic sweeper (the joblib launcher numbers jobs the same way).
+    ``options_of(group)`` lists a config group's options (None: not a group), for
+    ``scenario=glob(*)`` sweeps, which Hydra expands from the same folders.
+
+    Raises:
+        ConfigError: A sweep outside ``-m``, a glob over something not a group, or a
+            sweep the basic sweeper cannot expand.
     """
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.types import ValueType
 
     args = [f"{k}={v}" for k, v in (sweeper_params or {}).items()] + list(argv_overrides)
     parsed = parse_overrides(args)
+    if multirun and any(ov.value_type == ValueType.GLOB_CHOICE_SWEEP for ov in parsed):
+        args = [_expand_glob(ov, options_of) if ov.value_type == ValueType.GLOB_CHOICE_SWEEP
+                else text for ov, text in zip(parsed, args, strict=True)]
+        parsed = parse_overrides(args)
     if not multirun:
         for ov in parsed:
             if ov.is_sweep_override():
@@ -163,6 +204,34 @@ def job_overrides(argv_overrides: Sequence[str], multirun: bool,
     return batch
 
 
+def group_options(config_dir: Path, search: Sequence[Path] = ()
+                  ) -> Callable[[str], list[str] | None]:
+    """``options_of`` for :func:`job_overrides`: a group's options, None for other keys."""
+    groups = config_groups(config_dir, lambda p: rel(p, config_dir))
+
+    def options_of(group: str) -> list[str] | None:
+        if group not in groups or group == "hydra" or group.startswith("hydra/"):
+            return None
+        return options(group, config_dir, search)
+
+    return options_of
+
+
+def _expand_glob(ov: Any, options_of: Callable[[str], list[str] | None] | None) -> str:
+    """``group=glob(...)`` as the explicit sweep ``group=a,b,...`` over its options."""
+    key = ov.get_key_element()
+    names = options_of(key.lstrip("+~")) if options_of is not None else None
+    if names is None:
+        raise ConfigError(key, f"{ov.input_line!r}: glob(...) sweeps over the options of "
+                          "a config group (e.g. scenario=glob(*)); list values as a,b,c",
+                          COMMAND_LINE)
+    chosen = ov.value().filter(names)
+    if not chosen:
+        raise ConfigError(key, f"{ov.input_line!r} matches no option; available: "
+                          f"{', '.join(names) or 'none'}", COMMAND_LINE)
+    return f"{key}={','.join(chosen)}"
+
+
 #: Hydra flags ``sim-run`` refuses: a pickled configuration can run any code.
 REFUSED_FLAGS = ("--experimental-rerun",)
 
@@ -173,7 +242,7 @@ def _parse_args(argv: Sequence[str]) -> Any:
     parser = get_args_parser()
 
     def error(message: str) -> NoReturn:
-        raise ConfigError("arguments", message, COMMAND_LINE)
+        raise ConfigError("arguments", shown(message), COMMAND_LINE)
 
     parser.error = error  # type: ignore[method-assign]  # replaces argparse's exit(2)
     return parser.parse_args(list(argv))
@@ -291,24 +360,50 @@ def preflight(argv: Sequence[str]) -> Plan | None:
     check_config_folders(config_dir, [*overrides, *extra])
     if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
         return None  # Hydra prints and exits: the files it composes are checked above
-    jobs = job_overrides(task_ov, bool(args.multirun))
-    first = None
-    for ov in jobs:
-        lay = layers(config_dir, ov)  # scenario names and YAML first: errors name the file
-        cfg = hydra_compose([*ov, *hydra_ov], config_dir, multirun=bool(args.multirun))
-        check_hydra_settings(cfg)
-        job = prepare_job(to_plain(cfg), ov, config_dir, lay)
-        launcher = OmegaConf.select(cfg, "hydra.launcher.n_jobs")
-        parallel = parallel_jobs(launcher if isinstance(launcher, int) else None, len(jobs)
-                                 ) if args.multirun else 1
+    search = searchpath_folders([*extra, *overrides], config_dir)
+    jobs = job_overrides(task_ov, bool(args.multirun),
+                         options_of=group_options(config_dir, search))
+    # every job composed by the one composer (errors name the file), then by Hydra, the
+    # front end, once for its own settings (no task override or scenario changes them)
+    # and again for each job whose override Hydra's merge might refuse
+    checked = [prepare_job(None, ov, config_dir, search=search) for ov in jobs]
+    if extra:  # --config-dir, as Hydra adds it: before hydra.searchpath's folders
+        given = [o for o in hydra_ov if o.lstrip("+~").startswith("hydra.searchpath")]
+        hydra_ov = [o for o in hydra_ov if o not in given] + [searchpath_override(
+            [*extra, *given])]
+    cfg = hydra_settings(jobs[0], hydra_ov, config_dir, bool(args.multirun))
+    check_hydra_settings(cfg)
+    for ov in jobs:  # Hydra merges a mapping or list value key by key, and may fail
+        if any(isinstance(o.value(), dict | list) for o in parse_overrides(ov)):
+            hydra_compose([*ov, *hydra_ov], config_dir, multirun=bool(args.multirun))
+    launcher = OmegaConf.select(cfg, "hydra.launcher.n_jobs")
+    parallel = parallel_jobs(launcher if isinstance(launcher, int) else None, len(jobs)
+                             ) if args.multirun else 1
+    for ov, job in zip(jobs, checked, strict=True):
         check_memory(job.settings, parallel)
-        first = first or (cfg, job)
-    assert first is not None
-    cfg, job = first
+        _PREFLIGHTED[_job_key(config_dir, search, ov)] = job
+    job = checked[0]
     folder = _output_folder(cfg, bool(args.multirun))
     check_output_folder(folder, "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
                         output_bytes(job.settings) * len(jobs))
     return Plan(jobs, folder, bool(args.multirun), job.settings.quiet)
+
+
+def hydra_settings(job: Sequence[str], hydra_ov: Sequence[str], config_dir: Path,
+                   multirun: bool) -> DictConfig:
+    """Hydra's composition of a job without the model: its ``hydra`` node for the checks.
+
+    The model's groups and the scenario cannot set Hydra's settings (their files may
+    not hold a ``hydra`` key), so they are left out (``~group``) with the overrides of
+    their keys: Hydra composes the root, ``paths`` and ``hydra`` only, a fraction of the
+    whole. The job's own configuration is the one composer's (:func:`prepare_job`).
+    """
+    model = {g for g in config_groups(config_dir, lambda p: rel(p, config_dir))
+             if g in MODEL_SECTIONS or g == "scenario"}
+    kept = [o for o in job if o.lstrip("+~").split("=", 1)[0].split(".", 1)[0]
+            .split("@", 1)[0] not in model]
+    return hydra_compose([*kept, *(f"~{g}" for g in sorted(model)), *hydra_ov], config_dir,
+                         multirun=multirun)
 
 
 class SweepProgress:

@@ -22,13 +22,15 @@ class SweepSummaryCallback(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Summarise the jobs of the sweep that just ended (finished or resumed)."""
-        from sim.cli.run import job_overrides
+        from sim.cli.run import folders_of_job, group_options, job_overrides
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         params = OmegaConf.select(config, "hydra.sweeper.params")
         params = OmegaConf.to_container(params) if isinstance(params, DictConfig) else {}
         assert isinstance(params, dict)  # a DictConfig becomes a dict
-        jobs = job_overrides(list(config.hydra.overrides.task), True, params)
+        sources = OmegaConf.select(config, "hydra.runtime.config_sources")
+        options_of = group_options(*folders_of_job(sources)) if sources else None
+        jobs = job_overrides(list(config.hydra.overrides.task), True, params, options_of)
         try:
             table = write_sweep_summary(sweep_dir, jobs)
         except OSError as e:

@@ -133,6 +133,18 @@ class _StrictLoader(_StrictChecks, yaml.SafeLoader):
         self._nodes = 0
 
 
+#: Floats as OmegaConf (so Hydra) reads them, besides YAML 1.1's: ``1e-3`` and ``1e3``
+#: (no dot) are numbers, as an analyst means them, in the library as on the command line.
+_FLOAT = re.compile(r"""^(?:
+     [-+]?[0-9]+(?:_[0-9]+)*\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+)
+    |\.[0-9]+(?:_[0-9]+)*(?:[eE][-+][0-9]+)?
+    |[-+]?[0-9]+(?:_[0-9]+)*(?::[0-5]?[0-9])+\.[0-9_]*
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X)
+_StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT,
+                                    list("-+0123456789."))
+
 _CParser: Any
 try:  # libyaml's scanner and parser (C); PyYAML built without it falls back below
     from yaml import _yaml
@@ -165,6 +177,9 @@ if _CParser is not None:
             Composer.__init__(self)
             self._depth = 0
             self._nodes = 0
+
+    _FastStrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT,
+                                            list("-+0123456789."))
 
 
 class _Refused(yaml.YAMLError):
@@ -209,12 +224,6 @@ def _remember(cache: dict, key: Any, value: Any) -> None:
     cache[key] = value
 
 
-def clear_cache() -> None:
-    """Forget every parsed and checked file (the caches hold data, never errors)."""
-    _PARSED.clear()
-    _CHECKED.clear()
-
-
 def _parse(text: str) -> Any:
     """Parse a YAML text with the strict checks, once per distinct text per process.
 
@@ -230,6 +239,7 @@ def _parse(text: str) -> Any:
     hit = _PARSED.get(key, _PARSED)
     if hit is not _PARSED:
         return _copy(hit)
+    _check_directives(text)
     data = None
     done = False
     if LIBYAML and not _NON_PRINTABLE.search(text):
@@ -242,6 +252,34 @@ def _parse(text: str) -> Any:
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     _remember(_PARSED, key, data)
     return _copy(data)
+
+
+#: ``%YAML`` versions every YAML reader of a run accepts (libyaml's; Hydra's too).
+YAML_VERSIONS = ("1.1", "1.2")
+_YAML_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S*)", re.MULTILINE)
+
+
+class _Mark:
+    """Where a text-level refusal was found (the part of a YAML mark messages read)."""
+
+    def __init__(self, line: int):
+        self.line = line
+
+
+def _check_directives(text: str) -> None:
+    """Refuse a ``%YAML`` version other than :data:`YAML_VERSIONS`.
+
+    PyYAML's pure reader takes any 1.x; libyaml and so Hydra only these. Refused here, a
+    file with ``%YAML 1.3`` is named in the message, not left for Hydra to fail on.
+
+    Raises:
+        yaml.YAMLError: Naming the line.
+    """
+    for m in _YAML_DIRECTIVE.finditer(text):
+        if m.group(1) not in YAML_VERSIONS:
+            raise _Refused(f"%YAML {m.group(1)}: only versions "
+                           f"{' and '.join(YAML_VERSIONS)} are read",
+                           _Mark(text.count("\n", 0, m.start())))
 
 
 def read_text(path: Path, source: str | None = None) -> str:
@@ -410,19 +448,93 @@ def _check_text(text: str, path: Path, kind: str, src: str) -> tuple[dict, bool]
             raise ConfigError("hydra", "Hydra settings belong in configs/hydra/, not here",
                               src)
         if "defaults" in data and kind != "root":
-            raise ConfigError("defaults", "only configs/config.yaml may hold a defaults "
-                              "list", src)
+            file_defaults(data, "global" if kind == "group" and is_global else kind, src)
     if kind == "scenario" and not is_global:
         raise ConfigError(GLOBAL_HEADER, "missing: a scenario file must start with this "
-                          "line", src)
+                          "line (without it Hydra would file its keys under 'scenario.')",
+                          src)
     if kind == "scenario" or (kind == "group" and is_global):
         allowed = MODEL_SECTIONS + SCENARIO_RUN_KEYS
         for k in data:
-            if k not in allowed:
-                raise ConfigError(str(k), "unknown key; a scenario file may set only "
-                                  f"{', '.join(allowed)}", src)
+            if k not in allowed and k != "defaults":
+                raise ConfigError(str(k), f"unknown key{did_you_mean(k, allowed)}; a "
+                                  f"scenario file may set only {', '.join(allowed)}", src)
     check_resolvers(data, src)
     return data, is_global
+
+
+#: What an option name may look like (a file name in its group's folder, never a path).
+_OPTION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def did_you_mean(word: Any, allowed: Sequence[Any]) -> str:
+    """`` (did you mean 'x'?)`` for the allowed name nearest ``word``, else ``""``.
+
+    The one suggestion used for command-line overrides, library overrides, keys inside
+    configuration files and scenario or group option names.
+    """
+    guess = difflib.get_close_matches(str(word), [str(a) for a in allowed], n=1)
+    return f" (did you mean {guess[0]!r}?)" if guess else ""
+
+
+def file_defaults(data: dict, kind: str, src: str) -> list[tuple[str, str]]:
+    """The entries of a scenario's or group file's ``defaults`` list, checked.
+
+    A scenario may choose other options of the model's groups, as
+    lightning-hydra-template's experiment files do
+    (``defaults: [{override /actors: with_turkey}]``); a group file may extend other
+    options of its own group (``defaults: [default]``; its own keys come after them, so
+    ``_self_``, if written, is the last entry). Nothing else: no other group, no
+    package, no Hydra group.
+
+    Args:
+        data: The file's mapping.
+        kind: ``"scenario"``, ``"group"`` or ``"global"`` (a global group file: none).
+        src: The file's name in messages.
+
+    Returns:
+        ``(group, option)`` pairs: for a scenario the group it overrides, for a group
+        file ``""`` (its own group) and the option it extends.
+
+    Raises:
+        ConfigError: A malformed or forbidden entry, naming the file.
+    """
+    entries = data.get("defaults")
+    if kind == "global":
+        raise ConfigError("defaults", "a '# @package _global_' group file may not hold a "
+                          "defaults list", src)
+    if not isinstance(entries, list):
+        raise ConfigError("defaults", "must be a list, e.g. defaults: [{override "
+                          "/actors: with_turkey}]", src)
+    out = []
+    for i, entry in enumerate(entries):
+        if entry == "_self_":
+            if kind != "scenario" and i != len(entries) - 1:
+                raise ConfigError("defaults", "'_self_' may only be the last entry (a "
+                                  "group file's own keys come after what it extends)", src)
+            continue
+        if kind == "scenario":
+            if not (isinstance(entry, dict) and len(entry) == 1):
+                raise ConfigError("defaults", f"unexpected entry {_shown(entry)}; a "
+                                  "scenario may only choose options of the model's groups, "
+                                  "e.g. {override /actors: with_turkey}", src)
+            ((head, choice),) = entry.items()
+            group = str(head).removeprefix("override").strip().removeprefix("/")
+            if not str(head).startswith("override ") or group not in MODEL_SECTIONS:
+                raise ConfigError("defaults", f"unexpected entry {_shown(entry)}; allowed: "
+                                  "{override /<group>: <option>} with a group of "
+                                  f"{', '.join(MODEL_SECTIONS)}", src)
+        else:
+            group, choice = "", entry
+        if not isinstance(choice, str) or not _OPTION.fullmatch(choice):
+            raise ConfigError("defaults", f"{_shown(choice)} is not an option name", src)
+        out.append((group, choice))
+    return out
+
+
+def _shown(x: Any) -> str:
+    """A value as messages show it: quoted, control characters escaped (never raw)."""
+    return repr(x if isinstance(x, str) else str(x))
 
 
 def yaml_files(folder: Path) -> list[Path]:
@@ -483,9 +595,65 @@ def _rel(path: Path, config_dir: Path) -> str:
         return str(path)
 
 
-def scenarios(config_dir: Path = CONFIG_DIR) -> list[str]:
-    """Names of the bundled scenarios."""
-    return sorted(p.stem for p in (config_dir / "scenario").glob("*.yaml"))
+def options(group: str, config_dir: Path | None = None,
+            search: Sequence[Path] = ()) -> list[str]:
+    """The options of a configuration group: its files, in every folder Hydra searches.
+
+    Args:
+        group: The group (``"scenario"``, ``"actors"`` ...).
+        config_dir: The configuration folder (default :data:`CONFIG_DIR`).
+        search: Search-path folders (``--config-dir``, ``hydra.searchpath``), after it.
+    """
+    names: set[str] = set()
+    for folder in (config_dir or CONFIG_DIR, *search):
+        gdir = Path(folder) / group
+        if gdir.is_dir():
+            names.update(p.stem for p in gdir.glob("*.yaml"))
+    return sorted(names)
+
+
+def scenarios(config_dir: Path | None = None, search: Sequence[Path] = ()) -> list[str]:
+    """Names of the scenarios: ``configs/scenario/`` and any search-path folders'."""
+    return options("scenario", config_dir, search)
+
+
+def _option_path(folders: Sequence[Path], group: str, choice: Any, where: str | None,
+                 name: Any) -> Path:
+    """The file of a group option: the first folder that has it, as Hydra looks.
+
+    Raises:
+        ConfigError: No folder has it (or it is not a name, e.g. ``../x``); with the
+            nearest name and the options available.
+    """
+    if isinstance(choice, str) and _OPTION.fullmatch(choice):
+        for folder in folders:
+            path = Path(folder) / group / f"{choice}.yaml"
+            if path.exists():
+                return path
+    known = options(group, folders[0], folders[1:])
+    what = "scenario" if group == "scenario" else f"{group} option"
+    raise ConfigError(group, f"unknown {what} {_shown(choice)}"
+                      f"{did_you_mean(choice, known)}; available: "
+                      f"{', '.join(known) or 'none'}", where or name(Path(folders[0]) / group))
+
+
+def _group_layers(folders: Sequence[Path], group: str, choice: str, name: Any,
+                  where: str | None = None, chain: tuple[str, ...] = ()
+                  ) -> list[tuple[str, dict, bool]]:
+    """A group option's layers ``(source, data, is_global)``: what it extends, then itself."""
+    path = _option_path(folders, group, choice, where, name)
+    src = name(path)
+    data, is_global = _checked_file(path, "group", src)
+    out = []
+    if "defaults" in data:
+        for _, option in file_defaults(data, "global" if is_global else "group", src):
+            if option in (*chain, choice):
+                raise ConfigError("defaults", f"{group}/{option} extends itself (through "
+                                  f"{' -> '.join((*chain, choice, option))})", src)
+            out += _group_layers(folders, group, option, name, src, (*chain, choice))
+        del data["defaults"]
+    out.append((src, data, is_global))
+    return out
 
 
 # ----------------------------------------------------------------------- composition
@@ -558,65 +726,116 @@ def config_groups(config_dir: Path | None = None, name: Any = None) -> dict:
 def compose_layers(config_dir: Path | None = None, choices: Mapping[str, str] | None = None,
                    overrides: Sequence[tuple[str, Any]] = (), *, source: str = OVERRIDES,
                    check: Sequence[str] = (), library: bool = True,
-                   name: Any = None) -> Composition:
+                   name: Any = None, search: Sequence[Path] = ()) -> Composition:
     """Compose a configuration folder in Hydra's order and record provenance.
 
-    The one composition with provenance: the library (:func:`load_params`) and the
-    command line (:func:`sim.cli.compose.layers`, which feeds ``prepare_job`` and
-    ``normalise_dists``) both call it. Layers: the root ``config.yaml`` (``_self_``
-    first), one file per group of its defaults list (``hydra`` excepted; a file
-    starting ``# @package _global_`` is placed at the top level), the scenario, then
-    the overrides. Every file is checked (:func:`check_config_file`) and parsed once per
-    content per process.
+    The one composition: the library (:func:`load_params`) and the command line
+    (:func:`sim.cli.compose.layers`) both run what it returns. Layers: the root
+    ``config.yaml`` (``_self_`` first), one file per group of its defaults list
+    (``hydra`` excepted; a file starting ``# @package _global_`` is placed at the top
+    level; a group file's own defaults list puts the options it extends first), the
+    scenario, then the overrides. A scenario's defaults list
+    (``{override /actors: with_turkey}``) chooses group options before the groups are
+    composed; a choice in ``choices`` (the command line's) wins over it, as in Hydra.
+    Every file is checked (:func:`check_config_file`) and parsed once per content per
+    process.
 
     Args:
         config_dir: Configuration folder (default :data:`CONFIG_DIR`).
         choices: Group -> option, over the defaults list (``{"scenario": "baseline"}``).
-        overrides: ``(dotted key, value)`` pairs merged last, in order, as
-            :func:`deep_merge` merges (a mapping with ``dist`` replaces whole).
+        overrides: ``(dotted key, value)`` pairs applied last, in order, as
+            :func:`deep_merge` merges (a mapping with ``dist`` replaces whole); the
+            value :data:`DELETE` removes the key (``~key``).
         source: Name of the overrides' layer in provenance and messages.
         check: Dotted keys of the overrides to check against the composed files
             (:func:`check_override_key`) before they are merged.
         library: The library's rules for ``check`` (run settings refused, new names
             allowed where the schema takes any) instead of the command line's.
         name: How files are named in messages (default ``configs/<group>/<file>``).
+        search: Further folders searched for group options after ``config_dir``
+            (``--config-dir``, ``hydra.searchpath``), as Hydra searches them.
 
     Raises:
         ConfigError: Unknown group option or scenario, a file that breaks a rule, or an
             override key the configuration does not have.
     """
     config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
+    folders = [config_dir, *(Path(f) for f in search)]
     name = name or (lambda p: _rel(p, config_dir))
     root_path = config_dir / "config.yaml"
     root_src = name(root_path)
     root = check_config_file(root_path, "root", root_src)
     groups = dict(root_defaults(root, root_src))
-    groups.update(choices or {})
+    given = dict(choices or {})
+    groups.update(given)
+    scenario_layer: tuple[str, dict] | None = None
+    chosen_in: dict[str, str] = {}  # group -> the scenario file that chose its option
+    if "scenario" in groups:
+        path = _option_path(folders, "scenario", groups["scenario"], None, name)
+        src = name(path)
+        data, _ = _checked_file(path, "scenario", src)
+        for group, choice in file_defaults(data, "scenario", src) if "defaults" in data \
+                else ():
+            if group not in groups:
+                raise ConfigError("defaults", f"override /{group}: {root_src} has no "
+                                  f"{group} group", src)
+            if group not in given:
+                groups[group] = choice
+                chosen_in[group] = src
+        data.pop("defaults", None)
+        scenario_layer = (src, data)
     prov: dict = {}
     order = [root_src]
     cfg = deep_merge({}, {k: v for k, v in root.items() if k != "defaults"}, root_src, prov)
     for group, choice in groups.items():
         if group == "hydra" or group.startswith("hydra/"):
             continue
-        gdir = config_dir / group
-        path = gdir / f"{choice}.yaml"
-        known = sorted(p.stem for p in gdir.glob("*.yaml"))
-        if choice not in known:  # a listed name, never a path such as ../x
-            what = "scenario" if group == "scenario" else f"{group} option"
-            raise ConfigError(group, f"unknown {what} {choice!r}; available: "
-                              f"{', '.join(known) or 'none'}", name(gdir))
-        src = name(path)
-        kind = "scenario" if group == "scenario" else "group"
-        data, is_global = _checked_file(path, kind, src)
-        cfg = deep_merge(cfg, data if kind == "scenario" or is_global else {group: data},
-                         src, prov)
-        order.append(src)
+        if group == "scenario" and scenario_layer is not None:
+            layers = [(scenario_layer[0], scenario_layer[1], True)]
+        else:
+            layers = _group_layers(folders, group, choice, name, chosen_in.get(group))
+        for src, data, is_global in layers:
+            cfg = deep_merge(cfg, data if is_global else {group: data}, src, prov)
+            order.append(src)
     for key in check:
         check_override_key(cfg, key, source, library=library)
     for key, value in overrides:
-        cfg = deep_merge(cfg, _nest(key, value), source, prov)
+        if value is DELETE:
+            cfg = _deleted(cfg, key)
+            for k in [k for k in prov if k.startswith(f"{key}.")]:
+                del prov[k]
+            prov[key] = source  # a missing key then names who removed it
+        else:
+            cfg = deep_merge(cfg, _nest(key, value), source, prov)
     order.append(source)
     return Composition(cfg, prov, order, groups)
+
+
+class _Delete:
+    """The type of :data:`DELETE`."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+    def __deepcopy__(self, memo: dict) -> _Delete:
+        return self
+
+
+#: An override value that removes its key (the command line's ``~key``).
+DELETE = _Delete()
+
+
+def _deleted(cfg: dict, key: str) -> dict:
+    """A copy of ``cfg`` without the dotted ``key`` (nothing if it is not there)."""
+    head, _, rest = key.partition(".")
+    if head not in cfg:
+        return cfg
+    out = dict(cfg)
+    if not rest:
+        del out[head]
+    elif isinstance(out[head], dict):
+        out[head] = _deleted(out[head], rest)
+    return out
 
 
 def _nest(key: str, value: Any) -> dict:
@@ -660,8 +879,7 @@ def check_override_key(base: dict, key: str, source: str, *, library: bool) -> N
                 if allowed is None or part in allowed:
                     return  # a new name or an optional key: parse_params checks it
             here = [str(k) for k in node]
-            guess = difflib.get_close_matches(part, here, n=1)
-            hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+            hint = did_you_mean(part, here)
             listed = ", ".join(here) or "none"
             if i == len(parts) - 1:
                 problem = f"unknown key{hint}; allowed here: {listed}"
@@ -764,13 +982,47 @@ def compose_model(scenario: str = "baseline", config_dir: Path | None = None,
 
 
 def params_from_config(cfg: dict, prov: dict | None = None) -> ModelParams:
-    """Validate a composed mapping, naming the file of the first bad key on error."""
+    """Validate a composed mapping, naming the file of the first bad key on error.
+
+    A misspelt key gets the nearest allowed one (:func:`did_you_mean`), and a new name
+    that breaks the schema (an actor ``rusia`` without a role) the existing name
+    nearest it, wherever the key was written: a file, the command line or overrides.
+
+    Raises:
+        ConfigError: The first bad key.
+    """
     try:
         return parse_params(cfg)
     except ConfigError as e:
-        if prov is not None and e.source is None:
-            raise e.with_source(source_of(e.key, prov)) from None
-        raise
+        err = _with_hint(e, cfg)
+        if prov is not None and err.source is None:
+            err = err.with_source(source_of(err.key, prov))
+        raise err from None
+
+
+def _with_hint(e: ConfigError, cfg: dict) -> ConfigError:
+    """``e`` with a "did you mean" for a misspelt key or new name, if one is near."""
+    if "did you mean" in e.problem:
+        return e
+    parts = e.key.split(".")
+    if e.problem.startswith("unknown key"):
+        allowed = schema_keys(parts[:-1], cfg)
+        hint = did_you_mean(parts[-1], allowed or ())
+        if hint:
+            return ConfigError(e.key, e.problem.replace("unknown key", "unknown key" + hint,
+                                                        1), e.source)
+        return e
+    node: Any = cfg
+    for i, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node:
+            break
+        if i > 0 and schema_keys(parts[:i], cfg) is None:  # a name the user chooses
+            hint = did_you_mean(part, [k for k in node if k != part])
+            if hint:
+                return ConfigError(e.key, f"{e.problem}; {part!r} is a new name here"
+                                   f"{hint}", e.source)
+        node = node[part]
+    return e
 
 
 def load_params(scenario: str = "baseline", config_dir: Path | None = None,
