@@ -379,9 +379,11 @@ def preflight(argv: Sequence[str]) -> Plan | None:
     launcher = OmegaConf.select(cfg, "hydra.launcher.n_jobs")
     parallel = parallel_jobs(launcher if isinstance(launcher, int) else None, len(jobs)
                              ) if args.multirun else 1
-    for ov, job in zip(jobs, checked, strict=True):
+    for job in checked:
         check_memory(job.settings, parallel)
-        _PREFLIGHTED[_job_key(config_dir, search, ov)] = job
+    _PREFLIGHTED.clear()  # only this command line's jobs
+    _PREFLIGHTED.update((_job_key(config_dir, search, ov), job)
+                        for ov, job in zip(jobs, checked, strict=True))
     job = checked[0]
     folder = _output_folder(cfg, bool(args.multirun))
     check_output_folder(folder, "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
