@@ -959,3 +959,279 @@ def test_sim_explore_refuses_a_non_utf8_explore_file(world, capsys):
 def test_sim_explore_refuses_env_set_on_the_command_line(world, capsys):
     line = explore_refused([f"+hydra.job.env_set.GIT_DIR={world.root}"], capsys, world)
     assert "env_set" in line
+
+
+# ================================================================== second pass (issue 21)
+# Every file a command reads on a user's word is read as a regular file of bounded size
+# (sim/safeio.py); report and dashboard inputs are checked by type and range; output paths
+# are checked after interpolation; limits are stated up front; the dashboard answers only
+# its own address.
+
+import contextlib  # noqa: E402
+import socket  # noqa: E402
+
+from sim.experiment.runs import RunFolderError, load_run, read_table_file  # noqa: E402
+from sim.safeio import UnsafeFile, open_regular, read_regular_bytes  # noqa: E402
+
+
+@contextlib.contextmanager
+def within(seconds: int):
+    """Fail (instead of hanging the suite) if the block takes longer than ``seconds``."""
+    def timeout(signum, frame):
+        raise TimeoutError(f"took longer than {seconds} s: it hangs")
+
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+#: Things that are not regular files, put where a command expects one.
+SPECIALS = ("fifo", "dev-zero", "socket", "folder")
+
+
+@pytest.fixture
+def special():
+    """``special(path, kind)`` replaces ``path`` by a FIFO, a /dev/zero link, a bound
+    socket or a folder."""
+    socks: list[socket.socket] = []
+
+    def make(path: Path, kind: str) -> Path:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "dev-zero":
+            path.symlink_to("/dev/zero")
+        elif kind == "socket":   # bound under a short name (108 bytes at most), then moved
+            short = Path(f"/tmp/sim-hostile-{os.getpid()}-{len(socks)}.sock")
+            short.unlink(missing_ok=True)
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(str(short))
+            socks.append(s)
+            os.rename(short, path)
+        elif kind == "folder":
+            path.mkdir()
+        return path
+
+    yield make
+    for s in socks:
+        s.close()
+
+
+@pytest.fixture(scope="module")
+def template_run(tmp_path_factory) -> Path:
+    """One finished run folder with a trace, copied by each case that damages it."""
+    d = tmp_path_factory.mktemp("template") / "job"
+    ov = ["worlds=80", "horizon_weeks=10", "quiet=true", "seed=1", "trace=true"]
+    run(compose_config(ov), d, ov)
+    return d
+
+
+@pytest.fixture
+def run_copy(template_run, tmp_path) -> Path:
+    d = tmp_path / "job"
+    shutil.copytree(template_run, d, symlinks=True)
+    return d
+
+
+# ------------------------------------------------------------------ files that are not files
+
+
+@pytest.mark.parametrize("kind", SPECIALS)
+@pytest.mark.parametrize("name", ["summary.json", "metadata.json", "manifest.json",
+                                  "worlds.parquet", "steps.parquet", "trace.parquet"])
+def test_report_refuses_a_run_file_that_is_not_a_regular_file(name, kind, run_copy,
+                                                              special, capsys):
+    special(run_copy / name, kind)
+    with within(30):
+        line = report_refused(run_copy, capsys)
+    assert f"{run_copy / name}" in line, line
+    what = {"fifo": "FIFO", "dev-zero": "character device", "socket": "socket",
+            "folder": "folder"}[kind]
+    assert what in line, line
+
+
+@pytest.mark.parametrize("kind", SPECIALS)
+def test_report_refuses_a_sweep_summary_that_is_not_a_regular_file(kind, sweep, special,
+                                                                   capsys):
+    special(sweep / "sweep_summary.csv", kind)
+    with within(30):
+        line = report_refused(sweep, capsys)
+    assert "sweep_summary.csv" in line
+    assert {"fifo": "FIFO", "dev-zero": "device", "socket": "socket",
+            "folder": "folder"}[kind] in line, line
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "socket"])
+@pytest.mark.parametrize("reader", ["bytes", "open", "table", "json"])
+def test_readers_refuse_what_is_not_a_regular_file(reader, kind, tmp_path, special):
+    path = special(tmp_path / "x.parquet", kind)
+    with within(10):
+        if reader == "bytes":
+            with pytest.raises(UnsafeFile, match="only a regular file"):
+                read_regular_bytes(path, 1000)
+        elif reader == "open":
+            with pytest.raises(UnsafeFile, match="only a regular file"):
+                open_regular(path, 1000)
+        elif reader == "table":
+            with pytest.raises(RunFolderError, match="only a regular file"):
+                read_table_file(path)
+        else:
+            from sim.experiment.runfolder import DamagedRunError, read_json
+            with pytest.raises(DamagedRunError, match="only a regular file"):
+                read_json(path)
+
+
+def test_a_table_larger_than_the_cap_is_refused_before_pyarrow_reads_it(tmp_path,
+                                                                        monkeypatch):
+    from sim.experiment import runs as runs_mod
+
+    d = tmp_path / "t.parquet"
+    pd.DataFrame({"a": range(1000)}).to_parquet(d)
+    monkeypatch.setattr(runs_mod, "MAX_FILE_BYTES", 100)
+    with pytest.raises(RunFolderError, match="larger than 100 bytes"):
+        read_table_file(d)
+
+
+@pytest.mark.parametrize("kind", SPECIALS)
+def test_sim_backtest_refuses_a_facts_file_that_is_not_a_regular_file(kind, tmp_path,
+                                                                      special, capsys):
+    from sim.cli.backtest import main as backtest_main
+
+    facts = special(tmp_path / "facts.yaml", kind)
+    with within(30):
+        code = backtest_main([f"facts={facts}", "worlds=10", f"out={tmp_path / 'out'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert str(facts) in err[0] and "file:" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "socket"])
+def test_sim_explore_refuses_a_source_run_holding_a_special_file(kind, run_copy, special,
+                                                                 world, capsys):
+    special(run_copy / "worlds.parquet", kind)
+    with within(30):
+        line = explore_refused(["explore=prim", f"explore.source={run_copy}"], capsys, world)
+    assert "explore.source" in line and "worlds.parquet" in line
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "socket"])
+def test_dashboard_refuses_a_results_folder_holding_a_special_file(kind, run_copy, special):
+    from sim.viz.dashboard import logic
+
+    special(run_copy / "summary.json", kind)
+    with within(30), pytest.raises(RunFolderError) as exc:
+        logic.browse(run_copy, root=run_copy.parent)
+    assert "summary.json" in str(exc.value) and "\n" not in str(exc.value)
+
+
+# ------------------------------------------------------------------ report and dashboard inputs
+
+
+def _craft_table(d: Path, name: str, column: str, values) -> None:
+    t = pd.read_parquet(d / name)
+    t[column] = values(t) if callable(values) else values
+    t.to_parquet(d / name, index=False)
+    _resign(d)
+
+
+CRAFTED_TABLES = {
+    "signed NaN": ("worlds.parquet", "signed",
+                   lambda t: [float("nan")] + [0.0] * (len(t) - 1), "'signed'"),
+    "signed 2": ("worlds.parquet", "signed", lambda t: [2] * len(t), "'signed'"),
+    "signed text": ("worlds.parquet", "signed", lambda t: ["yes"] * len(t), "'signed'"),
+    "outcome unknown": ("worlds.parquet", "outcome", lambda t: ["victory"] * len(t),
+                        "'outcome'"),
+    "outcome None": ("worlds.parquet", "outcome", lambda t: [None] * len(t), "'outcome'"),
+    "sign_week huge": ("worlds.parquet", "sign_week", lambda t: [10**12] * len(t),
+                       "'sign_week'"),
+    "sign_week -5": ("worlds.parquet", "sign_week", lambda t: [-5] * len(t), "'sign_week'"),
+    "sign_week inf": ("worlds.parquet", "sign_week", lambda t: [float("inf")] * len(t),
+                      "'sign_week'"),
+    "world -1": ("worlds.parquet", "world", lambda t: [-1] * len(t), "'world'"),
+    "world float": ("worlds.parquet", "world", lambda t: [0.5] * len(t), "'world'"),
+    "week inf": ("steps.parquet", "week", lambda t: [float("inf")] * len(t), "'week'"),
+    "week NaN": ("steps.parquet", "week", lambda t: [float("nan")] * len(t), "'week'"),
+    "week -1": ("steps.parquet", "week", lambda t: [-1] * len(t), "'week'"),
+    "week 1e9": ("steps.parquet", "week", lambda t: [10**9] * len(t), "'week'"),
+    "p_signed 1.5": ("steps.parquet", "p_signed", lambda t: [1.5] * len(t), "'p_signed'"),
+    "p_signed NaN": ("steps.parquet", "p_signed", lambda t: [float("nan")] * len(t),
+                     "'p_signed'"),
+    "p_active -0.1": ("steps.parquet", "p_active", lambda t: [-0.1] * len(t), "'p_active'"),
+    "trace week inf": ("trace.parquet", "week", lambda t: [float("inf")] * len(t),
+                       "'week'"),
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CRAFTED_TABLES if not c.startswith("trace")])
+def test_report_refuses_table_values_sim_run_cannot_write(case, run_copy, capsys):
+    name, col, values, says = CRAFTED_TABLES[case]
+    _craft_table(run_copy, name, col, values)
+    line = report_refused(run_copy, capsys)
+    assert name in line and says in line, line
+
+
+@pytest.mark.parametrize("case", list(CRAFTED_TABLES))
+def test_dashboard_refuses_table_values_sim_run_cannot_write(case, run_copy):
+    from sim.viz.dashboard import logic
+
+    name, col, values, says = CRAFTED_TABLES[case]
+    _craft_table(run_copy, name, col, values)
+    with pytest.raises(RunFolderError) as exc:
+        logic.browse(run_copy, root=run_copy.parent)
+        assert load_run(run_copy).trace is None   # never reached: a trace is checked too
+    assert name in str(exc.value) and says in str(exc.value)
+
+
+def test_signed_share_must_match_the_summary(run_copy, capsys):
+    _craft_table(run_copy, "worlds.parquet", "signed", lambda t: [True] * len(t))
+    assert "differs from summary.json's p_sign" in report_refused(run_copy, capsys)
+
+
+CRAFTED_SUMMARIES = {
+    "horizon 1e30": ("horizon_weeks", 1e30),
+    "horizon 10**30": ("horizon_weeks", 10**30),
+    "horizon 5201": ("horizon_weeks", 5201),
+    "worlds 10**12": ("worlds", 10**12),
+    "seed 2**64": ("seed", 2**64),
+    "seed -1": ("seed", -1),
+    "overrides 5 MB": ("overrides", ["x=" + "a" * 5_000_000]),
+    "overrides 100k": ("overrides", ["worlds=1"] * 100_000),
+    "overrides not strings": ("overrides", [1, 2]),
+    "scenario 1000 chars": ("scenario", "s" * 1000),
+    "scenario empty": ("scenario", ""),
+    "median 1e300": ("median_weeks_to_sign", 1e300),
+    "p_sign_12m 2": ("p_sign_12m", 2.0),
+    "config_hash 1 MB": ("config_hash", "h" * 1_000_000),
+    "p_sign true": ("p_sign", True),
+}
+
+
+@pytest.mark.parametrize("case", list(CRAFTED_SUMMARIES))
+def test_report_refuses_summary_values_out_of_range_at_once(case, run_copy, capsys):
+    key, value = CRAFTED_SUMMARIES[case]
+    s = json.loads((run_copy / "summary.json").read_text())
+    s[key] = value
+    _rewrite_summary(run_copy, json.dumps(s))
+    with within(20):
+        line = report_refused(run_copy, capsys)
+    assert f"{key} must be" in line and len(line) < 400, line
+
+
+@pytest.mark.parametrize("case", ["horizon 1e30", "overrides 5 MB", "median 1e300"])
+def test_dashboard_refuses_summary_values_out_of_range(case, run_copy):
+    from sim.viz.dashboard import logic
+
+    key, value = CRAFTED_SUMMARIES[case]
+    s = json.loads((run_copy / "summary.json").read_text())
+    s[key] = value
+    _rewrite_summary(run_copy, json.dumps(s))
+    with within(20), pytest.raises(RunFolderError, match=f"{key} must be"):
+        logic.browse(run_copy, root=run_copy.parent)

@@ -18,7 +18,6 @@ exit code 2. Results go to ``results/explore/<date>/<time>/`` (``hydra.run.dir``
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -194,18 +193,17 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
 
 
 def _load_worlds(source: str) -> tuple[pd.DataFrame, int]:
+    from sim.experiment.runs import RunFolderError, load_run
+
     path = Path(source)
-    f = path / "worlds.parquet"
-    if not f.is_file():
+    if not (path / "worlds.parquet").exists():
         raise ConfigError("explore.source", f"{source}: not a sim-run output folder "
                           "(no worlds.parquet)", COMMAND_LINE)
-    try:
-        worlds = pd.read_parquet(f)
-        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    except Exception as e:  # noqa: BLE001 - a damaged folder: one line
-        raise ConfigError("explore.source", f"{source}: cannot read the run "
-                          f"({e.__class__.__name__})", COMMAND_LINE) from None
-    return worlds, int(summary.get("horizon_weeks", 156))
+    try:   # the one reader of run folders: manifest, regular files, checked tables
+        run = load_run(path)
+    except RunFolderError as e:
+        raise ConfigError("explore.source", str(e), COMMAND_LINE) from None
+    return run.worlds, run.horizon_weeks
 
 
 def run_prim(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
