@@ -1235,3 +1235,293 @@ def test_dashboard_refuses_summary_values_out_of_range(case, run_copy):
     _rewrite_summary(run_copy, json.dumps(s))
     with within(20), pytest.raises(RunFolderError, match=f"{key} must be"):
         logic.browse(run_copy, root=run_copy.parent)
+
+
+# ------------------------------------------------------------------ output paths, interpolated
+
+
+def refused_as_given(argv, capsys, w, code=2, app=main) -> str:
+    """:func:`refused` without an output folder of the harness's choosing."""
+    before = tree(w.root)
+    with pytest.raises(SystemExit) as exc:
+        app(["--config-path", str(w.configs), *argv, *FAST])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert exc.value.code == code, err
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert tree(w.root) == before, "something was written"
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, key", [
+    (["hydra.job.name=../../../../esc/x"], "hydra.job.name"),
+    (["hydra.job.name=/tmp/sim-hostile-esc/x"], "hydra.job.name"),
+    (["hydra.job.name=${oc.env:HOME}/x"], "hydra.job.name"),
+    (["hydra.job.name=.."], "hydra.job.name"),
+    (["hydra.output_subdir=${hydra.job.name}", "hydra.job.name=../../esc"],
+     "hydra.job.name"),
+    (["hydra.output_subdir=${hydra.job.override_dirname}",
+      "actors.russia.label=../../../../esc"], "hydra.output_subdir"),
+    (["hydra.output_subdir=${oc.env:HOME}"], "hydra.output_subdir"),
+    (["hydra.output_subdir=/tmp/sim-hostile-esc"], "hydra.output_subdir"),
+    (["hydra.output_subdir=."], "hydra.output_subdir"),
+    (["hydra.job_logging.handlers.file.filename=${hydra.runtime.output_dir}/"
+      "${hydra.job.override_dirname}.log", "actors.russia.label=../../../../esc"],
+     "hydra.job_logging.handlers.file.filename"),
+    (["hydra.job_logging.handlers.file.filename=${hydra.runtime.output_dir}/../esc.log"],
+     "hydra.job_logging.handlers.file.filename"),
+])
+def test_run_paths_are_checked_after_interpolation(argv, key, world, capsys):
+    line = refused(argv, capsys, world)
+    assert f"{key}:" in line, line
+    assert not Path("/tmp/sim-hostile-esc").exists()
+    assert not (world.root.parent / "esc").exists() and not (world.root / "esc").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["hydra.sweep.subdir=${oc.env:HOME}/x", "seed=1,2"],
+    ["hydra.sweep.subdir=/tmp/sim-hostile-esc/${hydra.job.num}", "seed=1,2"],
+    ["hydra.sweep.subdir=${hydra.job.override_dirname}", "actors.russia.label=../../../x,y"],
+    ["hydra.sweep.subdir=.", "seed=1,2"],
+    ["hydra.sweep.subdir=''", "seed=1,2"],
+    ["hydra.sweep.subdir=${hydra.job.num}/../..", "seed=1,2"],
+])
+def test_sweep_job_folders_are_checked_after_interpolation(argv, world, capsys):
+    line = refused_as_given(["-m", f"hydra.sweep.dir={world.out}", *argv], capsys, world)
+    assert "hydra.sweep.subdir:" in line and "inside" in line, line
+    assert not Path("/tmp/sim-hostile-esc").exists()
+
+
+# ------------------------------------------------------------------ existing folders
+
+
+def test_a_folder_holding_the_users_own_files_is_never_overwritten(world, capsys):
+    mine = world.root / "mine"
+    mine.mkdir()
+    (mine / "summary.json").write_text('{"my": "own numbers"}')
+    line = refused_as_given([f"hydra.run.dir={mine}"], capsys, world)
+    assert "hydra.run.dir:" in line and "did not write" in line and "summary.json" in line
+    assert (mine / "summary.json").read_text() == '{"my": "own numbers"}'
+
+
+def test_a_sweep_into_a_users_folder_is_refused(world, capsys):
+    mine = world.root / "mine"
+    (mine / "0").mkdir(parents=True)
+    (mine / "0" / "notes.txt").write_text("keep")
+    line = refused_as_given(["-m", f"hydra.sweep.dir={mine}", "seed=1,2"], capsys, world)
+    assert "hydra.sweep.dir:" in line and "did not write" in line
+
+
+def test_a_job_folder_holding_the_users_files_is_refused_in_our_sweep(world, capsys):
+    sw = world.root / "sw"
+    sw.mkdir()
+    (sw / "multirun.yaml").write_text("hydra: {}\n")   # our sweep folder ...
+    (sw / "1").mkdir()
+    (sw / "1" / "thesis.tex").write_text("keep")      # ... but job 1's folder is not ours
+    line = refused_as_given(["-m", f"hydra.sweep.dir={sw}", "seed=1,2"], capsys, world)
+    assert f"{sw / '1'}" in line and "thesis.tex" in line
+
+
+@pytest.mark.parametrize("value, says", [
+    ("/", "root of the file system"),
+    ("../../../../../../../../../..", "root of the file system"),
+    ("''", "empty path"),
+    ("${oc.env:HOME}", "home folder"),
+    (str(CONFIG_DIR.parent), "checkout"),
+    ("'~/sim-out'", "~ is not expanded"),
+    ("${oc.env:NO_SUCH_VARIABLE_9f}", "cannot resolve"),
+])
+def test_output_folders_that_are_never_allowed(value, says, world, capsys):
+    line = refused_as_given([f"hydra.run.dir={value}"], capsys, world)
+    assert "hydra.run.dir:" in line and says in line, line
+
+
+@pytest.mark.parametrize("value", ["/", "''", "${oc.env:HOME}", str(CONFIG_DIR.parent)])
+def test_sweep_folders_that_are_never_allowed(value, world, capsys):
+    line = refused_as_given(["-m", f"hydra.sweep.dir={value}", "seed=1,2"], capsys, world)
+    assert "hydra.sweep.dir:" in line
+
+
+def test_the_current_folder_is_not_a_run_folder_when_it_holds_files(world, capsys):
+    (world.root / "cwd" / "data.csv").write_text("1,2\n")
+    line = refused_as_given(["hydra.run.dir=."], capsys, world)
+    assert "did not write" in line and "data.csv" in line
+
+
+def test_resuming_our_own_run_and_sweep_folders_still_works(world, capsys):
+    base = ["--config-path", str(world.configs), *FAST]
+    for _ in range(2):
+        main([*base, f"hydra.run.dir={world.out}"])          # no SystemExit: it ran
+        main(["-m", *base, f"hydra.sweep.dir={world.root / 'sw'}", "seed=1,2"])
+    assert (world.out / "manifest.json").is_file()
+    assert pd.read_csv(world.root / "sw" / "sweep_summary.csv")["status"].tolist() == \
+        ["done", "done"]
+
+
+# ------------------------------------------------------------------ values written to outputs
+
+
+@pytest.mark.parametrize("value", [
+    "${oc.env:PEACE_SIM_SECRET}", "${oc.env:PEACE_SIM_SECRET,none}",
+    "x-${oc.env:PEACE_SIM_SECRET}-y", "${hydra:runtime.cwd}", "${hydra:runtime.output_dir}",
+    "${hydra:job.name}", "${now:%Y-%m-%d}", "${oc.decode:'1'}", "${hydra.runtime.cwd}",
+    "${paths.root_dir}", "${oc.select:paths.root_dir}", "${hydra:runtime.version}",
+])
+def test_no_environment_or_runtime_resolver_in_values_written_to_outputs(value, world,
+                                                                         capsys, monkeypatch):
+    secret = "s3cr3t-9d1f-value"
+    monkeypatch.setenv("PEACE_SIM_SECRET", secret)
+    line = refused([f"actors.russia.label={value}"], capsys, world)
+    assert "actors.russia.label:" in line and "environment" in line, line
+    assert secret not in line and str(world.root) not in line
+
+
+def test_resolvers_in_values_are_refused_by_sim_explore_too(world, capsys, monkeypatch):
+    monkeypatch.setenv("PEACE_SIM_SECRET", "s3cr3t")
+    line = explore_refused(["actors.russia.label=${oc.env:PEACE_SIM_SECRET}"], capsys, world)
+    assert line.startswith("sim-explore: error:") and "actors.russia.label" in line
+
+
+def test_a_model_value_may_still_interpolate_another_model_value(world):
+    from sim.cli.run import preflight
+
+    plan = preflight(["--config-path", str(world.configs), *FAST,
+                      f"hydra.run.dir={world.out}",
+                      "actors.russia.label=${actors.eu.label}"])
+    assert plan is not None and plan.folder == world.out
+
+
+# ------------------------------------------------------------------ launcher and sweeper settings
+
+
+JOBLIB = ["-m", "seed=1,2", "hydra/launcher=joblib"]
+RAY = ["-m", "seed=1,2", "hydra/launcher=ray"]
+
+
+@pytest.mark.parametrize("argv, key", [
+    ([*JOBLIB, "hydra.launcher.n_jobs=-1000"], "hydra.launcher.n_jobs"),
+    ([*JOBLIB, "hydra.launcher.n_jobs=0"], "hydra.launcher.n_jobs"),
+    ([*JOBLIB, "hydra.launcher.n_jobs=100000"], "hydra.launcher.n_jobs"),
+    ([*JOBLIB, "hydra.launcher.pre_dispatch=__import__"], "hydra.launcher.pre_dispatch"),
+    ([*JOBLIB, "hydra.launcher.pre_dispatch='2*n_jobs+__import__(\"os\")'"],
+     "hydra.launcher.pre_dispatch"),
+    ([*JOBLIB, "hydra.launcher.batch_size=0"], "hydra.launcher.batch_size"),
+    ([*JOBLIB, "hydra.launcher.backend=dask"], "hydra.launcher.backend"),
+    ([*JOBLIB, "hydra.launcher.prefer=gpus"], "hydra.launcher.prefer"),
+    ([*JOBLIB, "hydra.launcher.require=everything"], "hydra.launcher.require"),
+    ([*JOBLIB, "hydra.launcher.mmap_mode=x"], "hydra.launcher.mmap_mode"),
+    ([*JOBLIB, "hydra.launcher.verbose=-1"], "hydra.launcher.verbose"),
+    ([*JOBLIB, "hydra.launcher.timeout=-1"], "hydra.launcher.timeout"),
+    ([*JOBLIB, "hydra.launcher.temp_folder=/tmp"], "hydra.launcher.temp_folder"),
+    ([*JOBLIB, "hydra.launcher.max_nbytes=lots"], "hydra.launcher.max_nbytes"),
+    (["-m", "seed=1,2", "hydra.sweeper.max_batch_size=0"], "hydra.sweeper.max_batch_size"),
+    (["-m", "seed=1,2", "hydra.sweeper.max_batch_size=-3"], "hydra.sweeper.max_batch_size"),
+    (["-m", "seed=1,2", "+hydra.sweeper.params.worlds=range(1,100000000)"], "sweep"),
+    ([*RAY, "hydra.launcher.ray.init.address=auto",
+      "+hydra.launcher.ray.init.object_store_memory=100000000"],
+     "hydra.launcher.ray.init.object_store_memory"),
+    ([*RAY, "hydra.launcher.ray.init.address=auto", "hydra.launcher.ray.init.num_cpus=4"],
+     "hydra.launcher.ray.init.num_cpus"),
+    ([*RAY, "hydra.launcher.ray.init.address=auto", "+hydra.launcher.ray.init.num_gpus=1"],
+     "hydra.launcher.ray.init.num_gpus"),
+    ([*RAY, "hydra.launcher.ray.init.address='http://evil.example/'"],
+     "hydra.launcher.ray.init.address"),
+    ([*RAY, "+hydra.launcher.ray.init.object_store_memory=1"],
+     "hydra.launcher.ray.init.object_store_memory"),
+    ([*RAY, "+hydra.launcher.ray.init.runtime_env.pip=[evil]"],
+     "hydra.launcher.ray.init.runtime_env"),
+    ([*RAY, "+hydra.launcher.ray.remote.runtime_env.env_vars.A=b"],
+     "hydra.launcher.ray.remote.runtime_env"),
+    ([*RAY, "hydra.launcher.ray.remote.num_cpus=-1"], "hydra.launcher.ray.remote.num_cpus"),
+    ([*RAY, "+hydra.launcher.ray.evil=1"], "hydra.launcher.ray.evil"),
+])
+@pytest.mark.filterwarnings("ignore::UserWarning")   # Hydra's note on configs/hydra/launcher/ray
+def test_launcher_and_sweeper_settings_are_one_line_naming_the_key(argv, key, world, capsys):
+    with within(60):
+        line = refused_as_given([*argv, f"hydra.sweep.dir={world.out}"], capsys, world)
+    assert f"{key}:" in line or f"{key}." in line, line
+
+
+# ------------------------------------------------------------------ limits stated up front
+
+
+@pytest.mark.parametrize("sweep, jobs", [
+    (["worlds=range(1,100000000,1)"], "99,999,999"),
+    (["seed=range(0,1000000000)"], "1,000,000,000"),
+    (["seed=range(0,1001)"], "1,001"),
+    (["seed=range(0,40)", "worlds=range(100,140)"], "1,600"),
+    (["incidents.base_rate=range(0,1,0.0000001)"], "10,000,000"),
+])
+def test_sweeps_beyond_the_job_limit_are_refused_at_once(sweep, jobs, world, capsys):
+    with within(20):
+        line = refused_as_given(["-m", f"hydra.sweep.dir={world.out}", *sweep], capsys, world)
+    assert f"the sweep has {jobs} jobs; at most 1,000" in line, line
+
+
+def test_a_sweep_beyond_the_limit_without_multirun_is_refused_at_once(world, capsys):
+    with within(20):
+        line = refused(["worlds=range(1,100000000,1)"], capsys, world)
+    assert "at most 1,000" in line
+
+
+# ------------------------------------------------------------------ facts
+
+
+def _facts_file(tmp_path: Path, change) -> Path:
+    import yaml
+
+    data = yaml.safe_load((CONFIG_DIR / "backtest" / "facts.yaml").read_text())
+    change(data["facts"])
+    path = tmp_path / "facts.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _first_of(quantity: str, facts: list) -> dict:
+    return next(f for f in facts if f["quantity"] == quantity)
+
+
+FACT_CHANGES = {
+    "dated 9999-12-31": (lambda fs: fs[0].update(date="9999-12-31"), "date",
+                         "from 1991-01-01 to 2040-12-31"),
+    "dated 1900-01-01": (lambda fs: fs[0].update(date="1900-01-01"), "date", "from 1991"),
+    "window from 9999": (lambda fs: _first_of("reported_incidents", fs)["args"].update(
+        start="9999-01-01"), "args.start", "to 2040-12-31"),
+    "election in 9999": (lambda fs: _first_of("seats_after_election", fs)["args"].update(
+        election="9999-06-07"), "args.election", "to 2040-12-31"),
+    "window of 10**9 weeks": (lambda fs: _first_of("reported_incidents", fs)["args"].update(
+        weeks=10**9), "args.weeks", "[1, 520]"),
+    "window of 0 weeks": (lambda fs: _first_of("fatalities_in_window", fs)["args"].update(
+        weeks=0), "args.weeks", "[1, 520]"),
+    "window of 1.5 weeks": (lambda fs: _first_of("fatalities_in_window", fs)["args"].update(
+        weeks=1.5), "args.weeks", "whole number"),
+    "a 1 MB facts file": (lambda fs: fs.extend(dict(fs[0], id=f"x{i}") for i in range(5000)),
+                          "file", "larger than 1,000,000 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", list(FACT_CHANGES))
+def test_sim_backtest_states_its_limits_on_facts(case, tmp_path, capsys):
+    from sim.cli.backtest import main as backtest_main
+
+    change, key, says = FACT_CHANGES[case]
+    facts = _facts_file(tmp_path, change)
+    with within(60):
+        code = backtest_main([f"facts={facts}", "worlds=10", "origins=march_2025",
+                              f"out={tmp_path / 'out'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert str(facts) in err[0] and key in err[0] and says in err[0], err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_sim_backtest_with_every_fact_before_its_origin_is_one_line(tmp_path, capsys):
+    from sim.cli.backtest import main as backtest_main
+
+    facts = _facts_file(tmp_path, lambda fs: [f.update(date="2020-01-01") for f in fs])
+    with within(60):
+        code = backtest_main([f"facts={facts}", "worlds=10", "origins=march_2025",
+                              f"out={tmp_path / 'out'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert "facts:" in err[0] and "march_2025 (2025-03-13)" in err[0], err[0]

@@ -90,8 +90,6 @@ _OPTIONAL = ("annual_rate", "climatology", "args")
 FACT_DATES = (dt.date(1991, 1, 1), dt.date(2040, 12, 31))
 #: Longest window of weeks a count fact may cover (ten years).
 MAX_WINDOW_WEEKS = 520
-#: Most facts a facts file may hold.
-MAX_FACTS = 10_000
 
 
 def _date(v: Any, key: str, src: str) -> dt.date:
@@ -127,9 +125,6 @@ def parse_facts(data: Any, source: str) -> list[Fact]:
     """
     if not isinstance(data, dict) or not isinstance(data.get("facts"), list):
         raise ConfigError("facts", "the file must hold `facts:` with a list of entries",
-                          source)
-    if len(data["facts"]) > MAX_FACTS:
-        raise ConfigError("facts", f"at most {MAX_FACTS:,} facts, got {len(data['facts']):,}",
                           source)
     facts: list[Fact] = []
     seen: set[str] = set()

@@ -38,6 +38,7 @@ from sim.cli.compose import (
     check_callbacks,
     check_config_folders,
     check_hydra_settings,
+    check_recorded_values,
     hydra_compose,
     layers,
     parse_overrides,
@@ -47,8 +48,15 @@ from sim.cli.compose import (
     to_plain,
     yaml_files,
 )
-from sim.cli.run import INFO_FLAGS, REFUSED_FLAGS, quiet_broken_pipe, run
-from sim.errors import ConfigError
+from sim.cli.run import (
+    INFO_FLAGS,
+    REFUSED_FLAGS,
+    check_output_folder,
+    output_paths,
+    quiet_broken_pipe,
+    run,
+)
+from sim.errors import ConfigError, EnvironmentProblem
 from sim.experiment.config import CONFIG_DIR, check_config_file
 from sim.experiment.runfolder import atomic_write
 from sim.experiment.runs import provenance, write_json
@@ -364,7 +372,11 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
     cfg = hydra_compose(overrides, config_dir, config_name=CONFIG_NAME)
     check_callbacks(cfg)
     check_hydra_settings(cfg)
-    return prepare(to_plain(cfg), task, config_dir)
+    check_recorded_values(cfg)
+    job = prepare(to_plain(cfg), task, config_dir)
+    folder, _ = output_paths(cfg, multirun=False)
+    check_output_folder(folder, "hydra.run.dir")
+    return job
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -378,6 +390,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConfigError as e:
         print(f"sim-explore: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    except EnvironmentProblem as e:
+        print(f"sim-explore: error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-explore", *argv]
     try:
         _app()
