@@ -1525,3 +1525,345 @@ def test_sim_backtest_with_every_fact_before_its_origin_is_one_line(tmp_path, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, err
     assert "facts:" in err[0] and "march_2025 (2025-03-13)" in err[0], err[0]
+
+
+# ------------------------------------------------------------------ the dashboard's server
+
+SIM_DASHBOARD = str(Path(sys.executable).with_name("sim-dashboard"))
+needs_solara = pytest.mark.skipif(
+    __import__("importlib.util").util.find_spec("solara") is None,
+    reason="the `dashboard` extra is not installed")
+
+
+def _asgi(scope_type: str, headers: dict) -> tuple[bool, list]:
+    """Send one request through the guard of a server on 127.0.0.1:GUARD_PORT; return
+    (did the application see it, what was sent back)."""
+    import asyncio
+
+    from sim.viz.dashboard.guard import HostOriginGuard, allowed_hosts
+
+    seen: list = []
+    sent: list = []
+
+    async def app(scope, receive, send):
+        seen.append(scope)
+
+    async def receive():
+        return {"type": "websocket.connect"} if scope_type == "websocket" else \
+            {"type": "http.request", "body": b""}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": scope_type, "path": "/", "method": "GET",
+             "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+    asyncio.run(HostOriginGuard(app, allowed_hosts("127.0.0.1", GUARD_PORT))(
+        scope, receive, send))
+    return bool(seen), sent
+
+
+GUARD_PORT = 8765
+BAD_HOSTS = ["evil.example", f"evil.example:{GUARD_PORT}", f"127.0.0.1:{GUARD_PORT + 1}", "",
+             f"127.0.0.1.evil.example:{GUARD_PORT}", f"localhost.evil:{GUARD_PORT}",
+             "127.0.0.1", f"0.0.0.0:{GUARD_PORT}", f"192.168.1.1:{GUARD_PORT}"]
+GOOD_HOSTS = [f"127.0.0.1:{GUARD_PORT}", f"localhost:{GUARD_PORT}", f"LOCALHOST:{GUARD_PORT}",
+              f"[::1]:{GUARD_PORT}"]
+BAD_ORIGINS = ["http://evil.example", "null", f"http://127.0.0.1:{GUARD_PORT + 1}",
+               f"http://127.0.0.1:{GUARD_PORT}.evil.example", f"file://127.0.0.1:{GUARD_PORT}",
+               f"http://evil.example:{GUARD_PORT}", None]
+GOOD_ORIGINS = [f"http://127.0.0.1:{GUARD_PORT}", f"http://localhost:{GUARD_PORT}",
+                f"http://127.0.0.1:{GUARD_PORT}/"]
+
+
+@pytest.mark.parametrize("kind", ["http", "websocket"])
+@pytest.mark.parametrize("host", BAD_HOSTS)
+def test_guard_refuses_a_host_that_is_not_the_servers(host, kind):
+    ok, sent = _asgi(kind,
+                     {"host": host, "origin": f"http://127.0.0.1:{GUARD_PORT}"})
+    assert not ok
+    if kind == "http":
+        assert sent[0]["status"] == 403 and b"not this server's address" in sent[1]["body"]
+    else:
+        assert len(sent) == 1 and sent[0]["type"] == "websocket.close"
+        assert sent[0]["code"] == 1008 and "not this server's address" in sent[0]["reason"]
+
+
+@pytest.mark.parametrize("origin", BAD_ORIGINS)
+def test_guard_refuses_a_websocket_from_a_foreign_origin(origin):
+    headers = {"host": f"127.0.0.1:{GUARD_PORT}"} | ({"origin": origin} if origin else {})
+    ok, sent = _asgi("websocket", headers)
+    assert not ok and sent[0]["type"] == "websocket.close"
+
+
+@pytest.mark.parametrize("origin", [o for o in BAD_ORIGINS if o])
+def test_guard_refuses_an_http_request_from_a_foreign_origin(origin):
+    ok, sent = _asgi("http", {"host": f"127.0.0.1:{GUARD_PORT}",
+                                                "origin": origin})
+    assert not ok and sent[0]["status"] == 403 and b"Origin" in sent[1]["body"]
+
+
+@pytest.mark.parametrize("host", GOOD_HOSTS)
+@pytest.mark.parametrize("origin", GOOD_ORIGINS)
+def test_guard_lets_its_own_pages_through(host, origin):
+    origin = origin.replace(f"127.0.0.1:{GUARD_PORT}", host.lower())
+    for kind in ("http", "websocket"):
+        ok, sent = _asgi(kind, {"host": host, "origin": origin})
+        assert ok and sent == [], (kind, host, origin)
+
+
+def test_guard_bound_to_every_interface_accepts_the_machines_names_only():
+    from sim.viz.dashboard.guard import allowed_hosts
+
+    hosts = allowed_hosts("0.0.0.0", 9000, ["peace.example.org"])
+    assert {"127.0.0.1:9000", "localhost:9000", "peace.example.org:9000",
+            f"{socket.gethostname().lower()}:9000"} <= hosts
+    assert "evil.example:9000" not in hosts and not any(h.endswith(":8765") for h in hosts)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A running sim-dashboard on a free localhost port (its results folder: one run)."""
+    root = tmp_path_factory.mktemp("dash")
+    results = root / "results"
+    ov = ["worlds=50", "horizon_weeks=8", "quiet=true"]
+    run(compose_config(ov), results / "one", ov)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (root / "dashboard.log").open("w")
+    proc = subprocess.Popen([SIM_DASHBOARD, "--port", str(port), "--results", str(results)],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=root,
+                            env=dict(os.environ, MPLBACKEND="Agg"))
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("sim-dashboard did not start:\n" + (root / "dashboard.log")
+                            .read_text()[-3000:])
+            time.sleep(0.3)
+    yield {"port": port, "results": results, "root": root}
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+    log.close()
+
+
+def raw_request(port: int, lines: list[str]) -> str:
+    """Send one raw HTTP/1.1 request to 127.0.0.1:port; return the status line."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode("latin-1").split("\r\n")[0]
+
+
+def ws_upgrade(port: int, host: str, origin: str | None) -> str:
+    import base64
+
+    lines = ["GET /jupyter/api/kernels/00000000-0000-0000-0000-0000000000a1/channels"
+             "?session_id=hostile HTTP/1.1", f"Host: {host}", "Upgrade: websocket",
+             "Connection: Upgrade", f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16))
+                                                         .decode()}",
+             "Sec-WebSocket-Version: 13"] + ([f"Origin: {origin}"] if origin else [])
+    return raw_request(port, lines)
+
+
+@needs_solara
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1",
+                                  "localhost.evil.example:{port}", "attacker.test"])
+def test_served_page_refuses_a_bad_host_header(host, served):
+    port = served["port"]
+    status = raw_request(port, ["GET / HTTP/1.1", f"Host: {host.format(port=port)}",
+                                "Connection: close"])
+    assert " 403 " in status + " ", status
+
+
+@needs_solara
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}"])
+def test_served_page_answers_its_own_address(host, served):
+    port = served["port"]
+    status = raw_request(port, ["GET / HTTP/1.1", f"Host: {host.format(port=port)}",
+                                "Connection: close"])
+    assert " 200 " in status + " ", status
+
+
+@needs_solara
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1:1",
+                                    "http://evil.example:{port}", None])
+def test_served_websocket_from_a_foreign_origin_is_refused(origin, served):
+    port = served["port"]
+    status = ws_upgrade(port, f"127.0.0.1:{port}", origin and origin.format(port=port))
+    assert " 403 " in status + " ", status
+
+
+@needs_solara
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}"])
+def test_served_websocket_from_its_own_page_is_accepted(host, served):
+    port = served["port"]
+    h = host.format(port=port)
+    assert " 101 " in ws_upgrade(port, h, f"http://{h}") + " "
+
+
+@needs_solara
+def test_served_websocket_with_a_rebound_host_is_refused(served):
+    port = served["port"]
+    status = ws_upgrade(port, f"evil.example:{port}", f"http://evil.example:{port}")
+    assert " 403 " in status + " ", status
+
+
+@needs_solara
+def test_served_close_beacon_from_a_foreign_origin_is_refused(served):
+    port = served["port"]
+    status = raw_request(port, ["POST /_solara/api/close/x HTTP/1.1",
+                                f"Host: 127.0.0.1:{port}", "Origin: http://evil.example",
+                                "Content-Length: 0", "Connection: close"])
+    assert " 403 " in status + " ", status
+
+
+# ------------------------------------------------------------------ the dashboard's inputs
+
+
+@pytest.mark.parametrize("where", ["/", "{tmp}/elsewhere", "{root}/../elsewhere",
+                                   "{root}/link-out", "{root}-twin"])
+def test_dashboard_opens_results_folders_only_under_its_root(where, tmp_path):
+    from sim.viz.dashboard import logic
+
+    root = tmp_path / "results"
+    ov = ["worlds=40", "horizon_weeks=6", "quiet=true"]
+    for d in (root / "one", tmp_path / "elsewhere", Path(f"{root}-twin")):
+        run(compose_config(ov), d, ov)
+    (root / "link-out").symlink_to(tmp_path / "elsewhere")
+    assert logic.browse(root / "one", root=root)[0]["scenario"].tolist() == ["baseline"]
+    with pytest.raises(RunFolderError, match="outside the results folder"):
+        logic.browse(where.format(tmp=tmp_path, root=root), root=root)
+
+
+@needs_solara
+@pytest.mark.parametrize("worlds, seed, says", [
+    (10**9, 0, "worlds 1000000000"), (50_000, 0, "worlds 50000"), (0, 0, "worlds 0"),
+    (1000, -1, "seed -1"), (1000, 2**64, "seed 18446744073709551616"),
+])
+def test_dashboard_runs_only_the_world_counts_and_seeds_it_offers(worlds, seed, says,
+                                                                  monkeypatch):
+    from sim.viz.dashboard import app, logic
+
+    called = []
+    monkeypatch.setattr(logic, "run_ensemble", lambda *a, **k: called.append(a))
+    app.worlds.value, app.seed.value = worlds, seed
+    try:
+        app._run()
+        assert not called and app.problem.value.startswith(says), app.problem.value
+    finally:
+        app.worlds.value, app.seed.value, app.problem.value = logic.DEFAULT_WORLDS, 0, ""
+
+
+@pytest.mark.parametrize("argv, code, says", [
+    (["--results", "{file}"], 2, "--results"),
+    (["--allow-host", "http://evil.example"], 2, "--allow-host"),
+    (["--allow-host", "a b"], 2, "--allow-host"),
+    (["--port", "{busy}"], 1, "cannot listen"),
+    (["--host", "192.0.2.123"], 1, "cannot listen"),     # not an address of this machine
+])
+def test_sim_dashboard_bad_arguments_are_one_line(argv, code, says, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        args = [a.format(file=afile, busy=busy.getsockname()[1]) for a in argv]
+        p = subprocess.run([SIM_DASHBOARD, *args], capture_output=True, text=True, timeout=120)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == code and len(lines) == 1, p.stderr
+    assert says in lines[0] and "Traceback" not in p.stderr
+
+
+# ------------------------------------------------------------------ in a real browser
+
+
+def _chromium_missing() -> str | None:
+    import importlib.util
+
+    for mod in ("solara", "selenium"):
+        if importlib.util.find_spec(mod) is None:
+            return "the `dashboard` extra is not installed"
+    for exe in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
+        if not Path(exe).exists():
+            return f"{exe} not found: apt-get install chromium chromium-driver"
+    return None
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Headless Chromium in which evil.example resolves to 127.0.0.1 (a rebound name)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              "--disable-background-networking", "--disable-dev-shm-usage",
+              "--host-resolver-rules=MAP evil.example 127.0.0.1",
+              f"--user-data-dir={tmp_path / 'profile'}"):
+        opts.add_argument(a)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chromium_missing()))
+def test_browser_a_rebound_name_gets_no_page(served, chromium):
+    port = served["port"]
+    chromium.get(f"http://evil.example:{port}/")
+    body = chromium.find_element("tag name", "body").text
+    assert "not this server's address" in body and "peace-sim" not in chromium.title
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chromium_missing()))
+def test_browser_a_foreign_page_cannot_open_the_dashboards_websocket(served, chromium,
+                                                                     tmp_path):
+    import http.server
+    import threading
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = served["port"]
+    probe = ("<!doctype html><title>waiting</title><script>"
+             f"const ws = new WebSocket('ws://127.0.0.1:{port}/jupyter/api/kernels/"
+             "00000000-0000-0000-0000-0000000000b2/channels?session_id=probe');"
+             "ws.onopen = () => { document.title = 'opened'; };"
+             "ws.onclose = () => { if (document.title !== 'opened') "
+             "document.title = 'refused'; };</script>")
+    (tmp_path / "index.html").write_text(probe)
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(tmp_path))
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        titles = {}
+        # the attacker's page (another origin), then the same probe from the dashboard's
+        # own origin (a control: the page's own WebSocket opens)
+        chromium.get(f"http://evil.example:{site.server_address[1]}/index.html")
+        WebDriverWait(chromium, 30).until(lambda d: d.title in ("opened", "refused"))
+        titles["foreign"] = chromium.title
+        chromium.get(f"http://127.0.0.1:{port}/")
+        chromium.execute_script(probe.split("<script>")[1].split("</script>")[0])
+        WebDriverWait(chromium, 30).until(lambda d: d.title in ("opened", "refused"))
+        titles["own"] = chromium.title
+    finally:
+        site.shutdown()
+        site.server_close()
+    assert titles == {"foreign": "refused", "own": "opened"}
