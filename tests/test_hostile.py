@@ -1867,3 +1867,29 @@ def test_browser_a_foreign_page_cannot_open_the_dashboards_websocket(served, chr
         site.shutdown()
         site.server_close()
     assert titles == {"foreign": "refused", "own": "opened"}
+
+
+def test_sim_explore_checks_its_output_folder_like_sim_run(world, capsys):
+    mine = world.root / "mine"
+    mine.mkdir()
+    (mine / "ranking.md").write_text("my own notes")
+    before = tree(world.root)
+    from sim.cli.explore import main as explore_main
+    with pytest.raises(SystemExit) as exc:
+        explore_main(["--config-path", str(world.configs), "explore.n=8", "horizon_weeks=8",
+                      f"hydra.run.dir={mine}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and "did not write" in err[0], err
+    assert tree(world.root) == before
+
+
+@pytest.mark.parametrize("argv, key", [
+    (["hydra.job.name=../../esc"], "hydra.job.name"),
+    (["hydra.run.dir=/"], "hydra.run.dir"),
+    (["hydra.output_subdir=${oc.env:HOME}"], "hydra.output_subdir"),
+])
+def test_sim_explore_checks_its_paths_after_interpolation(argv, key, world, capsys):
+    from sim.cli.explore import main as explore_main
+
+    line = refused_as_given(argv, capsys, world, app=explore_main)
+    assert line.startswith("sim-explore: error:") and f"{key}:" in line, line

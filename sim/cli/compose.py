@@ -392,7 +392,13 @@ def check_hydra_settings(cfg: DictConfig) -> None:
     launcher and sweeper; no ``job.env_set``/``env_copy`` (environment variables reach
     every subprocess); logging without factories (``()``), with ``logging.*`` classes
     and log files inside the run folder; job sub-folders and ``output_subdir`` inside
-    the sweep or run folder.
+    the sweep or run folder (as written here; :func:`sim.cli.run.output_paths` checks
+    them again once resolved); launcher settings the joblib and Ray launchers accept
+    without crashing or running code (:func:`_check_launcher`: ``n_jobs`` -1 or
+    1-:data:`MAX_N_JOBS`, ``pre_dispatch`` a number or ``K*n_jobs``, Ray options from
+    :data:`RAY_INIT_KEYS`/:data:`RAY_REMOTE_KEYS`, none of :data:`RAY_LOCAL_ONLY` when
+    joining a cluster); the basic sweeper's ``max_batch_size`` null or >= 1 and its
+    ``params`` at most :data:`MAX_SWEEP_JOBS` jobs.
 
     Raises:
         ConfigError: The first offending key.
