@@ -677,9 +677,6 @@ def check_recorded_values(cfg: DictConfig, lay: Layers | None = None) -> None:
     Raises:
         ConfigError: The first such value, naming its file (from ``lay``) and key.
     """
-    plain = OmegaConf.to_container(cfg, resolve=False)
-    assert isinstance(plain, dict)
-
     def walk(node: Any, path: str) -> None:
         if isinstance(node, dict):
             for k, v in node.items():
@@ -701,9 +698,11 @@ def check_recorded_values(cfg: DictConfig, lay: Layers | None = None) -> None:
                                       "(oc.env, hydra:runtime, now, ... or Hydra's and the "
                                       "output paths' keys); write the value itself", src)
 
-    for key, value in plain.items():
+    for key in cfg:   # node by node: copying Hydra's settings too would cost most of it
         if key != "hydra":
-            walk(value, str(key))
+            value = cfg[key]
+            walk(OmegaConf.to_container(value, resolve=False)
+                 if isinstance(value, DictConfig | ListConfig) else value, str(key))
 
 
 def _shorten(text: str, n: int = 60) -> str:
