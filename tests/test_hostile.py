@@ -1893,3 +1893,9 @@ def test_sim_explore_checks_its_paths_after_interpolation(argv, key, world, caps
 
     line = refused_as_given(argv, capsys, world, app=explore_main)
     assert line.startswith("sim-explore: error:") and f"{key}:" in line, line
+
+
+def test_sim_explore_refuses_a_huge_sweep_at_once(world, capsys):
+    with within(20):
+        line = explore_refused(["seed=range(0,100000000)"], capsys, world)
+    assert "at most 1,000" in line

@@ -39,6 +39,7 @@ from sim.cli.compose import (
     check_config_folders,
     check_hydra_settings,
     check_recorded_values,
+    check_sweep_size,
     hydra_compose,
     layers,
     parse_overrides,
@@ -341,6 +342,7 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
     # plus this app's own root and explore/ group
     extra = [f"hydra.searchpath=[file://{Path(args.config_dir).absolute()}]"
              ] if args.config_dir else []
+    check_sweep_size(overrides)   # before anything lists a sweep's values
     check_config_folders(config_dir, [*overrides, *extra])
     root = config_dir / f"{CONFIG_NAME}.yaml"
     if root.is_file():
