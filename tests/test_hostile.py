@@ -1899,3 +1899,16 @@ def test_sim_explore_refuses_a_huge_sweep_at_once(world, capsys):
     with within(20):
         line = explore_refused(["seed=range(0,100000000)"], capsys, world)
     assert "at most 1,000" in line
+
+
+def test_a_sweep_killed_before_hydra_recorded_it_still_resumes(world, capsys):
+    from sim.cli.run import preflight
+
+    sw = world.root / "sw"
+    (sw / "0" / ".hydra").mkdir(parents=True)      # job 0 had started, nothing else yet
+    plan = preflight(["--config-path", str(world.configs), "-m", *FAST,
+                      f"hydra.sweep.dir={sw}", "seed=1,2"])
+    assert plan is not None and plan.folder == sw
+    (sw / "notes.txt").write_text("mine")
+    line = refused_as_given(["-m", f"hydra.sweep.dir={sw}", "seed=1,2"], capsys, world)
+    assert "notes.txt" in line

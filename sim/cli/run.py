@@ -319,6 +319,12 @@ def _never_output(folder: Path) -> str | None:
     return None
 
 
+def _only_our_jobs(folder: Path, names: Sequence[str]) -> bool:
+    """Whether ``folder`` holds only job folders sim-run wrote (a sweep killed early)."""
+    return all(n.isdigit() and (folder / n).is_dir()
+               and any((folder / n / m).exists() for m in RUN_MARKS) for n in names)
+
+
 def check_output_folder(folder: Path, key: str, need_bytes: int = 0, multirun: bool = False,
                         jobs: Sequence[Path] = ()) -> None:
     """Refuse an output folder that cannot or may not be written, before anything runs.
@@ -344,7 +350,8 @@ def check_output_folder(folder: Path, key: str, need_bytes: int = 0, multirun: b
                 names = sorted(p.name for p in f.iterdir())
             except OSError as e:
                 raise EnvironmentProblem(environment_problem(e, f)) from None
-            if names and not set(names) & set(mine):
+            if names and not set(names) & set(mine) and not (
+                    mine is SWEEP_MARKS and _only_our_jobs(f, names)):
                 shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
                 raise ConfigError(key, f"{f} holds files sim-run did not write ({shown}); "
                                   "choose an empty or new folder", COMMAND_LINE)
