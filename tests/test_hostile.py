@@ -1050,3 +1050,956 @@ def test_a_yaml_directive_in_a_group_file_names_that_file(world, capsys):
     path.write_text("%YAML 1.3\n---\n" + path.read_text())
     line = refused([], capsys, world)
     assert line.startswith(f"sim-run: error: {path}: yaml: "), line
+
+
+# ================================================================== second pass (issue 21)
+# Every file a command reads on a user's word is read as a regular file of bounded size
+# (sim/safeio.py); report and dashboard inputs are checked by type and range; output paths
+# are checked after interpolation; limits are stated up front; the dashboard answers only
+# its own address.
+
+import contextlib  # noqa: E402
+import socket  # noqa: E402
+
+from sim.experiment.runs import RunFolderError, load_run, read_table_file  # noqa: E402
+from sim.safeio import UnsafeFile, open_regular, read_regular_bytes  # noqa: E402
+
+
+@contextlib.contextmanager
+def within(seconds: int):
+    """Fail (instead of hanging the suite) if the block takes longer than ``seconds``."""
+    def timeout(signum, frame):
+        raise TimeoutError(f"took longer than {seconds} s: it hangs")
+
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+#: Things that are not regular files, put where a command expects one.
+SPECIALS = ("fifo", "dev-zero", "socket", "folder")
+
+
+@pytest.fixture
+def special():
+    """``special(path, kind)`` replaces ``path`` by a FIFO, a /dev/zero link, a bound
+    socket or a folder."""
+    socks: list[socket.socket] = []
+
+    def make(path: Path, kind: str) -> Path:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        elif kind == "dev-zero":
+            path.symlink_to("/dev/zero")
+        elif kind == "socket":   # bound under a short name (108 bytes at most), then moved
+            short = Path(f"/tmp/sim-hostile-{os.getpid()}-{len(socks)}.sock")
+            short.unlink(missing_ok=True)
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(str(short))
+            socks.append(s)
+            os.rename(short, path)
+        elif kind == "folder":
+            path.mkdir()
+        return path
+
+    yield make
+    for s in socks:
+        s.close()
+
+
+@pytest.fixture(scope="module")
+def template_run(tmp_path_factory) -> Path:
+    """One finished run folder with a trace, copied by each case that damages it."""
+    d = tmp_path_factory.mktemp("template") / "job"
+    ov = ["worlds=80", "horizon_weeks=10", "quiet=true", "seed=1", "trace=true"]
+    run(compose_config(ov), d, ov)
+    return d
+
+
+@pytest.fixture
+def run_copy(template_run, tmp_path) -> Path:
+    d = tmp_path / "job"
+    shutil.copytree(template_run, d, symlinks=True)
+    return d
+
+
+# ------------------------------------------------------------------ files that are not files
+
+
+@pytest.mark.parametrize("kind", SPECIALS)
+@pytest.mark.parametrize("name", ["summary.json", "metadata.json", "manifest.json",
+                                  "worlds.parquet", "steps.parquet", "trace.parquet"])
+def test_report_refuses_a_run_file_that_is_not_a_regular_file(name, kind, run_copy,
+                                                              special, capsys):
+    special(run_copy / name, kind)
+    with within(30):
+        line = report_refused(run_copy, capsys)
+    assert f"{run_copy / name}" in line, line
+    what = {"fifo": "FIFO", "dev-zero": "character device", "socket": "socket",
+            "folder": "folder"}[kind]
+    assert what in line, line
+
+
+@pytest.mark.parametrize("kind", SPECIALS)
+def test_report_refuses_a_sweep_summary_that_is_not_a_regular_file(kind, sweep, special,
+                                                                   capsys):
+    special(sweep / "sweep_summary.csv", kind)
+    with within(30):
+        line = report_refused(sweep, capsys)
+    assert "sweep_summary.csv" in line
+    assert {"fifo": "FIFO", "dev-zero": "device", "socket": "socket",
+            "folder": "folder"}[kind] in line, line
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "socket"])
+@pytest.mark.parametrize("reader", ["bytes", "open", "table", "json"])
+def test_readers_refuse_what_is_not_a_regular_file(reader, kind, tmp_path, special):
+    path = special(tmp_path / "x.parquet", kind)
+    with within(10):
+        if reader == "bytes":
+            with pytest.raises(UnsafeFile, match="only a regular file"):
+                read_regular_bytes(path, 1000)
+        elif reader == "open":
+            with pytest.raises(UnsafeFile, match="only a regular file"):
+                open_regular(path, 1000)
+        elif reader == "table":
+            with pytest.raises(RunFolderError, match="only a regular file"):
+                read_table_file(path)
+        else:
+            from sim.experiment.runfolder import DamagedRunError, read_json
+            with pytest.raises(DamagedRunError, match="only a regular file"):
+                read_json(path)
+
+
+def test_a_table_larger_than_the_cap_is_refused_before_pyarrow_reads_it(tmp_path,
+                                                                        monkeypatch):
+    from sim.experiment import runs as runs_mod
+
+    d = tmp_path / "t.parquet"
+    pd.DataFrame({"a": range(1000)}).to_parquet(d)
+    monkeypatch.setattr(runs_mod, "MAX_FILE_BYTES", 100)
+    with pytest.raises(RunFolderError, match="larger than 100 bytes"):
+        read_table_file(d)
+
+
+@pytest.mark.parametrize("kind", SPECIALS)
+def test_sim_backtest_refuses_a_facts_file_that_is_not_a_regular_file(kind, tmp_path,
+                                                                      special, capsys):
+    from sim.cli.backtest import main as backtest_main
+
+    facts = special(tmp_path / "facts.yaml", kind)
+    with within(30):
+        code = backtest_main([f"facts={facts}", "worlds=10", f"out={tmp_path / 'out'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert str(facts) in err[0] and "file:" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "socket"])
+def test_sim_explore_refuses_a_source_run_holding_a_special_file(kind, run_copy, special,
+                                                                 world, capsys):
+    special(run_copy / "worlds.parquet", kind)
+    with within(30):
+        line = explore_refused(["explore=prim", f"explore.source={run_copy}"], capsys, world)
+    assert "explore.source" in line and "worlds.parquet" in line
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "socket"])
+def test_dashboard_refuses_a_results_folder_holding_a_special_file(kind, run_copy, special):
+    from sim.viz.dashboard import logic
+
+    special(run_copy / "summary.json", kind)
+    with within(30), pytest.raises(RunFolderError) as exc:
+        logic.browse(run_copy, root=run_copy.parent)
+    assert "summary.json" in str(exc.value) and "\n" not in str(exc.value)
+
+
+# ------------------------------------------------------------------ report and dashboard inputs
+
+
+def _craft_table(d: Path, name: str, column: str, values) -> None:
+    t = pd.read_parquet(d / name)
+    t[column] = values(t) if callable(values) else values
+    t.to_parquet(d / name, index=False)
+    _resign(d)
+
+
+CRAFTED_TABLES = {
+    "signed NaN": ("worlds.parquet", "signed",
+                   lambda t: [float("nan")] + [0.0] * (len(t) - 1), "'signed'"),
+    "signed 2": ("worlds.parquet", "signed", lambda t: [2] * len(t), "'signed'"),
+    "signed text": ("worlds.parquet", "signed", lambda t: ["yes"] * len(t), "'signed'"),
+    "outcome unknown": ("worlds.parquet", "outcome", lambda t: ["victory"] * len(t),
+                        "'outcome'"),
+    "outcome None": ("worlds.parquet", "outcome", lambda t: [None] * len(t), "'outcome'"),
+    "sign_week huge": ("worlds.parquet", "sign_week", lambda t: [10**12] * len(t),
+                       "'sign_week'"),
+    "sign_week -5": ("worlds.parquet", "sign_week", lambda t: [-5] * len(t), "'sign_week'"),
+    "sign_week inf": ("worlds.parquet", "sign_week", lambda t: [float("inf")] * len(t),
+                      "'sign_week'"),
+    "world -1": ("worlds.parquet", "world", lambda t: [-1] * len(t), "'world'"),
+    "world float": ("worlds.parquet", "world", lambda t: [0.5] * len(t), "'world'"),
+    "week inf": ("steps.parquet", "week", lambda t: [float("inf")] * len(t), "'week'"),
+    "week NaN": ("steps.parquet", "week", lambda t: [float("nan")] * len(t), "'week'"),
+    "week -1": ("steps.parquet", "week", lambda t: [-1] * len(t), "'week'"),
+    "week 1e9": ("steps.parquet", "week", lambda t: [10**9] * len(t), "'week'"),
+    "p_signed 1.5": ("steps.parquet", "p_signed", lambda t: [1.5] * len(t), "'p_signed'"),
+    "p_signed NaN": ("steps.parquet", "p_signed", lambda t: [float("nan")] * len(t),
+                     "'p_signed'"),
+    "p_active -0.1": ("steps.parquet", "p_active", lambda t: [-0.1] * len(t), "'p_active'"),
+    "trace week inf": ("trace.parquet", "week", lambda t: [float("inf")] * len(t),
+                       "'week'"),
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CRAFTED_TABLES if not c.startswith("trace")])
+def test_report_refuses_table_values_sim_run_cannot_write(case, run_copy, capsys):
+    name, col, values, says = CRAFTED_TABLES[case]
+    _craft_table(run_copy, name, col, values)
+    line = report_refused(run_copy, capsys)
+    assert name in line and says in line, line
+
+
+@pytest.mark.parametrize("case", list(CRAFTED_TABLES))
+def test_dashboard_refuses_table_values_sim_run_cannot_write(case, run_copy):
+    from sim.viz.dashboard import logic
+
+    name, col, values, says = CRAFTED_TABLES[case]
+    _craft_table(run_copy, name, col, values)
+    with pytest.raises(RunFolderError) as exc:
+        logic.browse(run_copy, root=run_copy.parent)
+        assert load_run(run_copy).trace is None   # never reached: a trace is checked too
+    assert name in str(exc.value) and says in str(exc.value)
+
+
+def test_signed_share_must_match_the_summary(run_copy, capsys):
+    _craft_table(run_copy, "worlds.parquet", "signed", lambda t: [True] * len(t))
+    assert "differs from summary.json's p_sign" in report_refused(run_copy, capsys)
+
+
+CRAFTED_SUMMARIES = {
+    "horizon 1e30": ("horizon_weeks", 1e30),
+    "horizon 10**30": ("horizon_weeks", 10**30),
+    "horizon 5201": ("horizon_weeks", 5201),
+    "worlds 10**12": ("worlds", 10**12),
+    "seed 2**64": ("seed", 2**64),
+    "seed -1": ("seed", -1),
+    "overrides 5 MB": ("overrides", ["x=" + "a" * 5_000_000]),
+    "overrides 100k": ("overrides", ["worlds=1"] * 100_000),
+    "overrides not strings": ("overrides", [1, 2]),
+    "scenario 1000 chars": ("scenario", "s" * 1000),
+    "scenario empty": ("scenario", ""),
+    "median 1e300": ("median_weeks_to_sign", 1e300),
+    "p_sign_12m 2": ("p_sign_12m", 2.0),
+    "config_hash 1 MB": ("config_hash", "h" * 1_000_000),
+    "p_sign true": ("p_sign", True),
+}
+
+
+@pytest.mark.parametrize("case", list(CRAFTED_SUMMARIES))
+def test_report_refuses_summary_values_out_of_range_at_once(case, run_copy, capsys):
+    key, value = CRAFTED_SUMMARIES[case]
+    s = json.loads((run_copy / "summary.json").read_text())
+    s[key] = value
+    _rewrite_summary(run_copy, json.dumps(s))
+    with within(20):
+        line = report_refused(run_copy, capsys)
+    assert f"{key} must be" in line and len(line) < 400, line
+
+
+@pytest.mark.parametrize("case", ["horizon 1e30", "overrides 5 MB", "median 1e300"])
+def test_dashboard_refuses_summary_values_out_of_range(case, run_copy):
+    from sim.viz.dashboard import logic
+
+    key, value = CRAFTED_SUMMARIES[case]
+    s = json.loads((run_copy / "summary.json").read_text())
+    s[key] = value
+    _rewrite_summary(run_copy, json.dumps(s))
+    with within(20), pytest.raises(RunFolderError, match=f"{key} must be"):
+        logic.browse(run_copy, root=run_copy.parent)
+
+
+# ------------------------------------------------------------------ output paths, interpolated
+
+
+def refused_as_given(argv, capsys, w, code=2, app=main) -> str:
+    """:func:`refused` without an output folder of the harness's choosing."""
+    before = tree(w.root)
+    with pytest.raises(SystemExit) as exc:
+        app(["--config-path", str(w.configs), *argv, *FAST])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert exc.value.code == code, err
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert tree(w.root) == before, "something was written"
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, key", [
+    (["hydra.job.name=../../../../esc/x"], "hydra.job.name"),
+    (["hydra.job.name=/tmp/sim-hostile-esc/x"], "hydra.job.name"),
+    (["hydra.job.name=${oc.env:HOME}/x"], "hydra.job.name"),
+    (["hydra.job.name=.."], "hydra.job.name"),
+    (["hydra.output_subdir=${hydra.job.name}", "hydra.job.name=../../esc"],
+     "hydra.job.name"),
+    (["hydra.output_subdir=${hydra.job.override_dirname}",
+      "actors.russia.label=../../../../esc"], "hydra.output_subdir"),
+    (["hydra.output_subdir=${oc.env:HOME}"], "hydra.output_subdir"),
+    (["hydra.output_subdir=/tmp/sim-hostile-esc"], "hydra.output_subdir"),
+    (["hydra.output_subdir=."], "hydra.output_subdir"),
+    (["hydra.job_logging.handlers.file.filename=${hydra.runtime.output_dir}/"
+      "${hydra.job.override_dirname}.log", "actors.russia.label=../../../../esc"],
+     "hydra.job_logging.handlers.file.filename"),
+    (["hydra.job_logging.handlers.file.filename=${hydra.runtime.output_dir}/../esc.log"],
+     "hydra.job_logging.handlers.file.filename"),
+])
+def test_run_paths_are_checked_after_interpolation(argv, key, world, capsys):
+    line = refused(argv, capsys, world)
+    assert f"{key}:" in line, line
+    assert not Path("/tmp/sim-hostile-esc").exists()
+    assert not (world.root.parent / "esc").exists() and not (world.root / "esc").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["hydra.sweep.subdir=${oc.env:HOME}/x", "seed=1,2"],
+    ["hydra.sweep.subdir=/tmp/sim-hostile-esc/${hydra.job.num}", "seed=1,2"],
+    ["hydra.sweep.subdir=${hydra.job.override_dirname}", "actors.russia.label=../../../x,y"],
+    ["hydra.sweep.subdir=.", "seed=1,2"],
+    ["hydra.sweep.subdir=''", "seed=1,2"],
+    ["hydra.sweep.subdir=${hydra.job.num}/../..", "seed=1,2"],
+])
+def test_sweep_job_folders_are_checked_after_interpolation(argv, world, capsys):
+    line = refused_as_given(["-m", f"hydra.sweep.dir={world.out}", *argv], capsys, world)
+    assert "hydra.sweep.subdir:" in line and "inside" in line, line
+    assert not Path("/tmp/sim-hostile-esc").exists()
+
+
+# ------------------------------------------------------------------ existing folders
+
+
+def test_a_folder_holding_the_users_own_files_is_never_overwritten(world, capsys):
+    mine = world.root / "mine"
+    mine.mkdir()
+    (mine / "summary.json").write_text('{"my": "own numbers"}')
+    line = refused_as_given([f"hydra.run.dir={mine}"], capsys, world)
+    assert "hydra.run.dir:" in line and "did not write" in line and "summary.json" in line
+    assert (mine / "summary.json").read_text() == '{"my": "own numbers"}'
+
+
+def test_a_sweep_into_a_users_folder_is_refused(world, capsys):
+    mine = world.root / "mine"
+    (mine / "0").mkdir(parents=True)
+    (mine / "0" / "notes.txt").write_text("keep")
+    line = refused_as_given(["-m", f"hydra.sweep.dir={mine}", "seed=1,2"], capsys, world)
+    assert "hydra.sweep.dir:" in line and "did not write" in line
+
+
+def test_a_job_folder_holding_the_users_files_is_refused_in_our_sweep(world, capsys):
+    sw = world.root / "sw"
+    sw.mkdir()
+    (sw / "multirun.yaml").write_text("hydra: {}\n")   # our sweep folder ...
+    (sw / "1").mkdir()
+    (sw / "1" / "thesis.tex").write_text("keep")      # ... but job 1's folder is not ours
+    line = refused_as_given(["-m", f"hydra.sweep.dir={sw}", "seed=1,2"], capsys, world)
+    assert f"{sw / '1'}" in line and "thesis.tex" in line
+
+
+@pytest.mark.parametrize("value, says", [
+    ("/", "root of the file system"),
+    ("../../../../../../../../../..", "root of the file system"),
+    ("''", "empty path"),
+    ("${oc.env:HOME}", "home folder"),
+    (str(CONFIG_DIR.parent), "checkout"),
+    ("'~/sim-out'", "~ is not expanded"),
+    ("${oc.env:NO_SUCH_VARIABLE_9f}", "cannot resolve"),
+])
+def test_output_folders_that_are_never_allowed(value, says, world, capsys):
+    line = refused_as_given([f"hydra.run.dir={value}"], capsys, world)
+    assert "hydra.run.dir:" in line and says in line, line
+
+
+@pytest.mark.parametrize("value", ["/", "''", "${oc.env:HOME}", str(CONFIG_DIR.parent)])
+def test_sweep_folders_that_are_never_allowed(value, world, capsys):
+    line = refused_as_given(["-m", f"hydra.sweep.dir={value}", "seed=1,2"], capsys, world)
+    assert "hydra.sweep.dir:" in line
+
+
+def test_the_current_folder_is_not_a_run_folder_when_it_holds_files(world, capsys):
+    (world.root / "cwd" / "data.csv").write_text("1,2\n")
+    line = refused_as_given(["hydra.run.dir=."], capsys, world)
+    assert "did not write" in line and "data.csv" in line
+
+
+def test_resuming_our_own_run_and_sweep_folders_still_works(world, capsys):
+    base = ["--config-path", str(world.configs), *FAST]
+    for _ in range(2):
+        main([*base, f"hydra.run.dir={world.out}"])          # no SystemExit: it ran
+        main(["-m", *base, f"hydra.sweep.dir={world.root / 'sw'}", "seed=1,2"])
+    assert (world.out / "manifest.json").is_file()
+    assert pd.read_csv(world.root / "sw" / "sweep_summary.csv")["status"].tolist() == \
+        ["done", "done"]
+
+
+# ------------------------------------------------------------------ values written to outputs
+
+
+@pytest.mark.parametrize("value", [
+    "${oc.env:PEACE_SIM_SECRET}", "${oc.env:PEACE_SIM_SECRET,none}",
+    "x-${oc.env:PEACE_SIM_SECRET}-y", "${hydra:runtime.cwd}", "${hydra:runtime.output_dir}",
+    "${hydra:job.name}", "${now:%Y-%m-%d}", "${oc.decode:'1'}", "${hydra.runtime.cwd}",
+    "${paths.root_dir}", "${oc.select:paths.root_dir}", "${hydra:runtime.version}",
+])
+def test_no_environment_or_runtime_resolver_in_values_written_to_outputs(value, world,
+                                                                         capsys, monkeypatch):
+    secret = "s3cr3t-9d1f-value"
+    monkeypatch.setenv("PEACE_SIM_SECRET", secret)
+    line = refused([f"actors.russia.label={value}"], capsys, world)
+    assert "actors.russia.label:" in line and "environment" in line, line
+    assert secret not in line and str(world.root) not in line
+
+
+def test_resolvers_in_values_are_refused_by_sim_explore_too(world, capsys, monkeypatch):
+    monkeypatch.setenv("PEACE_SIM_SECRET", "s3cr3t")
+    line = explore_refused(["actors.russia.label=${oc.env:PEACE_SIM_SECRET}"], capsys, world)
+    assert line.startswith("sim-explore: error:") and "actors.russia.label" in line
+
+
+def test_a_model_value_may_still_interpolate_another_model_value(world):
+    from sim.cli.run import preflight
+
+    plan = preflight(["--config-path", str(world.configs), *FAST,
+                      f"hydra.run.dir={world.out}",
+                      "actors.russia.label=${actors.eu.label}"])
+    assert plan is not None and plan.folder == world.out
+
+
+# ------------------------------------------------------------------ launcher and sweeper settings
+
+
+JOBLIB = ["-m", "seed=1,2", "hydra/launcher=joblib"]
+RAY = ["-m", "seed=1,2", "hydra/launcher=ray"]
+
+
+@pytest.mark.parametrize("argv, key", [
+    ([*JOBLIB, "hydra.launcher.n_jobs=-1000"], "hydra.launcher.n_jobs"),
+    ([*JOBLIB, "hydra.launcher.n_jobs=0"], "hydra.launcher.n_jobs"),
+    ([*JOBLIB, "hydra.launcher.n_jobs=100000"], "hydra.launcher.n_jobs"),
+    ([*JOBLIB, "hydra.launcher.pre_dispatch=__import__"], "hydra.launcher.pre_dispatch"),
+    ([*JOBLIB, "hydra.launcher.pre_dispatch='2*n_jobs+__import__(\"os\")'"],
+     "hydra.launcher.pre_dispatch"),
+    ([*JOBLIB, "hydra.launcher.batch_size=0"], "hydra.launcher.batch_size"),
+    ([*JOBLIB, "hydra.launcher.backend=dask"], "hydra.launcher.backend"),
+    ([*JOBLIB, "hydra.launcher.prefer=gpus"], "hydra.launcher.prefer"),
+    ([*JOBLIB, "hydra.launcher.require=everything"], "hydra.launcher.require"),
+    ([*JOBLIB, "hydra.launcher.mmap_mode=x"], "hydra.launcher.mmap_mode"),
+    ([*JOBLIB, "hydra.launcher.verbose=-1"], "hydra.launcher.verbose"),
+    ([*JOBLIB, "hydra.launcher.timeout=-1"], "hydra.launcher.timeout"),
+    ([*JOBLIB, "hydra.launcher.temp_folder=/tmp"], "hydra.launcher.temp_folder"),
+    ([*JOBLIB, "hydra.launcher.max_nbytes=lots"], "hydra.launcher.max_nbytes"),
+    (["-m", "seed=1,2", "hydra.sweeper.max_batch_size=0"], "hydra.sweeper.max_batch_size"),
+    (["-m", "seed=1,2", "hydra.sweeper.max_batch_size=-3"], "hydra.sweeper.max_batch_size"),
+    (["-m", "seed=1,2", "+hydra.sweeper.params.worlds=range(1,100000000)"], "sweep"),
+    ([*RAY, "hydra.launcher.ray.init.address=auto",
+      "+hydra.launcher.ray.init.object_store_memory=100000000"],
+     "hydra.launcher.ray.init.object_store_memory"),
+    ([*RAY, "hydra.launcher.ray.init.address=auto", "hydra.launcher.ray.init.num_cpus=4"],
+     "hydra.launcher.ray.init.num_cpus"),
+    ([*RAY, "hydra.launcher.ray.init.address=auto", "+hydra.launcher.ray.init.num_gpus=1"],
+     "hydra.launcher.ray.init.num_gpus"),
+    ([*RAY, "hydra.launcher.ray.init.address='http://evil.example/'"],
+     "hydra.launcher.ray.init.address"),
+    ([*RAY, "+hydra.launcher.ray.init.object_store_memory=1"],
+     "hydra.launcher.ray.init.object_store_memory"),
+    ([*RAY, "+hydra.launcher.ray.init.runtime_env.pip=[evil]"],
+     "hydra.launcher.ray.init.runtime_env"),
+    ([*RAY, "+hydra.launcher.ray.remote.runtime_env.env_vars.A=b"],
+     "hydra.launcher.ray.remote.runtime_env"),
+    ([*RAY, "hydra.launcher.ray.remote.num_cpus=-1"], "hydra.launcher.ray.remote.num_cpus"),
+    ([*RAY, "+hydra.launcher.ray.evil=1"], "hydra.launcher.ray.evil"),
+])
+@pytest.mark.filterwarnings("ignore::UserWarning")   # Hydra's note on configs/hydra/launcher/ray
+def test_launcher_and_sweeper_settings_are_one_line_naming_the_key(argv, key, world, capsys):
+    with within(60):
+        line = refused_as_given([*argv, f"hydra.sweep.dir={world.out}"], capsys, world)
+    assert f"{key}:" in line or f"{key}." in line, line
+
+
+# ------------------------------------------------------------------ limits stated up front
+
+
+@pytest.mark.parametrize("sweep, jobs", [
+    (["worlds=range(1,100000000,1)"], "99,999,999"),
+    (["seed=range(0,1000000000)"], "1,000,000,000"),
+    (["seed=range(0,1001)"], "1,001"),
+    (["seed=range(0,40)", "worlds=range(100,140)"], "1,600"),
+    (["incidents.base_rate=range(0,1,0.0000001)"], "10,000,000"),
+])
+def test_sweeps_beyond_the_job_limit_are_refused_at_once(sweep, jobs, world, capsys):
+    with within(20):
+        line = refused_as_given(["-m", f"hydra.sweep.dir={world.out}", *sweep], capsys, world)
+    assert f"the sweep has {jobs} jobs; at most 1,000" in line, line
+
+
+def test_a_sweep_beyond_the_limit_without_multirun_is_refused_at_once(world, capsys):
+    with within(20):
+        line = refused(["worlds=range(1,100000000,1)"], capsys, world)
+    assert "at most 1,000" in line
+
+
+# ------------------------------------------------------------------ facts
+
+
+def _facts_file(tmp_path: Path, change) -> Path:
+    import yaml
+
+    data = yaml.safe_load((CONFIG_DIR / "backtest" / "facts.yaml").read_text())
+    change(data["facts"])
+    path = tmp_path / "facts.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _first_of(quantity: str, facts: list) -> dict:
+    return next(f for f in facts if f["quantity"] == quantity)
+
+
+FACT_CHANGES = {
+    "dated 9999-12-31": (lambda fs: fs[0].update(date="9999-12-31"), "date",
+                         "from 1991-01-01 to 2040-12-31"),
+    "dated 1900-01-01": (lambda fs: fs[0].update(date="1900-01-01"), "date", "from 1991"),
+    "window from 9999": (lambda fs: _first_of("reported_incidents", fs)["args"].update(
+        start="9999-01-01"), "args.start", "to 2040-12-31"),
+    "election in 9999": (lambda fs: _first_of("seats_after_election", fs)["args"].update(
+        election="9999-06-07"), "args.election", "to 2040-12-31"),
+    "window of 10**9 weeks": (lambda fs: _first_of("reported_incidents", fs)["args"].update(
+        weeks=10**9), "args.weeks", "[1, 520]"),
+    "window of 0 weeks": (lambda fs: _first_of("fatalities_in_window", fs)["args"].update(
+        weeks=0), "args.weeks", "[1, 520]"),
+    "window of 1.5 weeks": (lambda fs: _first_of("fatalities_in_window", fs)["args"].update(
+        weeks=1.5), "args.weeks", "whole number"),
+    "a 1 MB facts file": (lambda fs: fs.extend(dict(fs[0], id=f"x{i}") for i in range(5000)),
+                          "file", "larger than 1,000,000 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", list(FACT_CHANGES))
+def test_sim_backtest_states_its_limits_on_facts(case, tmp_path, capsys):
+    from sim.cli.backtest import main as backtest_main
+
+    change, key, says = FACT_CHANGES[case]
+    facts = _facts_file(tmp_path, change)
+    with within(60):
+        code = backtest_main([f"facts={facts}", "worlds=10", "origins=march_2025",
+                              f"out={tmp_path / 'out'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert str(facts) in err[0] and key in err[0] and says in err[0], err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_sim_backtest_with_every_fact_before_its_origin_is_one_line(tmp_path, capsys):
+    from sim.cli.backtest import main as backtest_main
+
+    facts = _facts_file(tmp_path, lambda fs: [f.update(date="2020-01-01") for f in fs])
+    with within(60):
+        code = backtest_main([f"facts={facts}", "worlds=10", "origins=march_2025",
+                              f"out={tmp_path / 'out'}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    assert "facts:" in err[0] and "march_2025 (2025-03-13)" in err[0], err[0]
+
+
+# ------------------------------------------------------------------ the dashboard's server
+
+SIM_DASHBOARD = str(Path(sys.executable).with_name("sim-dashboard"))
+needs_solara = pytest.mark.skipif(
+    __import__("importlib.util").util.find_spec("solara") is None,
+    reason="the `dashboard` extra is not installed")
+
+
+def _asgi(scope_type: str, headers: dict) -> tuple[bool, list]:
+    """Send one request through the guard of a server on 127.0.0.1:GUARD_PORT; return
+    (did the application see it, what was sent back)."""
+    import asyncio
+
+    from sim.viz.dashboard.guard import HostOriginGuard, allowed_hosts
+
+    seen: list = []
+    sent: list = []
+
+    async def app(scope, receive, send):
+        seen.append(scope)
+
+    async def receive():
+        return {"type": "websocket.connect"} if scope_type == "websocket" else \
+            {"type": "http.request", "body": b""}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": scope_type, "path": "/", "method": "GET",
+             "headers": [(k.encode(), v.encode()) for k, v in headers.items()]}
+    asyncio.run(HostOriginGuard(app, allowed_hosts("127.0.0.1", GUARD_PORT))(
+        scope, receive, send))
+    return bool(seen), sent
+
+
+GUARD_PORT = 8765
+BAD_HOSTS = ["evil.example", f"evil.example:{GUARD_PORT}", f"127.0.0.1:{GUARD_PORT + 1}", "",
+             f"127.0.0.1.evil.example:{GUARD_PORT}", f"localhost.evil:{GUARD_PORT}",
+             "127.0.0.1", f"0.0.0.0:{GUARD_PORT}", f"192.168.1.1:{GUARD_PORT}"]
+GOOD_HOSTS = [f"127.0.0.1:{GUARD_PORT}", f"localhost:{GUARD_PORT}", f"LOCALHOST:{GUARD_PORT}",
+              f"[::1]:{GUARD_PORT}"]
+BAD_ORIGINS = ["http://evil.example", "null", f"http://127.0.0.1:{GUARD_PORT + 1}",
+               f"http://127.0.0.1:{GUARD_PORT}.evil.example", f"file://127.0.0.1:{GUARD_PORT}",
+               f"http://evil.example:{GUARD_PORT}", None]
+GOOD_ORIGINS = [f"http://127.0.0.1:{GUARD_PORT}", f"http://localhost:{GUARD_PORT}",
+                f"http://127.0.0.1:{GUARD_PORT}/"]
+
+
+@pytest.mark.parametrize("kind", ["http", "websocket"])
+@pytest.mark.parametrize("host", BAD_HOSTS)
+def test_guard_refuses_a_host_that_is_not_the_servers(host, kind):
+    ok, sent = _asgi(kind,
+                     {"host": host, "origin": f"http://127.0.0.1:{GUARD_PORT}"})
+    assert not ok
+    if kind == "http":
+        assert sent[0]["status"] == 403 and b"not this server's address" in sent[1]["body"]
+    else:
+        assert len(sent) == 1 and sent[0]["type"] == "websocket.close"
+        assert sent[0]["code"] == 1008 and "not this server's address" in sent[0]["reason"]
+
+
+@pytest.mark.parametrize("origin", BAD_ORIGINS)
+def test_guard_refuses_a_websocket_from_a_foreign_origin(origin):
+    headers = {"host": f"127.0.0.1:{GUARD_PORT}"} | ({"origin": origin} if origin else {})
+    ok, sent = _asgi("websocket", headers)
+    assert not ok and sent[0]["type"] == "websocket.close"
+
+
+@pytest.mark.parametrize("origin", [o for o in BAD_ORIGINS if o])
+def test_guard_refuses_an_http_request_from_a_foreign_origin(origin):
+    ok, sent = _asgi("http", {"host": f"127.0.0.1:{GUARD_PORT}",
+                                                "origin": origin})
+    assert not ok and sent[0]["status"] == 403 and b"Origin" in sent[1]["body"]
+
+
+@pytest.mark.parametrize("host", GOOD_HOSTS)
+@pytest.mark.parametrize("origin", GOOD_ORIGINS)
+def test_guard_lets_its_own_pages_through(host, origin):
+    origin = origin.replace(f"127.0.0.1:{GUARD_PORT}", host.lower())
+    for kind in ("http", "websocket"):
+        ok, sent = _asgi(kind, {"host": host, "origin": origin})
+        assert ok and sent == [], (kind, host, origin)
+
+
+def test_guard_bound_to_every_interface_accepts_the_machines_names_only():
+    from sim.viz.dashboard.guard import allowed_hosts
+
+    hosts = allowed_hosts("0.0.0.0", 9000, ["peace.example.org"])
+    assert {"127.0.0.1:9000", "localhost:9000", "peace.example.org:9000",
+            f"{socket.gethostname().lower()}:9000"} <= hosts
+    assert "evil.example:9000" not in hosts and not any(h.endswith(":8765") for h in hosts)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A running sim-dashboard on a free localhost port (its results folder: one run)."""
+    root = tmp_path_factory.mktemp("dash")
+    results = root / "results"
+    ov = ["worlds=50", "horizon_weeks=8", "quiet=true"]
+    run(compose_config(ov), results / "one", ov)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (root / "dashboard.log").open("w")
+    proc = subprocess.Popen([SIM_DASHBOARD, "--port", str(port), "--results", str(results)],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=root,
+                            env=dict(os.environ, MPLBACKEND="Agg"))
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("sim-dashboard did not start:\n" + (root / "dashboard.log")
+                            .read_text()[-3000:])
+            time.sleep(0.3)
+    yield {"port": port, "results": results, "root": root}
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+    log.close()
+
+
+def raw_request(port: int, lines: list[str]) -> str:
+    """Send one raw HTTP/1.1 request to 127.0.0.1:port; return the status line."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        data = b""
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode("latin-1").split("\r\n")[0]
+
+
+def ws_upgrade(port: int, host: str, origin: str | None) -> str:
+    import base64
+
+    lines = ["GET /jupyter/api/kernels/00000000-0000-0000-0000-0000000000a1/channels"
+             "?session_id=hostile HTTP/1.1", f"Host: {host}", "Upgrade: websocket",
+             "Connection: Upgrade", f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16))
+                                                         .decode()}",
+             "Sec-WebSocket-Version: 13"] + ([f"Origin: {origin}"] if origin else [])
+    return raw_request(port, lines)
+
+
+@needs_solara
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "127.0.0.1:1",
+                                  "localhost.evil.example:{port}", "attacker.test"])
+def test_served_page_refuses_a_bad_host_header(host, served):
+    port = served["port"]
+    status = raw_request(port, ["GET / HTTP/1.1", f"Host: {host.format(port=port)}",
+                                "Connection: close"])
+    assert " 403 " in status + " ", status
+
+
+@needs_solara
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}"])
+def test_served_page_answers_its_own_address(host, served):
+    port = served["port"]
+    status = raw_request(port, ["GET / HTTP/1.1", f"Host: {host.format(port=port)}",
+                                "Connection: close"])
+    assert " 200 " in status + " ", status
+
+
+@needs_solara
+@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1:1",
+                                    "http://evil.example:{port}", None])
+def test_served_websocket_from_a_foreign_origin_is_refused(origin, served):
+    port = served["port"]
+    status = ws_upgrade(port, f"127.0.0.1:{port}", origin and origin.format(port=port))
+    assert " 403 " in status + " ", status
+
+
+@needs_solara
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}"])
+def test_served_websocket_from_its_own_page_is_accepted(host, served):
+    port = served["port"]
+    h = host.format(port=port)
+    assert " 101 " in ws_upgrade(port, h, f"http://{h}") + " "
+
+
+@needs_solara
+def test_served_websocket_with_a_rebound_host_is_refused(served):
+    port = served["port"]
+    status = ws_upgrade(port, f"evil.example:{port}", f"http://evil.example:{port}")
+    assert " 403 " in status + " ", status
+
+
+@needs_solara
+def test_served_close_beacon_from_a_foreign_origin_is_refused(served):
+    port = served["port"]
+    status = raw_request(port, ["POST /_solara/api/close/x HTTP/1.1",
+                                f"Host: 127.0.0.1:{port}", "Origin: http://evil.example",
+                                "Content-Length: 0", "Connection: close"])
+    assert " 403 " in status + " ", status
+
+
+# ------------------------------------------------------------------ the dashboard's inputs
+
+
+@pytest.mark.parametrize("where", ["/", "{tmp}/elsewhere", "{root}/../elsewhere",
+                                   "{root}/link-out", "{root}-twin"])
+def test_dashboard_opens_results_folders_only_under_its_root(where, tmp_path):
+    from sim.viz.dashboard import logic
+
+    root = tmp_path / "results"
+    ov = ["worlds=40", "horizon_weeks=6", "quiet=true"]
+    for d in (root / "one", tmp_path / "elsewhere", Path(f"{root}-twin")):
+        run(compose_config(ov), d, ov)
+    (root / "link-out").symlink_to(tmp_path / "elsewhere")
+    assert logic.browse(root / "one", root=root)[0]["scenario"].tolist() == ["baseline"]
+    with pytest.raises(RunFolderError, match="outside the results folder"):
+        logic.browse(where.format(tmp=tmp_path, root=root), root=root)
+
+
+@needs_solara
+@pytest.mark.parametrize("worlds, seed, says", [
+    (10**9, 0, "worlds 1000000000"), (50_000, 0, "worlds 50000"), (0, 0, "worlds 0"),
+    (1000, -1, "seed -1"), (1000, 2**64, "seed 18446744073709551616"),
+])
+def test_dashboard_runs_only_the_world_counts_and_seeds_it_offers(worlds, seed, says,
+                                                                  monkeypatch):
+    from sim.viz.dashboard import app, logic
+
+    called = []
+    monkeypatch.setattr(logic, "run_ensemble", lambda *a, **k: called.append(a))
+    app.worlds.value, app.seed.value = worlds, seed
+    try:
+        app._run()
+        assert not called and app.problem.value.startswith(says), app.problem.value
+    finally:
+        app.worlds.value, app.seed.value, app.problem.value = logic.DEFAULT_WORLDS, 0, ""
+
+
+@pytest.mark.parametrize("argv, code, says", [
+    (["--results", "{file}"], 2, "--results"),
+    (["--allow-host", "http://evil.example"], 2, "--allow-host"),
+    (["--allow-host", "a b"], 2, "--allow-host"),
+    (["--port", "{busy}"], 1, "cannot listen"),
+    (["--host", "192.0.2.123"], 1, "cannot listen"),     # not an address of this machine
+])
+def test_sim_dashboard_bad_arguments_are_one_line(argv, code, says, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        args = [a.format(file=afile, busy=busy.getsockname()[1]) for a in argv]
+        p = subprocess.run([SIM_DASHBOARD, *args], capture_output=True, text=True, timeout=120)
+    lines = p.stderr.strip().splitlines()
+    assert p.returncode == code and len(lines) == 1, p.stderr
+    assert says in lines[0] and "Traceback" not in p.stderr
+
+
+# ------------------------------------------------------------------ in a real browser
+
+
+def _chromium_missing() -> str | None:
+    import importlib.util
+
+    for mod in ("solara", "selenium"):
+        if importlib.util.find_spec(mod) is None:
+            return "the `dashboard` extra is not installed"
+    for exe in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
+        if not Path(exe).exists():
+            return f"{exe} not found: apt-get install chromium chromium-driver"
+    return None
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Headless Chromium in which evil.example resolves to 127.0.0.1 (a rebound name)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              "--disable-background-networking", "--disable-dev-shm-usage",
+              "--host-resolver-rules=MAP evil.example 127.0.0.1",
+              f"--user-data-dir={tmp_path / 'profile'}"):
+        opts.add_argument(a)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chromium_missing()))
+def test_browser_a_rebound_name_gets_no_page(served, chromium):
+    port = served["port"]
+    chromium.get(f"http://evil.example:{port}/")
+    body = chromium.find_element("tag name", "body").text
+    assert "not this server's address" in body and "peace-sim" not in chromium.title
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chromium_missing()))
+def test_browser_a_foreign_page_cannot_open_the_dashboards_websocket(served, chromium,
+                                                                     tmp_path):
+    import http.server
+    import threading
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    port = served["port"]
+    probe = ("<!doctype html><title>waiting</title><script>"
+             f"const ws = new WebSocket('ws://127.0.0.1:{port}/jupyter/api/kernels/"
+             "00000000-0000-0000-0000-0000000000b2/channels?session_id=probe');"
+             "ws.onopen = () => { document.title = 'opened'; };"
+             "ws.onclose = () => { if (document.title !== 'opened') "
+             "document.title = 'refused'; };</script>")
+    (tmp_path / "index.html").write_text(probe)
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(  # noqa: E731
+        *a, directory=str(tmp_path))
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        titles = {}
+        # the attacker's page (another origin), then the same probe from the dashboard's
+        # own origin (a control: the page's own WebSocket opens)
+        chromium.get(f"http://evil.example:{site.server_address[1]}/index.html")
+        WebDriverWait(chromium, 30).until(lambda d: d.title in ("opened", "refused"))
+        titles["foreign"] = chromium.title
+        chromium.get(f"http://127.0.0.1:{port}/")
+        chromium.execute_script(probe.split("<script>")[1].split("</script>")[0])
+        WebDriverWait(chromium, 30).until(lambda d: d.title in ("opened", "refused"))
+        titles["own"] = chromium.title
+    finally:
+        site.shutdown()
+        site.server_close()
+    assert titles == {"foreign": "refused", "own": "opened"}
+
+
+def test_sim_explore_checks_its_output_folder_like_sim_run(world, capsys):
+    mine = world.root / "mine"
+    mine.mkdir()
+    (mine / "ranking.md").write_text("my own notes")
+    before = tree(world.root)
+    from sim.cli.explore import main as explore_main
+    with pytest.raises(SystemExit) as exc:
+        explore_main(["--config-path", str(world.configs), "explore.n=8", "horizon_weeks=8",
+                      f"hydra.run.dir={mine}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and "did not write" in err[0], err
+    assert tree(world.root) == before
+
+
+@pytest.mark.parametrize("argv, key", [
+    (["hydra.job.name=../../esc"], "hydra.job.name"),
+    (["hydra.run.dir=/"], "hydra.run.dir"),
+    (["hydra.output_subdir=${oc.env:HOME}"], "hydra.output_subdir"),
+])
+def test_sim_explore_checks_its_paths_after_interpolation(argv, key, world, capsys):
+    from sim.cli.explore import main as explore_main
+
+    line = refused_as_given(argv, capsys, world, app=explore_main)
+    assert line.startswith("sim-explore: error:") and f"{key}:" in line, line
+
+
+def test_sim_explore_refuses_a_huge_sweep_at_once(world, capsys):
+    with within(20):
+        line = explore_refused(["seed=range(0,100000000)"], capsys, world)
+    assert "at most 1,000" in line
+
+
+def test_a_sweep_killed_before_hydra_recorded_it_still_resumes(world, capsys):
+    from sim.cli.run import preflight
+
+    sw = world.root / "sw"
+    (sw / "0" / ".hydra").mkdir(parents=True)      # job 0 had started, nothing else yet
+    plan = preflight(["--config-path", str(world.configs), "-m", *FAST,
+                      f"hydra.sweep.dir={sw}", "seed=1,2"])
+    assert plan is not None and plan.folder == sw
+    (sw / "notes.txt").write_text("mine")
+    line = refused_as_given(["-m", f"hydra.sweep.dir={sw}", "seed=1,2"], capsys, world)
+    assert "notes.txt" in line

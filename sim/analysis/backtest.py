@@ -84,19 +84,31 @@ class Fact:
 _REQUIRED = ("id", "date", "source", "kind", "quantity", "observed", "no_change",
              "climatology_source")
 _OPTIONAL = ("annual_rate", "climatology", "args")
+#: Dates a facts file may hold (fact dates, window starts, elections): from Armenia's and
+#: Azerbaijan's independence to a generation ahead. A run from an origin is as long as
+#: its latest fact, so a date far in the future would run for ever.
+FACT_DATES = (dt.date(1991, 1, 1), dt.date(2040, 12, 31))
+#: Longest window of weeks a count fact may cover (ten years).
+MAX_WINDOW_WEEKS = 520
 
 
 def _date(v: Any, key: str, src: str) -> dt.date:
+    d: dt.date | None = None
     if isinstance(v, dt.datetime):
-        return v.date()
-    if isinstance(v, dt.date):
-        return v
-    if isinstance(v, str):
+        d = v.date()
+    elif isinstance(v, dt.date):
+        d = v
+    elif isinstance(v, str):
         try:
-            return dt.date.fromisoformat(v)
+            d = dt.date.fromisoformat(v)
         except ValueError:
             pass
-    raise ConfigError(key, f"must be a date YYYY-MM-DD, got {v!r}", src)
+    if d is None:
+        raise ConfigError(key, f"must be a date YYYY-MM-DD, got {v!r}", src)
+    lo, hi = FACT_DATES
+    if not lo <= d <= hi:
+        raise ConfigError(key, f"must be a date from {lo} to {hi}, got {d}", src)
+    return d
 
 
 def _number(v: Any, key: str, src: str) -> float:
@@ -154,6 +166,11 @@ def parse_facts(data: Any, source: str) -> list[Fact]:
         if missing:
             raise ConfigError(f"{at}.args.{missing[0]}", f"required by quantity {quantity}",
                               source)
+        weeks = args.get("weeks")
+        if "weeks" in args and (isinstance(weeks, bool) or not isinstance(weeks, int)
+                                or not 1 <= weeks <= MAX_WINDOW_WEEKS):
+            raise ConfigError(f"{at}.args.weeks", f"must be a whole number of weeks in "
+                              f"[1, {MAX_WINDOW_WEEKS}], got {weeks!r}", source)
         if kind == "binary":
             for k in ("observed", "no_change"):
                 if not isinstance(entry[k], bool):
@@ -451,13 +468,31 @@ class Backtest:
 
 
 def backtest(origins: list[str], facts: list[Fact], worlds: int, seed: int,
-             log_eps: float = 0.01) -> Backtest:
-    """Score every fact that applies to each origin (none is left out)."""
+             log_eps: float = 0.01, source: str | None = None) -> Backtest:
+    """Score every fact that applies to each origin (none is left out).
+
+    Args:
+        origins: Scenario names of the origins.
+        facts: The facts (:func:`load_facts`).
+        worlds: Worlds per origin.
+        seed: The seed of every origin's run.
+        log_eps: Clipping of probabilities in the log score.
+        source: The facts file (named in errors).
+
+    Raises:
+        ConfigError: No fact is dated after any origin's start: nothing to score.
+    """
+    from sim.experiment.config import load_params
+
+    starts = {o: load_params(o).state.start_date for o in origins}
+    if not any(f.applies(start) for f in facts for start in starts.values()):
+        when = ", ".join(f"{o} ({d})" for o, d in starts.items())
+        raise ConfigError("facts", "no fact is settled after an origin's start (a fact "
+                          f"dated on or before it is known, not forecast): {when}; add a "
+                          "later fact or choose an earlier origin", source)
     rows: list[dict] = []
-    starts: dict[str, dt.date] = {}
     for origin in origins:
         run = run_origin(origin, facts, worlds, seed)
-        starts[origin] = run.start
         rows += score_origin(origin, run, facts, log_eps)
     scores = pd.DataFrame(rows)
     return Backtest(scores, skill_table(scores) if rows else pd.DataFrame(), starts)

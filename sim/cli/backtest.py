@@ -91,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         s = parse(argv)
         facts = bt.load_facts(s["facts"])
-        result = bt.backtest(s["origins"], facts, s["worlds"], s["seed"], s["log_eps"])
+        result = bt.backtest(s["origins"], facts, s["worlds"], s["seed"], s["log_eps"],
+                             source=str(s["facts"]))
         settings = {**s, **provenance(), "date": dt.date.today().isoformat(),
                     "origins_start": {k: v.isoformat() for k, v in result.origins.items()}}
         write_backtest(s["out"], result, settings)

@@ -28,6 +28,7 @@ Nothing here runs the model; :func:`prepare_job` returns typed objects.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -477,7 +478,13 @@ def check_hydra_settings(cfg: DictConfig) -> None:
     launcher and sweeper; no ``job.env_set``/``env_copy`` (environment variables reach
     every subprocess); logging without factories (``()``), with ``logging.*`` classes
     and log files inside the run folder; job sub-folders and ``output_subdir`` inside
-    the sweep or run folder.
+    the sweep or run folder (as written here; :func:`sim.cli.run.output_paths` checks
+    them again once resolved); launcher settings the joblib and Ray launchers accept
+    without crashing or running code (:func:`_check_launcher`: ``n_jobs`` -1 or
+    1-:data:`MAX_N_JOBS`, ``pre_dispatch`` a number or ``K*n_jobs``, Ray options from
+    :data:`RAY_INIT_KEYS`/:data:`RAY_REMOTE_KEYS`, none of :data:`RAY_LOCAL_ONLY` when
+    joining a cluster); the basic sweeper's ``max_batch_size`` null or >= 1 and its
+    ``params`` at most :data:`MAX_SWEEP_JOBS` jobs.
 
     Raises:
         ConfigError: The first offending key.
@@ -516,6 +523,8 @@ def check_hydra_settings(cfg: DictConfig) -> None:
                      ("hydra.output_subdir", h.get("output_subdir"))):
         if val is not None and (".." in str(val) or str(val).startswith("/")):
             raise ConfigError(key, f"must stay inside the output folder, got {val!r}")
+    _check_launcher(h.get("launcher") or {})
+    _check_sweeper(h.get("sweeper") or {})
 
 
 def _targets(node: Any, path: str):
@@ -567,6 +576,223 @@ def _check_logging_node(node: Any, path: str) -> None:
             raise ConfigError(sub, "log files must be written inside the run folder "
                               "(${hydra.runtime.output_dir}/...)")
         _check_logging_node(v, sub)
+
+
+#: Most jobs one sweep may launch (every job is composed and checked before any runs).
+MAX_SWEEP_JOBS = 1000
+#: Joblib launcher settings and what each allows (Hydra passes them to ``joblib.Parallel``).
+JOBLIB_KEYS = ("n_jobs", "backend", "prefer", "require", "verbose", "timeout",
+               "pre_dispatch", "batch_size", "temp_folder", "max_nbytes", "mmap_mode")
+#: Most parallel jobs ``hydra.launcher.n_jobs`` may ask for.
+MAX_N_JOBS = 1024
+#: Keys of ``ray.init`` a sweep may set, and those only a new, private Ray accepts (Ray
+#: refuses them when joining a running cluster at ``address``).
+RAY_INIT_KEYS = ("address", "include_dashboard", "num_cpus", "num_gpus", "log_to_driver",
+                 "namespace", "object_store_memory", "resources")
+RAY_LOCAL_ONLY = ("num_cpus", "num_gpus", "object_store_memory", "resources")
+#: Keys of the Ray launcher's ``ray.remote`` options a sweep may set.
+RAY_REMOTE_KEYS = ("num_cpus", "num_gpus", "memory", "max_retries", "resources")
+
+
+def _whole_in(v: Any, lo: int, hi: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _check_launcher(launcher: dict) -> None:
+    """Refuse launcher settings the launcher would crash on, or that reach code."""
+    target = str(launcher.get("_target_", ""))
+    if "joblib" in target:
+        _check_joblib(launcher)
+    elif "ray" in target.lower() and isinstance(launcher.get("ray"), dict):
+        _check_ray(launcher["ray"])
+
+
+def _check_joblib(launcher: dict) -> None:
+    def bad(key: str, allowed: str) -> ConfigError:
+        return ConfigError(f"hydra.launcher.{key}", f"{allowed}, got {launcher[key]!r}",
+                           COMMAND_LINE)
+
+    for key in launcher:
+        if key != "_target_" and key not in JOBLIB_KEYS:
+            raise ConfigError(f"hydra.launcher.{key}", "not a joblib launcher setting; "
+                              "allowed: " + ", ".join(JOBLIB_KEYS), COMMAND_LINE)
+    v = launcher.get("n_jobs")
+    if v is not None and v != -1 and not _whole_in(v, 1, MAX_N_JOBS):
+        raise bad("n_jobs", f"must be a whole number in [1, {MAX_N_JOBS}], or -1 (one per "
+                  "core)")
+    v = launcher.get("pre_dispatch")
+    if v is not None and not _whole_in(v, 1, 10**6) and not (
+            isinstance(v, str) and re.fullmatch(r"\s*(all|n_jobs|\d{1,4}\s*\*\s*n_jobs|"
+                                                r"\d{1,6})\s*", v)):
+        raise bad("pre_dispatch", "must be a whole number, 'all', 'n_jobs' or 'K*n_jobs'")
+    v = launcher.get("batch_size")
+    if v is not None and v != "auto" and not _whole_in(v, 1, 10**6):
+        raise bad("batch_size", "must be 'auto' or a whole number >= 1")
+    choices = {"backend": (None, "loky", "multiprocessing", "threading"),
+               "prefer": (None, "processes", "threads"), "require": (None, "sharedmem"),
+               "mmap_mode": (None, "r", "r+", "w+", "c")}
+    for key, allowed in choices.items():
+        if key in launcher and launcher[key] not in allowed:
+            raise bad(key, "must be one of " + ", ".join(str(a) for a in allowed))
+    v = launcher.get("verbose")
+    if v is not None and not _whole_in(v, 0, 100):
+        raise bad("verbose", "must be a whole number in [0, 100]")
+    v = launcher.get("timeout")
+    if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
+                          or not 0 < v < 1e9):
+        raise bad("timeout", "must be null or a number of seconds > 0")
+    v = launcher.get("max_nbytes")
+    if v is not None and not _whole_in(v, 0, 2**62) and not (
+            isinstance(v, str) and re.fullmatch(r"\d{1,12}[KMG]?", v)):
+        raise bad("max_nbytes", "must be null, a number of bytes or e.g. '1M'")
+    if launcher.get("temp_folder") is not None:
+        raise bad("temp_folder", "must be null (joblib would write outside the run folder)")
+
+
+def _check_ray(ray: dict) -> None:
+    init = ray.get("init") or {}
+    remote = ray.get("remote") or {}
+    for name, node, allowed in (("init", init, RAY_INIT_KEYS),
+                                ("remote", remote, RAY_REMOTE_KEYS)):
+        if not isinstance(node, dict):
+            raise ConfigError(f"hydra.launcher.ray.{name}", "must be a mapping of settings",
+                              COMMAND_LINE)
+        for key in node:
+            if key not in allowed:
+                raise ConfigError(f"hydra.launcher.ray.{name}.{key}", "not allowed; allowed: "
+                                  + ", ".join(allowed), COMMAND_LINE)
+    for key in ray:
+        if key not in ("init", "remote"):
+            raise ConfigError(f"hydra.launcher.ray.{key}", "not allowed; allowed: init, "
+                              "remote", COMMAND_LINE)
+    address = init.get("address")
+    if address is not None and address != "local":
+        if not isinstance(address, str) or not re.fullmatch(
+                r"auto|(ray://)?[\w.\-\[\]:]{1,253}:\d{1,5}", address):
+            raise ConfigError("hydra.launcher.ray.init.address", "must be null (a private "
+                              "Ray on this machine), 'auto' or host:port / ray://host:port, "
+                              f"got {address!r}", COMMAND_LINE)
+        for key in RAY_LOCAL_ONLY:
+            if init.get(key) is not None:
+                raise ConfigError(f"hydra.launcher.ray.init.{key}", "must be null when "
+                                  "hydra.launcher.ray.init.address joins a running cluster "
+                                  "(Ray sets it where the cluster was started)", COMMAND_LINE)
+    v = init.get("object_store_memory")
+    if v is not None and not _whole_in(v, 78_643_200, 2**50):
+        raise ConfigError("hydra.launcher.ray.init.object_store_memory", "must be null or "
+                          f"a number of bytes >= 78643200 (75 MiB), got {v!r}", COMMAND_LINE)
+    for key in ("num_cpus", "num_gpus"):
+        for name, node in (("init", init), ("remote", remote)):
+            v = node.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
+                                  or not 0 <= v <= MAX_N_JOBS):
+                raise ConfigError(f"hydra.launcher.ray.{name}.{key}", "must be null or a "
+                                  f"number in [0, {MAX_N_JOBS}], got {v!r}", COMMAND_LINE)
+
+
+def _check_sweeper(sweeper: dict) -> None:
+    v = sweeper.get("max_batch_size")
+    if v is not None and not _whole_in(v, 1, 10**9):
+        raise ConfigError("hydra.sweeper.max_batch_size", "must be null (all jobs at once) "
+                          f"or a whole number >= 1, got {v!r}", COMMAND_LINE)
+    params = sweeper.get("params")
+    if params is not None:
+        if not isinstance(params, dict):
+            raise ConfigError("hydra.sweeper.params", "must be a mapping of key to values",
+                              COMMAND_LINE)
+        check_sweep_size([f"{k}={v}" for k, v in params.items()], "hydra.sweeper.params")
+
+
+def sweep_size(overrides: Sequence[Override]) -> float:
+    """How many jobs the sweep overrides of a command line make, without listing them.
+
+    A ``range(...)`` is counted from its bounds; other sweeps (choices, globs) by their
+    values. Non-sweep overrides count once.
+    """
+    total: float = 1
+    for ov in overrides:
+        if not ov.is_sweep_override():
+            continue
+        n: float
+        value = ov.value()
+        start = getattr(value, "start", None)
+        stop = getattr(value, "stop", None)
+        step = getattr(value, "step", None)
+        if start is not None and stop is not None and type(value).__name__ == "RangeSweep":
+            step = float(step or 1)
+            n = max(0, math.ceil((float(stop) - float(start)) / step)) \
+                if math.isfinite(step) else math.inf
+        else:
+            try:
+                n = sum(1 for _ in ov.sweep_string_iterator())
+            except Exception:  # noqa: BLE001 - sweeps the basic sweeper cannot list
+                n = 1
+        total *= max(n, 1)
+    return total
+
+
+def check_sweep_size(overrides: Sequence[str], key: str = "sweep") -> int:
+    """Refuse a sweep of more than :data:`MAX_SWEEP_JOBS` jobs; return its size.
+
+    Raises:
+        ConfigError: Naming the count and the limit.
+    """
+    n = sweep_size(parse_overrides(overrides))
+    if n > MAX_SWEEP_JOBS:
+        raise ConfigError(key, f"the sweep has {n:,.0f} jobs; at most {MAX_SWEEP_JOBS:,} "
+                          "(split it into several sweeps)", COMMAND_LINE)
+    return int(n)
+
+
+#: Resolvers a value written to the outputs may use, by the section it is in: the
+#: chosen group options (``scenario: ${hydra:runtime.choices.scenario}``) and, in
+#: ``paths``, the output root.
+_RESOLVER = re.compile(r"\$\{\s*([A-Za-z_][\w.]*)\s*(:?)\s*([^${}]*)")
+
+
+def check_recorded_values(cfg: DictConfig, lay: Layers | None = None) -> None:
+    """Refuse values that would copy the environment or the machine into the outputs.
+
+    Every key outside ``hydra`` is resolved into ``summary.json``, ``metadata.json`` and
+    the report. A resolver that reads the environment or the run's machine
+    (``${oc.env:SECRET}``, ``${hydra:runtime.cwd}``, ``${now:...}``, ``${oc.decode:...}``)
+    or an interpolation of Hydra's or the output paths' keys would put secrets or
+    absolute paths there. Allowed: ``${hydra:runtime.choices.<group>}`` (a group option's
+    name), ``${sim_root:}`` in ``paths``, and interpolations of other model keys.
+
+    Raises:
+        ConfigError: The first such value, naming its file (from ``lay``) and key.
+    """
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(node, str) and "${" in node:
+            in_paths = path.split(".")[0] == "paths"
+            for name, colon, arg in _RESOLVER.findall(node):
+                ok = (name == "hydra" and colon and arg.strip().startswith("runtime.choices.")
+                      or name == "sim_root" and colon and in_paths
+                      or not colon and (name.startswith(".") or in_paths
+                                        or name.split(".")[0] not in ("hydra", "paths")))
+                if not ok:
+                    src = source_of(path, lay.prov) if lay is not None else COMMAND_LINE
+                    raise ConfigError(path, f"{_shorten(node)}: values written to the "
+                                      "outputs may not read the environment or the machine "
+                                      "(oc.env, hydra:runtime, now, ... or Hydra's and the "
+                                      "output paths' keys); write the value itself", src)
+
+    for key in cfg:   # node by node: copying Hydra's settings too would cost most of it
+        if key != "hydra":
+            value = cfg[key]
+            walk(OmegaConf.to_container(value, resolve=False)
+                 if isinstance(value, DictConfig | ListConfig) else value, str(key))
+
+
+def _shorten(text: str, n: int = 60) -> str:
+    return repr(text) if len(text) <= n else repr(text[:n - 3] + "...")
 
 
 #: The earlier name of :func:`check_hydra_settings`.

@@ -18,7 +18,6 @@ exit code 2. Results go to ``results/explore/<date>/<time>/`` (``hydra.run.dir``
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -39,6 +38,8 @@ from sim.cli.compose import (
     check_callbacks,
     check_config_folders,
     check_hydra_settings,
+    check_recorded_values,
+    check_sweep_size,
     hydra_compose,
     layers,
     parse_overrides,
@@ -49,8 +50,15 @@ from sim.cli.compose import (
     to_plain,
     yaml_files,
 )
-from sim.cli.run import INFO_FLAGS, REFUSED_FLAGS, quiet_broken_pipe, run
-from sim.errors import ConfigError
+from sim.cli.run import (
+    INFO_FLAGS,
+    REFUSED_FLAGS,
+    check_output_folder,
+    output_paths,
+    quiet_broken_pipe,
+    run,
+)
+from sim.errors import ConfigError, EnvironmentProblem
 from sim.experiment.config import CONFIG_DIR, check_config_file
 from sim.experiment.runfolder import atomic_write
 from sim.experiment.runs import provenance, write_json
@@ -195,18 +203,17 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
 
 
 def _load_worlds(source: str) -> tuple[pd.DataFrame, int]:
+    from sim.experiment.runs import RunFolderError, load_run
+
     path = Path(source)
-    f = path / "worlds.parquet"
-    if not f.is_file():
+    if not (path / "worlds.parquet").exists():
         raise ConfigError("explore.source", f"{source}: not a sim-run output folder "
                           "(no worlds.parquet)", COMMAND_LINE)
-    try:
-        worlds = pd.read_parquet(f)
-        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    except Exception as e:  # noqa: BLE001 - a damaged folder: one line
-        raise ConfigError("explore.source", f"{source}: cannot read the run "
-                          f"({e.__class__.__name__})", COMMAND_LINE) from None
-    return worlds, int(summary.get("horizon_weeks", 156))
+    try:   # the one reader of run folders: manifest, regular files, checked tables
+        run = load_run(path)
+    except RunFolderError as e:
+        raise ConfigError("explore.source", str(e), COMMAND_LINE) from None
+    return run.worlds, run.horizon_weeks
 
 
 def run_prim(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
@@ -352,6 +359,7 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
     # plus this app's own root and explore/ group
     extra = [f"hydra.searchpath=[file://{Path(args.config_dir).absolute()}]"
              ] if args.config_dir else []
+    check_sweep_size(overrides)   # before anything lists a sweep's values
     check_config_folders(config_dir, [*overrides, *extra])
     root = config_dir / f"{CONFIG_NAME}.yaml"
     if root.is_file():
@@ -383,7 +391,11 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
     cfg = hydra_compose(overrides, config_dir, config_name=CONFIG_NAME)
     check_callbacks(cfg)
     check_hydra_settings(cfg)
-    return prepare(_one_composition(to_plain(cfg), task, config_dir), task, config_dir)
+    check_recorded_values(cfg)
+    job = prepare(_one_composition(to_plain(cfg), task, config_dir), task, config_dir)
+    folder, _ = output_paths(cfg, multirun=False)
+    check_output_folder(folder, "hydra.run.dir")
+    return job
 
 
 def _config_dir_of(hc: Any) -> Path:
@@ -405,6 +417,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ConfigError as e:
         print(f"sim-explore: error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    except EnvironmentProblem as e:
+        print(f"sim-explore: error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-explore", *argv]
     try:
         _app()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -38,7 +39,10 @@ from sim.cli.compose import (
     COMMAND_LINE,
     check_config_folders,
     check_hydra_settings,
+    check_recorded_values,
+    check_sweep_size,
     hydra_compose,
+    layers,
     one_line,
     parse_overrides,
     prepare_job,
@@ -50,7 +54,7 @@ from sim.cli.compose import (
 )
 from sim.errors import ConfigError, EnvironmentProblem, environment_problem
 from sim.experiment import runs
-from sim.experiment.config import CONFIG_DIR, config_groups, options
+from sim.experiment.config import CONFIG_DIR, config_groups, options, output_root
 from sim.experiment.executors import make_executor
 from sim.experiment.memory import (
     DISK_PER_TRACE_CELL,
@@ -197,6 +201,7 @@ def job_overrides(argv_overrides: Sequence[str], multirun: bool,
                 raise ConfigError(key, f"{ov.input_line!r} is a sweep: add -m (--multirun) "
                                   "to sweep over it, or quote the value", "command line")
         return [list(args)]
+    check_sweep_size(args)   # before listing them: range(1, 10**8) would never finish
     try:
         (batch,) = BasicSweeper.split_arguments(parsed, None)
     except Exception as e:  # noqa: BLE001 - e.g. range sweeps the basic sweeper lacks
@@ -263,21 +268,163 @@ def check_memory(settings: Any, parallel: int = 1) -> None:
         raise ConfigError(verdict.key, verdict.message, COMMAND_LINE)
 
 
-def _output_folder(cfg: DictConfig, multirun: bool) -> Path:
-    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+def _resolved(cfg: DictConfig, key: str) -> Any:
     try:
-        return Path(str(OmegaConf.select(cfg, key))).expanduser().absolute()
+        return OmegaConf.select(cfg, key, throw_on_missing=True)
     except Exception as e:  # noqa: BLE001 - interpolation errors
         raise ConfigError(key, f"cannot resolve: {one_line(e)}", COMMAND_LINE) from None
 
 
-def check_output_folder(folder: Path, key: str, need_bytes: int = 0) -> None:
-    """Refuse an output folder that cannot be written, before anything runs.
+@contextlib.contextmanager
+def _as_job(cfg: DictConfig, num: int, output_dir: Path) -> Iterator[None]:
+    """Set ``hydra.job.num`` and ``hydra.runtime.output_dir`` as the launcher will."""
+    from omegaconf import open_dict, read_write
+
+    hydra_node = cfg.hydra
+    old = (OmegaConf.select(cfg, "hydra.job.num", throw_on_missing=False, default="???"),
+           OmegaConf.select(cfg, "hydra.runtime.output_dir", throw_on_missing=False,
+                            default="???"))
+    with read_write(hydra_node), open_dict(hydra_node):
+        hydra_node.job.num = num
+        hydra_node.runtime.output_dir = str(output_dir)
+    try:
+        yield
+    finally:
+        with read_write(hydra_node), open_dict(hydra_node):
+            hydra_node.job.num, hydra_node.runtime.output_dir = old
+
+
+def _inside(path: Path, folder: Path, strictly: bool = True) -> bool:
+    p, f = Path(os.path.normpath(path)), Path(os.path.normpath(folder))
+    return p.is_relative_to(f) and (p != f or not strictly)
+
+
+def _folder_text(cfg: DictConfig, key: str) -> Path:
+    text = _resolved(cfg, key)
+    if text is None or not str(text).strip():
+        raise ConfigError(key, "must name a folder, got an empty path (an empty path would "
+                          "write into the current folder)", COMMAND_LINE)
+    if str(text).startswith("~"):
+        raise ConfigError(key, f"{text!r}: ~ is not expanded here; write the full path",
+                          COMMAND_LINE)
+    folder = Path(os.path.abspath(str(text)))
+    why = _never_output(folder)
+    if why is not None:
+        raise ConfigError(key, f"{folder} {why}; choose a folder of its own", COMMAND_LINE)
+    return folder
+
+
+def output_paths(cfg: DictConfig, multirun: bool, jobs: int = 1) -> tuple[Path, list[Path]]:
+    """The run (or sweep) folder and each job's folder, after interpolation, checked.
+
+    Every path Hydra will write is resolved as the launcher resolves it (with each job's
+    ``hydra.job.num`` and ``hydra.runtime.output_dir``), so that ``${...}`` cannot carry
+    it elsewhere: job folders (``hydra.sweep.subdir``) lie inside the sweep folder,
+    ``.hydra`` (``hydra.output_subdir``) and log files inside their job's folder.
+
+    Returns:
+        The absolute output folder and the job folders (one, the same, for a run).
 
     Raises:
-        ConfigError: The folder (or a parent) is a file.
+        ConfigError: A path that cannot be resolved, is empty, or lands outside.
+    """
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    base = _folder_text(cfg, key)
+    name = _resolved(cfg, "hydra.job.name")
+    if name is not None and (not re.fullmatch(r"[\w.-]{1,100}", str(name))
+                             or str(name) in (".", "..")):
+        raise ConfigError("hydra.job.name", f"{str(name)[:60]!r}: must be a plain name "
+                          "(letters, digits, '.', '_', '-'; no '/'): it names the job's "
+                          "log file inside its folder", COMMAND_LINE)
+    folders = []
+    for num in range(jobs if multirun else 1):
+        job_dir = base
+        if multirun:
+            with _as_job(cfg, num, base):
+                sub = _resolved(cfg, "hydra.sweep.subdir")
+            if sub is None or not str(sub).strip() or not _inside(base / str(sub), base):
+                raise ConfigError("hydra.sweep.subdir", f"job {num}'s folder {sub!r} must be "
+                                  f"a folder inside the sweep folder {base}", COMMAND_LINE)
+            job_dir = Path(os.path.normpath(base / str(sub)))
+        with _as_job(cfg, num, job_dir):
+            sub = _resolved(cfg, "hydra.output_subdir")
+            if sub is not None and not _inside(job_dir / str(sub), job_dir):
+                raise ConfigError("hydra.output_subdir", f"{sub!r} must be a folder inside "
+                                  f"the job's folder {job_dir}", COMMAND_LINE)
+            for log in ("job_logging", "hydra_logging"):
+                handlers = OmegaConf.select(cfg, f"hydra.{log}.handlers")
+                for name in handlers or {}:
+                    hkey = f"hydra.{log}.handlers.{name}.filename"
+                    if OmegaConf.select(cfg, hkey, throw_on_missing=False) is None:
+                        continue
+                    target = _resolved(cfg, hkey)
+                    where = job_dir if log == "job_logging" else base
+                    if not _inside(Path(os.path.abspath(str(target))), where):
+                        raise ConfigError(hkey, f"the log file {str(target)!r} must be "
+                                          f"inside the folder {where}", COMMAND_LINE)
+        folders.append(job_dir)
+    return base, folders
+
+
+def _output_folder(cfg: DictConfig, multirun: bool) -> Path:
+    return output_paths(cfg, multirun)[0]
+
+
+#: What sim-run itself leaves in a run folder (beside its manifest) and in a sweep
+#: folder: a folder holding one of these was written by sim-run (or Hydra for it).
+RUN_MARKS = (MANIFEST, ".hydra")
+SWEEP_MARKS = ("multirun.yaml", "sweep_summary.csv")
+
+
+def _never_output(folder: Path) -> str | None:
+    """Why ``folder`` may never be an output folder (``/``, home, the checkout), or None."""
+    real = folder.resolve()
+    if real == Path(real.anchor):
+        return "is the root of the file system"
+    if real == Path.home().resolve():
+        return "is your home folder"
+    checkout = CONFIG_DIR.parent.resolve()
+    if real == checkout or real == output_root().resolve():
+        return "is the checkout (or output) root, which holds the project itself"
+    return None
+
+
+def _only_our_jobs(folder: Path, names: Sequence[str]) -> bool:
+    """Whether ``folder`` holds only job folders sim-run wrote (a sweep killed early)."""
+    return all(n.isdigit() and (folder / n).is_dir()
+               and any((folder / n / m).exists() for m in RUN_MARKS) for n in names)
+
+
+def check_output_folder(folder: Path, key: str, need_bytes: int = 0, multirun: bool = False,
+                        jobs: Sequence[Path] = ()) -> None:
+    """Refuse an output folder that cannot or may not be written, before anything runs.
+
+    Never ``/``, the home folder or the checkout root; an existing folder that holds
+    anything must be one sim-run wrote (a run's ``manifest.json`` or ``.hydra/``, a
+    sweep's ``multirun.yaml`` or ``sweep_summary.csv``), so that a user's own files are
+    never overwritten while resuming a run or sweep keeps working; likewise each job's
+    folder of a sweep.
+
+    Raises:
+        ConfigError: The folder (or a parent) is a file, is one of the folders above, or
+            holds files sim-run did not write.
         EnvironmentProblem: Read-only file system, no permission, or not enough space.
     """
+    why = _never_output(folder)
+    if why is not None:
+        raise ConfigError(key, f"{folder} {why}; choose a folder of its own", COMMAND_LINE)
+    marks = SWEEP_MARKS if multirun else RUN_MARKS
+    for f, mine in ((folder, marks), *((j, RUN_MARKS) for j in jobs if j != folder)):
+        if f.is_dir():
+            try:
+                names = sorted(p.name for p in f.iterdir())
+            except OSError as e:
+                raise EnvironmentProblem(environment_problem(e, f)) from None
+            if names and not set(names) & set(mine) and not (
+                    mine is SWEEP_MARKS and _only_our_jobs(f, names)):
+                shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+                raise ConfigError(key, f"{f} holds files sim-run did not write ({shown}); "
+                                  "choose an empty or new folder", COMMAND_LINE)
     probe = folder
     while not probe.exists():
         if probe.parent == probe:
@@ -357,6 +504,7 @@ def preflight(argv: Sequence[str]) -> Plan | None:
     task_ov = [o for o in overrides if o not in hydra_ov]
     extra = [f"hydra.searchpath=[file://{Path(args.config_dir).absolute()}]"
              ] if args.config_dir else []
+    check_sweep_size(overrides)   # before anything lists a sweep's values
     check_config_folders(config_dir, [*overrides, *extra])
     if any(a in INFO_FLAGS or a.startswith("--cfg") or a in ("-c",) for a in argv):
         return None  # Hydra prints and exits: the files it composes are checked above
@@ -366,7 +514,12 @@ def preflight(argv: Sequence[str]) -> Plan | None:
     # every job composed by the one composer (errors name the file), then by Hydra, the
     # front end, once for its own settings (no task override or scenario changes them)
     # and again for each job whose override Hydra's merge might refuse
-    checked = [prepare_job(None, ov, config_dir, search=search) for ov in jobs]
+    checked = []
+    for ov in jobs:
+        lay = layers(config_dir, [o for o in ov if not o.lstrip("+~").startswith("hydra")],
+                     search)
+        check_recorded_values(lay.config, lay)  # before anything is written
+        checked.append(prepare_job(None, ov, config_dir, lay, search=search))
     if extra:  # --config-dir, as Hydra adds it: before hydra.searchpath's folders
         given = [o for o in hydra_ov if o.lstrip("+~").startswith("hydra.searchpath")]
         hydra_ov = [o for o in hydra_ov if o not in given] + [searchpath_override(
@@ -385,9 +538,9 @@ def preflight(argv: Sequence[str]) -> Plan | None:
     _PREFLIGHTED.update((_job_key(config_dir, search, ov), job)
                         for ov, job in zip(jobs, checked, strict=True))
     job = checked[0]
-    folder = _output_folder(cfg, bool(args.multirun))
+    folder, job_dirs = output_paths(cfg, bool(args.multirun), len(jobs))
     check_output_folder(folder, "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
-                        output_bytes(job.settings) * len(jobs))
+                        output_bytes(job.settings) * len(jobs), bool(args.multirun), job_dirs)
     return Plan(jobs, folder, bool(args.multirun), job.settings.quiet)
 
 

@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from sim.experiment.settings import MAX_HORIZON_WEEKS, MAX_RUN_WORLDS, MAX_SEED
+from sim.safeio import UnsafeFile, open_regular, read_regular_bytes
+
 #: The manifest's file name.
 MANIFEST = "manifest.json"
 #: Format version written into manifests.
@@ -30,6 +33,9 @@ MANIFEST_VERSION = 1
 TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)$")
 #: Largest JSON file of a run folder read (summary.json, metadata.json, manifest).
 MAX_JSON_BYTES = 50_000_000
+#: Largest file of a run folder opened at all (tables included): a table larger than this
+#: is not one ``sim-run`` wrote within its memory and trace caps.
+MAX_FILE_BYTES = 2_000_000_000
 
 
 class DamagedRunError(ValueError):
@@ -86,10 +92,14 @@ def clean_temp_files(folder: Path) -> list[Path]:
 
 
 def file_digest(path: Path) -> tuple[int, str]:
-    """Size in bytes and SHA-256 (hex) of a file."""
+    """Size in bytes and SHA-256 (hex) of a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    Raises:
+        sim.safeio.UnsafeFile: Not a regular file (FIFO, socket, device), or too large.
+    """
     h = hashlib.sha256()
     size = 0
-    with open(path, "rb") as fh:
+    with open_regular(path, MAX_FILE_BYTES) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
             size += len(chunk)
@@ -121,13 +131,13 @@ def read_json(path: Path, what: str | None = None) -> Any:
     """
     what = what or path.name
     try:
-        if path.stat().st_size > MAX_JSON_BYTES:
-            raise DamagedRunError(f"{path}: {what} is larger than {MAX_JSON_BYTES:,} bytes")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_regular_bytes(path, MAX_JSON_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise DamagedRunError(f"{path}: missing") from None
     except IsADirectoryError:
         raise DamagedRunError(f"{path}: is a folder, expected {what}") from None
+    except UnsafeFile as e:
+        raise DamagedRunError(f"{path}: {e}, expected {what}") from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise DamagedRunError(f"{path}: {what} is not valid JSON") from None
 
@@ -153,10 +163,14 @@ def verify_run_folder(folder: Path) -> dict:
                 or not isinstance(entry, dict)):
             raise DamagedRunError(f"{path}: not a sim-run manifest (entry {name!r})")
         p = folder / name
-        if not p.is_file():
+        if not p.exists():
             raise DamagedRunError(f"{p}: listed in {MANIFEST} but missing; the folder is "
                                   "damaged: run the same sim-run command again")
-        size, digest = file_digest(p)
+        try:
+            size, digest = file_digest(p)
+        except UnsafeFile as e:
+            raise DamagedRunError(f"{p}: {e}; the folder is damaged: run the same sim-run "
+                                  "command again") from None
         if size != entry.get("bytes") or digest != entry.get("sha256"):
             raise DamagedRunError(f"{p}: changed since the run wrote it ({size:,} bytes, "
                                   f"{entry.get('bytes')!r} recorded); the folder is "
@@ -169,16 +183,32 @@ def _number(v: Any, lo: float = -math.inf, hi: float = math.inf) -> bool:
             and lo <= v <= hi)
 
 
-def _whole(v: Any, lo: int = 0) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+def _whole(v: Any, lo: int = 0, hi: int | None = None) -> bool:
+    return (isinstance(v, int) and not isinstance(v, bool) and v >= lo
+            and (hi is None or v <= hi))
+
+
+#: Field sizes of summary.json a reader accepts (a command line of sim-run stays far
+#: below them; a crafted summary beyond them would stall the report's layout).
+MAX_OVERRIDES = 1000
+MAX_OVERRIDE_CHARS = 10_000
+MAX_NAME_CHARS = 200
+
+
+def _overrides_ok(v: Any) -> bool:
+    return (isinstance(v, list) and len(v) <= MAX_OVERRIDES
+            and all(isinstance(o, str) and len(o) <= MAX_OVERRIDE_CHARS for o in v))
 
 
 #: Keys of summary.json every reader relies on, with their checks.
 SUMMARY_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "scenario": (lambda v: isinstance(v, str) and bool(v), "a scenario name"),
-    "worlds": (lambda v: _whole(v, 1), "a whole number >= 1"),
-    "seed": (lambda v: _whole(v, 0), "a whole number >= 0"),
-    "horizon_weeks": (lambda v: _whole(v, 1), "a whole number >= 1"),
+    "scenario": (lambda v: isinstance(v, str) and 0 < len(v) <= MAX_NAME_CHARS,
+                 f"a scenario name of at most {MAX_NAME_CHARS} characters"),
+    "worlds": (lambda v: _whole(v, 1, MAX_RUN_WORLDS),
+               f"a whole number in [1, {MAX_RUN_WORLDS:,}]"),
+    "seed": (lambda v: _whole(v, 0, MAX_SEED), "a whole number in [0, 2**63 - 1]"),
+    "horizon_weeks": (lambda v: _whole(v, 1, MAX_HORIZON_WEEKS),
+                      f"a whole number in [1, {MAX_HORIZON_WEEKS}]"),
     "start_date": (lambda v: isinstance(v, str) and bool(
         re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), "a date YYYY-MM-DD"),
     "p_sign": (lambda v: _number(v, 0, 1), "a share in [0, 1]"),
@@ -187,16 +217,18 @@ SUMMARY_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "outcome_shares": (lambda v: isinstance(v, dict) and all(
         isinstance(k, str) and _number(x, 0, 1) for k, x in v.items()),
         "a mapping of outcome to share"),
-    "overrides": (lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v),
-                  "a list of key=value strings"),
-    "median_weeks_to_sign": (lambda v: v is None or _number(v, 0), "null or weeks >= 0"),
+    "overrides": (_overrides_ok, f"a list of at most {MAX_OVERRIDES} key=value strings of "
+                  f"at most {MAX_OVERRIDE_CHARS:,} characters each"),
+    "median_weeks_to_sign": (lambda v: v is None or _number(v, 0, MAX_HORIZON_WEEKS),
+                             f"null or weeks in [0, {MAX_HORIZON_WEEKS}]"),
 }
 #: Optional summary keys: checked when present.
 SUMMARY_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "p_sign_12m": (lambda v: v is None or _number(v, 0, 1), "null or a share"),
     "p_sign_24m": (lambda v: v is None or _number(v, 0, 1), "null or a share"),
     "p_sign_36m": (lambda v: v is None or _number(v, 0, 1), "null or a share"),
-    "config_hash": (lambda v: isinstance(v, str), "a string"),
+    "config_hash": (lambda v: isinstance(v, str) and len(v) <= MAX_NAME_CHARS,
+                    f"a string of at most {MAX_NAME_CHARS} characters"),
 }
 
 

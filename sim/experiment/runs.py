@@ -45,6 +45,7 @@ from sim.experiment.api import MONTHS, OUTCOMES, Result, model_fingerprint, simu
 from sim.experiment.executors import Executor, InProcess, make_executor
 from sim.experiment.runfolder import (
     MANIFEST,
+    MAX_FILE_BYTES,
     DamagedRunError,
     atomic_write,
     check_summary,
@@ -56,6 +57,7 @@ from sim.experiment.runfolder import (
 from sim.experiment.settings import RunSettings
 from sim.model.params import ModelParams
 from sim.model.rules import wilson_interval
+from sim.safeio import UnsafeFile, open_regular
 
 #: Name of the scenario other jobs of a sweep are compared with.
 BASELINE = "baseline"
@@ -646,9 +648,16 @@ class RunData:
 
     @property
     def trace(self) -> pd.DataFrame | None:
-        """``trace.parquet`` (loaded on first use), or ``None``."""
+        """``trace.parquet`` (loaded on first use and checked), or ``None``.
+
+        Raises:
+            RunFolderError: Not a regular file of sane size, unreadable, or not a trace.
+        """
         if self._trace is None and (self.path / "trace.parquet").exists():
-            self._trace = pd.read_parquet(self.path / "trace.parquet")
+            tr = _read_table(self.path / "trace.parquet", ("world", "week"))
+            _check_column(tr, "world", self.path / "trace.parquet", 0, None)
+            _check_column(tr, "week", self.path / "trace.parquet", 0, self.horizon_weeks)
+            self._trace = tr
         return self._trace
 
 
@@ -691,16 +700,106 @@ def is_sweep_dir(path: Path) -> bool:
     return path.is_dir() and bool(numbered_dirs(path))
 
 
-def _read_table(path: Path, needed: Sequence[str]) -> pd.DataFrame:
+def read_table_file(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A run folder's parquet table, opened only as a regular file of sane size.
+
+    Args:
+        path: The ``.parquet`` file.
+        columns: Read only these columns (all if None).
+
+    Raises:
+        RunFolderError: Not a regular file (FIFO, socket, device, folder), larger than
+            :data:`sim.experiment.runfolder.MAX_FILE_BYTES`, or not a readable table.
+    """
     try:
-        df = pd.read_parquet(path)
+        with open_regular(path, MAX_FILE_BYTES) as fh:
+            return pd.read_parquet(fh, columns=list(columns) if columns else None)
+    except FileNotFoundError:
+        raise RunFolderError(path, "missing") from None
+    except IsADirectoryError:
+        raise RunFolderError(path, "is a folder, expected a table") from None
+    except UnsafeFile as e:
+        raise RunFolderError(path, f"{e}, expected a table") from None
+    except OSError:
+        raise
     except Exception as e:  # noqa: BLE001 - pyarrow raises several types for bad files
         raise RunFolderError(path, f"cannot read the table ({e.__class__.__name__})"
                              ) from None
+
+
+def _read_table(path: Path, needed: Sequence[str]) -> pd.DataFrame:
+    df = read_table_file(path)
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise RunFolderError(path, f"column {missing[0]!r} missing; not a sim-run table")
     return df
+
+
+def _check_column(df: pd.DataFrame, col: str, path: Path, lo: float | None,
+                  hi: float | None, whole: bool = True) -> None:
+    """Refuse a column that is not of whole numbers (or finite numbers) in [lo, hi]."""
+    v = df[col]
+    kind = "whole numbers" if whole else "finite numbers"
+    ok_type = (pd.api.types.is_integer_dtype(v) or pd.api.types.is_bool_dtype(v)) if whole \
+        else (pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v))
+    if not ok_type:
+        raise RunFolderError(path, f"column {col!r} must hold {kind}, holds {v.dtype}; "
+                             "not what sim-run writes")
+    a = v.to_numpy(dtype=float)
+    bad = ~np.isfinite(a)
+    if lo is not None:
+        bad |= a < lo
+    if hi is not None:
+        bad |= a > hi
+    if bad.any():
+        rng = f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+        raise RunFolderError(path, f"column {col!r} holds {a[bad][0]!r}; allowed {kind} in "
+                             f"{rng}; not what sim-run writes")
+
+
+#: Largest difference between summary.json's P(sign) and the worlds table's share signed.
+P_SIGN_TOLERANCE = 1e-9
+
+
+def check_tables(path: Path, summary: dict, worlds: pd.DataFrame, steps: pd.DataFrame
+                 ) -> None:
+    """Refuse tables whose values ``sim-run`` could not have written (by type and range).
+
+    The report and the dashboard draw whatever a folder holds, so a table that passes
+    its manifest but holds NaN, infinite or out-of-range values (a world signed "NaN",
+    week ``inf``, a share above 1) would render as numbers that look right. Checked:
+    ``worlds.parquet``'s ``world`` (>= 0), ``signed`` (true/false), ``outcome`` (one of
+    the outcome classes) and ``sign_week`` (-1 or a week of the horizon), its share signed
+    against summary.json's ``p_sign``; ``steps.parquet``'s ``week`` (a week of the
+    horizon) and its cumulative shares ``p_*`` (in [0, 1]).
+
+    Raises:
+        RunFolderError: The first bad column, naming the file, the column and what is
+            allowed.
+    """
+    horizon = summary["horizon_weeks"]
+    wp, sp = path / "worlds.parquet", path / "steps.parquet"
+    _check_column(worlds, "world", wp, 0, None)
+    if not pd.api.types.is_bool_dtype(worlds["signed"]):
+        _check_column(worlds, "signed", wp, 0, 1)
+    _check_column(worlds, "sign_week", wp, -1, horizon)
+    bad = ~worlds["outcome"].isin(OUTCOMES)
+    if bad.any():
+        first = _short_text(worlds["outcome"][bad].iloc[0])
+        raise RunFolderError(wp, f"column 'outcome' holds {first}; allowed: "
+                             f"{', '.join(OUTCOMES)}")
+    if len(worlds) and abs(float(worlds["signed"].astype(float).mean()) - summary["p_sign"]
+                           ) > P_SIGN_TOLERANCE:
+        raise RunFolderError(wp, "its share of signed worlds differs from summary.json's "
+                             "p_sign: the folder was edited after sim-run wrote it")
+    _check_column(steps, "week", sp, 0, horizon)
+    for col in [c for c in steps.columns if c.startswith("p_")]:
+        _check_column(steps, col, sp, 0, 1, whole=False)
+
+
+def _short_text(v: Any, n: int = 40) -> str:
+    text = repr(v)
+    return text if len(text) <= n else text[:n - 3] + "..."
 
 
 def load_run(path: Path | str, label: str | None = None, job: int | None = None,
@@ -738,6 +837,7 @@ def load_run(path: Path | str, label: str | None = None, job: int | None = None,
     if len(worlds) != summary["worlds"]:
         raise RunFolderError(path / "worlds.parquet", f"{len(worlds):,} rows but "
                              f"summary.json says {summary['worlds']:,} worlds")
+    check_tables(path, summary, worlds, steps)
     run = RunData(path, label or "", summary, metadata, worlds, steps, job)
     if not label:
         run.label = run.scenario
@@ -882,8 +982,8 @@ def _add_differences(rows: list[dict], parsed: list[dict], summaries: list,
 
     def worlds(job: int) -> pd.DataFrame:
         if job not in cache:
-            cache[job] = pd.read_parquet(sweep_dir / str(job) / "worlds.parquet",
-                                         columns=["world", "signed"])
+            cache[job] = read_table_file(sweep_dir / str(job) / "worlds.parquet",
+                                         ["world", "signed"])
         return cache[job]
 
     done = [i for i, s in enumerate(summaries) if s is not None]

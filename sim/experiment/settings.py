@@ -19,6 +19,11 @@ from sim.model.params import MODEL_SECTIONS
 #: Largest seed accepted (NumPy's SeedSequence takes any non-negative integer; this
 #: keeps seeds printable and storable as int64).
 MAX_SEED = 2**63 - 1
+#: Longest horizon a run may simulate (100 years of weeks); readers of run folders refuse
+#: a summary beyond it.
+MAX_HORIZON_WEEKS = 5200
+#: Most worlds one run may hold (a precision run's ``max_worlds`` cap).
+MAX_RUN_WORLDS = 1_000_000_000
 #: Keys of the ``paths`` group.
 PATH_KEYS = ("root_dir", "results_dir", "runs_dir", "sweeps_dir")
 
@@ -108,9 +113,9 @@ def parse_settings(cfg: dict) -> RunSettings:
         raise ConfigError("scenario", f"must be a scenario name, got {scenario!r}")
     worlds = _whole(cfg["worlds"], "worlds", 1, 100_000_000)
     seed = _whole(cfg["seed"], "seed", 0, MAX_SEED)
-    horizon = _whole(cfg["horizon_weeks"], "horizon_weeks", 1, 5200)
+    horizon = _whole(cfg["horizon_weeks"], "horizon_weeks", 1, MAX_HORIZON_WEEKS)
     block = _whole(cfg["block_worlds"], "block_worlds", 1, 10_000_000)
-    max_worlds = _whole(cfg["max_worlds"], "max_worlds", block, 1_000_000_000)
+    max_worlds = _whole(cfg["max_worlds"], "max_worlds", block, MAX_RUN_WORLDS)
     precision = cfg["precision"]
     if precision is not None:
         ok = isinstance(precision, int | float) and not isinstance(precision, bool)

@@ -31,6 +31,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.experiment.api import OUTCOMES
+from sim.experiment.runfolder import MAX_JSON_BYTES
 from sim.experiment.runs import (
     BASELINE,
     RUN_KEYS,
@@ -45,10 +46,12 @@ from sim.experiment.runs import (
     load_run,
     numbered_dirs,
     read_json_object,
+    read_table_file,
     sweep_table,
 )
 from sim.model import rules
 from sim.model.outputs import column_named
+from sim.safeio import UnsafeFile, open_regular, read_regular_text
 from sim.viz import plots
 
 #: Columns of ``sweep_summary.csv`` that are not swept keys.
@@ -107,7 +110,7 @@ def load_sweep(path: Path | str) -> SweepData:
                                "folders (0/, 1/, ...)")
     runs = [load_run(p, job=int(p.name)) for p in jobs]
     csv = path / "sweep_summary.csv"
-    if csv.is_file():
+    if csv.exists() or csv.is_symlink():   # a FIFO or device there is refused, not skipped
         table = _read_sweep_csv(csv, [r.job for r in runs])
     else:
         table = sweep_table(path)
@@ -137,7 +140,13 @@ def load_sweep(path: Path | str) -> SweepData:
 def _read_sweep_csv(csv: Path, jobs: list) -> pd.DataFrame:
     """``sweep_summary.csv``, checked: one row per job folder, numeric estimates."""
     try:
-        table = pd.read_csv(csv)
+        with open_regular(csv, MAX_JSON_BYTES) as fh:
+            table = pd.read_csv(fh)
+    except UnsafeFile as e:
+        raise ReportInputError(csv, f"{e}; delete it and sim-report rebuilds it from the "
+                               "jobs") from None
+    except OSError:
+        raise
     except Exception as e:  # noqa: BLE001 - pandas raises several types for bad files
         raise ReportInputError(csv, f"cannot read it as CSV ({e.__class__.__name__}); "
                                "delete it and sim-report rebuilds it from the jobs") from None
@@ -942,11 +951,7 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
     design = "every world of the design, one per sampled point"
     specs: list[FigureSpec] = []
     if method in ("sobol", "morris"):
-        try:
-            ind = pd.read_parquet(path / "indices.parquet")
-        except Exception as e:  # pyarrow raises several types for a damaged file
-            raise ReportInputError(path, f"cannot read indices.parquet ({e.__class__.__name__})"
-                                   ) from None
+        ind = read_table_file(path / "indices.parquet")
         for out in dict.fromkeys(ind["output"]):
             lab = _EXPLORE_OUTPUTS.get(out, out)
             if method == "sobol":
@@ -973,11 +978,7 @@ def exploration_figures(path: Path, summary: dict) -> list[FigureSpec]:
                              "Whiskers: 95% intervals.", design, fixed),
                     plots.morris_plane(ind, out, output_label=lab, subtitle=fixed)))
     elif method == "prim":
-        try:
-            traj = pd.read_parquet(path / "prim_trajectory.parquet")
-        except Exception as e:  # pyarrow raises several types for a damaged file
-            raise ReportInputError(path, "cannot read prim_trajectory.parquet "
-                                   f"({e.__class__.__name__})") from None
+        traj = read_table_file(path / "prim_trajectory.parquet")
         box = summary["box"]
         target = summary.get("target", "signed")
         specs.append(FigureSpec(
@@ -1022,9 +1023,13 @@ def build_exploration_report(path: Path | str) -> Path:
         md += ["## The box", "", summary["box"]["words"] + ".", ""]
     else:
         rank = path / "ranking.md"
-        if rank.is_file():
-            md += ["## Inputs ranked by their effect on P(sign)", "",
-                   rank.read_text(encoding="utf-8"), ""]
+        if rank.exists():
+            try:
+                ranking = read_regular_text(rank, MAX_JSON_BYTES)
+            except (UnsafeFile, UnicodeDecodeError) as err:
+                raise ReportInputError(rank, f"{err}; expected sim-explore's ranking"
+                                       ) from None
+            md += ["## Inputs ranked by their effect on P(sign)", "", ranking, ""]
         md += ["## Inputs", ""]
         md += [f"- `{i['key']}`: {i['distribution']} ({i['source']})"
                for i in summary.get("inputs", [])] + [""]

@@ -17,6 +17,7 @@ import solara
 import solara.lab
 
 from sim.experiment.api import Result
+from sim.experiment.settings import MAX_SEED
 from sim.viz import report
 from sim.viz.dashboard import logic
 
@@ -52,8 +53,8 @@ def _inputs() -> str:
 
 def _checked_seed() -> int | None:
     s = seed.value
-    if s is None or int(s) < 0:
-        problem.value = f"seed {s}: allowed an integer >= 0"
+    if not isinstance(s, int) or isinstance(s, bool) or not 0 <= s <= MAX_SEED:
+        problem.value = f"seed {s}: allowed a whole number in [0, 2**63 - 1]"
         return None
     problem.value = ""
     return int(s)
@@ -62,6 +63,10 @@ def _checked_seed() -> int | None:
 def _run() -> None:
     s = _checked_seed()
     if s is None:
+        return
+    if worlds.value not in logic.WORLD_CHOICES:   # the page offers only these
+        problem.value = (f"worlds {worlds.value}: allowed "
+                         + ", ".join(f"{w:,}" for w in logic.WORLD_CHOICES))
         return
     res = logic.run_ensemble(scenario.value, values.value, int(worlds.value), s)
     result.value = (_inputs() + f", {int(worlds.value)} worlds", scenario.value, res)
@@ -180,9 +185,14 @@ def ResultsFolder():
                       value=folder.value if folder.value in found else None,
                       on_value=_pick_folder, classes=["results-select"])
     try:
-        table, specs = logic.browse(folder.value)
+        table, specs = logic.browse(folder.value, root=root)
     except report.ReportInputError as e:
         solara.Error(str(e))
+        return
+    except (KeyError, ValueError, TypeError, IndexError, OverflowError) as e:
+        # a folder whose manifest verifies but whose data were crafted: as sim-report says
+        solara.Error(f"{folder.value}: its data are not what sim-run writes "
+                     f"({type(e).__name__}); re-run sim-run")
         return
     with solara.Column(classes=["estimates"]):
         solara.DataFrame(table.round(4), items_per_page=50)

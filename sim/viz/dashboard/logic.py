@@ -254,12 +254,38 @@ def find_results(root: Path | str = RESULTS_DIR, limit: int = 200) -> list[str]:
     return [str(d) for d in uniq[:limit]]
 
 
-def browse(path: Path | str) -> tuple[pd.DataFrame, list[report.FigureSpec]]:
-    """A run or sweep folder's estimates table and its report figures (sim.viz.report).
+def inside_root(path: Path | str, root: Path | str) -> Path:
+    """``path`` resolved, if it is ``root`` or a folder under it (links followed).
+
+    The page is reachable by anyone who can reach its port (and its text box takes any
+    path): it opens folders only under the results root it was started with.
 
     Raises:
-        sim.viz.report.ReportInputError: Not a run or sweep folder (one line for the user).
+        sim.viz.report.ReportInputError: ``path`` resolves outside ``root``.
     """
+    real, top = Path(path).resolve(), Path(root).resolve()
+    if not real.is_relative_to(top):
+        raise report.ReportInputError(path, f"outside the results folder {top}; the "
+                                      "dashboard opens only folders under it (start it "
+                                      "with sim-dashboard --results DIR to browse another)")
+    return real
+
+
+def browse(path: Path | str, root: Path | str | None = None
+           ) -> tuple[pd.DataFrame, list[report.FigureSpec]]:
+    """A run or sweep folder's estimates table and its report figures (sim.viz.report).
+
+    Args:
+        path: The run or sweep folder.
+        root: Open ``path`` only if it lies under this folder (:func:`inside_root`);
+            the page passes its results root.
+
+    Raises:
+        sim.viz.report.ReportInputError: Not a run or sweep folder, outside ``root``, or
+            damaged (one line for the user).
+    """
+    if root is not None:
+        path = inside_root(path, root)
     data = report.load(path)
     if isinstance(data, report.SweepData):
         runs, sweep = data.runs, data
