@@ -750,7 +750,7 @@ def check_sweep_size(overrides: Sequence[str], key: str = "sweep") -> int:
 _RESOLVER = re.compile(r"\$\{\s*([A-Za-z_][\w.]*)\s*(:?)\s*([^${}]*)")
 
 
-def check_recorded_values(cfg: DictConfig, lay: Layers | None = None) -> None:
+def check_recorded_values(cfg: DictConfig | dict, lay: Layers | None = None) -> None:
     """Refuse values that would copy the environment or the machine into the outputs.
 
     Every key outside ``hydra`` is resolved into ``summary.json``, ``metadata.json`` and
