@@ -42,6 +42,8 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from sim.experiment.display import percent
+
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
@@ -162,8 +164,7 @@ def figure_subtitle(fig: Figure) -> str:
     return text.replace("\n", " ")
 
 
-def _pct(v: float) -> str:
-    return f"{100 * v:.1f}%"
+_pct = percent
 
 
 def _horizon_text(horizon_weeks: int | None) -> str:

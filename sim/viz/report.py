@@ -20,7 +20,6 @@ import dataclasses
 import datetime as dt
 import functools
 import html
-import math
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.experiment.api import OUTCOMES
+from sim.experiment.display import INTERVAL_NOTE, percent, points
 from sim.experiment.runs import (
     BASELINE,
     RUN_KEYS,
@@ -755,8 +755,7 @@ def write_trace_figure(run_dir: Path | str, world: int | None = None,
 
 
 # ------------------------------------------------------------------------- report
-def _fmt_p(v: float | None) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
+_fmt_p = percent
 
 
 def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -787,15 +786,22 @@ def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             if pd.isna(r["diff"]):
                 row += ["–", "–"]
             else:
-                row += [f"{100 * r['diff']:+.1f}",
-                        f"{100 * r['diff_ci_low']:+.1f} – {100 * r['diff_ci_high']:+.1f}"]
+                row += [points(r["diff"], unit=""), f"{points(r['diff_ci_low'], unit='')} – "
+                        f"{points(r['diff_ci_high'], unit='')}"]
         rows.append(row)
     return head, rows
 
 
+def estimates_frame(est: pd.DataFrame) -> pd.DataFrame:
+    """The estimates table as the report prints it (text cells: per cent, pp)."""
+    head, rows = _estimates_rows(est)
+    return pd.DataFrame(rows, columns=head)
+
+
 #: What the estimates table shows (under it in index.html and report.md).
-_TABLE_NOTE = ("P(sign): share of all worlds in which the treaty is signed within the "
-               "horizon (the 'signed' outcome class), with its 95% Wilson interval; by N m: "
+TABLE_NOTE = ("P(sign): share of all worlds in which the treaty is signed within the "
+               "horizon (the 'signed' outcome class); 95% CI: its Wilson interval, a "
+               f"{INTERVAL_NOTE}; by N m: "
                "signed within N months; escalation, government fell and stalemate: shares "
                "of all worlds; median weeks to sign: over signed worlds only; Δ: paired "
                "difference from the baseline job with the same other swept values "
@@ -838,7 +844,7 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
     md.append("| " + " | ".join(head) + " |")
     md.append("|" + "|".join("---" if i == 0 else "--:" for i in range(len(head))) + "|")
     md += ["| " + " | ".join(r) + " |" for r in rows]
-    md += ["", _TABLE_NOTE, ""]
+    md += ["", TABLE_NOTE, ""]
     md += [f"- {n}" for n in notes] + ([""] if notes else [])
     for s in specs:
         md += [f"## {s.heading}", "", f"![{s.heading}]({s.name})", "", s.caption, ""]
@@ -870,7 +876,7 @@ img {{ max-width: 100%; border: 1px solid #eee; }} .cap {{ color: #555; font-siz
 <p class="meta">Folder: <code>{e(str(path))}</code><br>Held fixed: {e(fixed)}<br>
 {"<br>".join(f"{e(k)}: {e(v)}" for k, v in prov)}</p>
 <h2>Estimates</h2>{table}
-<p class="cap">{e(_TABLE_NOTE)}</p>
+<p class="cap">{e(TABLE_NOTE)}</p>
 {f"<ul>{notes_html}</ul>" if notes else ""}
 {figs}
 <p class="meta">Also available as <a href="report.md">report.md</a>.</p>
