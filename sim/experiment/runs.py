@@ -969,3 +969,34 @@ def latest_sweep(root: Path | str | None = None) -> Path:
         raise FileNotFoundError(f"no finished sweep under {sweeps}: run `make run` (or "
                                 "`sim-run -m scenario=...`) first")
     return max(found, key=lambda p: ((p / "sweep_summary.csv").stat().st_mtime_ns, str(p)))
+
+
+#: Environment variable naming the sweep folder the notebooks analyse.
+SWEEP_ENV = "PEACE_SIM_SWEEP"
+
+
+def chosen_sweep(path: Path | str | None = None) -> Path:
+    """The sweep folder to analyse: ``path``, else ``$PEACE_SIM_SWEEP``, else the latest.
+
+    A relative path is taken from the working directory; when it is not there it is
+    taken from :func:`sim.experiment.config.output_root` (the checkout), where
+    ``results/`` lives, so ``PEACE_SIM_SWEEP=results/sweeps/mine`` works from the
+    checkout and from a notebook whose kernel runs in ``notebooks/``. The result is
+    absolute.
+
+    Raises:
+        FileNotFoundError: The folder named does not exist (one line naming every place
+            looked in), or nothing is named and no sweep has finished.
+    """
+    from sim.experiment.config import output_root
+
+    named = path if path is not None else os.environ.get(SWEEP_ENV) or None
+    if named is None:
+        return latest_sweep().resolve()
+    p = Path(named).expanduser()
+    tried = [p] if p.is_absolute() else [Path.cwd() / p, Path(output_root()) / p]
+    for cand in tried:
+        if cand.is_dir():
+            return cand.resolve()
+    where = " or ".join(str(c) for c in dict.fromkeys(tried))
+    raise FileNotFoundError(f"sweep folder {named!s} not found (looked in {where})")

@@ -100,6 +100,9 @@ def load_sweep(path: Path | str) -> SweepData:
             ``sweep_summary.csv`` is malformed.
     """
     path = Path(path)
+    if not path.exists():
+        raise ReportInputError(path, "no such folder (a relative path is taken from the "
+                               f"working directory, {Path.cwd()})")
     jobs = numbered_dirs(path) if path.is_dir() else []
     if not jobs:
         raise ReportInputError(path, "expected a sweep folder with numbered sim-run job "
