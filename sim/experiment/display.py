@@ -25,7 +25,8 @@ def percent(p: float | None, decimals: int = 1) -> str:
 
     ``0.0815`` prints as ``8.2%``; ``0.00016`` (8 worlds of 50,000) as ``<0.1%``, never
     ``0.0%``; a value just under one as ``>99.9%``, never ``100.0%``; exactly 0 and 1 as
-    ``0.0%`` and ``100.0%``; ``None`` or NaN as ``–``.
+    ``0.0%`` and ``100.0%`` (as are values within a rounding error of them, such as a
+    Wilson bound at ``1e-18``); ``None`` or NaN as ``–``.
 
     Args:
         p: The proportion.
@@ -37,6 +38,8 @@ def percent(p: float | None, decimals: int = 1) -> str:
     if _missing(p):
         return "–"
     v = 100.0 * float(p)  # type: ignore[arg-type]
+    if abs(v) < 1e-9 or abs(v - 100.0) < 1e-9:  # a rounding error off 0 or 1 (Wilson)
+        v = round(v)
     step = 10.0 ** -decimals
     text = f"{v:.{decimals}f}%"
     if 0.0 < v and float(text[:-1]) == 0.0:

@@ -729,14 +729,16 @@ def trace_figure(run: RunData, world: int | None = None) -> Figure:
         what += f" in week {int(row['escalation_week'].iloc[0])}"
     title = f"One world's path under {run.scenario}" + (f": {what}" if what else "")
     sub = f"world {world}, seed {run.seed}, start {run.start_date}, {run.horizon_weeks} weeks"
-    if len(row):
-        params = [c for c in row.columns if c.startswith("param.")]
+    foot = None
+    params = [c for c in row.columns if c.startswith("param.")] if len(row) else []
+    if params:  # a long list: under the panels, not in the header
         short = _short_keys([c[6:] for c in params], min_parts=2)
-        if params:
-            sub += "; drawn for this world: " + ", ".join(
-                f"{short[c[6:]]} {row[c].iloc[0]:.3g}" for c in params)
+        sub += f"; the {len(params)} values drawn for this world are listed at the bottom"
+        foot = "Drawn for this world: " + ", ".join(
+            f"{short[c[6:]]} {row[c].iloc[0]:.3g}" for c in params)
     return plots.world_timeline(one, issues=run.issues, issue_labels=issue_labels(run),
-                                actor_labels=actor_labels(run), title=title, subtitle=sub)
+                                actor_labels=actor_labels(run), title=title, subtitle=sub,
+                                footnote=foot)
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
