@@ -137,6 +137,8 @@ def test_signed_terms_boxes_and_ideal_points():
             v = terms.loc[(terms["label"] == lab) & (terms["issue"] == issue), "value"]
             q10, q25, med, q75, q90 = np.percentile(v, [10, 25, 50, 75, 90])
             assert text == (f"all {med:.2f}" if q90 - q10 < plots.FLAT_RANGE
+                            else f"{med:.2f} (10–90%: {q10:.2f}–{q90:.2f})"
+                            if q75 - q25 < plots.FLAT_RANGE
                             else f"{med:.2f} [{q25:.2f}–{q75:.2f}]")
         assert values[2] == "no signed world"
     assert _yticks(axes[0]) == ["no_deal (0 signed)", "opposition_surge (30 signed)",

@@ -213,8 +213,8 @@ def p_sign_by_scenario(table: pd.DataFrame, *, horizon_weeks: int | None = None,
         ax.set_xlim(0, min(1.0, max(0.05, hi * 1.35 + 0.02)))
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(f"P(sign {_horizon_text(horizon_weeks)}), % of worlds "
-                      "(dot: estimate; bar and brackets: Wilson interval)\n"
-                      f"{INTERVAL_NOTE}")
+                      "(dot: estimate)\n" + textwrap.fill(
+                          f"bar and brackets: {INTERVAL_NOTE} (Wilson)", 70))
         ax.grid(axis="y", visible=False)
     return fig
 
@@ -504,7 +504,8 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
         # laid out by hand (in inches, from measured text widths): constrained layout
         # would measure every label and number of every panel again at each draw
         label_w = _text_inches(names, 9) + 0.3
-        num_w = _text_inches(["0.00 [0.00–0.00]", "no signed world"], 7.5) + 0.2
+        num_w = _text_inches(["0.00 [0.00–0.00]", "0.00 (10–90%: 0.00–0.00)",
+                              "no signed world"], 7.5) + 0.2
         panel_w, panel_h = 2.6, 0.55 + 0.24 * S
         pitch = panel_w + num_w + 0.25
         rows = [range(r * ncols, min((r + 1) * ncols, K)) for r in range(nrows)]
@@ -548,12 +549,10 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
             five = dict(zip([lab for _, lab in have], q, strict=True)) if have else {}
             for j, lab in enumerate(labels):  # the numbers, row by row
                 row = five.get(lab)
-                flat = row is not None and row[4] - row[0] < FLAT_RANGE
-                ax.text(1.03, S - 1 - j, "no signed world" if row is None
-                        else f"all {row[2]:.2f}" if flat
-                        else f"{row[2]:.2f} [{row[1]:.2f}–{row[3]:.2f}]",
+                ax.text(1.03, S - 1 - j, _terms_text(row),
                         transform=ax.get_yaxis_transform(), va="center", fontsize=7.5,
-                        color="#888888" if row is None or flat else "#333333", gid="value")
+                        color="#888888" if row is None or row[4] - row[0] < FLAT_RANGE
+                        else "#333333", gid="value")
             ax.text(1.03, strip, "median [25–75%]", transform=ax.get_yaxis_transform(),
                     va="center", fontsize=7, color="#777777")
             for a_i, actor in enumerate(actors):
@@ -587,6 +586,22 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
             fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 6),
                        bbox_to_anchor=(0.0, fig.legend_y), fontsize=8.5)
     return fig
+
+
+def _terms_text(row: np.ndarray | None) -> str:
+    """The numbers beside a box: median [25–75 %], never a degenerate range.
+
+    ``row`` is the 10, 25, 50, 75 and 90 % quantiles. A run whose 10–90 % range is under
+    :data:`FLAT_RANGE` prints ``all 0.30``; one whose 25–75 % range is, but not its
+    10–90 %, prints the median and the 10–90 % range.
+    """
+    if row is None:
+        return "no signed world"
+    if row[4] - row[0] < FLAT_RANGE:
+        return f"all {row[2]:.2f}"
+    if row[3] - row[1] < FLAT_RANGE:
+        return f"{row[2]:.2f} (10–90%: {row[0]:.2f}–{row[4]:.2f})"
+    return f"{row[2]:.2f} [{row[1]:.2f}–{row[3]:.2f}]"
 
 
 def _fixed_issues(stats: pd.DataFrame, issues: Sequence[str]) -> dict[str, str]:
@@ -923,9 +938,18 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
     ncol = 2 if len(series) > 1 else 1
     nrow = int(np.ceil(len(series) / ncol))
     title = title or "How the situation evolves in the worlds still active each week"
+    band = "band: 10–90% of active worlds"
+    if any(s in RATE_SERIES for s in series):
+        band += " (incidents: 95% interval of the mean)"
     with mpl.rc_context(_RC):
-        rows = int(np.ceil((len(labels) + 1) / 4))
-        fig = _figure(5.2 * ncol + 0.4, 3.3 * nrow + 0.9, title, subtitle,
+        width = 5.2 * ncol + 0.4
+        # legend columns that fit the width, from the entries' measured widths
+        entry = _text_inches([*labels, band], 9) + 0.75
+        per_row = max(1, min(4, int((width - 0.2) // entry)))
+        if _text_inches([band], 9) + 0.75 > (width - 0.2) / per_row:
+            per_row = max(1, per_row - 1)
+        rows = int(np.ceil((len(labels) + 1) / per_row))
+        fig = _figure(width, 3.3 * nrow + 0.9, title, subtitle,
                       legend_space=0.26 * rows + 0.04)
         axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False).ravel()
         for ax, name in zip(axes, series, strict=False):
@@ -949,11 +973,8 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
             ax.set_xlabel("Weeks since the scenario's start")
         handles: list[Artist] = [Line2D([], [], color=cols[lab], lw=2.2, label=lab)
                                  for lab in labels]
-        band = "band: 10–90% of active worlds"
-        if any(s in RATE_SERIES for s in series):
-            band += " (incidents: 95% interval of the mean)"
         handles.append(Patch(facecolor="#999999", alpha=0.3, label=band))
-        fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 4),
+        fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), per_row),
                    bbox_to_anchor=(0.0, fig.legend_y), fontsize=9)
     return fig
 
