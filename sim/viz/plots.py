@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
@@ -254,8 +255,8 @@ def cumulative_signing(curves: pd.DataFrame, *, colors: Mapping[str, str] | None
     cols = dict(colors) if colors else colours(labels)
     title = title or "Cumulative probability that the treaty has been signed"
     if len(order) > CUMULATIVE_OVERLAY_MAX:
-        ref = reference if reference in labels else (
-            "baseline" if "baseline" in labels else labels[0])
+        ref = reference if reference is not None and reference in labels else (
+            "baseline" if "baseline" in labels else str(labels[0]))
         return _cumulative_panels(curves, order, ref, cols, subtitle, title)
     by = {lab: curves[curves["label"] == lab].sort_values("week") for lab in order}
     with mpl.rc_context(_RC):
@@ -378,7 +379,7 @@ def outcome_classes(shares: pd.DataFrame, *, horizon_weeks: int | None = None,
     with mpl.rc_context(_RC):
         axw, size = 6.4, 8.5
         inside: dict[str, list[bool]] = {}
-        side = [[] for _ in range(n)]
+        side: list[list[str]] = [[] for _ in range(n)]
         for key, (name, _) in OUTCOME_STYLE.items():
             fits = []
             for i, v in enumerate(vals[key]):
@@ -478,10 +479,12 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
     # initialled text, never reopened) is not drawn: it is stated once, in the subtitle
     fixed = _fixed_issues(stats, issues)
     if fixed and len(fixed) < len(issues):
-        names_of = {i: (issue_labels.get(i, i).get("label", i)
-                        if isinstance(issue_labels.get(i, i), Mapping)
-                        else str(issue_labels.get(i, i))) for i in fixed}
-        said = "; ".join(f"{names_of[i]} {v}" for i, v in fixed.items())
+        names_of = {}
+        for key in fixed:
+            meta = issue_labels.get(key, key)
+            names_of[key] = (str(meta.get("label", key)) if isinstance(meta, Mapping)
+                             else str(meta))
+        said = "; ".join(f"{names_of[key]} {v}" for key, v in fixed.items())
         subtitle = ((subtitle + ". ") if subtitle else "") + (
             f"Not drawn, the same in every signed world of every run: {said}")
         issues = [i for i in issues if i not in fixed]
@@ -1275,7 +1278,7 @@ def _place_events(fig: Figure, ax: Any, events: Sequence[tuple[object, str, str]
     fig.draw_without_rendering()  # the layout: the strip's final width and position
     renderer = RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
     to_px = ax.transData.transform
-    x_of = {id(w): float(to_px((mpl.dates.date2num(w) if isinstance(w, dt.datetime)
+    x_of = {id(w): float(to_px((mdates.date2num(w) if isinstance(w, dt.datetime)
                                 else float(w), 0))[0])  # type: ignore[arg-type]
             for w, _, _ in events}
     box = ax.get_window_extent(renderer)
