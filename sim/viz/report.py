@@ -553,8 +553,14 @@ def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None,
                                      subtitle=fixed)),
         FigureSpec("cumulative.png", "Cumulative probability of signing", _caption(
             "Share of worlds signed by each week since the scenario's start, with 95% "
-            "Wilson bands.", every + " (a world that signed stays counted)", fixed),
-            plots.cumulative_signing(cumulative(runs), colors=cols, subtitle=fixed)),
+            "Wilson bands (Monte Carlo error only)"
+            + (f"; with more than {plots.CUMULATIVE_OVERLAY_MAX} runs, one panel per run "
+               "against the baseline, each on its own scale." if len(runs)
+               > plots.CUMULATIVE_OVERLAY_MAX else "."),
+            every + " (a world that signed stays counted)", fixed),
+            plots.cumulative_signing(cumulative(runs), colors=cols, subtitle=fixed,
+                                     reference=sweep.baseline if sweep is not None
+                                     else None)),
         FigureSpec("outcomes.png", "Outcome classes", _caption(
             "How worlds end: signed, escalation (absorbing breakdown), Armenian government "
             "fell without a deal, or stalemate at the horizon.", every, fixed),
@@ -823,6 +829,27 @@ def _provenance(runs: Sequence[RunData]) -> list[tuple[str, str]]:
     return out
 
 
+def _section_ids(specs: Sequence[FigureSpec]) -> dict[str, str]:
+    """An HTML id for each figure's section, from its file name (unique per report)."""
+    return {s.name: "fig-" + "".join(c if c.isalnum() else "-" for c in
+                                     s.name.rsplit(".", 1)[0]) for s in specs}
+
+
+def _md_anchor(heading: str) -> str:
+    """The anchor GitHub-style Markdown gives a heading (lower case, dashes)."""
+    keep = "".join(c for c in heading.lower() if c.isalnum() or c in " -_")
+    return keep.replace(" ", "-")
+
+
+def _alt_text(spec: FigureSpec) -> str:
+    """A figure's alternative text: its title and subtitle when drawn, else its heading."""
+    fig = spec._figure
+    if isinstance(fig, Figure):
+        return ". ".join(t for t in (plots.figure_title(fig), plots.figure_subtitle(fig))
+                         if t) or spec.heading
+    return spec.heading
+
+
 def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[FigureSpec],
                  est: pd.DataFrame, fixed: str, notes: Sequence[str] = ()) -> Path:
     """Save the figures under ``path/report/`` and write ``index.html`` and ``report.md``."""
@@ -845,7 +872,10 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
     prov = _provenance(runs)
     # markdown
     md = [f"# {title}", "", f"Folder: `{path}`  ", f"Held fixed: {fixed}", ""]
-    md += [f"{k}: {v}  " for k, v in prov] + ["", "## Estimates", ""]
+    md += [f"{k}: {v}  " for k, v in prov] + ["", "Contents:", "",
+                                              "- [Estimates](#estimates)"]
+    md += [f"- [{s.heading}](#{_md_anchor(s.heading)})" for s in specs]
+    md += ["", "## Estimates", "", f"Brackets: {INTERVAL_NOTE}.", ""]
     md.append("| " + " | ".join(head) + " |")
     md.append("|" + "|".join("---" if i == 0 else "--:" for i in range(len(head))) + "|")
     md += ["| " + " | ".join(r) + " |" for r in rows]
@@ -860,9 +890,15 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
              + "</tr></thead><tbody>"
              + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
              + "</tbody></table>")
-    figs = "".join(f'<section><h2>{e(s.heading)}</h2><img src="{e(s.name)}" '
-                   f'alt="{e(s.heading)}"><p class="cap">{e(s.caption)}</p></section>'
-                   for s in specs)
+    ids = _section_ids(specs)
+    figs = "".join(f'<section id="{ids[s.name]}"><h2>{e(s.heading)}</h2>'
+                   f'<img src="{e(s.name)}" alt="{e(_alt_text(s))}">'
+                   f'<p class="cap">{e(s.caption)}</p><p class="top"><a href="#top">'
+                   "back to the contents</a></p></section>" for s in specs)
+    contents = ('<nav id="contents" aria-label="Contents"><h2>Contents</h2><ol>'
+                '<li><a href="#estimates">Estimates</a></li>'
+                + "".join(f'<li><a href="#{ids[s.name]}">{e(s.heading)}</a></li>'
+                          for s in specs) + "</ol></nav>")
     notes_html = "".join(f"<li>{e(n)}</li>" for n in notes)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
@@ -876,15 +912,29 @@ th, td {{ padding: .35em .7em; border-bottom: 1px solid #ddd; text-align: right;
 th:first-child, td:first-child {{ text-align: left; }}
 th {{ background: #f3f4f6; }}
 img {{ max-width: 100%; border: 1px solid #eee; }} .cap {{ color: #555; font-size: .92em; }}
-</style></head><body>
+body {{ max-width: 1400px; }} main {{ margin-left: 17em; }}
+nav#contents {{ position: fixed; top: 1em; width: 15em; max-height: calc(100vh - 2em);
+       overflow-y: auto; font-size: .9em; background: #fafafa; border: 1px solid #e5e5e5;
+       padding: .3em 1em .6em 1em; }}
+nav#contents h2 {{ font-size: 1em; margin: .6em 0 .3em 0; }}
+nav#contents ol {{ padding-left: 1.3em; margin: 0; }} nav#contents li {{ margin: .25em 0; }}
+section {{ scroll-margin-top: 1em; border-top: 1px solid #eee; }}
+.top {{ font-size: .85em; }} .note {{ background: #fff8e1; padding: .4em .7em; }}
+@media (max-width: 900px) {{ nav#contents {{ position: static; width: auto; }}
+       main {{ margin-left: 0; }} }}
+</style></head><body id="top">
+{contents}
+<main>
 <h1>{e(title)}</h1>
 <p class="meta">Folder: <code>{e(str(path))}</code><br>Held fixed: {e(fixed)}<br>
 {"<br>".join(f"{e(k)}: {e(v)}" for k, v in prov)}</p>
-<h2>Estimates</h2>{table}
-<p class="cap">{e(TABLE_NOTE)}</p>
+<section id="estimates"><h2>Estimates</h2>{table}
+<p class="note">Brackets: {e(INTERVAL_NOTE)}.</p>
+<p class="cap">{e(TABLE_NOTE)}</p></section>
 {f"<ul>{notes_html}</ul>" if notes else ""}
 {figs}
 <p class="meta">Also available as <a href="report.md">report.md</a>.</p>
+</main>
 </body></html>
 """
     index = out / "index.html"
@@ -1054,10 +1104,3 @@ def build_exploration_report(path: Path | str) -> Path:
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
-
-
-def copy_figure(src: Path, dst: Path) -> Path:
-    """Copy a report figure elsewhere (e.g. into ``docs/figures/`` for the README)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst)
-    return dst
