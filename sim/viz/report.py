@@ -909,7 +909,8 @@ h1 {{ font-size: 1.6em; margin-bottom: .2em; }} h2 {{ font-size: 1.2em; margin-t
 .meta {{ color: #555; font-size: .92em; }}
 table {{ border-collapse: collapse; font-size: .9em; margin: 1em 0; }}
 th, td {{ padding: .35em .7em; border-bottom: 1px solid #ddd; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
+th:first-child, td:first-child {{ text-align: left; }} td {{ white-space: nowrap; }}
+.wide {{ overflow-x: auto; }}
 th {{ background: #f3f4f6; }}
 img {{ max-width: 100%; border: 1px solid #eee; }} .cap {{ color: #555; font-size: .92em; }}
 body {{ max-width: 1400px; }} main {{ margin-left: 17em; }}
@@ -928,7 +929,7 @@ section {{ scroll-margin-top: 1em; border-top: 1px solid #eee; }}
 <h1>{e(title)}</h1>
 <p class="meta">Folder: <code>{e(str(path))}</code><br>Held fixed: {e(fixed)}<br>
 {"<br>".join(f"{e(k)}: {e(v)}" for k, v in prov)}</p>
-<section id="estimates"><h2>Estimates</h2>{table}
+<section id="estimates"><h2>Estimates</h2><div class="wide">{table}</div>
 <p class="note">Brackets: {e(INTERVAL_NOTE)}.</p>
 <p class="cap">{e(TABLE_NOTE)}</p></section>
 {f"<ul>{notes_html}</ul>" if notes else ""}
