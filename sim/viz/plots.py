@@ -860,7 +860,7 @@ def p_sign_heatmap(df: pd.DataFrame, *, xlabel: str, ylabel: str,
         for (i, j), v in np.ndenumerate(grid.to_numpy()):
             if np.isnan(v):
                 continue
-            txt = f"{100 * v:.1f}%"
+            txt = percent(v)
             if lo is not None and hi is not None:
                 txt += f"\n{100 * lo.iloc[i, j]:.0f}–{100 * hi.iloc[i, j]:.0f}"
             ax.text(j, i, txt, ha="center", va="center", fontsize=8,
