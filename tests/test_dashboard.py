@@ -25,6 +25,7 @@ from _report_fixtures import write_run, write_sweep  # noqa: E402
 
 from sim.experiment.api import simulate  # noqa: E402
 from sim.experiment.config import compose, load_params, scenarios  # noqa: E402
+from sim.experiment.display import INTERVAL_NOTE, interval, percent  # noqa: E402
 from sim.viz.dashboard import logic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,11 +260,13 @@ def test_dashboard_in_a_real_browser_gives_simulates_numbers(dashboard, browser)
     res = simulate(load_params("baseline", overrides={"incidents": {"base_rate": value}}),
                    worlds=logic.DEFAULT_WORLDS, seed=0)
     s = res.summary()
-    assert shown["p-sign"] == f"{s['p_sign']:.4f}"
-    assert shown["p-sign-ci"] == f"95% interval [{s['ci_low']:.4f}, {s['ci_high']:.4f}]"
+    # in per cent, through the one function the report and the console print with
+    assert shown["p-sign"] == percent(s["p_sign"]) and "%" in shown["p-sign"]
+    assert shown["p-sign-ci"] == f"95% interval {interval(s['ci_low'], s['ci_high'])}"
+    assert find(".interval-note").text == INTERVAL_NOTE
     assert shown["signed-count"] == f"{s['signed']} of {s['worlds']} worlds signed"
     for c, share in s["outcome_shares"].items():
-        assert find(f".share-{c.replace('_', '-')}").text == f"{c}: {100 * share:.1f}%"
+        assert find(f".share-{c.replace('_', '-')}").text == f"{c}: {percent(share)}"
     assert len(browser.find_elements(By.CSS_SELECTOR, "img")) >= 2  # curve and shares
     _shot(browser, "ensemble")
 
@@ -289,7 +292,7 @@ def test_dashboard_in_a_real_browser_gives_simulates_numbers(dashboard, browser)
     from sim.viz.report import load_run
     p = load_run(run_dir).summary["p_sign"]
     wait.until(lambda d: "P(sign) by scenario" in d.find_element(By.TAG_NAME, "body").text)
-    text_has(".estimates", f"{round(p, 4)}")
+    text_has(".estimates", percent(p))  # as the report prints it
     _shot(browser, "results")
 
 

@@ -31,7 +31,7 @@ IGNORED = "incidents.investigation_ambiguity"  # only read when investigation_me
 
 def settings(method="sobol", **kw):
     cfg = yaml.safe_load((CONFIG_DIR / "explore" / f"{method}.yaml").read_text())
-    cfg.update(kw)
+    cfg.update({"precision": None, **kw})  # N as given unless a test sets a target
     return parse_explore(cfg)
 
 
@@ -110,6 +110,12 @@ def test_same_seed_same_indices_other_seed_other_design():
     m = [explore(ISHIGAMI_INPUTS, ishigami, settings("morris", n=10), seed=0).indices
          for _ in range(2)]
     pd.testing.assert_frame_equal(*m)
+
+
+def test_the_default_sobol_run_has_a_precision_target_so_its_top_indices_are_readable():
+    cfg = yaml.safe_load((CONFIG_DIR / "explore" / "sobol.yaml").read_text())
+    s = parse_explore(cfg)
+    assert s.precision is not None and s.precision <= 0.1 and s.max_n >= 8 * s.n
 
 
 def test_precision_doubles_n_until_the_top_intervals_are_narrow_enough():
@@ -341,8 +347,9 @@ def test_explore_group_files_name_themselves(tmp_path, capsys):
 
 def test_command_line_sobol_writes_an_exploration_folder_and_report(tmp_path, capsys):
     out = tmp_path / "ex"
-    main(["explore.n=16", "horizon_weeks=52", "explore.second_order=false",
-          "+explore.inputs.incidents.tension_gain=[0,2]", f"hydra.run.dir={out}"])
+    main(["explore.n=16", "explore.precision=null", "horizon_weeks=52",
+          "explore.second_order=false", "+explore.inputs.incidents.tension_gain=[0,2]",
+          f"hydra.run.dir={out}"])
     assert "inputs by total index ST on P(sign)" in capsys.readouterr().out
     summary = json.loads((out / "exploration.json").read_text())
     assert summary["method"] == "sobol" and summary["n"] == 16

@@ -106,8 +106,9 @@ def _terms_case():
     rng = np.random.default_rng(0)
     issues = ["constitution", "transit_regime", "humanitarian"]
     rows = [{"label": lab, "world": w, "issue": i,
-             # every signed world has the constitution changed: a box at the axis edge
-             "value": 1.0 if i == "constitution" else rng.uniform()}
+             # nearly every signed world has the constitution changed: a box at the edge
+             "value": (0.9 if lab == "opposition_surge" and w % 4 == 0 else 1.0)
+             if i == "constitution" else rng.uniform()}
             for lab in ("baseline", "opposition_surge") for w in range(30) for i in issues]
     # ideal points at the edge too, where they used to hide the constitution's boxes
     ideal = {"armenia": dict.fromkeys(issues, 1.0), "azerbaijan": dict.fromkeys(issues, 0.9)}
@@ -134,8 +135,11 @@ def test_signed_terms_boxes_and_ideal_points():
         values = [t.get_text() for t in ax.texts if t.get_gid() == "value"]
         for lab, text in zip(("baseline", "opposition_surge"), values, strict=False):
             v = terms.loc[(terms["label"] == lab) & (terms["issue"] == issue), "value"]
-            q25, med, q75 = np.percentile(v, [25, 50, 75])
-            assert text == f"{med:.2f} [{q25:.2f}–{q75:.2f}]"
+            q10, q25, med, q75, q90 = np.percentile(v, [10, 25, 50, 75, 90])
+            assert text == (f"all {med:.2f}" if q90 - q10 < plots.FLAT_RANGE
+                            else f"{med:.2f} (10–90%: {q10:.2f}–{q90:.2f})"
+                            if q75 - q25 < plots.FLAT_RANGE
+                            else f"{med:.2f} [{q25:.2f}–{q75:.2f}]")
         assert values[2] == "no signed world"
     assert _yticks(axes[0]) == ["no_deal (0 signed)", "opposition_surge (30 signed)",
                                 "baseline (30 signed)"]
@@ -180,6 +184,16 @@ def test_signed_terms_labels_in_full_and_nothing_hidden():
                 assert bb.x0 >= -1 and bb.x1 <= fw + 1 and bb.y0 >= -1 and bb.y1 <= fh + 1
 
 
+def test_signed_terms_states_an_issue_fixed_in_every_signed_world_once():
+    terms, ideal, issues, labels = _terms_case()
+    terms.loc[terms["issue"] == "constitution", "value"] = 1.0
+    fig = plots.signed_terms(terms, ideal, issues=issues, issue_labels=labels)
+    assert [ax.get_gid() for ax in fig.axes if ax.get_visible()] == issues[1:]
+    sub = next(t.get_text() for t in fig.texts if t.get_gid() == "subtitle")
+    assert ("same in every signed world of every run: Constitution with a long display "
+            "name that used to be cut = 1.00") in sub.replace("\n", " ")
+
+
 def test_signed_terms_without_signed_worlds_says_so():
     fig = plots.signed_terms(pd.DataFrame(columns=["label", "world", "issue", "value"]),
                              {"armenia": {"x": 0.5}}, issues=["x"])
@@ -198,7 +212,9 @@ def test_paired_differences_in_percentage_points():
     # significant negative in red, non-significant in grey
     colours = {c.get_label(): c.lines[0].get_color() for c in bars}
     assert colours["a"] == "#c0392b" and colours["b"] == "#8a8f96"
-    assert {t.get_text() for t in ax.texts} == {"-5.0 pp", "+2.0 pp"}
+    # each row's difference and interval, printed beside the axes
+    assert {t.get_text() for t in ax.texts if t.get_gid() == "value"} == {
+        "-5.0 pp  [-7.0, -3.0]", "+2.0 pp  [-1.0, +5.0]"}
 
 
 def test_p_sign_vs_value_line_and_band():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -226,3 +227,26 @@ def test_sweep_progress_counts_finished_job_folders(tmp_path):
     fake_sweep(tmp_path, ["scenario=baseline,russia_spoiler", *FAST])
     (tmp_path / "2").mkdir()   # a job under way: no manifest yet
     assert SweepProgress(plan).done() == 2
+
+
+def test_sweep_progress_writes_whole_lines_that_nothing_can_run_into(tmp_path, capsys):
+    """Jobs print their tables to the same terminal: each progress report is one whole
+    line (no carriage return, no bar left on the line for the next output to join)."""
+    from sim.cli.run import MANIFEST, Plan, SweepProgress
+
+    plan = Plan([[f"scenario=s{i}"] for i in range(3)], tmp_path, multirun=True,
+                quiet=False)
+    with SweepProgress(plan, interval=0.02):
+        for i in range(3):
+            (tmp_path / str(i)).mkdir()
+            (tmp_path / str(i) / MANIFEST).write_text("{}")
+            time.sleep(0.3)
+            print(f"scenario s{i}")   # what a job prints when it finishes
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.endswith("\n")
+    lines = err.splitlines()
+    # one whole line per change seen (a loaded machine may merge two changes into one)
+    counts = [int(ln.split("/")[0].removeprefix("sweep: ")) for ln in lines]
+    assert all(ln.startswith("sweep: ") and "/3 jobs finished, " in ln for ln in lines)
+    assert counts == sorted(set(counts)) and counts[-1] == 3
+    assert all("left" in ln for ln in lines[:-1]) and "left" not in lines[-1]

@@ -20,7 +20,7 @@ SEED="${SEED:-0}"
 OUT="results/experiments/sensitivity"
 rm -rf "${OUT}"
 
-.venv/bin/sim-explore explore=sobol "explore.n=${N}" "seed=${SEED}" quiet=true \
+.venv/bin/sim-explore explore=sobol "explore.n=${N}" explore.precision=null "seed=${SEED}" quiet=true \
     "hydra.run.dir=${OUT}/sobol"
 .venv/bin/sim-explore explore=prim "worlds=${WORLDS}" "seed=${SEED}" quiet=true \
     "hydra.run.dir=${OUT}/prim"

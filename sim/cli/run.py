@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -562,13 +563,18 @@ def hydra_settings(job: Sequence[str], hydra_ov: Sequence[str], config_dir: Path
 
 
 class SweepProgress:
-    """A progress bar for a sweep as a whole, whatever launcher runs its jobs.
+    """Progress of a sweep as a whole, whatever launcher runs its jobs.
 
     A thread counts the job folders of the sweep that hold a finished run
     (``<sweep>/<job>/manifest.json``, written last by every job, in any process), so
     jobs running in parallel workers, on Ray or under SLURM on a shared disk are
     counted as well as jobs run one after another. Finished jobs a resumed sweep skips
     count at once.
+
+    Each change is one whole line on stderr (``sweep: 3/19 jobs finished, 1:02 elapsed,
+    about 5:30 left``), never a bar redrawn in place with a carriage return: the jobs
+    print their own tables to the same terminal, from other processes, and a bar left
+    on the line ran into their first line (``36.72s/job]scenario ...``).
     """
 
     def __init__(self, plan: Plan, interval: float = 0.5):
@@ -582,13 +588,29 @@ class SweepProgress:
         return sum((self.plan.folder / str(i) / MANIFEST).is_file()
                    for i in range(len(self.plan.jobs)))
 
+    def line(self, n: int, elapsed: float, first: int = 0) -> str:
+        """The progress line for ``n`` finished jobs after ``elapsed`` seconds.
+
+        ``first`` jobs were finished already when the sweep started (a resumed sweep):
+        the time left is estimated from the jobs finished since.
+        """
+        total = len(self.plan.jobs)
+        text = (f"sweep: {n}/{total} jobs finished, "
+                f"{tqdm.format_interval(elapsed)} elapsed")
+        if total > n > first:
+            left = elapsed / (n - first) * (total - n)
+            text += f", about {tqdm.format_interval(left)} left"
+        return text
+
     def _watch(self) -> None:
-        with tqdm(total=len(self.plan.jobs), unit="job", desc="sweep", file=sys.stderr,
-                  delay=1.0, leave=False, dynamic_ncols=True) as bar:
-            while not self._stop.wait(self.interval):
-                n = self.done()
-                if n != bar.n:
-                    bar.update(n - bar.n)
+        start = time.monotonic()
+        first = shown = self.done()
+        while not self._stop.wait(self.interval):
+            n = self.done()
+            if n != shown:
+                shown = n
+                sys.stderr.write(self.line(n, time.monotonic() - start, first) + "\n")
+                sys.stderr.flush()
 
     def __enter__(self) -> SweepProgress:
         if self.plan.multirun and not self.plan.quiet and len(self.plan.jobs) > 1:

@@ -42,6 +42,7 @@ from tqdm import tqdm
 
 from sim import __version__
 from sim.experiment.api import MONTHS, OUTCOMES, Result, model_fingerprint, simulate, summarise
+from sim.experiment.display import INTERVAL_NOTE, interval, percent, points
 from sim.experiment.executors import Executor, InProcess, make_executor
 from sim.experiment.runfolder import (
     MANIFEST,
@@ -498,17 +499,17 @@ def finished_summary(out_dir: Path, chash: str, need_trace: bool = False) -> Sum
 
 
 def format_table(summary: Summary, out_dir: Path | None = None) -> str:
-    """A short, human-readable summary of one run."""
+    """A short, human-readable summary of one run (percentages as :func:`percent` prints)."""
     s = summary
     lines = [
         f"scenario   {s.scenario}  ({s.worlds:,} worlds, seed {s.seed}, "
         f"{s.horizon_weeks} weeks from {s.start_date})",
-        f"P(sign)    {s.p_sign:.3f}  95% CI [{s.ci_low:.3f}, {s.ci_high:.3f}]",
+        f"P(sign)    {percent(s.p_sign)}  95% CI {interval(s.ci_low, s.ci_high)}",
     ]
-    by = [f"{m}m {p:.3f}" for m, p in s.by_month.items() if p is not None]
+    by = [f"{m}m {percent(p)}" for m, p in s.by_month.items() if p is not None]
     if by:
         lines.append("  by       " + "   ".join(by))
-    lines.append("outcomes   " + "   ".join(f"{k} {s.outcome_shares.get(k, 0.0):.3f}"
+    lines.append("outcomes   " + "   ".join(f"{k} {percent(s.outcome_shares.get(k, 0.0))}"
                                              for k in OUTCOMES))
     if s.precision is not None:
         lines.append(f"precision  +-{s.precision:g} "
@@ -517,6 +518,7 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
     med = s.median_weeks_to_sign
     lines.append(f"median weeks to signing  {med:g}" if med is not None
                  else "median weeks to signing  - (none signed)")
+    lines.append(f"95% CI: {INTERVAL_NOTE}")
     if out_dir is not None:
         lines.append(f"written to {out_dir}")
     return "\n".join(lines)
@@ -1022,21 +1024,29 @@ OVERRIDES_WIDTH = 40
 
 
 def format_sweep(table: pd.DataFrame, width: int = OVERRIDES_WIDTH) -> str:
-    """A short table of a sweep's estimates; long overrides wrap onto more lines."""
-    lines = [f"{'job':>4}  {'overrides':{width}s} {'P(sign)':>8} {'95% CI':>16} "
-             f"{'vs baseline':>22}"]
+    """A short table of a sweep's estimates; long overrides wrap onto more lines.
+
+    P(sign) is in per cent (:func:`percent`), the difference from the baseline in
+    percentage points (:func:`points`); the last line says what the brackets are.
+    """
+    lines = [f"{'job':>4}  {'overrides':{width}s} {'P(sign)':>7} {'95% CI':>14} "
+             f"{'vs baseline (pp)':>27}"]
     for r in table.itertuples(index=False):
         wrapped = textwrap.wrap(str(r.overrides), width, break_on_hyphens=False) or [""]
         if r.status != "done":
-            cells = f"{'missing':>8}"
+            cells = f"{'missing':>7}"
         else:
             diff = ""
             d = r.diff_vs_baseline
             if d is not None and np.isfinite(d):
-                diff = f"{d:+.3f} [{r.diff_ci_low:+.3f}, {r.diff_ci_high:+.3f}]"
-            cells = f"{r.p_sign:8.3f} [{r.ci_low:.3f}, {r.ci_high:.3f}] {diff:>22}"
+                diff = (f"{points(d, unit='')} [{points(r.diff_ci_low, unit='')}, "
+                        f"{points(r.diff_ci_high, unit='')}]")
+            cells = (f"{percent(r.p_sign):>7} {interval(r.ci_low, r.ci_high):>14} "
+                     f"{diff:>27}")
         lines.append(f"{r.job:>4}  {wrapped[0]:{width}s} {cells}".rstrip())
         lines += [f"{'':4}  {w}" for w in wrapped[1:]]
+    lines.append(f"[ ]: {INTERVAL_NOTE}")
+    lines.append("vs baseline: paired difference from the baseline job, percentage points")
     return "\n".join(lines)
 
 
@@ -1059,3 +1069,34 @@ def latest_sweep(root: Path | str | None = None) -> Path:
         raise FileNotFoundError(f"no finished sweep under {sweeps}: run `make run` (or "
                                 "`sim-run -m scenario=...`) first")
     return max(found, key=lambda p: ((p / "sweep_summary.csv").stat().st_mtime_ns, str(p)))
+
+
+#: Environment variable naming the sweep folder the notebooks analyse.
+SWEEP_ENV = "PEACE_SIM_SWEEP"
+
+
+def chosen_sweep(path: Path | str | None = None) -> Path:
+    """The sweep folder to analyse: ``path``, else ``$PEACE_SIM_SWEEP``, else the latest.
+
+    A relative path is taken from the working directory; when it is not there it is
+    taken from :func:`sim.experiment.config.output_root` (the checkout), where
+    ``results/`` lives, so ``PEACE_SIM_SWEEP=results/sweeps/mine`` works from the
+    checkout and from a notebook whose kernel runs in ``notebooks/``. The result is
+    absolute.
+
+    Raises:
+        FileNotFoundError: The folder named does not exist (one line naming every place
+            looked in), or nothing is named and no sweep has finished.
+    """
+    from sim.experiment.config import output_root
+
+    named = path if path is not None else os.environ.get(SWEEP_ENV) or None
+    if named is None:
+        return latest_sweep().resolve()
+    p = Path(named).expanduser()
+    tried = [p] if p.is_absolute() else [Path.cwd() / p, Path(output_root()) / p]
+    for cand in tried:
+        if cand.is_dir():
+            return cand.resolve()
+    where = " or ".join(str(c) for c in dict.fromkeys(tried))
+    raise FileNotFoundError(f"sweep folder {named!s} not found (looked in {where})")

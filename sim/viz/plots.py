@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
@@ -42,6 +43,7 @@ from matplotlib.ticker import (
     PercentFormatter,
 )
 
+from sim.experiment.display import INTERVAL_NOTE, percent, points
 from sim.model import outputs
 from sim.model.codes import OUTCOMES, DomesticEvent, Stage, Status
 
@@ -61,6 +63,9 @@ TRAJECTORY_SERIES = ("tension", "mobilisation", "incidents", "support")
 #: Series that are counts per week: drawn as the mean rate per active world-week with the
 #: 95 % interval of that mean (a median of small integer counts is 0 with a 0–1 band).
 RATE_SERIES = frozenset({"incidents"})
+#: A run's signed terms on an issue count as flat (one value, no box) when its 10–90 %
+#: range is narrower than this (issue units, 0–1).
+FLAT_RANGE = 0.01
 #: Marker for each actor's ideal point (cycled for actors beyond these).
 _ACTOR_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "h")
 _PALETTE = ("#1f5a96", "#d1603d", "#3a9a7a", "#8e5ea2", "#c9a227", "#5b8cc7", "#b5485d",
@@ -157,8 +162,7 @@ def figure_subtitle(fig: Figure) -> str:
     return text.replace("\n", " ")
 
 
-def _pct(v: float) -> str:
-    return f"{100 * v:.1f}%"
+_pct = percent
 
 
 def _horizon_text(horizon_weeks: int | None) -> str:
@@ -195,7 +199,7 @@ def p_sign_by_scenario(table: pd.DataFrame, *, horizon_weeks: int | None = None,
             ax.errorbar([r["p_sign"]], [i], xerr=[[max(0.0, r["p_sign"] - r["ci_low"])],
                                                  [max(0.0, r["ci_high"] - r["p_sign"])]],
                         fmt="o", color=c, ms=7, capsize=4, elinewidth=2, label=r["label"])
-            ax.annotate(f"{_pct(r['p_sign'])}  ({_pct(r['ci_low'])}–{_pct(r['ci_high'])})",
+            ax.annotate(f"{_pct(r['p_sign'])}  [{_pct(r['ci_low'])}–{_pct(r['ci_high'])}]",
                         (r["ci_high"], i), xytext=(8, 0), textcoords="offset points",
                         va="center", fontsize=9, color="#333333")
         ax.set_yticks(range(n), df["label"])
@@ -204,25 +208,39 @@ def p_sign_by_scenario(table: pd.DataFrame, *, horizon_weeks: int | None = None,
         ax.set_xlim(0, min(1.0, max(0.05, hi * 1.35 + 0.02)))
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(f"P(sign {_horizon_text(horizon_weeks)}), % of worlds "
-                      "(dot: estimate; bar: 95% Wilson interval)")
+                      "(dot: estimate)\n" + textwrap.fill(
+                          f"bar and brackets: {INTERVAL_NOTE} (Wilson)", 70))
         ax.grid(axis="y", visible=False)
     return fig
 
 
 # ------------------------------------------------------------- cumulative signing curves
+#: Up to this many scenarios, cumulative curves share one axes; beyond, small multiples.
+CUMULATIVE_OVERLAY_MAX = 6
+
+
 def cumulative_signing(curves: pd.DataFrame, *, colors: Mapping[str, str] | None = None,
-                       subtitle: str | None = None, title: str | None = None) -> Figure:
-    """Cumulative probability of signing over time, one line per scenario, with bands.
+                       reference: str | None = None, subtitle: str | None = None,
+                       title: str | None = None) -> Figure:
+    """Cumulative probability of signing over time, with 95 % bands.
+
+    Up to :data:`CUMULATIVE_OVERLAY_MAX` scenarios are lines on one axes; more would
+    tangle, so each then gets a small panel of its own, drawn against ``reference``
+    (grey), each panel on its own scale so that its band can be seen.
 
     Args:
         curves: Long table with columns ``label``, ``week`` (weeks since the scenario's
             start), ``p_signed`` and the 95 % band ``ci_low`` / ``ci_high``.
         colors: ``{label: colour}`` (default: :func:`colours` in order of appearance).
+        reference: The run drawn in every small panel (default: ``baseline`` if present,
+            else the first label).
         subtitle: What was held fixed.
         title: Overrides the default title.
 
     Returns:
-        A figure with one axes; one line per scenario (label = scenario) and one band each.
+        A figure. Overlaid: one axes, one line (label = scenario) and one band each.
+        Small multiples: one axes per non-reference scenario (``gid`` = its label), with
+        the reference's line and band first, then the scenario's.
     """
     labels = list(dict.fromkeys(curves["label"]))
     # legend order: highest final probability first
@@ -230,31 +248,100 @@ def cumulative_signing(curves: pd.DataFrame, *, colors: Mapping[str, str] | None
     order = sorted(labels, key=lambda lab: -final[lab])
     cols = dict(colors) if colors else colours(labels)
     title = title or "Cumulative probability that the treaty has been signed"
+    if len(order) > CUMULATIVE_OVERLAY_MAX:
+        ref = reference if reference is not None and reference in labels else (
+            "baseline" if "baseline" in labels else str(labels[0]))
+        return _cumulative_panels(curves, order, ref, cols, subtitle, title)
+    by = {lab: curves[curves["label"] == lab].sort_values("week") for lab in order}
     with mpl.rc_context(_RC):
-        fig = _figure(11.0 if len(order) > 6 else 9.0, 5.2, title, subtitle)
+        fig = _figure(9.0, 5.2, title, subtitle)
         ax = fig.add_subplot()
         for lab in order:
-            d = curves[curves["label"] == lab].sort_values("week")
-            ax.fill_between(d["week"], d["ci_low"], d["ci_high"], color=cols[lab],
-                            alpha=0.18, lw=0)
+            d = by[lab]
+            _band(ax, d["week"].to_numpy(), d["ci_low"], d["ci_high"], color=cols[lab],
+                  alpha=0.22, lw=0)
             ax.plot(d["week"], d["p_signed"], color=cols[lab], lw=2,
-                    label=f"{lab}: {_pct(d['p_signed'].iloc[-1])}")
+                    label=f"{lab}: {_final_text(d)}")
         wmax = int(curves["week"].max()) + 1 if len(curves) else 156
-        for yr in range(1, wmax // 52 + 1):
-            ax.axvline(52 * yr, color="#bbbbbb", lw=0.8, ls=":")
-            ax.text(52 * yr, 1.0, f" {yr} yr", transform=ax.get_xaxis_transform(),
-                    va="top", ha="left", fontsize=8, color="#888888")
+        _year_lines(ax, wmax)
         ax.set_xlim(0, wmax)
         ymax = float(curves["ci_high"].max()) if len(curves) else 1.0
         ax.set_ylim(0, min(1.0, max(0.05, ymax * 1.12)))
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel("Weeks since the scenario's start")
-        ax.set_ylabel("Worlds signed so far, % (band: 95% Wilson interval)")
-        if len(order) > 6:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                      title="Scenario: P(signed) at the end", title_fontsize=9)
-        else:
-            ax.legend(loc="upper left", title="Scenario: P(signed) at the end", title_fontsize=9)
+        ax.set_ylabel("Worlds signed so far, %\n(band: 95% Monte Carlo interval)")
+        ax.legend(loc="upper left", title="Scenario: P(signed) at the end [95% interval]",
+                  title_fontsize=9)
+    return fig
+
+
+def _final_text(d: pd.DataFrame) -> str:
+    """``8.2% [7.0%, 9.4%]``: a curve's last value and its interval."""
+    last = d.iloc[-1]
+    return (f"{percent(last['p_signed'])} "
+            f"[{percent(last['ci_low'])}, {percent(last['ci_high'])}]")
+
+
+def _year_lines(ax, wmax: int, labels: bool = True) -> None:
+    for yr in range(1, wmax // 52 + 1):
+        ax.axvline(52 * yr, color="#bbbbbb", lw=0.8, ls=":")
+        if labels:
+            ax.text(52 * yr, 1.0, f" {yr} yr", transform=ax.get_xaxis_transform(),
+                    va="top", ha="left", fontsize=8, color="#888888")
+
+
+def _cumulative_panels(curves: pd.DataFrame, order: Sequence[str], ref: str,
+                       cols: Mapping[str, str], subtitle: str | None, title: str
+                       ) -> Figure:
+    """Small multiples of :func:`cumulative_signing`: one panel per scenario vs ``ref``."""
+    labels = [lab for lab in order if lab != ref]
+    by = {lab: curves[curves["label"] == lab].sort_values("week") for lab in order}
+    ncols = 4
+    nrows = max(1, int(np.ceil(len(labels) / ncols)))
+    axw, axh, left, right, bottom, gap_w, gap_h = 2.9, 1.55, 0.75, 0.2, 0.55, 0.6, 0.8
+    width = left + right + ncols * axw + (ncols - 1) * gap_w
+    body = 0.45 + nrows * axh + (nrows - 1) * gap_h + bottom
+    wmax = int(curves["week"].max()) + 1 if len(curves) else 156
+    step = 52 if wmax > 78 else 13
+    with mpl.rc_context(_RC):
+        fig = _figure(width, body + 0.65, f"{title}: each scenario against {ref}",
+                      (subtitle + "; " if subtitle else "") + "each panel on its own scale; "
+                      "line: share of worlds signed so far; band: its 95% Monte Carlo "
+                      f"interval; grey: {ref} ({_final_text(by[ref])} at the end)",
+                      layout=False)
+        W, H = fig.get_figwidth(), fig.get_figheight()
+        top = H - fig.head_inches - 0.45
+        for k, lab in enumerate(labels):
+            r, c = divmod(k, ncols)
+            x = left + c * (axw + gap_w)
+            y = top - r * (axh + gap_h) - axh
+            ax = fig.add_axes((x / W, y / H, axw / W, axh / H))
+            ax.set_gid(lab)
+            hi = 0.0
+            for name, colour, z in ((ref, "#777777", 1), (lab, cols[lab], 2)):
+                d = by[name]
+                _band(ax, d["week"].to_numpy(), d["ci_low"], d["ci_high"], color=colour,
+                      alpha=0.25, lw=0, zorder=z)
+                ax.plot(d["week"], d["p_signed"], color="#222222" if name == ref else colour,
+                        lw=1.2 if name == ref else 1.8, zorder=z + 1, label=name)
+                hi = max(hi, float(d["ci_high"].max()))
+            _year_lines(ax, wmax, labels=False)
+            top_y = max(hi * 1.1, 0.002)
+            ax.set_xlim(0, wmax)
+            ax.set_ylim(0, min(1.0, top_y))
+            yt = [v for v in MaxNLocator(4).tick_values(0, top_y) if 0 <= v <= top_y]
+            dec = 0 if top_y >= 0.04 else (1 if top_y >= 0.004 else 2)
+            ax.yaxis.set_major_locator(FixedLocator(yt))
+            ax.yaxis.set_major_formatter(FixedFormatter([f"{100 * v:.{dec}f}%" for v in yt]))
+            xt = list(range(0, wmax + 1, step))
+            ax.xaxis.set_major_locator(FixedLocator(xt))
+            ax.xaxis.set_major_formatter(FixedFormatter([str(v) for v in xt]))
+            ax.tick_params(labelsize=8)
+            ax.set_title(f"{lab}\n{_final_text(by[lab])}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel("signed so far", fontsize=8.5)
+            if k >= len(labels) - ncols:
+                ax.set_xlabel("weeks since start", fontsize=8.5)
     return fig
 
 
@@ -262,6 +349,10 @@ def cumulative_signing(curves: pd.DataFrame, *, colors: Mapping[str, str] | None
 def outcome_classes(shares: pd.DataFrame, *, horizon_weeks: int | None = None,
                     subtitle: str | None = None, title: str | None = None) -> Figure:
     """Share of worlds ending in each outcome class, one stacked bar per scenario.
+
+    A segment is labelled inside when its label fits (measured from the text's width);
+    the shares of narrower segments (slivers) are listed right of their bar, so every
+    non-zero share is printed once.
 
     Args:
         shares: One row per scenario with ``label`` and one column per outcome class
@@ -271,31 +362,57 @@ def outcome_classes(shares: pd.DataFrame, *, horizon_weeks: int | None = None,
         title: Overrides the default title.
 
     Returns:
-        A figure with one axes holding one bar container per outcome class.
+        A figure with one axes holding one bar container per outcome class; the texts
+        inside the bars have ``gid="share"``, the lists of slivers ``gid="slivers"``.
     """
     df = shares.sort_values("signed", ascending=True).reset_index(drop=True)
     n = len(df)
     title = title or f"How each scenario ends {_horizon_text(horizon_weeks)}"
+    vals = {k: (df[k].to_numpy(dtype=float) if k in df else np.zeros(n))
+            for k in OUTCOME_STYLE}
     with mpl.rc_context(_RC):
-        fig = _figure(9.0, 1.7 + 0.45 * max(n, 2), title, subtitle)
-        ax = fig.add_subplot()
+        axw, size = 6.4, 8.5
+        inside: dict[str, list[bool]] = {}
+        side: list[list[str]] = [[] for _ in range(n)]
+        for key, (name, _) in OUTCOME_STYLE.items():
+            fits = []
+            for i, v in enumerate(vals[key]):
+                ok = v > 0 and v * axw >= _text_inches([percent(v, 0)], size) + 0.1
+                fits.append(ok)
+                if v > 0 and not ok:
+                    side[i].append(f"{name.lower()} {percent(v)}")
+            inside[key] = fits
+        notes = ["; ".join(t) for t in side]
+        label_w = _text_inches(list(df["label"]), 9) + 0.25
+        note_w = _text_inches(notes, size) + 0.25 if any(notes) else 0.2
+        rows_h, top_h, bottom_h = 0.45 * max(n, 2), 0.45, 0.55
+        fig = _figure(label_w + axw + note_w, rows_h + top_h + bottom_h + 0.65, title,
+                      subtitle, layout=False)
+        W, H = fig.get_figwidth(), fig.get_figheight()
+        ax = fig.add_axes((label_w / W, bottom_h / H, axw / W, rows_h / H))
         left = np.zeros(n)
         for key, (name, c) in OUTCOME_STYLE.items():
-            vals = df[key].to_numpy(dtype=float) if key in df else np.zeros(n)
-            ax.barh(range(n), vals, left=left, color=c, height=0.62, label=name,
+            v_all = vals[key]
+            ax.barh(range(n), v_all, left=left, color=c, height=0.62, label=name,
                     edgecolor="white", linewidth=0.8)
-            for i, (v, lft) in enumerate(zip(vals, left, strict=True)):
-                if v >= 0.06:
-                    ax.text(lft + v / 2, i, f"{100 * v:.0f}%", ha="center", va="center",
-                            fontsize=8.5, color="white" if key != "stalemate" else "#222222")
-            left += vals
+            for i, (v, lft) in enumerate(zip(v_all, left, strict=True)):
+                if inside[key][i]:
+                    ax.text(lft + v / 2, i, percent(v, 0), ha="center", va="center",
+                            fontsize=size, gid="share",
+                            color="white" if key != "stalemate" else "#222222")
+            left += v_all
+        for i, note in enumerate(notes):
+            if note:
+                ax.text(1.015, i, note, transform=ax.get_yaxis_transform(), va="center",
+                        fontsize=size, color="#444444", gid="slivers")
         ax.set_yticks(range(n), df["label"])
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.6, n - 0.4)
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel("Share of worlds, %")
+        ax.set_xlabel("Share of worlds, % (shares too narrow to label are listed right of "
+                      "their bar)" if any(notes) else "Share of worlds, %")
         ax.grid(axis="y", visible=False)
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=4, fontsize=9,
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=4, fontsize=9,
                   handlelength=1.2)
     return fig
 
@@ -335,17 +452,16 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
         A figure with one axes per issue (``gid`` = issue). In each, one box patch per
         run with signed worlds (``gid`` = run label), one marker collection per actor
         (label = actor) and one text per run (``gid`` = ``"value"``: median and
-        25–75 % range, or "no signed world").
+        25–75 % range; ``all 0.30`` for a run whose 10–90 % range is under
+        :data:`FLAT_RANGE`; or "no signed world"). Issues the same in every signed
+        world of every run get no panel: the subtitle states their value once.
     """
     issues = list(issues) if issues is not None else list(dict.fromkeys(terms["issue"]))
+    issue_labels = issue_labels or {}
     labels = list(runs) if runs is not None else (
         list(dict.fromkeys(terms["label"])) if len(terms) else [])
-    issue_labels = issue_labels or {}
     actor_labels = actor_labels or {}
     cols = dict(colors) if colors else colours(labels)
-    K, S = max(len(issues), 1), max(len(labels), 1)
-    ncols = min(K, 4 if K > 6 else 3)
-    nrows = int(np.ceil(K / ncols))
     title = title or "Terms of the signed deals, issue by issue"
     n_signed = ({lab: int(terms.loc[terms["label"] == lab, "world"].nunique())
                  for lab in labels} if "world" in terms else dict.fromkeys(labels, 0))
@@ -353,6 +469,22 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
     stats = (terms.dropna(subset=["value"]).groupby(["label", "issue"], sort=False)["value"]
              .quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack() if len(terms)
              else pd.DataFrame())
+    # an issue whose signed value is the same in every signed world of every run (the
+    # initialled text, never reopened) is not drawn: it is stated once, in the subtitle
+    fixed = _fixed_issues(stats, issues)
+    if fixed and len(fixed) < len(issues):
+        names_of = {}
+        for key in fixed:
+            meta = issue_labels.get(key, key)
+            names_of[key] = (str(meta.get("label", key)) if isinstance(meta, Mapping)
+                             else str(meta))
+        said = "; ".join(f"{names_of[key]} {v}" for key, v in fixed.items())
+        subtitle = ((subtitle + ". ") if subtitle else "") + (
+            f"Not drawn, the same in every signed world of every run: {said}")
+        issues = [i for i in issues if i not in fixed]
+    K, S = max(len(issues), 1), max(len(labels), 1)
+    ncols = min(K, 4 if K > 6 else 3)
+    nrows = int(np.ceil(K / ncols))
     actors = list(ideal_points)
     strip = S - 0.4 + 0.45  # y of the ideal-point markers, above every box
     heads, feet = [], []  # each panel's title and x-axis label (what 0 and 1 mean)
@@ -369,7 +501,8 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
         # laid out by hand (in inches, from measured text widths): constrained layout
         # would measure every label and number of every panel again at each draw
         label_w = _text_inches(names, 9) + 0.3
-        num_w = _text_inches(["0.00 [0.00–0.00]", "no signed world"], 7.5) + 0.2
+        num_w = _text_inches(["0.00 [0.00–0.00]", "0.00 (10–90%: 0.00–0.00)",
+                              "no signed world"], 7.5) + 0.2
         panel_w, panel_h = 2.6, 0.55 + 0.24 * S
         pitch = panel_w + num_w + 0.25
         rows = [range(r * ncols, min((r + 1) * ncols, K)) for r in range(nrows)]
@@ -413,10 +546,10 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
             five = dict(zip([lab for _, lab in have], q, strict=True)) if have else {}
             for j, lab in enumerate(labels):  # the numbers, row by row
                 row = five.get(lab)
-                ax.text(1.03, S - 1 - j, "no signed world" if row is None
-                        else f"{row[2]:.2f} [{row[1]:.2f}–{row[3]:.2f}]",
+                ax.text(1.03, S - 1 - j, _terms_text(row),
                         transform=ax.get_yaxis_transform(), va="center", fontsize=7.5,
-                        color="#888888" if row is None else "#333333", gid="value")
+                        color="#888888" if row is None or row[4] - row[0] < FLAT_RANGE
+                        else "#333333", gid="value")
             ax.text(1.03, strip, "median [25–75%]", transform=ax.get_yaxis_transform(),
                     va="center", fontsize=7, color="#777777")
             for a_i, actor in enumerate(actors):
@@ -452,6 +585,49 @@ def signed_terms(terms: pd.DataFrame, ideal_points: Mapping[str, Mapping[str, fl
     return fig
 
 
+def _terms_text(row: np.ndarray | None) -> str:
+    """The numbers beside a box: median [25–75 %], never a degenerate range.
+
+    ``row`` is the 10, 25, 50, 75 and 90 % quantiles. A run whose 10–90 % range is under
+    :data:`FLAT_RANGE` prints ``all 0.30``; one whose 25–75 % range is, but not its
+    10–90 %, prints the median and the 10–90 % range.
+    """
+    if row is None:
+        return "no signed world"
+    if row[4] - row[0] < FLAT_RANGE:
+        return f"all {row[2]:.2f}"
+    if row[3] - row[1] < FLAT_RANGE:
+        return f"{row[2]:.2f} (10–90%: {row[0]:.2f}–{row[4]:.2f})"
+    return f"{row[2]:.2f} [{row[1]:.2f}–{row[3]:.2f}]"
+
+
+def _fixed_issues(stats: pd.DataFrame, issues: Sequence[str]) -> dict[str, str]:
+    """``{issue: its value(s) as text}`` for issues flat in every run with a signed world.
+
+    Flat: the run's 10–90 % range is under :data:`FLAT_RANGE`. The text is the value, or
+    the values with the runs that have them when runs differ
+    (``1.00; 0.30 in no_constitution_precondition``).
+    """
+    if not len(stats):
+        return {}
+    out = {}
+    for issue in issues:
+        rows = stats.xs(issue, level="issue") if issue in stats.index.get_level_values(
+            "issue") else None
+        if rows is None or not len(rows):
+            continue
+        q = rows.to_numpy(dtype=float)
+        if not (q[:, 4] - q[:, 0] < FLAT_RANGE).all():
+            continue
+        by_value: dict[str, list[str]] = {}
+        for lab, med in zip(rows.index, q[:, 2], strict=True):
+            by_value.setdefault(f"{med:.2f}", []).append(str(lab))
+        common = max(by_value, key=lambda v: len(by_value[v]))
+        rest = [f"{v} in {', '.join(labs)}" for v, labs in by_value.items() if v != common]
+        out[issue] = "= " + common + (f" ({'; '.join(rest)})" if rest else "")
+    return out
+
+
 def _text_inches(texts: Sequence[str], size: float) -> float:
     """Width of the widest of ``texts`` at ``size`` points in the current font, inches."""
     r = RendererAgg(10, 10, 72)
@@ -466,9 +642,35 @@ def _last(label: str) -> str:
 
 
 # ----------------------------------------------------------------- paired differences
+def _zoom(lo: np.ndarray, hi: np.ndarray, keep: float = 0.85) -> tuple[float, float]:
+    """x-limits that show the intervals of most rows at a readable scale.
+
+    The limits cover zero and every row's interval, unless a few rows lie far beyond the
+    rest: then they cover the rows up to the ``keep`` quantile of the intervals' reach
+    (at least half the rows), and the others are drawn as arrows at the edge.
+    """
+    reach = np.maximum(np.abs(lo), np.abs(hi))
+    ok = np.isfinite(reach)
+    if not ok.any():
+        return -0.02, 0.02
+    cut = float(np.quantile(reach[ok], keep))
+    inside = ok & (reach <= max(cut * 1.5, 1e-12))
+    if inside.sum() < max(1, ok.sum() // 2):
+        inside = ok
+    x0 = min(0.0, float(np.nanmin(lo[inside])))
+    x1 = max(0.0, float(np.nanmax(hi[inside])))
+    pad = max(0.06 * (x1 - x0), 0.002)
+    return x0 - pad, x1 + pad
+
+
 def paired_differences(table: pd.DataFrame, baseline: str, *,
                        subtitle: str | None = None, title: str | None = None) -> Figure:
     """Paired difference in P(sign) of each scenario from the baseline, with intervals.
+
+    The x-axis is zoomed on the bulk of the rows (a scenario far off, e.g. one that
+    removes the referendum, would shrink every other interval to a dot): a row beyond
+    it is an arrow at the edge. Every row's difference and interval are printed in a
+    column right of the axes, so no number sits on a dot.
 
     Args:
         table: One row per non-baseline scenario with ``label``, ``diff`` (difference in
@@ -478,13 +680,20 @@ def paired_differences(table: pd.DataFrame, baseline: str, *,
         title: Overrides the default title.
 
     Returns:
-        A figure with one axes; one error-bar series per scenario.
+        A figure with one axes; one error-bar series per scenario (label = scenario);
+        texts with ``gid="value"`` (one per row, the printed difference and interval) and
+        a marker with ``gid="off-scale"`` for each row drawn at the edge.
     """
     df = table.sort_values("diff", ascending=True).reset_index(drop=True)
     n = len(df)
     title = title or f"Change in P(sign) compared with {baseline}"
+    lo_all, hi_all = (df["ci_low"].to_numpy(dtype=float), df["ci_high"].to_numpy(dtype=float))
+    x0, x1 = _zoom(lo_all, hi_all)
+    texts = [f"{points(r['diff'])}  [{points(r['ci_low'], unit='')}, "
+             f"{points(r['ci_high'], unit='')}]" for _, r in df.iterrows()]
     with mpl.rc_context(_RC):
-        fig = _figure(8.5, 1.5 + 0.42 * max(n, 2), title, subtitle)
+        num_w = _text_inches([*texts, "difference [95% interval]"], 9) + 0.25
+        fig = _figure(8.0 + num_w, 1.5 + 0.42 * max(n, 2), title, subtitle)
         ax = fig.add_subplot()
         ax.axvline(0, color="#444444", lw=1)
         for i, r in df.iterrows():
@@ -493,17 +702,24 @@ def paired_differences(table: pd.DataFrame, baseline: str, *,
             # rounded CSV values can put the estimate a hair outside its interval
             ax.errorbar([r["diff"]], [i], xerr=[[max(0.0, r["diff"] - r["ci_low"])],
                                               [max(0.0, r["ci_high"] - r["diff"])]],
-                        fmt="o", color=c, ms=7, capsize=4, elinewidth=2, label=r["label"])
-            ax.annotate(f"{100 * r['diff']:+.1f} pp", (r["ci_high"], i), xytext=(7, 0),
-                        textcoords="offset points", va="center", fontsize=9)
+                        fmt="o", color=c, ms=6, capsize=4, elinewidth=2, label=r["label"])
+            if r["ci_high"] > x1 or r["ci_low"] < x0:
+                right = r["diff"] > x1 or r["ci_high"] > x1
+                ax.plot([x1 if right else x0], [i], ">" if right else "<", color=c, ms=9,
+                        clip_on=False, gid="off-scale")
+            ax.text(1.04, i, texts[i], transform=ax.get_yaxis_transform(), va="center",
+                    fontsize=9, color="#333333", gid="value")
+        ax.text(1.04, n - 0.4, "difference [95% interval]", transform=ax.get_yaxis_transform(),
+                va="bottom", fontsize=8, color="#777777")
         ax.set_yticks(range(n), df["label"])
         ax.set_ylim(-0.6, n - 0.4)
-        lim = float(np.nanmax(np.abs(df[["ci_low", "ci_high"]].to_numpy()))) if n else 0.1
-        lim = max(lim * 1.3, 0.02)
-        ax.set_xlim(-lim, lim)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f}"))
-        ax.set_xlabel(f"Difference in P(sign) from {baseline}, percentage points "
-                      "(paired worlds, 95% interval)")
+        ax.set_xlim(x0, x1)
+        ax.xaxis.set_major_formatter(FuncFormatter(
+            lambda v, _: "0" if abs(v) < 1e-12 else f"{100 * v:+.{0 if abs(v) >= 0.005 else 1}f}"))
+        off = any(a.get_gid() == "off-scale" for a in ax.lines)
+        ax.set_xlabel(f"Difference in P(sign) from {baseline}, percentage points (paired "
+                      "worlds; bar: 95% Monte Carlo interval)"
+                      + ("\narrow: beyond the axis (its numbers are printed)" if off else ""))
         ax.grid(axis="y", visible=False)
     return fig
 
@@ -638,7 +854,7 @@ def p_sign_heatmap(df: pd.DataFrame, *, xlabel: str, ylabel: str,
         for (i, j), v in np.ndenumerate(grid.to_numpy()):
             if np.isnan(v):
                 continue
-            txt = f"{100 * v:.1f}%"
+            txt = percent(v)
             if lo is not None and hi is not None:
                 txt += f"\n{100 * lo.iloc[i, j]:.0f}–{100 * hi.iloc[i, j]:.0f}"
             ax.text(j, i, txt, ha="center", va="center", fontsize=8,
@@ -719,9 +935,18 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
     ncol = 2 if len(series) > 1 else 1
     nrow = int(np.ceil(len(series) / ncol))
     title = title or "How the situation evolves in the worlds still active each week"
+    band = "band: 10–90% of active worlds"
+    if any(s in RATE_SERIES for s in series):
+        band += " (incidents: 95% interval of the mean)"
     with mpl.rc_context(_RC):
-        rows = int(np.ceil((len(labels) + 1) / 4))
-        fig = _figure(5.2 * ncol + 0.4, 3.3 * nrow + 0.9, title, subtitle,
+        width = 5.2 * ncol + 0.4
+        # legend columns that fit the width, from the entries' measured widths
+        entry = _text_inches([*labels, band], 9) + 0.75
+        per_row = max(1, min(4, int((width - 0.2) // entry)))
+        if _text_inches([band], 9) + 0.75 > (width - 0.2) / per_row:
+            per_row = max(1, per_row - 1)
+        rows = int(np.ceil((len(labels) + 1) / per_row))
+        fig = _figure(width, 3.3 * nrow + 0.9, title, subtitle,
                       legend_space=0.26 * rows + 0.04)
         axes = fig.subplots(nrow, ncol, sharex=True, squeeze=False).ravel()
         for ax, name in zip(axes, series, strict=False):
@@ -745,11 +970,8 @@ def trajectories(steps: Mapping[str, pd.DataFrame],
             ax.set_xlabel("Weeks since the scenario's start")
         handles: list[Artist] = [Line2D([], [], color=cols[lab], lw=2.2, label=lab)
                                  for lab in labels]
-        band = "band: 10–90% of active worlds"
-        if any(s in RATE_SERIES for s in series):
-            band += " (incidents: 95% interval of the mean)"
         handles.append(Patch(facecolor="#999999", alpha=0.3, label=band))
-        fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), 4),
+        fig.legend(handles=handles, loc="upper left", ncols=min(len(handles), per_row),
                    bbox_to_anchor=(0.0, fig.legend_y), fontsize=9)
     return fig
 
@@ -761,8 +983,10 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
     """One series for many scenarios: one small panel per scenario against its reference.
 
     Each panel shows the reference (grey band, black line) and one other scenario
-    (coloured band and line), on shared axes, so that many scenarios can be compared
-    without their bands piling up. Lines and bands are as in :func:`trajectories`.
+    (coloured band and line), so that many scenarios can be compared without their
+    bands piling up. The weeks are shared; each panel has its own y scale (from zero to
+    its highest band), so a scenario with ten times the incidents does not flatten the
+    others. Lines and bands are as in :func:`trajectories`.
 
     Args:
         steps: ``{label: steps table}`` as for :func:`trajectories`.
@@ -795,11 +1019,11 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
                else next(iter(refs.values()), str(reference)))
     how = ("mean per active world-week, 95% band" if series in RATE_SERIES
            else "median and 10–90% band of active worlds")
-    title = title or f"{disp}: each run against {against} ({how})"
+    title = title or f"{disp}: each run against {against} ({how}; own scale per panel)"
     # fixed margins in inches: a grid of small panels needs no layout solver
     axw, axh, left, right, bottom = 3.0, 1.75, 0.8, 0.2, 0.55
     tline = 0.2 * (2 if several else 1)
-    gap_h, gap_w = tline + 0.32, 0.22
+    gap_h, gap_w = tline + 0.32, 0.5
     width = left + right + ncols * axw + (ncols - 1) * gap_w
     body = tline + 0.1 + nrows * axh + (nrows - 1) * gap_h + bottom
     with mpl.rc_context(_RC):
@@ -810,10 +1034,13 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
         gs = fig.add_gridspec(nrows, ncols, left=left / W, right=1 - right / W,
                               bottom=bottom / H, top=top / H, wspace=gap_w / axw,
                               hspace=gap_h / axh)
-        axes = gs.subplots(sharex=True, sharey=True, squeeze=False).ravel()
+        axes = gs.subplots(sharex=True, sharey=False, squeeze=False).ravel()
         xmax = max(int(steps[lab]["week"].max()) + 1 for lab in steps)
+        step = 52 if xmax > 78 else (13 if xmax > 20 else max(1, xmax // 4))
+        xt = list(range(0, xmax + 1, step))
         for ax, lab in zip(axes, labels, strict=False):
             ref = refs[lab]
+            top_y = 0.0
             for name, c, z, lw in ((ref, "#666666", 1, 1.4), (lab, cols[lab], 2, 1.8)):
                 d = steps[name]
                 x = d["week"].to_numpy()
@@ -822,6 +1049,18 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
                     _band(ax, x, lo, hi, color=c, alpha=0.18, lw=0, zorder=z)
                 ax.plot(x, centre, color=c if c != "#666666" else "#111111", lw=lw,
                         zorder=z + 1, label=name)
+                vals = np.asarray(hi if hi is not None else centre, dtype=float)
+                vals = np.r_[vals, np.asarray(centre, dtype=float)]
+                if np.isfinite(vals).any():
+                    top_y = max(top_y, float(np.nanmax(vals)))
+            # each panel its own scale; ticks fixed once (the default locator and
+            # formatter would be re-run for every panel at every draw)
+            top_y = top_y * 1.08 if top_y > 0 else 1.0
+            ax.set_ylim(0, top_y)
+            yt = [v for v in MaxNLocator(4).tick_values(0, top_y) if 0 <= v <= top_y]
+            ax.yaxis.set_major_locator(FixedLocator(yt))
+            ax.yaxis.set_major_formatter(FixedFormatter([f"{v:g}" for v in yt]))
+            ax.tick_params(labelsize=8)
             ax.set_title(f"{lab}\nvs {ref}" if several else lab, fontsize=9.5)
         axes[0].set_xlim(0, xmax)  # shared: once for all (each call updates every panel)
         for ax in axes[len(labels):]:
@@ -832,16 +1071,6 @@ def trajectory_panels(steps: Mapping[str, pd.DataFrame], series: str,
             if i >= len(labels) - ncols:
                 ax.set_xlabel("weeks since start", fontsize=8.5)
                 ax.tick_params(labelbottom=True)
-        axes[0].autoscale_view()
-        axes[0].set_ylim(bottom=0)
-        # ticks fixed once for all the (shared) panels: the default locator and formatter
-        # would be re-run for every panel at every draw
-        lo, hi = axes[0].get_ylim()
-        yt = [v for v in MaxNLocator(5).tick_values(lo, hi) if lo <= v <= hi]
-        step = 52 if xmax > 78 else (13 if xmax > 20 else max(1, xmax // 4))
-        xt = list(range(0, xmax + 1, step))
-        axes[0].yaxis.set_major_locator(FixedLocator(yt))
-        axes[0].yaxis.set_major_formatter(FixedFormatter([f"{v:g}" for v in yt]))
         axes[0].xaxis.set_major_locator(FixedLocator(xt))
         axes[0].xaxis.set_major_formatter(FixedFormatter([str(v) for v in xt]))
     return fig
@@ -855,7 +1084,7 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
                    issue_labels: Mapping[str, Mapping[str, str] | str] | None = None,
                    actor_labels: Mapping[str, str] | None = None,
                    subtitle: str | None = None, title: str | None = None,
-                   tail_weeks: int = 12) -> Figure:
+                   footnote: str | None = None, tail_weeks: int = 12) -> Figure:
     """The story of one world: incidents, climate, the table, concessions and events.
 
     Panels, sharing a date axis: a strip of dated events (parliament votes, referendums,
@@ -875,6 +1104,8 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
         actor_labels: Display names of the actors.
         subtitle: What was held fixed.
         title: Overrides the default title.
+        footnote: Small print under the panels (e.g. the values drawn for this world),
+            wrapped to the figure's width.
         tail_weeks: Weeks shown after signing or escalation.
 
     Returns:
@@ -906,9 +1137,20 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
         frozen[end_i + 1:] = True
     title = title or "One world's path"
     with mpl.rc_context(_RC):
-        fig = _figure(11.5, 12.5, title, subtitle)
+        foot = textwrap.fill(footnote, int((11.5 - 0.3) * 72 / (7.5 * 0.56))) if footnote \
+            else ""
+        foot_h = (0.13 * (foot.count("\n") + 1) + 0.2) if foot else 0.0
+        lanes = _event_lanes_guess(len(events))
+        fig = _figure(11.5, 12.5 + foot_h + 0.3 * max(0, lanes - 3), title, subtitle)
+        if foot:  # room for the footnote under the panels
+            eng = fig.get_layout_engine()
+            rect = eng.get()["rect"] if eng is not None else (0.0, 0.0, 1.0, 1.0)
+            y0 = foot_h / fig.get_figheight()
+            fig.set_layout_engine(ConstrainedLayoutEngine(
+                rect=(rect[0], y0, rect[2], rect[3] - y0), h_pad=0.06))
         axes = fig.subplots(5, 1, sharex=True,
-                            gridspec_kw=dict(height_ratios=[1.0, 1.1, 1.7, 1.9, 1.6]))
+                            gridspec_kw=dict(height_ratios=[
+                                1.0 + 0.25 * max(0, lanes - 3), 1.1, 1.7, 1.9, 1.6]))
         ev_ax, inc_ax, clim_ax, tab_ax, con_ax = axes
         # x edges (one cell per week) for the heat strip and the limits
         if dated:
@@ -916,22 +1158,16 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
             edges = np.array([*(xi - half for xi in x), x[-1] + half])
         else:
             edges = np.append(x - 0.5, x[-1] + 0.5)
-        # events strip
-        ev_ax.set_ylim(0, 3.3)
+        # events strip: labels placed after the layout (see _place_events)
         ev_ax.set_yticks([])
         ev_ax.grid(False)
         ev_ax.spines["left"].set_visible(False)
         ev_ax.set_title("Events")
-        for n, (when, text, colour) in enumerate(events):
-            level = 2.75 - (n % 3) * 0.95
-            ev_ax.plot([when, when], [0, level], color=colour, lw=1.2)
-            ev_ax.plot([when], [level], "o", color=colour, ms=5)
-            bold = text.isupper()
-            ev_ax.text(when, level, f" {text}", va="center", ha="left", fontsize=9,
-                       color=colour, fontweight="bold" if bold else "normal")
+        for when, _, colour in events:
             for ax in axes[1:]:
                 ax.axvline(when, color=colour, lw=0.9, ls="--", alpha=0.7, zorder=1)
         if not events:
+            ev_ax.set_ylim(0, 1)
             ev_ax.text(0.5, 0.5, "no dated events in this world", transform=ev_ax.transAxes,
                        ha="center", va="center", color="#888888")
         # incidents and deaths
@@ -953,7 +1189,7 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
         inc_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         inc_ax.set_title(f"Border incidents: {int(inc.sum())} in all, "
                          f"{int(fat.sum())} deaths")
-        inc_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2)
+        inc_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5)
         # climate
         for name, short, c in (("tension", "Tension", "#c0392b"),
                                ("trust", "Trust", "#1f5a96"),
@@ -965,7 +1201,7 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
         clim_ax.set_ylim(0, 1)
         clim_ax.set_ylabel("index / share (0–1)")
         clim_ax.set_title("Political climate")
-        clim_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=4)
+        clim_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5)
         # table heat strip
         tab = np.vstack([tr[f"table.{i}"].to_numpy(dtype=float) for i in issues])
         tab_shown = np.where(frozen[None, :], np.nan, tab)
@@ -999,7 +1235,7 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
         con_ax.set_ylim(bottom=0)
         con_ax.set_ylabel("mean |position − table|\n(issue units, 0–1)")
         con_ax.set_title("Concessions: each side's distance from the table")
-        con_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=8.5)
+        con_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5)
         con_ax.set_xlabel("Date" if dated else "Weeks since the scenario's start")
         if end_i is not None:
             for ax in (inc_ax, clim_ax, con_ax):
@@ -1008,7 +1244,67 @@ def world_timeline(trace: pd.DataFrame, *, issues: Sequence[str] | None = None,
             clim_ax.text(x[end_i], 0.96, f"  {what}: the world stops here", va="top",
                          fontsize=8.5, color="#666666")
         con_ax.set_xlim(edges[0], edges[-1])
+        if footnote:
+            fig.text(0.12 / fig.get_figwidth(), 0.08 / fig.get_figheight(),
+                     foot, ha="left", va="bottom", fontsize=7.5, color="#555555",
+                     gid="footnote", linespacing=1.2)
+        if events:
+            _place_events(fig, ev_ax, events)
     return fig
+
+
+def _event_lanes_guess(n_events: int) -> int:
+    """Lanes the event strip is given room for before labels are measured (3 to 8)."""
+    return int(min(8, max(3, np.ceil(n_events / 3))))
+
+
+def _place_events(fig: Figure, ax: Any, events: Sequence[tuple[object, str, str]],
+                  size: float = 9.0) -> None:
+    """Event stems and labels in lanes, so that no label touches another.
+
+    The figure is laid out once to know the strip's width in pixels; each label's width
+    is measured with the renderer. Events are taken in time order; each goes into the
+    first lane (from the top) where its label keeps clear of every label already there.
+    A label that would run past the right edge is written to the left of its event.
+    Stems are faint and pass behind the labels (which have a white ground).
+    """
+    fig.draw_without_rendering()  # the layout: the strip's final width and position
+    renderer = RendererAgg(int(fig.bbox.width), int(fig.bbox.height), fig.dpi)
+    to_px = ax.transData.transform
+    x_of = {id(w): float(to_px((mdates.date2num(w) if isinstance(w, dt.datetime)
+                                else float(w), 0))[0])  # type: ignore[arg-type]
+            for w, _, _ in events}
+    box = ax.get_window_extent(renderer)
+    prop = FontProperties(size=size)
+    bold = FontProperties(size=size, weight="bold")
+    pad = 6.0 * fig.dpi / 72  # pixels of clear space around a label
+    # lanes from the top; each holds the label spans of its events
+    lanes: list[list[tuple[float, float]]] = []
+    placed = []
+    for when, text, colour in events:
+        xp = x_of[id(when)] if id(when) in x_of else 0.0
+        w = renderer.get_text_width_height_descent(
+            f" {text} ", bold if text.isupper() else prop, ismath=False)[0]
+        right = xp + w <= box.x1
+        span = (xp, xp + w) if right else (xp - w, xp)
+        lane = next((k for k, ln in enumerate(lanes)
+                     if all(span[1] + pad <= a or b + pad <= span[0] for a, b in ln)), None)
+        if lane is None:
+            lanes.append([])
+            lane = len(lanes) - 1
+        lanes[lane].append(span)
+        placed.append((when, f" {text} ", colour, lane, right))
+    n = max(len(lanes), 3)
+    ax.set_ylim(0, n + 0.1)
+    for when, label, colour, lane, right in placed:
+        level = n - lane - 0.45  # lane 0 at the top
+        ax.plot([when, when], [0, level], color=colour, lw=1.0, alpha=0.5, zorder=1)
+        ax.plot([when], [level], "o", color=colour, ms=5, zorder=3)
+        t = ax.text(when, level, label, va="center", ha="left" if right else "right",
+                    fontsize=size, color=colour, gid="event", zorder=2,
+                    fontweight="bold" if label.strip().isupper() else "normal",
+                    bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=0.5))
+        t.set_in_layout(False)  # placed inside the strip already: no relayout for it
 
 
 def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],

@@ -20,7 +20,6 @@ import dataclasses
 import datetime as dt
 import functools
 import html
-import math
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.experiment.api import OUTCOMES
+from sim.experiment.display import INTERVAL_NOTE, percent, points
 from sim.experiment.runfolder import MAX_JSON_BYTES
 from sim.experiment.runs import (
     BASELINE,
@@ -104,6 +104,9 @@ def load_sweep(path: Path | str) -> SweepData:
             ``sweep_summary.csv`` is malformed.
     """
     path = Path(path)
+    if not path.exists():
+        raise ReportInputError(path, "no such folder (a relative path is taken from the "
+                               f"working directory, {Path.cwd()})")
     jobs = numbered_dirs(path) if path.is_dir() else []
     if not jobs:
         raise ReportInputError(path, "expected a sweep folder with numbered sim-run job "
@@ -560,8 +563,14 @@ def run_figures(runs: Sequence[RunData], sweep: SweepData | None = None,
                                      subtitle=fixed)),
         FigureSpec("cumulative.png", "Cumulative probability of signing", _caption(
             "Share of worlds signed by each week since the scenario's start, with 95% "
-            "Wilson bands.", every + " (a world that signed stays counted)", fixed),
-            plots.cumulative_signing(cumulative(runs), colors=cols, subtitle=fixed)),
+            "Wilson bands (Monte Carlo error only)"
+            + (f"; with more than {plots.CUMULATIVE_OVERLAY_MAX} runs, one panel per run "
+               "against the baseline, each on its own scale." if len(runs)
+               > plots.CUMULATIVE_OVERLAY_MAX else "."),
+            every + " (a world that signed stays counted)", fixed),
+            plots.cumulative_signing(cumulative(runs), colors=cols, subtitle=fixed,
+                                     reference=sweep.baseline if sweep is not None
+                                     else None)),
         FigureSpec("outcomes.png", "Outcome classes", _caption(
             "How worlds end: signed, escalation (absorbing breakdown), Armenian government "
             "fell without a deal, or stalemate at the horizon.", every, fixed),
@@ -736,14 +745,16 @@ def trace_figure(run: RunData, world: int | None = None) -> Figure:
         what += f" in week {int(row['escalation_week'].iloc[0])}"
     title = f"One world's path under {run.scenario}" + (f": {what}" if what else "")
     sub = f"world {world}, seed {run.seed}, start {run.start_date}, {run.horizon_weeks} weeks"
-    if len(row):
-        params = [c for c in row.columns if c.startswith("param.")]
+    foot = None
+    params = [c for c in row.columns if c.startswith("param.")] if len(row) else []
+    if params:  # a long list: under the panels, not in the header
         short = _short_keys([c[6:] for c in params], min_parts=2)
-        if params:
-            sub += "; drawn for this world: " + ", ".join(
-                f"{short[c[6:]]} {row[c].iloc[0]:.3g}" for c in params)
+        sub += f"; the {len(params)} values drawn for this world are listed at the bottom"
+        foot = "Drawn for this world: " + ", ".join(
+            f"{short[c[6:]]} {row[c].iloc[0]:.3g}" for c in params)
     return plots.world_timeline(one, issues=run.issues, issue_labels=issue_labels(run),
-                                actor_labels=actor_labels(run), title=title, subtitle=sub)
+                                actor_labels=actor_labels(run), title=title, subtitle=sub,
+                                footnote=foot)
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
@@ -765,8 +776,7 @@ def write_trace_figure(run_dir: Path | str, world: int | None = None,
 
 
 # ------------------------------------------------------------------------- report
-def _fmt_p(v: float | None) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
+_fmt_p = percent
 
 
 def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -797,15 +807,22 @@ def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
             if pd.isna(r["diff"]):
                 row += ["–", "–"]
             else:
-                row += [f"{100 * r['diff']:+.1f}",
-                        f"{100 * r['diff_ci_low']:+.1f} – {100 * r['diff_ci_high']:+.1f}"]
+                row += [points(r["diff"], unit=""), f"{points(r['diff_ci_low'], unit='')} – "
+                        f"{points(r['diff_ci_high'], unit='')}"]
         rows.append(row)
     return head, rows
 
 
+def estimates_frame(est: pd.DataFrame) -> pd.DataFrame:
+    """The estimates table as the report prints it (text cells: per cent, pp)."""
+    head, rows = _estimates_rows(est)
+    return pd.DataFrame(rows, columns=head)
+
+
 #: What the estimates table shows (under it in index.html and report.md).
-_TABLE_NOTE = ("P(sign): share of all worlds in which the treaty is signed within the "
-               "horizon (the 'signed' outcome class), with its 95% Wilson interval; by N m: "
+TABLE_NOTE = ("P(sign): share of all worlds in which the treaty is signed within the "
+               "horizon (the 'signed' outcome class); 95% CI: its Wilson interval, a "
+               f"{INTERVAL_NOTE}; by N m: "
                "signed within N months; escalation, government fell and stalemate: shares "
                "of all worlds; median weeks to sign: over signed worlds only; Δ: paired "
                "difference from the baseline job with the same other swept values "
@@ -820,6 +837,27 @@ def _provenance(runs: Sequence[RunData]) -> list[tuple[str, str]]:
         if md.get(key) and name not in dict(out):
             out.append((name, str(md[key])))
     return out
+
+
+def _section_ids(specs: Sequence[FigureSpec]) -> dict[str, str]:
+    """An HTML id for each figure's section, from its file name (unique per report)."""
+    return {s.name: "fig-" + "".join(c if c.isalnum() else "-" for c in
+                                     s.name.rsplit(".", 1)[0]) for s in specs}
+
+
+def _md_anchor(heading: str) -> str:
+    """The anchor GitHub-style Markdown gives a heading (lower case, dashes)."""
+    keep = "".join(c for c in heading.lower() if c.isalnum() or c in " -_")
+    return keep.replace(" ", "-")
+
+
+def _alt_text(spec: FigureSpec) -> str:
+    """A figure's alternative text: its title and subtitle when drawn, else its heading."""
+    fig = spec._figure
+    if isinstance(fig, Figure):
+        return ". ".join(t for t in (plots.figure_title(fig), plots.figure_subtitle(fig))
+                         if t) or spec.heading
+    return spec.heading
 
 
 def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[FigureSpec],
@@ -844,11 +882,14 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
     prov = _provenance(runs)
     # markdown
     md = [f"# {title}", "", f"Folder: `{path}`  ", f"Held fixed: {fixed}", ""]
-    md += [f"{k}: {v}  " for k, v in prov] + ["", "## Estimates", ""]
+    md += [f"{k}: {v}  " for k, v in prov] + ["", "Contents:", "",
+                                              "- [Estimates](#estimates)"]
+    md += [f"- [{s.heading}](#{_md_anchor(s.heading)})" for s in specs]
+    md += ["", "## Estimates", "", f"Brackets: {INTERVAL_NOTE}.", ""]
     md.append("| " + " | ".join(head) + " |")
     md.append("|" + "|".join("---" if i == 0 else "--:" for i in range(len(head))) + "|")
     md += ["| " + " | ".join(r) + " |" for r in rows]
-    md += ["", _TABLE_NOTE, ""]
+    md += ["", TABLE_NOTE, ""]
     md += [f"- {n}" for n in notes] + ([""] if notes else [])
     for s in specs:
         md += [f"## {s.heading}", "", f"![{s.heading}]({s.name})", "", s.caption, ""]
@@ -859,9 +900,15 @@ def write_report(path: Path, title: str, runs: Sequence[RunData], specs: list[Fi
              + "</tr></thead><tbody>"
              + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows)
              + "</tbody></table>")
-    figs = "".join(f'<section><h2>{e(s.heading)}</h2><img src="{e(s.name)}" '
-                   f'alt="{e(s.heading)}"><p class="cap">{e(s.caption)}</p></section>'
-                   for s in specs)
+    ids = _section_ids(specs)
+    figs = "".join(f'<section id="{ids[s.name]}"><h2>{e(s.heading)}</h2>'
+                   f'<img src="{e(s.name)}" alt="{e(_alt_text(s))}">'
+                   f'<p class="cap">{e(s.caption)}</p><p class="top"><a href="#top">'
+                   "back to the contents</a></p></section>" for s in specs)
+    contents = ('<nav id="contents" aria-label="Contents"><h2>Contents</h2><ol>'
+                '<li><a href="#estimates">Estimates</a></li>'
+                + "".join(f'<li><a href="#{ids[s.name]}">{e(s.heading)}</a></li>'
+                          for s in specs) + "</ol></nav>")
     notes_html = "".join(f"<li>{e(n)}</li>" for n in notes)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
@@ -872,18 +919,33 @@ h1 {{ font-size: 1.6em; margin-bottom: .2em; }} h2 {{ font-size: 1.2em; margin-t
 .meta {{ color: #555; font-size: .92em; }}
 table {{ border-collapse: collapse; font-size: .9em; margin: 1em 0; }}
 th, td {{ padding: .35em .7em; border-bottom: 1px solid #ddd; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
+th:first-child, td:first-child {{ text-align: left; }} td {{ white-space: nowrap; }}
+.wide {{ overflow-x: auto; }}
 th {{ background: #f3f4f6; }}
 img {{ max-width: 100%; border: 1px solid #eee; }} .cap {{ color: #555; font-size: .92em; }}
-</style></head><body>
+body {{ max-width: 1400px; }} main {{ margin-left: 17em; }}
+nav#contents {{ position: fixed; top: 1em; width: 15em; max-height: calc(100vh - 2em);
+       overflow-y: auto; font-size: .9em; background: #fafafa; border: 1px solid #e5e5e5;
+       padding: .3em 1em .6em 1em; }}
+nav#contents h2 {{ font-size: 1em; margin: .6em 0 .3em 0; }}
+nav#contents ol {{ padding-left: 1.3em; margin: 0; }} nav#contents li {{ margin: .25em 0; }}
+section {{ scroll-margin-top: 1em; border-top: 1px solid #eee; }}
+.top {{ font-size: .85em; }} .note {{ background: #fff8e1; padding: .4em .7em; }}
+@media (max-width: 900px) {{ nav#contents {{ position: static; width: auto; }}
+       main {{ margin-left: 0; }} }}
+</style></head><body id="top">
+{contents}
+<main>
 <h1>{e(title)}</h1>
 <p class="meta">Folder: <code>{e(str(path))}</code><br>Held fixed: {e(fixed)}<br>
 {"<br>".join(f"{e(k)}: {e(v)}" for k, v in prov)}</p>
-<h2>Estimates</h2>{table}
-<p class="cap">{e(_TABLE_NOTE)}</p>
+<section id="estimates"><h2>Estimates</h2><div class="wide">{table}</div>
+<p class="note">Brackets: {e(INTERVAL_NOTE)}.</p>
+<p class="cap">{e(TABLE_NOTE)}</p></section>
 {f"<ul>{notes_html}</ul>" if notes else ""}
 {figs}
 <p class="meta">Also available as <a href="report.md">report.md</a>.</p>
+</main>
 </body></html>
 """
     index = out / "index.html"
@@ -1049,10 +1111,3 @@ def build_exploration_report(path: Path | str) -> Path:
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
-
-
-def copy_figure(src: Path, dst: Path) -> Path:
-    """Copy a report figure elsewhere (e.g. into ``docs/figures/`` for the README)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dst)
-    return dst

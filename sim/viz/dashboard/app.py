@@ -124,6 +124,8 @@ def EnsembleResult(inputs: str, name: str, res):
         solara.Text(f" 95% interval {h['ci']}", classes=["p-sign-ci"])
         solara.Text(f"; {h['signed']} of {h['worlds']} worlds signed",
                     classes=["signed-count"])
+        solara.Text(h["note"], classes=["interval-note"],
+                    style={"display": "block", "color": "#555", "font-size": "0.9em"})
     with solara.Row(classes=["outcome-shares"]):
         for c, v in h["shares"].items():
             solara.Text(f"{c}: {v}", classes=[f"share-{c.replace('_', '-')}"])
@@ -195,7 +197,8 @@ def ResultsFolder():
                      f"({type(e).__name__}); re-run sim-run")
         return
     with solara.Column(classes=["estimates"]):
-        solara.DataFrame(table.round(4), items_per_page=50)
+        solara.DataFrame(report.estimates_frame(table), items_per_page=50)
+        solara.Text(report.TABLE_NOTE, classes=["table-note"])
     for spec in specs:
         with solara.Card(spec.heading):
             solara.Text(spec.caption)

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from sim.experiment.api import OUTCOMES, Result, simulate
 from sim.experiment.config import CONFIG_DIR, compose, load_params, scenarios
+from sim.experiment.display import INTERVAL_NOTE, interval, percent
 from sim.model.outputs import series_names
 from sim.viz import plots, report
 
@@ -173,13 +174,18 @@ def as_run(res: Result, label: str, scenario: str) -> report.RunData:
 
 
 def headline(res: Result) -> dict:
-    """The numbers the page prints: P(sign) with its interval, and outcome shares."""
+    """The numbers the page prints: P(sign) with its interval, and outcome shares.
+
+    In per cent through :func:`sim.experiment.display.percent`, as the report and the
+    console print them; ``note`` says what the interval is.
+    """
     s = res.summary()
     return {
         "signed": s["signed"], "worlds": s["worlds"],
-        "p_sign": f"{s['p_sign']:.4f}",
-        "ci": f"[{s['ci_low']:.4f}, {s['ci_high']:.4f}]",
-        "shares": {c: f"{100 * s['outcome_shares'][c]:.1f}%" for c in OUTCOMES},
+        "p_sign": percent(s["p_sign"]),
+        "ci": interval(s["ci_low"], s["ci_high"]),
+        "shares": {c: percent(s["outcome_shares"][c]) for c in OUTCOMES},
+        "note": INTERVAL_NOTE,
     }
 
 
