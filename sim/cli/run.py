@@ -89,7 +89,15 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
     """
     job = prepare_job(cfg, overrides, config_dir)
     check_memory(job.settings)
-    return runs.run_job(job, out_dir, progress=progress).to_dict()
+    return runs.run_job(job, out_dir, progress=progress,
+                        trace_figure=trace_figure).to_dict()
+
+
+def trace_figure(run_dir: Path) -> Path:
+    """Draw a trace run's ``trace.png`` into its folder (matplotlib only when tracing)."""
+    from sim.viz.report import write_trace_figure
+
+    return write_trace_figure(run_dir, verify=False)
 
 
 # ----------------------------------------------------------------------- Hydra app
