@@ -410,7 +410,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except RecursionError:
         print("sim-run: error: command line: nested too deeply", file=sys.stderr)
         raise SystemExit(2) from None
-    workers.install()
+    if plan is None or plan.multirun:   # only a sweep's launchers start joblib workers
+        workers.install()
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-run", *argv]
     # Hydra prints a stack trace for any exception (a full disk while it writes .hydra/,
     # a log file it cannot open); with HYDRA_FULL_ERROR it re-raises, so that the

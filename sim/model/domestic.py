@@ -22,7 +22,6 @@ schedules the Constitutional Court's check and ratification by both parliaments.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from sim.model import rules
 
@@ -236,6 +235,8 @@ class DomesticArena:
         # parliament's vote on putting the draft to referendum (Art. 202(1))
         vote = np.flatnonzero(due & (self.stage == DRAFTING) & self.pursuing)
         if vote.size:
+            from scipy import stats  # loaded on first use (start-up time)
+
             k = np.minimum(self.votes[vote], last)
             self.votes[vote] += 1
             inc = incumbent[vote]
