@@ -33,6 +33,9 @@ from typing import Any, Protocol
 EXECUTORS = ("in_process", "process", "ray")
 #: ``PR_SET_PDEATHSIG`` from ``<linux/prctl.h>``.
 PR_SET_PDEATHSIG = 1
+#: Blocks a run gives an executor beyond the one it is reading, per worker (the rows
+#: of these are what the run's own process holds: :mod:`sim.experiment.memory`).
+AHEAD_PER_WORKER = 2
 #: Module the pool's forkserver imports first: it binds the forkserver to the run.
 FORKSERVER_BINDING = "sim.experiment.forkserver_binding"
 

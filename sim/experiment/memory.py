@@ -4,7 +4,7 @@ A run is built block by block (:func:`sim.experiment.runs.simulate_blocks`). Whi
 block of ``b`` worlds runs, the model holds per-world state and a week-by-week series
 for each world; ``sim-run`` streams each finished block's rows to disk, so the process
 that writes the run holds the rows of the blocks in flight only (with a pool, at most
-:data:`sim.experiment.runs.AHEAD_PER_WORKER` per worker and the one being written; in
+:data:`sim.experiment.executors.AHEAD_PER_WORKER` per worker and the one being written; in
 process, one), whatever the run's size. So the peak is about
 
     BASE + SAFETY * b * block_peak_per_world          (the block being computed)
@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.experiment.executors import AHEAD_PER_WORKER
+
 #: Interpreter, NumPy, pandas, pyarrow and Hydra, before any world (bytes).
 BASE = 400 * 2**20
 #: Worlds of the probe block that measures a block's cost.
@@ -42,11 +44,9 @@ PROBE_WORLDS = 64
 PROBE_WEEKS = (8, 24)
 #: Factor on the measured costs (what a probe of the baseline does not see).
 SAFETY = 2.0
-#: Blocks whose rows the writing process holds at once, per worker (the ones submitted
-#: ahead, :data:`sim.experiment.runs.AHEAD_PER_WORKER`, and the one being written).
-IN_FLIGHT_PER_WORKER = 2
-#: Disk per world of worlds.parquet (measured ~150 B compressed, 32 columns).
-DISK_PER_WORLD = 300
+#: Disk per world of worlds.parquet (measured ~410 B compressed with 95 columns, blocks
+#: of 5,000; was 150 B with 32). Still kept by hand: the disk check is sim-run's.
+DISK_PER_WORLD = 800
 #: Disk per traced world-week of trace.parquet (measured ~75 B).
 DISK_PER_TRACE_CELL = 400
 #: Largest trace (worlds x weeks): trace.parquet is meant for reading a few worlds.
@@ -153,7 +153,7 @@ def estimate_bytes(worlds: int, block_worlds: int, horizon_weeks: int,
     b = min(worlds, block_worlds)
     block = SAFETY * cost.block_peak(b, horizon_weeks)
     # in process, blocks are computed when read: one at a time
-    in_flight = IN_FLIGHT_PER_WORKER * pool_workers + 1 if pool_workers else 1
+    in_flight = AHEAD_PER_WORKER * pool_workers + 1 if pool_workers else 1
     rows = SAFETY * 2 * cost.rows(in_flight * b if streamed else worlds, horizon_weeks)
     if pool_workers:
         return int(BASE + rows + pool_workers * (BASE + block))

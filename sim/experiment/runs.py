@@ -49,7 +49,7 @@ from sim.experiment.api import (
     model_fingerprint,
     simulate,
 )
-from sim.experiment.executors import Executor, InProcess, make_executor
+from sim.experiment.executors import AHEAD_PER_WORKER, Executor, InProcess, make_executor
 from sim.experiment.runfolder import (
     MANIFEST,
     DamagedRunError,
@@ -263,10 +263,6 @@ class WorldsSink:
             self._tmp.unlink(missing_ok=True)
 
 
-#: Blocks an executor is given ahead of the one being read, per worker.
-AHEAD_PER_WORKER = 2
-
-
 def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: int,
                     block_worlds: int, precision: float | None = None,
                     max_worlds: int | None = None, trace: bool = False,
@@ -289,7 +285,8 @@ def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: 
             index, read in index order, and a precision run's stopping rule is
             applied block by block in that order (blocks computed beyond the stopping
             point are discarded). The executor is given at most
-            :data:`AHEAD_PER_WORKER` blocks per worker beyond the one being read.
+            :data:`~sim.experiment.executors.AHEAD_PER_WORKER` blocks per worker
+            beyond the one being read.
         worlds_file: Write the outcome rows there (Parquet, one row group per block)
             as each block arrives instead of holding them: the memory this process
             needs is then that of a few blocks, whatever the run's size, and
