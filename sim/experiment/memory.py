@@ -102,7 +102,7 @@ def measure_block_cost(params: Any, trace: bool = False) -> BlockCost:
     """Measure a block's cost per world on probe blocks of ``params``.
 
     The probes are :data:`PROBE_WORLDS` worlds over each of :data:`PROBE_WEEKS` weeks (a
-    fraction of a second).
+    fraction of a second, and as long again for a warm-up run).
 
     Args:
         params: Validated parameters (:class:`sim.model.params.ModelParams`).
@@ -110,7 +110,9 @@ def measure_block_cost(params: Any, trace: bool = False) -> BlockCost:
     """
     from sim.experiment.api import simulate
 
-    simulate(params, worlds=2, seed=0, horizon_weeks=2, trace=trace)  # one-off costs
+    # one-off costs (a module imported on first use, caches) are paid before measuring:
+    # the longest probe, untraced, takes every code path the probes will take
+    simulate(params, worlds=PROBE_WORLDS, seed=0, horizon_weeks=max(PROBE_WEEKS), trace=trace)
     peaks, rows, trace_rows = [], 0.0, 0.0
     for weeks in PROBE_WEEKS:
         peak, res = _traced_peak(functools.partial(
