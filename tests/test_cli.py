@@ -281,6 +281,19 @@ def test_import_sim_does_not_import_hydra():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_import_sim_imports_nothing_heavy():
+    """``import sim`` is instant: the model's libraries load with the names that need them."""
+    heavy = ("scipy.stats", "mesa", "networkx", "pandas", "matplotlib", "hydra")
+    code = ("import sys, sim\n"
+            f"print([h for h in {heavy!r} if any(m == h or m.startswith(h + '.') "
+            "for m in sys.modules)])\n"
+            "assert sim.OUTCOMES[0] == 'signed' and callable(sim.simulate)\n"  # still there
+            "assert 'pandas' in sys.modules and 'mesa' in sys.modules")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_real_command_line_single_run(tmp_path):
     cwd = tmp_path / "cwd"
     cwd.mkdir()

@@ -97,7 +97,15 @@ def run(cfg: dict, out_dir: Path | str, overrides: Sequence[str] = (),
     """
     job = prepare_job(cfg, overrides, config_dir)
     check_memory(job.settings)
-    return runs.run_job(job, out_dir, progress=progress).to_dict()
+    return runs.run_job(job, out_dir, progress=progress,
+                        trace_figure=trace_figure).to_dict()
+
+
+def trace_figure(run_dir: Path) -> Path:
+    """Draw a trace run's ``trace.png`` into its folder (matplotlib only when tracing)."""
+    from sim.viz.report import write_trace_figure
+
+    return write_trace_figure(run_dir, verify=False)
 
 
 #: Jobs :func:`preflight` composed and checked in this process, by their composition's
@@ -674,7 +682,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except RecursionError:
         print("sim-run: error: command line: nested too deeply", file=sys.stderr)
         raise SystemExit(2) from None
-    workers.install()
+    if plan is None or plan.multirun:   # only a sweep's launchers start joblib workers
+        workers.install()
     sys.argv = [sys.argv[0] if sys.argv and sys.argv[0] else "sim-run", *argv]
     # Hydra prints a stack trace for any exception (a full disk while it writes .hydra/,
     # a log file it cannot open); with HYDRA_FULL_ERROR it re-raises, so that the

@@ -104,48 +104,127 @@ class Result:
         return summarise(self.outcomes, self.horizon_weeks)
 
 
+class SummaryStats:
+    """Sufficient statistics of P(sign) and the other estimates, added block by block.
+
+    :func:`summarise` is this over one table; a streamed run (:mod:`sim.experiment.runs`)
+    adds each block's outcomes as it arrives and never holds them all. Everything kept
+    is a count, a sum or a histogram of signing weeks, so the parent's memory does not
+    grow with the run's size.
+    """
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.signed = 0
+        self.sign_weeks = np.zeros(0, dtype=np.int64)   # histogram over signed worlds
+        self.by_month = dict.fromkeys(MONTHS, 0)
+        self.outcome_counts = dict.fromkeys(OUTCOMES, 0)
+        self.kinds: dict[str, int] | None = None
+        self.terms: dict[str, float] = {}
+        self.sums: dict[str, float] = {}        # incident, report and window totals
+        self.has_active = True
+        self.referendum_passed = 0
+        self.referendum_held = 0
+        self.ratified: int | None = None
+
+    def add(self, outcomes: pd.DataFrame) -> SummaryStats:
+        """Add a block's outcomes table (one row per world); returns ``self``."""
+        n = len(outcomes)
+        self.n += n
+        signed = outcomes["signed"].to_numpy(dtype=bool)
+        self.signed += int(signed.sum())
+        week = outcomes["sign_week"].to_numpy()
+        hist = np.bincount(week[signed].astype(np.int64), minlength=len(self.sign_weeks))
+        hist[:len(self.sign_weeks)] += self.sign_weeks
+        self.sign_weeks = hist
+        for m in MONTHS:
+            wk = int(round(m * 52 / 12))
+            self.by_month[m] += int(((week >= 0) & (week < wk)).sum())
+        outcome = outcomes["outcome"].to_numpy()
+        for c in OUTCOMES:
+            self.outcome_counts[c] += int((outcome == c).sum())
+        if "escalation_kind" in outcomes:
+            kind = outcomes["escalation_kind"].to_numpy()
+            self.kinds = self.kinds or {e.label: 0 for e in EscalationKind if e.label}
+            for k in self.kinds:
+                self.kinds[k] += int((kind == k).sum())
+        for c in outcomes.columns:
+            if c.startswith("terms."):
+                self.terms[c] = self.terms.get(c, 0.0) + float(
+                    outcomes[c].to_numpy(dtype=float)[signed].sum())
+        self.has_active = self.has_active and "active_weeks" in outcomes
+        if self.has_active:
+            for c in outcomes.columns:
+                if c in ("active_weeks", "incidents") or c.startswith("incidents_window_") \
+                        or (c.startswith("reports.") and not c.startswith("reports_window")):
+                    self.sums[c] = self.sums.get(c, 0.0) + float(outcomes[c].sum())
+        self.referendum_passed += int(outcomes["referendum_passed"].sum())
+        if "ratified" in outcomes:
+            self.referendum_held += int(outcomes["referendum_held"].sum())
+            self.ratified = (self.ratified or 0) + int(outcomes["ratified"].sum())
+        return self
+
+    def median_sign_week(self) -> float | None:
+        """Median signing week of the signed worlds (exact, from the histogram)."""
+        k = self.signed
+        if not k:
+            return None
+        cum = np.cumsum(self.sign_weeks)
+        lo = int(np.searchsorted(cum, (k - 1) // 2 + 1))
+        hi = int(np.searchsorted(cum, k // 2 + 1))
+        return float((lo + hi) / 2)
+
+    def result(self, horizon_weeks: int) -> dict:
+        """The estimates (see :meth:`Result.summary`)."""
+        n, k = self.n, self.signed
+        lo, hi = rules.wilson_interval(k, n)
+        out: dict[str, Any] = {
+            "worlds": n,
+            "signed": k,
+            "p_sign": k / n,
+            "ci_low": float(lo),
+            "ci_high": float(hi),
+            "median_weeks_to_sign": self.median_sign_week(),
+        }
+        for m in MONTHS:
+            if int(round(m * 52 / 12)) <= horizon_weeks:
+                km = self.by_month[m]
+                lo_m, hi_m = rules.wilson_interval(km, n)
+                out[f"p_sign_{m}m"] = km / n
+                out[f"p_sign_{m}m_ci"] = [float(lo_m), float(hi_m)]
+        out["outcome_shares"] = {c: self.outcome_counts[c] / n for c in OUTCOMES}
+        if k:
+            out["mean_terms"] = {c[6:]: s / k for c, s in self.terms.items()}
+        out["p_escalation"] = self.outcome_counts["escalation"] / n
+        if self.kinds is not None:
+            out["p_escalation_by_kind"] = {c: v / n for c, v in self.kinds.items()}
+        out.update(self._incidents())
+        out["p_referendum_passed"] = self.referendum_passed / n
+        if self.ratified is not None:
+            out["p_referendum_held"] = self.referendum_held / n
+            lo_r, hi_r = rules.wilson_interval(self.ratified, n)
+            out["p_ratified"] = self.ratified / n
+            out["p_ratified_ci"] = [float(lo_r), float(hi_r)]
+        return out
+
+    def _incidents(self) -> dict:
+        out: dict = {}
+        if not self.has_active or "active_weeks" not in self.sums:
+            return out
+        wk = self.sums["active_weeks"]
+        out["incidents_mean"] = self.sums["incidents"] / self.n
+        out["incidents_per_active_week"] = self.sums["incidents"] / wk if wk else None
+        for c, s in self.sums.items():
+            if c.startswith("reports."):
+                out[f"reports_{c[8:]}_per_active_week"] = s / wk if wk else None
+            if c.startswith("incidents_window_"):
+                out[c] = s / self.n
+        return out
+
+
 def summarise(outcomes: pd.DataFrame, horizon_weeks: int) -> dict:
     """Summary statistics of an outcomes table (see :meth:`Result.summary`)."""
-    n = len(outcomes)
-    signed = outcomes["signed"].to_numpy()
-    k = int(signed.sum())
-    lo, hi = rules.wilson_interval(k, n)
-    weeks = outcomes.loc[outcomes["signed"], "sign_week"].to_numpy()
-    out: dict[str, Any] = {
-        "worlds": n,
-        "signed": k,
-        "p_sign": k / n,
-        "ci_low": float(lo),
-        "ci_high": float(hi),
-        "median_weeks_to_sign": float(np.median(weeks)) if k else None,
-    }
-    for m in MONTHS:
-        wk = int(round(m * 52 / 12))
-        if wk <= horizon_weeks:
-            km = int(((outcomes["sign_week"] >= 0) & (outcomes["sign_week"] < wk)).sum())
-            lo_m, hi_m = rules.wilson_interval(km, n)
-            out[f"p_sign_{m}m"] = km / n
-            out[f"p_sign_{m}m_ci"] = [float(lo_m), float(hi_m)]
-    shares = outcomes["outcome"].value_counts(normalize=True)
-    out["outcome_shares"] = {c: float(shares.get(c, 0.0)) for c in OUTCOMES}
-    terms = [c for c in outcomes.columns if c.startswith("terms.")]
-    if k:
-        out["mean_terms"] = {c[6:]: float(outcomes.loc[outcomes["signed"], c].mean())
-                             for c in terms}
-    out["p_escalation"] = float((outcomes["outcome"] == "escalation").mean())
-    if "escalation_kind" in outcomes:
-        out["p_escalation_by_kind"] = {
-            k: float((outcomes["escalation_kind"] == k).mean())
-            for k in (e.label for e in EscalationKind) if k}
-    out.update(incident_metrics(outcomes))
-    out["p_referendum_passed"] = float(outcomes["referendum_passed"].mean())
-    if "ratified" in outcomes:
-        out["p_referendum_held"] = float(outcomes["referendum_held"].mean())
-        kr = int(outcomes["ratified"].sum())
-        lo_r, hi_r = rules.wilson_interval(kr, n)
-        out["p_ratified"] = kr / n
-        out["p_ratified_ci"] = [float(lo_r), float(hi_r)]
-    return out
+    return SummaryStats().add(outcomes).result(horizon_weeks)
 
 
 def incident_metrics(outcomes: pd.DataFrame) -> dict:
@@ -159,19 +238,7 @@ def incident_metrics(outcomes: pd.DataFrame) -> dict:
     process is still counted). ``reports_<side>_per_active_week``: the same rate for each
     side's reports.
     """
-    out: dict = {}
-    if "active_weeks" not in outcomes:
-        return out
-    wk = float(outcomes["active_weeks"].sum())
-    out["incidents_mean"] = float(outcomes["incidents"].mean())
-    out["incidents_per_active_week"] = float(outcomes["incidents"].sum() / wk) if wk else None
-    for c in outcomes.columns:
-        if c.startswith("reports.") and not c.startswith("reports_window"):
-            out[f"reports_{c[8:]}_per_active_week"] = (float(outcomes[c].sum() / wk)
-                                                       if wk else None)
-        if c.startswith("incidents_window_"):
-            out[c] = float(outcomes[c].mean())
-    return out
+    return SummaryStats().add(outcomes)._incidents()
 
 
 def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,

@@ -1,40 +1,52 @@
 """Memory a run needs, estimated before anything is allocated, and what the machine has.
 
-A run is built block by block (:func:`sim.experiment.runs.simulate_blocks`): while a block of
-``b`` worlds runs, the model holds per-world state and a week-by-week series for each
-world; the per-world outcome rows of every block are kept until the run is written.
-So the peak is about
+A run is built block by block (:func:`sim.experiment.runs.simulate_blocks`). While a
+block of ``b`` worlds runs, the model holds per-world state and a week-by-week series
+for each world; ``sim-run`` streams each finished block's rows to disk, so the process
+that writes the run holds the rows of the blocks in flight only (with a pool, at most
+:data:`sim.experiment.executors.AHEAD_PER_WORKER` per worker and the one being written; in
+process, one), whatever the run's size. So the peak is about
 
-    BASE + b * (PER_WORLD + PER_WORLD_WEEK * H) [+ b * H * PER_TRACE_CELL with trace]
-         + 2 * worlds * PER_OUTCOME_ROW       (the rows, and their concatenation)
+    BASE + SAFETY * b * block_peak_per_world          (the block being computed)
+         + SAFETY * 2 * in_flight * b * rows_per_world (rows received, and written)
 
-The coefficients are measured peaks (``tracemalloc``, baseline scenario, seed 0, see
-``benchmarks/bench_memory.py``) times a safety factor of about two, so they stay
-upper bounds when models add state or columns. ``tests/test_hostile.py`` checks that a
-measured peak stays below the estimate.
+with ``block_peak_per_world`` and ``rows_per_world`` measured, not kept by hand: a
+probe block of :data:`PROBE_WORLDS` worlds is run under ``tracemalloc`` at two short
+horizons (:func:`measure_block_cost`); its peak per world, linear in the weeks, is
+extrapolated to the run's horizon, and the rows' size is the ``memory_usage`` of what
+the block returned. The probe's peak includes the model's fixed overhead spread over
+few worlds, so it overstates the per-world cost; :data:`SAFETY` covers what the probe
+does not see (another scenario's extra actors or events). A run held in memory (the
+library's :func:`simulate_blocks` without a file) also keeps every row:
+``2 * worlds * rows_per_world``. ``tests/test_memory_guard.py`` compares the estimate
+with measured peaks.
 
 No Hydra here.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from sim.experiment.executors import AHEAD_PER_WORKER
 
 #: Interpreter, NumPy, pandas, pyarrow and Hydra, before any world (bytes).
 BASE = 400 * 2**20
-#: Per world of a block, independent of the horizon (measured ~3.0 kB).
-PER_WORLD = 6_000
-#: Per world and week of a block: the weekly series (measured ~28 B).
-PER_WORLD_WEEK = 60
-#: Per world and week of a traced block (measured ~1.0 kB: long table, dates, labels).
-PER_TRACE_CELL = 2_000
-#: Per world of the whole run: one outcome row (measured ~230 B for 32 columns).
-PER_OUTCOME_ROW = 600
-#: Disk per world of worlds.parquet (measured ~150 B compressed, 32 columns).
-DISK_PER_WORLD = 300
+#: Worlds of the probe block that measures a block's cost.
+PROBE_WORLDS = 64
+#: Horizons (weeks) of the probe blocks: the cost per world is linear in the weeks.
+PROBE_WEEKS = (8, 24)
+#: Factor on the measured costs (what a probe of the baseline does not see).
+SAFETY = 2.0
+#: Disk per world of worlds.parquet (measured ~410 B compressed with 95 columns, blocks
+#: of 5,000; was 150 B with 32). Still kept by hand: the disk check is sim-run's.
+DISK_PER_WORLD = 800
 #: Disk per traced world-week of trace.parquet (measured ~75 B).
 DISK_PER_TRACE_CELL = 400
 #: Largest trace (worlds x weeks): trace.parquet is meant for reading a few worlds.
@@ -43,20 +55,111 @@ TRACE_MAX_CELLS = 2_000_000
 USABLE_SHARE = 0.8
 
 
+@dataclass(frozen=True)
+class BlockCost:
+    """What one world of a block costs, measured on a probe block.
+
+    Attributes:
+        per_world: Peak bytes per world while a block runs, apart from the weeks.
+        per_world_week: Peak bytes per world and week (the weekly series; the trace).
+        rows_per_world: Bytes per world of the outcome rows a block returns.
+        trace_per_world_week: Bytes per world and week of a block's trace rows (0
+            without trace).
+    """
+
+    per_world: float
+    per_world_week: float
+    rows_per_world: float
+    trace_per_world_week: float = 0.0
+
+    def rows(self, worlds: int, horizon_weeks: int) -> float:
+        """Bytes of the tables a block of ``worlds`` worlds returns."""
+        return worlds * (self.rows_per_world + self.trace_per_world_week * horizon_weeks)
+
+    def block_peak(self, worlds: int, horizon_weeks: int) -> float:
+        """Peak bytes of a block of ``worlds`` worlds over ``horizon_weeks`` weeks."""
+        return worlds * (self.per_world + self.per_world_week * horizon_weeks)
+
+
+def _traced_peak(run: Callable[[], Any]) -> tuple[int, Any]:
+    """Peak bytes allocated while ``run()`` runs (``tracemalloc``), and its result."""
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    else:   # inside another measurement: measure from here (its peak is reset)
+        tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    try:
+        value = run()
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if started:
+            tracemalloc.stop()
+    return peak, value
+
+
+def measure_block_cost(params: Any, trace: bool = False) -> BlockCost:
+    """Measure a block's cost per world on probe blocks of ``params``.
+
+    The probes are :data:`PROBE_WORLDS` worlds over each of :data:`PROBE_WEEKS` weeks (a
+    fraction of a second, and as long again for a warm-up run).
+
+    Args:
+        params: Validated parameters (:class:`sim.model.params.ModelParams`).
+        trace: Whether the run keeps its trace (which costs per world-week).
+    """
+    from sim.experiment.api import simulate
+
+    # one-off costs (a module imported on first use, caches) are paid before measuring:
+    # the longest probe, untraced, takes every code path the probes will take
+    simulate(params, worlds=PROBE_WORLDS, seed=0, horizon_weeks=max(PROBE_WEEKS), trace=trace)
+    peaks, rows, trace_rows = [], 0.0, 0.0
+    for weeks in PROBE_WEEKS:
+        peak, res = _traced_peak(functools.partial(
+            simulate, params, worlds=PROBE_WORLDS, seed=0, horizon_weeks=weeks, trace=trace))
+        peaks.append(peak / PROBE_WORLDS)
+        rows = max(rows, float(res.outcomes.memory_usage(deep=True).sum()) / PROBE_WORLDS)
+        if res.trace is not None:
+            trace_rows = max(trace_rows, float(res.trace.memory_usage(deep=True).sum())
+                             / (PROBE_WORLDS * weeks))
+    (h0, h1), (p0, p1) = PROBE_WEEKS, peaks
+    per_week = max(0.0, (p1 - p0) / (h1 - h0))
+    return BlockCost(per_world=max(0.0, p0 - per_week * h0), per_world_week=per_week,
+                     rows_per_world=rows, trace_per_world_week=trace_rows)
+
+
+@functools.lru_cache(maxsize=4)
+def baseline_cost(trace: bool) -> BlockCost:
+    """:func:`measure_block_cost` of the baseline scenario, once per process."""
+    from sim.experiment.config import load_params
+
+    return measure_block_cost(load_params("baseline"), trace)
+
+
 def estimate_bytes(worlds: int, block_worlds: int, horizon_weeks: int,
-                   trace: bool = False, pool_workers: int = 0) -> int:
+                   trace: bool = False, pool_workers: int = 0,
+                   cost: BlockCost | None = None, streamed: bool = True) -> int:
     """Upper estimate of a run's peak memory, in bytes (see the module docstring).
 
-    With ``pool_workers`` worker processes (the ``process`` executor) each worker is an
-    interpreter running one block at a time, on top of this process's outcome rows.
+    Args:
+        worlds: Worlds of the run.
+        block_worlds: Worlds per block.
+        horizon_weeks: Weeks simulated.
+        trace: Whether the trace is kept.
+        pool_workers: Worker processes of the ``process`` executor (0: blocks run in
+            this process). Each worker is an interpreter running one block at a time.
+        cost: A block's measured cost (default: :func:`baseline_cost`).
+        streamed: Rows written to disk block by block (``sim-run``), else all held.
     """
+    cost = cost or baseline_cost(trace)
     b = min(worlds, block_worlds)
-    per_block = b * (PER_WORLD + PER_WORLD_WEEK * horizon_weeks)
-    if trace:
-        per_block += b * horizon_weeks * PER_TRACE_CELL
+    block = SAFETY * cost.block_peak(b, horizon_weeks)
+    # in process, blocks are computed when read: one at a time
+    in_flight = AHEAD_PER_WORKER * pool_workers + 1 if pool_workers else 1
+    rows = SAFETY * 2 * cost.rows(in_flight * b if streamed else worlds, horizon_weeks)
     if pool_workers:
-        return int(BASE + pool_workers * (BASE + per_block) + 2 * worlds * PER_OUTCOME_ROW)
-    return int(BASE + per_block + 2 * worlds * PER_OUTCOME_ROW)
+        return int(BASE + rows + pool_workers * (BASE + block))
+    return int(BASE + block + rows)
 
 
 def _cgroup_limit() -> int | None:
@@ -126,8 +229,8 @@ def _largest(fits: Callable[[int], bool], hi: int) -> int:
 
 def check_run_memory(worlds: int, block_worlds: int, horizon_weeks: int, trace: bool,
                      precision: float | None, max_worlds: int, parallel: int = 1,
-                     available: int | None = None, pool_workers: int = 0
-                     ) -> MemoryVerdict | None:
+                     available: int | None = None, pool_workers: int = 0,
+                     cost: BlockCost | None = None) -> MemoryVerdict | None:
     """Whether a run fits in memory; if not, the key to lower and its largest value.
 
     Args:
@@ -140,6 +243,9 @@ def check_run_memory(worlds: int, block_worlds: int, horizon_weeks: int, trace: 
         parallel: Jobs running at the same time (they share the memory).
         available: Bytes available (default: :func:`available_bytes`).
         pool_workers: Worker processes of the ``process`` executor (0: none).
+        cost: A block's measured cost (default: the baseline's, measured once; a run
+            of at most :data:`PROBE_WORLDS` worlds is not measured: it needs no more
+            than the probe would).
 
     Returns:
         None if the run fits (or the memory cannot be told), else a verdict.
@@ -155,21 +261,25 @@ def check_run_memory(worlds: int, block_worlds: int, horizon_weeks: int, trace: 
     avail = available_bytes() if available is None else available
     if avail is None:
         return None
+    if total <= PROBE_WORLDS and cost is None:
+        return None
     budget = avail * USABLE_SHARE / max(1, parallel)
-    need = estimate_bytes(total, block_worlds, horizon_weeks, trace, pool_workers)
+    cost = cost or baseline_cost(trace)
+    need = estimate_bytes(total, block_worlds, horizon_weeks, trace, pool_workers, cost)
     if need <= budget:
         return None
     share = f" ({parallel} jobs at a time)" if parallel > 1 else ""
     head = (f"needs about {compact_bytes(need)} of memory, {compact_bytes(budget)} usable"
             f"{share}")
     fits_total = _largest(lambda w: estimate_bytes(w, block_worlds, horizon_weeks, trace,
-                                                   pool_workers) <= budget, total)
+                                                   pool_workers, cost) <= budget, total)
     if fits_total >= min(block_worlds, total) and fits_total >= 1:
         return MemoryVerdict(wkey, fits_total, f"{head}; the largest that fits is "
                              f"{wkey}={fits_total:,}")
     # even one block does not fit: smaller blocks (a different but equally valid run)
-    fits_block = _largest(lambda b: estimate_bytes(total, b, horizon_weeks, trace, pool_workers)
-                          <= budget, min(block_worlds, total))
+    fits_block = _largest(lambda b: estimate_bytes(total, b, horizon_weeks, trace,
+                                                   pool_workers, cost) <= budget,
+                          min(block_worlds, total))
     if fits_block >= 1:
         return MemoryVerdict("block_worlds", fits_block, f"{head}; the largest that fits "
                              f"is block_worlds={fits_block:,} (or fewer {wkey})")

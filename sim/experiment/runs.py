@@ -41,9 +41,16 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim import __version__
-from sim.experiment.api import MONTHS, OUTCOMES, Result, model_fingerprint, simulate, summarise
+from sim.experiment.api import (
+    MONTHS,
+    OUTCOMES,
+    Result,
+    SummaryStats,
+    model_fingerprint,
+    simulate,
+)
 from sim.experiment.display import INTERVAL_NOTE, interval, percent, points
-from sim.experiment.executors import Executor, InProcess, make_executor
+from sim.experiment.executors import AHEAD_PER_WORKER, Executor, InProcess, make_executor
 from sim.experiment.runfolder import (
     MANIFEST,
     MAX_FILE_BYTES,
@@ -53,6 +60,7 @@ from sim.experiment.runfolder import (
     clean_temp_files,
     finished_run,
     read_json,
+    temp_name,
     write_manifest,
 )
 from sim.experiment.settings import RunSettings
@@ -90,9 +98,23 @@ class Job:
 
 @dataclass
 class RunOutput:
-    """A run assembled from one or more blocks of worlds."""
+    """A run assembled from one or more blocks of worlds.
 
-    outcomes: pd.DataFrame
+    Attributes:
+        outcomes: One row per world, or None when the rows were streamed to a file
+            (:attr:`worlds_file`) block by block instead of being held.
+        steps: One row per week, the blocks combined (:class:`StepsCombiner`).
+        trace: Week-by-week detail (trace runs only; capped in size).
+        ideal_points: Actors' mean ideal points, world-weighted over the blocks.
+        start_date, issues: What was run.
+        block_sizes: Worlds of each block, in order.
+        precision_reached: For a precision run, whether the target was met.
+        estimates: The library's summary (:func:`sim.experiment.api.summarise`) of
+            every world, accumulated block by block.
+        worlds_file: Where the rows were written (streamed runs), else None.
+    """
+
+    outcomes: pd.DataFrame | None
     steps: pd.DataFrame
     trace: pd.DataFrame | None
     ideal_points: dict
@@ -100,6 +122,13 @@ class RunOutput:
     issues: tuple[str, ...]
     block_sizes: list[int] = field(default_factory=list)
     precision_reached: bool | None = None
+    estimates: dict = field(default_factory=dict)
+    worlds_file: Path | None = None
+
+    @property
+    def worlds(self) -> int:
+        """Worlds of the run."""
+        return int(sum(self.block_sizes))
 
 
 def block_plan(worlds: int, block_worlds: int) -> list[int]:
@@ -129,10 +158,119 @@ def run_block(params: ModelParams, size: int, seed: int, horizon_weeks: int, blo
     return res
 
 
+class StepsCombiner:
+    """The weekly table of a run, combined block by block (O(one block) memory).
+
+    Shares (``p_*``) are the blocks' world counts summed and divided by the run's
+    worlds, exactly; means combine exactly and quantiles approximately (the
+    active-world-weighted mean of the blocks' quantiles; recorded in metadata), over
+    the worlds still active each week only. One block is returned unchanged.
+    """
+
+    def __init__(self) -> None:
+        self.first: pd.DataFrame | None = None
+        self.blocks = 0
+        self.n = 0
+        self.counts: dict[str, np.ndarray] = {}   # p_* columns times worlds
+        self.weighted: dict[str, np.ndarray] = {}  # sum of value * active worlds
+        self.weight: dict[str, np.ndarray] = {}    # sum of active worlds with a value
+
+    def add(self, steps: pd.DataFrame, size: int) -> None:
+        """Add one block's weekly table (``size`` worlds)."""
+        if self.first is None:
+            self.first = steps
+        self.blocks += 1
+        self.n += size
+        active = steps["p_active"].to_numpy(dtype=float) * size
+        for col in steps.columns:
+            if col in ("week", "date"):
+                continue
+            vals = steps[col].to_numpy(dtype=float)
+            if col.startswith("p_"):
+                self.counts[col] = self.counts.get(col, 0.0) + np.rint(vals * size)
+                continue
+            wt = np.where(np.isnan(vals), 0.0, active)
+            self.weight[col] = self.weight.get(col, 0.0) + wt
+            self.weighted[col] = (self.weighted.get(col, 0.0)
+                                  + np.where(wt > 0, vals, 0.0) * wt)
+
+    def result(self) -> pd.DataFrame:
+        """The run's weekly table."""
+        if self.first is None:
+            raise ValueError("no block was added")
+        if self.blocks == 1:
+            return self.first
+        steps = self.first.copy()
+        for col in steps.columns:
+            if col in self.counts:
+                steps[col] = self.counts[col] / self.n
+            elif col in self.weight:
+                tot = self.weight[col]
+                steps[col] = np.where(tot > 0, self.weighted[col] / np.where(tot > 0, tot, 1.0),
+                                      np.nan)
+        return steps
+
+
+class WorldsSink:
+    """Where a run's outcome rows go: held in memory, or written to Parquet as they come.
+
+    With ``path`` each block becomes a row group of ``path`` (written under a temporary
+    name and renamed by :meth:`close`), so the rows of a run of any size never sit in
+    memory together; without, the blocks are kept and concatenated (:meth:`frame`).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.frames: list[pd.DataFrame] = []
+        self._writer: Any = None
+        self._schema: Any = None
+        self._tmp = temp_name(path) if path is not None else None
+
+    def add(self, outcomes: pd.DataFrame) -> None:
+        """Take one block's rows (in block order)."""
+        if self.path is None:
+            self.frames.append(outcomes)
+            return
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        if self._writer is None:
+            table = pa.Table.from_pandas(outcomes, preserve_index=False)
+            self._schema = table.schema
+            self._writer = pq.ParquetWriter(self._tmp, self._schema)
+        else:
+            table = pa.Table.from_pandas(outcomes, schema=self._schema, preserve_index=False)
+        self._writer.write_table(table)
+
+    def frame(self) -> pd.DataFrame | None:
+        """The rows held in memory (None for a streamed sink)."""
+        if self.path is not None:
+            return None
+        if len(self.frames) == 1:
+            return self.frames[0]
+        return pd.concat(self.frames, ignore_index=True)
+
+    def close(self) -> None:
+        """Finish the file and give it its name (streamed sinks)."""
+        if self._writer is not None and self.path is not None and self._tmp is not None:
+            self._writer.close()
+            self._writer = None
+            os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop a half-written file."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+
+
 def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: int,
                     block_worlds: int, precision: float | None = None,
                     max_worlds: int | None = None, trace: bool = False,
-                    progress: bool = True, executor: Executor | None = None) -> RunOutput:
+                    progress: bool = True, executor: Executor | None = None,
+                    worlds_file: Path | str | None = None) -> RunOutput:
     """Run a fixed number of worlds, or blocks until P(sign)'s interval is narrow enough.
 
     Args:
@@ -147,101 +285,96 @@ def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: 
         progress: Show a progress bar if the run lasts more than two seconds.
         executor: Where blocks are computed (:mod:`sim.experiment.executors`; default this
             process). Every executor gives the same run: blocks are seeded by their
-            index, combined in index order, and a precision run's stopping rule is
+            index, read in index order, and a precision run's stopping rule is
             applied block by block in that order (blocks computed beyond the stopping
-            point are discarded).
+            point are discarded). The executor is given at most
+            :data:`~sim.experiment.executors.AHEAD_PER_WORKER` blocks per worker
+            beyond the one being read.
+        worlds_file: Write the outcome rows there (Parquet, one row group per block)
+            as each block arrives instead of holding them: the memory this process
+            needs is then that of a few blocks, whatever the run's size, and
+            :attr:`RunOutput.outcomes` is None.
     """
     executor = executor or InProcess()
-    results: list[Result] = []
-    sizes: list[int] = []
     cap = max_worlds if max_worlds is not None else block_worlds * 100
+    if precision is None:
+        plan = block_plan(worlds, block_worlds)
+    else:  # full blocks while they fit under the cap (at least one)
+        plan = [block_worlds] * max(1, cap // block_worlds)
+    tasks = ((params, size, seed, horizon_weeks, b, block_worlds, trace)
+             for b, size in enumerate(plan))
+    sink = WorldsSink(Path(worlds_file) if worlds_file is not None else None)
+    stats, steps = SummaryStats(), StepsCombiner()
+    sizes: list[int] = []
+    traces: list[pd.DataFrame] = []
+    ideal: dict[str, dict[str, float]] = {}
+    first: tuple[dt.date, tuple[str, ...], dict] | None = None
     reached = None
-    signed = 0
-    plan = block_plan(worlds, block_worlds) if precision is None else None
-    total = worlds if plan is not None else block_worlds
-    with tqdm(total=total, unit="world", unit_scale=True, delay=2.0, leave=False,
-              disable=not progress, file=sys.stderr, desc="worlds") as bar:
-        b = 0
-        done = False
-        while not done:
-            if plan is not None:
-                wave = list(range(len(plan)))
-            else:  # as many blocks as the executor computes at once, within the cap
-                room = max(1, (cap - b * block_worlds) // block_worlds)
-                wave = list(range(b, b + max(1, min(executor.workers, room))))
-            tasks = [(params, plan[i] if plan is not None else block_worlds, seed,
-                      horizon_weeks, i, block_worlds, trace) for i in wave]
-            for res in executor.map(run_block, tasks):
+    total = worlds if precision is None else block_worlds
+    results = executor.map(run_block, tasks, ahead=AHEAD_PER_WORKER * executor.workers)
+    try:
+        with tqdm(total=total, unit="world", unit_scale=True, delay=2.0, leave=False,
+                  disable=not progress, file=sys.stderr, desc="worlds") as bar:
+            for res in results:
                 size = len(res.outcomes)
-                results.append(res)
+                if first is None:
+                    first = (res.start_date, tuple(res.issues), res.ideal_points)
                 sizes.append(size)
-                signed += int(res.outcomes["signed"].sum())
+                stats.add(res.outcomes)
+                steps.add(res.steps, size)
+                sink.add(res.outcomes)
+                if res.trace is not None:
+                    traces.append(res.trace)
+                for a, pts in res.ideal_points.items():
+                    acc = ideal.setdefault(a, dict.fromkeys(pts, 0.0))
+                    for i, x in pts.items():
+                        acc[i] += size * float(x)
+                del res
                 bar.update(size)
-                b += 1
-                if plan is not None:
-                    done = b == len(plan)
+                if precision is None:
                     continue
                 n = sum(sizes)
-                lo, hi = wilson_interval(signed, n)
+                lo, hi = wilson_interval(stats.signed, n)
                 half = (hi - lo) / 2
                 if half <= precision:
-                    reached, done = True, True
-                elif n + block_worlds > cap:
-                    reached, done = False, True
-                else:  # the half-width shrinks like 1/sqrt(n)
-                    need = min(cap, int(math.ceil(n * (half / precision) ** 2)))
-                    bar.total = max(need, n + block_worlds)
-                    bar.refresh()
-                if done:
+                    reached = True
                     break
-    return combine_blocks(results, sizes, reached)
+                if n + block_worlds > cap:
+                    reached = False
+                    break
+                # the half-width shrinks like 1/sqrt(n)
+                need = min(cap, int(math.ceil(n * (half / precision) ** 2)))
+                bar.total = max(need, n + block_worlds)
+                bar.refresh()
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:   # blocks beyond the stopping point are dropped
+            close()
+    if first is None:
+        raise ValueError("a run needs at least one world")
+    start_date, issues, ideal_first = first
+    n = sum(sizes)
+    ideal_points = (ideal_first if len(sizes) == 1 else
+                    {a: {i: s / n for i, s in pts.items()} for a, pts in ideal.items()})
+    trace_df = (None if not traces else traces[0] if len(traces) == 1
+                else pd.concat(traces, ignore_index=True))
+    return RunOutput(sink.frame(), steps.result(), trace_df, ideal_points, start_date,
+                     issues, sizes, reached, stats.result(horizon_weeks), sink.path)
 
 
-def combine_blocks(results: Sequence[Result], sizes: list[int], reached: bool | None
-                   ) -> RunOutput:
-    """One run from its blocks (in block order)."""
-    first = results[0]
-    if len(results) == 1:
-        return RunOutput(first.outcomes, first.steps, first.trace, first.ideal_points,
-                         first.start_date, tuple(first.issues), sizes, reached)
-    outcomes = pd.concat([r.outcomes for r in results], ignore_index=True)
-    w = np.asarray(sizes, dtype=float) / sum(sizes)
-    steps = first.steps.copy()
-    # worlds still active in each block and week: the series describe those worlds
-    active = np.stack([r.steps["p_active"].to_numpy() * n for r, n in
-                       zip(results, sizes, strict=True)])
-    for col in steps.columns:
-        if col in ("week", "date"):
-            continue
-        vals = np.stack([r.steps[col].to_numpy(dtype=float) for r in results])
-        if col.startswith("p_"):
-            # shares combine exactly, weighted by the blocks' sizes
-            steps[col] = (w[:, None] * vals).sum(axis=0)
-            continue
-        # means combine exactly and quantiles approximately (the active-world-weighted
-        # mean of the blocks' quantiles; recorded in metadata), over active worlds only
-        wt = np.where(np.isnan(vals), 0.0, active)
-        tot = wt.sum(axis=0)
-        comb = np.nansum(np.where(wt > 0, vals, 0.0) * wt, axis=0)
-        steps[col] = np.where(tot > 0, comb / np.where(tot > 0, tot, 1.0), np.nan)
-    trace = (pd.concat([r.trace for r in results if r.trace is not None], ignore_index=True)
-             if first.trace is not None else None)
-    ideal = {a: {i: float(sum(wi * r.ideal_points[a][i] for wi, r in
-                              zip(w, results, strict=True)))
-                 for i in pts} for a, pts in first.ideal_points.items()}
-    return RunOutput(outcomes, steps, trace, ideal, first.start_date, tuple(first.issues),
-                     sizes, reached)
-
-
-def simulate_job(job: Job, progress: bool = True, executor: Executor | None = None
-                 ) -> RunOutput:
+def simulate_job(job: Job, progress: bool = True, executor: Executor | None = None,
+                 worlds_file: Path | None = None) -> RunOutput:
     """Run a checked job's worlds (its settings choose the executor unless given)."""
     s = job.settings
     if executor is None:
         executor = make_executor(s.executor, s.workers)
     return simulate_blocks(job.params, s.worlds, s.seed, s.horizon_weeks, s.block_worlds,
                            s.precision, s.max_worlds, s.trace, progress=progress,
-                           executor=executor)
+                           executor=executor, worlds_file=worlds_file)
 
 
 # ----------------------------------------------------------------------- summaries
@@ -362,7 +495,7 @@ def summarise_run(out: RunOutput, job: Job, chash: str, elapsed: float) -> Summa
     """The :class:`Summary` of a run of ``job``: the library's summary, and how it was run."""
     s = job.settings
     return Summary.from_dict({
-        **summarise(out.outcomes, s.horizon_weeks),
+        **out.estimates,
         "scenario": s.scenario, "seed": s.seed, "horizon_weeks": s.horizon_weeks,
         "start_date": out.start_date.isoformat(), "precision": s.precision,
         "precision_reached": out.precision_reached, "blocks": len(out.block_sizes),
@@ -429,7 +562,7 @@ def build_metadata(out: RunOutput, job: Job, chash: str) -> dict:
         **provenance(),
         "scenario": s.scenario,
         "seed": s.seed,
-        "worlds": int(len(out.outcomes)),
+        "worlds": out.worlds,
         "horizon_weeks": s.horizon_weeks,
         "start_date": out.start_date.isoformat(),
         "issues": list(out.issues),
@@ -453,19 +586,32 @@ def write_json(obj: Any) -> Callable[[Path], None]:
     return write
 
 
-def write_run_folder(out_dir: Path, out: RunOutput, summary: Summary, meta: dict) -> None:
+#: A figure drawn into a run folder once its tables are written (``sim-run`` passes
+#: :func:`sim.viz.report.write_trace_figure`): takes the folder, returns the file.
+FigureWriter = Callable[[Path], Path]
+
+
+def write_run_folder(out_dir: Path, out: RunOutput, summary: Summary, meta: dict,
+                     trace_figure: FigureWriter | None = None) -> None:
     """Write a run's files into ``out_dir``, each atomically, ``manifest.json`` last.
 
-    Files: ``worlds.parquet`` (one row per world), ``steps.parquet`` (one row per
-    week), ``trace.parquet`` and ``trace.png`` (only for trace runs),
-    ``metadata.json``, ``summary.json`` and ``manifest.json`` (size and SHA-256 of
-    each of them). A folder whose manifest verifies holds a finished run
-    (:mod:`sim.experiment.runfolder`).
+    Files: ``worlds.parquet`` (one row per world; already there when the run streamed
+    it, :attr:`RunOutput.worlds_file`), ``steps.parquet`` (one row per week),
+    ``trace.parquet`` (only for trace runs), ``metadata.json``, ``summary.json``, the
+    file ``trace_figure`` draws (trace runs, when given) and ``manifest.json`` (size
+    and SHA-256 of each of them). A folder whose manifest verifies holds a finished
+    run (:mod:`sim.experiment.runfolder`).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / MANIFEST).unlink(missing_ok=True)  # not finished until written again
     names = ["worlds.parquet", "steps.parquet", "metadata.json", "summary.json"]
-    atomic_write(out_dir / "worlds.parquet", lambda p: out.outcomes.to_parquet(p, index=False))
+    worlds = out_dir / "worlds.parquet"
+    if out.outcomes is not None:
+        rows = out.outcomes
+        atomic_write(worlds, lambda p: rows.to_parquet(p, index=False))
+    elif out.worlds_file is None or out.worlds_file.resolve() != worlds.resolve():
+        raise ValueError(f"{out_dir}: the run's rows were streamed to {out.worlds_file}, "
+                         "not to this folder")
     atomic_write(out_dir / "steps.parquet", lambda p: out.steps.to_parquet(p, index=False))
     if out.trace is not None:
         trace = out.trace
@@ -473,10 +619,8 @@ def write_run_folder(out_dir: Path, out: RunOutput, summary: Summary, meta: dict
         names.append("trace.parquet")
     atomic_write(out_dir / "metadata.json", write_json(meta))
     atomic_write(out_dir / "summary.json", write_json(summary.to_dict()))
-    if out.trace is not None:  # one world's story as a figure, beside trace.parquet
-        from sim.viz.report import write_trace_figure  # matplotlib only when tracing
-
-        names.append(write_trace_figure(out_dir, verify=False).name)
+    if out.trace is not None and trace_figure is not None:
+        names.append(trace_figure(out_dir).name)   # reads the tables just written
     write_manifest(out_dir, names, {"config_hash": summary.config_hash})
 
 
@@ -525,8 +669,15 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
 
 
 def run_job(job: Job, out_dir: Path | str, progress: bool = True,
-            executor: Executor | None = None) -> Summary:
+            executor: Executor | None = None, trace_figure: FigureWriter | None = None
+            ) -> Summary:
     """Run one checked job into ``out_dir``; return its summary.
+
+    The worlds are streamed into ``worlds.parquet`` block by block
+    (:func:`simulate_blocks` with ``worlds_file``), so a run of any size needs the
+    memory of a few blocks. ``trace_figure`` draws a trace run's figure into the
+    folder before its manifest (the command line passes
+    :func:`sim.viz.report.write_trace_figure`; this layer draws nothing itself).
 
     If ``out_dir`` already holds a finished run of the same numbers (same
     :func:`config_hash`; with ``trace.parquet`` if the job traces), nothing is run and
@@ -546,9 +697,10 @@ def run_job(job: Job, out_dir: Path | str, progress: bool = True,
     (out_dir / MANIFEST).unlink(missing_ok=True)
     (out_dir / "summary.json").unlink(missing_ok=True)
     tic = time.perf_counter()
-    out = simulate_job(job, progress=progress and not s.quiet, executor=executor)
+    out = simulate_job(job, progress=progress and not s.quiet, executor=executor,
+                       worlds_file=out_dir / "worlds.parquet")
     summary = summarise_run(out, job, chash, time.perf_counter() - tic)
-    write_run_folder(out_dir, out, summary, build_metadata(out, job, chash))
+    write_run_folder(out_dir, out, summary, build_metadata(out, job, chash), trace_figure)
     if not s.quiet:
         print(format_table(summary, out_dir))
     return summary

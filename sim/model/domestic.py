@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from sim.model import rules
 from sim.model.codes import INITIAL_STAGES, DomesticEvent, Stage, Strategy
@@ -263,6 +262,8 @@ class DomesticArena:
         # parliament's vote on putting the draft to referendum (Art. 202(1))
         vote = np.flatnonzero(due & (self.stage == Stage.DRAFTING) & self.pursuing)
         if vote.size:
+            from scipy import stats  # loaded on first use (start-up time)
+
             k = np.minimum(self.votes[vote], last)
             self.votes[vote] += 1
             inc = incumbent[vote]

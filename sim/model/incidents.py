@@ -13,7 +13,6 @@ incidents do full damage. Each side's damage is what it perceives: its own repor
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
 
 from sim.model import rules
 from sim.model.params import IncidentParams
@@ -102,6 +101,8 @@ class BorderProcess:
         reports = np.zeros((2, self.W), dtype=np.int64)
         hit = np.flatnonzero(n)
         if hit.size:
+            from scipy import special, stats  # loaded on first use (start-up time)
+
             nh = n[hit]
             sev[hit] = special.betaincinv(self.sev_a[hit], self.sev_b[hit], u_sev[hit])
             rate = self.p.fatality_rate[hit] * nh * sev[hit]

@@ -1,0 +1,188 @@
+"""Streamed blocks: a run's rows go to disk block by block, with the same numbers.
+
+The run-folder path (:func:`sim.experiment.runs.run_job`, ``sim-run``) writes each
+block's worlds as a row group of ``worlds.parquet`` and combines the weekly table and
+the summary block by block; the library's :func:`simulate_blocks` without a file keeps
+them in memory. Both, on every executor, give the same run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from sim import load_params
+from sim.experiment.api import simulate, summarise
+from sim.experiment.executors import ProcessPool, bounded
+from sim.experiment.runs import simulate_blocks
+from sim.model.rules import wilson_interval
+
+P = load_params("baseline")
+KW = dict(worlds=1100, seed=3, horizon_weeks=40, block_worlds=250, progress=False)
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.steps, b.steps)
+    assert a.estimates == b.estimates
+    assert a.ideal_points == b.ideal_points
+    assert a.block_sizes == b.block_sizes and a.precision_reached == b.precision_reached
+
+
+def test_a_streamed_run_equals_the_same_run_in_memory_on_every_executor(tmp_path):
+    here = simulate_blocks(P, **KW)
+    streamed = simulate_blocks(P, **KW, worlds_file=tmp_path / "a.parquet")
+    pooled = simulate_blocks(P, **KW, executor=ProcessPool(2),
+                             worlds_file=tmp_path / "b.parquet")
+    assert streamed.outcomes is None and here.outcomes is not None
+    for other, path in ((streamed, "a.parquet"), (pooled, "b.parquet")):
+        _same(here, other)
+        on_disk = pd.read_parquet(tmp_path / path)
+        pd.testing.assert_frame_equal(on_disk, here.outcomes)   # every column
+        # one row group per block, in block order
+        meta = pq.ParquetFile(tmp_path / path).metadata
+        assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] \
+            == [250, 250, 250, 250, 100]
+    assert not list(tmp_path.glob(".*tmp*"))   # no temporary file left behind
+    # the summary accumulated block by block is the summary of all the rows
+    assert here.estimates == summarise(here.outcomes, 40)
+    # shares of the combined weekly table are exact counts over every world
+    o = here.outcomes
+    last = ((o["sign_week"] >= 0) & (o["sign_week"] < 40)).sum() / len(o)
+    assert here.steps["p_signed"].iloc[-1] == last == o["signed"].mean()
+
+
+def test_block_b_of_a_streamed_run_is_seeded_by_b_alone(tmp_path):
+    simulate_blocks(P, **KW, executor=ProcessPool(2), worlds_file=tmp_path / "w.parquet")
+    b3 = simulate(P, worlds=250, seed=3, horizon_weeks=40, block=3).outcomes
+    got = pq.ParquetFile(tmp_path / "w.parquet").read_row_group(3).to_pandas()
+    pd.testing.assert_frame_equal(got.drop(columns="world"), b3.drop(columns="world"))
+    assert list(got["world"]) == list(range(750, 1000))
+
+
+def test_a_precision_run_stops_at_the_first_block_whose_interval_is_narrow_enough(tmp_path):
+    kw = dict(worlds=0, seed=2, horizon_weeks=156, block_worlds=200, precision=0.02,
+              max_worlds=4000, progress=False)
+    # the stopping block, found from the blocks themselves
+    signed, stop = 0, None
+    for b in range(20):
+        signed += int(simulate(P, worlds=200, seed=2, block=b).outcomes["signed"].sum())
+        lo, hi = wilson_interval(signed, 200 * (b + 1))
+        if (hi - lo) / 2 <= 0.02:
+            stop = b
+            break
+    assert stop is not None and stop > 0
+    here = simulate_blocks(P, **kw)
+    pooled = simulate_blocks(P, **kw, executor=ProcessPool(2),
+                             worlds_file=tmp_path / "w.parquet")
+    assert here.precision_reached is True and len(here.block_sizes) == stop + 1
+    _same(here, pooled)
+    assert len(pd.read_parquet(tmp_path / "w.parquet")) == 200 * (stop + 1)
+
+
+def test_bounded_keeps_at_most_ahead_plus_one_tasks_submitted_and_cancels_the_rest():
+    live: set[int] = set()
+    most = 0
+    cancelled: list[int] = []
+
+    def submit(t):
+        nonlocal most
+        live.add(t[0])
+        most = max(most, len(live))
+        return t[0]
+
+    def result(h):
+        live.discard(h)
+        return h * 10
+
+    read = []
+
+    def tasks():
+        for i in range(100):
+            read.append(i)
+            yield (i,)
+
+    it = bounded(submit, result, cancelled.append, tasks(), ahead=3)
+    got = [next(it) for _ in range(5)]
+    assert got == [0, 10, 20, 30, 40]
+    assert most == 4 and len(read) < 10      # tasks are read lazily
+    it.close()                               # a precision run that stopped
+    assert cancelled and all(c >= 5 for c in cancelled)
+    assert np.all(np.diff(cancelled) > 0)
+
+
+# ------------------------------------------------------------------ no orphans
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc)."""
+    parent: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                parent[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        todo += kids
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's /proc")
+def test_sigkill_of_a_pooled_run_leaves_no_process_and_no_held_pipe(tmp_path):
+    """``kill -9`` of ``sim-run executor=process``: its forkserver, workers and resource
+    tracker end too, so a wrapper reading its output sees EOF at once."""
+    sim_run = str(Path(sys.executable).with_name("sim-run"))
+    p = subprocess.Popen([sim_run, "worlds=400000", "block_worlds=2000", "executor=process",
+                          "workers=2", "horizon_weeks=60", f"hydra.run.dir={tmp_path}/run"],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:   # forkserver, two workers, resource tracker
+            below = _descendants(p.pid)
+            if len(below) >= 4:
+                break
+            assert p.poll() is None, p.stderr.read() if p.stderr else ""
+            time.sleep(0.05)
+        time.sleep(1.0)
+        below = _descendants(p.pid)
+        assert len(below) >= 4, below
+    finally:
+        p.kill()
+        p.wait(timeout=30)
+    got: dict[str, bytes] = {}
+    readers = [threading.Thread(target=lambda n=n, f=f: got.update({n: f.read()}), daemon=True)
+               for n, f in (("out", p.stdout), ("err", p.stderr))]
+    for r in readers:
+        r.start()
+    for r in readers:
+        r.join(timeout=10)
+    held = {"out", "err"} - set(got)
+    if not held:
+        for f in (p.stdout, p.stderr):
+            if f is not None:
+                f.close()
+    assert not held, f"the killed run's std{held.pop()} is still held open"
+    gone = time.monotonic() + 5
+    while any(_alive(c) for c in below) and time.monotonic() < gone:
+        time.sleep(0.05)
+    assert not [c for c in below if _alive(c)], "a process outlived the killed run"
