@@ -548,6 +548,13 @@ def preflight(argv: Sequence[str]) -> Plan | None:
                         for ov, job in zip(jobs, checked, strict=True))
     job = checked[0]
     folder, job_dirs = output_paths(cfg, bool(args.multirun), len(jobs))
+    if any("override_dirname" in o for o in hydra_ov):
+        # a job's own overrides name its paths: each is checked as Hydra will write it
+        # (the settings above were composed without the model's overrides)
+        for ov in jobs:
+            output_paths(hydra_compose([*ov, *hydra_ov], config_dir,
+                                       multirun=bool(args.multirun)),
+                         bool(args.multirun), len(jobs))
     check_output_folder(folder, "hydra.sweep.dir" if args.multirun else "hydra.run.dir",
                         output_bytes(job.settings) * len(jobs), bool(args.multirun), job_dirs)
     return Plan(jobs, folder, bool(args.multirun), job.settings.quiet)
