@@ -38,3 +38,35 @@ def two_party_cfg(base: dict, *, armenia_pos: float, azerbaijan_pos: float,
     c["domestic"]["constitution"]["stage"] = "abandoned"  # no track without preconditions
     c["state"]["flags"] = []  # an open text: the whole package is bargained over
     return c
+
+
+#: A referendum the draft wins: opens the constitutional gate so that a test of another
+#: mechanism (an outside power, escalation, the table) has enough signed worlds to see its
+#: effect whatever the sourced referendum prior leaves P(sign) at. Overrides for
+#: ``load_params(..., overrides=OPEN_GATE)``; the scenario and the baseline it is paired
+#: with must both get it.
+OPEN_GATE = {"domestic": {"referendum": {"yes_share": {"dist": "uniform", "low": 0.60,
+                                                       "high": 0.70}}}}
+
+#: The constitution already changed: no referendum at all, the gate is only the treaty's
+#: own ratification (Court and a majority of parliament).
+PASSED_GATE = {"domestic": {"constitution": {"stage": "passed"}}}
+
+#: Public support held at its initial draw: an outside power's effect through its own
+#: channel (reservation values, monitors, costs, survival) with the support channel off.
+FROZEN_SUPPORT = {"domestic": {"support": {"frozen": True}}}
+
+
+def merged(*overrides: dict) -> dict:
+    """Nested override mappings merged left to right (a later leaf wins)."""
+    out: dict = {}
+
+    def put(dst: dict, src: dict) -> None:
+        for k, v in src.items():
+            if isinstance(v, dict) and "dist" not in v and isinstance(dst.get(k), dict):
+                put(dst[k], v)
+            else:
+                dst[k] = copy.deepcopy(v)
+    for o in overrides:
+        put(out, o)
+    return out

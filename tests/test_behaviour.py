@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 import pytest
-from helpers import two_party_cfg
+from helpers import OPEN_GATE, two_party_cfg
 
 from sim import parse_params, simulate
 from sim.model.model import PeaceModel, rules
@@ -81,11 +81,7 @@ def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earl
     assert free["p_sign_12m"] > base["p_sign_12m"]
 
 
-#: A referendum the draft wins: opens the constitutional gate so that a test of another
-#: mechanism has enough signed worlds to see its effect (the sourced prior, U(0.20, 0.60),
-#: leaves P(sign) near 0.14).
-OPEN_GATE = {"domestic": {"referendum": {"yes_share": {"dist": "uniform", "low": 0.60,
-                                                       "high": 0.70}}}}
+
 
 
 def test_corridor_as_a_condition_against_armenias_red_line_blocks_every_deal():

@@ -302,3 +302,35 @@ def test_exponent_floats_read_as_numbers_in_library_and_command_line(configs):
     ov = ["scenario=shared"]
     assert prepare_job(None, ov, configs).params == p
     assert parse_params(to_plain(hydra_compose(ov, configs))) == p
+
+
+def test_a_scenario_claim_is_parsed_and_never_reaches_the_model(tmp_path):
+    """``expect:`` is read by scenario_claims, checked, and dropped before the schema."""
+    from sim.experiment.config import scenario_claims
+    cfg = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, cfg)
+    (cfg / "scenario" / "claimed.yaml").write_text(
+        "# @package _global_\nexpect:\n  p_escalation: up\n  p_sign: down\n"
+        "  under: {domestic.support.frozen: true}\n  worlds: 5000\n")
+    c = scenario_claims("claimed", cfg)
+    assert c.directions == {"p_escalation": "up", "p_sign": "down"}
+    assert c.under == {"domestic.support.frozen": True} and c.worlds == 5000
+    assert load_params("claimed", config_dir=cfg) is not None
+
+
+@pytest.mark.parametrize("block, words", [
+    ("  p_bogus: up\n", "expect.p_bogus: unknown measure"),
+    ("  p_sign: higher\n", "expect.p_sign: must be one of up, down"),
+    ("  under: 3\n  p_sign: up\n", "expect.under: must be a mapping"),
+    ("  worlds: 5\n  p_sign: up\n", "expect.worlds: must be a whole number"),
+    ("  worlds: 500\n", "names no measure"),
+])
+def test_a_bad_scenario_claim_is_refused_in_one_line(tmp_path, block, words):
+    from sim.errors import ConfigError
+    from sim.experiment.config import scenario_claims
+    cfg = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, cfg)
+    (cfg / "scenario" / "claimed.yaml").write_text("# @package _global_\nexpect:\n" + block)
+    with pytest.raises(ConfigError) as e:
+        scenario_claims("claimed", cfg)
+    assert words in str(e.value) and "claimed.yaml" in str(e.value)

@@ -66,6 +66,14 @@ GLOBAL_HEADER = "# @package _global_"
 #: Run keys a scenario file may set, besides the model's sections.
 SCENARIO_RUN_KEYS = ("worlds", "seed", "horizon_weeks", "precision", "block_worlds",
                      "max_worlds", "quiet", "trace")
+#: A scenario file's key for the claim it makes (:func:`parse_claims`); never reaches the model.
+CLAIM_KEY = "expect"
+#: Outcome measures a scenario may claim a direction for (each a share of worlds, paired
+#: world by world with the baseline in ``tests/test_scenario_claims.py``).
+CLAIM_MEASURES = ("p_sign", "p_ratified", "p_escalation", "p_government_fell",
+                  "p_referendum_held", "p_referendum_passed", "p_stalemate")
+#: Directions a claim may state.
+CLAIM_DIRECTIONS = ("up", "down")
 #: OmegaConf resolvers a configuration file may call (``${name:...}``); ``oc.env`` and
 #: the like would copy the environment into a run's files.
 ALLOWED_RESOLVERS = ("sim_root", "hydra", "now")
@@ -453,14 +461,87 @@ def _check_text(text: str, path: Path, kind: str, src: str) -> tuple[dict, bool]
         raise ConfigError(GLOBAL_HEADER, "missing: a scenario file must start with this "
                           "line (without it Hydra would file its keys under 'scenario.')",
                           src)
+    if kind == "scenario" and CLAIM_KEY in data:
+        parse_claims(data[CLAIM_KEY], src)
     if kind == "scenario" or (kind == "group" and is_global):
-        allowed = MODEL_SECTIONS + SCENARIO_RUN_KEYS
+        allowed = MODEL_SECTIONS + SCENARIO_RUN_KEYS + ((CLAIM_KEY,) if kind == "scenario"
+                                                        else ())
         for k in data:
             if k not in allowed and k != "defaults":
                 raise ConfigError(str(k), f"unknown key{did_you_mean(k, allowed)}; a "
                                   f"scenario file may set only {', '.join(allowed)}", src)
     check_resolvers(data, src)
     return data, is_global
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a scenario file says it does, in data (its ``expect:`` block).
+
+    ``directions`` maps a measure of :data:`CLAIM_MEASURES` to ``"up"`` or ``"down"``
+    against the baseline; ``under`` holds dotted overrides applied to the scenario and the
+    baseline alike before they are compared (``{domestic.support.frozen: true}`` to test a
+    channel with public support held fixed); ``worlds`` is how many paired worlds the
+    claim needs (default: the test's).
+    """
+
+    directions: dict[str, str]
+    under: dict[str, Any]
+    worlds: int | None = None
+
+
+def parse_claims(block: Any, src: str) -> Claims:
+    """Check and return a scenario's ``expect:`` block (see :class:`Claims`).
+
+    Raises:
+        ConfigError: Not a mapping, an unknown measure, a direction other than up or
+            down, ``under`` not a mapping of dotted keys to values, or a bad ``worlds``.
+    """
+    if not isinstance(block, dict) or not block:
+        raise ConfigError(CLAIM_KEY, "must be a mapping of outcome measures to up or "
+                          f"down (measures: {', '.join(CLAIM_MEASURES)})", src)
+    directions: dict[str, str] = {}
+    under: dict[str, Any] = {}
+    worlds = None
+    for k, v in block.items():
+        key = f"{CLAIM_KEY}.{k}"
+        if k == "under":
+            if not isinstance(v, dict) or not all(isinstance(x, str) and x for x in v):
+                raise ConfigError(key, "must be a mapping of dotted keys to values "
+                                  "({domestic.support.frozen: true})", src)
+            under = dict(v)
+        elif k == "worlds":
+            if isinstance(v, bool) or not isinstance(v, int) or not 100 <= v <= 1_000_000:
+                raise ConfigError(key, f"must be a whole number from 100 to 1000000, got "
+                                  f"{v!r}", src)
+            worlds = v
+        elif k in CLAIM_MEASURES:
+            if v not in CLAIM_DIRECTIONS:
+                raise ConfigError(key, f"must be one of {', '.join(CLAIM_DIRECTIONS)}, "
+                                  f"got {v!r}", src)
+            directions[k] = v
+        else:
+            raise ConfigError(key, f"unknown measure{did_you_mean(k, CLAIM_MEASURES)}; "
+                              f"allowed: {', '.join(CLAIM_MEASURES)}, under, worlds", src)
+    if not directions:
+        raise ConfigError(CLAIM_KEY, "names no measure; allowed: "
+                          f"{', '.join(CLAIM_MEASURES)}", src)
+    return Claims(directions, under, worlds)
+
+
+def scenario_claims(scenario: str, config_dir: Path | None = None) -> Claims | None:
+    """The claim a scenario file states (its ``expect:`` block), or None if it states none.
+
+    Raises:
+        ConfigError: Unknown scenario, or a file or block that breaks a rule.
+    """
+    config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
+    path = _option_path([config_dir], "scenario", scenario, None,
+                        lambda p: _rel(p, config_dir))
+    data, _ = _checked_file(path, "scenario", _rel(path, config_dir))
+    if CLAIM_KEY not in data:
+        return None
+    return parse_claims(data[CLAIM_KEY], _rel(path, config_dir))
 
 
 #: What an option name may look like (a file name in its group's folder, never a path).
@@ -783,6 +864,7 @@ def compose_layers(config_dir: Path | None = None, choices: Mapping[str, str] | 
                 groups[group] = choice
                 chosen_in[group] = src
         data.pop("defaults", None)
+        data.pop(CLAIM_KEY, None)  # the claim is for the tests, not the model
         scenario_layer = (src, data)
     prov: dict = {}
     order = [root_src]
