@@ -871,7 +871,11 @@ def calibrate_rolling_origin(rule: RollingRule, origin: dt.date, facts: list[Fac
         if same:
             keys.append(i.key)
     priors = {k: cal._lookup(pc, k) for k in keys}
-    horizon = (origin - first).days // 7 + 1
+    # up to the week the calendar maps the origin's date to (an event dated before the
+    # origin fires by then; the facts are read with that rule: _flag_set_by)
+    from sim.model.calendar import event_week
+
+    horizon = event_week(origin, first) + 1
     sim_ = cal.fact_simulator(pc, used, horizon)
     targets = [cal.Target(f.id, f.kind, f.observed) for f in used]
     try:
