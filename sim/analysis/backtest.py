@@ -915,7 +915,8 @@ def rolling_backtest(rule: RollingRule, facts: list[Fact], worlds: int, seed: in
     """Run, calibrate and score every origin of the rule (or the given subset).
 
     Per origin: (b) rejection ABC on the facts dated before it
-    (:func:`calibrate_rolling_origin`, ``calibration_worlds`` prior worlds); (a) a run of
+    (:func:`calibrate_rolling_origin`, ``calibration_worlds`` prior worlds; 0: no
+    calibration, every origin from its prior, an ablation); (a) a run of
     ``worlds`` worlds from its state (:func:`origin_params`) to ``rule.end``, the
     calibrated assumptions resampled from the posterior; every fact that applies to it
     scored (:func:`score_origin`). The run's length is set by ``rule.end``, never by the
@@ -934,7 +935,10 @@ def rolling_backtest(rule: RollingRule, facts: list[Fact], worlds: int, seed: in
         label = origin_label(o)
         if progress:
             progress(f"origin {o}: calibrating")
-        c, keys, used = calibrate_rolling_origin(rule, o, facts, calibration_worlds, seed)
+        if calibration_worlds > 0:
+            c, keys, used = calibrate_rolling_origin(rule, o, facts, calibration_worlds, seed)
+        else:  # the ablation: every origin from its prior
+            c, keys, used = None, [], []
         params = origin_params(rule, o)
         fixed = None
         if c is not None:
@@ -1022,8 +1026,10 @@ def rolling_markdown(result: Rolling, settings: dict) -> str:
     o = result.origins
     lines = [f"Rolling-origin backtest of {settings.get('date', '')}: {len(o)} origins "
              f"({o['date'].min()} to {o['date'].max()}), {settings['worlds']:,} worlds per "
-             f"origin, calibration on {settings['calibration_worlds']:,} prior worlds per "
-             f"origin, seed {settings['seed']}, {settings['bootstrap']:,} bootstrap "
+             f"origin, " + (f"calibration on {settings['calibration_worlds']:,} prior "
+                            "worlds per origin" if settings['calibration_worlds'] else
+                            "no calibration (every origin from its prior)")
+             + f", seed {settings['seed']}, {settings['bootstrap']:,} bootstrap "
              f"resamples of origins; log score clipped to [{settings['log_eps']}, "
              f"{1 - settings['log_eps']}]; {len(result.scores):,} (origin, fact) forecasts."
              + (f" Wall time {settings['seconds']:.0f} s." if "seconds" in settings else ""),
@@ -1041,8 +1047,9 @@ def rolling_markdown(result: Rolling, settings: dict) -> str:
                      f"{_fmt(r['climatology'])} | {iv(r, 'climatology')} |")
     lines += ["", "Origins (start state from the base scenario and the calendar as known; "
               "calibrated by rejection ABC on the facts dated before the origin):", "",
-              "| origin | base | facts scored | calibration facts | left out (no prior world "
-              "reproduces) | keys | accepted |", "|---|---|---|---|---|---|---|"]
+              "| origin | base | facts scored | calibration facts | left out (under the "
+              "rule's share of prior worlds reproduce it) | keys | accepted |",
+              "|---|---|---|---|---|---|---|"]
     for _, r in o.iterrows():
         lines.append(f"| {r['date']} | {r['base']} | {r['facts_scored']} | "
                      f"{r['calibration_facts']} | {r['calibration_dropped'] or '-'} | "

@@ -44,7 +44,7 @@ DEFAULTS = {
     "ledger_scenario": "baseline",
     "rolling": "false",
     "rule": str(CONFIG_DIR / "backtest" / "rolling.yaml"),
-    "calibration_worlds": "5000",
+    "calibration_worlds": "20000",
     "bootstrap": "2000",
     "rolling_origins": "",
     "generate": "false",
@@ -63,7 +63,7 @@ def parse(argv: Sequence[str]) -> dict:
         raw[key] = value
     out: dict = {"origins": [o for o in raw["origins"].split(",") if o],
                  "facts": Path(raw["facts"]), "ledger_scenario": raw["ledger_scenario"]}
-    for key, lo in (("worlds", 1), ("seed", 0), ("calibration_worlds", 1), ("bootstrap", 1)):
+    for key, lo in (("worlds", 1), ("seed", 0), ("calibration_worlds", 0), ("bootstrap", 1)):
         try:
             out[key] = int(raw[key])
         except ValueError:
