@@ -349,3 +349,20 @@ def test_sim_backtest_rolling_writes_its_folder_and_refuses_bad_input(tmp_path, 
         err = capsys.readouterr().err.strip()
         assert err.count("\n") == 0 and key in err, err
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("edit", "key"), [
+    (("every_months: 1", "every_months: 0"), "origins.every_months"),
+    (("horizons_months: [3, 6, 12]", "horizons_months: [3, soon]"), "horizons_months"),
+    (("  min_share: 0.01", "  min_share: 1.5"), "calibration.min_share"),
+    (("end: 2026-07-04", "end: 2025-01-01"), "origins"),
+])
+def test_a_bad_rule_is_one_line_naming_the_file_and_key(tmp_path, edit, key):
+    text = RULE.read_text(encoding="utf-8")
+    assert edit[0] in text
+    bad = tmp_path / "rolling.yaml"
+    bad.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        bt.load_rule(bad)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"{bad}: {key}"), msg
