@@ -325,6 +325,21 @@ def estimate_bytes(worlds: int, block_worlds: int, horizon_weeks: int,
     return int(base + block + rows)
 
 
+def needed_bytes(worlds: int, block_worlds: int, horizon_weeks: int, trace: bool = False,
+                 pool_workers: int = 0, cost: BlockCost | None = None,
+                 streamed: bool = True) -> int:
+    """Memory the machine must still provide for a run.
+
+    :func:`estimate_bytes` less what this process holds already (its resident memory,
+    which ``MemAvailable`` does not count): what :func:`check_run_memory` compares with
+    the usable memory.
+    """
+    base = process_base()
+    held = min(base, current_rss() or 0)
+    return estimate_bytes(worlds, block_worlds, horizon_weeks, trace, pool_workers, cost,
+                          streamed, base=base) - held
+
+
 def estimate_disk(worlds: int, block_worlds: int, horizon_weeks: int, trace: bool = False,
                   cost: BlockCost | None = None) -> int:
     """Upper estimate of the bytes a run folder takes (see the module docstring).
@@ -446,26 +461,25 @@ def check_run_memory(worlds: int, block_worlds: int, horizon_weeks: int, trace: 
     budget = avail * USABLE_SHARE / max(1, parallel)
     cost = cost or baseline_cost(trace)
     # what this process holds is in use already (MemAvailable does not count it): the
-    # machine must provide the rest of the estimate
+    # machine must provide the rest of the estimate (needed_bytes)
     base = process_base()
     held = min(base, current_rss() or 0)
-    need = estimate_bytes(total, block_worlds, horizon_weeks, trace, pool_workers, cost,
-                          base=base) - held
+
+    def needed(w: int, b: int) -> int:
+        return estimate_bytes(w, b, horizon_weeks, trace, pool_workers, cost, base=base) - held
+
+    need = needed(total, block_worlds)
     if need <= budget:
         return None
     share = f" ({parallel} jobs at a time)" if parallel > 1 else ""
     head = (f"needs about {compact_bytes(need)} of memory, {compact_bytes(budget)} usable"
             f"{share}")
-    fits_total = _largest(lambda w: estimate_bytes(w, block_worlds, horizon_weeks, trace,
-                                                   pool_workers, cost, base=base) - held
-                          <= budget, total)
+    fits_total = _largest(lambda w: needed(w, block_worlds) <= budget, total)
     if fits_total >= min(block_worlds, total) and fits_total >= 1:
         return MemoryVerdict(wkey, fits_total, f"{head}; the largest that fits is "
                              f"{wkey}={fits_total:,}")
     # even one block does not fit: smaller blocks (a different but equally valid run)
-    fits_block = _largest(lambda b: estimate_bytes(total, b, horizon_weeks, trace,
-                                                   pool_workers, cost, base=base) - held
-                          <= budget,
+    fits_block = _largest(lambda b: needed(total, b) <= budget,
                           min(block_worlds, total))
     if fits_block >= 1:
         return MemoryVerdict("block_worlds", fits_block, f"{head}; the largest that fits "
