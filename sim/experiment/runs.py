@@ -763,12 +763,14 @@ class RunData:
         """``worlds.parquet`` of the folder."""
         return self.path / "worlds.parquet"
 
+    def _given(self) -> pd.DataFrame | None:
+        """The rows given to the constructor (an in-memory run), else None."""
+        return self.__dict__.get("_worlds_given")
+
     def world_columns(self) -> list[str]:
         """Columns of the worlds table (the file's schema; nothing else is read)."""
-        frame = self.__dict__.get("_worlds_frame")
-        if frame is not None:
-            return list(frame.columns)
-        return table_columns(self.worlds_file)
+        given = self._given()
+        return list(given.columns) if given is not None else table_columns(self.worlds_file)
 
     def _wanted(self, columns: Sequence[str] | None) -> list[str] | None:
         if columns is None:
@@ -779,27 +781,38 @@ class RunData:
     def read_worlds(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The worlds table's ``columns`` (those the table has; all if None).
 
-        From the rows held when there are (:attr:`worlds` given or already read), else
-        read from ``worlds.parquet`` (``columns=``: nothing else is read). Not kept.
+        From the rows held when they hold those columns (:attr:`worlds` given, or
+        already read), else read from ``worlds.parquet`` (``columns=``: nothing else is
+        read). Not kept.
         """
         cols = self._wanted(columns)
-        frame = self.__dict__.get("_worlds_frame")
-        if frame is not None:
-            return frame if cols is None else frame[cols]
+        given = self._given()
+        held = given if given is not None else self.__dict__.get("_worlds_read")
+        if held is not None and (cols is None and given is not None
+                                 or cols is not None and set(cols) <= set(held.columns)):
+            return held if cols is None else held[cols]
         return read_table_file(self.worlds_file, cols, all_if_empty=False)
 
     def iter_worlds(self, columns: Sequence[str] | None = None,
                     batch_rows: int | None = None) -> Iterator[pd.DataFrame]:
         """The worlds table's ``columns`` in batches of rows, in order (:func:`iter_table`)."""
-        frame = self.__dict__.get("_worlds_frame")
+        given = self._given()
         cols = self._wanted(columns)
-        if frame is None:
+        if given is None:
             yield from iter_table(self.worlds_file, cols, batch_rows)
             return
-        frame = frame if cols is None else frame[cols]
+        frame = given if cols is None else given[cols]
         step = batch_rows or BATCH_ROWS
         for i in range(0, len(frame), step):
             yield frame.iloc[i:i + step]
+
+    def world_row(self, world: int) -> pd.DataFrame:
+        """World ``world``'s row (every column; empty if there is none), streamed."""
+        for batch in self.iter_worlds():
+            hit = batch[batch["world"] == world]
+            if len(hit):
+                return hit.reset_index(drop=True)
+        return self.read_worlds(["world"]).iloc[:0]
 
     def stats(self, batch_rows: int | None = None) -> dict:
         """Summary statistics of the worlds, streamed (:func:`stream_summary`).
@@ -807,9 +820,9 @@ class RunData:
         Equal to :func:`sim.experiment.api.summarise` of the whole table, holding one
         batch of the columns it needs at a time.
         """
-        frame = self.__dict__.get("_worlds_frame")
-        if frame is not None:
-            return SummaryStats().add(frame).result(self.horizon_weeks)
+        given = self._given()
+        if given is not None:
+            return SummaryStats().add(given).result(self.horizon_weeks)
         return stream_summary(self.worlds_file, self.horizon_weeks, batch_rows)
 
     @property
@@ -847,7 +860,7 @@ class RunData:
         """Issue names in order."""
         if self.metadata.get("issues"):
             return list(self.metadata["issues"])
-        return [c[6:] for c in self.worlds.columns if c.startswith("terms.")]
+        return [c[6:] for c in self.world_columns() if c.startswith("terms.")]
 
     @property
     def overrides(self) -> list[str]:
@@ -882,15 +895,17 @@ class RunData:
 
 
 def _get_worlds(self: RunData) -> pd.DataFrame:
-    frame = self.__dict__.get("_worlds_frame")
+    frame = self._given()
     if frame is None:
-        frame = self.read_worlds(self.columns)
-        self.__dict__["_worlds_frame"] = frame
+        frame = self.__dict__.get("_worlds_read")
+        if frame is None:
+            frame = self.read_worlds(self.columns)
+            self.__dict__["_worlds_read"] = frame
     return frame
 
 
 def _set_worlds(self: RunData, frame: pd.DataFrame | None) -> None:
-    self.__dict__["_worlds_frame"] = frame
+    self.__dict__["_worlds_given"] = frame
 
 
 RunData.worlds = property(_get_worlds, _set_worlds,  # type: ignore[assignment]
@@ -935,9 +950,10 @@ def is_sweep_dir(path: Path) -> bool:
     return path.is_dir() and bool(numbered_dirs(path))
 
 
-#: Rows per batch when a reader streams a table (:func:`iter_table`): about a row group
-#: of ``sim-run``'s (one per block), so a streamed read holds about one block's rows.
-BATCH_ROWS = 65_536
+#: Rows per batch when a reader streams a table (:func:`iter_table`). The summary of a
+#: 100,000- or 300,000-world table peaked 10-15 MB above its start with 4,096 rows, 30-47
+#: MB with 16,384 and 54-81 MB with 65,536 (benchmarks/bench_summary_read.py, 2 Dec 2026).
+BATCH_ROWS = 8_192
 
 
 @contextlib.contextmanager
