@@ -42,7 +42,7 @@ TEMPLATE = (
     "P(sign within three years) = **{p_sign}** (95 % interval {ci_low}–{ci_high}, "
     "Monte Carlo error only); P(signed and ratified) = {p_ratified}; P(referendum held) = "
     "{p_held}, P(referendum passed) = {p_passed}; P(escalation) = {p_escalation} "
-    "({p_coercion} of it coercion tied to the corridor dispute, {p_spiral} from incident "
+    "({p_coercion} of it coercion over Baku's unmet stated demands, {p_spiral} from incident "
     "spirals); the government falls in {p_fell} of worlds; the rest is stalemate "
     "({p_stalemate}). It is low because every signature passes through a referendum on a "
     "new constitution whose yes share is anchored to polls that find little appetite for "

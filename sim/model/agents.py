@@ -126,7 +126,36 @@ class Signatory(Actor):
         self.accept = np.zeros(W, dtype=bool)
         self.domestic = bool(p.domestic_politics)
         self.red_lines = [(model.issues.index(k), lo, hi) for k, (lo, hi) in p.red_lines.items()]
+        #: terms this side has demanded in the record, ``[(k, lo, hi)]`` (7.2, 7.12)
+        self.demands = [(model.issues.index(k), lo, hi)
+                        for k, (lo, hi) in p.stated_demands.items()]
         self.rate = (p.concession_rate * (1.0 - p.patience))[:, None]
+
+    # -- stated demands ---------------------------------------------------------
+    def term_shortfalls(self, package: np.ndarray) -> np.ndarray:
+        """How far ``package`` falls short of each stated term demand, ``(n, W)`` in [0, 1].
+
+        A demand ``{min: d}`` falls short by ``(d - P_k) / d`` when ``P_k < d``, a demand
+        ``{max: d}`` by ``(P_k - d) / (1 - d)`` when ``P_k > d``: 0 when met, 1 when the
+        package sits at the far end of the scale.
+        """
+        out = np.zeros((len(self.demands), package.shape[0]))
+        for j, (k, lo, hi) in enumerate(self.demands):
+            x = package[:, k]
+            if lo > 0.0:
+                out[j] += np.maximum(0.0, lo - x) / lo
+            if hi < 1.0:
+                out[j] += np.maximum(0.0, x - hi) / (1.0 - hi)
+        return np.minimum(out, 1.0)
+
+    def restate_demands(self, idx: np.ndarray) -> None:
+        """On reopening, the stated position moves to meet this side's stated demands.
+
+        ``y_k <- clip(y_k, min_k, max_k)`` on each issue with a stated demand, in worlds
+        ``idx``; issues without one keep their stated position (nothing new is asked).
+        """
+        for k, lo, hi in self.demands:
+            self.y[idx, k] = np.clip(self.y[idx, k], lo, hi)
 
     # -- reservation value ------------------------------------------------------
     def update_reservation(self) -> None:

@@ -32,7 +32,7 @@ class EscalationKind(IntEnum):
 
     NONE = 0
     INCIDENTS = 1   # incident-driven tension tipped over
-    COERCION = 2    # a coercive attack over the corridor dispute
+    COERCION = 2    # a coercive attack pressing unmet stated demands (7.12)
 
     @property
     def label(self) -> str:

@@ -48,6 +48,8 @@ FLAGS = ("constitution_changed", "minsk_closed", "initialled", "tripp_framework"
 SETTABLE_FLAGS = ("minsk_closed", "initialled", "tripp_framework", "tripp_construction")
 #: Roles an actor may take. Adding an actor with one of these roles is YAML only.
 ROLES = ("signatory", "mediator", "spoiler", "opposition")
+#: What can make a signatory reopen the initialled text (docs/model.md 7.2).
+REOPEN_TRIGGERS = ("none", "unmet_demand", "successor")
 #: Mediator proposal rules.
 RULES = ("compromise", "nash")
 #: Constitutional-track stages an initial state may name.
@@ -164,8 +166,19 @@ class SignatoryParams[N](ActorBase[N]):
         "commitment)")
     preconditions: tuple = _flags("state flags that must hold before this side signs")
     linkages: tuple = _flags("flags this side makes true at the moment of signing")
+    stated_demands: dict[str, tuple[float, float]] = _bounds_map(
+        "terms this side has demanded in the record: issue -> {min: x, max: y} ({} for "
+        "none); coercion presses for them and a reopening side restates them")
+    stated_flags: tuple = _flags("state flags this side has demanded in the record (its "
+                                 "stated preconditions); each unmet one is an unmet "
+                                 "demand for coercion")
+    reopen_trigger: str = _choice(REOPEN_TRIGGERS, "what makes this side reopen the "
+                                  "initialled text: none; unmet_demand (the text fails one "
+                                  "of its stated_demands); successor (its government has "
+                                  "fallen; the domestic-politics side only)")
     reopen_hazard: N = _num(0, 1, unit="1/week", doc="weekly chance of reopening "
-                                 "the initialled text while this side holds")
+                                 "the initialled text while the trigger holds and this "
+                                 "side holds")
 
 
 @dataclass(frozen=True)
@@ -263,11 +276,9 @@ class EscalationParams[N]:
     imbalance_gain: N = _num(0, 10, doc="relative increase in escalation risk per "
                                   "unit imbalance |balance - 0.5| * 2")
     coercion_rate: N = _num(0, 1, unit="1/week", doc="weekly probability of a "
-                                 "coercive attack per unit corridor gap (counterpart's "
-                                 "stated transit demand minus the table's term) per unit "
-                                 "of its military advantage 2 max(0, balance - 0.5)")
-    coercion_issue: str = _str("issue whose gap drives coercion ('' for no coercion "
-                               "hazard)")
+                                 "coercive attack when all of the counterpart's stated "
+                                 "demands are unmet, per unit of its military advantage "
+                                 "2 max(0, balance - 0.5); scaled by the unmet share")
 
 
 @dataclass(frozen=True)
@@ -911,11 +922,11 @@ def parse_params(cfg: dict) -> ModelSpec:
                               f"{', '.join(SETTABLE_FLAGS)} (set domestic.constitution.stage: "
                               "passed for a changed constitution)")
     _check_events(state, actors)
-    ci = incidents.escalation.coercion_issue
-    if ci and ci not in issues:
-        raise ConfigError("incidents.escalation.coercion_issue",
-                          f"unknown issue {ci!r}; issues are {', '.join(issues)} (or '' for "
-                          "none)")
+    for name, a in sigs.items():
+        if a.reopen_trigger == "successor" and not a.domestic_politics:
+            raise ConfigError(f"actors.{name}.reopen_trigger",
+                              "successor needs the domestic-politics side (a government "
+                              "that can fall); allowed here: none, unmet_demand")
     c = domestic.constitution
     if c.locks_issue and c.locks_issue not in issues:
         raise ConfigError("domestic.constitution.locks_issue",

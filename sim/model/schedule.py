@@ -454,11 +454,14 @@ class Table(Mechanism):
 class Decisions(Mechanism):
     """Each signatory accepts or holds; holders concede; a holder may reopen the text.
 
-    Reopening: each side's hazard accumulates over the weeks it holds while the text is
-    fixed; the text is reopened when that sum passes the side's pre-drawn exponential
-    threshold (one attempt per world, common random numbers). Consequences: trust falls
-    by ``reopening_trust_loss`` (a share), the reopening side restates its own ideal on
-    the text's issues, and from next week the text moves under the rule.
+    Reopening is an event with a trigger (``reopen_trigger``): ``unmet_demand``, the
+    fixed text fails one of the side's ``stated_demands``; ``successor``, the side's
+    government has fallen. Each side's hazard accumulates over the weeks it holds while
+    the text is fixed and its trigger holds; the text is reopened when that sum passes
+    the side's pre-drawn exponential threshold (one attempt per world, common random
+    numbers). Consequences: trust falls by ``reopening_trust_loss`` (a share), the
+    reopening side restates its stated demands on the issues it has them (nothing else
+    changes in its stated position), and from next week the text moves under the rule.
     """
 
     name = "decisions"
@@ -490,7 +493,7 @@ class Decisions(Mechanism):
             return
         neg = model.p.negotiation
         for i, s in enumerate(model.signatories):
-            holding = fixed & ~s.accept & ~model.reopened
+            holding = fixed & ~s.accept & ~model.reopened & self.triggered(model, s)
             s.reopen_load += s.reopen_rate * holding
             hit = holding & (s.reopen_load >= self._reopen_threshold[i])
             if not hit.any():
@@ -500,8 +503,17 @@ class Decisions(Mechanism):
             model.reopen_week[idx] = t
             model.reopened_by[idx] = i
             model.trust[idx] *= 1.0 - neg.reopening_trust_loss[idx]
-            cols = np.flatnonzero(model.text_mask)
-            s.y[np.ix_(idx, cols)] = s.x[np.ix_(idx, cols)]
+            s.restate_demands(idx)
+
+    @staticmethod
+    def triggered(model: World, s: Signatory) -> np.ndarray:
+        """Worlds in which ``s``'s reopening trigger holds this week, ``(W,)``."""
+        trigger = s.p.reopen_trigger
+        if trigger == "successor":
+            return model.domestic.government_fell
+        if trigger == "unmet_demand" and s.demands:
+            return (s.term_shortfalls(model.table) > 0.0).any(axis=0)
+        return np.zeros(model.W, dtype=bool)
 
     def columns(self, model: World) -> Mapping[str, Any]:
         """Whether, when and by whom the text was reopened."""
@@ -655,14 +667,33 @@ class Escalation(Mechanism):
                "'' if none", "Kind of escalation"),
     )
 
+    def setup(self, model: World) -> None:
+        """The counterpart's stated demands: its flags, read each week."""
+        self._flags = tuple(model.counterpart.p.stated_flags)
+
+    def unmet_share(self, model: World) -> np.ndarray:
+        """Share of the counterpart's stated demands unmet this week, ``(W,)`` in [0, 1].
+
+        The mean over its demands of how far each is unmet: a stated flag (a
+        precondition) 1 while it does not hold; a stated term demand its shortfall
+        against the table (:meth:`Signatory.term_shortfalls`). 0 without demands.
+        """
+        b = model.counterpart
+        n = len(self._flags) + len(b.demands)
+        if n == 0:
+            return np.zeros(model.W)
+        unmet = b.term_shortfalls(model.table).sum(axis=0)
+        for f in self._flags:
+            unmet += ~model.flag(f)
+        return unmet / n
+
     def hazards(self, model: World) -> tuple[np.ndarray, np.ndarray]:
         """This week's coercion and incident-driven escalation probabilities, ``(W,)``.
 
         Incidents: each side tips with ``p_max logistic((T_i - T*) / s_T) (1 + g_I I)``
-        and the two combine as independent hazards. Coercion: ``coercion_rate * gap * A``
-        with ``gap = max(0, y_counterpart - table)`` on ``coercion_issue`` (the
-        counterpart's stated demand against the table's term) and ``A = 2 max(0, balance
-        - 0.5)`` the counterpart's military advantage.
+        and the two combine as independent hazards. Coercion: ``coercion_rate * G * A``
+        with ``G`` the share of the counterpart's stated demands still unmet
+        (:meth:`unmet_share`) and ``A = 2 max(0, balance - 0.5)`` its military advantage.
         """
         esc = model.p.incidents.escalation
         gain = 1.0 + esc.imbalance_gain * model.imbalance
@@ -670,12 +701,8 @@ class Escalation(Mechanism):
                        * rules.logistic((model.tension_side - esc.tension_threshold)
                                         / esc.tension_scale) * gain, 0.0, 1.0)
         p_inc = 1.0 - (1.0 - side[0]) * (1.0 - side[1])
-        if model.coercion_index is None:
-            return np.zeros(model.W), p_inc
-        k = model.coercion_index
-        gap = np.maximum(0.0, model.counterpart.y[:, k] - model.table[:, k])
         adv = 2.0 * np.maximum(0.0, model.military_advantage)
-        p_coerce = np.clip(esc.coercion_rate * gap * adv, 0.0, 1.0)
+        p_coerce = np.clip(esc.coercion_rate * self.unmet_share(model) * adv, 0.0, 1.0)
         return p_coerce, p_inc
 
     def step(self, model: World, t: int) -> None:

@@ -209,8 +209,6 @@ class World(mesa.Model):
         self.domestic = DomesticArena(p.domestic, self.start_date, W, self.streams)
         lock = p.domestic.constitution.locks_issue
         self.lock_index = self.issues.index(lock) if lock else None
-        ci = p.incidents.escalation.coercion_issue
-        self.coercion_index = self.issues.index(ci) if ci else None
         self.linked = sorted({f for s in self.signatories for f in s.p.linkages})
         self.opposition_table_utility: np.ndarray | None = None
         self.cache_opposition_utility()
