@@ -195,6 +195,12 @@ class MonitorParams[N]:
     """A civilian monitoring mission on the border (EUMA)."""
 
     damping: N = _num(0, 1, doc="share of the incident base rate removed while active")
+    spiral_damping: N = _num(0, 1, doc="share of each incident's excitation (the Hawkes "
+                                  "jump that makes incidents breed incidents) removed "
+                                  "while active")
+    attribution: N = _num(0, 1, doc="share of contested attributions the mission settles "
+                               "while active (an observed incident does the damage of a "
+                               "clearly attributed one)")
     renewal_probability: N = _num(0, 1, doc="chance the mandate is renewed at its end "
                                        "(the end is a dated event: state.events, "
                                        "ends_mandate)")
@@ -212,6 +218,25 @@ class SpoilerParams[N](ActorBase[N]):
     inclusion: N = _num(0, 1, doc="share of the brokering it takes part in")
     signing_cost: dict[str, N] = _name_map(-1, 1, doc="reservation increase of each signatory "
                                    "per unit of this actor's spoiling (utility units)")
+    survival_hazard: N = _num(0, 1, unit="1/week", doc="weekly hazard of the Armenian "
+                                    "government's fall added per unit of this actor's "
+                                    "spoiling (economic and political pressure on it)")
+    suspension: SuspensionParams[N] | None = _nested(
+        optional=True, doc="an announced decision of this actor with a drawn outcome "
+        "(Russia: the EAEU report on suspending Armenia), or null for none")
+
+
+@dataclass(frozen=True)
+class SuspensionParams[N]:
+    """A pending decision of a spoiler, scheduled in the calendar, with a drawn outcome."""
+
+    event: str = _str("calendar event (state.events) on whose week the outcome is known")
+    probability: N = _num(0, 1, doc="prior chance the decision goes against Armenia "
+                               "(membership suspended or suspension recommended)")
+    pressure: N = _num(0, 1, doc="spoiling drive added from then on where it does")
+    fall_hazard: N = _num(0, 1, unit="1/week", doc="weekly hazard of the government's "
+                                "fall added from then on where it does (the economic "
+                                "shock: market access, gas)")
 
 
 @dataclass(frozen=True)
@@ -911,6 +936,13 @@ def parse_params(cfg: dict) -> ModelSpec:
                               f"{', '.join(SETTABLE_FLAGS)} (set domestic.constitution.stage: "
                               "passed for a changed constitution)")
     _check_events(state, actors)
+    for name, a in actors.items():
+        sus = getattr(a, "suspension", None)
+        named = tuple(cfg["state"].get("events") or {})  # a cancelled one (null) too
+        if sus is not None and sus.event not in named:
+            raise ConfigError(f"actors.{name}.suspension.event",
+                              f"{sus.event!r} is not an event of state.events; allowed: "
+                              f"{', '.join(named) or 'none'}")
     ci = incidents.escalation.coercion_issue
     if ci and ci not in issues:
         raise ConfigError("incidents.escalation.coercion_issue",
