@@ -308,20 +308,53 @@ class Spoiler(Actor):
 
     ``sigma = strength (1 - inclusion) clip(e * westernness + a * alignment
     + t * (1 - U(table)) + pressure, 0, 1)``, where ``pressure`` is the sum of the
-    ``spoiler_pressure`` of the calendar's events that have fired (e.g. Russia after the
-    EAEU report on suspending Armenia's membership).
+    ``spoiler_pressure`` of the calendar's events that have fired and, where its pending
+    decision (``suspension``: the EAEU report on suspending Armenia) went against
+    Armenia, ``suspension.pressure``. Its levers (docs/model.md, 7.9): the signatories'
+    reservation values (``signing_cost * sigma``), incidents and mobilisation (through
+    ``World.spoiling``), and the government's survival (:meth:`fall_hazard`).
     """
 
     p: SpoilerParams[A]
 
     def __init__(self, model: ActorWorld, name: str, p: SpoilerParams[A]):
         super().__init__(model, name, p)
-        self.sigma = np.zeros(model.W)
-        self.pressure = np.zeros(model.W)
+        W = model.W
+        self.sigma = np.zeros(W)
+        self.pressure = np.zeros(W)
+        #: the pending decision went against Armenia (drawn when its event fires), (W,)
+        self.suspended = np.zeros(W, dtype=bool)
+        self.decided = False
+        # one uniform per world, drawn up front (common random numbers)
+        self._u_suspension = (model.streams["suspension:" + name].random(W)
+                              if p.suspension is not None else None)
 
     def react(self, pressure) -> None:
         """A calendar event raises this spoiler's drive from now on."""
         self.pressure = self.pressure + pressure
+
+    def decide_suspension(self) -> None:
+        """The pending decision is known; where it goes against Armenia, more drive.
+
+        The decision goes against Armenia with prior ``suspension.probability``; there
+        the drive rises by ``suspension.pressure``.
+        """
+        sus = self.p.suspension
+        if sus is None or self.decided or self._u_suspension is None:
+            return
+        self.decided = True
+        self.suspended = self._u_suspension < sus.probability
+        self.pressure = self.pressure + sus.pressure * self.suspended
+
+    def fall_hazard(self) -> np.ndarray:
+        """Weekly hazard this spoiler adds to the Armenian government's fall, ``(W,)``.
+
+        ``survival_hazard * sigma + suspension.fall_hazard * suspended``.
+        """
+        h = self.p.survival_hazard * self.sigma
+        if self.p.suspension is not None:
+            h = h + self.p.suspension.fall_hazard * self.suspended
+        return h
 
     def act(self) -> None:
         """Set this week's spoiling intensity."""

@@ -55,6 +55,9 @@ class DomesticInputs:
     tension: np.ndarray
     incentive: np.ndarray
     opposition_utility: np.ndarray
+    #: weekly fall hazard added by outside powers (Russia's lever on the government's
+    #: survival; OutsidePowers, docs/model.md 7.9), ``(W,)`` or 0
+    outside_fall_hazard: np.ndarray | float = 0.0
 
     def copy(self) -> DomesticInputs:
         """Independent float copies (the baselines of the vote model)."""
@@ -362,6 +365,7 @@ class DomesticArena:
         thr = g.mobilisation_threshold
         over = np.clip((mobilisation - thr) / np.maximum(1e-9, 1.0 - thr), 0.0, 1.0)
         hazard = g.fall_base_hazard + g.fall_mobilisation_hazard * over
+        hazard = hazard + inputs.outside_fall_hazard  # [powers] outside powers' lever (7.9)
         fell |= active & (u_gov < hazard)
         fell &= incumbent
         if fell.any():

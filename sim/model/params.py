@@ -208,6 +208,12 @@ class MonitorParams[N]:
     """A civilian monitoring mission on the border (EUMA)."""
 
     damping: N = _num(0, 1, doc="share of the incident base rate removed while active")
+    spiral_damping: N = _num(0, 1, doc="share of each incident's excitation (the Hawkes "
+                                  "jump that makes incidents breed incidents) removed "
+                                  "while active")
+    attribution: N = _num(0, 1, doc="share of contested attributions the mission settles "
+                               "while active (an observed incident does the damage of a "
+                               "clearly attributed one)")
     renewal_probability: N = _num(0, 1, doc="chance the mandate is renewed at its end "
                                        "(the end is a dated event: state.events, "
                                        "ends_mandate)")
@@ -225,6 +231,25 @@ class SpoilerParams[N](ActorBase[N]):
     inclusion: N = _num(0, 1, doc="share of the brokering it takes part in")
     signing_cost: dict[str, N] = _name_map(-1, 1, doc="reservation increase of each signatory "
                                    "per unit of this actor's spoiling (utility units)")
+    survival_hazard: N = _num(0, 1, unit="1/week", doc="weekly hazard of the Armenian "
+                                    "government's fall added per unit of this actor's "
+                                    "spoiling (economic and political pressure on it)")
+    suspension: SuspensionParams[N] | None = _nested(
+        optional=True, doc="an announced decision of this actor with a drawn outcome "
+        "(Russia: the EAEU report on suspending Armenia), or null for none")
+
+
+@dataclass(frozen=True)
+class SuspensionParams[N]:
+    """A pending decision of a spoiler, scheduled in the calendar, with a drawn outcome."""
+
+    event: str = _str("calendar event (state.events) on whose week the outcome is known")
+    probability: N = _num(0, 1, doc="prior chance the decision goes against Armenia "
+                               "(membership suspended or suspension recommended)")
+    pressure: N = _num(0, 1, doc="spoiling drive added from then on where it does")
+    fall_hazard: N = _num(0, 1, unit="1/week", doc="weekly hazard of the government's "
+                                "fall added from then on where it does (the economic "
+                                "shock: market access, gas)")
 
 
 @dataclass(frozen=True)
@@ -927,6 +952,13 @@ def parse_params(cfg: dict) -> ModelSpec:
             raise ConfigError(f"actors.{name}.reopen_trigger",
                               "successor needs the domestic-politics side (a government "
                               "that can fall); allowed here: none, unmet_demand")
+    for name, a in actors.items():
+        sus = getattr(a, "suspension", None)
+        named = tuple(cfg["state"].get("events") or {})  # a cancelled one (null) too
+        if sus is not None and sus.event not in named:
+            raise ConfigError(f"actors.{name}.suspension.event",
+                              f"{sus.event!r} is not an event of state.events; allowed: "
+                              f"{', '.join(named) or 'none'}")
     c = domestic.constitution
     if c.locks_issue and c.locks_issue not in issues:
         raise ConfigError("domestic.constitution.locks_issue",

@@ -124,17 +124,35 @@ class Incidents(Mechanism):
         self.incidents_window = np.zeros((n_win, W), dtype=np.int64)
         self.reports_window = np.zeros((2, n_win, W), dtype=np.int64)
 
+    @staticmethod
+    def monitor_effects(model: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Shares the monitors present this week remove: base rate, spiral, contests.
+
+        Each is ``(W,)``: of the incident base rate, of each incident's excitation jump,
+        of the contested attributions.
+
+        Each mission present removes its share of each; several missions combine as
+        independent shares ``1 - prod_j (1 - d_j present_j)`` (docs/model.md, 7.8).
+        """
+        W = model.W
+        out = [np.zeros(W), np.zeros(W), np.zeros(W)]
+        for med in model.mediators:
+            med.update_monitors()
+            mp = med.p.monitors
+            if mp is None:
+                continue
+            on = med.monitors_active
+            for k, share in enumerate((mp.damping, mp.spiral_damping, mp.attribution)):
+                out[k] = 1.0 - (1.0 - out[k]) * (1.0 - share * on)
+        return out[0], out[1], out[2]
+
     def step(self, model: World, t: int) -> None:
         """Monitors, then this week's latent incidents, reports and damage."""
         act = model.active
-        damping = np.zeros(model.W)
-        for med in model.mediators:
-            med.update_monitors()
-            if med.p.monitors is not None:
-                damping = 1.0 - (1.0 - damping) * (1.0 - med.p.monitors.damping
-                                                   * med.monitors_active)
+        damping, spiral, settled = self.monitor_effects(model)
         border = model.border
-        border.step(border.base_rate(damping, model.tension, model.spoiling, t))
+        border.step(border.base_rate(damping, model.tension, model.spoiling, t),
+                    spiral_damping=spiral, settled=settled)
         self.incidents_total += border.count * act
         self.reports_total += border.reports * act
         self.active_weeks += act
@@ -263,7 +281,13 @@ class Perceptions(Mechanism):
 
 
 class OutsidePowers(Mechanism):
-    """Mediators' attention moves; the brokering's Westernness; spoilers act."""
+    """Mediators' attention moves; the brokering's Westernness; spoilers act.
+
+    A spoiler's pending decision (``suspension``: Russia's EAEU report) is drawn in the
+    week its calendar event fires; each spoiler's lever on the Armenian government's
+    survival is summed into ``World.outside_fall_hazard``, which the domestic track adds
+    to the government's fall hazard (docs/model.md, 7.9).
+    """
 
     name = "outside_powers"
     section = "actors"
@@ -285,11 +309,17 @@ class OutsidePowers(Mechanism):
         for sp in model.spoilers:
             tot += sp.capability * sp.p.inclusion
         model.westernness = np.divide(west, tot, out=np.zeros(W), where=tot > 0)
+        fired = {name for week, name in model.fired if week == t}
         spoil = np.zeros(W)
+        fall = np.zeros(W)
         for sp in model.spoilers:
+            if sp.p.suspension is not None and sp.p.suspension.event in fired:
+                sp.decide_suspension()
             sp.act()
             spoil += sp.sigma
+            fall += sp.fall_hazard()
         model.spoiling = np.minimum(spoil, 1.0)
+        model.outside_fall_hazard = fall
 
     def record(self, model: World, t: int) -> Mapping[str, Any]:
         """This week's spoiling."""
@@ -572,7 +602,8 @@ class DomesticTrack(Mechanism):
         opp_u = (model.opposition_table_utility if model.opposition_table_utility is not None
                  else np.zeros(model.W))
         inputs = DomesticInputs(mobilisation=model.mobilisation, tension=model.tension,
-                                incentive=model.incentive, opposition_utility=opp_u)
+                                incentive=model.incentive, opposition_utility=opp_u,
+                                outside_fall_hazard=model.outside_fall_hazard)
         fell = model.domestic.step(t, inputs, model.active)
         if fell.any():
             model.home.become_successor(fell)
