@@ -15,9 +15,11 @@ import copy
 import datetime as dt
 
 import numpy as np
+import pytest
 from helpers import FIXED_AGENDA, OPEN_GATE, merged
 
 from sim import PeaceModel, load_params, parse_params, simulate
+from sim.errors import ConfigError
 from sim.model.codes import DomesticEvent, Stage
 
 SEED = 3
@@ -211,3 +213,9 @@ def test_a_lost_referendum_can_bring_the_government_down(cfg):
     d, lo, hi = paired(out[0]["government_fell"], out[1]["government_fell"])
     print(f"P(government fell): failure_hazard 0.5 - 0 {d:+.4f} [{lo:+.4f}, {hi:+.4f}]")
     assert lo > 0
+
+
+def test_a_mandate_after_the_start_is_refused_with_the_key(cfg):
+    cfg["domestic"]["government"]["mandate_date"] = "2031-06-01"
+    with pytest.raises(ConfigError, match="mandate_date.*must not be after state.start_date"):
+        parse_params(cfg)
