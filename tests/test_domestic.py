@@ -222,7 +222,6 @@ INERT = {
     "domestic.constitution.alternative_route_weeks",
     "domestic.referendum.boycott_no_abstention",
     "domestic.government.successor_similarity",
-    "domestic.government.successor_pursues",
     "domestic.parliament.former_government_willingness",
     "domestic.constitution.failure_hazard",
 }
@@ -233,8 +232,17 @@ OTHER_OUTCOME = {
     "domestic.ratification.parliament_weeks": "ratified",
     "domestic.government.fall_base_hazard": "government_fell",
     "domestic.government.fall_mobilisation_hazard": "government_fell",
-    "domestic.parliament.package_effect": "max_opposition_yes",
+    # the government's agenda (7.13): the package moves the votes it expects, and so
+    # whether it holds the vote; the draft's and the retries' timing move when votes
+    # come, while P(sign) waits on the referendum the government expects to win
+    "domestic.parliament.package_effect": "votes_postponed",
+    "domestic.constitution.draft_weeks": "parliament_votes",
+    "domestic.constitution.cooldown_weeks": "parliament_votes",
 }
+#: Keys swept with a referendum the draft wins on both sides (OPEN_GATE): they act after
+#: signing or after a fall, too rare at the defaults for +-20 % to show on their outcome.
+UNDER_OPEN_GATE = {"domestic.ratification.court_weeks",
+                   "domestic.government.successor_pursues"}
 _BASE, _ = compose("baseline")
 SWEEP_KEYS = [".".join(p) for p in numeric_keys(_BASE)]
 
@@ -243,7 +251,7 @@ def test_the_inert_list_is_documented_with_reasons():
     doc = DOC.read_text(encoding="utf-8")
     section = doc[doc.index("#### Inert by design"):]
     section = section[:section.index("\n#")]
-    for key in INERT | set(OTHER_OUTCOME):
+    for key in INERT | set(OTHER_OUTCOME) | UNDER_OPEN_GATE:
         assert re.search(rf"`{re.escape(key)}`[^\n]*—", section), key
     assert set(SWEEP_KEYS) >= INERT | set(OTHER_OUTCOME)
 
@@ -252,7 +260,8 @@ def test_the_inert_list_is_documented_with_reasons():
 @pytest.mark.parametrize("key", [k for k in SWEEP_KEYS if k not in INERT])
 def test_each_domestic_parameter_moves_the_gate_when_changed_by_20_percent(key):
     path = tuple(key.split("."))
-    lo, hi = (simulate(parse_params(scaled(_BASE, path, f)), worlds=10000, seed=11).outcomes
+    base = merged(_BASE, OPEN_GATE) if key in UNDER_OPEN_GATE else _BASE
+    lo, hi = (simulate(parse_params(scaled(base, path, f)), worlds=10000, seed=11).outcomes
               for f in (0.8, 1.2))
     cols = [OTHER_OUTCOME[key]] if key in OTHER_OUTCOME else ["signed", "referendum_held"]
     z = [paired_z(lo[c].to_numpy(), hi[c].to_numpy()) for c in cols]
