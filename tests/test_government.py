@@ -215,7 +215,15 @@ def test_a_lost_referendum_can_bring_the_government_down(cfg):
     assert lo > 0
 
 
-def test_a_mandate_after_the_start_is_refused_with_the_key(cfg):
-    cfg["domestic"]["government"]["mandate_date"] = "2031-06-01"
-    with pytest.raises(ConfigError, match="mandate_date.*must not be after state.start_date"):
+def test_a_mandate_dated_after_the_start_counts_from_the_start(cfg):
+    # a run that moves the start back before the 7 Jun 2026 election keeps the mandate
+    # date of the defaults: the mandate's age is 0 at the start, never negative
+    cfg["state"]["start_date"] = dt.date(2025, 9, 8)
+    m = PeaceModel(parse_params(cfg), worlds=10, seed=SEED, horizon_weeks=1)
+    assert (m.domestic.mandate_week == 0).all()
+    cfg["state"]["start_date"] = dt.date(2026, 12, 7)
+    m = PeaceModel(parse_params(cfg), worlds=10, seed=SEED, horizon_weeks=1)
+    assert np.allclose(m.domestic.mandate_week, -183 / 7)
+    with pytest.raises(ConfigError, match="mandate_date"):
+        cfg["domestic"]["government"]["mandate_date"] = "June"
         parse_params(cfg)

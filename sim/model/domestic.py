@@ -114,8 +114,9 @@ class DomesticArena:
         self.in_office = np.ones(W, dtype=bool)
         self.defectors = np.zeros(W)
         #: week of the election that gave the parliament its mandate (negative: before
-        #: the start); no snap election within ``snap_min_weeks`` of it
-        self.mandate_week = np.full(W, -(start_date - g.mandate_date).days / 7.0)
+        #: the start; a mandate dated after the start, as when a run moves the start
+        #: back, counts from the start); no snap election within ``snap_min_weeks`` of it
+        self.mandate_week = np.full(W, min(0.0, -(start_date - g.mandate_date).days / 7.0))
         self.changes = np.zeros(W, dtype=np.int64)   # changes of government so far
         self.deadlocks = np.zeros(W, dtype=np.int64)  # failed or postponed votes so far
         self.postponed = np.zeros(W, dtype=np.int64)  # votes the government postponed

@@ -938,10 +938,6 @@ def parse_params(cfg: dict) -> ModelSpec:
                           f"unknown issue {c.locks_issue!r}; issues are {', '.join(issues)} "
                           "(or '' for none)")
     g = domestic.government
-    if g.mandate_date > state.start_date:
-        raise ConfigError("domestic.government.mandate_date",
-                          f"must not be after state.start_date ({state.start_date}), got "
-                          f"{g.mandate_date}")
     if g.seats > g.total_seats:
         raise ConfigError("domestic.government.seats",
                           f"must not exceed total_seats ({g.total_seats}), got {g.seats}")
