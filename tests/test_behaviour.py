@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 import pytest
-from helpers import OPEN_GATE, two_party_cfg
+from helpers import FIXED_AGENDA, OPEN_GATE, merged, two_party_cfg
 
 from sim import parse_params, simulate
 from sim.model.model import PeaceModel, rules
@@ -35,6 +35,7 @@ def with_(cfg, path, value):
 
 def test_1_more_incidents_never_raise_p_sign(cfg):
     rates = [0.02, 0.1, 0.3, 0.8]
+    cfg = merged(cfg, OPEN_GATE)  # the incidents' channel, whatever the referendum prior
     p = [run(with_(cfg, ("incidents", "base_rate"), r)).summary()["p_sign"] for r in rates]
     for a, b in zip(p, p[1:], strict=False):
         assert b <= a + 0.005, p
@@ -56,6 +57,7 @@ def test_2_stronger_opposition_lowers_p_sign_and_pulls_terms_toward_armenia(cfg)
     election): a successor's ideal moves toward the opposition's (7.15), which would
     change what "toward Armenia" means mid-run.
     """
+    cfg = merged(cfg, OPEN_GATE)  # the opposition's channel, whatever the referendum prior
     weak = with_(with_(cfg, ("actors", "opposition", "strength"), 0.3),
                  ("actors", "opposition", "mobilisation"), 0.1)
     strong = with_(with_(cfg, ("actors", "opposition", "strength"), 2.0),
@@ -90,12 +92,14 @@ def test_3_dropping_the_constitutional_precondition_raises_p_sign_and_signs_earl
 def test_corridor_as_a_condition_against_armenias_red_line_blocks_every_deal():
     """Channel: the two red lines (7.4) leave no acceptable package; Baku's holding
     also reopens the initialled text (7.2), which does not help. Set-up: a favourable
-    referendum prior (OPEN_GATE) so that the baseline signs often and the corridor
-    demand's effect, every deal blocked by the red line, is visible."""
+    referendum prior (OPEN_GATE) and the government's agenda held fixed (FIXED_AGENDA:
+    it votes and holds the referendum when due) so that the baseline signs often and the
+    corridor demand's effect, every deal blocked by the red line, is visible."""
     from sim import load_params
-    base = simulate(load_params("baseline", overrides=OPEN_GATE), worlds=2000,
+    gate = merged(OPEN_GATE, FIXED_AGENDA)
+    base = simulate(load_params("baseline", overrides=gate), worlds=2000,
                     seed=SEED).summary()["p_sign"]
-    corridor = simulate(load_params("corridor_demand", overrides=OPEN_GATE), worlds=2000,
+    corridor = simulate(load_params("corridor_demand", overrides=gate), worlds=2000,
                         seed=SEED)
     assert base > 0.2
     assert corridor.summary()["p_sign"] == 0.0
@@ -138,7 +142,7 @@ def test_march_2025_start_gives_what_happened_next_a_high_probability():
 
 def test_signed_text_carries_the_changed_constitution(cfg):
     """Channel: the constitution lock on the table (7.2) and the precondition (7.16)."""
-    res = run(cfg, worlds=2000)
+    res = run(merged(cfg, OPEN_GATE), worlds=2000)  # enough signed texts to check
     signed = res.outcomes[res.outcomes["signed"]]
     assert len(signed) > 100
     assert (signed["terms.constitution"] == 1.0).all()

@@ -289,13 +289,23 @@ def test_real_model_calibration_runs_end_to_end(tmp_path):
         "government_in_office_after_court_ruling_2026_07_04"}
     assert cal.keys == [DRAFT, RATE, EARLY] and 0 < len(cal.samples) < 3000
     assert cal.settings["priors"][RATE] == {"kind": "uniform", "low": 0.01, "high": 0.3}
-    moved = cb.moved_table(cal).set_index("key")
-    # no referendum before the June 2026 election: short drafting times are less likely
-    # (at 1e5 worlds the shift is +0.24 prior sd and the interval 0.90 as wide)
-    assert moved.loc[DRAFT, "shift_sd"] > 0.1 and moved.loc[DRAFT, "width_ratio"] < 0.95
     cb.write_calibration(tmp_path, cal)
     header, _, _ = read_posterior(tmp_path / "posterior.csv")
     assert header["cutoff"] == "2026-06-20" and header["prior_worlds"] == 3000
+
+
+@pytest.mark.xfail(strict=False, reason="issue 18 (branch govt): the government holds no "
+                   "referendum it expects to lose and no vote it expects to lose by more "
+                   "than vote_margin, so 'no referendum before 7 Jun 2026' is explained by "
+                   "its agenda and hardly constrains drafting time: at 20,000 worlds the "
+                   "shift is +0.05 prior sd, width ratio 1.00 (it was +0.24 sd, 0.90 at "
+                   "1e5 worlds); the old claim is now false")
+def test_no_early_referendum_makes_short_drafting_times_less_likely():
+    cal = _real(FACTS)
+    moved = cb.moved_table(cal).set_index("key")
+    # no referendum before the June 2026 election: short drafting times are less likely
+    # (at 1e5 worlds the shift was +0.24 prior sd and the interval 0.90 as wide)
+    assert moved.loc[DRAFT, "shift_sd"] > 0.1 and moved.loc[DRAFT, "width_ratio"] < 0.95
 
 
 def test_facts_after_the_cutoff_are_never_read():

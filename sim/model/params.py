@@ -405,10 +405,17 @@ class GovernmentParams[N]:
                                         "(wasted votes below the threshold)")
     seat_cap: N = _num(0.5, 1, doc="largest seat share one party may hold (the "
                             "Electoral Code gives the other forces at least 1/3)")
-    early_election_probability: N = _num(0, 1, doc="chance the government calls an "
-                                              "early election after a failed vote")
-    early_election_weeks: N = _num(1, 104, unit="weeks", doc="weeks from the failed "
-                                        "vote to the early election")
+    early_election_probability: N = _num(0, 1, doc="chance the government calls a snap "
+                                              "election at a deadlock (a failed or "
+                                              "postponed vote) when its rule allows one")
+    early_election_weeks: N = _num(1, 104, unit="weeks", doc="weeks from the call to "
+                                        "the snap election")
+    mandate_date: dt.date = _date("date of the election that gave the parliament in "
+                                  "office at the start its mandate")
+    snap_min_weeks: N = _num(0, 520, unit="weeks", doc="no snap election within this "
+                                  "many weeks of a mandate")
+    snap_seat_gain: N = _num(0, 1000, unit="seats", doc="seats the government must "
+                                  "expect to gain to call a snap election")
     successor_pursues: N = _num(0, 1, doc="chance a successor government keeps "
                                      "pursuing the new constitution")
 
@@ -435,6 +442,9 @@ class ConstitutionParams[N]:
                                   "referendum (or a text Baku rejects) to the next vote")
     failure_hazard: N = _num(0, 1, doc="chance the government falls in the week a "
                                   "referendum fails")
+    referendum_margin: N = _num(-1, 1, doc="expected yes share above the pass "
+                                     "threshold the government needs to hold the "
+                                     "referendum (-1: it holds it whatever it expects)")
     baku_accepts_text: N = _num(0, 1, doc="chance Baku accepts an adopted text as "
                                      "meeting its precondition")
     locks_issue: str = _str("issue fixed at 1 once the constitution has changed ('' none)")
@@ -459,6 +469,12 @@ class ParliamentParams[N]:
         "opposition factions: name -> {seats, vacant, willingness}")
     vacant_reduce_total: bool = _bool("legal assumption: vacant seats do not count in "
                                       "'the total number of parliamentarians'")
+    vote_margin: N = _num(0, 1000, unit="deputies", doc="shortfall of expected yes "
+                               "votes below those needed with which the government still "
+                               "holds the two-thirds vote")
+    former_government_willingness: N = _num(0, 1, lo_open=True, hi_open=True,
+                                            doc="chance a deputy of the former governing "
+                                            "party votes for a successor's draft")
     package_effect: N = _num(0, 50, doc="logit change of willingness per unit of the "
                                   "opposition's utility gain from the table since the start")
     incentive_effect: N = _num(0, 50, doc="logit change per unit of attention-weighted "

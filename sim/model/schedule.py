@@ -578,7 +578,8 @@ class DomesticTrack(Mechanism):
                "Opposition yes votes expected at the start"),
         Column("max_opposition_yes", "int64", "most opposition deputies voting yes at a "
                "vote", "deputies, -1 if no vote", "Most opposition yes votes"),
-        Column("draft_votes", "int64", "yes votes that sent the draft to referendum",
+        Column("draft_votes", "int64", "seated deputies' yes votes at the vote that last "
+               "sent the draft to referendum (below the bar only on the bypass)",
                "deputies, -1 if none", "Votes for the draft"),
         Column("bypassed", "bool", "a draft went by the alternative route", "",
                "Alternative route"),
@@ -592,6 +593,19 @@ class DomesticTrack(Mechanism):
         Column("referendum_week", "int64", "week of the first referendum",
                "week, -1 if none", "Week of the first referendum"),
         Column("total_seats", "float64", "seats in parliament", "seats", "Total seats"),
+        Column("government_changes", "int64", "changes of government (falls, lost "
+               "elections, returns of the party of the start)", "count",
+               "Changes of government"),
+        Column("in_office", "bool", "the party that governed at the start is in office at "
+               "the end", "", "Party of the start in office"),
+        Column("government_seats", "float64", "seated deputies of the government in office "
+               "at the end", "seats", "Government seats"),
+        Column("votes_postponed", "int64", "two-thirds votes the government postponed "
+               "(expected to fall short by more than vote_margin)", "count",
+               "Votes postponed"),
+        Column("referendum_expected_lead", "float64", "last referendum held: the "
+               "government's expected yes share less the pass threshold", "share, NaN if "
+               "none", "Expected lead at the referendum"),
         Column("seats_after.{date}", "float64", "seats the government party won at the "
                "scheduled election of that date", "seats, NaN if not held",
                "Seats after the election"),
@@ -604,9 +618,19 @@ class DomesticTrack(Mechanism):
         inputs = DomesticInputs(mobilisation=model.mobilisation, tension=model.tension,
                                 incentive=model.incentive, opposition_utility=opp_u,
                                 outside_fall_hazard=model.outside_fall_hazard)
-        fell = model.domestic.step(t, inputs, model.active)
-        if fell.any():
-            model.home.become_successor(fell)
+        dom = model.domestic
+        changed = dom.step(t, inputs, model.active)
+        if changed.any():
+            # the party of the start left office: a successor's positions (7.15); its
+            # own are kept and restored if it returns to office
+            out = changed & ~dom.in_office
+            back = changed & dom.in_office
+            if dom.home_positions is None:
+                dom.home_positions = (model.home.x.copy(), model.home.y.copy())
+            hx, hy = dom.home_positions
+            hx[out], hy[out] = model.home.x[out], model.home.y[out]
+            model.home.become_successor(out)
+            model.home.x[back], model.home.y[back] = hx[back], hy[back]
 
     def columns(self, model: World) -> Mapping[str, Any]:
         """The domestic track's record."""
@@ -629,6 +653,11 @@ class DomesticTrack(Mechanism):
             "elections_held": dom.elections_held,
             "referendum_week": dom.referendum_week,
             "total_seats": np.full(model.W, float(model.p.domestic.government.total_seats)),
+            "government_changes": dom.changes,
+            "in_office": dom.in_office,
+            "government_seats": dom.seats,
+            "votes_postponed": dom.postponed,
+            "referendum_expected_lead": dom.referendum_lead,
         }
         for d, seats in dom.election_seats.items():
             cols[f"seats_after.{d.isoformat()}"] = seats
