@@ -409,8 +409,10 @@ def quarter_ends(start: dt.date, years: int = 3) -> list[dt.date]:
 def check_origin(params, origin: str) -> None:
     """Refuse an origin whose inputs are dated after its start (hindsight).
 
-    Every calendar event the origin's configuration holds must have been announced on or
-    before the start date: an event learnt later must be cancelled in the origin's
+    Every calendar event the origin's configuration holds must have been known on or
+    before the start date (its date announced, or known as pending: ``pending_since``;
+    a pending event's completion is then drawn, :mod:`sim.model.calendar`): an event
+    learnt later must be cancelled in the origin's
     scenario (``state.events.<name>: null``), so that the scenario says what its moment
     did not know. Ordinary runs drop such events silently (:class:`sim.model.calendar.Calendar`);
     a backtest origin may not rely on that.
@@ -420,10 +422,14 @@ def check_origin(params, origin: str) -> None:
     """
     start = params.state.start_date
     for name, ev in params.state.events.items():
-        if ev.announced > start:
+        dated = ev.announced is not None and ev.announced <= start
+        pending = ev.pending_since is not None and ev.pending_since <= start
+        if not (dated or pending):
+            known = ev.announced if ev.pending_since is None else ev.pending_since
+            field = "announced" if ev.pending_since is None else "pending_since"
             raise ConfigError(
-                f"state.events.{name}.announced",
-                f"{ev.announced} is after the origin's start {start}: a backtest origin "
+                f"state.events.{name}.{field}",
+                f"{known} is after the origin's start {start}: a backtest origin "
                 f"uses only what was known then; cancel it with `state.events.{name}: null`",
                 f"configs/scenario/{origin}.yaml")
 
