@@ -190,7 +190,8 @@ class SignatoryParams[N](ActorBase[N]):
     requests: dict[str, str] = _requests(
         "precondition flag -> pending kind: when both sides first accept a package while "
         "the flag is unmet and no event is known to set it, the parties request it and "
-        "it completes by the kind's prior (signing waits for it)")
+        "it completes by the kind's prior (signing waits for it); inert for a flag that "
+        "is not one of this side's preconditions")
     reopen_hazard: N = _num(0, 1, unit="1/week", doc="weekly chance of reopening "
                                  "the initialled text while this side holds")
 
