@@ -286,3 +286,23 @@ def test_never_is_beyond_any_horizon():
     assert NEVER > 10**9
     cal = Calendar({}, dt.date(2026, 12, 7))
     assert cal.pending == [] and np.isinf(cal.mandate_end_week("eu"))
+
+
+def test_the_rolling_backtest_keeps_events_known_as_pending_at_an_origin():
+    """A rolling origin between the joint letter (8 Aug 2025) and MC/1/25 (1 Sep) keeps
+    the closure as pending (its date unknown); a hindcast told of it from its first week
+    has it pending from then, never dated."""
+    from sim.analysis import backtest as bt
+    before = bt._calendar_overrides(dt.date(2025, 7, 1))
+    assert before["minsk_closure_complete"] is None
+    mid = bt._calendar_overrides(dt.date(2025, 8, 15))
+    ev = mid["minsk_closure_complete"]
+    assert str(ev["pending_since"]) == "2025-08-08" and str(ev["announced"]) == "2025-09-01"
+    first = dt.date(2025, 3, 13)
+    told = bt._calendar_overrides(dt.date(2025, 8, 15), first)["minsk_closure_complete"]
+    assert told["pending_since"] == first.isoformat()
+    p = load_params("march_2025", overrides={"state.events": bt._calendar_overrides(
+        dt.date(2025, 8, 15), first)})
+    m = PeaceModel(p, worlds=10, seed=SEED, horizon_weeks=1)
+    assert "minsk_closure_complete" in {x.name for x in m.calendar.pending}
+    assert "minsk_closure_complete" not in {x.name for x in m.calendar.events}
