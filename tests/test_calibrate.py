@@ -262,6 +262,27 @@ def test_bad_posterior_files_are_one_line_naming_the_file_and_key(tmp_path):
 
 
 FACTS = bt.load_facts(CONFIG_DIR / "backtest" / "facts.yaml")
+#: A fact no world from 8 Aug 2025 reproduces (no event sets the pledge flag there).
+IMPOSSIBLE_YAML = """
+  - id: pledge_bound_by_2025_12_01
+    date: 2025-12-01
+    source: "test: a flag no event of the origin sets"
+    kind: binary
+    quantity: flag_set_by
+    args: {flag: pledge_binding}
+    observed: true
+    no_change: false
+    annual_rate: 0.032
+    climatology_source: "test"
+"""
+
+
+def _with_impossible(tmp_path):
+    """The bundled facts file plus :data:`IMPOSSIBLE_YAML`, written to ``tmp_path``."""
+    path = tmp_path / "facts.yaml"
+    path.write_text((CONFIG_DIR / "backtest" / "facts.yaml").read_text(encoding="utf-8")
+                    .rstrip("\n") + "\n" + IMPOSSIBLE_YAML, encoding="utf-8")
+    return path
 RANGES = {RATE: (0.01, 0.3), EARLY: (0.05, 0.6)}
 CUTOFF = dt.date(2026, 6, 20)
 
@@ -322,12 +343,16 @@ def test_facts_after_the_cutoff_are_never_read():
     assert not cal.samples.equals(base.samples)
 
 
-def test_real_model_bad_input_is_named():
+def test_real_model_bad_input_is_named(tmp_path):
     with pytest.raises(ConfigError, match="incidents.base_rate"):
         cb.calibrate_origin("origin_2025_08_08", CUTOFF, FACTS,
                             ranges={RATE: (-1.0, 0.3)}, worlds=10)
-    with pytest.raises(cb.CalibrationError, match="minsk_process_closed_by_2025_12_01"):
-        cb.calibrate_origin("origin_2025_08_08", CUTOFF, FACTS, ranges=RANGES, worlds=500)
+    # a fact no prior world reproduces is refused by name (the Minsk closure used to be
+    # one; since the closure is a pending event it is reproduced: an impossible fact here)
+    with pytest.raises(cb.CalibrationError, match="pledge_bound_by_2025_12_01"):
+        cb.calibrate_origin("origin_2025_08_08", CUTOFF,
+                            bt.load_facts(_with_impossible(tmp_path)), ranges=RANGES,
+                            worlds=500)
     with pytest.raises(cb.CalibrationError, match="no fact to calibrate"):
         cb.calibrate_origin("origin_2025_08_08", dt.date(2025, 8, 9), FACTS, ranges=RANGES,
                             worlds=10)
@@ -337,6 +362,7 @@ def test_sim_calibrate_writes_its_folder_and_refuses_bad_input(tmp_path, capsys)
     from sim.cli.calibrate import main
     from sim.experiment.runfolder import verify_run_folder
 
+    impossible = _with_impossible(tmp_path)
     out = tmp_path / "cal"
     argv = ["worlds=400", "cutoff=2026-06-20", "method=smc", "generations=1",
             f"range.{RATE}=0.01,0.3", "exclude=" + ",".join(UNREPRODUCED),
@@ -353,7 +379,8 @@ def test_sim_calibrate_writes_its_folder_and_refuses_bad_input(tmp_path, capsys)
                      (["origin=atlantis", f"out={tmp_path / 'x'}"], "scenario"),
                      (["keys=incidents.tension_gain", f"out={tmp_path / 'x'}"],
                       "incidents.tension_gain"),
-                     (["worlds=300", f"out={tmp_path / 'x'}"], "minsk_process_closed")):
+                     (["worlds=300", f"facts={impossible}", f"out={tmp_path / 'x'}"],
+                      "pledge_bound_by_2025_12_01")):
         capsys.readouterr()
         assert main(bad) == 2, bad
         err = capsys.readouterr().err.strip()

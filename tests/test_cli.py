@@ -164,7 +164,7 @@ def bad(argv, capsys, config_dir: Path | None = None):
 
 
 @pytest.mark.parametrize("argv, where, key, says", [
-    (["scenario=nope"], "configs/scenario", "scenario", "available: baseline"),
+    (["scenario=nope"], "configs/scenario", "scenario", "available: baku_pledge_path, baseline"),
     (["fooo=1"], "command line", "fooo", "unknown key"),
     (["+fooo=1"], "command line", "fooo", "unknown key"),
     (["incidents.bogus=1"], "command line", "incidents.bogus", "unknown key"),
@@ -179,8 +179,8 @@ def bad(argv, capsys, config_dir: Path | None = None):
     (["incidents.base_rate=nan"], "command line", "incidents.base_rate", "NaN"),
     (["actors.armenia.salience.constitution=1.5"], "command line",
      "actors.armenia.salience.constitution", "[0, 1]"),
-    (["actors.eu.monitors.renewal_probability=-0.1"], "command line",
-     "actors.eu.monitors.renewal_probability", "[0, 1]"),
+    (["state.pending_kinds.mandate_renewal.probability=-0.1"], "command line",
+     "state.pending_kinds.mandate_renewal.probability", "[0, 1]"),
     (["actors.azerbaijan.preconditions=[constitution_changed,peace_day]"], "command line",
      "actors.azerbaijan.preconditions", "allowed: constitution_changed"),
     (["actors.eu.incentives.georgia=0.1"], "command line", "actors.eu.incentives.georgia",
@@ -352,7 +352,7 @@ def test_help_opens_with_usage_and_examples(app):
     lines = p.stdout.splitlines()
     assert lines[0].startswith(f"usage: {app}")
     assert "examples:" in lines and any(line.strip().startswith(app) for line in lines[8:])
-    assert "scenario: baseline" in p.stdout     # the groups, with the bundled scenarios
+    assert "scenario: baku_pledge_path, baseline" in p.stdout  # the groups and scenarios
     assert len(lines) < 60                       # not the whole configuration
     # a reader that stops early is not an error worth a traceback
     head = subprocess.run(f"{exe} --help | head -1", shell=True, capture_output=True,

@@ -96,7 +96,7 @@ def test_unknown_scenario_is_the_same_line_for_library_and_command_line(capsys, 
     with pytest.raises(ConfigError) as e:
         load_params("baseline_v2")
     assert line == f"sim-run: error: {e.value}"
-    assert "available: baseline" in line
+    assert "available: baku_pledge_path, baseline" in line
 
 
 def test_misspellings_name_the_key_the_place_and_the_nearest_key():

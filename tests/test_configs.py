@@ -270,7 +270,8 @@ def test_a_misspelt_scenario_name_gets_the_nearest_name():
     from sim.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"unknown scenario 'rusia_spoiler' \(did you "
-                                          r"mean 'russia_spoiler'\?\); available: baseline"):
+                                          r"mean 'russia_spoiler'\?\); available: "
+                                          r"baku_pledge_path, baseline"):
         load_params("rusia_spoiler")
 
 

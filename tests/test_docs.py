@@ -83,7 +83,7 @@ def tokens(code_spans: set[str]) -> set[str]:
 def test_schema_walk_finds_the_fields():
     names = {n for cls in SCHEMA_CLASSES for _, n in _walk(cls)}
     # guards against a walk that silently finds nothing
-    assert {"tension_threshold", "reservation", "quorum", "renewal_weeks",
+    assert {"tension_threshold", "reservation", "quorum", "damping",
             "incentives", "decay"} <= names
     assert len(names) > 80
 

@@ -155,7 +155,8 @@ def test_monitors_damp_incidents_until_their_mandate_ends(cfg):
                             spoiler_gain=0.0)
     cfg["incidents"]["escalation"].update(max_weekly_probability=0.0, coercion_rate=0.0)
     eu = cfg["actors"]["eu"]["monitors"]
-    eu.update(damping=0.5, renewal_probability=0.0)
+    eu.update(damping=0.5)
+    cfg["state"]["events"]["euma_mandate_renewal"] = None  # no renewal: the mandate ends
     cfg["domestic"]["constitution"]["stage"] = "abandoned"
     m = PeaceModel(parse_params(cfg), worlds=4000, seed=1, horizon_weeks=40).run()
     # the mandate's end is the calendar's event
@@ -215,6 +216,11 @@ def test_linkage_satisfies_a_precondition_at_signing(cfg):
     cfg["domestic"]["constitution"]["stage"] = "passed"
     cfg["state"]["flags"] = []  # Minsk process still open, as in March 2025:
     cfg["state"]["events"]["minsk_closure_complete"] = None  # the calendar cancels it
+    # Armenia's same-day offer (Mirzoyan), not the default since the record decided for
+    # Baku's "before signing" (7.16); the mechanism is kept for scenarios: set it here,
+    # and no request route, so that only the linkage can meet Baku's precondition
+    cfg["actors"]["armenia"]["linkages"] = ["minsk_closed"]
+    cfg["actors"]["azerbaijan"]["requests"] = {}
     m = PeaceModel(parse_params(cfg), worlds=1000, seed=2, horizon_weeks=40).run()
     signed = m.status == Status.SIGNED
     assert signed.mean() > 0.5

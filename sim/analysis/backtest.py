@@ -426,8 +426,10 @@ def quarter_ends(start: dt.date, years: int = 3) -> list[dt.date]:
 def check_origin(params, origin: str) -> None:
     """Refuse an origin whose inputs are dated after its start (hindsight).
 
-    Every calendar event the origin's configuration holds must have been announced on or
-    before the start date: an event learnt later must be cancelled in the origin's
+    Every calendar event the origin's configuration holds must have been known on or
+    before the start date (its date announced, or known as pending: ``pending_since``;
+    a pending event's completion is then drawn, :mod:`sim.model.calendar`): an event
+    learnt later must be cancelled in the origin's
     scenario (``state.events.<name>: null``), so that the scenario says what its moment
     did not know. Ordinary runs drop such events silently (:class:`sim.model.calendar.Calendar`);
     a backtest origin may not rely on that.
@@ -437,10 +439,14 @@ def check_origin(params, origin: str) -> None:
     """
     start = params.state.start_date
     for name, ev in params.state.events.items():
-        if ev.announced > start:
+        dated = ev.announced is not None and ev.announced <= start
+        pending = ev.pending_since is not None and ev.pending_since <= start
+        if not (dated or pending):
+            known = ev.announced if ev.pending_since is None else ev.pending_since
+            field = "announced" if ev.pending_since is None else "pending_since"
             raise ConfigError(
-                f"state.events.{name}.announced",
-                f"{ev.announced} is after the origin's start {start}: a backtest origin "
+                f"state.events.{name}.{field}",
+                f"{known} is after the origin's start {start}: a backtest origin "
                 f"uses only what was known then; cancel it with `state.events.{name}: null`",
                 f"configs/scenario/{origin}.yaml")
 
@@ -772,23 +778,35 @@ def rolling_facts(rule: RollingRule, record: Path | None = None) -> list[Fact]:
 def _calendar_overrides(known_at: dt.date, told_from: dt.date | None = None) -> dict:
     """``state.events`` as known at ``known_at`` (``configs/state/default.yaml``).
 
-    The calendar's events announced by then are kept, the others cancelled.
-    ``told_from``: a hindcast's start; the events known at ``known_at`` are announced to
-    it from its first week (the model drops an event announced after a run's start).
+    The calendar's events whose date was announced by then are kept; so are those known
+    by then as pending (``pending_since``; the run draws their completion,
+    :mod:`sim.model.calendar`); the others are cancelled. ``told_from``: a hindcast's
+    start; the events known at ``known_at`` are told to it from its first week (the
+    model drops an event known only after a run's start): a dated one is announced then,
+    a pending one is pending from then (its date, still unknown at ``known_at``, is not).
     """
     from sim.experiment.config import CONFIG_DIR, read_yaml
+
+    def date_of(ev: Any, key: str) -> dt.date | None:
+        v = ev.get(key) if isinstance(ev, dict) else None
+        return dt.date.fromisoformat(str(v)) if v is not None else None
 
     raw = read_yaml(CONFIG_DIR / "state" / "default.yaml")
     out: dict[str, Any] = {}
     for name, ev in (raw.get("events") or {}).items():
-        ann = ev.get("announced") if isinstance(ev, dict) else None
-        ann = dt.date.fromisoformat(str(ann)) if ann is not None else None
-        if ann is None or ann > known_at:
+        ann, pend = date_of(ev, "announced"), date_of(ev, "pending_since")
+        dated = ann is not None and ann <= known_at
+        pending = not dated and pend is not None and pend <= known_at
+        if not (dated or pending):
             out[name] = None
-        elif told_from is not None and ann > told_from:
-            out[name] = {**ev, "announced": told_from.isoformat()}
-        else:
-            out[name] = ev
+            continue
+        ev = dict(ev)
+        if told_from is not None:
+            if dated and ann is not None and ann > told_from:
+                ev["announced"] = told_from.isoformat()
+            if pend is not None and pend > told_from:
+                ev["pending_since"] = told_from.isoformat()
+        out[name] = ev
     return out
 
 

@@ -279,12 +279,9 @@ class Mediator(Actor):
         self.monitors_active = np.zeros(W, dtype=bool)
         self.mandate_end_week = np.full(W, -1.0)
         if p.monitors is not None:
-            mp = p.monitors
-            # the mandate's end is a dated event of the calendar (state.events)
-            end = model.calendar.mandate_end_week(name)
-            u = model.streams["monitors:" + name].random(W)
-            renewed = u < mp.renewal_probability
-            self.mandate_end_week = np.where(renewed, end + mp.renewal_weeks, end)
+            # the mandate's end is a dated event of the calendar (state.events); its
+            # renewal a dated or pending event with renews_mandate (drawn per world)
+            self.mandate_end_week = model.calendar.mandate_end_weeks(name)
             self.monitors_active = model.week < self.mandate_end_week
 
     def act(self) -> None:

@@ -40,12 +40,18 @@ Scalar = float | Dist
 
 #: State flags that preconditions may name.
 FLAGS = ("constitution_changed", "minsk_closed", "initialled", "tripp_framework",
-         "tripp_construction")
+         "tripp_construction", "pledge_binding")
 #: Flags that can be true at the start (``state.flags``), be set by a dated event
 #: (``state.events``) or be made true by a signatory at the moment of signing
 #: (``linkages``). ``constitution_changed`` only comes from the constitutional track
-#: (``domestic.constitution.stage``).
-SETTABLE_FLAGS = ("minsk_closed", "initialled", "tripp_framework", "tripp_construction")
+#: (``domestic.constitution.stage``). ``pledge_binding`` (Armenia's binding pledge of no
+#: territorial claims) only from an event that needs the Court and a majority of the
+#: National Assembly (``state.pending_kinds.<kind>.needs_majority``; ``baku_pledge_path``).
+SETTABLE_FLAGS = ("minsk_closed", "initialled", "tripp_framework", "tripp_construction",
+                  "pledge_binding")
+#: Separator of alternatives in a precondition: ``"constitution_changed|pledge_binding"``
+#: holds when either flag holds.
+ANY_OF = "|"
 #: Roles an actor may take. Adding an actor with one of these roles is YAML only.
 ROLES = ("signatory", "mediator", "spoiler", "opposition")
 #: What can make a signatory reopen the initialled text (docs/model.md 7.2).
@@ -116,6 +122,22 @@ def _events(doc: str = "") -> Any:
     return field(metadata=dict(kind="events", doc=doc))
 
 
+def _kinds(doc: str = "") -> Any:
+    return field(metadata=dict(kind="kinds", doc=doc))
+
+
+def _conditions(doc: str = "") -> Any:
+    return field(metadata=dict(kind="conditions", doc=doc))
+
+
+def _requests(doc: str = "") -> Any:
+    return field(metadata=dict(kind="requests", doc=doc))
+
+
+def _opt_date(doc: str = "") -> Any:
+    return field(metadata=dict(kind="date", optional=True, doc=doc))
+
+
 def _actor_map(role: str, lo: float = -INF, hi: float = INF, doc: str = "") -> Any:
     return field(metadata=dict(kind="actor_map", role=role, lo=lo, hi=hi, doc=doc))
 
@@ -164,7 +186,8 @@ class SignatoryParams[N](ActorBase[N]):
     red_lines: dict[str, tuple[float, float]] = _bounds_map(
         "terms this side never signs beyond: issue -> {min: x, max: y} (an indivisible "
         "commitment)")
-    preconditions: tuple = _flags("state flags that must hold before this side signs")
+    preconditions: tuple = _conditions("state flags that must hold before this side "
+                                       "signs ('a|b': either)")
     linkages: tuple = _flags("flags this side makes true at the moment of signing")
     stated_demands: dict[str, tuple[float, float]] = _bounds_map(
         "terms this side has demanded in the record: issue -> {min: x, max: y} ({} for "
@@ -176,6 +199,11 @@ class SignatoryParams[N](ActorBase[N]):
                                   "initialled text: none; unmet_demand (the text fails one "
                                   "of its stated_demands); successor (its government has "
                                   "fallen; the domestic-politics side only)")
+    requests: dict[str, str] = _requests(
+        "precondition flag -> pending kind: when both sides first accept a package while "
+        "the flag is unmet and no event is known to set it, the parties request it and "
+        "it completes by the kind's prior (signing waits for it); inert for a flag that "
+        "is not one of this side's preconditions")
     reopen_hazard: N = _num(0, 1, unit="1/week", doc="weekly chance of reopening "
                                  "the initialled text while the trigger holds and this "
                                  "side holds")
@@ -214,10 +242,6 @@ class MonitorParams[N]:
     attribution: N = _num(0, 1, doc="share of contested attributions the mission settles "
                                "while active (an observed incident does the damage of a "
                                "clearly attributed one)")
-    renewal_probability: N = _num(0, 1, doc="chance the mandate is renewed at its end "
-                                       "(the end is a dated event: state.events, "
-                                       "ends_mandate)")
-    renewal_weeks: int = _int(0, 10_000, doc="length of a renewed mandate (weeks)")
 
 
 @dataclass(frozen=True)
@@ -547,13 +571,41 @@ class EventParams[N]:
 
     label: str = _str("what happened or is scheduled")
     date: dt.date = _date("date the event changes the state")
-    announced: dt.date = _date("date it became public knowledge; a run includes the "
-                               "event only if announced <= state.start_date")
+    announced: dt.date | None = _opt_date(
+        "date its date became public knowledge; a run includes the event on its date iff "
+        "announced <= state.start_date (missing or null: not known by the record's end; "
+        "then `date` is the earliest date a pending completion can fall on)")
     sets_flags: tuple = _flags("flags made true on the date")
     ends_mandate: str = _str("mediator whose monitors' mandate ends on the date ('' none)")
     spoiler_pressure: dict[str, N] = _actor_map("spoiler", 0, 1, doc="added spoiling drive of "
                                         "each named spoiler from the date on")
     source: str = _str("where the date comes from (or 'assumption')")
+    pending_since: dt.date | None = _opt_date(
+        "date the event became known as pending (a request, an order, a scheduled "
+        "decision) before its date was known; a run starting from then until `announced` "
+        "draws its completion from state.pending_kinds.<kind> (missing: never pending)")
+    kind: str | None = field(metadata=dict(kind="str", optional=True, doc=(
+        "the pending kind whose prior times the completion (state.pending_kinds)")))
+    renews_mandate: str | None = field(metadata=dict(kind="str", optional=True, doc=(
+        "mediator whose monitors' mandate the event extends when it completes before "
+        "the mandate's end ('' or missing: none)")))
+    renewal_weeks: int | None = field(metadata=dict(kind="int", lo=0, hi=10_000,
+                                                    optional=True, doc=(
+        "length of the extension (weeks)")))
+
+
+@dataclass(frozen=True)
+class PendingKindParams[N]:
+    """The prior of a kind of pending event: when and whether it completes."""
+
+    probability: N = _num(0, 1, doc="chance the pending event completes at all (drawn "
+                               "once per world)")
+    hazard: N = _num(0, 1, lo_open=True, unit="1/week", doc="weekly chance of completion "
+                          "from the later of the start and the earliest date (1: on "
+                          "that date)")
+    needs_majority: bool = _bool("completes only in a week the government holds a "
+                                 "majority of the seats (an act of the National Assembly)")
+    source: str = _str("where the prior comes from (or 'assumption')")
 
 
 @dataclass(frozen=True)
@@ -567,6 +619,8 @@ class StateParams[N]:
     events: dict[str, EventParams[N]] = _events(
         "the calendar: event name -> EventParams (null cancels an event a scenario "
         "inherits)")
+    pending_kinds: dict[str, PendingKindParams[N]] = _kinds(
+        "kind of pending event -> its completion prior (PendingKindParams)")
     excitation: N = _num(0, 50, unit="incidents/week", doc="Hawkes excitation at "
                               "the start (a burst of recent incidents)")
     western_alignment: N = _num(0, 1, doc="Western alignment of the domestic-politics "
@@ -707,6 +761,53 @@ def _p_flags(v: Any, key: str, f: Any, ctx: dict) -> tuple[str, ...]:
     return tuple(v)
 
 
+def _p_conditions(v: Any, key: str, f: Any, ctx: dict) -> tuple[str, ...]:
+    if not isinstance(v, list | tuple):
+        raise ConfigError(key, f"must be a list of flags ({', '.join(FLAGS)}; 'a|b' for "
+                          f"either), got {v!r}")
+    out = []
+    for x in v:
+        alts = [a.strip() for a in str(x).split(ANY_OF)]
+        for a in alts:
+            if a not in FLAGS:
+                raise ConfigError(key, f"unknown flag {a!r}; allowed: {', '.join(FLAGS)} "
+                                  f"('a|b' for either)")
+        out.append(ANY_OF.join(alts))
+    return tuple(out)
+
+
+def _p_requests(v: Any, key: str, f: Any, ctx: dict) -> dict[str, str]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise ConfigError(key, f"must map settable flags ({', '.join(SETTABLE_FLAGS)}) to "
+                          f"pending kinds (state.pending_kinds), got {v!r}")
+    v = {flag: kind for flag, kind in v.items() if kind is not None}  # null: no request
+    for flag, kind in v.items():
+        if flag not in SETTABLE_FLAGS:
+            raise ConfigError(f"{key}.{flag}", f"cannot be requested; allowed: "
+                              f"{', '.join(SETTABLE_FLAGS)}")
+        if not isinstance(kind, str) or not kind:
+            raise ConfigError(f"{key}.{flag}", f"must name a pending kind, got {kind!r}")
+    return dict(v)
+
+
+def _p_kinds(v: Any, key: str, f: Any, ctx: dict) -> dict[str, Any]:
+    if v is None:
+        v = {}
+    if not isinstance(v, dict):
+        raise ConfigError(key, "must map kinds of pending event to {probability, hazard, "
+                          "needs_majority, source}")
+    out = {}
+    for name, k in v.items():
+        if k is None:
+            continue
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{key}.{name}", "kind names must be identifiers")
+        out[name] = _parse_dataclass(PendingKindParams, k, f"{key}.{name}", ctx)
+    return out
+
+
 def _p_issue_list(v: Any, key: str, f: Any, ctx: dict) -> tuple[str, ...]:
     issues = ctx["issues"]
     if not isinstance(v, list | tuple) or not all(isinstance(x, str) for x in v):
@@ -820,12 +921,15 @@ PARSERS: dict[str, Parser] = {
     "date": _p_date, "dates": _p_dates, "flags": _p_flags, "issue_list": _p_issue_list,
     "issue_map": _p_issue_map, "bounds_map": _p_bounds_map, "name_map": _p_name_map,
     "faction_map": _p_faction_map, "actor_map": _p_actor_map, "events": _p_events,
-    "nested": _p_nested,
+    "nested": _p_nested, "kinds": _p_kinds, "conditions": _p_conditions,
+    "requests": _p_requests,
 }
 
 
 def _parse_value(v: Any, key: str, f: Any, ctx: dict) -> Any:
     """Parse one field's YAML value with the parser of its schema kind."""
+    if v is None and f.metadata.get("optional") and f.metadata["kind"] != "nested":
+        return None
     return PARSERS[f.metadata["kind"]](v, key, f, ctx)
 
 
@@ -867,7 +971,28 @@ def _check_events(state: StateParams, actors: dict) -> None:
     ended: dict[str, str] = {}
     for name, ev in state.events.items():
         key = f"state.events.{name}"
-        if ev.announced > ev.date:
+        if ev.announced is None and ev.pending_since is None:
+            raise ConfigError(f"{key}.announced", "missing; an event needs `announced` "
+                              "(its date known) or `pending_since` (known as pending)")
+        if ev.pending_since is not None:
+            if not ev.kind or ev.kind not in state.pending_kinds:
+                raise ConfigError(f"{key}.kind", f"a pending event names a kind of "
+                                  f"state.pending_kinds ({', '.join(state.pending_kinds)}"
+                                  f"), got {ev.kind!r}")
+            if ev.announced is not None and ev.pending_since > ev.announced:
+                raise ConfigError(f"{key}.pending_since", f"must not be after `announced` "
+                                  f"({ev.announced}), got {ev.pending_since}")
+        r = ev.renews_mandate
+        if r:
+            a = actors.get(r)
+            if a is None or a.role != "mediator":
+                ok = [n for n, x in actors.items() if x.role == "mediator"]
+                raise ConfigError(f"{key}.renews_mandate", f"{r!r} is not a mediator; "
+                                  f"allowed: {', '.join(ok) or 'none'} (or '')")
+            if not ev.renewal_weeks:
+                raise ConfigError(f"{key}.renewal_weeks", "must be a positive number of "
+                                  "weeks when renews_mandate names a mediator")
+        if ev.announced is not None and ev.announced > ev.date:
             raise ConfigError(f"{key}.announced", f"must not be after the event's date "
                               f"({ev.date}), got {ev.announced}")
         for f in ev.sets_flags:
@@ -952,6 +1077,11 @@ def parse_params(cfg: dict) -> ModelSpec:
 
     for name, a in actors.items():
         if a.role == "signatory":
+            for flag, kind in a.requests.items():
+                if kind not in state.pending_kinds:
+                    raise ConfigError(f"actors.{name}.requests.{flag}",
+                                      f"unknown pending kind {kind!r}; kinds: "
+                                      f"{', '.join(state.pending_kinds) or 'none'}")
             for f in a.linkages:
                 if f not in SETTABLE_FLAGS:
                     raise ConfigError(f"actors.{name}.linkages",
@@ -1045,11 +1175,14 @@ def schema_keys(path: tuple[str, ...] | list[str], cfg: dict) -> tuple[str, ...]
         if kind == "nested":
             cls, rest = nested_type(f), rest[1:]
             continue
-        if kind in ("events", "faction_map"):
+        if kind in ("events", "faction_map", "kinds"):
             if len(rest) == 1:
                 return None
-            cls, rest = (EventParams if kind == "events" else FactionParams), rest[2:]
+            cls, rest = ({"events": EventParams, "faction_map": FactionParams,
+                          "kinds": PendingKindParams}[kind], rest[2:])
             continue
+        if kind == "requests":
+            return None if len(rest) == 1 else ()
         if kind == "bounds_map":
             return None if len(rest) == 1 else ("min", "max") if len(rest) == 2 else ()
         if kind in ("issue_map", "name_map", "actor_map"):

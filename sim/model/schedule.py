@@ -55,7 +55,7 @@ class CalendarEvents(Mechanism):
                       "week, -1 if never", "Week flag first held"),)
 
     def step(self, model: World, t: int) -> None:
-        """Fire the events due in week ``t``."""
+        """Fire the dated events due in week ``t`` and the pending ones completing in it."""
         spoilers = {sp.name: sp for sp in model.spoilers}
         for s in model.calendar.due(t):
             for f in s.event.sets_flags:
@@ -64,6 +64,14 @@ class CalendarEvents(Mechanism):
                 if name in spoilers:
                     spoilers[name].react(x)
             model.fired.append((t, s.name))
+        majority = model.domestic.seats > model.p.domestic.government.total_seats / 2.0
+        for p, now in model.calendar.completing(t, majority):
+            for f in p.sets_flags:
+                model.flags[f] |= now
+            for name, x in p.spoiler_pressure.items():
+                if name in spoilers:
+                    spoilers[name].react(x * now)
+            model.fired.append((t, p.name))  # in some worlds (``calendar.pending``)
 
     def record(self, model: World, t: int) -> Mapping[str, Any]:
         """Note the first week each flag holds (flags also change at signing)."""
@@ -682,12 +690,21 @@ class Signing(Mechanism):
     )
 
     def step(self, model: World, t: int) -> None:
-        """Sign where both accept, every precondition holds and the government has seats."""
-        ok = model.active & model.home.accept & model.counterpart.accept
+        """Sign where both accept, every precondition holds and the government has seats.
+
+        Where both accept but a precondition a side ``requests`` is unmet (and no known
+        event sets it), the parties request it now: it completes by its pending kind's
+        prior from next week (Baku's "before signing": signing waits for it).
+        """
+        agree = model.active & model.home.accept & model.counterpart.accept
+        ok = agree.copy()
         for s in model.signatories:
             for f in s.p.preconditions:
                 if f not in model.linked:
-                    ok &= model.flag(f, model.constitution_at_start)
+                    held = model.flag(f, model.constitution_at_start)
+                    ok &= held
+                    if f in s.p.requests:
+                        model.calendar.request(f, s.p.requests[f], agree & ~held, t)
         g = model.p.domestic.government
         ok &= model.domestic.seats > g.total_seats / 2.0
         model.signing_now = ok

@@ -25,7 +25,7 @@ from sim.model.codes import EscalationKind, Status
 from sim.model.dists import Dist
 from sim.model.domestic import DomesticArena
 from sim.model.incidents import BorderProcess
-from sim.model.params import SETTABLE_FLAGS, DrawnParams, ModelSpec, Scalar
+from sim.model.params import ANY_OF, SETTABLE_FLAGS, DrawnParams, ModelSpec, Scalar
 from sim.model.rng import stream
 
 
@@ -188,7 +188,8 @@ class World(mesa.Model):
         self.signing_now = np.zeros(W, dtype=bool)
         #: weekly per-world counts kept whatever a world's status (``PeaceModel(weekly=)``)
         self.weekly: dict[str, np.ndarray] = {}
-        self.calendar = Calendar(p.state.events, self.start_date)
+        self.calendar = Calendar(p.state.events, self.start_date, p.state.pending_kinds,
+                                 self.streams, W)
         self.fired: list[tuple[int, str]] = []
         esc = p.incidents.escalation
         balance = np.clip(esc.military_balance + esc.arms_supply, 0.0, 1.0)
@@ -246,6 +247,11 @@ class World(mesa.Model):
             name: The flag.
             constitution_changed: The constitutional flag to use (by default, now).
         """
+        if ANY_OF in name:  # a precondition with alternatives: either flag
+            out = np.zeros(self.W, dtype=bool)
+            for alt in name.split(ANY_OF):
+                out |= self.flag(alt, constitution_changed)
+            return out
         if name == "constitution_changed":
             if constitution_changed is not None:
                 return constitution_changed
