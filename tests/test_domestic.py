@@ -19,7 +19,6 @@ from helpers import FIXED_AGENDA, OPEN_GATE, merged
 
 from sim import compose, load_params, parse_params, simulate
 from sim.model.codes import Stage
-from tests.helpers import OPEN_GATE
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 SEED = 7

@@ -124,6 +124,7 @@ class Signatory(Actor):
         self.r = np.zeros(W)
         self.margin = np.zeros(W)
         self.accept = np.zeros(W, dtype=bool)
+        self.concedes = np.zeros(W, dtype=bool)  # holds on its own terms (decide)
         self.domestic = bool(p.domestic_politics)
         self.red_lines = [(model.issues.index(k), lo, hi) for k, (lo, hi) in p.red_lines.items()]
         #: terms this side has demanded in the record, ``[(k, lo, hi)]`` (7.2, 7.12)
@@ -214,16 +215,32 @@ class Signatory(Actor):
                        - floor - self.p.patience * demand
                        + self.p.acceptance_noise * noise)
         self.accept = self.margin >= 0.0
+        in_lines = np.ones(self.model.W, dtype=bool)
         for k, lo, hi in self.red_lines:
-            self.accept &= (package[:, k] >= lo) & (package[:, k] <= hi)
+            in_lines &= (package[:, k] >= lo) & (package[:, k] <= hi)
+        self.accept &= in_lines
+        # Two-level game (Putnam 1988): the side concedes only where it holds on its own
+        # terms (its own utility, no domestic cost). Where it holds only because the
+        # package costs it too much at home, conceding would move it further from what
+        # it can sell at home: it stands firm instead (tied hands, Schelling 1960).
+        if self.domestic and m.opposition is not None:
+            own_demand = np.maximum(self.utility(self.y) - floor, 0.0)
+            own = (self.utility(package) - floor - self.p.patience * own_demand
+                   + self.p.acceptance_noise * noise) >= 0.0
+            self.concedes = ~self.accept & ~(own & in_lines)
+        else:
+            self.concedes = ~self.accept
 
     def concede(self, package: np.ndarray) -> None:
         """Move the stated position toward the table unless that is worth less than r.
 
-        Only worlds where this side holds (does not accept) and that are still running
-        concede. The domestic-politics side's position is first pulled back toward its
-        own ideal in proportion to mobilisation: concessions are retracted under domestic
-        pressure (Putnam's two-level game).
+        Only worlds where this side holds on its own terms (``concedes``, set by
+        :meth:`decide`) and that are still running concede: for the counterpart, where it
+        did not accept; for the domestic-politics side, where it would not have accepted
+        even without the domestic cost (a refusal for the domestic cost alone leads to no
+        concession: docs/model.md 7.5). The domestic-politics side's position is first
+        pulled back toward its own ideal in proportion to mobilisation: concessions are
+        retracted under domestic pressure (Putnam's two-level game).
         """
         m = self.model
         opp = m.opposition
@@ -232,7 +249,7 @@ class Signatory(Actor):
             gap = self.x - self.y
             gap *= pull[:, None]
             self.y += gap
-        hold = ~self.accept & m.active
+        hold = self.concedes & m.active
         idx = np.flatnonzero(hold)
         if idx.size == 0:
             return
