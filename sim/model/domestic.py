@@ -95,7 +95,9 @@ class DomesticArena:
         self.rng = streams["domestic.government"]
         c, g, par = params.constitution, params.government, params.parliament
         self.support = params.support.initial.copy()
-        self.support0 = self.support.copy()
+        self.support0 = self.support.copy()  # the latent level support reverts to
+        #: climate (mobilisation, tension, spoiling) at the first support update
+        self._support_start: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.stage = np.full(W, INITIAL_STAGES[c.stage], dtype=np.int64)
         self.next_event = c.draft_weeks.copy()
         self.votes = np.zeros(W, dtype=np.int64)
@@ -163,18 +165,41 @@ class DomesticArena:
         """Whether the incumbent government has fallen, ``(W,)``."""
         return self.fell_week >= 0
 
-    def update_support(self, mobilisation, tension, spoiling, mediator_effect) -> None:
-        """Move public support toward its target.
+    def update_support(self, mobilisation, tension, spoiling) -> None:
+        """Move public support toward its target: one latent state per world.
 
-        ``S' = S + a (S* - S)`` with ``S* = baseline - e_m m - e_T T - e_s sigma +
-        mediator_effect`` (mediators' support effects and incentives, see the model).
+        ``S' = S + a (S* - S)`` with ``S* = S_0 - e_m [m - m_0]+ - e_T [T - T_0]+ -
+        e_s [sigma - sigma_0]+``: ``S_0`` is the world's one draw (``support.initial``),
+        both the start and the level support reverts to, and ``x_0`` the climate at the
+        first call (week 1, once every actor has acted: the conditions the polls
+        behind ``S_0`` describe). Only a climate
+        worse than at the start lowers the target; a calmer one does not lift it above
+        ``S_0`` (no sourced peace dividend). Outside powers do not enter.
         """
         sp = self.p.support
-        target = (sp.baseline - sp.mobilisation_effect * mobilisation
-                  - sp.tension_effect * tension - sp.spoiler_effect * spoiling
-                  + mediator_effect)
+        now = (np.asarray(mobilisation, dtype=float), np.asarray(tension, dtype=float),
+               np.asarray(spoiling, dtype=float))
+        if self._support_start is None:
+            self._support_start = tuple(np.array(v, copy=True) for v in now)
+        m0, t0, s0 = self._support_start
+        target = (self.support0
+                  - sp.mobilisation_effect * np.maximum(0.0, now[0] - m0)
+                  - sp.tension_effect * np.maximum(0.0, now[1] - t0)
+                  - sp.spoiler_effect * np.maximum(0.0, now[2] - s0))
         self.support = np.clip(self.support + sp.adjust_rate * (np.clip(target, 0, 1)
                                                                 - self.support), 0.0, 1.0)
+
+    def referendum_yes(self, idx: np.ndarray) -> np.ndarray:
+        """Expected yes share of votes cast in worlds ``idx`` (before the day's noise).
+
+        ``y = ybar (1 + lambda (S / S_0 - 1))``: with elasticity ``lambda = 1`` the yes
+        voters are a fixed share ``ybar / S_0`` of the agenda's supporters, so the yes
+        share moves in proportion to support; ``y = ybar`` while support is at its draw.
+        """
+        r = self.p.referendum
+        s0 = self.support0[idx]
+        rel = np.divide(self.support[idx], s0, out=np.ones(idx.size), where=s0 > 0) - 1.0
+        return np.clip(r.yes_share[idx] * (1.0 + r.support_link[idx] * rel), 0.0, 1.0)
 
     # ------------------------------------------------------------------ rules
     def seats_needed(self, idx: np.ndarray) -> np.ndarray:
@@ -224,8 +249,7 @@ class DomesticArena:
             boycott)`` for worlds ``idx``; turnouts are shares of registered voters.
         """
         r = self.p.referendum
-        y = np.clip(r.yes_share[idx] + r.support_link[idx]
-                    * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
+        y = self.referendum_yes(idx)
         tau = r.turnout[idx]
         assert self._inputs is not None, "called from step()"
         m = self._inputs.mobilisation[idx]
