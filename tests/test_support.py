@@ -17,7 +17,7 @@ from sim.errors import ConfigError
 from sim.experiment.config import load_params
 from sim.model.model import PeaceModel
 from sim.model.params import MediatorParams, SupportParams
-from tests.helpers import FROZEN_SUPPORT, OPEN_GATE, merged
+from helpers import FROZEN_SUPPORT, OPEN_GATE, merged
 
 SEED = 0
 WORLDS = 4000
