@@ -11,7 +11,7 @@ import copy
 
 import numpy as np
 import pytest
-from helpers import OPEN_GATE, two_party_cfg
+from helpers import OPEN_GATE, merged, two_party_cfg
 
 from sim import parse_params, simulate
 from sim.model.model import PeaceModel, rules
@@ -34,6 +34,7 @@ def with_(cfg, path, value):
 
 
 def test_1_more_incidents_never_raise_p_sign(cfg):
+    cfg = merged(cfg, OPEN_GATE)  # enough signed worlds to see the fall (docs 9, pattern 1)
     rates = [0.02, 0.1, 0.3, 0.8]
     p = [run(with_(cfg, ("incidents", "base_rate"), r)).summary()["p_sign"] for r in rates]
     for a, b in zip(p, p[1:], strict=False):
@@ -52,11 +53,17 @@ def test_2_stronger_opposition_lowers_p_sign_and_pulls_terms_toward_armenia(cfg)
     election): a successor's ideal moves toward the opposition's (7.15), which would
     change what "toward Armenia" means mid-run.
     """
+    cfg = merged(cfg, OPEN_GATE)  # enough signed worlds for the P(sign) comparison
     weak = with_(with_(cfg, ("actors", "opposition", "strength"), 0.3),
                  ("actors", "opposition", "mobilisation"), 0.1)
     strong = with_(with_(cfg, ("actors", "opposition", "strength"), 2.0),
                    ("actors", "opposition", "mobilisation"), 0.6)
-    assert run(strong).summary()["p_sign"] < run(weak).summary()["p_sign"] - 0.05
+    # paired (same worlds): strong - weak, 95 % interval below zero. The old margin of
+    # 0.05 rested on the opposition's starting mobilisation lowering support's level; with
+    # support one latent draw only a rise above the start lowers it (7.7): about -0.01
+    d = (run(strong, worlds=20000).outcomes["signed"].to_numpy(float)
+         - run(weak, worlds=20000).outcomes["signed"].to_numpy(float))
+    assert d.mean() + 1.96 * d.std(ddof=1) / np.sqrt(d.size) < 0, d.mean()
     u = {}
     for name, c in (("weak", weak), ("strong", strong)):
         for key in ("fall_base_hazard", "fall_mobilisation_hazard",
@@ -129,16 +136,21 @@ def test_march_2025_start_gives_what_happened_next_a_high_probability():
 
 def test_signed_text_carries_the_changed_constitution(cfg):
     """Channel: the constitution lock on the table (7.2) and the precondition (7.16)."""
-    res = run(cfg, worlds=2000)
+    res = run(merged(cfg, OPEN_GATE), worlds=2000)
     signed = res.outcomes[res.outcomes["signed"]]
     assert len(signed) > 100
     assert (signed["terms.constitution"] == 1.0).all()
     assert signed["constitution_changed"].all()
 
 
+@pytest.mark.xfail(reason="finding (branch support): with the gate open, tripled EU and US "
+                   "incentives move P(sign) by +0.0003 once they no longer raise public "
+                   "support (7.7): their own channel is branch powers' work", strict=False)
 def test_4a_larger_mediator_incentives_raise_p_sign(cfg):
-    """Channels: reservation values (7.3) and public support (7.7); the support-frozen
-    version, reservation values alone, is in tests/test_negotiation.py."""
+    """Channel: reservation values (7.3); mediators no longer enter public support (7.7).
+    The gate is open (OPEN_GATE) so that signed worlds are common enough to see it; the
+    support-frozen version is in tests/test_negotiation.py."""
+    cfg = merged(cfg, OPEN_GATE)
     big = copy.deepcopy(cfg)
     for m in ("eu", "us"):
         big["actors"][m]["incentives"] = {k: 3 * v for k, v in
@@ -148,7 +160,8 @@ def test_4a_larger_mediator_incentives_raise_p_sign(cfg):
 
 def test_4b_harder_russian_spoiling_lowers_p_sign(cfg):
     """Channels: signing costs on reservation values (7.3), incidents, mobilisation and
-    support (7.9)."""
+    support (7.9). The gate is open (OPEN_GATE): enough signed worlds to see it."""
+    cfg = merged(cfg, OPEN_GATE)
     soft = run(with_(cfg, ("actors", "russia", "strength"), 0.2)).summary()["p_sign"]
     hard = run(with_(cfg, ("actors", "russia", "strength"), 1.0)).summary()["p_sign"]
     assert hard < soft - 0.05
