@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from domestic_sweep import numeric_keys, scaled
+from helpers import OPEN_GATE, merged
 
 from sim import compose, load_params, parse_params, simulate
 from sim.model.codes import Stage
-from helpers import OPEN_GATE, merged
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "model.md"
 SEED = 7

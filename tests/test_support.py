@@ -11,13 +11,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import FROZEN_SUPPORT, OPEN_GATE, merged
 
 from sim import simulate
 from sim.errors import ConfigError
 from sim.experiment.config import load_params
 from sim.model.model import PeaceModel
 from sim.model.params import MediatorParams, SupportParams
-from helpers import FROZEN_SUPPORT, OPEN_GATE, merged
 
 SEED = 0
 WORLDS = 4000
