@@ -28,8 +28,7 @@ NO_CLIMATE = {"domestic": {"support": {"mobilisation_effect": 0.0, "tension_effe
 #: only the tension channel, at the top of its prior
 ONLY_TENSION = {"domestic": {"support": {"mobilisation_effect": 0.0, "tension_effect": 0.2,
                                          "spoiler_effect": 0.0}}}
-#: a spring-2025-sized burst of incidents (incident_spike's burst) from week 2 on, after
-#: the climate's reference is taken in week 1
+#: a spring-2025-sized burst of incidents (incident_spike's burst) from week 2 on
 SPIKE = {"incidents": {"burst_rate": 5.0, "burst_start_week": 2, "burst_weeks": 5}}
 
 
@@ -67,6 +66,30 @@ def test_support_never_rises_above_its_draw():
     d = o["final_support"] - o["param.domestic.support.initial"]
     assert (d <= 1e-12).all()
     assert d.mean() < -0.005
+
+
+def test_the_reference_climate_is_the_baselines_start():
+    """support.reference_* name the climate the polls describe: the baseline's own start
+    (after week 0). If a change elsewhere moves the baseline's start, this fails and the
+    references must be restated, or the baseline would drift from its draw at once."""
+    p = load_params("baseline")
+    m = PeaceModel(p, worlds=2000, seed=SEED, horizon_weeks=1).run()
+    sp = p.domestic.support
+    # the typical world (a few had an incident in week 0)
+    for now, ref in ((m.opposition.m, sp.reference_mobilisation),
+                     (m.tension_side[0], sp.reference_tension),
+                     (m.spoiling, sp.reference_spoiling)):
+        assert abs(np.median(now) - np.median(ref)) < 0.015, (np.median(now), ref[0])
+
+
+@pytest.mark.parametrize("scenario", ["opposition_surge", "russia_spoiler"])
+def test_a_scenario_that_starts_in_a_worse_climate_starts_support_lower(scenario):
+    """Paired: the same worlds and draws; a worse start than the polls' climate pulls
+    support below its draw (a week in, before anything else has happened)."""
+    a = simulate(load_params("baseline"), worlds=2000, seed=SEED, horizon_weeks=2).outcomes
+    b = simulate(load_params(scenario), worlds=2000, seed=SEED, horizon_weeks=2).outcomes
+    m, lo, hi = paired(a["final_support"], b["final_support"])
+    assert hi < 0, (m, lo, hi)
 
 
 # ------------------------------------------------------------------ dynamics

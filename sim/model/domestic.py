@@ -96,8 +96,6 @@ class DomesticArena:
         c, g, par = params.constitution, params.government, params.parliament
         self.support = params.support.initial.copy()
         self.support0 = self.support.copy()  # the latent level support reverts to
-        #: climate (mobilisation, tension, spoiling) at the first support update
-        self._support_start: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.stage = np.full(W, INITIAL_STAGES[c.stage], dtype=np.int64)
         self.next_event = c.draft_weeks.copy()
         self.votes = np.zeros(W, dtype=np.int64)
@@ -168,24 +166,19 @@ class DomesticArena:
     def update_support(self, mobilisation, tension, spoiling) -> None:
         """Move public support toward its target: one latent state per world.
 
-        ``S' = S + a (S* - S)`` with ``S* = S_0 - e_m [m - m_0]+ - e_T [T - T_0]+ -
-        e_s [sigma - sigma_0]+``: ``S_0`` is the world's one draw (``support.initial``),
-        both the start and the level support reverts to, and ``x_0`` the climate at the
-        first call (week 1, once every actor has acted: the conditions the polls
-        behind ``S_0`` describe). Only a climate
-        worse than at the start lowers the target; a calmer one does not lift it above
-        ``S_0`` (no sourced peace dividend). Outside powers do not enter.
+        ``S' = S + a (S* - S)`` with ``S* = S_0 - e_m [m - m_r]+ - e_T [T - T_r]+ -
+        e_s [sigma - sigma_r]+``: ``S_0`` is the world's one draw (``support.initial``),
+        both the start and the level support reverts to, and ``x_r`` the climate the
+        polls behind ``S_0`` describe (``support.reference_*``, the baseline's start).
+        Only a climate worse than that lowers the target; a calmer one does not lift it
+        above ``S_0`` (no sourced peace dividend). Outside powers do not enter.
         """
         sp = self.p.support
-        now = (np.asarray(mobilisation, dtype=float), np.asarray(tension, dtype=float),
-               np.asarray(spoiling, dtype=float))
-        if self._support_start is None:
-            self._support_start = tuple(np.array(v, copy=True) for v in now)
-        m0, t0, s0 = self._support_start
         target = (self.support0
-                  - sp.mobilisation_effect * np.maximum(0.0, now[0] - m0)
-                  - sp.tension_effect * np.maximum(0.0, now[1] - t0)
-                  - sp.spoiler_effect * np.maximum(0.0, now[2] - s0))
+                  - sp.mobilisation_effect * np.maximum(0.0, mobilisation
+                                                        - sp.reference_mobilisation)
+                  - sp.tension_effect * np.maximum(0.0, tension - sp.reference_tension)
+                  - sp.spoiler_effect * np.maximum(0.0, spoiling - sp.reference_spoiling))
         self.support = np.clip(self.support + sp.adjust_rate * (np.clip(target, 0, 1)
                                                                 - self.support), 0.0, 1.0)
 

@@ -339,12 +339,16 @@ class SupportParams[N]:
                            "level support reverts to (one latent draw per world)")
     adjust_rate: N = _num(0, 1, unit="1/week", doc="weekly share of the gap to the "
                                "target closed (mean reversion)")
-    mobilisation_effect: N = _num(0, 1, doc="support lost per unit rise of mobilisation "
-                                       "above its level at the start")
-    tension_effect: N = _num(0, 1, doc="support lost per unit rise of tension above its "
-                                  "level at the start")
-    spoiler_effect: N = _num(0, 1, doc="support lost per unit rise of spoiling above its "
-                                  "level at the start")
+    mobilisation_effect: N = _num(0, 1, doc="support lost per unit of mobilisation above "
+                                       "the reference")
+    tension_effect: N = _num(0, 1, doc="support lost per unit of tension above the "
+                                  "reference")
+    spoiler_effect: N = _num(0, 1, doc="support lost per unit of spoiling above the "
+                                  "reference")
+    reference_mobilisation: N = _num(0, 1, doc="mobilisation of the climate the polls "
+                                          "behind `initial` describe (the baseline's start)")
+    reference_tension: N = _num(0, 1, doc="Armenia's tension in that climate")
+    reference_spoiling: N = _num(0, 1, doc="spoiling in that climate")
     frozen: bool = _bool("support stays at its initial draw (switches the public-support "
                          "channel off)")
 

@@ -225,10 +225,8 @@ class Perceptions(Mechanism):
             incentive = incentive + med.p.incentives[model.home.name] * med.attention
         model.mobilisation, model.incentive = mob, incentive
         # support: one latent state per world, moved only by the climate (7.7); no
-        # outside power enters it (no dated Western deliverable after the start). It
-        # holds its draw through week 0: the climate's reference is taken in week 1, once
-        # every actor has acted (spoiling is first set in week 0's step 3)
-        if not model.p.domestic.support.frozen and t >= 1:
+        # outside power enters it (no dated Western deliverable after the start)
+        if not model.p.domestic.support.frozen:
             model.domestic.update_support(mob, model.tension_side[0], model.spoiling)
 
     def record(self, model: World, t: int) -> Mapping[str, Any]:
