@@ -36,7 +36,7 @@ RANGES = {"incidents.base_rate": (0.01, 0.3),
 KEYS = ["domestic.constitution.draft_weeks"]  # with the origin's own prior
 ORIGIN = "origin_2025_08_08"
 CUTOFF = dt.date(2026, 6, 30)
-EXCLUDE = ["minsk_process_closed_by_2025_12_01"]
+EXCLUDE = ["minsk_process_closed_by_2025_12_01", "tripp_framework_by_2026_01_14"]
 
 
 def measure(method: str, worlds: int, seed: int, **options) -> dict:

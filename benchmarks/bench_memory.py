@@ -3,8 +3,8 @@
 For a few block sizes and horizons (baseline scenario, seed 0) runs
 :func:`sim.experiment.runs.simulate_blocks` under ``tracemalloc`` and prints the peak per world,
 per world-week (and per traced world-week), the outcome row size, and the estimate of
-:func:`sim.experiment.memory.estimate_bytes` (rows held, as here) without its fixed
-``BASE``. The estimate's costs are measured on a probe block
+:func:`sim.experiment.memory.estimate_bytes` (rows held, as here) without its base
+(``base=0``: what the run adds). The estimate's costs are measured on a probe block
 (:func:`sim.experiment.memory.measure_block_cost`), printed first::
 
     .venv/bin/python benchmarks/bench_memory.py
@@ -15,7 +15,7 @@ from __future__ import annotations
 import tracemalloc
 
 from sim import load_params
-from sim.experiment.memory import BASE, baseline_cost, estimate_bytes
+from sim.experiment.memory import baseline_cost, estimate_bytes
 from sim.experiment.runs import simulate_blocks
 
 CASES = [(2000, 52, False), (8000, 52, False), (2000, 156, False), (8000, 156, False),
@@ -33,7 +33,7 @@ def main() -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         row = out.outcomes.memory_usage(deep=True).sum() / worlds
-        est = estimate_bytes(worlds, worlds, weeks, trace, streamed=False) - BASE
+        est = estimate_bytes(worlds, worlds, weeks, trace, streamed=False, base=0)
         print(f"{worlds:7d} {weeks:5d} {trace!s:>5} {peak / 1e6:8.1f} {peak / worlds:8.0f} "
               f"{peak / (worlds * weeks):7.0f} {row:6.0f} {est / 1e6:7.1f} "
               f"{est / peak:8.2f}")

@@ -2,7 +2,9 @@
 
 Loads one run folder with :func:`sim.experiment.runs.load_run` (manifest, bounded
 regular-file reads, summary and table checks) and with the same reads but without the
-table checks (:func:`sim.experiment.runs.check_tables` replaced by a no-op), alternating
+table checks (:func:`sim.experiment.runs.check_worlds_file` and
+:func:`~sim.experiment.runs.check_steps`, which ``load_run`` calls, replaced by no-ops;
+the rows are read when first used, so ``.worlds`` is read in both), alternating
 in one process, so that the ratio comes from one run on the same machine state::
 
     .venv/bin/python benchmarks/bench_readers.py                 # 50,000 worlds, 7 rounds
@@ -33,14 +35,14 @@ def main() -> None:
         ov = [f"worlds={a.worlds}", "quiet=true", "block_worlds=50000"]
         run(compose_config(ov), d, ov)
         checked, unchecked = [], []
-        real = runs.check_tables
+        real = runs.check_worlds_file, runs.check_steps
         for _ in range(a.rounds):
-            for times, check in ((checked, real), (unchecked, lambda *x: None)):
-                runs.check_tables = check
+            for times, check in ((checked, real), (unchecked, (lambda *x: None,) * 2)):
+                runs.check_worlds_file, runs.check_steps = check
                 t = time.perf_counter()
-                runs.load_run(d)
+                assert len(runs.load_run(d).worlds) == a.worlds
                 times.append(time.perf_counter() - t)
-        runs.check_tables = real
+        runs.check_worlds_file, runs.check_steps = real
     c, u = statistics.median(checked), statistics.median(unchecked)
     print(f"load_run of {a.worlds:,} worlds, median of {a.rounds}: checked {1000 * c:.1f} ms, "
           f"without table checks {1000 * u:.1f} ms, ratio {c / u:.2f}")

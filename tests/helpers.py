@@ -70,3 +70,11 @@ def merged(*overrides: dict) -> dict:
     for o in overrides:
         put(out, o)
     return out
+
+#: The government's agenda held fixed (7.13): it holds every two-thirds vote and every
+#: referendum when due, whatever it expects, and may call a snap election at any deadlock
+#: (no wait after a mandate, no seat gain needed). For a test of a mechanism on the
+#: parliament's or the referendum day's own channel with the government's choices off.
+FIXED_AGENDA = {"domestic": {"parliament": {"vote_margin": 1000},
+                             "constitution": {"referendum_margin": -1.0},
+                             "government": {"snap_min_weeks": 0, "snap_seat_gain": 0}}}

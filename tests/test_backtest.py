@@ -1,5 +1,6 @@
 """The backtest's facts, resolvers and scores on hand-made runs (known answers)."""
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -199,3 +200,169 @@ def test_forecast_ledger_is_cumulative_by_quarter():
     p = [r["p_sign"] for r in led["forecasts"]]
     assert len(p) == 4 and p == sorted(p)
     assert all(r["ci_low"] <= r["p_sign"] <= r["ci_high"] for r in led["forecasts"])
+
+
+# ------------------------------------------------------------ rolling origins
+
+RULE = CONFIG_DIR / "backtest" / "rolling.yaml"
+TINY = [dt.date(2025, 3, 13), dt.date(2025, 9, 13)]
+
+
+def test_the_rule_makes_monthly_origins_and_every_standard_question_that_resolves():
+    rule = bt.load_rule(RULE)
+    assert rule.origins[0] == dt.date(2025, 3, 13) and len(rule.origins) == 16
+    assert dt.date(2026, 6, 14) in rule.origins and dt.date(2026, 6, 13) not in rule.origins
+    facts = bt.rolling_facts(rule)
+    ids = {f.id for f in facts}
+    for o in rule.origins:
+        qs = bt.standard_questions(rule, o)
+        due = [h for h in rule.horizons if bt.add_months(o, h) <= rule.end]
+        assert len(qs) == len(due) * len(rule.questions)  # none that resolves is dropped
+        assert {q["id"] for q in qs} <= ids
+        for q in qs:
+            f = next(f for f in facts if f.id == q["id"])
+            assert f.applies(o) and not any(f.applies(x) for x in rule.origins if x != o)
+    # the first origin: signed, war, government, referendum, deaths at +3, +6, +12 months
+    first = {q["id"] for q in bt.standard_questions(rule, rule.origins[0])}
+    assert "war_12m_from_2025-03-13" in first and "deaths_3m_from_2025-03-13" in first
+    assert len(first) == 15
+    # the committed list is exactly what the rule generates
+    assert rule.generated.read_text(encoding="utf-8") == bt.generated_yaml(rule)
+
+
+def test_a_pruned_or_edited_question_list_is_refused_in_one_line(tmp_path):
+    import shutil
+
+    for name in ("rolling.yaml", "facts.yaml", "rolling_facts.yaml"):
+        shutil.copy(CONFIG_DIR / "backtest" / name, tmp_path / name)
+    text = (tmp_path / "rolling_facts.yaml").read_text(encoding="utf-8")
+    cut = text.index("- id: signed_3m_from_2025-04-13")
+    end = text.index("- id:", cut + 5)
+    (tmp_path / "rolling_facts.yaml").write_text(text[:cut] + text[end:], encoding="utf-8")
+    with pytest.raises(ConfigError, match="differs from what rolling.yaml generates") as e:
+        bt.rolling_facts(bt.load_rule(tmp_path / "rolling.yaml"))
+    assert "\n" not in str(e.value)
+
+
+def _scores(seed=0, n_origins=8, per=6):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for o in range(n_origins):
+        for _ in range(per):
+            p = rng.uniform(0, 0.4)
+            y = float(rng.uniform() < 0.2)
+            rows.append({"origin": f"o{o}", "kind": "binary", "horizon": "0-3 months",
+                         "brier_model": (p - y) ** 2, "brier_no_change": y,
+                         "brier_climatology": (0.2 - y) ** 2,
+                         "log_model": -np.log(p if y else 1 - p),
+                         "log_no_change": -np.log(0.01 if y else 0.99),
+                         "log_climatology": -np.log(0.2 if y else 0.8)})
+    return pd.DataFrame(rows)
+
+
+def test_bootstrap_skill_is_reproducible_and_its_intervals_hold_the_point():
+    s = _scores()
+    a, b = bt.bootstrap_skill(s, 500, seed=1), bt.bootstrap_skill(s, 500, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    c = bt.bootstrap_skill(s, 500, seed=2)
+    assert not a["skill_vs_climatology_low"].equals(c["skill_vs_climatology_low"])
+    for base in bt.BASELINES:
+        point, lo, hi = (a[f"skill_vs_{base}{x}"] for x in ("", "_low", "_high"))
+        ok = point.notna()
+        assert ok.any() and ((lo[ok] <= point[ok]) & (point[ok] <= hi[ok])).all()
+        assert (hi[ok] > lo[ok]).all()
+    row = a[(a["horizon"] == "all") & (a["score"] == "brier")].iloc[0]
+    assert row["origins"] == 8 and row["facts"] == 48
+    assert row["model"] == pytest.approx(s["brier_model"].mean())
+
+
+@pytest.fixture(scope="module")
+def tiny_rolling():
+    rule = bt.load_rule(RULE)
+    facts = bt.rolling_facts(rule)
+    return rule, facts, bt.rolling_backtest(rule, facts, worlds=300, seed=0,
+                                            calibration_worlds=600, boot=200, origins=TINY)
+
+
+def _forecasts(result, origin, skip=()):
+    s = result.scores[(result.scores["origin"] == bt.origin_label(origin))
+                      & ~result.scores["fact"].isin(skip)]
+    return s[["fact", "forecast"]].reset_index(drop=True)
+
+
+def test_no_leakage_a_later_fact_moved_leaves_each_origins_forecasts_unchanged(tiny_rolling):
+    rule, facts, base = tiny_rolling
+    later = "no_treaty_signed_by_2026_06_25"  # after both origins
+    moved = [dataclasses.replace(f, date=dt.date(2026, 7, 1), observed=1.0)
+             if f.id == later else f for f in facts]
+    again = bt.rolling_backtest(rule, moved, worlds=300, seed=0, calibration_worlds=600,
+                                boot=200, origins=TINY)
+    for o in TINY:
+        pd.testing.assert_frame_equal(_forecasts(again, o, [later]),
+                                      _forecasts(base, o, [later]))
+    assert set(again.posteriors) == set(base.posteriors) == {bt.origin_label(TINY[1])}
+    for k, post in base.posteriors.items():
+        pd.testing.assert_frame_equal(again.posteriors[k], post)
+    # the test can fail: a fact dated before the second origin, changed, moves its
+    # calibration and so its forecasts (and never the first origin's)
+    early = "reported_incidents_five_weeks_after_2025_03_13"
+    changed = [dataclasses.replace(f, observed=0.0) if f.id == early else f for f in facts]
+    third = bt.rolling_backtest(rule, changed, worlds=300, seed=0, calibration_worlds=600,
+                                boot=200, origins=TINY)
+    pd.testing.assert_frame_equal(_forecasts(third, TINY[0], [early]),
+                                  _forecasts(base, TINY[0], [early]))
+    assert not third.posteriors[bt.origin_label(TINY[1])].equals(
+        base.posteriors[bt.origin_label(TINY[1])])
+
+
+def test_the_tiny_rolling_run_scores_every_applicable_fact(tiny_rolling):
+    rule, facts, res = tiny_rolling
+    for o in TINY:
+        got = set(res.scores.loc[res.scores["origin"] == bt.origin_label(o), "fact"])
+        assert got == {f.id for f in facts if f.applies(o)}
+    info = res.origins.set_index("origin")
+    assert info.loc[bt.origin_label(TINY[0]), "calibration_facts"] == 0
+    assert info.loc[bt.origin_label(TINY[1]), "calibration_facts"] > 5
+    assert set(res.skill["horizon"]) >= {"all", "0-3 months", "6-12 months"}
+
+
+def test_sim_backtest_rolling_writes_its_folder_and_refuses_bad_input(tmp_path, capsys):
+    from sim.cli.backtest import main
+    from sim.experiment.runfolder import verify_run_folder
+
+    out = tmp_path / "rolling"
+    assert main(["rolling=true", "worlds=200", "calibration_worlds=400", "bootstrap=100",
+                 "rolling_origins=2025-03-13,2025-09-13", f"out={out}"]) == 0
+    verify_run_folder(out)
+    text = (out / "backtest.md").read_text()
+    assert "skill vs climatology" in text and "| 2025-09-13 |" in text
+    assert (out / "reliability.png").stat().st_size > 0
+    for argv, key in ((["rolling=maybe"], "rolling"),
+                      (["rolling=true", "rolling_origins=2025-03-14",
+                        f"out={tmp_path / 'x'}"], "rolling_origins"),
+                      (["rolling=true", "rolling_origins=June"], "rolling_origins"),
+                      (["rolling=true", "calibration_worlds=-1"], "calibration_worlds"),
+                      (["rolling=true", f"rule={tmp_path / 'none.yaml'}",
+                        f"out={tmp_path / 'x'}"], "none.yaml")):
+        capsys.readouterr()
+        assert main(argv) in (1, 2), argv
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and key in err, err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("edit", "key"), [
+    (("every_months: 1", "every_months: 0"), "origins.every_months"),
+    (("horizons_months: [3, 6, 12]", "horizons_months: [3, soon]"), "horizons_months"),
+    (("  min_share: 0.01", "  min_share: 1.5"), "calibration.min_share"),
+    (("end: 2026-07-04", "end: 2025-01-01"), "origins"),
+])
+def test_a_bad_rule_is_one_line_naming_the_file_and_key(tmp_path, edit, key):
+    text = RULE.read_text(encoding="utf-8")
+    assert edit[0] in text
+    bad = tmp_path / "rolling.yaml"
+    bad.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        bt.load_rule(bad)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"{bad}: {key}"), msg

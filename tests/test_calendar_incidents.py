@@ -18,7 +18,7 @@ from sim.model.calendar import event_week
 from sim.model.codes import EscalationKind
 from sim.model.model import PeaceModel, rules
 from sim.model.params import FLAGS, SETTABLE_FLAGS
-from sim.model.schedule import Incidents
+from sim.model.schedule import Escalation, Incidents
 
 SEED = 8
 #: docs/model.md 7.12: P(escalation within 52 weeks | spring-2025-sized burst) < 0.05.
@@ -85,27 +85,40 @@ def test_a_perceived_base_rate_of_half_a_week_no_longer_makes_war_likely(baselin
     assert s["p_escalation"] < 0.15  # was 0.54 before the recalibration (issue 8)
 
 
-def test_coercion_follows_the_corridor_gap_and_the_military_advantage(baseline_cfg):
+def test_coercion_follows_baku_s_unmet_stated_demands_and_the_military_advantage(
+        baseline_cfg):
+    """Channel (7.12): coercion = c * (unmet share of Baku's stated demands) * advantage.
+    Incident-driven escalation is held out; paired worlds (one seed)."""
     cfg = copy.deepcopy(baseline_cfg)
     cfg["incidents"]["escalation"]["max_weekly_probability"] = 0.0  # incidents held out
 
-    def coerced(**az):
-        c = copy.deepcopy(cfg)
-        c["actors"]["azerbaijan"].update(az)
+    def coerced(c):
         o = simulate(parse_params(c), worlds=4000, seed=SEED).outcomes
-        return (o["escalation_kind"] == "coercion").mean()
+        return (o["escalation_kind"] == "coercion").to_numpy()
 
-    text = coerced()
-    demand = coerced(initial_concession=0.3)  # Baku's stated transit demand far above
-    assert demand > text + 0.05
+    base = coerced(cfg)
+    # a stated corridor demand the text fails: more of Baku's demands unmet
+    c = copy.deepcopy(cfg)
+    c["actors"]["azerbaijan"]["stated_demands"]["transit_regime"] = {"min": 0.8}
+    c["actors"]["azerbaijan"]["reopen_trigger"] = "none"   # the text stays put
+    d = coerced(c).astype(float) - base
+    assert d.mean() - 1.96 * d.std(ddof=1) / np.sqrt(d.size) > 0
+    # every stated demand met (constitution changed, Minsk closed, the text fixed and
+    # never reopened): no coercion at all
+    c = copy.deepcopy(cfg)
+    c["domestic"]["constitution"]["stage"] = "passed"
+    c["actors"]["armenia"]["reopen_trigger"] = "none"
+    assert coerced(c).sum() == 0
+    # no military advantage, no coercion
     c = copy.deepcopy(cfg)
     c["incidents"]["escalation"].update(military_balance=0.45, arms_supply=0.0)
-    c["actors"]["azerbaijan"]["initial_concession"] = 0.3
-    o = simulate(parse_params(c), worlds=4000, seed=SEED).outcomes
-    assert (o["escalation_kind"] == "coercion").sum() == 0  # no advantage, no coercion
-    m = PeaceModel(parse_params(cfg), worlds=10, seed=SEED, horizon_weeks=1)
+    assert coerced(c).sum() == 0
+    m = PeaceModel(parse_params(cfg), worlds=10, seed=SEED, horizon_weeks=1).run()
     assert EscalationKind.COERCION.label == "coercion"
-    assert m.coercion_index == m.issues.index("transit_regime")
+    # after week 0 (the calendar has closed Minsk) only the constitution, one of Baku's
+    # five stated demands, is unmet
+    assert np.allclose(m.mechanism(Escalation).unmet_share(m), 1 / 5)
+
 
 
 # ------------------------------------------------------------------ two reporters

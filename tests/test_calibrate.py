@@ -267,12 +267,16 @@ CUTOFF = dt.date(2026, 6, 20)
 
 
 DRAFT = "domestic.constitution.draft_weeks"  # the origin's own prior, U(13, 104)
+#: Record facts no world of origin_2025_08_08 reproduces: the origin does not know of the
+#: OSCE's closing date or of the TRIPP framework (both announced later), and the model
+#: sets neither flag by itself.
+UNREPRODUCED = ["minsk_process_closed_by_2025_12_01", "tripp_framework_by_2026_01_14"]
 
 
 def _real(facts, cutoff=CUTOFF, **kw):
     return cb.calibrate_origin("origin_2025_08_08", cutoff, facts, keys=[DRAFT], ranges=RANGES,
                                worlds=3000, seed=0,
-                               exclude=["minsk_process_closed_by_2025_12_01"], **kw)
+                               exclude=UNREPRODUCED, **kw)
 
 
 def test_real_model_calibration_runs_end_to_end(tmp_path):
@@ -280,17 +284,28 @@ def test_real_model_calibration_runs_end_to_end(tmp_path):
     used = set(cal.settings["facts"])
     assert used == {"government_in_office_after_2026_election", "civil_contract_seats_2026",
                     "no_constitutional_referendum_before_2026_06_07"}
-    assert set(cal.settings["facts_after_cutoff"]) == {"no_treaty_signed_by_2026_06_25",
-                                                       "no_interstate_war_by_2026_06_25"}
+    assert set(cal.settings["facts_after_cutoff"]) == {
+        "no_treaty_signed_by_2026_06_25", "no_interstate_war_by_2026_06_25",
+        "government_in_office_after_court_ruling_2026_07_04"}
     assert cal.keys == [DRAFT, RATE, EARLY] and 0 < len(cal.samples) < 3000
     assert cal.settings["priors"][RATE] == {"kind": "uniform", "low": 0.01, "high": 0.3}
-    moved = cb.moved_table(cal).set_index("key")
-    # no referendum before the June 2026 election: short drafting times are less likely
-    # (at 1e5 worlds the shift is +0.24 prior sd and the interval 0.90 as wide)
-    assert moved.loc[DRAFT, "shift_sd"] > 0.1 and moved.loc[DRAFT, "width_ratio"] < 0.95
     cb.write_calibration(tmp_path, cal)
     header, _, _ = read_posterior(tmp_path / "posterior.csv")
     assert header["cutoff"] == "2026-06-20" and header["prior_worlds"] == 3000
+
+
+@pytest.mark.xfail(strict=False, reason="issue 18 (branch govt): the government holds no "
+                   "referendum it expects to lose and no vote it expects to lose by more "
+                   "than vote_margin, so 'no referendum before 7 Jun 2026' is explained by "
+                   "its agenda and hardly constrains drafting time: at 20,000 worlds the "
+                   "shift is +0.05 prior sd, width ratio 1.00 (it was +0.24 sd, 0.90 at "
+                   "1e5 worlds); the old claim is now false")
+def test_no_early_referendum_makes_short_drafting_times_less_likely():
+    cal = _real(FACTS)
+    moved = cb.moved_table(cal).set_index("key")
+    # no referendum before the June 2026 election: short drafting times are less likely
+    # (at 1e5 worlds the shift was +0.24 prior sd and the interval 0.90 as wide)
+    assert moved.loc[DRAFT, "shift_sd"] > 0.1 and moved.loc[DRAFT, "width_ratio"] < 0.95
 
 
 def test_facts_after_the_cutoff_are_never_read():
@@ -324,7 +339,7 @@ def test_sim_calibrate_writes_its_folder_and_refuses_bad_input(tmp_path, capsys)
 
     out = tmp_path / "cal"
     argv = ["worlds=400", "cutoff=2026-06-20", "method=smc", "generations=1",
-            f"range.{RATE}=0.01,0.3", "exclude=minsk_process_closed_by_2025_12_01",
+            f"range.{RATE}=0.01,0.3", "exclude=" + ",".join(UNREPRODUCED),
             f"out={out}"]
     assert main(argv) == 0
     verify_run_folder(out)

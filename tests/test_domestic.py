@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from domestic_sweep import numeric_keys, scaled
-from helpers import OPEN_GATE, merged
+from helpers import FIXED_AGENDA, OPEN_GATE, merged
 
 from sim import compose, load_params, parse_params, simulate
 from sim.model.codes import Stage
@@ -26,12 +26,6 @@ SEED = 7
 
 def run(cfg, worlds=6000, seed=SEED, horizon=156):
     return simulate(parse_params(cfg), worlds=worlds, seed=seed, horizon_weeks=horizon)
-
-
-def open_gate(cfg: dict) -> dict:
-    """``cfg`` with a referendum the draft wins (tests.helpers.OPEN_GATE): a check of the
-    track's rules needs signed worlds whatever the sourced prior leaves P(sign) at."""
-    return merged(cfg, OPEN_GATE)
 
 
 def paired_z(a: np.ndarray, b: np.ndarray) -> float:
@@ -46,14 +40,19 @@ def paired_z(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_no_signed_world_reaches_the_referendum_without_70_votes(cfg):
-    o = run(open_gate(cfg), worlds=20000).outcomes
+    # on the gate's own channel: a referendum the draft wins (OPEN_GATE), so that enough
+    # worlds sign whatever the sourced referendum prior leaves P(sign) at
+    cfg["domestic"]["referendum"]["yes_share"] = OPEN_GATE["domestic"]["referendum"][
+        "yes_share"]
+    o = run(cfg, worlds=20000).outcomes
     signed = o[o["signed"]]
     assert len(signed) > 1000
     assert signed["referendum_passed"].all() and signed["constitution_changed"].all()
     assert (signed["draft_votes"] >= 70).all()
     assert not o["bypassed"].any()
     # the check can fail: with the bypass scenario some signed worlds never had 70 votes
-    bypass = simulate(load_params("constitution_bypass_route"), worlds=20000, seed=SEED)
+    bypass = simulate(load_params("constitution_bypass_route", overrides=OPEN_GATE),
+                      worlds=20000, seed=SEED)
     sb = bypass.outcomes[bypass.outcomes["signed"]]
     assert (sb["bypassed"] & (sb["draft_votes"] < 70)).sum() > 50
 
@@ -64,10 +63,9 @@ def _strategy(cfg, strategy):
     r["opposition_strategy"] = strategy
     r["turnout"] = {"dist": "uniform", "low": 0.44, "high": 0.50}  # near the quorum
     r["yes_share"] = {"dist": "uniform", "low": 0.50, "high": 0.65}
-    # the vote sends the draft in nearly every world: the referendum is the event compared
-    for f in c["domestic"]["parliament"]["factions"].values():
-        f["willingness"] = 0.5
-    return run(c, worlds=6000).outcomes
+    # the day's rules, with the government's agenda held fixed: it holds the vote and the
+    # referendum whatever it expects (it would otherwise skip the boycotted ones)
+    return run(merged(c, FIXED_AGENDA), worlds=6000).outcomes
 
 
 def test_a_boycott_defeats_the_referendum_through_the_quorum_when_turnout_is_low(cfg):
@@ -109,14 +107,15 @@ def test_more_willing_opposition_deputies_raise_p_sign(cfg):
 
 
 def test_retries_keep_p_sign_rising_after_week_130(cfg):
-    cfg = open_gate(cfg)
+    cfg["domestic"]["referendum"]["yes_share"] = OPEN_GATE["domestic"]["referendum"][
+        "yes_share"]  # the retries' channel, whatever the referendum prior gives
     res = run(cfg, worlds=10000, horizon=260)
     p = res.steps["p_signed"].to_numpy()
-    assert p[259] - p[130] > 0.015  # with the gate open (the sourced prior: about 0.013)
-    # the late signatures come from second and later attempts
+    assert p[259] - p[130] > 0.015
+    # the late signatures come from second and later attempts (a postponed vote included)
     late = res.outcomes[res.outcomes["sign_week"] > 130]
     assert ((late["parliament_votes"] > 1) | (late["referendums"] > 1)
-            | (late["elections_held"] > 0)).mean() > 0.9
+            | (late["elections_held"] > 0) | (late["votes_postponed"] > 0)).mean() > 0.9
     # without retries (delays beyond the horizon) the curve is flat after week 130
     c = copy.deepcopy(cfg)
     c["domestic"]["constitution"].update(vote_retry_weeks=520, cooldown_weeks=520)
@@ -141,7 +140,7 @@ def test_early_elections_cannot_give_one_party_more_than_two_thirds(cfg):
     from sim import PeaceModel
     g = cfg["domestic"]["government"]
     g.update(early_election_probability=1.0, early_election_weeks=4, election_vote_share=0.8,
-             election_noise=0.01)
+             election_noise=0.01, snap_min_weeks=0)  # the seat cap's channel: snap at once
     for f in cfg["domestic"]["parliament"]["factions"].values():
         f["willingness"] = 1e-6
     m = PeaceModel(parse_params(cfg), worlds=2000, seed=SEED, horizon_weeks=80).run()
@@ -152,11 +151,11 @@ def test_early_elections_cannot_give_one_party_more_than_two_thirds(cfg):
     assert inc.mean() > 0.8  # failed referendums and the base hazard topple some
     assert (dom.faction_seats.sum(axis=1) + dom.seats == 105)[inc].all()
     # ... which is exactly the 70 votes needed: the draft goes to referendum after it
-    assert (dom.referendums[dom.elections_held > 0] > 0).mean() > 0.9
+    assert (dom.draft_votes[dom.elections_held > 0] >= 70).mean() > 0.9
 
 
 def test_baku_signs_only_if_it_accepts_the_new_text(cfg):
-    c = open_gate(cfg)
+    c = merged(cfg, OPEN_GATE)  # referendums that pass, whatever the sourced prior gives
     c["domestic"]["constitution"]["baku_accepts_text"] = 0.0
     o = run(c).outcomes
     assert o["referendum_passed"].mean() > 0.05
@@ -164,7 +163,8 @@ def test_baku_signs_only_if_it_accepts_the_new_text(cfg):
 
 
 def test_ratification_follows_signing_through_the_court(cfg):
-    cfg = open_gate(cfg)
+    cfg["domestic"]["referendum"]["yes_share"] = OPEN_GATE["domestic"]["referendum"][
+        "yes_share"]  # enough signed worlds whatever the referendum prior gives
     o = run(cfg, worlds=10000).outcomes
     r = o[o["ratified"]]
     assert len(r) > 500 and r["signed"].all()
@@ -178,13 +178,24 @@ def test_ratification_follows_signing_through_the_court(cfg):
 def test_vacant_seats_scenario_lowers_the_bar_under_its_legal_assumption():
     base = simulate(load_params("baseline"), worlds=6000, seed=SEED).outcomes
     vac = simulate(load_params("vacant_seats"), worlds=6000, seed=SEED).outcomes
-    assert vac["referendum_held"].mean() > 0.95 > base["referendum_held"].mean()
+    # parliament's bar (the scenario's channel): the draft is sent in nearly every world;
+    # whether the referendum is then held is the government's choice (7.13)
+    sent, sent_base = vac["draft_votes"] >= 0, base["draft_votes"] >= 0
+    assert sent.mean() > 0.95 > sent_base.mean()
+    assert vac["referendum_held"].mean() > base["referendum_held"].mean()
     assert (vac.loc[vac["signed"], "draft_votes"] >= 62).all()
 
 
 def test_the_referendum_prior_drives_p_sign_and_is_not_general_support(cfg):
     """P(sign) rises steeply with the referendum's yes share; changing it leaves general
-    support, parliament's votes and P(referendum held) untouched (its own quantity)."""
+    support, parliament's votes and P(referendum held) untouched (its own quantity).
+
+    The government's agenda is held fixed (FIXED_AGENDA: it holds the vote and the
+    referendum whatever it expects): with the choice on, it
+    reads the expected yes share and skips referendums it expects to lose (7.13), so
+    P(referendum held) depends on the prior by design (tests/test_government.py).
+    """
+    cfg = merged(cfg, FIXED_AGENDA)
     o = run(cfg, worlds=20000).outcomes
     b = pd.cut(o["param.domestic.referendum.yes_share"], [0.2, 0.3, 0.4, 0.5, 0.6])
     p = o.groupby(b, observed=True)["signed"].mean().to_numpy()
@@ -197,8 +208,8 @@ def test_the_referendum_prior_drives_p_sign_and_is_not_general_support(cfg):
     assert hi["referendum_held"].equals(o["referendum_held"])
     before = ~o["referendum_held"]  # worlds the referendum never touched
     assert np.array_equal(hi.loc[before, "final_support"], o.loc[before, "final_support"])
-    # paired: 0.026 -> 0.161 at seed 7 (the old margin 0.15 held only with the drift
-    # between two support draws that lifted the yes share)
+    # paired: the old margin 0.15 held only with the drift between two support draws
+    # that lifted the yes share
     assert paired_z(o["signed"].to_numpy(), hi["signed"].to_numpy()) > 10
     assert hi["signed"].mean() > o["signed"].mean() + 0.10
 
@@ -216,6 +227,8 @@ INERT = {
     "domestic.constitution.alternative_route_weeks",
     "domestic.referendum.boycott_no_abstention",
     "domestic.government.successor_similarity",
+    "domestic.parliament.former_government_willingness",
+    "domestic.constitution.failure_hazard",
 }
 #: Keys that act on another outcome by design (checked on that outcome instead).
 OTHER_OUTCOME = {
@@ -224,9 +237,19 @@ OTHER_OUTCOME = {
     "domestic.ratification.parliament_weeks": "ratified",
     "domestic.government.fall_base_hazard": "government_fell",
     "domestic.government.fall_mobilisation_hazard": "government_fell",
-    "domestic.constitution.failure_hazard": "government_fell",
-    "domestic.parliament.package_effect": "max_opposition_yes",
+    # the government's agenda (7.13): the package moves the votes it expects, and so
+    # whether it holds the vote; the draft's and the retries' timing move when votes
+    # come, while P(sign) waits on the referendum the government expects to win
+    "domestic.parliament.package_effect": "votes_postponed",
+    "domestic.constitution.draft_weeks": "parliament_votes",
+    "domestic.constitution.cooldown_weeks": "parliament_votes",
 }
+#: Keys swept with a referendum the draft wins on both sides (OPEN_GATE): they act after
+#: signing or after a fall, too rare at the defaults for +-20 % to show on their outcome.
+#: (every domestic.ratification key too: the treaty's own ratification acts only on
+#: signed worlds.)
+UNDER_OPEN_GATE = {"domestic.ratification.court_weeks",
+                   "domestic.government.successor_pursues"}
 _BASE, _ = compose("baseline")
 SWEEP_KEYS = [".".join(p) for p in numeric_keys(_BASE)]
 
@@ -235,7 +258,7 @@ def test_the_inert_list_is_documented_with_reasons():
     doc = DOC.read_text(encoding="utf-8")
     section = doc[doc.index("#### Inert by design"):]
     section = section[:section.index("\n#")]
-    for key in INERT | set(OTHER_OUTCOME):
+    for key in INERT | set(OTHER_OUTCOME) | UNDER_OPEN_GATE:
         assert re.search(rf"`{re.escape(key)}`[^\n]*—", section), key
     assert set(SWEEP_KEYS) >= INERT | set(OTHER_OUTCOME)
 
@@ -244,7 +267,9 @@ def test_the_inert_list_is_documented_with_reasons():
 @pytest.mark.parametrize("key", [k for k in SWEEP_KEYS if k not in INERT])
 def test_each_domestic_parameter_moves_the_gate_when_changed_by_20_percent(key):
     path = tuple(key.split("."))
-    lo, hi = (simulate(parse_params(scaled(_BASE, path, f)), worlds=10000, seed=11).outcomes
+    base = merged(_BASE, OPEN_GATE) if (key in UNDER_OPEN_GATE or key.startswith(
+        "domestic.ratification.")) else _BASE
+    lo, hi = (simulate(parse_params(scaled(base, path, f)), worlds=10000, seed=11).outcomes
               for f in (0.8, 1.2))
     cols = [OTHER_OUTCOME[key]] if key in OTHER_OUTCOME else ["signed", "referendum_held"]
     z = [paired_z(lo[c].to_numpy(), hi[c].to_numpy()) for c in cols]
@@ -282,9 +307,9 @@ def test_no_single_draw_explains_more_than_half_of_signed_unless_documented(cfg)
 
 
 @pytest.mark.xfail(reason="finding (branch support): with public support one latent draw "
-                   "the referendum prior carries 0.78 of what the drawn parameters explain "
-                   "about signed at seed 0 (the old 0.54 included the unsourced drift "
-                   "between two support draws); docs/model.md 8.10", strict=False)
+                   "the referendum prior carries about 0.78 of what the drawn parameters "
+                   "explain about signed at seed 0 (the old 0.54 included the unsourced "
+                   "drift between two support draws); docs/model.md 8.10", strict=False)
 def test_the_dominant_draw_leaves_a_large_part_to_the_rest(cfg):
     share = first_order_shares(run(cfg, worlds=30000, seed=0).outcomes)
     assert share.max() < 0.7, share.sort_values().tail()

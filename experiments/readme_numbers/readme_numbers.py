@@ -42,7 +42,7 @@ TEMPLATE = (
     "P(sign within three years) = **{p_sign}** (95 % interval {ci_low}–{ci_high}, "
     "Monte Carlo error only); P(signed and ratified) = {p_ratified}; P(referendum held) = "
     "{p_held}, P(referendum passed) = {p_passed}; P(escalation) = {p_escalation} "
-    "({p_coercion} of it coercion tied to the corridor dispute, {p_spiral} from incident "
+    "({p_coercion} of it coercion over Baku's unmet stated demands, {p_spiral} from incident "
     "spirals); the government falls in {p_fell} of worlds; the rest is stalemate "
     "({p_stalemate}). It is low because every signature passes through a referendum on a "
     "new constitution whose yes share is anchored to polls that find little appetite for "
@@ -71,9 +71,12 @@ def prob(p: float, decimals: int, n: int | None = None) -> str:
     return text
 
 
-def run(scenario: str, worlds: int, seed: int):
-    """One scenario's worlds table and settings, computed as sim-run computes them."""
-    ov = [f"scenario={scenario}", f"worlds={worlds}", f"seed={seed}", "quiet=true"]
+def run(scenario: str, worlds: int, seed: int, *extra: str):
+    """One scenario's worlds table and settings, computed as sim-run computes them.
+
+    ``extra`` are further command-line overrides (``domestic.support.frozen=true``).
+    """
+    ov = [f"scenario={scenario}", f"worlds={worlds}", f"seed={seed}", "quiet=true", *extra]
     job = prepare_job(compose_config(ov), ov)
     return simulate_job(job, progress=False), job
 
@@ -109,6 +112,11 @@ def measure(worlds: int = WORLDS, seed: int = SEED) -> dict[str, str]:
     d = dict(ujob.params.domestic.referendum.yes_share.args)
     out["unpopular_range"] = f"{d['low']:.2f}–{d['high']:.2f}"
     out["p_unpopular"] = prob(float(np.mean(unpop.outcomes["signed"])), 3, worlds)
+    frozen, _ = run("baseline", worlds, seed, "domestic.support.frozen=true")
+    fs = frozen.outcomes["signed"].to_numpy(dtype=bool)
+    out["p_frozen"] = prob(float(fs.mean()), 3, worlds)
+    flo, fhi = wilson_interval(int(fs.sum()), len(fs))
+    out["frozen_low"], out["frozen_high"] = prob(float(flo), 3), prob(float(fhi), 3)
     bypass, _ = run("constitution_bypass_route", worlds, seed)
     out["p_bypass"] = prob(float(np.mean(bypass.outcomes["signed"])), 3, worlds)
     del job

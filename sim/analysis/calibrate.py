@@ -289,6 +289,26 @@ def _unmatched(sims: Mapping[str, np.ndarray], targets: Sequence[Target]) -> lis
     return out
 
 
+def _jointly_unmatched(sims: Mapping[str, np.ndarray], targets: Sequence[Target],
+                       min_share: float = 0.0) -> list[str]:
+    """Targets, in order, that too few worlds reproduce with the ones kept before.
+
+    Too few: under ``min_share`` of the worlds, and at least one.
+    """
+    n = len(np.asarray(sims[targets[0].name])) if targets else 0
+    need = max(1, math.ceil(min_share * n))
+    ok = np.ones(n, dtype=bool)
+    out = []
+    for t in targets:
+        v = np.asarray(sims[t.name], dtype=float)
+        m = (v == t.observed) if t.kind == "binary" else np.isfinite(v)
+        if (ok & m).sum() >= need:
+            ok &= m
+        else:
+            out.append(t.name)
+    return out
+
+
 def _simulate(simulator: Simulator, theta: np.ndarray, keys: Sequence[str],
               targets: Sequence[Target], seed: int) -> dict[str, np.ndarray]:
     sims = simulator({k: theta[:, j].copy() for j, k in enumerate(keys)}, seed)
@@ -299,9 +319,12 @@ def _simulate(simulator: Simulator, theta: np.ndarray, keys: Sequence[str],
 
 
 def _prior_round(simulator: Simulator, priors: Mapping[str, Dist], targets: Sequence[Target],
-                 n: int, seed: int, batch_worlds: int
+                 n: int, seed: int, batch_worlds: int, check: bool = True
                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Draw ``n`` prior values per key and simulate them in batches (generation 0)."""
+    """Draw ``n`` prior values per key and simulate them in batches (generation 0).
+
+    With ``check`` (the default) a target that no prior world reproduces is an error.
+    """
     rng = _rng(seed, 0)
     keys = list(priors)
     theta = np.column_stack([priors[k].sample(rng, n) for k in keys])
@@ -311,7 +334,7 @@ def _prior_round(simulator: Simulator, priors: Mapping[str, Dist], targets: Sequ
                                batch_seed(seed, 0, b)))
     sims = {t.name: np.concatenate([p[t.name] for p in parts]) for t in targets}
     bad = _unmatched(sims, targets)
-    if bad:
+    if bad and check:
         raise CalibrationError(f"no prior world reproduces {', '.join(bad)}: the model "
                                "cannot match it under these priors; leave it out "
                                f"(exclude={','.join(bad)}) or widen the priors")
@@ -344,7 +367,8 @@ def _tolerance(d: np.ndarray, tolerance: float | None, quantile: float | None) -
 
 def rejection(simulator: Simulator, priors: Mapping[str, Dist], targets: Sequence[Target],
               prior_worlds: int, seed: int, quantile: float | None = 0.1,
-              tolerance: float | None = None, batch_worlds: int = 20_000) -> Calibration:
+              tolerance: float | None = None, batch_worlds: int = 20_000,
+              drop_unmatched: bool = False, min_share: float = 0.0) -> Calibration:
     """Rejection ABC: accept the prior worlds within a tolerance of the record.
 
     Args:
@@ -357,24 +381,43 @@ def rejection(simulator: Simulator, priors: Mapping[str, Dist], targets: Sequenc
             (ignored when ``tolerance`` is given or no count is among the targets).
         tolerance: An absolute tolerance on the distance instead of a quantile.
         batch_worlds: Worlds per simulator call.
+        drop_unmatched: Leave out (instead of refusing) the targets that no prior world
+            reproduces together with the targets before them (taken in the order given,
+            e.g. by date: the record as it accrued); they are listed in
+            ``settings["dropped"]`` (the rolling backtest's rule: the model cannot be
+            conditioned on an event it gives probability zero; the fact is still scored).
+        min_share: With ``drop_unmatched``: also leave out a target that fewer than this
+            share of the prior worlds reproduce together with those kept before it (a
+            posterior of a handful of worlds is no sample).
 
     Raises:
-        CalibrationError: A target no prior world reproduces, or nothing accepted.
+        CalibrationError: A target no prior world reproduces (unless
+            ``drop_unmatched``), or nothing accepted.
     """
     _check_common(priors, targets, prior_worlds, batch_worlds)
-    theta, sims = _prior_round(simulator, priors, targets, prior_worlds, seed, batch_worlds)
+    theta, sims = _prior_round(simulator, priors, targets, prior_worlds, seed, batch_worlds,
+                               check=not drop_unmatched)
+    dropped = _jointly_unmatched(sims, targets, min_share) if drop_unmatched else []
+    targets = [t for t in targets if t.name not in dropped]
+    keys = list(priors)
+    if not targets:  # nothing left to condition on: the prior is the posterior
+        samples = pd.DataFrame(theta, columns=keys)
+        samples["weight"] = 1.0 / len(theta)
+        gen = Generation(0, math.inf, prior_worlds, prior_worlds, len(theta), float(len(theta)))
+        return Calibration("rejection", samples, np.zeros(len(theta)),
+                           pd.DataFrame(theta, columns=keys), {}, [gen],
+                           {"dropped": dropped})
     scales = count_scales(sims, targets)
     d = distances(sims, targets, scales)
     eps = _tolerance(d, tolerance, quantile)
     keep = np.isfinite(d) & (d <= eps)
     if not keep.any():
         raise CalibrationError(f"no world within tolerance {eps:g} of the record; raise it")
-    keys = list(priors)
     samples = pd.DataFrame(theta[keep], columns=keys)
     samples["weight"] = 1.0 / keep.sum()
     gen = Generation(0, eps, prior_worlds, prior_worlds, int(keep.sum()), float(keep.sum()))
     return Calibration("rejection", samples, d[keep], pd.DataFrame(theta, columns=keys),
-                       scales, [gen])
+                       scales, [gen], {"dropped": dropped} if drop_unmatched else {})
 
 
 def _kernel_logmix(new: np.ndarray, old: np.ndarray, logw_old: np.ndarray,

@@ -6,6 +6,9 @@ Examples::
     sim-backtest worlds=5000 seed=3
     sim-backtest origins=march_2025 facts=my_facts.yaml
     sim-backtest ledger=true                      # also write today's forecast ledger
+    sim-backtest rolling=true                     # an origin a month (backtest/rolling.yaml)
+    sim-backtest rolling=true worlds=5000 rolling_origins=2025-03-13,2025-09-13
+    sim-backtest rolling=true generate=true       # rewrite the rule's generated question list
 
 Arguments are ``key=value`` pairs (below). The origins are scenarios (``configs/
 scenario/``) composed by the library loader (safe YAML, every key checked); no Hydra
@@ -23,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.analysis import backtest as bt
+from sim.analysis.calibrate import CalibrationError
 from sim.errors import ConfigError, environment_problem
 from sim.experiment.config import CONFIG_DIR, output_root
 from sim.experiment.runs import provenance
@@ -38,6 +42,12 @@ DEFAULTS = {
     "out": "",
     "ledger": "false",
     "ledger_scenario": "baseline",
+    "rolling": "false",
+    "rule": str(CONFIG_DIR / "backtest" / "rolling.yaml"),
+    "calibration_worlds": "20000",
+    "bootstrap": "2000",
+    "rolling_origins": "",
+    "generate": "false",
 }
 USAGE = ("usage: sim-backtest [key=value ...]; keys: " + ", ".join(DEFAULTS)
          + " (e.g. sim-backtest worlds=5000 seed=3 ledger=true)")
@@ -53,7 +63,7 @@ def parse(argv: Sequence[str]) -> dict:
         raw[key] = value
     out: dict = {"origins": [o for o in raw["origins"].split(",") if o],
                  "facts": Path(raw["facts"]), "ledger_scenario": raw["ledger_scenario"]}
-    for key, lo in (("worlds", 1), ("seed", 0)):
+    for key, lo in (("worlds", 1), ("seed", 0), ("calibration_worlds", 0), ("bootstrap", 1)):
         try:
             out[key] = int(raw[key])
         except ValueError:
@@ -68,10 +78,19 @@ def parse(argv: Sequence[str]) -> dict:
     if not 0.0 < out["log_eps"] < 0.5:
         raise ConfigError("log_eps", f"must be a number in (0, 0.5), got {raw['log_eps']!r}",
                           "command line")
-    if raw["ledger"] not in ("true", "false"):
-        raise ConfigError("ledger", f"must be true or false, got {raw['ledger']!r}",
-                          "command line")
-    out["ledger"] = raw["ledger"] == "true"
+    for key in ("ledger", "rolling", "generate"):
+        if raw[key] not in ("true", "false"):
+            raise ConfigError(key, f"must be true or false, got {raw[key]!r}",
+                              "command line")
+        out[key] = raw[key] == "true"
+    out["rule"] = Path(raw["rule"])
+    out["rolling_origins"] = []
+    for d in (x for x in raw["rolling_origins"].split(",") if x):
+        try:
+            out["rolling_origins"].append(dt.date.fromisoformat(d))
+        except ValueError:
+            raise ConfigError("rolling_origins", f"must be dates YYYY-MM-DD separated by "
+                              f"commas, got {d!r}", "command line") from None
     if not out["origins"]:
         raise ConfigError("origins", "name at least one scenario", "command line")
     now = dt.datetime.now()
@@ -90,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     s: dict = {}
     try:
         s = parse(argv)
+        if s["rolling"]:
+            return _rolling(s)
         facts = bt.load_facts(s["facts"])
         result = bt.backtest(s["origins"], facts, s["worlds"], s["seed"], s["log_eps"],
                              source=str(s["facts"]))
@@ -107,12 +128,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as e:
         print(f"sim-backtest: {e}", file=sys.stderr)
         return 2
-    except bt.BacktestError as e:
+    except (bt.BacktestError, CalibrationError) as e:
         print(f"sim-backtest: {e}", file=sys.stderr)
         return 2
     except OSError as e:
         print(f"sim-backtest: {environment_problem(e, s.get('out'))}", file=sys.stderr)
         return 1
+    print(f"Scoreboard: {s['out'] / 'backtest.md'}")
+    return 0
+
+
+def _rolling(s: dict) -> int:
+    """``rolling=true``: the rolling-origin backtest (or ``generate=true``: the list)."""
+    import time
+
+    from sim.viz.backtest_report import write_rolling
+
+    rule = bt.load_rule(s["rule"])
+    if s["generate"]:
+        rule.generated.write_text(bt.generated_yaml(rule), encoding="utf-8")
+        print(f"Generated {len(bt.generated_entries(rule))} questions: {rule.generated}")
+        return 0
+    record = s["facts"] if s["facts"] != Path(DEFAULTS["facts"]) else None
+    facts = bt.rolling_facts(rule, record)
+    t0 = time.perf_counter()
+    result = bt.rolling_backtest(
+        rule, facts, s["worlds"], s["seed"], s["calibration_worlds"], s["log_eps"],
+        s["bootstrap"], s["rolling_origins"] or None,
+        progress=lambda m: print(m, file=sys.stderr, flush=True))
+    settings = {**s, **provenance(), "date": dt.date.today().isoformat(),
+                "seconds": round(time.perf_counter() - t0, 1)}
+    write_rolling(s["out"], result, settings)
+    print(bt.rolling_markdown(result, settings))
     print(f"Scoreboard: {s['out'] / 'backtest.md'}")
     return 0
 

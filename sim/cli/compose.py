@@ -43,6 +43,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.errors import ConfigError
 from sim.experiment.config import (
+    CLAIM_KEY,
     COMMAND_LINE,
     CONFIG_DIR,
     DELETE,
@@ -377,14 +378,16 @@ def _translate(e: Exception, overrides: Sequence[str], config_dir: Path,
 def to_plain(cfg: DictConfig) -> dict:
     """Resolve a composed configuration into plain Python, without ``hydra``.
 
-    Each top-level node is resolved in place (interpolations such as
-    ``${paths.results_dir}`` still see the whole configuration); copying the whole
-    configuration first, Hydra's settings included, took most of a job's checking time.
+    A scenario's claim (``expect:``) is left out too: it is for the tests, not the
+    model, and the job's own composition drops it the same way. Each top-level node is
+    resolved in place (interpolations such as ``${paths.results_dir}`` still see the
+    whole configuration); copying the whole configuration first, Hydra's settings
+    included, took most of a job's checking time.
     """
     out: dict = {}
     try:
         for key in cfg:
-            if key == "hydra":
+            if key in ("hydra", CLAIM_KEY):
                 continue
             value = cfg[key]
             if isinstance(value, DictConfig | ListConfig):

@@ -211,9 +211,12 @@ def _load_worlds(source: str) -> tuple[pd.DataFrame, int]:
                           "(no worlds.parquet)", COMMAND_LINE)
     try:   # the one reader of run folders: manifest, regular files, checked tables
         run = load_run(path)
+        # only what PRIM reads: the drawn parameters and the outputs (world_outputs)
+        cols = [c for c in run.world_columns() if c.startswith("param.")]
+        worlds = run.read_worlds([*cols, "signed", "sign_week", "escalated"])
     except RunFolderError as e:
         raise ConfigError("explore.source", str(e), COMMAND_LINE) from None
-    return run.worlds, run.horizon_weeks
+    return worlds, run.horizon_weeks
 
 
 def run_prim(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:

@@ -58,10 +58,9 @@ from sim.experiment import runs
 from sim.experiment.config import CONFIG_DIR, config_groups, options, output_root
 from sim.experiment.executors import make_executor
 from sim.experiment.memory import (
-    DISK_PER_TRACE_CELL,
-    DISK_PER_WORLD,
     check_run_memory,
     compact_bytes,
+    estimate_disk,
     parallel_jobs,
 )
 from sim.experiment.runfolder import MANIFEST
@@ -462,13 +461,13 @@ def check_output_folder(folder: Path, key: str, need_bytes: int = 0, multirun: b
 def output_bytes(settings: Any) -> int:
     """Upper estimate of the bytes a run writes (outcome rows, weekly rows, trace).
 
-    A precision run is counted at ``max_worlds``, the most it may write.
+    Measured on the probe block the memory check runs (:func:`estimate_disk`: what its
+    tables took once written, bounded by the declared outputs' plain size), not kept
+    by hand. A precision run is counted at ``max_worlds``, the most it may write.
     """
     worlds = settings.max_worlds if settings.precision is not None else settings.worlds
-    out = worlds * DISK_PER_WORLD + settings.horizon_weeks * 4_000 + 1_000_000
-    if settings.trace:
-        out += worlds * settings.horizon_weeks * DISK_PER_TRACE_CELL
-    return out
+    return estimate_disk(worlds, settings.block_worlds, settings.horizon_weeks,
+                         settings.trace)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Memory a run needs, estimated before anything is allocated, and what the machine has.
+"""Memory and disk a run needs, estimated before anything is allocated, and what the machine has.
 
 A run is built block by block (:func:`sim.experiment.runs.simulate_blocks`). While a
 block of ``b`` worlds runs, the model holds per-world state and a week-by-week series
@@ -7,10 +7,18 @@ that writes the run holds the rows of the blocks in flight only (with a pool, at
 :data:`sim.experiment.executors.AHEAD_PER_WORKER` per worker and the one being written; in
 process, one), whatever the run's size. So the peak is about
 
-    BASE + SAFETY * b * block_peak_per_world          (the block being computed)
+    base + SAFETY * b * block_peak_per_world          (the block being computed)
          + SAFETY * 2 * in_flight * b * rows_per_world (rows received, and written)
 
-with ``block_peak_per_world`` and ``rows_per_world`` measured, not kept by hand: a
+where ``base`` is what the process already holds: its resident memory when the estimate
+is made (:func:`process_base`: ``/proc/self/statm``), never less than :data:`BASE`, what
+a fresh ``sim-run`` needs before any world. A long-lived process (a notebook, a test
+session) that already holds gigabytes is thus bounded too; a fresh one is not charged
+for memory it does not hold. A pool worker is a fresh interpreter: :data:`BASE` each.
+What the machine must still provide is the estimate minus what the process holds
+already (:func:`check_run_memory`; ``MemAvailable`` does not count it).
+
+``block_peak_per_world`` and ``rows_per_world`` are measured, not kept by hand: a
 probe block of :data:`PROBE_WORLDS` worlds is run under ``tracemalloc`` at two short
 horizons (:func:`measure_block_cost`); its peak per world, linear in the weeks, is
 extrapolated to the run's horizon, and the rows' size is the ``memory_usage`` of what
@@ -19,7 +27,14 @@ few worlds, so it overstates the per-world cost; :data:`SAFETY` covers what the 
 does not see (another scenario's extra actors or events). A run held in memory (the
 library's :func:`simulate_blocks` without a file) also keeps every row:
 ``2 * worlds * rows_per_world``. ``tests/test_memory_guard.py`` compares the estimate
-with measured peaks.
+with measured peaks (``VmHWM``, the process's own peak resident memory).
+
+Disk (:func:`estimate_disk`) comes from the same probe: what the probe's tables take
+once written as ``sim-run`` writes them (Parquet, one row group per block), bounded
+per world by the plain encoding of the declared outputs (:mod:`sim.model.outputs`:
+each column's dtype; a text column by the longest value the probe wrote), since a
+64-world probe over a short horizon compresses differently from a run's blocks; the
+fixed bytes of a file and of a row group are measured on the probe.
 
 No Hydra here.
 """
@@ -27,6 +42,8 @@ No Hydra here.
 from __future__ import annotations
 
 import functools
+import io
+import math
 import os
 import tracemalloc
 from collections.abc import Callable
@@ -36,9 +53,13 @@ from typing import Any
 
 from sim.experiment.executors import AHEAD_PER_WORKER
 
-#: Interpreter, NumPy, pandas, pyarrow and Hydra, before any world (bytes). A pooled
-#: run's parent measured up to 483 MB on 16,000 worlds (2 Dec 2026, a loaded machine),
-#: above the 400 MiB first assumed: 512 MiB keeps the guard an upper bound.
+#: Least base of a process (bytes): a fresh interpreter with NumPy, pandas, pyarrow,
+#: Hydra and the model imported, before any world. A pool worker is charged this; the
+#: process making the estimate is charged its current resident memory when that is more
+#: (:func:`process_base`). A fresh pooled parent measured 0.24 GB peak (VmHWM) on 16,000
+#: worlds (2 Dec 2026); the 0.48 GB and 2.8 GB once recorded were ``ru_maxrss`` of a
+#: child started by ``subprocess`` (vfork + exec), which Linux carries over from the
+#: parent (the pytest process), not the child's own peak.
 BASE = 512 * 2**20
 #: Worlds of the probe block that measures a block's cost.
 PROBE_WORLDS = 64
@@ -46,15 +67,103 @@ PROBE_WORLDS = 64
 PROBE_WEEKS = (8, 24)
 #: Factor on the measured costs (what a probe of the baseline does not see).
 SAFETY = 2.0
-#: Disk per world of worlds.parquet (measured ~410 B compressed with 95 columns, blocks
-#: of 5,000; was 150 B with 32). Still kept by hand: the disk check is sim-run's.
-DISK_PER_WORLD = 800
-#: Disk per traced world-week of trace.parquet (measured ~75 B).
-DISK_PER_TRACE_CELL = 400
+#: Disk of a run folder's JSON files (metadata, summary, manifest; measured 28 kB, 2 Dec
+#: 2026) and of a trace run's figure (trace.png, measured 0.31 MB): upper bounds of small
+#: files; the tables, which grow with the run, are measured (:func:`estimate_disk`).
+DISK_JSON_FILES = 200_000
+DISK_TRACE_FIGURE = 1_000_000
 #: Largest trace (worlds x weeks): trace.parquet is meant for reading a few worlds.
 TRACE_MAX_CELLS = 2_000_000
 #: Share of the available memory a run may plan to use.
 USABLE_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class DiskCost:
+    """Bytes a run's tables take on disk, measured on the probe block's tables.
+
+    Attributes:
+        per_world: Bytes per world of ``worlds.parquet``: the larger of what the probe
+            wrote per world (two sizes: the difference, without the fixed part) and the
+            plain encoding of its columns' declared dtypes (:func:`plain_row_bytes`).
+        per_file: Fixed bytes of ``worlds.parquet`` (footer, schema, pandas metadata).
+        per_block: Fixed bytes of each further row group (one per block).
+        steps_per_week, steps_file: ``steps.parquet``: bytes per week and fixed.
+        trace_per_world_week: Bytes per traced world-week of ``trace.parquet`` (0
+            without trace), and ``trace_file`` its fixed bytes.
+    """
+
+    per_world: float
+    per_file: float
+    per_block: float
+    steps_per_week: float
+    steps_file: float
+    trace_per_world_week: float = 0.0
+    trace_file: float = 0.0
+
+    def bytes(self, worlds: int, block_worlds: int, horizon_weeks: int,
+              trace: bool = False) -> int:
+        """Disk of a run folder of ``worlds`` worlds in blocks of ``block_worlds``."""
+        blocks = max(1, -(-worlds // max(1, block_worlds)))
+        out = (self.per_file + (blocks - 1) * self.per_block + worlds * self.per_world
+               + self.steps_file + horizon_weeks * self.steps_per_week + DISK_JSON_FILES)
+        if trace:
+            out += (self.trace_file + worlds * horizon_weeks * self.trace_per_world_week
+                    + DISK_TRACE_FIGURE)
+        return int(math.ceil(out))
+
+
+def parquet_bytes(df: Any, groups: int = 1) -> int:
+    """Bytes of ``df`` written as ``sim-run`` writes a table, in ``groups`` row groups."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    buf = io.BytesIO()
+    schema = pa.Table.from_pandas(df, preserve_index=False).schema
+    step = max(1, -(-len(df) // groups))
+    with pq.ParquetWriter(buf, schema) as w:
+        for i in range(0, max(1, len(df)), step):
+            w.write_table(pa.Table.from_pandas(df.iloc[i:i + step], schema=schema,
+                                               preserve_index=False))
+    return buf.tell()
+
+
+def plain_row_bytes(df: Any) -> float:
+    """Bytes of one row of ``df`` in Parquet's plain encoding, from the declared dtypes.
+
+    A column the model declares (:func:`sim.model.outputs.columns`) counts its declared
+    dtype's size, any other its dtype's; a text column counts 4 bytes of length plus its
+    longest value in ``df``; each column one more byte (definition levels, page headers).
+    """
+    import numpy as np
+
+    from sim.model import outputs
+    from sim.model.mechanism import declared
+
+    decl = outputs.columns()
+    total = 0.0
+    for name in df.columns:
+        col = df[name]
+        d = declared(name, decl)
+        numeric = isinstance(col.dtype, np.dtype) and col.dtype.kind in "biuf"
+        if (d is not None and d.dtype == "str") or not numeric:
+            lengths = col.astype(str).str.len()
+            total += 4 + float(lengths.max() if len(lengths) else 0)
+        else:
+            total += d.itemsize if d is not None else col.dtype.itemsize
+        total += 1
+    return total
+
+
+def _disk_per_row(df: Any) -> tuple[float, float, float]:
+    """(per row, per file, per row group) of ``df`` on disk (see :class:`DiskCost`)."""
+    n = len(df)
+    half = max(1, n // 2)
+    full, part = parquet_bytes(df), parquet_bytes(df.iloc[:half])
+    per_row = max(0.0, (full - part) / max(1, n - half))
+    fixed = max(0.0, part - half * per_row)
+    per_group = max(0.0, parquet_bytes(df, 2) - full) if n > 1 else fixed
+    return max(per_row, plain_row_bytes(df)), fixed, per_group
 
 
 @dataclass(frozen=True)
@@ -67,12 +176,14 @@ class BlockCost:
         rows_per_world: Bytes per world of the outcome rows a block returns.
         trace_per_world_week: Bytes per world and week of a block's trace rows (0
             without trace).
+        disk: What the probe's tables take on disk (:class:`DiskCost`).
     """
 
     per_world: float
     per_world_week: float
     rows_per_world: float
     trace_per_world_week: float = 0.0
+    disk: DiskCost | None = None
 
     def rows(self, worlds: int, horizon_weeks: int) -> float:
         """Bytes of the tables a block of ``worlds`` worlds returns."""
@@ -115,10 +226,11 @@ def measure_block_cost(params: Any, trace: bool = False) -> BlockCost:
     # one-off costs (a module imported on first use, caches) are paid before measuring:
     # the longest probe, untraced, takes every code path the probes will take
     simulate(params, worlds=PROBE_WORLDS, seed=0, horizon_weeks=max(PROBE_WEEKS), trace=trace)
-    peaks, rows, trace_rows = [], 0.0, 0.0
+    peaks, rows, trace_rows, results = [], 0.0, 0.0, []
     for weeks in PROBE_WEEKS:
         peak, res = _traced_peak(functools.partial(
             simulate, params, worlds=PROBE_WORLDS, seed=0, horizon_weeks=weeks, trace=trace))
+        results.append(res)
         peaks.append(peak / PROBE_WORLDS)
         rows = max(rows, float(res.outcomes.memory_usage(deep=True).sum()) / PROBE_WORLDS)
         if res.trace is not None:
@@ -127,7 +239,23 @@ def measure_block_cost(params: Any, trace: bool = False) -> BlockCost:
     (h0, h1), (p0, p1) = PROBE_WEEKS, peaks
     per_week = max(0.0, (p1 - p0) / (h1 - h0))
     return BlockCost(per_world=max(0.0, p0 - per_week * h0), per_world_week=per_week,
-                     rows_per_world=rows, trace_per_world_week=trace_rows)
+                     rows_per_world=rows, trace_per_world_week=trace_rows,
+                     disk=_disk_cost(results))
+
+
+def _disk_cost(results: list[Any]) -> DiskCost:
+    """:class:`DiskCost` of the probe's results (one per horizon of :data:`PROBE_WEEKS`)."""
+    # the longest probe's rows: a world's values (counts, weeks) grow with the horizon
+    per_world, per_file, per_block = _disk_per_row(results[-1].outcomes)
+    (h0, h1), (s0, s1) = PROBE_WEEKS, (parquet_bytes(r.steps) for r in results)
+    steps_week = max((s1 - s0) / (h1 - h0), plain_row_bytes(results[-1].steps))
+    steps_file = max(0.0, s1 - h1 * steps_week) + steps_week
+    trace_cell = trace_file = 0.0
+    tr = results[-1].trace
+    if tr is not None:
+        trace_cell, trace_file, _ = _disk_per_row(tr)
+    return DiskCost(per_world, per_file, per_block, steps_week, steps_file, trace_cell,
+                    trace_file)
 
 
 @functools.lru_cache(maxsize=4)
@@ -138,9 +266,39 @@ def baseline_cost(trace: bool) -> BlockCost:
     return measure_block_cost(load_params("baseline"), trace)
 
 
+def current_rss() -> int | None:
+    """Resident memory of this process now, in bytes (None if it cannot be told)."""
+    try:
+        resident = int(Path("/proc/self/statm").read_text().split()[1])
+        return resident * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def peak_rss() -> int | None:
+    """Peak resident memory of this process (``VmHWM``), in bytes, or None.
+
+    Unlike ``getrusage``'s ``ru_maxrss`` it is this process's own: a child started by
+    ``subprocess`` (vfork + exec) inherits its parent's ``ru_maxrss``.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def process_base() -> int:
+    """The base of this process's estimate: its resident memory now, at least :data:`BASE`."""
+    return max(BASE, current_rss() or 0)
+
+
 def estimate_bytes(worlds: int, block_worlds: int, horizon_weeks: int,
                    trace: bool = False, pool_workers: int = 0,
-                   cost: BlockCost | None = None, streamed: bool = True) -> int:
+                   cost: BlockCost | None = None, streamed: bool = True,
+                   base: int | None = None) -> int:
     """Upper estimate of a run's peak memory, in bytes (see the module docstring).
 
     Args:
@@ -152,16 +310,51 @@ def estimate_bytes(worlds: int, block_worlds: int, horizon_weeks: int,
             this process). Each worker is an interpreter running one block at a time.
         cost: A block's measured cost (default: :func:`baseline_cost`).
         streamed: Rows written to disk block by block (``sim-run``), else all held.
+        base: What this process holds before the run (default :func:`process_base`,
+            measured now; 0 gives what the run adds).
     """
     cost = cost or baseline_cost(trace)
+    base = process_base() if base is None else base
     b = min(worlds, block_worlds)
     block = SAFETY * cost.block_peak(b, horizon_weeks)
     # in process, blocks are computed when read: one at a time
     in_flight = AHEAD_PER_WORKER * pool_workers + 1 if pool_workers else 1
     rows = SAFETY * 2 * cost.rows(in_flight * b if streamed else worlds, horizon_weeks)
     if pool_workers:
-        return int(BASE + rows + pool_workers * (BASE + block))
-    return int(BASE + block + rows)
+        return int(base + rows + pool_workers * (BASE + block))
+    return int(base + block + rows)
+
+
+def needed_bytes(worlds: int, block_worlds: int, horizon_weeks: int, trace: bool = False,
+                 pool_workers: int = 0, cost: BlockCost | None = None,
+                 streamed: bool = True) -> int:
+    """Memory the machine must still provide for a run.
+
+    :func:`estimate_bytes` less what this process holds already (its resident memory,
+    which ``MemAvailable`` does not count): what :func:`check_run_memory` compares with
+    the usable memory.
+    """
+    base = process_base()
+    held = min(base, current_rss() or 0)
+    return estimate_bytes(worlds, block_worlds, horizon_weeks, trace, pool_workers, cost,
+                          streamed, base=base) - held
+
+
+def estimate_disk(worlds: int, block_worlds: int, horizon_weeks: int, trace: bool = False,
+                  cost: BlockCost | None = None) -> int:
+    """Upper estimate of the bytes a run folder takes (see the module docstring).
+
+    Args:
+        worlds: Worlds written (a precision run: its ``max_worlds``).
+        block_worlds: Worlds per block (each is a row group of ``worlds.parquet``).
+        horizon_weeks: Weeks simulated.
+        trace: Whether ``trace.parquet`` is written.
+        cost: A block's measured cost (default: :func:`baseline_cost`).
+    """
+    cost = cost or baseline_cost(trace)
+    if cost.disk is None:
+        raise ValueError("the block cost was not measured on disk (measure_block_cost)")
+    return cost.disk.bytes(worlds, block_worlds, horizon_weeks, trace)
 
 
 def _cgroup_limit() -> int | None:
@@ -267,20 +460,26 @@ def check_run_memory(worlds: int, block_worlds: int, horizon_weeks: int, trace: 
         return None
     budget = avail * USABLE_SHARE / max(1, parallel)
     cost = cost or baseline_cost(trace)
-    need = estimate_bytes(total, block_worlds, horizon_weeks, trace, pool_workers, cost)
+    # what this process holds is in use already (MemAvailable does not count it): the
+    # machine must provide the rest of the estimate (needed_bytes)
+    base = process_base()
+    held = min(base, current_rss() or 0)
+
+    def needed(w: int, b: int) -> int:
+        return estimate_bytes(w, b, horizon_weeks, trace, pool_workers, cost, base=base) - held
+
+    need = needed(total, block_worlds)
     if need <= budget:
         return None
     share = f" ({parallel} jobs at a time)" if parallel > 1 else ""
     head = (f"needs about {compact_bytes(need)} of memory, {compact_bytes(budget)} usable"
             f"{share}")
-    fits_total = _largest(lambda w: estimate_bytes(w, block_worlds, horizon_weeks, trace,
-                                                   pool_workers, cost) <= budget, total)
+    fits_total = _largest(lambda w: needed(w, block_worlds) <= budget, total)
     if fits_total >= min(block_worlds, total) and fits_total >= 1:
         return MemoryVerdict(wkey, fits_total, f"{head}; the largest that fits is "
                              f"{wkey}={fits_total:,}")
     # even one block does not fit: smaller blocks (a different but equally valid run)
-    fits_block = _largest(lambda b: estimate_bytes(total, b, horizon_weeks, trace,
-                                                   pool_workers, cost) <= budget,
+    fits_block = _largest(lambda b: needed(total, b) <= budget,
                           min(block_worlds, total))
     if fits_block >= 1:
         return MemoryVerdict("block_worlds", fits_block, f"{head}; the largest that fits "

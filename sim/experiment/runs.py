@@ -12,13 +12,18 @@ implementation:
   table, the console and the report read it);
 - :func:`run_job`: one checked job (:class:`Job`) into its folder, skipped when the
   folder already holds a finished run of the same numbers (:func:`config_hash`);
-- :func:`load_run`, :func:`load_sweep`: run and sweep folders read back;
+- :func:`load_run`, :func:`load_sweep`: run and sweep folders read back, bounded: a
+  folder's checks and its summary statistics stream ``worlds.parquet`` batch by batch
+  (:func:`iter_table`, :func:`stream_summary`), and its rows are read when first used,
+  only the columns a reader asks for (``load_run(path, columns=...)``,
+  :meth:`RunData.read_worlds`);
 - :func:`sweep_table`: one row per job of a sweep, with paired differences from the
   baseline job at the same values of the other swept keys.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -30,7 +35,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
@@ -733,19 +738,92 @@ class RunData:
         label: Display name (the scenario, or the swept values that set it apart).
         summary: ``summary.json``.
         metadata: ``metadata.json`` (empty if missing).
-        worlds: ``worlds.parquet``: one row per world.
+        worlds: ``worlds.parquet``: one row per world. Given (an in-memory run) or read
+            from the folder when first used, only :attr:`columns` when set; a reader
+            that needs a few columns of a large run uses :meth:`read_worlds` or
+            :meth:`iter_worlds` instead, which never hold every column.
         steps: ``steps.parquet``: one row per week.
         job: Job number within a sweep (``None`` for a single run).
+        columns: The columns :attr:`worlds` reads (those of them the table has), or
+            None for every column.
     """
 
     path: Path
     label: str
     summary: dict
     metadata: dict
-    worlds: pd.DataFrame
+    worlds: pd.DataFrame = field(repr=False)   # a property below: read when first used
     steps: pd.DataFrame
     job: int | None = None
     _trace: pd.DataFrame | None = field(default=None, repr=False)
+    columns: tuple[str, ...] | None = field(default=None, repr=False)
+
+    @property
+    def worlds_file(self) -> Path:
+        """``worlds.parquet`` of the folder."""
+        return self.path / "worlds.parquet"
+
+    def _given(self) -> pd.DataFrame | None:
+        """The rows given to the constructor (an in-memory run), else None."""
+        return self.__dict__.get("_worlds_given")
+
+    def world_columns(self) -> list[str]:
+        """Columns of the worlds table (the file's schema; nothing else is read)."""
+        given = self._given()
+        return list(given.columns) if given is not None else table_columns(self.worlds_file)
+
+    def _wanted(self, columns: Sequence[str] | None) -> list[str] | None:
+        if columns is None:
+            return None
+        have = set(self.world_columns())
+        return [c for c in dict.fromkeys(columns) if c in have]
+
+    def read_worlds(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The worlds table's ``columns`` (those the table has; all if None).
+
+        From the rows held when they hold those columns (:attr:`worlds` given, or
+        already read), else read from ``worlds.parquet`` (``columns=``: nothing else is
+        read). Not kept.
+        """
+        cols = self._wanted(columns)
+        given = self._given()
+        held = given if given is not None else self.__dict__.get("_worlds_read")
+        if held is not None and (cols is None and given is not None
+                                 or cols is not None and set(cols) <= set(held.columns)):
+            return held if cols is None else held[cols]
+        return read_table_file(self.worlds_file, cols, all_if_empty=False)
+
+    def iter_worlds(self, columns: Sequence[str] | None = None,
+                    batch_rows: int | None = None) -> Iterator[pd.DataFrame]:
+        """The worlds table's ``columns`` in batches of rows, in order (:func:`iter_table`)."""
+        given = self._given()
+        cols = self._wanted(columns)
+        if given is None:
+            yield from iter_table(self.worlds_file, cols, batch_rows)
+            return
+        frame = given if cols is None else given[cols]
+        step = batch_rows or BATCH_ROWS
+        for i in range(0, len(frame), step):
+            yield frame.iloc[i:i + step]
+
+    def world_row(self, world: int) -> pd.DataFrame:
+        """World ``world``'s row (every column; empty if there is none), streamed."""
+        for batch in self.iter_worlds():
+            hit = batch[batch["world"] == world]
+            if len(hit):
+                return hit.reset_index(drop=True)
+        return self.read_worlds(["world"]).iloc[:0]
+
+    def stats(self, batch_rows: int | None = None) -> dict:
+        """Summary statistics of the worlds, streamed (:func:`stream_summary`).
+
+        Equal to :func:`sim.experiment.api.summarise` of the whole table, holding one
+        batch of the columns it needs at a time.
+        """
+        given = self._given()
+        if given is not None:
+            return SummaryStats().add(given).result(self.horizon_weeks)
+        return stream_summary(self.worlds_file, self.horizon_weeks, batch_rows)
 
     @property
     def scenario(self) -> str:
@@ -782,7 +860,7 @@ class RunData:
         """Issue names in order."""
         if self.metadata.get("issues"):
             return list(self.metadata["issues"])
-        return [c[6:] for c in self.worlds.columns if c.startswith("terms.")]
+        return [c[6:] for c in self.world_columns() if c.startswith("terms.")]
 
     @property
     def overrides(self) -> list[str]:
@@ -814,6 +892,24 @@ class RunData:
             self._trace = tr
         return self._trace
 
+
+
+def _get_worlds(self: RunData) -> pd.DataFrame:
+    frame = self._given()
+    if frame is None:
+        frame = self.__dict__.get("_worlds_read")
+        if frame is None:
+            frame = self.read_worlds(self.columns)
+            self.__dict__["_worlds_read"] = frame
+    return frame
+
+
+def _set_worlds(self: RunData, frame: pd.DataFrame | None) -> None:
+    self.__dict__["_worlds_given"] = frame
+
+
+RunData.worlds = property(_get_worlds, _set_worlds,  # type: ignore[assignment]
+                          doc="``worlds.parquet`` (read on first use; see the class)")
 
 def read_json_object(path: Path) -> dict:
     """A run folder's JSON object (``{}`` if the file is missing).
@@ -854,20 +950,19 @@ def is_sweep_dir(path: Path) -> bool:
     return path.is_dir() and bool(numbered_dirs(path))
 
 
-def read_table_file(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A run folder's parquet table, opened only as a regular file of sane size.
+#: Rows per batch when a reader streams a table (:func:`iter_table`). The summary of a
+#: 100,000- or 300,000-world table peaked 10-15 MB above its start with 4,096 rows, 30-47
+#: MB with 16,384 and 54-81 MB with 65,536 (benchmarks/bench_summary_read.py, 2 Dec 2026).
+BATCH_ROWS = 8_192
 
-    Args:
-        path: The ``.parquet`` file.
-        columns: Read only these columns (all if None).
 
-    Raises:
-        RunFolderError: Not a regular file (FIFO, socket, device, folder), larger than
-            :data:`sim.experiment.runfolder.MAX_FILE_BYTES`, or not a readable table.
-    """
+@contextlib.contextmanager
+def _table_errors(path: Path) -> Iterator[None]:
+    """Turn a table's open and read failures into one-line :class:`RunFolderError` s."""
     try:
-        with open_regular(path, MAX_FILE_BYTES) as fh:
-            return pd.read_parquet(fh, columns=list(columns) if columns else None)
+        yield
+    except RunFolderError:
+        raise
     except FileNotFoundError:
         raise RunFolderError(path, "missing") from None
     except IsADirectoryError:
@@ -881,12 +976,119 @@ def read_table_file(path: Path, columns: Sequence[str] | None = None) -> pd.Data
                              ) from None
 
 
+def read_table_file(path: Path, columns: Sequence[str] | None = None,
+                    all_if_empty: bool = True) -> pd.DataFrame:
+    """A run folder's parquet table, opened only as a regular file of sane size.
+
+    Args:
+        path: The ``.parquet`` file.
+        columns: Read only these columns (all if None; pyarrow reads nothing else).
+        all_if_empty: An empty ``columns`` reads every column (else none).
+
+    Raises:
+        RunFolderError: Not a regular file (FIFO, socket, device, folder), larger than
+            :data:`sim.experiment.runfolder.MAX_FILE_BYTES`, or not a readable table.
+    """
+    cols = None if columns is None or (all_if_empty and not columns) else list(columns)
+    with _table_errors(path), open_regular(path, MAX_FILE_BYTES) as fh:
+        return pd.read_parquet(fh, columns=cols)
+
+
+def _parquet(fh: Any) -> Any:
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    return pq.ParquetFile(fh)
+
+
+def table_columns(path: Path) -> list[str]:
+    """Column names of a run folder's parquet table (its footer only is read).
+
+    Raises:
+        RunFolderError: As :func:`read_table_file`.
+    """
+    with _table_errors(path), open_regular(path, MAX_FILE_BYTES) as fh:
+        return list(_parquet(fh).schema_arrow.names)
+
+
+def table_rows(path: Path) -> int:
+    """Rows of a run folder's parquet table (from its footer).
+
+    Raises:
+        RunFolderError: As :func:`read_table_file`.
+    """
+    with _table_errors(path), open_regular(path, MAX_FILE_BYTES) as fh:
+        return int(_parquet(fh).metadata.num_rows)
+
+
+def iter_table(path: Path, columns: Sequence[str] | None = None,
+               batch_rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """A run folder's parquet table in batches of at most ``batch_rows`` rows, in order.
+
+    Reads ``columns`` only (all if None) and holds about one row group and one batch at
+    a time (:meth:`pyarrow.parquet.ParquetFile.iter_batches`), whatever the table's size;
+    each batch is a frame with the dtypes :func:`read_table_file` gives.
+
+    Raises:
+        RunFolderError: As :func:`read_table_file` (also when a batch cannot be read).
+    """
+    with _table_errors(path), open_regular(path, MAX_FILE_BYTES) as fh:
+        pf = _parquet(fh)
+        if columns is not None:
+            have = set(pf.schema_arrow.names)
+            missing = [c for c in columns if c not in have]
+            if missing:
+                raise RunFolderError(path, f"column {missing[0]!r} missing")
+        for batch in pf.iter_batches(batch_size=batch_rows or BATCH_ROWS,
+                                     columns=None if columns is None else list(columns),
+                                     use_pandas_metadata=True):
+            yield batch.to_pandas()
+
+
+def summary_columns(names: Sequence[str]) -> list[str]:
+    """The columns among ``names`` that the summary statistics read.
+
+    Those :class:`sim.experiment.api.SummaryStats` adds up: outcome, signing, terms,
+    ratification, referendums, escalation kind, incident and report totals.
+    """
+    fixed = {"signed", "sign_week", "outcome", "escalation_kind", "active_weeks",
+             "incidents", "referendum_passed", "referendum_held", "ratified"}
+    return [c for c in names if c in fixed or c.startswith(("terms.", "incidents_window_"))
+            or (c.startswith("reports.") and not c.startswith("reports_window"))]
+
+
+def stream_summary(path: Path, horizon_weeks: int, batch_rows: int | None = None) -> dict:
+    """Summary statistics of a ``worlds.parquet``, batch by batch.
+
+    :class:`sim.experiment.api.SummaryStats` keeps counts, sums and a histogram only, so
+    the summary of a run of any size is computed holding one batch of the columns it
+    reads (:func:`summary_columns`); equal to ``summarise(read_table_file(path), h)``.
+
+    Raises:
+        RunFolderError: As :func:`iter_table`.
+    """
+    stats = SummaryStats()
+    for batch in iter_table(path, summary_columns(table_columns(path)), batch_rows):
+        stats.add(batch)
+    if not stats.n:
+        raise RunFolderError(path, "holds no worlds")
+    return stats.result(horizon_weeks)
+
+
 def _read_table(path: Path, needed: Sequence[str]) -> pd.DataFrame:
     df = read_table_file(path)
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise RunFolderError(path, f"column {missing[0]!r} missing; not a sim-run table")
     return df
+
+
+def _need_columns(path: Path, needed: Sequence[str]) -> list[str]:
+    """The table's columns, refused when one of ``needed`` is missing (footer only)."""
+    names = table_columns(path)
+    missing = [c for c in needed if c not in names]
+    if missing:
+        raise RunFolderError(path, f"column {missing[0]!r} missing; not a sim-run table")
+    return names
 
 
 def _check_column(df: pd.DataFrame, col: str, path: Path, lo: float | None,
@@ -925,14 +1127,20 @@ def check_tables(path: Path, summary: dict, worlds: pd.DataFrame, steps: pd.Data
     ``worlds.parquet``'s ``world`` (>= 0), ``signed`` (true/false), ``outcome`` (one of
     the outcome classes) and ``sign_week`` (-1 or a week of the horizon), its share signed
     against summary.json's ``p_sign``; ``steps.parquet``'s ``week`` (a week of the
-    horizon) and its cumulative shares ``p_*`` (in [0, 1]).
+    horizon) and its cumulative shares ``p_*`` (in [0, 1]). :func:`load_run` makes the
+    same checks streaming ``worlds.parquet`` batch by batch (:func:`check_worlds_file`).
 
     Raises:
         RunFolderError: The first bad column, naming the file, the column and what is
             allowed.
     """
-    horizon = summary["horizon_weeks"]
-    wp, sp = path / "worlds.parquet", path / "steps.parquet"
+    signed = _check_worlds(worlds, path / "worlds.parquet", summary["horizon_weeks"])
+    _check_share_signed(path / "worlds.parquet", signed, len(worlds), summary)
+    check_steps(path, summary, steps)
+
+
+def _check_worlds(worlds: pd.DataFrame, wp: Path, horizon: int) -> int:
+    """Check a batch of worlds' rows (see :func:`check_tables`); its signed worlds."""
     _check_column(worlds, "world", wp, 0, None)
     if not pd.api.types.is_bool_dtype(worlds["signed"]):
         _check_column(worlds, "signed", wp, 0, 1)
@@ -942,11 +1150,35 @@ def check_tables(path: Path, summary: dict, worlds: pd.DataFrame, steps: pd.Data
         first = _short_text(worlds["outcome"][bad].iloc[0])
         raise RunFolderError(wp, f"column 'outcome' holds {first}; allowed: "
                              f"{', '.join(OUTCOMES)}")
-    if len(worlds) and abs(float(worlds["signed"].astype(float).mean()) - summary["p_sign"]
-                           ) > P_SIGN_TOLERANCE:
+    return int(worlds["signed"].astype(float).sum())
+
+
+def _check_share_signed(wp: Path, signed: int, n: int, summary: dict) -> None:
+    if n and abs(signed / n - summary["p_sign"]) > P_SIGN_TOLERANCE:
         raise RunFolderError(wp, "its share of signed worlds differs from summary.json's "
                              "p_sign: the folder was edited after sim-run wrote it")
-    _check_column(steps, "week", sp, 0, horizon)
+
+
+def check_worlds_file(path: Path, summary: dict, batch_rows: int | None = None) -> None:
+    """:func:`check_tables`' checks of ``path/worlds.parquet``, streamed batch by batch.
+
+    Reads the checked columns only (:data:`WORLDS_NEEDED`), one batch at a time.
+
+    Raises:
+        RunFolderError: As :func:`check_tables`.
+    """
+    wp = path / "worlds.parquet"
+    signed = n = 0
+    for batch in iter_table(wp, WORLDS_NEEDED, batch_rows):
+        signed += _check_worlds(batch, wp, summary["horizon_weeks"])
+        n += len(batch)
+    _check_share_signed(wp, signed, n, summary)
+
+
+def check_steps(path: Path, summary: dict, steps: pd.DataFrame) -> None:
+    """:func:`check_tables`' checks of ``steps.parquet``."""
+    sp = path / "steps.parquet"
+    _check_column(steps, "week", sp, 0, summary["horizon_weeks"])
     for col in [c for c in steps.columns if c.startswith("p_")]:
         _check_column(steps, col, sp, 0, 1, whole=False)
 
@@ -957,8 +1189,13 @@ def _short_text(v: Any, n: int = 40) -> str:
 
 
 def load_run(path: Path | str, label: str | None = None, job: int | None = None,
-             verify: bool = True) -> RunData:
-    """Load a run folder.
+             verify: bool = True, columns: Sequence[str] | None = None) -> RunData:
+    """Load a run folder, holding one batch of its worlds at a time.
+
+    The folder is checked (manifest, summary, the tables' types and ranges) streaming
+    ``worlds.parquet`` batch by batch (:func:`check_worlds_file`); its rows are read when
+    :attr:`RunData.worlds` is first used, only ``columns`` when given. The weekly table
+    is read whole (one row per week).
 
     Args:
         path: The folder.
@@ -966,6 +1203,8 @@ def load_run(path: Path | str, label: str | None = None, job: int | None = None,
         job: Job number within a sweep.
         verify: Check the folder's manifest first (:func:`sim.experiment.runfolder.finished_run`);
             only ``sim-run`` itself skips this, while it writes the folder.
+        columns: The worlds columns :attr:`RunData.worlds` reads (those of them the table
+            has); None: every column.
 
     Raises:
         RunFolderError: ``path`` is not a finished, intact run folder.
@@ -986,13 +1225,17 @@ def load_run(path: Path | str, label: str | None = None, job: int | None = None,
         except DamagedRunError as e:
             raise RunFolderError(path, str(e).removeprefix(f"{path}: ")) from None
     metadata = read_json_object(path / "metadata.json")
-    worlds = _read_table(path / "worlds.parquet", WORLDS_NEEDED)
+    wp = path / "worlds.parquet"
+    _need_columns(wp, WORLDS_NEEDED)
     steps = _read_table(path / "steps.parquet", STEPS_NEEDED)
-    if len(worlds) != summary["worlds"]:
-        raise RunFolderError(path / "worlds.parquet", f"{len(worlds):,} rows but "
-                             f"summary.json says {summary['worlds']:,} worlds")
-    check_tables(path, summary, worlds, steps)
-    run = RunData(path, label or "", summary, metadata, worlds, steps, job)
+    rows = table_rows(wp)
+    if rows != summary["worlds"]:
+        raise RunFolderError(wp, f"{rows:,} rows but summary.json says "
+                             f"{summary['worlds']:,} worlds")
+    check_worlds_file(path, summary)
+    check_steps(path, summary, steps)
+    run = RunData(path, label or "", summary, metadata, None, steps, job,  # type: ignore[arg-type]
+                  columns=None if columns is None else tuple(columns))
     if not label:
         run.label = run.scenario
     return run

@@ -126,7 +126,36 @@ class Signatory(Actor):
         self.accept = np.zeros(W, dtype=bool)
         self.domestic = bool(p.domestic_politics)
         self.red_lines = [(model.issues.index(k), lo, hi) for k, (lo, hi) in p.red_lines.items()]
+        #: terms this side has demanded in the record, ``[(k, lo, hi)]`` (7.2, 7.12)
+        self.demands = [(model.issues.index(k), lo, hi)
+                        for k, (lo, hi) in p.stated_demands.items()]
         self.rate = (p.concession_rate * (1.0 - p.patience))[:, None]
+
+    # -- stated demands ---------------------------------------------------------
+    def term_shortfalls(self, package: np.ndarray) -> np.ndarray:
+        """How far ``package`` falls short of each stated term demand, ``(n, W)`` in [0, 1].
+
+        A demand ``{min: d}`` falls short by ``(d - P_k) / d`` when ``P_k < d``, a demand
+        ``{max: d}`` by ``(P_k - d) / (1 - d)`` when ``P_k > d``: 0 when met, 1 when the
+        package sits at the far end of the scale.
+        """
+        out = np.zeros((len(self.demands), package.shape[0]))
+        for j, (k, lo, hi) in enumerate(self.demands):
+            x = package[:, k]
+            if lo > 0.0:
+                out[j] += np.maximum(0.0, lo - x) / lo
+            if hi < 1.0:
+                out[j] += np.maximum(0.0, x - hi) / (1.0 - hi)
+        return np.minimum(out, 1.0)
+
+    def restate_demands(self, idx: np.ndarray) -> None:
+        """On reopening, the stated position moves to meet this side's stated demands.
+
+        ``y_k <- clip(y_k, min_k, max_k)`` on each issue with a stated demand, in worlds
+        ``idx``; issues without one keep their stated position (nothing new is asked).
+        """
+        for k, lo, hi in self.demands:
+            self.y[idx, k] = np.clip(self.y[idx, k], lo, hi)
 
     # -- reservation value ------------------------------------------------------
     def update_reservation(self) -> None:
@@ -279,20 +308,53 @@ class Spoiler(Actor):
 
     ``sigma = strength (1 - inclusion) clip(e * westernness + a * alignment
     + t * (1 - U(table)) + pressure, 0, 1)``, where ``pressure`` is the sum of the
-    ``spoiler_pressure`` of the calendar's events that have fired (e.g. Russia after the
-    EAEU report on suspending Armenia's membership).
+    ``spoiler_pressure`` of the calendar's events that have fired and, where its pending
+    decision (``suspension``: the EAEU report on suspending Armenia) went against
+    Armenia, ``suspension.pressure``. Its levers (docs/model.md, 7.9): the signatories'
+    reservation values (``signing_cost * sigma``), incidents and mobilisation (through
+    ``World.spoiling``), and the government's survival (:meth:`fall_hazard`).
     """
 
     p: SpoilerParams[A]
 
     def __init__(self, model: ActorWorld, name: str, p: SpoilerParams[A]):
         super().__init__(model, name, p)
-        self.sigma = np.zeros(model.W)
-        self.pressure = np.zeros(model.W)
+        W = model.W
+        self.sigma = np.zeros(W)
+        self.pressure = np.zeros(W)
+        #: the pending decision went against Armenia (drawn when its event fires), (W,)
+        self.suspended = np.zeros(W, dtype=bool)
+        self.decided = False
+        # one uniform per world, drawn up front (common random numbers)
+        self._u_suspension = (model.streams["suspension:" + name].random(W)
+                              if p.suspension is not None else None)
 
     def react(self, pressure) -> None:
         """A calendar event raises this spoiler's drive from now on."""
         self.pressure = self.pressure + pressure
+
+    def decide_suspension(self) -> None:
+        """The pending decision is known; where it goes against Armenia, more drive.
+
+        The decision goes against Armenia with prior ``suspension.probability``; there
+        the drive rises by ``suspension.pressure``.
+        """
+        sus = self.p.suspension
+        if sus is None or self.decided or self._u_suspension is None:
+            return
+        self.decided = True
+        self.suspended = self._u_suspension < sus.probability
+        self.pressure = self.pressure + sus.pressure * self.suspended
+
+    def fall_hazard(self) -> np.ndarray:
+        """Weekly hazard this spoiler adds to the Armenian government's fall, ``(W,)``.
+
+        ``survival_hazard * sigma + suspension.fall_hazard * suspended``.
+        """
+        h = self.p.survival_hazard * self.sigma
+        if self.p.suspension is not None:
+            h = h + self.p.suspension.fall_hazard * self.suspended
+        return h
 
     def act(self) -> None:
         """Set this week's spoiling intensity."""

@@ -32,7 +32,7 @@ class EscalationKind(IntEnum):
 
     NONE = 0
     INCIDENTS = 1   # incident-driven tension tipped over
-    COERCION = 2    # a coercive attack over the corridor dispute
+    COERCION = 2    # a coercive attack pressing unmet stated demands (7.12)
 
     @property
     def label(self) -> str:
@@ -78,6 +78,8 @@ class DomesticEvent(IntEnum):
     GOVERNMENT_FELL = 7
     TEXT_REJECTED = 8
     EARLY_ELECTION = 9
+    VOTE_POSTPONED = 10
+    REFERENDUM_POSTPONED = 11
 
     @property
     def label(self) -> str:
@@ -95,7 +97,9 @@ _EVENT_LABELS = {
     DomesticEvent.ELECTION_LOST: "government lost election",
     DomesticEvent.GOVERNMENT_FELL: "government fell",
     DomesticEvent.TEXT_REJECTED: "referendum passed; Baku rejects the text",
-    DomesticEvent.EARLY_ELECTION: "vote failed; early election",
+    DomesticEvent.EARLY_ELECTION: "deadlock; snap election called",
+    DomesticEvent.VOTE_POSTPONED: "two-thirds vote postponed (votes short)",
+    DomesticEvent.REFERENDUM_POSTPONED: "referendum postponed (expected to fail)",
 }
 
 

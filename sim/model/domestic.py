@@ -5,13 +5,18 @@ constitution is adopted only by referendum, and the National Assembly puts a dra
 the referendum by at least two thirds of *all* deputies. It is a per-world state
 machine::
 
-    DRAFTING --(vote: government seats + opposition deputies >= 70)--> CAMPAIGN
+    DRAFTING --(vote: seated yes votes >= 70)--> CAMPAIGN
     CAMPAIGN --(referendum: > 50 % of votes cast and yes >= 25 % of the register)
              --> Baku reads the text --(accepts)--> PASSED
-    any failure --> COOLDOWN (a stated delay, or an early election) --> DRAFTING again
+    any failure --> COOLDOWN (a stated delay, or a snap election) --> DRAFTING again
 
-A world stops trying (``ABANDONED``) only when a successor government that does not
-pursue the new constitution takes office. Parliament is a set of factions whose deputies
+The government in office chooses its agenda: it holds the vote only when it expects to
+come within ``vote_margin`` of the votes needed, the referendum only when it expects to
+win it, and a snap election only at a deadlock, with a mandate at least
+``snap_min_weeks`` old and seats to gain. Either side may govern: the party of the start
+(Civil Contract) or a successor with the seats it holds, under the same elections and
+hazards. A world stops trying (``ABANDONED``) only while a successor government that
+does not pursue the new constitution is in office. Parliament is a set of factions whose deputies
 vote yes with a willingness that responds to the package on the table, incentives,
 public opinion, tension and mobilisation. The referendum's yes share is its own
 per-world quantity (anchored to the polls, ``domestic.referendum.yes_share``), distinct
@@ -55,6 +60,9 @@ class DomesticInputs:
     tension: np.ndarray
     incentive: np.ndarray
     opposition_utility: np.ndarray
+    #: weekly fall hazard added by outside powers (Russia's lever on the government's
+    #: survival; OutsidePowers, docs/model.md 7.9), ``(W,)`` or 0
+    outside_fall_hazard: np.ndarray | float = 0.0
 
     def copy(self) -> DomesticInputs:
         """Independent float copies (the baselines of the vote model)."""
@@ -101,7 +109,24 @@ class DomesticArena:
         self.votes = np.zeros(W, dtype=np.int64)
         self.referendums = np.zeros(W, dtype=np.int64)
         self.elections_held = np.zeros(W, dtype=np.int64)
+        #: seated deputies of the government in office (all vote for its own draft)
         self.seats = np.full(W, float(g.seats))
+        #: the party that governs at the start (Civil Contract): its seats, whether it is
+        #: in office, and how many of its deputies sit in a successor's coalition
+        self.party_seats = np.full(W, float(g.seats))
+        self.in_office = np.ones(W, dtype=bool)
+        self.defectors = np.zeros(W)
+        #: week of the election that gave the parliament its mandate (negative: before
+        #: the start; a mandate dated after the start, as when a run moves the start
+        #: back, counts from the start); no snap election within ``snap_min_weeks`` of it
+        self.mandate_week = np.full(W, min(0.0, -(start_date - g.mandate_date).days / 7.0))
+        self.changes = np.zeros(W, dtype=np.int64)   # changes of government so far
+        self.deadlocks = np.zeros(W, dtype=np.int64)  # failed or postponed votes so far
+        self.postponed = np.zeros(W, dtype=np.int64)  # votes the government postponed
+        self.referendum_lead = np.full(W, np.nan)  # last referendum held: expected lead
+        self._waiting = np.zeros(W, dtype=bool)     # a referendum is due and postponed
+        #: the home signatory's own positions, kept while a successor governs
+        self.home_positions: tuple[np.ndarray, np.ndarray] | None = None
         self.factions = list(par.factions)
         F = len(self.factions)
         facs = [par.factions[f] for f in self.factions]
@@ -151,6 +176,9 @@ class DomesticArena:
         self.u_baku = streams["domestic.baku"].random((R, W)).T
         self.z_election = streams["domestic.election"].standard_normal((R, W)).T
         self.u_successor = streams["domestic.successor"].random(W)
+        # the former governing party's deputies voting on a successor's draft
+        self.z_former = streams["domestic.former"].standard_normal((R, W)).T
+        self.u_former = streams["domestic.former_deputies"].random((R, W)).T
         self.u_court = streams["domestic.court"].random(W)
 
     @property
@@ -208,14 +236,15 @@ class DomesticArena:
         share = self.p.constitution.supermajority[idx]
         return np.ceil(np.round(share * total, 2))
 
-    def deputy_willingness(self, idx: np.ndarray, k: np.ndarray,
+    def deputy_willingness(self, idx: np.ndarray, k: np.ndarray | None,
                            inputs: DomesticInputs) -> np.ndarray:
         """Chance each deputy of each faction votes yes, ``(len(idx), F)``.
 
         ``q_f = logistic(logit(w_f) + b_U dU + b_I dI + b_S dS - b_T dT - b_m dm +
         sigma z_f)``, each ``d`` the change since the first week: dU of the opposition's
         utility of the table, dI of the incentives offered to Armenia, dS of public
-        support, dT of tension, dm of mobilisation; z_f the faction's shock at this vote.
+        support, dT of tension, dm of mobilisation; z_f the faction's shock at vote ``k``
+        (``k=None``: without the shock, what the government expects).
         """
         par = self.p.parliament
         s0 = self._start
@@ -229,9 +258,78 @@ class DomesticArena:
                  - par.tension_effect[idx] * change(inputs.tension, s0.tension)
                  - par.mobilisation_effect[idx]
                  * change(inputs.mobilisation, s0.mobilisation))
+        if k is None:  # what the government expects: no shock of the day
+            return rules.logistic(self.willingness_logit[idx] + shift[:, None])
         z = self.z_faction[idx, k]  # (n, F)
         sigma = par.faction_noise[idx][:, None]
         return rules.logistic(self.willingness_logit[idx] + shift[:, None] + sigma * z)
+
+    # ------------------------------------------------------------------ the agenda
+    def expected_yes(self, idx: np.ndarray, inputs: DomesticInputs) -> np.ndarray:
+        """Yes votes the government in office expects on its draft in worlds ``idx``.
+
+        Its own seated deputies, plus the expected yes votes of the deputies outside it
+        at this week's conditions without the shock of the day: the opposition factions'
+        ``sum_f (n_f - v_f) q_f`` when the party of the start governs, the former
+        governing party's ``(G_P - D) w_P`` under a successor.
+        """
+        q = self.deputy_willingness(idx, None, inputs)
+        factions = ((self.faction_seats[idx] - self.vacant[idx]) * q).sum(axis=1)
+        former = ((self.party_seats[idx] - self.defectors[idx])
+                  * self.p.parliament.former_government_willingness[idx])
+        return self.seats[idx] + np.where(self.in_office[idx], factions, former)
+
+    def expected_election_seats(self, idx: np.ndarray) -> np.ndarray:
+        """Seats the government in office expects from an election now, ``(len(idx),)``.
+
+        7.14 without the noise: the party of the start's expected seats, or the rest
+        under a successor.
+        """
+        g = self.p.government
+        N = float(g.total_seats)
+        share = np.clip(g.election_vote_share[idx] + g.election_support_slope[idx]
+                        * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
+        party = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx], 0, 1) * N),
+                           np.floor(g.seat_cap[idx] * N + 1e-9))
+        return np.where(self.in_office[idx], party, N - party)
+
+    def _deadlock(self, idx: np.ndarray, week: int) -> np.ndarray:
+        """At a deadlock (a failed or postponed vote) in ``idx``, perhaps a snap election.
+
+        Returns the worlds (a subset of ``idx``) where the government calls one. It
+        calls one only if its mandate is at least ``snap_min_weeks`` old, it expects to
+        gain at least ``snap_seat_gain`` seats, no election is pending, and then with
+        chance ``early_election_probability`` (uniform of the world's deadlock count).
+        """
+        g = self.p.government
+        k = np.minimum(self.deadlocks[idx], ROWS - 1)
+        self.deadlocks[idx] += 1
+        allowed = ((week - self.mandate_week[idx] >= g.snap_min_weeks[idx])
+                   & (self.expected_election_seats(idx) - self.seats[idx]
+                      >= g.snap_seat_gain[idx])
+                   & (self.early_election[idx] < 0))
+        call = allowed & (self.u_early[idx, k] < g.early_election_probability[idx])
+        snap = idx[call]
+        when = np.round(week + g.early_election_weeks[snap])
+        self.early_election[snap] = when
+        self.next_event[snap] = when + 1
+        return snap
+
+    def fall_hazard(self, inputs: DomesticInputs) -> np.ndarray:
+        """Weekly chance the government in office falls, ``(W,)``: the sum of its terms.
+
+        ``h = h_0 + h_m clip((m - m*) / (1 - m*))`` (7.15). Each further term of the
+        fall hazard is one more addend of ``terms`` here.
+        """
+        g = self.p.government
+        thr = g.mobilisation_threshold
+        over = np.clip((inputs.mobilisation - thr) / np.maximum(1e-9, 1.0 - thr), 0.0, 1.0)
+        terms = (
+            g.fall_base_hazard,                 # any cause
+            g.fall_mobilisation_hazard * over,  # mass protest (2018)
+            inputs.outside_fall_hazard,         # outside powers' lever (7.9)
+        )
+        return np.clip(sum(terms), 0.0, 1.0)
 
     def referendum_plan(self, idx: np.ndarray) -> tuple[
             np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -253,7 +351,14 @@ class DomesticArena:
 
     # ------------------------------------------------------------------ the week
     def step(self, week: int, inputs: DomesticInputs, active) -> np.ndarray:
-        """Advance the track, hold elections, and test government survival.
+        """Advance the track, hold elections, and test the government's survival.
+
+        The government in office chooses its agenda from what it can see (7.13): it
+        holds the two-thirds vote only if it expects to be within ``vote_margin`` of the
+        votes needed, a referendum only if it expects to win it by ``referendum_margin``,
+        and a snap election only at a deadlock, once its mandate is ``snap_min_weeks``
+        old and if it expects to gain seats. Every government, the start's or a
+        successor, faces the same elections and hazards (7.14, 7.15).
 
         Args:
             week: Current week index.
@@ -262,37 +367,57 @@ class DomesticArena:
             active: Worlds still running (not signed, not escalated), ``(W,)``.
 
         Returns:
-            Boolean ``(W,)``: the incumbent government fell this week.
+            Boolean ``(W,)``: the government in office changed this week (it fell or
+            lost an election); ``in_office`` tells which side governs now.
         """
-        c, g = self.p.constitution, self.p.government
+        c, g, par = self.p.constitution, self.p.government, self.p.parliament
         self._inputs = inputs
         if self._start is None:
             self._start = inputs.copy()
-        mobilisation = inputs.mobilisation
         u_gov = self.rng.random(self.W)
         last = ROWS - 1
         self.event[:] = DomesticEvent.NONE
         due = active & (week >= self.next_event)
-        incumbent = ~self.government_fell
         fell = np.zeros(self.W, dtype=bool)
+        by_election = np.zeros(self.W, dtype=bool)
+        N = float(g.total_seats)
 
-        # parliament's vote on putting the draft to referendum (Art. 202(1))
-        vote = np.flatnonzero(due & (self.stage == Stage.DRAFTING) & self.pursuing)
+        # parliament's vote on putting the draft to referendum (Art. 202(1)), when the
+        # government expects to carry it (or to come within vote_margin of it)
+        ready = np.flatnonzero(due & (self.stage == Stage.DRAFTING) & self.pursuing)
+        hold = (self.expected_yes(ready, inputs)
+                >= self.seats_needed(ready) - par.vote_margin[ready])
+        wait = ready[~hold]
+        if wait.size:
+            self.postponed[wait] += 1
+            self.stage[wait] = Stage.COOLDOWN
+            self.next_event[wait] = week + c.vote_retry_weeks[wait]
+            self.event[wait] = DomesticEvent.VOTE_POSTPONED
+            snap = self._deadlock(wait, week)
+            self.event[snap] = DomesticEvent.EARLY_ELECTION
+        vote = ready[hold]
         if vote.size:
             from scipy import stats  # loaded on first use (start-up time)
 
             k = np.minimum(self.votes[vote], last)
             self.votes[vote] += 1
-            inc = incumbent[vote]
+            inc = self.in_office[vote]
             q = self.deputy_willingness(vote, k, inputs)
             n = self.faction_seats[vote] - self.vacant[vote]
             yes_opp = np.maximum(stats.binom.ppf(self.u_deputies[vote, k], n, q),
                                  0.0).sum(axis=1)
+            # under a successor the deputies outside it are the former governing party's
+            w = self.p.parliament.former_government_willingness[vote]
+            q_p = rules.logistic(_logit(w) + par.faction_noise[vote] * self.z_former[vote, k])
+            yes_party = np.maximum(stats.binom.ppf(
+                self.u_former[vote, k], self.party_seats[vote] - self.defectors[vote], q_p),
+                0.0)
             self.max_opposition_yes[vote] = np.maximum(self.max_opposition_yes[vote],
                                                        np.where(inc, yes_opp, -1))
-            # a successor that pursues the draft has the votes of the party that wrote it
-            yes = np.where(inc, self.seats[vote] + yes_opp,
-                           g.total_seats - self.vacant[vote].sum(axis=1))
+            # only deputies who hold seats vote: the government's own and the others' yes
+            yes = self.seats[vote] + np.where(inc, yes_opp, yes_party)
+            assert (yes <= N - self.vacant[vote].sum(axis=1) + 1e-9).all(), \
+                "more yes votes than seated deputies"
             passed = yes >= self.seats_needed(vote)
             alt = (~passed & c.alternative_route
                    & (self.u_alternative[vote, k]
@@ -301,47 +426,54 @@ class DomesticArena:
             delay = (np.where(alt, c.alternative_route_weeks[vote], 0.0)
                      + c.campaign_weeks[vote])
             self.next_event[vote[go]] = week + delay[go]
-            self.draft_votes[vote[passed]] = yes[passed]
+            self.draft_votes[vote[go]] = yes[go]  # below the bar only on the bypass
             self.bypassed[vote[alt]] = True
             self.stage[vote[go]] = Stage.CAMPAIGN
-            # a failed vote: the government retries later or calls an early election
+            # a failed vote: the government retries later or calls a snap election
             failed = vote[~go]
-            early = (inc[~go] & (self.u_early[failed, k[~go]]
-                                 < g.early_election_probability[failed]))
-            when = np.round(week + g.early_election_weeks[failed])
-            self.early_election[failed[early]] = when[early]
-            retry = week + c.vote_retry_weeks[failed]
-            self.next_event[failed] = np.where(early, when + 1, retry)
+            self.next_event[failed] = week + c.vote_retry_weeks[failed]
             self.stage[failed] = Stage.COOLDOWN
+            snap = self._deadlock(failed, week)
             self.event[vote] = np.where(go, DomesticEvent.DRAFT_SENT,
-                                        np.where(np.isin(vote, failed[early]),
+                                        np.where(np.isin(vote, snap),
                                                  DomesticEvent.EARLY_ELECTION,
                                                  DomesticEvent.VOTE_FAILED))
 
-        # referendum day (a draft sent this week waits for its campaign)
-        ref = np.flatnonzero(active & self.pursuing & (self.stage == Stage.CAMPAIGN)
-                             & (week >= self.next_event))
+        # referendum day (a draft sent this week waits for its campaign), held only when
+        # the government expects to win it: y_expected - threshold >= referendum_margin
+        ripe = np.flatnonzero(active & self.pursuing & (self.stage == Stage.CAMPAIGN)
+                              & (week >= self.next_event))
+        r = self.p.referendum
+        y_exp, camp, boy = self.referendum_plan(ripe)
+        yt, qr = r.yes_threshold[ripe], r.quorum[ripe]
+        thr_c = rules.referendum_threshold(camp[0], camp[1], yt, qr)
+        thr_b = rules.referendum_threshold(boy[0], boy[1], yt, qr)
+        if r.opposition_strategy == "best":
+            # the opposition picks what defeats the draft more likely: the strategy that
+            # needs the higher yes share to pass (same day noise either way)
+            boycott_all = thr_b > thr_c
+        else:
+            boycott_all = np.full(ripe.size, r.opposition_strategy == "boycott")
+        lead_all = y_exp - np.where(boycott_all, thr_b, thr_c)
+        go_ref = lead_all >= c.referendum_margin[ripe]
+        waiting = ripe[~go_ref]
+        self.event[waiting[~self._waiting[waiting]]] = DomesticEvent.REFERENDUM_POSTPONED
+        self._waiting[:] = False
+        self._waiting[waiting] = True
+        ref = ripe[go_ref]
         if ref.size:
-            r = self.p.referendum
             k = np.minimum(self.referendums[ref], last)
             self.referendums[ref] += 1
             self.referendum_week[ref] = np.where(self.referendum_week[ref] < 0, week,
                                                  self.referendum_week[ref])
-            y_exp, camp, boy = self.referendum_plan(ref)
-            yt, q = r.yes_threshold[ref], r.quorum[ref]
-            if r.opposition_strategy == "best":
-                # the opposition picks what defeats the draft more likely: the strategy
-                # that needs the higher yes share to pass (same day noise either way)
-                thr_c = rules.referendum_threshold(camp[0], camp[1], yt, q)
-                thr_b = rules.referendum_threshold(boy[0], boy[1], yt, q)
-                boycott = thr_b > thr_c
-            else:
-                boycott = np.full(ref.size, r.opposition_strategy == "boycott")
-            t_yes = np.where(boycott, boy[0], camp[0])
-            t_no = np.where(boycott, boy[1], camp[1])
+            y_exp, boycott = y_exp[go_ref], boycott_all[go_ref]
+            self.referendum_lead[ref] = lead_all[go_ref]
+            t_yes = np.where(boycott, boy[0][go_ref], camp[0][go_ref])
+            t_no = np.where(boycott, boy[1][go_ref], camp[1][go_ref])
             y_day = np.clip(y_exp + r.day_noise[ref] * self.z_referendum[ref, k],
                             0.0, 1.0)
-            ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt, q)
+            ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt[go_ref],
+                                                     qr[go_ref])
             self.yes_cast[ref] = share
             self.yes_registered[ref] = yes_reg
             self.strategy[ref] = np.where(boycott, Strategy.BOYCOTT, Strategy.CAMPAIGN_NO)
@@ -352,9 +484,8 @@ class DomesticArena:
             again = ref[~accepted]
             self.stage[again] = Stage.COOLDOWN
             self.next_event[again] = week + c.cooldown_weeks[again]
-            failed = ~ok
-            topple = failed & incumbent[ref] & (self.u_failure[ref, k]
-                                                < c.failure_hazard[ref])
+            # a referendum lost: the public rejected the government's concession (1998)
+            topple = ~ok & (self.u_failure[ref, k] < c.failure_hazard[ref])
             fell[ref[topple]] = True
             self.event[ref] = np.where(accepted, DomesticEvent.REFERENDUM_PASSED,
                                        np.where(ok, DomesticEvent.TEXT_REJECTED,
@@ -364,33 +495,34 @@ class DomesticArena:
         again = active & (self.stage == Stage.COOLDOWN) & (week >= self.next_event)
         self.stage = np.where(again, Stage.DRAFTING, self.stage)
 
-        # elections: scheduled ones, and early ones the government called
-        held = active & incumbent & (self.early_election == week)
-        if week in self.election_weeks:
-            held |= active & incumbent
+        # elections: scheduled ones, and snap elections a government called
+        held = active & (self.early_election == week)
+        scheduled = week in self.election_weeks
+        if scheduled:
+            held |= active
         if held.any():
-            fell |= self._election(np.flatnonzero(held))
-            if week in self.election_weeks:
-                scheduled = active & incumbent
-                self.election_seats[self._election_dates[week]][scheduled] = \
-                    self.seats[scheduled]
+            lost = self._election(np.flatnonzero(held), week)
+            by_election |= lost & ~fell
+            fell |= lost
+            if scheduled:
+                self.election_seats[self._election_dates[week]][active] = \
+                    self.party_seats[active]
 
-        # government survival under protest
-        thr = g.mobilisation_threshold
-        over = np.clip((mobilisation - thr) / np.maximum(1e-9, 1.0 - thr), 0.0, 1.0)
-        hazard = g.fall_base_hazard + g.fall_mobilisation_hazard * over
-        fell |= active & (u_gov < hazard)
-        fell &= incumbent
+        # survival: the same weekly hazard for every government in office
+        fell |= active & (u_gov < self.fall_hazard(inputs))
         if fell.any():
-            self._successor(fell, week)
+            self._change_government(fell, by_election & fell, week)
         return fell
 
-    def _election(self, idx: np.ndarray) -> np.ndarray:
-        """Hold a parliamentary election in worlds ``idx``; returns who lost, ``(W,)``.
+    def _election(self, idx: np.ndarray, week: int) -> np.ndarray:
+        """Hold a parliamentary election in worlds ``idx``; where the government lost, ``(W,)``.
 
-        ``v = clip(v0 + beta (S - S0) + sigma z)``; seats ``min(round(clip(v varsigma) N),
-        floor(cap N))`` (the Electoral Code leaves at least a third of the seats to the
-        other forces); the factions share the rest in proportion to their seats.
+        ``v = clip(v0 + beta (S - S0) + sigma z)`` is the vote share of the party that
+        governs at the start; its seats ``min(round(clip(v varsigma) N), floor(cap N))``
+        (the Electoral Code leaves at least a third of the seats to the other forces);
+        the factions share the rest in proportion to their seats. That party governs
+        after the election iff it holds more than half the seats; otherwise the
+        factions do (a successor with their seats).
         """
         g = self.p.government
         N = float(g.total_seats)
@@ -399,48 +531,74 @@ class DomesticArena:
         share = np.clip(g.election_vote_share[idx] + g.election_support_slope[idx]
             * (self.support[idx] - self.support0[idx])
             + g.election_noise[idx] * self.z_election[idx, k], 0.0, 1.0)
-        seats = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx],
+        party = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx],
                                             0, 1) * N),
                            np.floor(g.seat_cap[idx] * N + 1e-9))
         self.last_vote_share[idx] = share
-        self.seats[idx] = seats
+        self.party_seats[idx] = party
+        self.defectors[idx] = 0.0
         fs = self.faction_seats[idx]
         tot = fs.sum(axis=1, keepdims=True)
         weights = np.divide(fs, tot, out=np.full_like(fs, 1.0 / max(1, fs.shape[1])),
                             where=tot > 0)
-        new = np.floor(weights * (N - seats)[:, None])
+        new = np.floor(weights * (N - party)[:, None])
         if new.shape[1]:
-            new[:, 0] += (N - seats) - new.sum(axis=1)  # remainder to the largest-first
+            new[:, 0] += (N - party) - new.sum(axis=1)  # remainder to the largest-first
         self.faction_seats[idx] = new
         self.vacant[idx] = 0.0
         self.early_election[idx] = -1
+        self.mandate_week[idx] = week
+        wins = party * 2 > N  # the party of the start holds a majority
+        self.seats[idx] = np.where(self.in_office[idx], party, N - party)
         self.event[idx] = DomesticEvent.ELECTION_HELD
         lost = np.zeros(self.W, dtype=bool)
-        lost[idx] = seats * 2 <= N
+        lost[idx] = wins != self.in_office[idx]
         self.event[lost] = DomesticEvent.ELECTION_LOST
         return lost
 
-    def _successor(self, fell: np.ndarray, week: int) -> None:
-        """The incumbent falls in ``fell`` worlds; a successor takes office.
+    def _change_government(self, fell: np.ndarray, by_election: np.ndarray,
+                           week: int) -> None:
+        """The government in office falls in ``fell`` worlds; the other side takes over.
 
-        The successor holds a working majority; it pursues the new constitution with
-        probability ``successor_pursues`` (then a new vote comes after
+        Where the party of the start governed, a successor takes office: after a lost
+        election with the seats the factions won; otherwise a coalition that elects a
+        prime minister with a majority of all deputies (Art. 149): every seated
+        opposition deputy plus as many of the party's deputies as it needs
+        (``defectors``, as Ter-Petrosyan's majority defected in 1998). It pursues the new
+        constitution with probability ``successor_pursues`` (then a new vote comes after
         ``vote_retry_weeks``); otherwise the track is abandoned unless the constitution
-        has already changed.
+        has already changed. Where a successor governed, the party of the start returns:
+        with the seats it won, or its whole group (the defectors rejoin); it pursues the
+        constitution again. Either way the new government faces the same elections and
+        hazards as the old one.
         """
         g, c = self.p.government, self.p.constitution
-        self.fell_week = np.where(fell, week, self.fell_week)
-        self.seats = np.where(fell, np.ceil(g.total_seats / 2.0 + 1), self.seats)
+        N = float(g.total_seats)
+        out = fell & self.in_office   # the party of the start leaves office
+        back = fell & ~self.in_office  # ... and returns
+        self.fell_week = np.where(out & (self.fell_week < 0), week, self.fell_week)
+        self.changes += fell
+        seated_opp = (self.faction_seats - self.vacant).sum(axis=1)
+        majority = np.floor(N / 2.0) + 1.0
+        coalition = out & ~by_election
+        self.defectors = np.where(coalition, np.clip(majority - seated_opp, 0.0,
+                                                     self.party_seats),
+                                  np.where(fell, 0.0, self.defectors))
+        self.seats = np.where(out, np.where(by_election, N - self.party_seats,
+                                            seated_opp + self.defectors), self.seats)
+        self.seats = np.where(back, self.party_seats, self.seats)
+        self.in_office = np.where(fell, ~self.in_office, self.in_office)
         self.early_election = np.where(fell, -1, self.early_election)
-        pursue = self.u_successor < g.successor_pursues
+        pursue = np.where(out, self.u_successor < g.successor_pursues, True)
         open_ = fell & (self.stage != Stage.PASSED)
         self.pursuing = np.where(fell, pursue, self.pursuing)
         self.stage = np.where(open_ & ~pursue, Stage.ABANDONED, self.stage)
         restart = open_ & pursue
         self.stage = np.where(restart, Stage.COOLDOWN, self.stage)
-        self.next_event = np.where(restart, week + c.vote_retry_weeks,
-                                   self.next_event)
-        self.event[fell] = DomesticEvent.GOVERNMENT_FELL
+        self.next_event = np.where(restart, week + c.vote_retry_weeks, self.next_event)
+        self._waiting &= ~fell
+        self.event[fell & (self.event != DomesticEvent.ELECTION_LOST)] = \
+            DomesticEvent.GOVERNMENT_FELL
 
     def ratify(self, signed: np.ndarray, week: int) -> None:
         """Schedule the Constitutional Court's check and ratification for ``signed`` worlds.

@@ -80,8 +80,13 @@ class BorderProcess:
             mu = mu + p.burst_rate
         return mu
 
-    def step(self, mu: np.ndarray) -> None:
+    def step(self, mu: np.ndarray, spiral_damping: np.ndarray | float = 0.0,
+             settled: np.ndarray | float = 0.0) -> None:
         """Draw this week's latent incidents and reports given the background rate ``mu``.
+
+        Monitors present this week remove a share ``spiral_damping`` of each incident's
+        excitation jump (an observed incident is answered less) and settle a share
+        ``settled`` of the contested attributions (see ``docs/model.md``, 7.8).
 
         Every random number is drawn for every world (fixed shapes: common random
         numbers); the split by initiator, reports, severity and fatalities, which matter
@@ -94,7 +99,7 @@ class BorderProcess:
         lam = mu + self.h
         n = rules.poisson_inverse(u[0], lam)
         self.count = n
-        self.contested = u[1] < self.ambiguity
+        self.contested = u[1] < self.ambiguity * (1.0 - settled)
         sev = np.zeros(self.W)
         fatalities = np.zeros(self.W, dtype=np.int64)
         initiated = np.zeros((2, self.W), dtype=np.int64)
@@ -122,4 +127,4 @@ class BorderProcess:
         weight = np.where(self.contested, 1.0, self.p.clear_damage)
         self.damage = reports * (sev * weight)
         self.fatalities = fatalities
-        self.h = self.delta * self.h + self.alpha * n
+        self.h = self.delta * self.h + self.alpha * (1.0 - spiral_damping) * n

@@ -48,6 +48,8 @@ FLAGS = ("constitution_changed", "minsk_closed", "initialled", "tripp_framework"
 SETTABLE_FLAGS = ("minsk_closed", "initialled", "tripp_framework", "tripp_construction")
 #: Roles an actor may take. Adding an actor with one of these roles is YAML only.
 ROLES = ("signatory", "mediator", "spoiler", "opposition")
+#: What can make a signatory reopen the initialled text (docs/model.md 7.2).
+REOPEN_TRIGGERS = ("none", "unmet_demand", "successor")
 #: Mediator proposal rules.
 RULES = ("compromise", "nash")
 #: Constitutional-track stages an initial state may name.
@@ -164,8 +166,19 @@ class SignatoryParams[N](ActorBase[N]):
         "commitment)")
     preconditions: tuple = _flags("state flags that must hold before this side signs")
     linkages: tuple = _flags("flags this side makes true at the moment of signing")
+    stated_demands: dict[str, tuple[float, float]] = _bounds_map(
+        "terms this side has demanded in the record: issue -> {min: x, max: y} ({} for "
+        "none); coercion presses for them and a reopening side restates them")
+    stated_flags: tuple = _flags("state flags this side has demanded in the record (its "
+                                 "stated preconditions); each unmet one is an unmet "
+                                 "demand for coercion")
+    reopen_trigger: str = _choice(REOPEN_TRIGGERS, "what makes this side reopen the "
+                                  "initialled text: none; unmet_demand (the text fails one "
+                                  "of its stated_demands); successor (its government has "
+                                  "fallen; the domestic-politics side only)")
     reopen_hazard: N = _num(0, 1, unit="1/week", doc="weekly chance of reopening "
-                                 "the initialled text while this side holds")
+                                 "the initialled text while the trigger holds and this "
+                                 "side holds")
 
 
 @dataclass(frozen=True)
@@ -193,6 +206,12 @@ class MonitorParams[N]:
     """A civilian monitoring mission on the border (EUMA)."""
 
     damping: N = _num(0, 1, doc="share of the incident base rate removed while active")
+    spiral_damping: N = _num(0, 1, doc="share of each incident's excitation (the Hawkes "
+                                  "jump that makes incidents breed incidents) removed "
+                                  "while active")
+    attribution: N = _num(0, 1, doc="share of contested attributions the mission settles "
+                               "while active (an observed incident does the damage of a "
+                               "clearly attributed one)")
     renewal_probability: N = _num(0, 1, doc="chance the mandate is renewed at its end "
                                        "(the end is a dated event: state.events, "
                                        "ends_mandate)")
@@ -210,6 +229,25 @@ class SpoilerParams[N](ActorBase[N]):
     inclusion: N = _num(0, 1, doc="share of the brokering it takes part in")
     signing_cost: dict[str, N] = _name_map(-1, 1, doc="reservation increase of each signatory "
                                    "per unit of this actor's spoiling (utility units)")
+    survival_hazard: N = _num(0, 1, unit="1/week", doc="weekly hazard of the Armenian "
+                                    "government's fall added per unit of this actor's "
+                                    "spoiling (economic and political pressure on it)")
+    suspension: SuspensionParams[N] | None = _nested(
+        optional=True, doc="an announced decision of this actor with a drawn outcome "
+        "(Russia: the EAEU report on suspending Armenia), or null for none")
+
+
+@dataclass(frozen=True)
+class SuspensionParams[N]:
+    """A pending decision of a spoiler, scheduled in the calendar, with a drawn outcome."""
+
+    event: str = _str("calendar event (state.events) on whose week the outcome is known")
+    probability: N = _num(0, 1, doc="prior chance the decision goes against Armenia "
+                               "(membership suspended or suspension recommended)")
+    pressure: N = _num(0, 1, doc="spoiling drive added from then on where it does")
+    fall_hazard: N = _num(0, 1, unit="1/week", doc="weekly hazard of the government's "
+                                "fall added from then on where it does (the economic "
+                                "shock: market access, gas)")
 
 
 @dataclass(frozen=True)
@@ -261,11 +299,9 @@ class EscalationParams[N]:
     imbalance_gain: N = _num(0, 10, doc="relative increase in escalation risk per "
                                   "unit imbalance |balance - 0.5| * 2")
     coercion_rate: N = _num(0, 1, unit="1/week", doc="weekly probability of a "
-                                 "coercive attack per unit corridor gap (counterpart's "
-                                 "stated transit demand minus the table's term) per unit "
-                                 "of its military advantage 2 max(0, balance - 0.5)")
-    coercion_issue: str = _str("issue whose gap drives coercion ('' for no coercion "
-                               "hazard)")
+                                 "coercive attack when all of the counterpart's stated "
+                                 "demands are unmet, per unit of its military advantage "
+                                 "2 max(0, balance - 0.5); scaled by the unmet share")
 
 
 @dataclass(frozen=True)
@@ -377,10 +413,17 @@ class GovernmentParams[N]:
                                         "(wasted votes below the threshold)")
     seat_cap: N = _num(0.5, 1, doc="largest seat share one party may hold (the "
                             "Electoral Code gives the other forces at least 1/3)")
-    early_election_probability: N = _num(0, 1, doc="chance the government calls an "
-                                              "early election after a failed vote")
-    early_election_weeks: N = _num(1, 104, unit="weeks", doc="weeks from the failed "
-                                        "vote to the early election")
+    early_election_probability: N = _num(0, 1, doc="chance the government calls a snap "
+                                              "election at a deadlock (a failed or "
+                                              "postponed vote) when its rule allows one")
+    early_election_weeks: N = _num(1, 104, unit="weeks", doc="weeks from the call to "
+                                        "the snap election")
+    mandate_date: dt.date = _date("date of the election that gave the parliament in "
+                                  "office at the start its mandate")
+    snap_min_weeks: N = _num(0, 520, unit="weeks", doc="no snap election within this "
+                                  "many weeks of a mandate")
+    snap_seat_gain: N = _num(0, 1000, unit="seats", doc="seats the government must "
+                                  "expect to gain to call a snap election")
     successor_pursues: N = _num(0, 1, doc="chance a successor government keeps "
                                      "pursuing the new constitution")
 
@@ -407,6 +450,9 @@ class ConstitutionParams[N]:
                                   "referendum (or a text Baku rejects) to the next vote")
     failure_hazard: N = _num(0, 1, doc="chance the government falls in the week a "
                                   "referendum fails")
+    referendum_margin: N = _num(-1, 1, doc="expected yes share above the pass "
+                                     "threshold the government needs to hold the "
+                                     "referendum (-1: it holds it whatever it expects)")
     baku_accepts_text: N = _num(0, 1, doc="chance Baku accepts an adopted text as "
                                      "meeting its precondition")
     locks_issue: str = _str("issue fixed at 1 once the constitution has changed ('' none)")
@@ -431,6 +477,12 @@ class ParliamentParams[N]:
         "opposition factions: name -> {seats, vacant, willingness}")
     vacant_reduce_total: bool = _bool("legal assumption: vacant seats do not count in "
                                       "'the total number of parliamentarians'")
+    vote_margin: N = _num(0, 1000, unit="deputies", doc="shortfall of expected yes "
+                               "votes below those needed with which the government still "
+                               "holds the two-thirds vote")
+    former_government_willingness: N = _num(0, 1, lo_open=True, hi_open=True,
+                                            doc="chance a deputy of the former governing "
+                                            "party votes for a successor's draft")
     package_effect: N = _num(0, 50, doc="logit change of willingness per unit of the "
                                   "opposition's utility gain from the table since the start")
     incentive_effect: N = _num(0, 50, doc="logit change per unit of attention-weighted "
@@ -921,11 +973,18 @@ def parse_params(cfg: dict) -> ModelSpec:
                               f"{', '.join(SETTABLE_FLAGS)} (set domestic.constitution.stage: "
                               "passed for a changed constitution)")
     _check_events(state, actors)
-    ci = incidents.escalation.coercion_issue
-    if ci and ci not in issues:
-        raise ConfigError("incidents.escalation.coercion_issue",
-                          f"unknown issue {ci!r}; issues are {', '.join(issues)} (or '' for "
-                          "none)")
+    for name, a in sigs.items():
+        if a.reopen_trigger == "successor" and not a.domestic_politics:
+            raise ConfigError(f"actors.{name}.reopen_trigger",
+                              "successor needs the domestic-politics side (a government "
+                              "that can fall); allowed here: none, unmet_demand")
+    for name, a in actors.items():
+        sus = getattr(a, "suspension", None)
+        named = tuple(cfg["state"].get("events") or {})  # a cancelled one (null) too
+        if sus is not None and sus.event not in named:
+            raise ConfigError(f"actors.{name}.suspension.event",
+                              f"{sus.event!r} is not an event of state.events; allowed: "
+                              f"{', '.join(named) or 'none'}")
     c = domestic.constitution
     if c.locks_issue and c.locks_issue not in issues:
         raise ConfigError("domestic.constitution.locks_issue",

@@ -124,17 +124,35 @@ class Incidents(Mechanism):
         self.incidents_window = np.zeros((n_win, W), dtype=np.int64)
         self.reports_window = np.zeros((2, n_win, W), dtype=np.int64)
 
+    @staticmethod
+    def monitor_effects(model: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Shares the monitors present this week remove: base rate, spiral, contests.
+
+        Each is ``(W,)``: of the incident base rate, of each incident's excitation jump,
+        of the contested attributions.
+
+        Each mission present removes its share of each; several missions combine as
+        independent shares ``1 - prod_j (1 - d_j present_j)`` (docs/model.md, 7.8).
+        """
+        W = model.W
+        out = [np.zeros(W), np.zeros(W), np.zeros(W)]
+        for med in model.mediators:
+            med.update_monitors()
+            mp = med.p.monitors
+            if mp is None:
+                continue
+            on = med.monitors_active
+            for k, share in enumerate((mp.damping, mp.spiral_damping, mp.attribution)):
+                out[k] = 1.0 - (1.0 - out[k]) * (1.0 - share * on)
+        return out[0], out[1], out[2]
+
     def step(self, model: World, t: int) -> None:
         """Monitors, then this week's latent incidents, reports and damage."""
         act = model.active
-        damping = np.zeros(model.W)
-        for med in model.mediators:
-            med.update_monitors()
-            if med.p.monitors is not None:
-                damping = 1.0 - (1.0 - damping) * (1.0 - med.p.monitors.damping
-                                                   * med.monitors_active)
+        damping, spiral, settled = self.monitor_effects(model)
         border = model.border
-        border.step(border.base_rate(damping, model.tension, model.spoiling, t))
+        border.step(border.base_rate(damping, model.tension, model.spoiling, t),
+                    spiral_damping=spiral, settled=settled)
         self.incidents_total += border.count * act
         self.reports_total += border.reports * act
         self.active_weeks += act
@@ -262,7 +280,13 @@ class Perceptions(Mechanism):
 
 
 class OutsidePowers(Mechanism):
-    """Mediators' attention moves; the brokering's Westernness; spoilers act."""
+    """Mediators' attention moves; the brokering's Westernness; spoilers act.
+
+    A spoiler's pending decision (``suspension``: Russia's EAEU report) is drawn in the
+    week its calendar event fires; each spoiler's lever on the Armenian government's
+    survival is summed into ``World.outside_fall_hazard``, which the domestic track adds
+    to the government's fall hazard (docs/model.md, 7.9).
+    """
 
     name = "outside_powers"
     section = "actors"
@@ -284,11 +308,17 @@ class OutsidePowers(Mechanism):
         for sp in model.spoilers:
             tot += sp.capability * sp.p.inclusion
         model.westernness = np.divide(west, tot, out=np.zeros(W), where=tot > 0)
+        fired = {name for week, name in model.fired if week == t}
         spoil = np.zeros(W)
+        fall = np.zeros(W)
         for sp in model.spoilers:
+            if sp.p.suspension is not None and sp.p.suspension.event in fired:
+                sp.decide_suspension()
             sp.act()
             spoil += sp.sigma
+            fall += sp.fall_hazard()
         model.spoiling = np.minimum(spoil, 1.0)
+        model.outside_fall_hazard = fall
 
     def record(self, model: World, t: int) -> Mapping[str, Any]:
         """This week's spoiling."""
@@ -453,11 +483,14 @@ class Table(Mechanism):
 class Decisions(Mechanism):
     """Each signatory accepts or holds; holders concede; a holder may reopen the text.
 
-    Reopening: each side's hazard accumulates over the weeks it holds while the text is
-    fixed; the text is reopened when that sum passes the side's pre-drawn exponential
-    threshold (one attempt per world, common random numbers). Consequences: trust falls
-    by ``reopening_trust_loss`` (a share), the reopening side restates its own ideal on
-    the text's issues, and from next week the text moves under the rule.
+    Reopening is an event with a trigger (``reopen_trigger``): ``unmet_demand``, the
+    fixed text fails one of the side's ``stated_demands``; ``successor``, the side's
+    government has fallen. Each side's hazard accumulates over the weeks it holds while
+    the text is fixed and its trigger holds; the text is reopened when that sum passes
+    the side's pre-drawn exponential threshold (one attempt per world, common random
+    numbers). Consequences: trust falls by ``reopening_trust_loss`` (a share), the
+    reopening side restates its stated demands on the issues it has them (nothing else
+    changes in its stated position), and from next week the text moves under the rule.
     """
 
     name = "decisions"
@@ -489,7 +522,7 @@ class Decisions(Mechanism):
             return
         neg = model.p.negotiation
         for i, s in enumerate(model.signatories):
-            holding = fixed & ~s.accept & ~model.reopened
+            holding = fixed & ~s.accept & ~model.reopened & self.triggered(model, s)
             s.reopen_load += s.reopen_rate * holding
             hit = holding & (s.reopen_load >= self._reopen_threshold[i])
             if not hit.any():
@@ -499,8 +532,17 @@ class Decisions(Mechanism):
             model.reopen_week[idx] = t
             model.reopened_by[idx] = i
             model.trust[idx] *= 1.0 - neg.reopening_trust_loss[idx]
-            cols = np.flatnonzero(model.text_mask)
-            s.y[np.ix_(idx, cols)] = s.x[np.ix_(idx, cols)]
+            s.restate_demands(idx)
+
+    @staticmethod
+    def triggered(model: World, s: Signatory) -> np.ndarray:
+        """Worlds in which ``s``'s reopening trigger holds this week, ``(W,)``."""
+        trigger = s.p.reopen_trigger
+        if trigger == "successor":
+            return model.domestic.government_fell
+        if trigger == "unmet_demand" and s.demands:
+            return (s.term_shortfalls(model.table) > 0.0).any(axis=0)
+        return np.zeros(model.W, dtype=bool)
 
     def columns(self, model: World) -> Mapping[str, Any]:
         """Whether, when and by whom the text was reopened."""
@@ -535,7 +577,8 @@ class DomesticTrack(Mechanism):
                "Opposition yes votes expected at the start"),
         Column("max_opposition_yes", "int64", "most opposition deputies voting yes at a "
                "vote", "deputies, -1 if no vote", "Most opposition yes votes"),
-        Column("draft_votes", "int64", "yes votes that sent the draft to referendum",
+        Column("draft_votes", "int64", "seated deputies' yes votes at the vote that last "
+               "sent the draft to referendum (below the bar only on the bypass)",
                "deputies, -1 if none", "Votes for the draft"),
         Column("bypassed", "bool", "a draft went by the alternative route", "",
                "Alternative route"),
@@ -549,6 +592,19 @@ class DomesticTrack(Mechanism):
         Column("referendum_week", "int64", "week of the first referendum",
                "week, -1 if none", "Week of the first referendum"),
         Column("total_seats", "float64", "seats in parliament", "seats", "Total seats"),
+        Column("government_changes", "int64", "changes of government (falls, lost "
+               "elections, returns of the party of the start)", "count",
+               "Changes of government"),
+        Column("in_office", "bool", "the party that governed at the start is in office at "
+               "the end", "", "Party of the start in office"),
+        Column("government_seats", "float64", "seated deputies of the government in office "
+               "at the end", "seats", "Government seats"),
+        Column("votes_postponed", "int64", "two-thirds votes the government postponed "
+               "(expected to fall short by more than vote_margin)", "count",
+               "Votes postponed"),
+        Column("referendum_expected_lead", "float64", "last referendum held: the "
+               "government's expected yes share less the pass threshold", "share, NaN if "
+               "none", "Expected lead at the referendum"),
         Column("seats_after.{date}", "float64", "seats the government party won at the "
                "scheduled election of that date", "seats, NaN if not held",
                "Seats after the election"),
@@ -559,10 +615,21 @@ class DomesticTrack(Mechanism):
         opp_u = (model.opposition_table_utility if model.opposition_table_utility is not None
                  else np.zeros(model.W))
         inputs = DomesticInputs(mobilisation=model.mobilisation, tension=model.tension,
-                                incentive=model.incentive, opposition_utility=opp_u)
-        fell = model.domestic.step(t, inputs, model.active)
-        if fell.any():
-            model.home.become_successor(fell)
+                                incentive=model.incentive, opposition_utility=opp_u,
+                                outside_fall_hazard=model.outside_fall_hazard)
+        dom = model.domestic
+        changed = dom.step(t, inputs, model.active)
+        if changed.any():
+            # the party of the start left office: a successor's positions (7.15); its
+            # own are kept and restored if it returns to office
+            out = changed & ~dom.in_office
+            back = changed & dom.in_office
+            if dom.home_positions is None:
+                dom.home_positions = (model.home.x.copy(), model.home.y.copy())
+            hx, hy = dom.home_positions
+            hx[out], hy[out] = model.home.x[out], model.home.y[out]
+            model.home.become_successor(out)
+            model.home.x[back], model.home.y[back] = hx[back], hy[back]
 
     def columns(self, model: World) -> Mapping[str, Any]:
         """The domestic track's record."""
@@ -585,6 +652,11 @@ class DomesticTrack(Mechanism):
             "elections_held": dom.elections_held,
             "referendum_week": dom.referendum_week,
             "total_seats": np.full(model.W, float(model.p.domestic.government.total_seats)),
+            "government_changes": dom.changes,
+            "in_office": dom.in_office,
+            "government_seats": dom.seats,
+            "votes_postponed": dom.postponed,
+            "referendum_expected_lead": dom.referendum_lead,
         }
         for d, seats in dom.election_seats.items():
             cols[f"seats_after.{d.isoformat()}"] = seats
@@ -654,14 +726,33 @@ class Escalation(Mechanism):
                "'' if none", "Kind of escalation"),
     )
 
+    def setup(self, model: World) -> None:
+        """The counterpart's stated demands: its flags, read each week."""
+        self._flags = tuple(model.counterpart.p.stated_flags)
+
+    def unmet_share(self, model: World) -> np.ndarray:
+        """Share of the counterpart's stated demands unmet this week, ``(W,)`` in [0, 1].
+
+        The mean over its demands of how far each is unmet: a stated flag (a
+        precondition) 1 while it does not hold; a stated term demand its shortfall
+        against the table (:meth:`Signatory.term_shortfalls`). 0 without demands.
+        """
+        b = model.counterpart
+        n = len(self._flags) + len(b.demands)
+        if n == 0:
+            return np.zeros(model.W)
+        unmet = b.term_shortfalls(model.table).sum(axis=0)
+        for f in self._flags:
+            unmet += ~model.flag(f)
+        return unmet / n
+
     def hazards(self, model: World) -> tuple[np.ndarray, np.ndarray]:
         """This week's coercion and incident-driven escalation probabilities, ``(W,)``.
 
         Incidents: each side tips with ``p_max logistic((T_i - T*) / s_T) (1 + g_I I)``
-        and the two combine as independent hazards. Coercion: ``coercion_rate * gap * A``
-        with ``gap = max(0, y_counterpart - table)`` on ``coercion_issue`` (the
-        counterpart's stated demand against the table's term) and ``A = 2 max(0, balance
-        - 0.5)`` the counterpart's military advantage.
+        and the two combine as independent hazards. Coercion: ``coercion_rate * G * A``
+        with ``G`` the share of the counterpart's stated demands still unmet
+        (:meth:`unmet_share`) and ``A = 2 max(0, balance - 0.5)`` its military advantage.
         """
         esc = model.p.incidents.escalation
         gain = 1.0 + esc.imbalance_gain * model.imbalance
@@ -669,12 +760,8 @@ class Escalation(Mechanism):
                        * rules.logistic((model.tension_side - esc.tension_threshold)
                                         / esc.tension_scale) * gain, 0.0, 1.0)
         p_inc = 1.0 - (1.0 - side[0]) * (1.0 - side[1])
-        if model.coercion_index is None:
-            return np.zeros(model.W), p_inc
-        k = model.coercion_index
-        gap = np.maximum(0.0, model.counterpart.y[:, k] - model.table[:, k])
         adv = 2.0 * np.maximum(0.0, model.military_advantage)
-        p_coerce = np.clip(esc.coercion_rate * gap * adv, 0.0, 1.0)
+        p_coerce = np.clip(esc.coercion_rate * self.unmet_share(model) * adv, 0.0, 1.0)
         return p_coerce, p_inc
 
     def step(self, model: World, t: int) -> None:

@@ -115,6 +115,8 @@ class World(mesa.Model):
         trust, spoiling, westernness, commitment: Shared climate, ``(W,)``.
         mobilisation: The opposition's mobilisation this week (0 without one), ``(W,)``.
         incentive: Attention-weighted incentives offered to the domestic side, ``(W,)``.
+        outside_fall_hazard: Weekly hazard of the government's fall that outside powers
+            add (Russia's lever on its survival, docs/model.md 7.9), ``(W,)``.
         status: :class:`~sim.model.codes.Status` of each world, ``(W,)`` int8.
         active: Worlds running at the start of this week, ``(W,)``.
         constitution_at_start: The constitution as it stood at the start of this week
@@ -164,6 +166,8 @@ class World(mesa.Model):
         self.westernness = np.zeros(W)
         self.mobilisation = np.zeros(W)
         self.incentive = np.zeros(W)
+        #: weekly fall hazard the spoilers add to the Armenian government's, ``(W,)``
+        self.outside_fall_hazard = np.zeros(W)
         self.status = np.full(W, Status.ACTIVE, dtype=np.int8)
         self.active = np.ones(W, dtype=bool)
         self.sign_week = np.full(W, -1, dtype=np.int64)
@@ -209,8 +213,6 @@ class World(mesa.Model):
         self.domestic = DomesticArena(p.domestic, self.start_date, W, self.streams)
         lock = p.domestic.constitution.locks_issue
         self.lock_index = self.issues.index(lock) if lock else None
-        ci = p.incidents.escalation.coercion_issue
-        self.coercion_index = self.issues.index(ci) if ci else None
         self.linked = sorted({f for s in self.signatories for f in s.p.linkages})
         self.opposition_table_utility: np.ndarray | None = None
         self.cache_opposition_utility()

@@ -255,8 +255,10 @@ def signed_terms(runs: Sequence[RunData]) -> pd.DataFrame:
     """Long table of signed worlds' terms: ``label``, ``world``, ``issue``, ``value``."""
     frames = []
     for r in runs:
-        w = r.worlds[r.worlds["signed"].astype(bool)]
-        cols = [f"terms.{i}" for i in r.issues if f"terms.{i}" in w]
+        have = set(r.world_columns())
+        cols = [f"terms.{i}" for i in r.issues if f"terms.{i}" in have]
+        w = r.read_worlds(["world", "signed", *cols])   # only the columns drawn
+        w = w[w["signed"].astype(bool)]
         if not cols or w.empty:
             continue
         long = w[["world", *cols]].melt(id_vars="world", var_name="issue", value_name="value")
@@ -300,7 +302,7 @@ def gate_curves(runs: Sequence[RunData], bins: int = 10) -> pd.DataFrame:
     """
     rows = []
     for r in runs:
-        w = r.worlds
+        w = r.read_worlds(["signed", *GATE_COLUMNS.values()])   # only the columns drawn
         for panel, col in GATE_COLUMNS.items():
             if col not in w or w[col].nunique() < 2:
                 continue
@@ -734,7 +736,7 @@ def trace_figure(run: RunData, world: int | None = None) -> Figure:
     if world not in ids:
         raise ReportInputError(run.path, f"world {world} is not in trace.parquet")
     one = tr[tr["world"] == world] if "world" in tr else tr
-    row = run.worlds[run.worlds["world"] == world]
+    row = run.world_row(world)
     outcome = str(row["outcome"].iloc[0]) if len(row) else ""
     what = _OUTCOME_TEXT.get(outcome, outcome)
     if outcome == "signed" and len(row):
