@@ -229,7 +229,7 @@ def test_inputs_are_discovered_from_the_composed_parameters():
     params = load_params("march_2025")
     keys = [i.key for i in discover_inputs(params)]
     assert "domestic.constitution.draft_weeks" in keys  # the scenario's own distribution
-    assert "domestic.support.baseline" in keys and "actors.armenia.reservation" in keys
+    assert "domestic.support.initial" in keys and "actors.armenia.reservation" in keys
     assert all(isinstance(i.dist, Dist) for i in discover_inputs(params))
 
 
@@ -355,7 +355,7 @@ def test_command_line_sobol_writes_an_exploration_folder_and_report(tmp_path, ca
     assert summary["method"] == "sobol" and summary["n"] == 16
     keys = {i["key"]: i["source"] for i in summary["inputs"]}
     assert keys["incidents.tension_gain"] == "named range"
-    assert keys["domestic.support.baseline"] == "scenario"
+    assert keys["domestic.support.initial"] == "scenario"
     ind = pd.read_csv(out / "indices.csv")
     assert {"output", "input", "index", "value", "conf", "low", "high"} <= set(ind.columns)
     assert set(ind["output"]) == {"signed", "signed_12m", "signed_24m", "escalated",
@@ -377,7 +377,10 @@ def test_prim_on_a_fresh_run_states_the_box_in_words(tmp_path):
     s = explore_cli(cfg, tmp_path, ["explore=prim", "worlds=4000", "quiet=true"])
     assert (tmp_path / "run" / "worlds.parquet").exists()
     words = s["box"]["words"]
-    assert words.startswith("P(signed) = ") and "support.baseline" in words
+    assert words.startswith("P(signed) = ")
+    # the box is stated in the run's drawn inputs (support.baseline, named here before,
+    # no longer exists: public support is one draw, docs/model.md 7.7)
+    assert any(f" {i.key} " in words for i in discover_inputs(load_params("baseline")))
     again = explore_cli(compose(["explore=prim", f"explore.source={tmp_path / 'run'}"]),
                         tmp_path / "again", [f"explore.source={tmp_path / 'run'}"])
     assert again["box"]["limits"] == s["box"]["limits"]

@@ -103,7 +103,7 @@ class DomesticArena:
         self.rng = streams["domestic.government"]
         c, g, par = params.constitution, params.government, params.parliament
         self.support = params.support.initial.copy()
-        self.support0 = self.support.copy()
+        self.support0 = self.support.copy()  # the latent level support reverts to
         self.stage = np.full(W, INITIAL_STAGES[c.stage], dtype=np.int64)
         self.next_event = c.draft_weeks.copy()
         self.votes = np.zeros(W, dtype=np.int64)
@@ -191,18 +191,36 @@ class DomesticArena:
         """Whether the incumbent government has fallen, ``(W,)``."""
         return self.fell_week >= 0
 
-    def update_support(self, mobilisation, tension, spoiling, mediator_effect) -> None:
-        """Move public support toward its target.
+    def update_support(self, mobilisation, tension, spoiling) -> None:
+        """Move public support toward its target: one latent state per world.
 
-        ``S' = S + a (S* - S)`` with ``S* = baseline - e_m m - e_T T - e_s sigma +
-        mediator_effect`` (mediators' support effects and incentives, see the model).
+        ``S' = S + a (S* - S)`` with ``S* = S_0 - e_m [m - m_r]+ - e_T [T - T_r]+ -
+        e_s [sigma - sigma_r]+``: ``S_0`` is the world's one draw (``support.initial``),
+        both the start and the level support reverts to, and ``x_r`` the climate the
+        polls behind ``S_0`` describe (``support.reference_*``, the baseline's start).
+        Only a climate worse than that lowers the target; a calmer one does not lift it
+        above ``S_0`` (no sourced peace dividend). Outside powers do not enter.
         """
         sp = self.p.support
-        target = (sp.baseline - sp.mobilisation_effect * mobilisation
-                  - sp.tension_effect * tension - sp.spoiler_effect * spoiling
-                  + mediator_effect)
+        target = (self.support0
+                  - sp.mobilisation_effect * np.maximum(0.0, mobilisation
+                                                        - sp.reference_mobilisation)
+                  - sp.tension_effect * np.maximum(0.0, tension - sp.reference_tension)
+                  - sp.spoiler_effect * np.maximum(0.0, spoiling - sp.reference_spoiling))
         self.support = np.clip(self.support + sp.adjust_rate * (np.clip(target, 0, 1)
                                                                 - self.support), 0.0, 1.0)
+
+    def referendum_yes(self, idx: np.ndarray) -> np.ndarray:
+        """Expected yes share of votes cast in worlds ``idx`` (before the day's noise).
+
+        ``y = ybar (1 + lambda (S / S_0 - 1))``: with elasticity ``lambda = 1`` the yes
+        voters are a fixed share ``ybar / S_0`` of the agenda's supporters, so the yes
+        share moves in proportion to support; ``y = ybar`` while support is at its draw.
+        """
+        r = self.p.referendum
+        s0 = self.support0[idx]
+        rel = np.divide(self.support[idx], s0, out=np.ones(idx.size), where=s0 > 0) - 1.0
+        return np.clip(r.yes_share[idx] * (1.0 + r.support_link[idx] * rel), 0.0, 1.0)
 
     # ------------------------------------------------------------------ rules
     def seats_needed(self, idx: np.ndarray) -> np.ndarray:
@@ -322,8 +340,7 @@ class DomesticArena:
             boycott)`` for worlds ``idx``; turnouts are shares of registered voters.
         """
         r = self.p.referendum
-        y = np.clip(r.yes_share[idx] + r.support_link[idx]
-                    * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
+        y = self.referendum_yes(idx)
         tau = r.turnout[idx]
         assert self._inputs is not None, "called from step()"
         m = self._inputs.mobilisation[idx]

@@ -223,8 +223,6 @@ class MediatorParams[N](ActorBase[N]):
                                  "signatory at full attention (utility units)")
     gas_dependence: N = _num(0, 1, doc="share of the incentive/pressure on Azerbaijan "
                                   "withheld because of energy needs")
-    support_effect: N = _num(-1, 1, doc="shift of Armenian public support at full "
-                                  "attention (visa, TRIPP benefits)")
     guarantee: N = _num(0, 1, doc="share of the commitment cost removed at full "
                              "attention (third-party guarantee)")
     monitors: MonitorParams[N] | None = _nested(optional=True,
@@ -391,16 +389,26 @@ class NegotiationParams[N]:
 
 @dataclass(frozen=True)
 class SupportParams[N]:
-    """Armenian public support for the government's peace agenda."""
+    """Armenian public support for the government's peace agenda: one latent state.
 
-    initial: N = _num(0, 1, doc="share of registered voters in favour at the start")
-    baseline: N = _num(0, 1, doc="level support returns to without shocks")
-    adjust_rate: N = _num(0, 1, unit="1/week", doc="weekly share of the gap closed")
-    mobilisation_effect: N = _num(0, 1, doc="support lost per unit mobilisation")
-    tension_effect: N = _num(0, 1, doc="support lost per unit tension")
-    spoiler_effect: N = _num(0, 1, doc="support lost per unit spoiling")
-    incentive_effect: N = _num(0, 10, doc="support gained per unit of incentives "
-                                    "offered to the domestic-politics signatory")
+    One draw per world, ``initial``, is both where support starts and the level it
+    reverts to; shocks (a worse climate than at the start) pull it below that level.
+    """
+
+    initial: N = _num(0, 1, doc="share backing the peace agenda at the start, and the "
+                           "level support reverts to (one latent draw per world)")
+    adjust_rate: N = _num(0, 1, unit="1/week", doc="weekly share of the gap to the "
+                               "target closed (mean reversion)")
+    mobilisation_effect: N = _num(0, 1, doc="support lost per unit of mobilisation above "
+                                       "the reference")
+    tension_effect: N = _num(0, 1, doc="support lost per unit of tension above the "
+                                  "reference")
+    spoiler_effect: N = _num(0, 1, doc="support lost per unit of spoiling above the "
+                                  "reference")
+    reference_mobilisation: N = _num(0, 1, doc="mobilisation of the climate the polls "
+                                          "behind `initial` describe (the baseline's start)")
+    reference_tension: N = _num(0, 1, doc="Armenia's tension in that climate")
+    reference_spoiling: N = _num(0, 1, doc="spoiling in that climate")
     frozen: bool = _bool("support stays at its initial draw (switches the public-support "
                          "channel off)")
 
@@ -522,10 +530,12 @@ class ReferendumParams[N]:
 
     yes_share: N = _num(0, 1, doc="share of votes cast for yes on a neutral day, "
                              "from the polls after the poll-to-vote correction")
-    support_link: N = _num(0, 5, doc="change of the yes share per unit change of "
-                                "general support since the start")
-    day_noise: N = _num(0, 0.5, doc="sd of the yes share on the day (campaign, "
-                             "polling error)")
+    support_link: N = _num(0, 5, doc="elasticity of the yes share to general support: "
+                                "relative change of the yes share per relative change "
+                                "of support since the start (1: yes voters a fixed "
+                                "share of the agenda's supporters)")
+    day_noise: N = _num(0, 0.5, doc="sd of the yes share on the day (the campaign's "
+                             "residual swing)")
     turnout: N = _num(0, 1, lo_open=True, doc="turnout of registered voters with a "
                            "contest and no mobilisation")
     campaign_mobilisation: N = _num(0, 5, doc="relative increase of no voters' turnout "

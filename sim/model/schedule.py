@@ -201,7 +201,8 @@ class Perceptions(Mechanism):
     """Each side's tension, trust, the opposition's mobilisation and public support.
 
     Each side's tension moves with the damage it perceives; trust erodes with damage and
-    recovers in calm weeks; the opposition mobilises; support moves toward its target.
+    recovers in calm weeks; the opposition mobilises; support reverts toward its one
+    latent draw, pulled below it by a climate worse than at the start.
     Worlds absorbed before the week keep these from the moment they were absorbed.
     """
 
@@ -245,16 +246,14 @@ class Perceptions(Mechanism):
         if model.opposition is not None:
             model.opposition.update(dmg[0])
         mob = model.opposition.m if model.opposition is not None else np.zeros(model.W)
-        med_effect = np.zeros(model.W)
         incentive = np.zeros(model.W)
         for med in model.mediators:
-            med_effect = med_effect + med.p.support_effect * med.attention
             incentive = incentive + med.p.incentives[model.home.name] * med.attention
-        med_effect = med_effect + model.p.domestic.support.incentive_effect * incentive
         model.mobilisation, model.incentive = mob, incentive
+        # support: one latent state per world, moved only by the climate (7.7); no
+        # outside power enters it (no dated Western deliverable after the start)
         if not model.p.domestic.support.frozen:
-            model.domestic.update_support(mob, model.tension_side[0], model.spoiling,
-                                          med_effect)
+            model.domestic.update_support(mob, model.tension_side[0], model.spoiling)
 
     def record(self, model: World, t: int) -> Mapping[str, Any]:
         """The climate after the week."""
