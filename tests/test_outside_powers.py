@@ -73,8 +73,7 @@ def test_each_monitor_channel_damps_incidents():
     """Base rate, spiral and attribution each act while monitors are present (the
     mandate runs to Feb 2027: the first ten weeks)."""
     p = load_params("baseline", overrides=merged(
-        actor("eu", monitors={"damping": 0.0, "spiral_damping": 1.0, "attribution": 1.0,
-                              "renewal_probability": 1.0, "renewal_weeks": 1000})))
+        actor("eu", monitors={"damping": 0.0, "spiral_damping": 1.0, "attribution": 1.0})))
     m = PeaceModel(p, worlds=200, seed=SEED, horizon_weeks=1)
     damping, spiral, settled = Incidents.monitor_effects(m)
     assert (damping == 0).all() and (spiral == 1).all() and (settled == 1).all()
