@@ -647,10 +647,11 @@ def load_rule(path: Path) -> RollingRule:
             raise ConfigError(f"origins.moved[{i}]", "must be {from: date, to: date}", src)
         moved[_date(m["from"], f"origins.moved[{i}].from", src)] = _date(
             m["to"], f"origins.moved[{i}].to", src)
-    dates, k = [], 0
-    while (d := add_months(first, k * every)) < end:
+    dates: list = []
+    step = 0
+    while (d := add_months(first, step * every)) < end:
         dates.append(moved.get(d, d))
-        k += 1
+        step += 1
     if not dates or any(d >= end for d in dates):
         raise ConfigError("origins", f"every origin must lie before end {end}", src)
     bases = []
@@ -998,7 +999,7 @@ def bootstrap_skill(scores: pd.DataFrame, boot: int, seed: int,
     interval of ``boot`` resamples (seeded: same seed, same interval), widened to contain
     the point estimate when the skill's skewed resampling law leaves it outside.
     """
-    rows = []
+    rows: list[dict] = []
     if scores.empty:
         return pd.DataFrame(rows)
     rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0xB007,)))

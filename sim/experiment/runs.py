@@ -908,7 +908,7 @@ def _set_worlds(self: RunData, frame: pd.DataFrame | None) -> None:
     self.__dict__["_worlds_given"] = frame
 
 
-RunData.worlds = property(_get_worlds, _set_worlds,  # type: ignore[assignment]
+RunData.worlds = property(_get_worlds, _set_worlds,
                           doc="``worlds.parquet`` (read on first use; see the class)")
 
 def read_json_object(path: Path) -> dict:
@@ -995,7 +995,7 @@ def read_table_file(path: Path, columns: Sequence[str] | None = None,
 
 
 def _parquet(fh: Any) -> Any:
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     return pq.ParquetFile(fh)
 
@@ -1234,7 +1234,7 @@ def load_run(path: Path | str, label: str | None = None, job: int | None = None,
                              f"{summary['worlds']:,} worlds")
     check_worlds_file(path, summary)
     check_steps(path, summary, steps)
-    run = RunData(path, label or "", summary, metadata, None, steps, job,  # type: ignore[arg-type]
+    run = RunData(path, label or "", summary, metadata, None, steps, job,
                   columns=None if columns is None else tuple(columns))
     if not label:
         run.label = run.scenario

@@ -127,7 +127,7 @@ class Calendar:
             if (e.announced is None or e.announced > start) and \
                     e.pending_since is not None and e.pending_since <= start:
                 earliest = e.date if e.announced is None else e.pending_since
-                self.pending.append(self._draw(n, e.kind, event_week(earliest, start), e))
+                self.pending.append(self._draw(n, e.kind or "", event_week(earliest, start), e))
         names = {s.name for s in self.events} | {p.name for p in self.pending}
         self.excluded: tuple[str, ...] = tuple(n for n in events if n not in names)
         self._by_week: dict[int, list[ScheduledEvent]] = {}

@@ -594,12 +594,12 @@ class EventParams[N]:
         "date the event became known as pending (a request, an order, a scheduled "
         "decision) before its date was known; a run starting from then until `announced` "
         "draws its completion from state.pending_kinds.<kind> (missing: never pending)")
-    kind: str | None = field(metadata=dict(kind="str", optional=True, doc=(
+    kind: str | None = field(default=None, metadata=dict(kind="str", optional=True, doc=(
         "the pending kind whose prior times the completion (state.pending_kinds)")))
-    renews_mandate: str | None = field(metadata=dict(kind="str", optional=True, doc=(
+    renews_mandate: str | None = field(default=None, metadata=dict(kind="str", optional=True, doc=(
         "mediator whose monitors' mandate the event extends when it completes before "
         "the mandate's end ('' or missing: none)")))
-    renewal_weeks: int | None = field(metadata=dict(kind="int", lo=0, hi=10_000,
+    renewal_weeks: int | None = field(default=None, metadata=dict(kind="int", lo=0, hi=10_000,
                                                     optional=True, doc=(
         "length of the extension (weeks)")))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sim.analysis.backtest import Backtest, markdown
 from sim.experiment.runfolder import atomic_write, write_manifest
@@ -127,7 +128,9 @@ def write_rolling(folder: Path, result, settings: dict) -> list[Path]:
     atomic_write(folder / "origins.csv", lambda p: result.origins.to_csv(p, index=False))
     for label, post in result.posteriors.items():
         name = f"posterior_{label}.csv"
-        atomic_write(folder / name, lambda p, d=post: d.to_csv(p, index=False))
+        def write(path: Path, d: Any = post) -> None:
+            d.to_csv(path, index=False)
+        atomic_write(folder / name, write)
         names.append(name)
     fig = rolling_reliability(result.scores)
     atomic_write(folder / "reliability.png", lambda p: fig.savefig(p, dpi=110, format="png"))
