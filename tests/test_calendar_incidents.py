@@ -198,7 +198,12 @@ def test_the_eaeu_report_raises_russian_spoiling_from_its_date(baseline_cfg):
     off = PeaceModel(parse_params(cfg), worlds=2000, seed=SEED, horizon_weeks=8).run()
     wk = event_week(dt.date(2026, 12, 15), dt.date(2026, 12, 7))
     np.testing.assert_array_equal(on.series["spoiling"][:wk], off.series["spoiling"][:wk])
-    assert np.nanmean(on.series["spoiling"][wk]) > np.nanmean(off.series["spoiling"][wk]) + 0.02
+    # the report's outcome is drawn per world (actors.russia.suspension, 7.9): where it
+    # goes against Armenia spoiling rises; paired, the mean rise's interval excludes zero
+    d = on.series["spoiling"][wk] - off.series["spoiling"][wk]
+    d = d[np.isfinite(d)]
+    assert (d >= -1e-6).all()
+    assert d.mean() - 1.96 * d.std(ddof=1) / np.sqrt(d.size) > 0, d.mean()
 
 
 @pytest.mark.parametrize("bad, msg", [

@@ -165,10 +165,11 @@ def test_dotted_nested_and_string_overrides_give_the_command_lines_parameters():
     strings = load_params("baseline", overrides=["incidents.base_rate=0.4"])
     assert dotted == nested == strings == cli_params(["incidents.base_rate=0.4"])
     assert dotted.incidents.base_rate == 0.4 and dotted != base
-    # applied, not only accepted: the headline moves
-    p0 = simulate(base, worlds=3000, seed=2).summary()["p_sign"]
-    p1 = simulate(dotted, worlds=3000, seed=2).summary()["p_sign"]
-    assert p1 < p0 - 0.05, (p0, p1)
+    # applied, not only accepted: the incidents it sets move (the headline, near zero on
+    # the merged model, no longer shows a change of the base rate at 3,000 worlds)
+    n0 = simulate(base, worlds=3000, seed=2).outcomes["incidents"].mean()
+    n1 = simulate(dotted, worlds=3000, seed=2).outcomes["incidents"].mean()
+    assert n1 > 1.5 * n0, (n0, n1)
 
 
 def test_distribution_overrides_replace_or_merge_as_on_the_command_line():
