@@ -114,22 +114,19 @@ def test_us_disengaging_lowers_p_sign_with_the_gate_open():
 
 # ------------------------------------------------------------------------- Russia
 
-RUSSIA_SURVIVAL_OFF = actor("russia", survival_hazard=0.0,
-                            suspension={"event": "eaeu_suspension_report",
-                                        "probability": 0.5, "pressure": 0.0,
-                                        "fall_hazard": 0.0})
+def russia_levers(hazard: float, probability: float = 0.5, pressure: float = 0.0) -> dict:
+    """Russia's survival lever and the EAEU suspension's fall shock, both at ``hazard``."""
+    return actor("russia", survival_hazard=hazard,
+                 suspension={"event": "eaeu_suspension_report", "probability": probability,
+                             "pressure": pressure, "fall_hazard": hazard})
 
 
 def test_russia_lever_on_survival_raises_falls_and_lowers_p_sign():
     """7.9/7.15: Russia's named term of the fall hazard (survival_hazard x spoiling plus
     the EAEU suspension's shock) brings more governments down, and a successor signs
     less."""
-    off = outcomes("baseline", OPEN_GATE, RUSSIA_SURVIVAL_OFF)
-    on = outcomes("baseline", OPEN_GATE, actor("russia", survival_hazard=0.0004,
-                                               suspension={"event": "eaeu_suspension_report",
-                                                           "probability": 0.5,
-                                                           "pressure": 0.0,
-                                                           "fall_hazard": 0.0004}))
+    off = outcomes("baseline", OPEN_GATE, russia_levers(0.0))
+    on = outcomes("baseline", OPEN_GATE, russia_levers(0.0004))
     up(paired(off, on, "government_fell"))
     down(paired(off, on, "signed"))
 

@@ -138,6 +138,11 @@ def _opt_date(doc: str = "") -> Any:
     return field(metadata=dict(kind="date", optional=True, doc=doc))
 
 
+def _optional(kind: str, doc: str = "", **bounds: float) -> Any:
+    """A field that may be missing (None), with a default, so it may follow defaults."""
+    return field(default=None, metadata=dict(kind=kind, optional=True, doc=doc, **bounds))
+
+
 def _actor_map(role: str, lo: float = -INF, hi: float = INF, doc: str = "") -> Any:
     return field(metadata=dict(kind="actor_map", role=role, lo=lo, hi=hi, doc=doc))
 
@@ -594,14 +599,13 @@ class EventParams[N]:
         "date the event became known as pending (a request, an order, a scheduled "
         "decision) before its date was known; a run starting from then until `announced` "
         "draws its completion from state.pending_kinds.<kind> (missing: never pending)")
-    kind: str | None = field(default=None, metadata=dict(kind="str", optional=True, doc=(
-        "the pending kind whose prior times the completion (state.pending_kinds)")))
-    renews_mandate: str | None = field(default=None, metadata=dict(kind="str", optional=True, doc=(
-        "mediator whose monitors' mandate the event extends when it completes before "
-        "the mandate's end ('' or missing: none)")))
-    renewal_weeks: int | None = field(default=None, metadata=dict(kind="int", lo=0, hi=10_000,
-                                                    optional=True, doc=(
-        "length of the extension (weeks)")))
+    kind: str | None = _optional(
+        "str", "the pending kind whose prior times the completion (state.pending_kinds)")
+    renews_mandate: str | None = _optional(
+        "str", "mediator whose monitors' mandate the event extends when it completes "
+        "before the mandate's end ('' or missing: none)")
+    renewal_weeks: int | None = _optional("int", "length of the extension (weeks)",
+                                          lo=0, hi=10_000)
 
 
 @dataclass(frozen=True)
