@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _report_fixtures import write_run, write_sweep  # noqa: E402
+from servers import CHROMEDRIVER, CHROMIUM, SIM_DASHBOARD, headless_chromium, served_dashboard  # noqa: E402
 
 from sim.experiment.api import simulate  # noqa: E402
 from sim.experiment.config import compose, load_params, scenarios  # noqa: E402
@@ -29,8 +26,6 @@ from sim.experiment.display import INTERVAL_NOTE, interval, percent  # noqa: E40
 from sim.viz.dashboard import logic  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SIM_DASHBOARD = str(Path(sys.executable).with_name("sim-dashboard"))
 
 
 def attr(params, key: str):
@@ -128,62 +123,20 @@ def _browser_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def dashboard(tmp_path):
     """A running sim-dashboard on a free localhost port, its results folder holding a run."""
     results = tmp_path / "results"
     write_run(results / "runs" / "one", worlds=300, horizon_weeks=52)
-    port = _free_port()
-    env = dict(os.environ, MPLBACKEND="Agg")
-    log = (tmp_path / "dashboard.log").open("w")
-    proc = subprocess.Popen([SIM_DASHBOARD, "--port", str(port), "--results", str(results)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("sim-dashboard did not start:\n"
-                            + (tmp_path / "dashboard.log").read_text()[-3000:])
-            time.sleep(0.3)
-    yield {"url": f"http://127.0.0.1:{port}/", "proc": proc, "results": results,
-           "port": port}
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=30)
-    log.close()
+    with served_dashboard(results, tmp_path) as (port, proc):
+        yield {"url": f"http://127.0.0.1:{port}/", "proc": proc, "results": results,
+               "port": port}
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-              "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-              f"--user-data-dir={profile}", "--window-size=1400,1000"):
-        opts.add_argument(a)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(120)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with headless_chromium() as driver:
+        yield driver
 
 
 def _shot(driver, name: str) -> None:

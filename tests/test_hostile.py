@@ -1626,7 +1626,8 @@ def test_sim_backtest_with_every_fact_before_its_origin_is_one_line(tmp_path, ca
 
 # ------------------------------------------------------------------ the dashboard's server
 
-SIM_DASHBOARD = str(Path(sys.executable).with_name("sim-dashboard"))
+from servers import SIM_DASHBOARD, headless_chromium, served_dashboard  # noqa: E402
+
 needs_solara = pytest.mark.skipif(
     __import__("importlib.util").util.find_spec("solara") is None,
     reason="the `dashboard` extra is not installed")
@@ -1724,32 +1725,8 @@ def served(tmp_path_factory):
     results = root / "results"
     ov = ["worlds=50", "horizon_weeks=8", "quiet=true"]
     run(compose_config(ov), results / "one", ov)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (root / "dashboard.log").open("w")
-    proc = subprocess.Popen([SIM_DASHBOARD, "--port", str(port), "--results", str(results)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=root,
-                            env=dict(os.environ, MPLBACKEND="Agg"))
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("sim-dashboard did not start:\n" + (root / "dashboard.log")
-                            .read_text()[-3000:])
-            time.sleep(0.3)
-    yield {"port": port, "results": results, "root": root}
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=30)
-    log.close()
+    with served_dashboard(results, root) as (port, _):
+        yield {"port": port, "results": results, "root": root}
 
 
 def raw_request(port: int, lines: list[str]) -> str:
@@ -1903,20 +1880,9 @@ def _chromium_missing() -> str | None:
 @pytest.fixture
 def chromium(tmp_path):
     """Headless Chromium in which evil.example resolves to 127.0.0.1 (a rebound name)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-              "--disable-background-networking", "--disable-dev-shm-usage",
-              "--host-resolver-rules=MAP evil.example 127.0.0.1",
-              f"--user-data-dir={tmp_path / 'profile'}"):
-        opts.add_argument(a)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+    with headless_chromium("--host-resolver-rules=MAP evil.example 127.0.0.1",
+                           page_load_timeout=60) as driver:
+        yield driver
 
 
 @pytest.mark.browser

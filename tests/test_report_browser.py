@@ -8,17 +8,14 @@ tests/test_dashboard.py does.
 from __future__ import annotations
 
 import importlib.util
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 from _report_fixtures import write_sweep
+from servers import CHROMEDRIVER, CHROMIUM, headless_chromium
 
 from sim.experiment.display import INTERVAL_NOTE
 from sim.viz import report
-
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def _missing() -> str | None:
@@ -53,22 +50,9 @@ def browser():
     why = _missing()
     if why:
         pytest.skip(why)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-              "--window-size=1400,900", "--allow-file-access-from-files"):
-        opts.add_argument(a)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with headless_chromium("--allow-file-access-from-files", window="1400,900",
+                           page_load_timeout=60) as driver:
+        yield driver
 
 
 @pytest.mark.browser
