@@ -200,9 +200,9 @@ def test_the_model_tables_the_compromise_through_rules_compromise(cfg, monkeypat
     calls = []
     real = rules.compromise
 
-    def spy(x, weight):
+    def spy(x, weight, factors=None, cols=None):  # the table passes weight factors
         calls.append(len(x))
-        return real(x, weight)
+        return real(x, weight, factors, cols)
 
     monkeypatch.setattr(rules, "compromise", spy)
     m = PeaceModel(parse_params(cfg), worlds=50, seed=SEED, horizon_weeks=3).run()

@@ -190,3 +190,97 @@ def test_wilson_interval_equals_scipy_binomtest(k, n):
     lo, hi = rules.wilson_interval(k, n)
     ci = stats.binomtest(k, n).proportion_ci(method="wilson")
     assert abs(lo - ci.low) < 1e-15 and abs(hi - ci.high) < 1e-15
+
+
+# ------------------------------------------------ the kernels' stated summation orders
+
+
+def _numpy_utility(p, x, w, rho):
+    """The NumPy code the utility kernel replaced (sim/model/rules.py before issue 20)."""
+    d = np.subtract(p, x)
+    np.abs(d, out=d)
+    if rho != 1.0:
+        d **= rho
+    return 1.0 - np.einsum("...k,...k->...", d, w)
+
+
+def _numpy_compromise(x, weight):
+    """The NumPy code the compromise kernel replaced: actors summed in the order given."""
+    num = np.multiply(weight[0], x[0], dtype=float)
+    den = np.array(weight[0], dtype=float)
+    for xi, wi in zip(x[1:], weight[1:], strict=True):
+        num += wi * xi
+        den += wi
+    return np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0)
+
+
+def _two_lane_sum(terms):
+    """The stated order written out in Python: even issues in lane 0, odd in lane 1,
+    blocks of eight taken by the pairs (6, 7), (4, 5), (2, 3), (0, 1), then the rest."""
+    a, K, k = [0.0, 0.0], len(terms), 0
+    while k + 8 <= K:
+        for j in (6, 4, 2, 0):
+            a[0] += terms[k + j]
+            a[1] += terms[k + j + 1]
+        k += 8
+    while k < K:
+        a[(k % 2)] += terms[k]
+        k += 1
+    return a[0] + a[1]
+
+
+@pytest.mark.parametrize("K", [1, 2, 3, 7, 8, 9, 12, 15, 16, 17, 23, 31])
+@pytest.mark.parametrize("rho", [1.0, 2.0, 1.5])
+def test_utility_kernel_is_numpy_einsum_bit_for_bit(K, rho):
+    rng = np.random.default_rng(K)
+    W = 257
+    # values spread over magnitudes so that a change of summation order shows
+    p = rng.random((W, K)) * 10.0 ** rng.integers(-6, 3, (W, K))
+    x = rng.random((W, K))
+    w = rng.random((W, K)) * 10.0 ** rng.integers(-8, 2, (W, K))
+    got = rules.utility(p, x, w, rho)
+    # the order written out in Python (``**`` is the C library's pow, as in the kernel)
+    for i in (0, 5, W - 1):
+        terms = [(abs(a - b) * abs(a - b) if rho == 2.0 else abs(a - b) ** rho) * c
+                 for a, b, c in zip(p[i].tolist(), x[i].tolist(), w[i].tolist(), strict=True)]
+        assert got[i] == 1.0 - _two_lane_sum(terms)
+    want, want_b = _numpy_utility(p, x, w, rho), _numpy_utility(p[3], x, w, rho)
+    if rho in (1.0, 2.0):  # the model's exponents: NumPy's numbers bit for bit
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(rules.utility(p[3], x, w, rho), want_b)
+    else:  # NumPy's pow is its CPU-dispatched SIMD one: equal to the last bits only
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(rules.utility(p[3], x, w, rho), want_b, rtol=1e-14,
+                                   atol=1e-15)
+
+
+def test_the_stated_order_is_not_a_plain_left_to_right_sum():
+    # the test above can fail: at 12 issues a sequential sum differs for some rows
+    rng = np.random.default_rng(1)
+    W, K = 2000, 12
+    p, x = rng.random((W, K)) * 10.0 ** rng.integers(-6, 3, (W, K)), rng.random((W, K))
+    w = rng.random((W, K))
+    got = rules.utility(p, x, w, 1.0)
+    seq = np.array([1.0 - sum(float(t) for t in np.abs(p[i] - x[i]) * w[i])
+                    for i in range(W)])
+    assert (got != seq).any()
+
+
+@pytest.mark.parametrize(("n", "K"), [(1, 1), (2, 12), (5, 7), (9, 13)])
+def test_compromise_kernel_is_the_numpy_rule_bit_for_bit(n, K):
+    rng = np.random.default_rng(n * 100 + K)
+    W = 301
+    xs = [rng.random((W, K)) for _ in range(n)]
+    ws = [rng.random((W, K)) * 10.0 ** rng.integers(-6, 3, (W, K)) for _ in range(n)]
+    ws[0][:7] = 0.0
+    for w in ws:  # some issues with no weight at all: 0.5
+        w[:3, 0] = 0.0
+    want = _numpy_compromise(xs, ws)
+    np.testing.assert_array_equal(rules.compromise(xs, ws), want)
+    # weight factors multiplied inside, and a subset of columns
+    f = [rng.random(W) if i % 2 else None for i in range(n)]
+    wf = [w if fi is None else w * fi[:, None] for w, fi in zip(ws, f, strict=True)]
+    cols = np.arange(K)[::2]
+    got = rules.compromise(xs, ws, factors=f, cols=cols)
+    np.testing.assert_array_equal(got, _numpy_compromise(xs, wf)[:, cols])
+    assert (got[:3, 0] == 0.5).all()

@@ -16,7 +16,7 @@ from typing import Protocol
 import mesa
 import numpy as np
 
-from sim.model import rules
+from sim.model import kernels, rules
 from sim.model.calendar import Calendar
 from sim.model.params import (
     ActorBase,
@@ -56,6 +56,20 @@ class ActorWorld(Protocol):
     opposition_table_utility: np.ndarray | None
     mediators: list[Mediator]
     spoilers: list[Spoiler]
+
+
+def per_world(v, W: int) -> np.ndarray:
+    """A parameter (a float, or a ``(W,)`` draw) as a contiguous float ``(W,)`` array."""
+    a = np.asarray(v, dtype=float)
+    return np.ascontiguousarray(np.broadcast_to(a, (W,)))
+
+
+def term_arrays(terms: list[tuple[int, float, float]]) -> tuple[np.ndarray, np.ndarray,
+                                                                np.ndarray]:
+    """Terms ``[(k, lo, hi)]`` as three arrays: issue indices, lower and upper bounds."""
+    return (np.array([t[0] for t in terms], dtype=np.int64),
+            np.array([t[1] for t in terms], dtype=float),
+            np.array([t[2] for t in terms], dtype=float))
 
 
 def issue_matrix(values: dict, issues: tuple[str, ...], W: int) -> np.ndarray:
@@ -130,7 +144,10 @@ class Signatory(Actor):
         #: terms this side has demanded in the record, ``[(k, lo, hi)]`` (7.2, 7.12)
         self.demands = [(model.issues.index(k), lo, hi)
                         for k, (lo, hi) in p.stated_demands.items()]
-        self.rate = (p.concession_rate * (1.0 - p.patience))[:, None]
+        self.rate = per_world(p.concession_rate * (1.0 - p.patience), W)
+        # the same terms as arrays, for the kernels
+        self._lines = term_arrays(self.red_lines)
+        self._terms = term_arrays(self.demands)
 
     # -- stated demands ---------------------------------------------------------
     def term_shortfalls(self, package: np.ndarray) -> np.ndarray:
@@ -138,16 +155,10 @@ class Signatory(Actor):
 
         A demand ``{min: d}`` falls short by ``(d - P_k) / d`` when ``P_k < d``, a demand
         ``{max: d}`` by ``(P_k - d) / (1 - d)`` when ``P_k > d``: 0 when met, 1 when the
-        package sits at the far end of the scale.
+        package sits at the far end of the scale (:func:`kernels.term_shortfalls`).
         """
-        out = np.zeros((len(self.demands), package.shape[0]))
-        for j, (k, lo, hi) in enumerate(self.demands):
-            x = package[:, k]
-            if lo > 0.0:
-                out[j] += np.maximum(0.0, lo - x) / lo
-            if hi < 1.0:
-                out[j] += np.maximum(0.0, x - hi) / (1.0 - hi)
-        return np.minimum(out, 1.0)
+        dk, dlo, dhi = self._terms
+        return kernels.term_shortfalls(np.ascontiguousarray(package, dtype=float), dk, dlo, dhi)
 
     def restate_demands(self, idx: np.ndarray) -> None:
         """On reopening, the stated position moves to meet this side's stated demands.
@@ -175,9 +186,22 @@ class Signatory(Actor):
         self.r = np.clip(r, 0.0, 1.0)
 
     # -- evaluation -------------------------------------------------------------
-    def value(self, package: np.ndarray, idx: np.ndarray | None = None,
-              opp_utility: np.ndarray | None = None) -> np.ndarray:
-        """Utility the side weighs a package by.
+    def _two_level(self) -> tuple[bool, np.ndarray, np.ndarray, float, np.ndarray,
+                                  np.ndarray]:
+        """``(dom, ox, ow, orho, dw, m)``: the opposition's terms of :meth:`value`.
+
+        Without domestic politics (or an opposition) ``dom`` is false and the arrays are
+        placeholders of the right types, never read.
+        """
+        opp = self.model.opposition
+        if self.domestic and opp is not None:
+            W = self.model.W
+            return (True, opp.x, opp.w, opp.rho, per_world(opp.p.domestic_weight, W),
+                    per_world(opp.m, W))
+        return False, self.x, self.w, self.rho, self.r, self.r
+
+    def value(self, package: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        """Utility the side weighs a package by (:func:`kernels.value`).
 
         For the domestic-politics side this is the two-level game's effective utility:
         its own utility minus ``domestic_weight * mobilisation`` times the opposition's
@@ -186,50 +210,47 @@ class Signatory(Actor):
         Args:
             package: Packages, ``(W, K)`` (or ``(len(idx), K)`` with ``idx``).
             idx: Evaluate only these worlds.
-            opp_utility: The opposition's utility of ``package`` if already known.
         """
-        x, w = (self.x, self.w) if idx is None else (self.x[idx], self.w[idx])
-        u = rules.utility(package, x, w, self.rho)
-        opp = self.model.opposition
-        if self.domestic and opp is not None:
-            if opp_utility is None:
-                ox, ow = (opp.x, opp.w) if idx is None else (opp.x[idx], opp.w[idx])
-                opp_utility = rules.utility(package, ox, ow, opp.rho)
-            weight, m = ((opp.p.domestic_weight, opp.m) if idx is None
-                         else (opp.p.domestic_weight[idx], opp.m[idx]))
-            u -= weight * m * (1.0 - opp_utility)
-        return u
+        rows = (np.arange(self.model.W) if idx is None
+                else np.asarray(idx, dtype=np.int64))
+        return kernels.value(np.ascontiguousarray(package, dtype=float), self.x, self.w,
+                             self.rho, *self._two_level(), rows)
 
     def decide(self, package: np.ndarray, noise: np.ndarray) -> None:
-        """Accept or hold.
+        """Accept or hold (:func:`kernels.decide_own`, :func:`kernels.decide_two_level`).
 
-        Accept when ``value - r - commitment + noise >= 0`` and the package respects
-        every red line (an indivisible issue is not traded off). ``commitment`` is the
-        model's commitment cost this week: ``commitment_cost * (1 - trust)`` reduced by
-        the mediators' guarantees (:meth:`sim.model.state.World.commitment_cost`).
+        Accept when ``value - r - commitment - patience * demand + noise >= 0`` (the
+        demand: how far the side's stated position is worth more than that floor) and the
+        package respects every red line (an indivisible issue is not traded off).
+        ``commitment`` is the model's commitment cost this week: ``commitment_cost * (1 -
+        trust)`` reduced by the mediators' guarantees
+        (:meth:`sim.model.state.World.commitment_cost`).
+
+        Two-level game (Putnam 1988): the domestic-politics side concedes only where it
+        holds on its own terms (its own utility, no domestic cost). Where it holds only
+        because the package costs it too much at home, conceding would move it further
+        from what it can sell at home: it stands firm instead (tied hands, Schelling 1960).
         """
         m = self.model
-        floor = self.r + m.commitment
-        demand = np.maximum(self.value(self.y) - floor, 0.0)
-        self.margin = (self.value(package, opp_utility=m.opposition_table_utility)
-                       - floor - self.p.patience * demand
-                       + self.p.acceptance_noise * noise)
-        self.accept = self.margin >= 0.0
-        in_lines = np.ones(self.model.W, dtype=bool)
-        for k, lo, hi in self.red_lines:
-            in_lines &= (package[:, k] >= lo) & (package[:, k] <= hi)
-        self.accept &= in_lines
-        # Two-level game (Putnam 1988): the side concedes only where it holds on its own
-        # terms (its own utility, no domestic cost). Where it holds only because the
-        # package costs it too much at home, conceding would move it further from what
-        # it can sell at home: it stands firm instead (tied hands, Schelling 1960).
-        if self.domestic and m.opposition is not None:
-            own_demand = np.maximum(self.utility(self.y) - floor, 0.0)
-            own = (self.utility(package) - floor - self.p.patience * own_demand
-                   + self.p.acceptance_noise * noise) >= 0.0
-            self.concedes = ~self.accept & ~(own & in_lines)
+        W = m.W
+        self.margin = np.empty(W)
+        self.accept = np.empty(W, dtype=bool)
+        self.concedes = np.empty(W, dtype=bool)
+        pkg = np.ascontiguousarray(package, dtype=float)
+        r, c = per_world(self.r, W), per_world(m.commitment, W)
+        pat, sd = per_world(self.p.patience, W), per_world(self.p.acceptance_noise, W)
+        z = per_world(noise, W)
+        rk, rlo, rhi = self._lines
+        dom, ox, ow, orho, dw, mob = self._two_level()
+        if dom:
+            assert m.opposition_table_utility is not None  # the world caches it
+            kernels.decide_two_level(pkg, self.x, self.w, self.rho, self.y, r, c, pat, sd,
+                                     z, rk, rlo, rhi, ox, ow, orho, dw, mob,
+                                     per_world(m.opposition_table_utility, W),
+                                     self.margin, self.accept, self.concedes)
         else:
-            self.concedes = ~self.accept
+            kernels.decide_own(pkg, self.x, self.w, self.rho, self.y, r, c, pat, sd, z,
+                               rk, rlo, rhi, self.margin, self.accept, self.concedes)
 
     def concede(self, package: np.ndarray) -> None:
         """Move the stated position toward the table unless that is worth less than r.
@@ -240,30 +261,20 @@ class Signatory(Actor):
         even without the domestic cost (a refusal for the domestic cost alone leads to no
         concession: docs/model.md 7.5). The domestic-politics side's position is first
         pulled back toward its own ideal in proportion to mobilisation: concessions are
-        retracted under domestic pressure (Putnam's two-level game).
+        retracted under domestic pressure (Putnam's two-level game). The step is
+        ``y + rate * (package - y)`` (:func:`kernels.concede`).
         """
         m = self.model
-        opp = m.opposition
-        if self.domestic and opp is not None:
-            pull = opp.p.position_pull * opp.m
-            gap = self.x - self.y
-            gap *= pull[:, None]
-            self.y += gap
+        W = m.W
+        dom, ox, ow, orho, dw, mob = self._two_level()
+        pull = (per_world(m.opposition.p.position_pull * mob, W)
+                if dom and m.opposition is not None else self.r)
         hold = self.concedes & m.active
-        idx = np.flatnonzero(hold)
-        if idx.size == 0:
+        if not dom and not hold.any():
             return
-        if 2 * idx.size > m.W:  # most worlds hold: whole arrays beat gathering rows
-            step = package - self.y
-            step *= self.rate
-            step += self.y
-            ok = hold & (self.value(step) >= self.r)
-            np.copyto(self.y, step, where=ok[:, None])
-            return
-        y = self.y[idx]
-        step = y + self.rate[idx] * (package[idx] - y)
-        ok = self.value(step, idx) >= self.r[idx]
-        self.y[idx[ok]] = step[ok]
+        kernels.concede(self.y, self.x, self.w, self.rho,
+                        np.ascontiguousarray(package, dtype=float), self.rate, hold,
+                        per_world(self.r, W), dom, ox, ow, orho, dw, mob, pull)
 
     def become_successor(self, mask: np.ndarray) -> None:
         """A successor government takes over in ``mask`` worlds.

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from sim.model import kernels
+
 # ----------------------------------------------------------------------- utilities
 
 
@@ -26,10 +28,12 @@ def utility(p: np.ndarray, x: np.ndarray, w: np.ndarray, rho: float) -> np.ndarr
 
     ``U(p) = 1 - sum_k w_k |p_k - x_k|^rho``: 1 at the ideal point, 0 at the far corner of
     the unit cube when positions are at 0 or 1. ``rho = 1`` is linear loss, ``rho = 2``
-    quadratic (risk-averse) loss.
+    quadratic (risk-averse) loss. Computed by :func:`sim.model.kernels.utility`, which
+    sums over issues in one stated order (NumPy einsum's two lanes; see
+    :func:`sim.model.kernels.weighted_loss`).
 
     Args:
-        p: Packages, shape ``(W, K)`` or ``(K,)``.
+        p: Packages, shape ``(W, K)`` or ``(K,)`` (a leading axis of 1 broadcasts).
         x: Ideal points, shape ``(W, K)``.
         w: Normalised saliences, shape ``(W, K)``.
         rho: Loss exponent, >= 1.
@@ -37,44 +41,61 @@ def utility(p: np.ndarray, x: np.ndarray, w: np.ndarray, rho: float) -> np.ndarr
     Returns:
         Utilities, shape ``(W,)``.
     """
-    d = np.subtract(p, x)  # one temporary, then in place: large temporaries are costly
-    np.abs(d, out=d)
-    if rho != 1.0:
-        d **= rho
-    return 1.0 - np.einsum("...k,...k->...", d, w)
+    p, x, w = (np.asarray(a, dtype=float) for a in (p, x, w))
+    lead = np.broadcast_shapes(p.shape[:-1], x.shape[:-1], w.shape[:-1])
+    K = p.shape[-1]
+    p2, x2, w2 = (a.reshape(-1, K) if a.ndim != 2 else a for a in (p, x, w))
+    u = kernels.utility(p2, x2, w2, float(rho))
+    return u.reshape(lead)
 
 
 # ----------------------------------------------------------------------- proposals
 
 
-def compromise(x, weight) -> np.ndarray:
+def compromise(x, weight, factors=None, cols=None) -> np.ndarray:
     """Compromise (mean-voter) rule: ``p_k = sum_i w_ik x_ik / sum_i w_ik``.
 
     With ``w_ik = c_i s_ik`` this is the weighted mean of Achen (2006) and the DEU
     studies; Bueno de Mesquita's EC example gives 7.38996. The model's table calls this
-    function every week (``PeaceModel._propose``), so the known-answer test guards the
-    code production runs.
+    function every week (``Table.propose``), so the known-answer test guards the code
+    production runs: :func:`sim.model.kernels.compromise`, which sums over actors in the
+    order given.
 
     Args:
         x: Positions: an array ``(..., N, K)`` with actors on the second-last axis, or a
             sequence of N arrays ``(..., K)``, one per actor (no stacked copy is made).
         weight: Weights ``c_i * s_ik``, in the same form and shapes as ``x``.
+        factors: Sequence form only: per-actor factors of the weight, each ``None`` or an
+            array over the leading (world) axis; actor ``i``'s weight is then
+            ``weight[i] * factors[i][..., None]``, multiplied inside the kernel rather
+            than materialised.
+        cols: Only these issues (columns) of the package, an integer array.
 
     Returns:
-        The package, shape ``(..., K)``; where all weights on an issue are zero, 0.5.
+        The package, shape ``(..., K)`` (``(..., len(cols))`` with ``cols``); where all
+        weights on an issue are zero, 0.5.
     """
     if isinstance(x, np.ndarray):
         x = [x[..., i, :] for i in range(x.shape[-2])]
         weight = [weight[..., i, :] for i in range(weight.shape[-2])]
     if len(x) != len(weight) or not x:
         raise ValueError("compromise needs one weight array per position array")
-    num = np.multiply(weight[0], x[0], dtype=float)
-    den = np.array(weight[0], dtype=float)
-    tmp = np.empty_like(num)
-    for xi, wi in zip(x[1:], weight[1:], strict=True):
-        num += np.multiply(wi, xi, out=tmp)
-        den += wi
-    return np.divide(num, den, out=np.full_like(num, 0.5), where=den > 0)
+    lead, K = np.shape(x[0])[:-1], np.shape(x[0])[-1]
+
+    def rows(a) -> np.ndarray:
+        return np.ascontiguousarray(a, dtype=float).reshape(-1, K)
+
+    xs = tuple(rows(a) for a in x)
+    ws = tuple(rows(a) for a in weight)
+    W = xs[0].shape[0]
+    if factors is None:
+        factors = [None] * len(xs)
+    ones = np.ones(W)
+    fs = tuple(ones if f is None else np.ascontiguousarray(f, dtype=float).reshape(W)
+               for f in factors)
+    cols = (np.arange(K, dtype=np.int64) if cols is None
+            else np.ascontiguousarray(cols, dtype=np.int64))
+    return kernels.compromise(xs, ws, fs, cols).reshape(*lead, cols.shape[0])
 
 
 def nash_linear(ya: np.ndarray, yb: np.ndarray, wa: np.ndarray, wb: np.ndarray,

@@ -383,20 +383,14 @@ class Table(Mechanism):
             pos = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
             self._static = (pos, den)
         self._sig_w = [s.table_weights() for s in model.signatories]
-        # the same parts restricted to the open side issues, for weeks in which every
-        # world's text is fixed (then only those columns of the table can move)
+        # the open side issues, for weeks in which every world's text is fixed (then only
+        # those columns of the table can move, and the rule is computed on them alone)
         open_idx = np.flatnonzero(~model.text_mask)
         oc: np.ndarray | slice = open_idx
         if open_idx.size and (np.diff(open_idx) == 1).all():
             oc = slice(int(open_idx[0]), int(open_idx[-1]) + 1)  # a view, not a copy
         self._open_cols = oc
-        c = np.ascontiguousarray
-        self._open_parts = (
-            None if self._static is None else (c(self._static[0][:, oc]),
-                                               c(self._static[1][:, oc])),
-            [(med, c(med.x[:, oc]), c(base[:, oc])) for med, base in self._med_parts],
-            [c(w[:, oc]) for w in self._sig_w],
-        )
+        self._open_idx = open_idx.astype(np.int64)  # the same columns, for the kernel
 
     def propose(self, model: World, fixed: np.ndarray | None = None,
                 open_only: bool = False) -> np.ndarray:
@@ -430,29 +424,27 @@ class Table(Mechanism):
                                            max(a.rho, b.rho, 1.0 + 1e-6),
                                            rho_a=a.rho, rho_b=b.rho)
             return pkg
-        if open_only:
-            static, meds, sig_w = self._open_parts
-            cols: np.ndarray | slice | None = self._open_cols
-        else:
-            static = self._static
-            meds = [(med, med.x, base) for med, base in self._med_parts]
-            sig_w, cols = self._sig_w, None
+        # each actor's weight is a fixed base times a per-world factor (the mediators'
+        # attention, the government's tied-hands leverage), multiplied in the kernel
         xs: list[np.ndarray] = []
         ws: list[np.ndarray] = []
-        if static is not None:
-            xs.append(static[0])
-            ws.append(static[1])
-        for med, mx, base in meds:
-            xs.append(mx)
-            ws.append(base * med.attention[:, None])
+        fs: list[np.ndarray | None] = []
+        if self._static is not None:
+            xs.append(self._static[0])
+            ws.append(self._static[1])
+            fs.append(None)
+        for med, base in self._med_parts:
+            xs.append(med.x)
+            ws.append(base)
+            fs.append(med.attention)
         opp = model.opposition
-        for s, w in zip(model.signatories, sig_w, strict=True):
-            if s.domestic and opp is not None:
-                # tied hands: a mobilised opposition gives the government more weight
-                w = w * (1.0 + opp.p.leverage * opp.m)[:, None]
-            xs.append(s.y if cols is None else s.y[:, cols])
+        for s, w in zip(model.signatories, self._sig_w, strict=True):
+            xs.append(s.y)
             ws.append(w)
-        return rules.compromise(xs, ws)
+            # tied hands: a mobilised opposition gives the government more weight
+            fs.append(1.0 + opp.p.leverage * opp.m if s.domestic and opp is not None
+                      else None)
+        return rules.compromise(xs, ws, fs, self._open_idx if open_only else None)
 
     def step(self, model: World, t: int) -> None:
         """Move the table toward the target; lock the constitutional issue."""

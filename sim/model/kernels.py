@@ -1,0 +1,269 @@
+"""Compiled kernels of the weekly step's hot phases (numba), worlds on the outside.
+
+These are the rules the model runs: :func:`sim.model.rules.utility` and
+:func:`sim.model.rules.compromise` call :func:`utility` and :func:`compromise`, the
+signatories' ``value``, ``decide``, ``concede`` and ``term_shortfalls``
+(:class:`sim.model.agents.Signatory`) call the kernels of the same names, so the
+known-answer tests of ``tests/test_rules.py`` exercise the code production runs. Each
+kernel loops over worlds on the outside and over issues inside, so a world's state stays
+in cache and no ``(W, K)`` temporary is allocated per call.
+
+Sums keep one stated order, that of the NumPy code they replaced, so the outcomes are bit
+for bit those of the golden record (``tests/test_golden.py``):
+
+* a salience-weighted loss ``sum_k w_k |p_k - x_k|^rho`` (:func:`weighted_loss`) is summed
+  in NumPy ``einsum``'s order for two contiguous float64 operands on an SSE (two-lane)
+  baseline: lane 0 takes the even issues and lane 1 the odd ones; issues come in blocks of
+  eight, inside a block the pairs ``(6, 7), (4, 5), (2, 3), (0, 1)`` are added in that
+  order; the remaining issues in pairs from the left (an odd last issue goes to lane 0);
+  the result is ``lane 0 + lane 1``. Products are rounded before they are added (no fused
+  multiply-add);
+* the compromise rule's weighted sums run over actors in the order given, starting from
+  the first actor's term (no pairwise summation);
+* every other expression is evaluated in the order written in its docstring (Python's left
+  to right), one rounding per operation as NumPy's element-wise ufuncs do.
+
+``tests/test_rules.py`` pins these orders against NumPy references on random inputs and
+awkward issue counts. The kernels compile on first call (not at import) and are cached
+next to this module (``__pycache__``; ``NUMBA_CACHE_DIR`` moves it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --------------------------------------------------------------------- helpers
+
+
+@njit(cache=True, nogil=True)
+def _loss_term(p, pi, x, xi, w, wi, k, rho):  # pragma: no cover - compiled
+    """``w[wi, k] * |p[pi, k] - x[xi, k]|^rho``: one rounding per operation."""
+    d = abs(p[pi, k] - x[xi, k])
+    if rho == 2.0:  # NumPy's ``d **= 2`` is a square (its fast scalar power)
+        d = d * d
+    elif rho != 1.0:
+        d = d**rho
+    return d * w[wi, k]
+
+
+@njit(cache=True, nogil=True)
+def weighted_loss(p, pi, x, xi, w, wi, rho):  # pragma: no cover - compiled
+    """``sum_k w[wi, k] |p[pi, k] - x[xi, k]|^rho`` in NumPy einsum's two-lane order.
+
+    Lane 0 sums the even issues, lane 1 the odd ones; in blocks of eight issues the pairs
+    are taken ``(6, 7), (4, 5), (2, 3), (0, 1)``, then the remaining issues in pairs from
+    the left (an odd last one in lane 0); the result is ``lane0 + lane1``. This is the
+    order of ``np.einsum("...k,...k->...", d, w)`` for contiguous float64 rows on an
+    SSE2/x86-64-v2 baseline (``sum_of_products_contig_contig_outstride0_two``).
+    """
+    K = p.shape[1]
+    a0 = 0.0
+    a1 = 0.0
+    k = 0
+    while k + 8 <= K:
+        for j in (6, 4, 2, 0):
+            a0 += _loss_term(p, pi, x, xi, w, wi, k + j, rho)
+            a1 += _loss_term(p, pi, x, xi, w, wi, k + j + 1, rho)
+        k += 8
+    while k + 2 <= K:
+        a0 += _loss_term(p, pi, x, xi, w, wi, k, rho)
+        a1 += _loss_term(p, pi, x, xi, w, wi, k + 1, rho)
+        k += 2
+    if k < K:
+        a0 += _loss_term(p, pi, x, xi, w, wi, k, rho)
+    return a0 + a1
+
+
+@njit(cache=True, nogil=True)
+def _row(a, i):  # pragma: no cover - compiled
+    """Row ``i`` of ``a``, or row 0 when ``a`` has one row (broadcast over worlds)."""
+    return 0 if a.shape[0] == 1 else i
+
+
+@njit(cache=True, nogil=True)
+def _value(p, pi, x, w, i, rho, dom, ox, ow, orho, dw, m):  # pragma: no cover
+    """Own utility of row ``pi`` of ``p`` to world ``i``, and the domestic side's value.
+
+    Returns ``(u, v)``: ``u = 1 - weighted_loss``; ``v = u - (dw m) (1 - U_opp)`` for the
+    domestic side (``dom``), else ``u``.
+    """
+    u = 1.0 - weighted_loss(p, pi, x, i, w, i, rho)
+    if not dom:
+        return u, u
+    ou = 1.0 - weighted_loss(p, pi, ox, i, ow, i, orho)
+    return u, u - dw[i] * m[i] * (1.0 - ou)
+
+
+# --------------------------------------------------------------------- rules
+
+
+@njit(cache=True, nogil=True)
+def utility(p, x, w, rho):  # pragma: no cover - compiled
+    """``U = 1 - weighted_loss`` per world; ``p``, ``x``, ``w`` 2-D, one row broadcasts.
+
+    Order as :func:`weighted_loss`, then ``1.0 - sum``.
+    """
+    W = max(p.shape[0], x.shape[0], w.shape[0])
+    out = np.empty(W)
+    for i in range(W):
+        out[i] = 1.0 - weighted_loss(p, _row(p, i), x, _row(x, i), w, _row(w, i), rho)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def compromise(xs, ws, fs, cols):  # pragma: no cover - compiled
+    """Compromise rule on columns ``cols``: ``p_k = sum_i w_ik x_ik / sum_i w_ik``.
+
+    Actor ``i``'s weight is ``ws[i][., k] * fs[i][.]`` (a base weight times a per-world
+    factor, multiplied here rather than materialised). Sums run over actors in the order
+    given, starting from actor 0's terms: ``num = w_0 x_0; num += w_i x_i``, ``den = w_0;
+    den += w_i``; where ``den`` is not positive the package is 0.5.
+
+    Args:
+        xs: Positions, a tuple of ``(W, K)`` arrays, one per actor.
+        ws: Base weights, the same shapes.
+        fs: Per-world factors, a tuple of ``(W,)`` arrays (ones where none).
+        cols: The columns (issues) to compute, ``int64``.
+
+    Returns:
+        The package on ``cols``, ``(W, len(cols))``.
+    """
+    W = xs[0].shape[0]
+    C = cols.shape[0]
+    n = len(xs)
+    out = np.empty((W, C))
+    for i in range(W):
+        for c in range(C):
+            k = cols[c]
+            w0 = ws[0][i, k] * fs[0][i]
+            num = w0 * xs[0][i, k]
+            den = w0
+            for a in range(1, n):
+                wa = ws[a][i, k] * fs[a][i]
+                num += wa * xs[a][i, k]
+                den += wa
+            out[i, c] = num / den if den > 0.0 else 0.5
+    return out
+
+
+@njit(cache=True, nogil=True)
+def value(p, x, w, rho, dom, ox, ow, orho, dw, m, rows):  # pragma: no cover - compiled
+    """Value a signatory weighs packages ``p`` by, in worlds ``rows`` (row j of ``p``).
+
+    ``v = U(p) - (dw m) (1 - U_opp(p))`` for the domestic side (``dom``), else ``U(p)``.
+    """
+    out = np.empty(rows.shape[0])
+    for j in range(rows.shape[0]):
+        out[j] = _value(p, j, x, w, rows[j], rho, dom, ox, ow, orho, dw, m)[1]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _in_lines(p, i, rl_k, rl_lo, rl_hi):  # pragma: no cover - compiled
+    """Whether row ``i`` of ``p`` respects every red line ``lo <= p_k <= hi``."""
+    for j in range(rl_k.shape[0]):
+        v = p[i, rl_k[j]]
+        if not (v >= rl_lo[j] and v <= rl_hi[j]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def decide_own(package, x, w, rho, y, r, commitment, patience, noise_sd, noise,
+               rl_k, rl_lo, rl_hi, margin, accept, concedes):  # pragma: no cover
+    """A side without domestic politics accepts or holds (in place on the outputs).
+
+    ``floor = r + commitment``; ``demand = max(U(y) - floor, 0)``; ``margin = U(P) - floor
+    - patience demand + noise_sd noise`` (left to right); ``accept = margin >= 0`` and
+    ``P`` within every red line; ``concedes = not accept``.
+    """
+    for i in range(x.shape[0]):
+        floor = r[i] + commitment[i]
+        demand = max(1.0 - weighted_loss(y, i, x, i, w, i, rho) - floor, 0.0)
+        mg = (1.0 - weighted_loss(package, i, x, i, w, i, rho) - floor
+              - patience[i] * demand + noise_sd[i] * noise[i])
+        ok = mg >= 0.0 and _in_lines(package, i, rl_k, rl_lo, rl_hi)
+        margin[i] = mg
+        accept[i] = ok
+        concedes[i] = not ok
+
+
+@njit(cache=True, nogil=True)
+def decide_two_level(package, x, w, rho, y, r, commitment, patience, noise_sd, noise,
+                     rl_k, rl_lo, rl_hi, ox, ow, orho, dw, m, opp_table_u,
+                     margin, accept, concedes):  # pragma: no cover - compiled
+    """The domestic-politics side accepts or holds (Putnam's two-level game), in place.
+
+    As :func:`decide_own` with the value ``v = U - (dw m) (1 - U_opp)`` (the opposition's
+    utility of the table ``P`` is ``opp_table_u``); the side concedes only where it holds
+    on its own terms too: ``own = U(P) - floor - patience max(U(y) - floor, 0) + noise_sd
+    noise >= 0``, ``concedes = not accept and not (own and in_lines)``.
+    """
+    for i in range(x.shape[0]):
+        floor = r[i] + commitment[i]
+        uy, vy = _value(y, i, x, w, i, rho, True, ox, ow, orho, dw, m)
+        demand = max(vy - floor, 0.0)
+        up = 1.0 - weighted_loss(package, i, x, i, w, i, rho)
+        vp = up - dw[i] * m[i] * (1.0 - opp_table_u[i])
+        nz = noise_sd[i] * noise[i]
+        mg = vp - floor - patience[i] * demand + nz
+        lines = _in_lines(package, i, rl_k, rl_lo, rl_hi)
+        ok = mg >= 0.0 and lines
+        own = (up - floor - patience[i] * max(uy - floor, 0.0) + nz) >= 0.0
+        margin[i] = mg
+        accept[i] = ok
+        concedes[i] = not ok and not (own and lines)
+
+
+@njit(cache=True, nogil=True)
+def move_toward(y, i, package, rate, buf):  # pragma: no cover - compiled
+    """``buf = (package_i - y_i) rate + y_i``: a step of ``rate`` toward the package."""
+    for k in range(y.shape[1]):
+        buf[0, k] = (package[i, k] - y[i, k]) * rate + y[i, k]
+
+
+@njit(cache=True, nogil=True)
+def concede(y, x, w, rho, package, rate, hold, r, dom, ox, ow, orho, dw, m,
+            pull):  # pragma: no cover - compiled
+    """Holders move their stated position ``y`` toward the package, in place.
+
+    For the domestic side (``dom``) first, in every world, ``y += (x - y) pull`` (the
+    concessions retracted under mobilisation; ``pull = position_pull m``). Then in worlds
+    ``hold`` the step :func:`move_toward` is taken where its value (:func:`value`) is at
+    least ``r``.
+    """
+    K = y.shape[1]
+    buf = np.empty((1, K))
+    for i in range(y.shape[0]):
+        if dom:
+            for k in range(K):
+                y[i, k] += (x[i, k] - y[i, k]) * pull[i]
+        if not hold[i]:
+            continue
+        move_toward(y, i, package, rate[i], buf)
+        if _value(buf, 0, x, w, i, rho, dom, ox, ow, orho, dw, m)[1] >= r[i]:
+            for k in range(K):
+                y[i, k] = buf[0, k]
+
+
+@njit(cache=True, nogil=True)
+def term_shortfalls(package, dk, dlo, dhi):  # pragma: no cover - compiled
+    """How far ``package`` falls short of each stated term demand, ``(n, W)``.
+
+    ``min(max(0, lo - P_k) / lo [lo > 0] + max(0, P_k - hi) / (1 - hi) [hi < 1], 1)``,
+    the terms added in that order to 0.
+    """
+    n = dk.shape[0]
+    W = package.shape[0]
+    out = np.zeros((n, W))
+    for j in range(n):
+        k, lo, hi = dk[j], dlo[j], dhi[j]
+        for i in range(W):
+            v = 0.0
+            if lo > 0.0:
+                v += max(0.0, lo - package[i, k]) / lo
+            if hi < 1.0:
+                v += max(0.0, package[i, k] - hi) / (1.0 - hi)
+            out[j, i] = min(v, 1.0)
+    return out
