@@ -36,43 +36,57 @@ from numba import njit
 # --------------------------------------------------------------------- helpers
 
 
-@njit(cache=True, nogil=True)
-def _loss_term(p, pi, x, xi, w, wi, k, rho):  # pragma: no cover - compiled
-    """``w[wi, k] * |p[pi, k] - x[xi, k]|^rho``: one rounding per operation."""
-    d = abs(p[pi, k] - x[xi, k])
-    if rho == 2.0:  # NumPy's ``d **= 2`` is a square (its fast scalar power)
-        d = d * d
-    elif rho != 1.0:
-        d = d**rho
-    return d * w[wi, k]
-
-
-@njit(cache=True, nogil=True)
-def weighted_loss(p, pi, x, xi, w, wi, rho):  # pragma: no cover - compiled
-    """``sum_k w[wi, k] |p[pi, k] - x[xi, k]|^rho`` in NumPy einsum's two-lane order.
-
-    Lane 0 sums the even issues, lane 1 the odd ones; in blocks of eight issues the pairs
-    are taken ``(6, 7), (4, 5), (2, 3), (0, 1)``, then the remaining issues in pairs from
-    the left (an odd last one in lane 0); the result is ``lane0 + lane1``. This is the
-    order of ``np.einsum("...k,...k->...", d, w)`` for contiguous float64 rows on an
-    SSE2/x86-64-v2 baseline (``sum_of_products_contig_contig_outstride0_two``).
-    """
-    K = p.shape[1]
+@njit(cache=True, nogil=True, inline="always")
+def _two_lanes(t, K):  # pragma: no cover - compiled
+    """``sum_k t[k]`` over the first ``K`` terms in NumPy einsum's two-lane order."""
     a0 = 0.0
     a1 = 0.0
     k = 0
     while k + 8 <= K:
-        for j in (6, 4, 2, 0):
-            a0 += _loss_term(p, pi, x, xi, w, wi, k + j, rho)
-            a1 += _loss_term(p, pi, x, xi, w, wi, k + j + 1, rho)
+        a0 += t[k + 6]
+        a1 += t[k + 7]
+        a0 += t[k + 4]
+        a1 += t[k + 5]
+        a0 += t[k + 2]
+        a1 += t[k + 3]
+        a0 += t[k]
+        a1 += t[k + 1]
         k += 8
     while k + 2 <= K:
-        a0 += _loss_term(p, pi, x, xi, w, wi, k, rho)
-        a1 += _loss_term(p, pi, x, xi, w, wi, k + 1, rho)
+        a0 += t[k]
+        a1 += t[k + 1]
         k += 2
     if k < K:
-        a0 += _loss_term(p, pi, x, xi, w, wi, k, rho)
+        a0 += t[k]
     return a0 + a1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def weighted_loss(p, pi, x, xi, w, wi, rho, t):  # pragma: no cover - compiled
+    """``sum_k w[wi, k] |p[pi, k] - x[xi, k]|^rho`` in NumPy einsum's two-lane order.
+
+    The terms ``|p_k - x_k|^rho w_k`` (the power rounded, then the product: no fused
+    multiply-add; ``rho = 2`` a square as NumPy's ``d **= 2``) are first written to the
+    scratch row ``t`` (``K`` floats, allocated once per kernel call), then summed: lane 0
+    takes the even issues, lane 1 the odd ones; in blocks of eight issues the pairs are
+    taken ``(6, 7), (4, 5), (2, 3), (0, 1)``, then the remaining issues in pairs from the
+    left (an odd last one in lane 0); the result is ``lane0 + lane1``. This is the order
+    of ``np.einsum("...k,...k->...", d, w)`` for contiguous float64 rows on an
+    SSE2/x86-64-v2 baseline (``sum_of_products_contig_contig_outstride0_two``). The
+    exponent is tested once per row, not per term: the term loop then vectorises.
+    """
+    K = p.shape[1]
+    if rho == 1.0:
+        for k in range(K):
+            t[k] = abs(p[pi, k] - x[xi, k]) * w[wi, k]
+    elif rho == 2.0:
+        for k in range(K):
+            d = abs(p[pi, k] - x[xi, k])
+            t[k] = (d * d) * w[wi, k]
+    else:
+        for k in range(K):
+            t[k] = abs(p[pi, k] - x[xi, k]) ** rho * w[wi, k]
+    return _two_lanes(t, K)
 
 
 @njit(cache=True, nogil=True)
@@ -82,16 +96,16 @@ def _row(a, i):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _value(p, pi, x, w, i, rho, dom, ox, ow, orho, dw, m):  # pragma: no cover
+def _value(p, pi, x, w, i, rho, dom, ox, ow, orho, dw, m, t):  # pragma: no cover
     """Own utility of row ``pi`` of ``p`` to world ``i``, and the domestic side's value.
 
     Returns ``(u, v)``: ``u = 1 - weighted_loss``; ``v = u - (dw m) (1 - U_opp)`` for the
     domestic side (``dom``), else ``u``.
     """
-    u = 1.0 - weighted_loss(p, pi, x, i, w, i, rho)
+    u = 1.0 - weighted_loss(p, pi, x, i, w, i, rho, t)
     if not dom:
         return u, u
-    ou = 1.0 - weighted_loss(p, pi, ox, i, ow, i, orho)
+    ou = 1.0 - weighted_loss(p, pi, ox, i, ow, i, orho, t)
     return u, u - dw[i] * m[i] * (1.0 - ou)
 
 
@@ -106,8 +120,9 @@ def utility(p, x, w, rho):  # pragma: no cover - compiled
     """
     W = max(p.shape[0], x.shape[0], w.shape[0])
     out = np.empty(W)
+    t = np.empty(p.shape[1])
     for i in range(W):
-        out[i] = 1.0 - weighted_loss(p, _row(p, i), x, _row(x, i), w, _row(w, i), rho)
+        out[i] = 1.0 - weighted_loss(p, _row(p, i), x, _row(x, i), w, _row(w, i), rho, t)
     return out
 
 
@@ -154,8 +169,9 @@ def value(p, x, w, rho, dom, ox, ow, orho, dw, m, rows):  # pragma: no cover - c
     ``v = U(p) - (dw m) (1 - U_opp(p))`` for the domestic side (``dom``), else ``U(p)``.
     """
     out = np.empty(rows.shape[0])
+    t = np.empty(p.shape[1])
     for j in range(rows.shape[0]):
-        out[j] = _value(p, j, x, w, rows[j], rho, dom, ox, ow, orho, dw, m)[1]
+        out[j] = _value(p, j, x, w, rows[j], rho, dom, ox, ow, orho, dw, m, t)[1]
     return out
 
 
@@ -178,10 +194,11 @@ def decide_own(package, x, w, rho, y, r, commitment, patience, noise_sd, noise,
     - patience demand + noise_sd noise`` (left to right); ``accept = margin >= 0`` and
     ``P`` within every red line; ``concedes = not accept``.
     """
+    t = np.empty(x.shape[1])
     for i in range(x.shape[0]):
         floor = r[i] + commitment[i]
-        demand = max(1.0 - weighted_loss(y, i, x, i, w, i, rho) - floor, 0.0)
-        mg = (1.0 - weighted_loss(package, i, x, i, w, i, rho) - floor
+        demand = max(1.0 - weighted_loss(y, i, x, i, w, i, rho, t) - floor, 0.0)
+        mg = (1.0 - weighted_loss(package, i, x, i, w, i, rho, t) - floor
               - patience[i] * demand + noise_sd[i] * noise[i])
         ok = mg >= 0.0 and _in_lines(package, i, rl_k, rl_lo, rl_hi)
         margin[i] = mg
@@ -200,11 +217,12 @@ def decide_two_level(package, x, w, rho, y, r, commitment, patience, noise_sd, n
     on its own terms too: ``own = U(P) - floor - patience max(U(y) - floor, 0) + noise_sd
     noise >= 0``, ``concedes = not accept and not (own and in_lines)``.
     """
+    t = np.empty(x.shape[1])
     for i in range(x.shape[0]):
         floor = r[i] + commitment[i]
-        uy, vy = _value(y, i, x, w, i, rho, True, ox, ow, orho, dw, m)
+        uy, vy = _value(y, i, x, w, i, rho, True, ox, ow, orho, dw, m, t)
         demand = max(vy - floor, 0.0)
-        up = 1.0 - weighted_loss(package, i, x, i, w, i, rho)
+        up = 1.0 - weighted_loss(package, i, x, i, w, i, rho, t)
         vp = up - dw[i] * m[i] * (1.0 - opp_table_u[i])
         nz = noise_sd[i] * noise[i]
         mg = vp - floor - patience[i] * demand + nz
@@ -235,6 +253,7 @@ def concede(y, x, w, rho, package, rate, hold, r, dom, ox, ow, orho, dw, m,
     """
     K = y.shape[1]
     buf = np.empty((1, K))
+    t = np.empty(K)
     for i in range(y.shape[0]):
         if dom:
             for k in range(K):
@@ -242,7 +261,7 @@ def concede(y, x, w, rho, package, rate, hold, r, dom, ox, ow, orho, dw, m,
         if not hold[i]:
             continue
         move_toward(y, i, package, rate[i], buf)
-        if _value(buf, 0, x, w, i, rho, dom, ox, ow, orho, dw, m)[1] >= r[i]:
+        if _value(buf, 0, x, w, i, rho, dom, ox, ow, orho, dw, m, t)[1] >= r[i]:
             for k in range(K):
                 y[i, k] = buf[0, k]
 
