@@ -309,3 +309,45 @@ def term_shortfalls(package, dk, dlo, dhi):  # pragma: no cover - compiled
                 v += max(0.0, package[i, k] - hi) / (1.0 - hi)
             out[j, i] = min(v, 1.0)
     return out
+
+
+# --------------------------------------------------------------------- incidents
+
+
+@njit(cache=True, nogil=True)
+def poisson_counts(u, lam, e, max_count):  # pragma: no cover - compiled
+    """Poisson counts by inversion of the CDF at uniforms ``u`` (:func:`rules.poisson_inverse`).
+
+    Per world, from ``p = cdf = e = exp(-lam)`` (computed by the caller) and ``n = 0``:
+    while ``n < max_count`` and ``u > cdf``: ``n += 1``, ``p *= lam / n``, ``cdf += p``
+    (one rounding per operation, the division first).
+    """
+    out = np.empty(u.shape[0], dtype=np.int64)
+    for i in range(u.shape[0]):
+        p = e[i]
+        cdf = p
+        ui = u[i]
+        li = lam[i]
+        n = 0
+        while n < max_count and ui > cdf:
+            n += 1
+            p *= li / n
+            cdf += p
+        out[i] = n
+    return out
+
+
+# --------------------------------------------------------------------- recording
+
+
+@njit(cache=True, nogil=True)
+def record_row(row, values, active):  # pragma: no cover - compiled
+    """``row[i] = values[i]`` where ``active[i]``, else NaN.
+
+    The value is cast straight to the row's type (float32), as NumPy's assignment does.
+    """
+    for i in range(row.shape[0]):
+        if active[i]:
+            row[i] = values[i]
+        else:
+            row[i] = np.nan
