@@ -12,6 +12,8 @@ both, and their ratio is what to read. Reported:
   step: the table (``schedule.Table.step``, the mediator's proposal) and the decisions
   (``schedule.Decisions.step``: decide, concede, reopen);
 * that the two trees give the same outcomes (a hash of the worlds table);
+* the same whole-run ratio in CPU time of the process (``cpu``), less sensitive to
+  other load on a shared machine than the wall-clock figures;
 * the kernels' compilation: the extra cost of the first small run in a fresh process with
   an empty ``NUMBA_CACHE_DIR`` (cold) and with the cache it left (warm);
 * ``import sim`` and ``import sim.model.model`` (the latter imports numba).
@@ -84,15 +86,15 @@ def worker(args: argparse.Namespace) -> None:
         cls.step = timed(name, cls.step)
     simulate(params, worlds=200, seed=1, horizon_weeks=args.horizon)  # compile / warm-up
     spent = dict.fromkeys(phases, 0.0)
-    tic = time.perf_counter()
+    tic, cpu = time.perf_counter(), time.process_time()
     res = simulate(params, worlds=args.worlds[0], seed=args.seed, horizon_weeks=args.horizon)
-    total = time.perf_counter() - tic
+    total, cpu = time.perf_counter() - tic, time.process_time() - cpu
     h = hashlib.sha256()
     for c in sorted(res.outcomes.columns):
         v = res.outcomes[c]
         h.update(np.ascontiguousarray(v.to_numpy()).tobytes() if v.dtype.kind in "biuf"
                  else "\0".join(map(str, v.tolist())).encode())
-    print(json.dumps({"total": total, **spent, "hash": h.hexdigest()[:16]}))
+    print(json.dumps({"total": total, "cpu": cpu, **spent, "hash": h.hexdigest()[:16]}))
 
 
 # ------------------------------------------------------------------- in the parent
@@ -179,6 +181,7 @@ def main() -> int:
             runs[W] = {
                 "identical_outcomes": hashes["numpy"] == hashes["kernels"],
                 "world_runs_per_s_per_core": {t: W / best[t]["total"] for t in trees},
+                "world_runs_per_cpu_s": {t: W / best[t]["cpu"] for t in trees},
                 "seconds": best,
                 "speedup": {k: best["numpy"][k] / best["kernels"][k] for k in best["numpy"]},
                 "speedup_pairs_min_max": [min(pair_ratios), max(pair_ratios)],
@@ -188,12 +191,13 @@ def main() -> int:
     print(f"\nkernels (this checkout) against the NumPy code of {args.base}; scenario "
           f"{args.scenario}, {args.horizon} weeks, one core, best of {args.repeats}")
     print(f"{'worlds':>8} {'numpy /s':>10} {'kernels /s':>11} {'whole run':>10} "
-          f"{'(pairs)':>13} {'table':>7} {'decisions':>10} {'same':>5}")
+          f"{'(pairs)':>13} {'table':>7} {'decisions':>10} {'cpu':>6} {'same':>5}")
     for W, r in runs.items():
         rate, sp = r["world_runs_per_s_per_core"], r["speedup"]
         lo, hi = r["speedup_pairs_min_max"]
         print(f"{W:>8} {rate['numpy']:>10.0f} {rate['kernels']:>11.0f} {sp['total']:>9.2f}x "
               f"{lo:>6.2f}-{hi:.2f}x {sp['table']:>6.2f}x {sp['decisions']:>9.2f}x "
+              f"{sp['cpu']:>5.2f}x "
               f"{str(r['identical_outcomes']):>5}")
     print(f"compilation: cold {comp['cold']:.2f} s, warm (cached) {comp['warm']:.2f} s "
           f"(NumPy tree's first-run extra {comp['numpy_first_run_extra']:.2f} s)")

@@ -148,6 +148,9 @@ class Signatory(Actor):
         # the same terms as arrays, for the kernels
         self._lines = term_arrays(self.red_lines)
         self._terms = term_arrays(self.demands)
+        #: scratch utilities of :meth:`decide`'s kernels, ``(3, W)`` (kept, not re-made)
+        self._u = np.empty((3, W))
+        self._cand = np.empty_like(self.x)  # :meth:`concede`'s candidate positions
 
     # -- stated demands ---------------------------------------------------------
     def term_shortfalls(self, package: np.ndarray) -> np.ndarray:
@@ -247,10 +250,11 @@ class Signatory(Actor):
             kernels.decide_two_level(pkg, self.x, self.w, self.rho, self.y, r, c, pat, sd,
                                      z, rk, rlo, rhi, ox, ow, orho, dw, mob,
                                      per_world(m.opposition_table_utility, W),
-                                     self.margin, self.accept, self.concedes)
+                                     self.margin, self.accept, self.concedes, self._u)
         else:
             kernels.decide_own(pkg, self.x, self.w, self.rho, self.y, r, c, pat, sd, z,
-                               rk, rlo, rhi, self.margin, self.accept, self.concedes)
+                               rk, rlo, rhi, self.margin, self.accept, self.concedes,
+                               self._u)
 
     def concede(self, package: np.ndarray) -> None:
         """Move the stated position toward the table unless that is worth less than r.
@@ -274,7 +278,8 @@ class Signatory(Actor):
             return
         kernels.concede(self.y, self.x, self.w, self.rho,
                         np.ascontiguousarray(package, dtype=float), self.rate, hold,
-                        per_world(self.r, W), dom, ox, ow, orho, dw, mob, pull)
+                        per_world(self.r, W), dom, ox, ow, orho, dw, mob, pull, self._cand,
+                        self._u)
 
     def become_successor(self, mask: np.ndarray) -> None:
         """A successor government takes over in ``mask`` worlds.

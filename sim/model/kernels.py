@@ -36,62 +36,76 @@ from numba import njit
 # --------------------------------------------------------------------- helpers
 
 
-@njit(cache=True, nogil=True)
-def _loss_term(p, pi, x, xi, w, wi, k, rho):  # pragma: no cover - compiled
-    """``w[wi, k] * |p[pi, k] - x[xi, k]|^rho``: one rounding per operation."""
-    d = abs(p[pi, k] - x[xi, k])
-    if rho == 2.0:  # NumPy's ``d **= 2`` is a square (its fast scalar power)
-        d = d * d
-    elif rho != 1.0:
-        d = d**rho
-    return d * w[wi, k]
-
-
-@njit(cache=True, nogil=True)
-def weighted_loss(p, pi, x, xi, w, wi, rho):  # pragma: no cover - compiled
-    """``sum_k w[wi, k] |p[pi, k] - x[xi, k]|^rho`` in NumPy einsum's two-lane order.
-
-    Lane 0 sums the even issues, lane 1 the odd ones; in blocks of eight issues the pairs
-    are taken ``(6, 7), (4, 5), (2, 3), (0, 1)``, then the remaining issues in pairs from
-    the left (an odd last one in lane 0); the result is ``lane0 + lane1``. This is the
-    order of ``np.einsum("...k,...k->...", d, w)`` for contiguous float64 rows on an
-    SSE2/x86-64-v2 baseline (``sum_of_products_contig_contig_outstride0_two``).
-    """
-    K = p.shape[1]
+@njit(cache=True, nogil=True, inline="always")
+def _two_lanes(t, K):  # pragma: no cover - compiled
+    """``sum_k t[k]`` over the first ``K`` terms in NumPy einsum's two-lane order."""
     a0 = 0.0
     a1 = 0.0
     k = 0
     while k + 8 <= K:
-        for j in (6, 4, 2, 0):
-            a0 += _loss_term(p, pi, x, xi, w, wi, k + j, rho)
-            a1 += _loss_term(p, pi, x, xi, w, wi, k + j + 1, rho)
+        a0 += t[k + 6]
+        a1 += t[k + 7]
+        a0 += t[k + 4]
+        a1 += t[k + 5]
+        a0 += t[k + 2]
+        a1 += t[k + 3]
+        a0 += t[k]
+        a1 += t[k + 1]
         k += 8
     while k + 2 <= K:
-        a0 += _loss_term(p, pi, x, xi, w, wi, k, rho)
-        a1 += _loss_term(p, pi, x, xi, w, wi, k + 1, rho)
+        a0 += t[k]
+        a1 += t[k + 1]
         k += 2
     if k < K:
-        a0 += _loss_term(p, pi, x, xi, w, wi, k, rho)
+        a0 += t[k]
     return a0 + a1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
+def weighted_loss(p, pi, x, xi, w, wi, rho, t):  # pragma: no cover - compiled
+    """``sum_k w[wi, k] |p[pi, k] - x[xi, k]|^rho`` in NumPy einsum's two-lane order.
+
+    The terms ``|p_k - x_k|^rho w_k`` (the power rounded, then the product: no fused
+    multiply-add; ``rho = 2`` a square as NumPy's ``d **= 2``) are first written to the
+    scratch row ``t`` (``K`` floats, allocated once per kernel call), then summed: lane 0
+    takes the even issues, lane 1 the odd ones; in blocks of eight issues the pairs are
+    taken ``(6, 7), (4, 5), (2, 3), (0, 1)``, then the remaining issues in pairs from the
+    left (an odd last one in lane 0); the result is ``lane0 + lane1``. This is the order
+    of ``np.einsum("...k,...k->...", d, w)`` for contiguous float64 rows on an
+    SSE2/x86-64-v2 baseline (``sum_of_products_contig_contig_outstride0_two``). The
+    exponent is tested once per row, not per term: the term loop then vectorises.
+    """
+    K = p.shape[1]
+    if rho == 1.0:
+        for k in range(K):
+            t[k] = abs(p[pi, k] - x[xi, k]) * w[wi, k]
+    elif rho == 2.0:
+        for k in range(K):
+            d = abs(p[pi, k] - x[xi, k])
+            t[k] = (d * d) * w[wi, k]
+    else:
+        for k in range(K):
+            t[k] = abs(p[pi, k] - x[xi, k]) ** rho * w[wi, k]
+    return _two_lanes(t, K)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _row(a, i):  # pragma: no cover - compiled
     """Row ``i`` of ``a``, or row 0 when ``a`` has one row (broadcast over worlds)."""
     return 0 if a.shape[0] == 1 else i
 
 
-@njit(cache=True, nogil=True)
-def _value(p, pi, x, w, i, rho, dom, ox, ow, orho, dw, m):  # pragma: no cover
+@njit(cache=True, nogil=True, inline="always")
+def _value(p, pi, x, w, i, rho, dom, ox, ow, orho, dw, m, t):  # pragma: no cover
     """Own utility of row ``pi`` of ``p`` to world ``i``, and the domestic side's value.
 
     Returns ``(u, v)``: ``u = 1 - weighted_loss``; ``v = u - (dw m) (1 - U_opp)`` for the
     domestic side (``dom``), else ``u``.
     """
-    u = 1.0 - weighted_loss(p, pi, x, i, w, i, rho)
+    u = 1.0 - weighted_loss(p, pi, x, i, w, i, rho, t)
     if not dom:
         return u, u
-    ou = 1.0 - weighted_loss(p, pi, ox, i, ow, i, orho)
+    ou = 1.0 - weighted_loss(p, pi, ox, i, ow, i, orho, t)
     return u, u - dw[i] * m[i] * (1.0 - ou)
 
 
@@ -106,8 +120,9 @@ def utility(p, x, w, rho):  # pragma: no cover - compiled
     """
     W = max(p.shape[0], x.shape[0], w.shape[0])
     out = np.empty(W)
+    t = np.empty(p.shape[1])
     for i in range(W):
-        out[i] = 1.0 - weighted_loss(p, _row(p, i), x, _row(x, i), w, _row(w, i), rho)
+        out[i] = 1.0 - weighted_loss(p, _row(p, i), x, _row(x, i), w, _row(w, i), rho, t)
     return out
 
 
@@ -154,12 +169,13 @@ def value(p, x, w, rho, dom, ox, ow, orho, dw, m, rows):  # pragma: no cover - c
     ``v = U(p) - (dw m) (1 - U_opp(p))`` for the domestic side (``dom``), else ``U(p)``.
     """
     out = np.empty(rows.shape[0])
+    t = np.empty(p.shape[1])
     for j in range(rows.shape[0]):
-        out[j] = _value(p, j, x, w, rows[j], rho, dom, ox, ow, orho, dw, m)[1]
+        out[j] = _value(p, j, x, w, rows[j], rho, dom, ox, ow, orho, dw, m, t)[1]
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _in_lines(p, i, rl_k, rl_lo, rl_hi):  # pragma: no cover - compiled
     """Whether row ``i`` of ``p`` respects every red line ``lo <= p_k <= hi``."""
     for j in range(rl_k.shape[0]):
@@ -170,19 +186,34 @@ def _in_lines(p, i, rl_k, rl_lo, rl_hi):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def utility_into(p, x, w, rho, out, t):  # pragma: no cover - compiled
+    """``out[i] = 1 - weighted_loss`` of row ``i`` of ``p``, ``x``, ``w`` (same shapes).
+
+    One loss per pass over the worlds: the kernels below take their utilities this way
+    (into rows of a scratch array kept by the caller) rather than several losses per
+    world in one loop, for which numba's code runs about half as fast.
+    """
+    for i in range(x.shape[0]):
+        out[i] = 1.0 - weighted_loss(p, i, x, i, w, i, rho, t)
+
+
+@njit(cache=True, nogil=True)
 def decide_own(package, x, w, rho, y, r, commitment, patience, noise_sd, noise,
-               rl_k, rl_lo, rl_hi, margin, accept, concedes):  # pragma: no cover
+               rl_k, rl_lo, rl_hi, margin, accept, concedes, u):  # pragma: no cover
     """A side without domestic politics accepts or holds (in place on the outputs).
 
     ``floor = r + commitment``; ``demand = max(U(y) - floor, 0)``; ``margin = U(P) - floor
     - patience demand + noise_sd noise`` (left to right); ``accept = margin >= 0`` and
-    ``P`` within every red line; ``concedes = not accept``.
+    ``P`` within every red line; ``concedes = not accept``. ``u`` is scratch, ``(3, W)``.
     """
+    t = np.empty(x.shape[1])
+    uy, up = u[0], u[1]
+    utility_into(y, x, w, rho, uy, t)
+    utility_into(package, x, w, rho, up, t)
     for i in range(x.shape[0]):
         floor = r[i] + commitment[i]
-        demand = max(1.0 - weighted_loss(y, i, x, i, w, i, rho) - floor, 0.0)
-        mg = (1.0 - weighted_loss(package, i, x, i, w, i, rho) - floor
-              - patience[i] * demand + noise_sd[i] * noise[i])
+        demand = max(uy[i] - floor, 0.0)
+        mg = up[i] - floor - patience[i] * demand + noise_sd[i] * noise[i]
         ok = mg >= 0.0 and _in_lines(package, i, rl_k, rl_lo, rl_hi)
         margin[i] = mg
         accept[i] = ok
@@ -192,59 +223,70 @@ def decide_own(package, x, w, rho, y, r, commitment, patience, noise_sd, noise,
 @njit(cache=True, nogil=True)
 def decide_two_level(package, x, w, rho, y, r, commitment, patience, noise_sd, noise,
                      rl_k, rl_lo, rl_hi, ox, ow, orho, dw, m, opp_table_u,
-                     margin, accept, concedes):  # pragma: no cover - compiled
+                     margin, accept, concedes, u):  # pragma: no cover - compiled
     """The domestic-politics side accepts or holds (Putnam's two-level game), in place.
 
     As :func:`decide_own` with the value ``v = U - (dw m) (1 - U_opp)`` (the opposition's
     utility of the table ``P`` is ``opp_table_u``); the side concedes only where it holds
     on its own terms too: ``own = U(P) - floor - patience max(U(y) - floor, 0) + noise_sd
-    noise >= 0``, ``concedes = not accept and not (own and in_lines)``.
+    noise >= 0``, ``concedes = not accept and not (own and in_lines)``. ``u`` is scratch,
+    ``(3, W)``.
     """
+    t = np.empty(x.shape[1])
+    uy, oy, up = u[0], u[1], u[2]
+    utility_into(y, x, w, rho, uy, t)
+    utility_into(y, ox, ow, orho, oy, t)
+    utility_into(package, x, w, rho, up, t)
     for i in range(x.shape[0]):
         floor = r[i] + commitment[i]
-        uy, vy = _value(y, i, x, w, i, rho, True, ox, ow, orho, dw, m)
+        vy = uy[i] - dw[i] * m[i] * (1.0 - oy[i])
         demand = max(vy - floor, 0.0)
-        up = 1.0 - weighted_loss(package, i, x, i, w, i, rho)
-        vp = up - dw[i] * m[i] * (1.0 - opp_table_u[i])
+        vp = up[i] - dw[i] * m[i] * (1.0 - opp_table_u[i])
         nz = noise_sd[i] * noise[i]
         mg = vp - floor - patience[i] * demand + nz
         lines = _in_lines(package, i, rl_k, rl_lo, rl_hi)
         ok = mg >= 0.0 and lines
-        own = (up - floor - patience[i] * max(uy - floor, 0.0) + nz) >= 0.0
+        own = (up[i] - floor - patience[i] * max(uy[i] - floor, 0.0) + nz) >= 0.0
         margin[i] = mg
         accept[i] = ok
         concedes[i] = not ok and not (own and lines)
 
 
 @njit(cache=True, nogil=True)
-def move_toward(y, i, package, rate, buf):  # pragma: no cover - compiled
-    """``buf = (package_i - y_i) rate + y_i``: a step of ``rate`` toward the package."""
-    for k in range(y.shape[1]):
-        buf[0, k] = (package[i, k] - y[i, k]) * rate + y[i, k]
-
-
-@njit(cache=True, nogil=True)
-def concede(y, x, w, rho, package, rate, hold, r, dom, ox, ow, orho, dw, m,
-            pull):  # pragma: no cover - compiled
+def concede(y, x, w, rho, package, rate, hold, r, dom, ox, ow, orho, dw, m, pull,
+            cand, u):  # pragma: no cover - compiled
     """Holders move their stated position ``y`` toward the package, in place.
 
     For the domestic side (``dom``) first, in every world, ``y += (x - y) pull`` (the
     concessions retracted under mobilisation; ``pull = position_pull m``). Then in worlds
-    ``hold`` the step :func:`move_toward` is taken where its value (:func:`value`) is at
-    least ``r``.
+    ``hold`` the step ``c = (P - y) rate + y`` toward the package is taken where its
+    value, ``U(c)`` or for the domestic side ``U(c) - (dw m) (1 - U_opp(c))``, is at least
+    ``r``. ``cand`` (``(W, K)``) and ``u`` (``(3, W)``) are scratch kept by the caller.
     """
-    K = y.shape[1]
-    buf = np.empty((1, K))
-    for i in range(y.shape[0]):
-        if dom:
+    W, K = y.shape
+    t = np.empty(K)
+    if dom:
+        for i in range(W):
             for k in range(K):
                 y[i, k] += (x[i, k] - y[i, k]) * pull[i]
-        if not hold[i]:
-            continue
-        move_toward(y, i, package, rate[i], buf)
-        if _value(buf, 0, x, w, i, rho, dom, ox, ow, orho, dw, m)[1] >= r[i]:
+    for i in range(W):
+        if hold[i]:
             for k in range(K):
-                y[i, k] = buf[0, k]
+                cand[i, k] = (package[i, k] - y[i, k]) * rate[i] + y[i, k]
+    uc, oc = u[0], u[1]
+    for i in range(W):
+        if hold[i]:
+            uc[i] = 1.0 - weighted_loss(cand, i, x, i, w, i, rho, t)
+    if dom:
+        for i in range(W):
+            if hold[i]:
+                oc[i] = 1.0 - weighted_loss(cand, i, ox, i, ow, i, orho, t)
+    for i in range(W):
+        if hold[i]:
+            v = uc[i] - dw[i] * m[i] * (1.0 - oc[i]) if dom else uc[i]
+            if v >= r[i]:
+                for k in range(K):
+                    y[i, k] = cand[i, k]
 
 
 @njit(cache=True, nogil=True)
@@ -267,3 +309,45 @@ def term_shortfalls(package, dk, dlo, dhi):  # pragma: no cover - compiled
                 v += max(0.0, package[i, k] - hi) / (1.0 - hi)
             out[j, i] = min(v, 1.0)
     return out
+
+
+# --------------------------------------------------------------------- incidents
+
+
+@njit(cache=True, nogil=True)
+def poisson_counts(u, lam, e, max_count):  # pragma: no cover - compiled
+    """Poisson counts by inversion of the CDF at uniforms ``u`` (:func:`rules.poisson_inverse`).
+
+    Per world, from ``p = cdf = e = exp(-lam)`` (computed by the caller) and ``n = 0``:
+    while ``n < max_count`` and ``u > cdf``: ``n += 1``, ``p *= lam / n``, ``cdf += p``
+    (one rounding per operation, the division first).
+    """
+    out = np.empty(u.shape[0], dtype=np.int64)
+    for i in range(u.shape[0]):
+        p = e[i]
+        cdf = p
+        ui = u[i]
+        li = lam[i]
+        n = 0
+        while n < max_count and ui > cdf:
+            n += 1
+            p *= li / n
+            cdf += p
+        out[i] = n
+    return out
+
+
+# --------------------------------------------------------------------- recording
+
+
+@njit(cache=True, nogil=True)
+def record_row(row, values, active):  # pragma: no cover - compiled
+    """``row[i] = values[i]`` where ``active[i]``, else NaN.
+
+    The value is cast straight to the row's type (float32), as NumPy's assignment does.
+    """
+    for i in range(row.shape[0]):
+        if active[i]:
+            row[i] = values[i]
+        else:
+            row[i] = np.nan

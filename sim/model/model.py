@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from sim.model import rules
+from sim.model import kernels, rules
 from sim.model.codes import Status
 from sim.model.mechanism import Mechanism, Series
 from sim.model.params import ModelSpec
@@ -119,16 +119,14 @@ class PeaceModel(World):
         Worlds absorbed before the week are recorded as NaN, so that trajectory
         quantiles describe the worlds still in play.
         """
-        sr = self.series
+        sr, W = self.series, self.W
         for mech in self.schedule:
             values = mech.record(self, t)
             for s in mech.series:
-                sr[s.name][t] = values[s.name]
+                v = np.ascontiguousarray(np.broadcast_to(values[s.name], (W,)))
+                # the value (cast to float32) where active, NaN where absorbed: one pass
+                kernels.record_row(sr[s.name][t], v, act)
         self.counts["active"][t] = np.count_nonzero(act)
-        if not act.all():
-            done = ~act
-            for name in sr:
-                sr[name][t][done] = np.nan
         self.counts["signed"][t] = np.count_nonzero(self.status == Status.SIGNED)
         self.counts["escalated"][t] = np.count_nonzero(self.status == Status.ESCALATION)
         self.counts["government_fell"][t] = np.count_nonzero(self.domestic.government_fell)

@@ -246,24 +246,21 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray, max_count: int = 400) -> np.
     ``benchmarks/bench_library_rules.py`` (the model calls this four times a week), so
     this recursion stays.
 
+    The recursion runs in :func:`sim.model.kernels.poisson_counts` (one world at a time,
+    stopping at its own count, rather than every world until the largest count); the
+    starting term ``exp(-lam)`` is NumPy's.
+
     Args:
         u: Uniforms in [0, 1), shape ``(W,)``.
         lam: Rates (>= 0), broadcastable to ``u``; capped at 200 per week.
         max_count: Safety bound on the count.
     """
     lam = np.minimum(np.broadcast_to(lam, u.shape).astype(float), 200.0)
-    p = np.exp(-lam)
-    cdf = p.copy()
-    n = np.zeros(u.shape, dtype=np.int64)
-    more = u > cdf
-    k = 0
-    while k < max_count and more.any():
-        k += 1
-        n += more
-        p *= lam / k
-        cdf += p
-        more &= u > cdf
-    return n
+    shape = lam.shape
+    u = np.ascontiguousarray(u, dtype=float).reshape(-1)
+    lam = lam.reshape(-1)
+    # exp in NumPy (its SIMD exp, as before the kernel: the record's last bits)
+    return kernels.poisson_counts(u, lam, np.exp(-lam), max_count).reshape(shape)
 
 
 def logistic(z):
