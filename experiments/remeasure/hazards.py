@@ -23,6 +23,7 @@ rate from DOMAIN.md (the line quoted), with its Poisson interval.
     python experiments/remeasure/hazards.py            # check hazards.json (exit 1 if stale)
     python experiments/remeasure/hazards.py --write    # rewrite hazards.json, hazards.md
                                                        # and the table in docs/model.md
+    python experiments/remeasure/hazards.py --scenario march_2025   # print another's table
 
 The instrumented run only reads the model between weeks (no random draws): its worlds
 table equals ``simulate()``'s world by world (``tests/test_hazards_table.py``).
@@ -153,8 +154,11 @@ def ratio_interval(num: np.ndarray, den: np.ndarray) -> tuple[float, float, floa
     return r, max(0.0, r - Z * se), r + Z * se
 
 
-def _rate(k: float, weeks: float) -> dict[str, float]:
+def _rate(k: float, weeks: float) -> dict[str, Any]:
+    """``k`` events over ``weeks`` at risk as a rate a year (None without exposure)."""
     years = weeks / WEEKS_PER_YEAR
+    if years <= 0:
+        return {"events": float(k), "years": 0.0, "rate": None, "low": None, "high": None}
     lo, hi = poisson_interval(k, years)
     return {"events": float(k), "years": years, "rate": k / years, "low": lo, "high": hi}
 
@@ -268,12 +272,8 @@ def measure(scenario: str = "baseline", worlds: int = WORLDS, seed: int = SEED,
     for i, side in enumerate(sides):
         k = int((by == side).sum())
         trig = tal["trigger_weeks"][i].sum()
-        reopen_sides[side] = {
-            "per_fixed_year": _rate(k, fixed.sum()),
-            "while_triggered": (_rate(k, trig) if trig > 0
-                                else {"events": float(k), "years": 0.0, "rate": None,
-                                      "low": None, "high": None}),
-        }
+        reopen_sides[side] = {"per_fixed_year": _rate(k, fixed.sum()),
+                              "while_triggered": _rate(k, trig)}
     record = {}
     for key, rec in RECORD.items():
         lo = min(poisson_interval(k, rec["years"])[0] for k in rec["events"])
@@ -302,6 +302,8 @@ def _f(x: float | None, d: int = 3) -> str:
 
 
 def _cell(r: dict[str, Any], d: int = 3) -> str:
+    if r["rate"] is None:
+        return "n/a (never at risk)"
     return f"{_f(r['rate'], d)} [{_f(r['low'], d)}, {_f(r['high'], d)}]"
 
 
@@ -329,8 +331,7 @@ def table(h: dict[str, Any]) -> str:
             r = rr[part]
             out.append(f"| `reopening.{side}.{part}` | reopening | by {side}, {label} | "
                        f"{int(r['events'])} | {r['years']:,.0f} | "
-                       f"{_cell(r) if r['rate'] is not None else 'n/a (never triggered)'}"
-                       f" | |")
+                       f"{_cell(r)} | |")
     return "\n".join(out)
 
 
@@ -387,11 +388,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worlds", type=int, default=WORLDS)
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--block-worlds", type=int, default=BLOCK)
+    ap.add_argument("--scenario", default="baseline",
+                    help="another scenario: print its table (hazards.json is the baseline's)")
     ap.add_argument("--write", action="store_true",
                     help="rewrite hazards.json, hazards.md and docs/model.md's table")
     args = ap.parse_args(argv)
-    h = json.loads(_dump(measure(worlds=args.worlds, seed=args.seed,
-                                      block_worlds=args.block_worlds)))
+    if args.scenario != "baseline" and args.write:
+        ap.error("--write records the baseline only; drop --scenario or --write")
+    h = json.loads(_dump(measure(args.scenario, worlds=args.worlds, seed=args.seed,
+                                 block_worlds=args.block_worlds)))
+    if args.scenario != "baseline":
+        print(caption(h) + "\n\n" + table(h))
+        return 0
     if args.write:
         JSON.write_text(_dump(h), encoding="utf-8")
         MD.write_text(markdown(h), encoding="utf-8")
