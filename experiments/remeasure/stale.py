@@ -35,6 +35,8 @@ SEED = 0
 
 FROZEN = {"domestic": {"support": {"frozen": True}}}
 PASSED_GATE = {"domestic": {"constitution": {"stage": "passed"}}}
+OPEN_GATE = {"domestic": {"referendum": {"yes_share": {"dist": "uniform", "low": 0.60,
+                                                       "high": 0.70}}}}
 FIXED_AGENDA = {"domestic": {"parliament": {"vote_margin": 1000},
                              "constitution": {"referendum_margin": -1.0},
                              "government": {"snap_min_weeks": 0, "snap_seat_gain": 0}}}
@@ -59,13 +61,13 @@ _CACHE: dict[str, pd.DataFrame] = {}
 
 
 def run(scenario: str = "baseline", *overrides: dict, worlds: int = 20_000,
-        seed: int = SEED) -> pd.DataFrame:
+        seed: int = SEED, horizon: int = 156) -> pd.DataFrame:
     """The worlds table of ``simulate(load_params(scenario, overrides), worlds, seed)``."""
     ov = merged(*overrides)
-    key = json.dumps([scenario, ov, worlds, seed], sort_keys=True, default=str)
+    key = json.dumps([scenario, ov, worlds, seed, horizon], sort_keys=True, default=str)
     if key not in _CACHE:
         _CACHE[key] = simulate(load_params(scenario, overrides=ov), worlds=worlds,
-                               seed=seed).outcomes
+                               seed=seed, horizon_weeks=horizon).outcomes
     return _CACHE[key]
 
 
@@ -207,6 +209,117 @@ def _construction() -> str:
             f"within the horizon {np.mean(w >= 0):.3f}")
 
 
+def _wilson(k: int, n: int) -> str:
+    from sim.model.rules import wilson_interval
+    lo, hi = wilson_interval(k, n)
+    return f"{k / n:.4f} ({float(lo):.4f}-{float(hi):.4f})"
+
+
+def _gate() -> str:
+    o = run(worlds=50_000)
+    held = o["referendum_held"].to_numpy(bool)
+    parts = [f"P(sign) {_wilson(int(o['signed'].sum()), len(o))}",
+             f"P(ratified) {_wilson(int(o['ratified'].sum()), len(o))}",
+             f"P(referendum held) {mean(o, 'referendum_held')}",
+             f"P(referendum passed) {mean(o, 'referendum_passed')}",
+             f"boycotts {o['boycott'].to_numpy(bool)[held].mean():.0%} of the referendums "
+             "held"]
+    for sc in ("constitution_bypass_route", "vacant_seats", "constitution_unpopular"):
+        parts.append(f"{sc} P(sign) {mean(run(sc, worlds=50_000), 'signed')}")
+    return "; ".join(parts)
+
+
+def _retries() -> str:
+    o = run(worlds=50_000, horizon=260)
+    w = o["sign_week"].to_numpy()
+    signed = o["signed"].to_numpy(bool)
+    by = [f"{np.mean(signed & (w < k)):.4f} by week {k}" for k in (130, 156, 260)]
+    return "P(sign) " + ", ".join(by) + " (260-week horizon, 50,000 worlds)"
+
+
+def _yes_fixed() -> str:
+    out = []
+    for y in (0.30, 0.40, 0.50, 0.60):
+        o = run("baseline", {"domestic": {"referendum": {"yes_share": y}}}, worlds=50_000)
+        out.append(f"{mean(o, 'signed')} at {y:.2f}")
+    return "P(sign), yes share fixed (50,000 worlds): " + ", ".join(out)
+
+
+def _passed() -> str:
+    o = run("baseline", PASSED_GATE)
+    w = o["sign_week"].to_numpy()
+    signed = o["signed"].to_numpy(bool)
+    return (f"constitution changed at the start: P(sign within 26 weeks) "
+            f"{np.mean(signed & (w < 26)):.3f}, within three years {signed.mean():.3f}, "
+            f"P(escalation) {mean(o, 'escalated')}")
+
+
+def _incident_scenarios() -> str:
+    b = run()
+    out = []
+    for sc in ("incident_spike", "incident_sustained"):
+        o = run(sc)
+        out.append(f"{sc} P(sign) {paired(o, b, 'signed')}, P(escalation) "
+                   f"{paired(o, b, 'escalated')}")
+    fs, fb = run("incident_spike", FROZEN), run("baseline", FROZEN)
+    out.append(f"incident_spike, support frozen, P(sign) {paired(fs, fb, 'signed')}")
+    return "; ".join(out)
+
+
+def _support() -> str:
+    b, f = run(), run("baseline", FROZEN)
+    drop = (b["param.domestic.support.initial"] - b["final_support"]).to_numpy(float)
+    parts = [f"support ends {drop.mean():.3f} below its draw (10-90 %: "
+             f"{np.quantile(drop, 0.1):.3f}-{np.quantile(drop, 0.9):.3f})"]
+    for name in ("signed", "referendum_held", "referendum_passed"):
+        parts.append(f"{name}: default {mean(b, name)}, frozen {mean(f, name)}, "
+                     f"frozen - default {paired(f, b, name)}")
+    return "; ".join(parts)
+
+
+def _day_noise() -> str:
+    b = run()
+    out = []
+    for name, ov in (("sigma_y 0", {"day_noise": 0.0}), ("sigma_y 0.02", {"day_noise": 0.02}),
+                     ("sigma_y 0.08", {"day_noise": 0.08}),
+                     ("lambda 0", {"support_link": 0.0}), ("lambda 1", {"support_link": 1.0})):
+        o = run("baseline", {"domestic": {"referendum": ov}})
+        out.append(f"{name} {paired(o, b, 'signed')}")
+    f0 = run("baseline", FROZEN, {"domestic": {"referendum": {"day_noise": 0.0}}})
+    return "P(sign) against the defaults: " + ", ".join(out) + (
+        f"; frozen, no day noise P(sign) {mean(f0, 'signed')}")
+
+
+def _russia() -> str:
+    def act(**keys: Any) -> dict:
+        return {"actors": {"russia": keys}}
+    pb = run("baseline", FROZEN, PASSED_GATE)
+    pc = run("baseline", FROZEN, PASSED_GATE,
+             act(signing_cost={"armenia": 0.0, "azerbaijan": 0.0}))
+    ob = run("baseline", FROZEN, OPEN_GATE)
+    o0 = run("baseline", FROZEN, OPEN_GATE,
+             act(survival_hazard=0.0, suspension={"fall_hazard": 0.0}))
+    rs = run("russia_spoiler", FROZEN, PASSED_GATE)
+    return (f"signing_cost to 0 (PASSED_GATE): P(sign) {paired(pc, pb, 'signed')}; "
+            f"survival and suspension fall terms at defaults - 0 (OPEN_GATE): P(fell) "
+            f"{paired(ob, o0, 'government_fell')}, P(sign) {paired(ob, o0, 'signed')}, "
+            f"P(fell) without them {mean(o0, 'government_fell')}; russia_spoiler "
+            f"(PASSED_GATE): P(fell) {paired(rs, pb, 'government_fell')}, P(sign) "
+            f"{paired(rs, pb, 'signed')}")
+
+
+def _minsk_closure() -> str:
+    import datetime as dt
+    out = []
+    for sc in ("march_2025", "origin_2025_08_08"):
+        o = run(sc)
+        start = load_params(sc).state.start_date
+        k = -(-(dt.date(2025, 12, 1) - start).days // 7)
+        w = o["flag_week.minsk_closed"].to_numpy()
+        out.append(f"{sc}: P(Minsk closed by 1 Dec 2025) {np.mean((w >= 0) & (w < k)):.3f}")
+    return "; ".join(out)
+
+
 #: (id, where in docs/model.md, what the text says, the re-measurement)
 CLAIMS: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("reopening", "7.2 Triggers and hazards",
@@ -240,6 +353,28 @@ CLAIMS: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
      "a lost snap election about 0.012 of the 0.070", _government),
     ("construction", "7.19 pending kinds", "P(started within a year) 0.458, within the "
      "horizon 0.708", _construction),
+    ("gate_headline", "9, item 8 and the paragraph after it", "P(sign) 0.138 "
+     "(0.135-0.141), P(ratified) 0.113, P(referendum held) 0.651, P(referendum passed) "
+     "0.155; boycotts 70 % of referendums; bypass 0.169, vacant_seats 0.208, "
+     "constitution_unpopular 0.0003", _gate),
+    ("retries", "9, item 8", "0.123 by week 130, 0.138 by 156, 0.172 by 260", _retries),
+    ("yes_fixed", "8.10 (after the sweep)", "0.000 at 0.30, 0.001 at 0.40, 0.030 at 0.50, "
+     "0.155 at 0.60", _yes_fixed),
+    ("passed_gate", "9, item 8 (negotiation binds); 10", "P(sign within half a year) "
+     "0.565, within three years 0.996, escalation 0.0006", _passed),
+    ("incident_scenarios", "9, item 1", "incident_spike P(sign) -0.017, P(escalation) "
+     "+0.011; incident_sustained -0.080, +0.057; frozen spike P(sign) -0.001",
+     _incident_scenarios),
+    ("support", "7.7", "support ends 0.017 below its draw (0.005-0.033); P(sign) 0.025 "
+     "default, 0.035 frozen, +0.010; P(held) 0.443, 0.496; P(passed) 0.043, 0.060",
+     _support),
+    ("day_noise", "7.13 Referendum", "sigma_y 0 -0.0069, 0.02 -0.0052, 0.08 +0.0062; "
+     "lambda 0 +0.0055, 1 +0.0003; frozen, no day noise P(sign) 0.027", _day_noise),
+    ("russia", "8.5 table", "signing_cost to 0 +0.0059; survival terms P(fell) +0.0172, "
+     "P(sign) -0.0025 (baseline 0.160); russia_spoiler P(fell) +0.110, P(sign) -0.292",
+     _russia),
+    ("minsk_closure", "5; 9.1; 7.19", "march_2025 0.285; origin_2025_08_08 0.700",
+     _minsk_closure),
 )
 
 
@@ -257,14 +392,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--only", nargs="*", default=None, help="claim ids to measure")
     args = ap.parse_args(argv)
-    rows = [{"id": i, "where": w, "stated": s, "now": None} for i, w, s, _ in CLAIMS]
+    path = HERE / "stale.json"
+    kept = ({r["id"]: r["now"] for r in json.loads(path.read_text(encoding="utf-8"))}
+            if path.exists() and args.only is not None else {})
+    rows = [{"id": i, "where": w, "stated": s, "now": kept.get(i)} for i, w, s, _ in CLAIMS]
     funcs = {i: f for i, _, _, f in CLAIMS}
     for r in rows:
         if args.only is None or r["id"] in args.only:
             r["now"] = funcs[r["id"]]()
             print(f"{r['id']}: {r['now']}", flush=True)
     if args.write:
-        (HERE / "stale.json").write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
         (HERE / "stale.md").write_text(markdown(rows), encoding="utf-8")
     return 0
 
