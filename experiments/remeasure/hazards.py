@@ -248,10 +248,10 @@ def measure(scenario: str = "baseline", worlds: int = WORLDS, seed: int = SEED,
     assert np.array_equal(gov, np.where(fell, fell_week + 1, active)), "exposure"
     route = tal["route"]
     assert ((route != "") == fell).all(), "every first fall has a route"
-    rows: dict[str, dict[str, float]] = {}
+    rows: dict[str, dict[str, Any]] = {}
     rows["government_fall"] = _rate(fell.sum(), gov.sum())
-    for r in ("snap_election", "scheduled_election", "failed_referendum", "weekly_hazard"):
-        rows[f"government_fall.{r}"] = _rate((route == r).sum(), gov.sum())
+    for via in ("snap_election", "scheduled_election", "failed_referendum", "weekly_hazard"):
+        rows[f"government_fall.{via}"] = _rate((route == via).sum(), gov.sum())
     for j, name in enumerate(("base", "mobilisation", "outside")):
         num = tal["terms"][j] * (route == "weekly_hazard")
         r, lo, hi = ratio_interval(num, gov / WEEKS_PER_YEAR)

@@ -395,11 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     path = HERE / "stale.json"
     kept = ({r["id"]: r["now"] for r in json.loads(path.read_text(encoding="utf-8"))}
             if path.exists() and args.only is not None else {})
-    rows = [{"id": i, "where": w, "stated": s, "now": kept.get(i)} for i, w, s, _ in CLAIMS]
+    rows: list[dict[str, Any]] = [{"id": i, "where": w, "stated": s, "now": kept.get(i)}
+                                  for i, w, s, _ in CLAIMS]
     funcs = {i: f for i, _, _, f in CLAIMS}
     for r in rows:
         if args.only is None or r["id"] in args.only:
-            r["now"] = funcs[r["id"]]()
+            r["now"] = funcs[str(r["id"])]()
             print(f"{r['id']}: {r['now']}", flush=True)
     if args.write:
         path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
