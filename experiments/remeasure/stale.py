@@ -320,6 +320,26 @@ def _minsk_closure() -> str:
     return "; ".join(out)
 
 
+def _mediators() -> str:
+    def act(name: str, **keys: Any) -> dict:
+        return {"actors": {name: keys}}
+    zero = {"armenia": 0.0, "azerbaijan": 0.0}
+    b = run("baseline", FROZEN, PASSED_GATE)
+    out = []
+    for name, sc, ov in (("EU incentives 0", "baseline", act("eu", incentives=zero)),
+                         ("EU guarantee 0", "baseline", act("eu", guarantee=0.0)),
+                         ("US incentives 0", "baseline", act("us", incentives=zero)),
+                         ("US guarantee 0", "baseline", act("us", guarantee=0.0)),
+                         ("US table weight 0", "baseline", act("us", table_weight=0.0)),
+                         ("us_disengages", "us_disengages", {}),
+                         ("western_incentives", "western_incentives", {})):
+        out.append(f"{name} {paired(run(sc, FROZEN, PASSED_GATE, ov), b, 'signed')}")
+    wo = paired(run("western_incentives", FROZEN, OPEN_GATE),
+                run("baseline", FROZEN, OPEN_GATE), "signed")
+    return ("P(sign), support frozen, constitution changed (PASSED_GATE): " + ", ".join(out)
+            + f"; western_incentives with OPEN_GATE {wo}")
+
+
 #: (id, where in docs/model.md, what the text says, the re-measurement)
 CLAIMS: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("reopening", "7.2 Triggers and hazards",
@@ -373,6 +393,10 @@ CLAIMS: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("russia", "8.5 table", "signing_cost to 0 +0.0059; survival terms P(fell) +0.0172, "
      "P(sign) -0.0025 (baseline 0.160); russia_spoiler P(fell) +0.110, P(sign) -0.292",
      _russia),
+    ("mediators", "7.8 Direction of each mediator's effect", "PASSED_GATE, frozen: EU "
+     "incentives 0 -0.014, EU guarantee 0 -0.006, US incentives 0 -0.048, US guarantee 0 "
+     "-0.019, US table weight 0 +0.0056, us_disengages -0.034 (gate open); "
+     "western_incentives +0.030 (constitution changed), +0.0008 (OPEN_GATE)", _mediators),
     ("minsk_closure", "5; 9.1; 7.19", "march_2025 0.285; origin_2025_08_08 0.700",
      _minsk_closure),
 )
