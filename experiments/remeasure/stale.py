@@ -340,6 +340,23 @@ def _mediators() -> str:
             + f"; western_incentives with OPEN_GATE {wo}")
 
 
+def _spike52() -> str:
+    o = run("incident_spike", worlds=6000, seed=8)
+    w = o["escalation_week"].to_numpy()
+    kind = o["escalation_kind"].astype(str).to_numpy()
+    early = (w >= 0) & (w < 52)
+    return (f"incident_spike (seed 8, 6,000 worlds): P(escalation within 52 weeks) "
+            f"{early.mean():.3f} ({(early & (kind == 'incidents')).mean():.3f} incidents, "
+            f"{(early & (kind == 'coercion')).mean():.3f} coercion)")
+
+
+def _renewal() -> str:
+    point = {"state": {"pending_kinds": {"mandate_renewal": {"probability": 0.3}}}}
+    b, p3 = run(), run("baseline", point)
+    return (f"baseline (U(0.2, 0.8)) - probability 0.3: P(escalation) "
+            f"{paired(b, p3, 'escalated')}, P(sign) {paired(b, p3, 'signed')}")
+
+
 #: (id, where in docs/model.md, what the text says, the re-measurement)
 CLAIMS: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
     ("reopening", "7.2 Triggers and hazards",
@@ -397,6 +414,11 @@ CLAIMS: tuple[tuple[str, str, str, Callable[[], str]], ...] = (
      "incentives 0 -0.014, EU guarantee 0 -0.006, US incentives 0 -0.048, US guarantee 0 "
      "-0.019, US table weight 0 +0.0056, us_disengages -0.034 (gate open); "
      "western_incentives +0.030 (constitution changed), +0.0008 (OPEN_GATE)", _mediators),
+    ("spike52", "7.12 A spring-2025-sized burst", "0.030 within 52 weeks, 0.009 through "
+     "incidents and 0.021 coercion", _spike52),
+    ("renewal", "7.19 pending kinds (mandate_renewal)", "against probability 0.3: "
+     "P(escalation) -0.0003 [-0.0006, -0.0001], P(sign) +0.0019 [+0.0013, +0.0026]",
+     _renewal),
     ("minsk_closure", "5; 9.1; 7.19", "march_2025 0.285; origin_2025_08_08 0.700",
      _minsk_closure),
 )
