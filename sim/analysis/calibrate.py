@@ -223,6 +223,10 @@ def log_prior(dist: Dist, x: np.ndarray) -> np.ndarray:
     if dist.kind == "uniform":
         out = np.where((x >= a["low"]) & (x <= a["high"]), -math.log(a["high"] - a["low"]),
                        -np.inf)
+    elif dist.kind == "loguniform":
+        inside = (x >= a["low"]) & (x <= a["high"])
+        out = np.where(inside, -np.log(np.where(inside, x, 1.0))
+                       - math.log(math.log(a["high"] / a["low"])), -np.inf)
     elif dist.kind == "normal":
         out = stats.norm.logpdf(x, a["mean"], a["sd"])
     elif dist.kind == "beta":
