@@ -720,8 +720,8 @@ def _lookup(obj: Any, key: str) -> Any:
 def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
                      keys: Sequence[str] = (), ranges: Mapping[str, tuple[float, float]]
                      | None = None, method: str = "rejection", worlds: int = 20_000,
-                     seed: int = 0, exclude: Sequence[str] = (), **options: Any
-                     ) -> Calibration:
+                     seed: int = 0, exclude: Sequence[str] = (), priors: bool = True,
+                     **options: Any) -> Calibration:
     """Calibrate assumptions of an origin scenario to the facts up to ``cutoff``.
 
     Args:
@@ -731,13 +731,18 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
         facts: The dated record (:func:`sim.analysis.backtest.load_facts`).
         keys: Distributed parameters of the origin to calibrate (their distributions in
             the scenario are the priors); with no keys and no ranges, every distribution
-            the origin draws.
+            the origin draws and (``priors``) every assumption of ``configs/priors.yaml``
+            the defaults fix at a point, drawn from its declared prior
+            (:func:`sim.model.priors.prior_overrides`; a value the origin scenario sets,
+            such as its state, stays as set).
         ranges: Keys given a uniform prior on ``(low, high)`` (checked against the key's
             allowed range like any override); calibrated too.
         method: ``rejection`` or ``smc``.
         worlds: Prior worlds (rejection) or particles per generation (SMC).
         seed: The calibration's seed.
         exclude: Fact ids left out (e.g. one the model cannot reproduce).
+        priors: With no keys and no ranges, add the point-valued assumptions (above);
+            false: the origin's distributions only.
         **options: Passed on to :func:`rejection` or :func:`smc` (``quantile``,
             ``tolerance``, ``batch_worlds``, ``generations``, ``alpha`` ...).
 
@@ -752,8 +757,16 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
     if method not in METHODS:
         raise CalibrationError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     ranges = dict(ranges or {})
-    params = load_params(origin, overrides={k: {"dist": "uniform", "low": lo, "high": hi}
-                                            for k, (lo, hi) in ranges.items()})
+    over: dict[str, Any] = {k: {"dist": "uniform", "low": lo, "high": hi}
+                            for k, (lo, hi) in ranges.items()}
+    if priors and not keys and not ranges:
+        from sim.experiment.config import compose_model, params_from_config
+        from sim.model.priors import load_declarations, prior_overrides
+
+        comp = compose_model(origin)
+        over = prior_overrides(params_from_config(comp.model(), comp.prov), load_declarations(),
+                               comp.prov)
+    params = load_params(origin, overrides=over)
     bt.check_origin(params, origin)
     start = params.state.start_date
     drawn = [i.key for i in discover_inputs(params)]
@@ -774,5 +787,6 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
     cal.settings = {"origin": origin, "start_date": start.isoformat(),
                     "cutoff": cutoff.isoformat(), "seed": seed, "facts": [f.id for f in used],
                     "facts_after_cutoff": [f.id for f in later], "excluded": list(exclude),
+                    "from_prior": sorted(k for k in over if k not in ranges),
                     "priors": {k: {"kind": d.kind, **dict(d.args)} for k, d in priors.items()}}
     return cal
