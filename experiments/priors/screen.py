@@ -12,10 +12,9 @@ falls) within the horizon.
 
 Two stages keep it inside about ten minutes on a shared machine (keys are screened in
 batches: key ``i`` of a batch in its own block of worlds of one pair of runs): every
-assumption at
-``--worlds`` (default 500 per key and end), then the ``--top`` assumptions with the largest effect on
-any of the three outcomes (in units of its interval) again at ``--confirm-worlds``
-(default 5,000). The table reports the confirming run where there is one.
+assumption at ``--worlds`` (default 500 per key and end), then the ``--top``
+assumptions with the largest effect on each of the three outcomes (in units of its
+interval; the union) again at ``--confirm-worlds`` (default 5,000). The table reports the confirming run where there is one.
 
 Usage::
 
@@ -139,10 +138,10 @@ def screen(sc: Screen, specs: list[tuple[str, float, float]], per_key: int,
     return rows
 
 
-def strength(row: dict) -> float:
-    """Largest |effect| / half-width of its interval over the outcomes (0 if none moves)."""
+def strength(row: dict, outcomes: tuple[str, ...] = tuple(OUTCOMES)) -> float:
+    """Largest |effect| / half-width of its interval over ``outcomes`` (0 if none moves)."""
     out = 0.0
-    for c in OUTCOMES:
+    for c in outcomes:
         r = row[c]
         half = (r["high"] - r["low"]) / 2
         if half > 0:
@@ -165,8 +164,9 @@ def markdown(rows: list[dict], base: dict, meta: dict) -> str:
              "draws of every other parameter). Effect = P at the high end minus P at the "
              "low end, with a 95 % interval from the paired per-world differences.", "",
              f"- Stage 1: {meta['assumptions']} assumptions at {meta['worlds']:,} worlds each "
-             f"end; stage 2: the {meta['top']} strongest (largest |effect| in units of "
-             f"its interval on any outcome) again at {meta['confirm_worlds']:,} worlds.",
+             f"end; stage 2: the {meta['top']} strongest on each outcome (largest "
+             f"|effect| in units of its interval; {meta['confirmed']} keys in all) again "
+             f"at {meta['confirm_worlds']:,} worlds.",
              f"- Seed {meta['seed']}, horizon {meta['horizon_weeks']} weeks, baseline "
              f"scenario; {meta['world_runs']:,} world-runs in {meta['seconds']:.0f} s.",
              f"- Baseline at {meta['confirm_worlds']:,} worlds: "
@@ -175,7 +175,7 @@ def markdown(rows: list[dict], base: dict, meta: dict) -> str:
              "the point value, or +-0.2 on the issue scale), not a measurement.", ""]
     confirmed = [r for r in rows if r.get("confirmed")]
     confirmed.sort(key=lambda r: -abs(r["signed"]["effect"]))
-    lines += [f"## The {len(confirmed)} strongest, at {meta['confirm_worlds']:,} worlds", "",
+    lines += [f"## The {len(confirmed)} confirmed, at {meta['confirm_worlds']:,} worlds", "",
               "| assumption | prior (low – high) | ΔP(sign) [95 %] | ΔP(escalation) [95 %] | "
               "ΔP(government falls) [95 %] |", "|---|---|---|---|---|"]
     for r in confirmed:
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--worlds", type=int, default=500, help="stage 1, per key and end")
     ap.add_argument("--confirm-worlds", type=int, default=5000, help="stage 2")
-    ap.add_argument("--top", type=int, default=12)
+    ap.add_argument("--top", type=int, default=6, help="confirmed per outcome")
     ap.add_argument("--batch-worlds", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--horizon-weeks", type=int, default=156)
@@ -215,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     specs = [(leaf.key, *ends(d.prior)) for leaf, d in sc.todo if d.prior is not None]
     rows = screen(sc, specs, a.worlds, a.batch_worlds)
     runs = 2 * a.worlds * len(specs)
-    order = sorted(range(len(rows)), key=lambda j: -strength(rows[j]))[:a.top]
+    order: list[int] = []
+    for c in OUTCOMES:  # the strongest on each outcome (the union)
+        best = sorted(range(len(rows)), key=lambda j, c=c: -strength(rows[j], (c,)))
+        order += [j for j in best[:a.top] if j not in order]
     again = screen(sc, [specs[j] for j in order], a.confirm_worlds, a.batch_worlds)
     runs += 2 * a.confirm_worlds * len(order)
     for j, r in zip(order, again, strict=True):
@@ -224,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     runs += a.confirm_worlds + a.worlds  # the baselines whose draws the batches reuse
     base = {c: float(y0[c].mean()) for c in OUTCOMES}
     meta = {"assumptions": len(specs), "worlds": a.worlds, "confirm_worlds": a.confirm_worlds,
-            "top": a.top, "seed": a.seed, "horizon_weeks": a.horizon_weeks,
+            "top": a.top, "confirmed": len(order), "seed": a.seed, "horizon_weeks": a.horizon_weeks,
             "world_runs": runs, "seconds": time.perf_counter() - tic}
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "screen.json").write_text(json.dumps({"meta": meta, "baseline": base,

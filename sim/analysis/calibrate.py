@@ -775,18 +775,18 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
         if k not in drawn:
             raise ConfigError(k, "not a distributed parameter of the origin; give it a "
                               "range to calibrate it", f"configs/scenario/{origin}.yaml")
-    priors = {k: _lookup(params, k) for k in chosen}
+    prior_of = {k: _lookup(params, k) for k in chosen}
     used, later = facts_until(facts, start, cutoff, exclude)
     targets = [Target(f.id, f.kind, f.observed) for f in used]
     _check_targets(targets)
     simulator = fact_simulator(params, used, bt.origin_horizon(start, used))
     if method == "rejection":
-        cal = rejection(simulator, priors, targets, worlds, seed, **options)
+        cal = rejection(simulator, prior_of, targets, worlds, seed, **options)
     else:
-        cal = smc(simulator, priors, targets, worlds, seed, **options)
+        cal = smc(simulator, prior_of, targets, worlds, seed, **options)
     cal.settings = {"origin": origin, "start_date": start.isoformat(),
                     "cutoff": cutoff.isoformat(), "seed": seed, "facts": [f.id for f in used],
                     "facts_after_cutoff": [f.id for f in later], "excluded": list(exclude),
                     "from_prior": sorted(k for k in over if k not in ranges),
-                    "priors": {k: {"kind": d.kind, **dict(d.args)} for k, d in priors.items()}}
+                    "priors": {k: {"kind": d.kind, **dict(d.args)} for k, d in prior_of.items()}}
     return cal
