@@ -327,7 +327,7 @@ def test_a_scenario_without_distributions_has_nothing_to_explore():
             return {k: fix(v) for k, v in node.items()}
         return node
 
-    cfg = fix(compose([]))
+    cfg = fix(compose(["explore.priors=false"]))  # the scenario's distributions only
     with pytest.raises(ConfigError, match="nothing to explore"):
         prepare(cfg)
     cfg["explore"]["inputs"] = {"incidents": {"base_rate": [0.05, 0.5]}}
@@ -349,7 +349,7 @@ def test_command_line_sobol_writes_an_exploration_folder_and_report(tmp_path, ca
     out = tmp_path / "ex"
     main(["explore.n=16", "explore.precision=null", "horizon_weeks=52",
           "explore.second_order=false", "+explore.inputs.incidents.tension_gain=[0,2]",
-          f"hydra.run.dir={out}"])
+          "explore.priors=false", f"hydra.run.dir={out}"])
     assert "inputs by total index ST on P(sign)" in capsys.readouterr().out
     summary = json.loads((out / "exploration.json").read_text())
     assert summary["method"] == "sobol" and summary["n"] == 16
@@ -373,8 +373,8 @@ def test_command_line_sobol_writes_an_exploration_folder_and_report(tmp_path, ca
 
 
 def test_prim_on_a_fresh_run_states_the_box_in_words(tmp_path):
-    cfg = compose(["explore=prim", "worlds=4000", "quiet=true"])
-    s = explore_cli(cfg, tmp_path, ["explore=prim", "worlds=4000", "quiet=true"])
+    ov = ["explore=prim", "worlds=4000", "quiet=true", "explore.priors=false"]
+    s = explore_cli(compose(ov), tmp_path, ov)
     assert (tmp_path / "run" / "worlds.parquet").exists()
     words = s["box"]["words"]
     assert words.startswith("P(signed) = ")

@@ -223,6 +223,10 @@ def log_prior(dist: Dist, x: np.ndarray) -> np.ndarray:
     if dist.kind == "uniform":
         out = np.where((x >= a["low"]) & (x <= a["high"]), -math.log(a["high"] - a["low"]),
                        -np.inf)
+    elif dist.kind == "loguniform":
+        inside = (x >= a["low"]) & (x <= a["high"])
+        out = np.where(inside, -np.log(np.where(inside, x, 1.0))
+                       - math.log(math.log(a["high"] / a["low"])), -np.inf)
     elif dist.kind == "normal":
         out = stats.norm.logpdf(x, a["mean"], a["sd"])
     elif dist.kind == "beta":
@@ -716,8 +720,8 @@ def _lookup(obj: Any, key: str) -> Any:
 def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
                      keys: Sequence[str] = (), ranges: Mapping[str, tuple[float, float]]
                      | None = None, method: str = "rejection", worlds: int = 20_000,
-                     seed: int = 0, exclude: Sequence[str] = (), **options: Any
-                     ) -> Calibration:
+                     seed: int = 0, exclude: Sequence[str] = (), priors: bool = True,
+                     **options: Any) -> Calibration:
     """Calibrate assumptions of an origin scenario to the facts up to ``cutoff``.
 
     Args:
@@ -727,13 +731,18 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
         facts: The dated record (:func:`sim.analysis.backtest.load_facts`).
         keys: Distributed parameters of the origin to calibrate (their distributions in
             the scenario are the priors); with no keys and no ranges, every distribution
-            the origin draws.
+            the origin draws and (``priors``) every assumption of ``configs/priors.yaml``
+            the defaults fix at a point, drawn from its declared prior
+            (:func:`sim.model.priors.prior_overrides`; a value the origin scenario sets,
+            such as its state, stays as set).
         ranges: Keys given a uniform prior on ``(low, high)`` (checked against the key's
             allowed range like any override); calibrated too.
         method: ``rejection`` or ``smc``.
         worlds: Prior worlds (rejection) or particles per generation (SMC).
         seed: The calibration's seed.
         exclude: Fact ids left out (e.g. one the model cannot reproduce).
+        priors: With no keys and no ranges, add the point-valued assumptions (above);
+            false: the origin's distributions only.
         **options: Passed on to :func:`rejection` or :func:`smc` (``quantile``,
             ``tolerance``, ``batch_worlds``, ``generations``, ``alpha`` ...).
 
@@ -748,8 +757,16 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
     if method not in METHODS:
         raise CalibrationError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     ranges = dict(ranges or {})
-    params = load_params(origin, overrides={k: {"dist": "uniform", "low": lo, "high": hi}
-                                            for k, (lo, hi) in ranges.items()})
+    over: dict[str, Any] = {k: {"dist": "uniform", "low": lo, "high": hi}
+                            for k, (lo, hi) in ranges.items()}
+    if priors and not keys and not ranges:
+        from sim.experiment.config import compose_model, params_from_config
+        from sim.model.priors import load_declarations, prior_overrides
+
+        comp = compose_model(origin)
+        over = prior_overrides(params_from_config(comp.model(), comp.prov), load_declarations(),
+                               comp.prov)
+    params = load_params(origin, overrides=over)
     bt.check_origin(params, origin)
     start = params.state.start_date
     drawn = [i.key for i in discover_inputs(params)]
@@ -758,17 +775,18 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
         if k not in drawn:
             raise ConfigError(k, "not a distributed parameter of the origin; give it a "
                               "range to calibrate it", f"configs/scenario/{origin}.yaml")
-    priors = {k: _lookup(params, k) for k in chosen}
+    prior_of = {k: _lookup(params, k) for k in chosen}
     used, later = facts_until(facts, start, cutoff, exclude)
     targets = [Target(f.id, f.kind, f.observed) for f in used]
     _check_targets(targets)
     simulator = fact_simulator(params, used, bt.origin_horizon(start, used))
     if method == "rejection":
-        cal = rejection(simulator, priors, targets, worlds, seed, **options)
+        cal = rejection(simulator, prior_of, targets, worlds, seed, **options)
     else:
-        cal = smc(simulator, priors, targets, worlds, seed, **options)
+        cal = smc(simulator, prior_of, targets, worlds, seed, **options)
     cal.settings = {"origin": origin, "start_date": start.isoformat(),
                     "cutoff": cutoff.isoformat(), "seed": seed, "facts": [f.id for f in used],
                     "facts_after_cutoff": [f.id for f in later], "excluded": list(exclude),
-                    "priors": {k: {"kind": d.kind, **dict(d.args)} for k, d in priors.items()}}
+                    "from_prior": sorted(k for k in over if k not in ranges),
+                    "priors": {k: {"kind": d.kind, **dict(d.args)} for k, d in prior_of.items()}}
     return cal

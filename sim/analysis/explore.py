@@ -1,10 +1,13 @@
 """Which assumptions drive the headline: Morris screening and Sobol indices over worlds.
 
 The uncertain inputs of an exploration are found in the composed parameters: every
-distribution (:class:`~sim.model.dists.Dist`) the scenario draws per world, plus any key the
-user names with a range (it becomes a uniform distribution on that range before the
-parameters are validated, so the range is checked against the key's allowed range).
-Nothing here lists parameters by hand.
+distribution (:class:`~sim.model.dists.Dist`) the scenario draws per world, every
+assumption of the one list ``configs/priors.yaml`` that the defaults fix at a point
+(drawn from its declared prior, :func:`sim.model.priors.prior_overrides`; off with
+``explore.priors=false``), plus any key the user names with a range (it becomes a
+uniform distribution on that range before the parameters are validated, so the range is
+checked against the key's allowed range). A key a scenario or the command line sets
+keeps its value. Nothing here lists parameters by hand.
 
 A design is drawn by SALib in the unit hypercube, mapped onto each input's own
 distribution by its inverse CDF (:meth:`sim.model.dists.Dist.ppf`) and fed to the engine as
@@ -85,6 +88,9 @@ class ExploreSettings:
             (first-order indices are unbiased, total indices then include the noise).
         levels: Morris grid levels (an even number >= 2).
         inputs: Keys named with a range: dotted key -> ``[low, high]`` (uniform).
+        priors: Also every assumption of ``configs/priors.yaml`` that the defaults fix at
+            a point, drawn from its prior (:func:`sim.model.priors.prior_overrides`);
+            false: only the scenario's distributions and the named keys.
         conf_level: Confidence level of the indices' intervals.
         resamples: Bootstrap resamples for the intervals.
         precision: Grow N (doubling) until the widest interval half-width of the ``top``
@@ -108,6 +114,7 @@ class ExploreSettings:
     luck: bool
     levels: int
     inputs: dict
+    priors: bool
     conf_level: float
     resamples: int
     precision: float | None
@@ -212,6 +219,7 @@ def parse_explore(cfg: Mapping) -> ExploreSettings:
         second_order=_bool(cfg["second_order"], "explore.second_order"),
         luck=_bool(cfg["luck"], "explore.luck"),
         levels=levels, inputs=flatten_ranges(cfg["inputs"]),
+        priors=_bool(cfg["priors"], "explore.priors"),
         conf_level=_real(cfg["conf_level"], "explore.conf_level", 0, 1),
         resamples=_int(cfg["resamples"], "explore.resamples", 10, 100_000),
         precision=precision, top=_int(cfg["top"], "explore.top", 1, 1000), max_n=max_n,

@@ -9,7 +9,9 @@ Examples::
 Arguments are ``key=value`` pairs (below); ``range.<model key>=low,high`` gives a key a
 uniform prior on that range (checked against the key's allowed range), ``keys=`` names
 distributed keys of the origin whose own distributions are the priors (with neither,
-every distribution the origin draws is calibrated). The origin is composed by the
+every distribution the origin draws and every assumption of ``configs/priors.yaml`` the
+defaults fix at a point, drawn from its declared prior, are calibrated; ``priors=false``
+for the distributions only). The origin is composed by the
 library loader (safe YAML, every key checked), like ``sim-backtest``'s. Output:
 ``results/calibration/<date>/<time>/`` (:func:`sim.analysis.calibrate.write_calibration`).
 A mistake is one line on stderr and exit status 2; a failure of the machine (disk full,
@@ -35,6 +37,8 @@ DEFAULTS = {
     "origin": "origin_2025_08_08",
     "cutoff": "",             # YYYY-MM-DD; empty: today (every fact settled so far)
     "keys": "",               # comma-separated distributed keys
+    "priors": "true",         # with no keys/ranges: also every point-valued assumption
+                              # of configs/priors.yaml, drawn from its prior
     "method": "rejection",    # rejection or smc
     "worlds": "20000",        # rejection: prior worlds; smc: particles per generation
     "seed": "0",
@@ -113,6 +117,9 @@ def parse(argv: Sequence[str]) -> dict:
                "facts": Path(raw["facts"]),
                "worlds": _whole(raw["worlds"], "worlds", 2, 10_000_000),
                "seed": _whole(raw["seed"], "seed", 0, 2**32 - 1)}
+    if raw["priors"] not in ("true", "false"):
+        raise ConfigError("priors", f"must be true or false, got {raw['priors']!r}", CMD)
+    s["priors"] = raw["priors"] == "true"
     opts: dict = {"batch_worlds": _whole(raw["batch_worlds"], "batch_worlds", 1, 10_000_000)}
     if raw["tolerance"]:
         opts["tolerance"] = _real(raw["tolerance"], "tolerance", -1e-300, math.inf)
@@ -140,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         facts = bt.load_facts(s["facts"])
         cal = cb.calibrate_origin(s["origin"], s["cutoff"], facts, s["keys"], s["ranges"],
                                   s["method"], s["worlds"], s["seed"], s["exclude"],
-                                  **s["options"])
+                                  priors=s["priors"], **s["options"])
         moved = cb.moved_table(cal)
         fig = prior_posterior(cal.prior, cal.samples, moved, cb.caption(cal))
         cb.write_calibration(s["out"], cal, fig)

@@ -833,7 +833,7 @@ def prepare_job(cfg: dict | None, overrides: Sequence[str] = (),
         settings = parse_settings(cfg)
         if settings.scenario not in scenarios(config_dir, search):
             raise ConfigError("scenario", f"unknown scenario {settings.scenario!r}")
-        params = params_from_config(cfg, lay.prov)
+        params = params_from_config(cfg, lay.prov, config_dir)
     except ConfigError as e:
         raise e.with_source(e.source or source_of(e.key, lay.prov)) from None
     return Job(settings, params, cfg, list(overrides))

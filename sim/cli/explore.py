@@ -73,12 +73,17 @@ MARKER = "exploration.json"
 
 @dataclass
 class ExploreJob:
-    """A checked exploration: its settings, the model job and the named ranges."""
+    """A checked exploration: its settings, the model job and the named ranges.
+
+    ``from_prior`` lists the assumptions the defaults fix at a point that the
+    exploration draws from their priors (``configs/priors.yaml``).
+    """
 
     settings: ex.ExploreSettings
     job: Job
     config: dict
     overrides: list[str]
+    from_prior: tuple[str, ...] = ()
 
 
 def _explore_source(key: str, overrides: Sequence[str], choice: str, config_dir: Path) -> str:
@@ -124,8 +129,20 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
         raise ConfigError("explore.source", f"{settings.source}: not a sim-run output "
                           "folder (no worlds.parquet)",
                           _explore_source("explore.source", overrides, choice, config_dir))
+    drawn: dict = {}
     try:
-        job = prepare_job(model_cfg, run_ov, config_dir)
+        lay = layers(config_dir, run_ov)
+        for k in settings.inputs:  # a named range is the user's, not a default
+            lay.prov[k] = _explore_source(f"explore.inputs.{k}", overrides, choice, config_dir)
+        job = prepare_job(model_cfg, run_ov, config_dir, lay)
+        if settings.priors:
+            from sim.model.priors import apply_overrides, load_declarations, prior_overrides
+
+            drawn = prior_overrides(job.params, load_declarations(config_dir), lay.prov,
+                                    keep=set(settings.inputs))
+            if drawn:
+                model_cfg = apply_overrides(model_cfg, drawn)
+                job = prepare_job(model_cfg, run_ov, config_dir, lay)
     except ConfigError as e:
         named = next((k for k in settings.inputs if e.key == k or e.key.startswith(k + ".")),
                      None)
@@ -138,7 +155,7 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
         raise ConfigError("explore.inputs", "nothing to explore: the scenario draws no "
                           "distribution; name keys with ranges, e.g. "
                           "'+explore.inputs.incidents.base_rate=[0.05,0.5]'", COMMAND_LINE)
-    return ExploreJob(settings, job, model_cfg, list(overrides))
+    return ExploreJob(settings, job, model_cfg, list(overrides), tuple(drawn))
 
 
 # ----------------------------------------------------------------------- the work
@@ -188,7 +205,8 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
         "n": res.n,
         "worlds": int(len(res.u)),
         "inputs": [{"key": i.key, "distribution": i.describe(),
-                    "source": "named range" if i.named else "scenario"} for i in res.inputs],
+                    "source": "named range" if i.named else "prior" if i.key in
+                    xj.from_prior else "scenario"} for i in res.inputs],
         "luck": bool(st.method == "sobol" and st.luck),
         "headline": res.headline(),
         "top": [{"input": r.input, "value": float(r.value), "conf": float(r.conf)}

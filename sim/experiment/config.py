@@ -1063,23 +1063,30 @@ def compose_model(scenario: str = "baseline", config_dir: Path | None = None,
     return compose_layers(config_dir, {"scenario": scenario}, pairs, check=check)
 
 
-def params_from_config(cfg: dict, prov: dict | None = None) -> ModelParams:
+def params_from_config(cfg: dict, prov: dict | None = None,
+                       config_dir: Path | None = None) -> ModelParams:
     """Validate a composed mapping, naming the file of the first bad key on error.
 
     A misspelt key gets the nearest allowed one (:func:`did_you_mean`), and a new name
     that breaks the schema (an actor ``rusia`` without a role) the existing name
     nearest it, wherever the key was written: a file, the command line or overrides.
+    Then the declarations (``<config_dir>/priors.yaml``, :mod:`sim.model.priors`):
+    every numeric leaf declared, every default of an assumption inside its prior.
 
     Raises:
         ConfigError: The first bad key.
     """
+    from sim.model.priors import check_declarations, load_declarations
+
     try:
-        return parse_params(cfg)
+        params = parse_params(cfg)
     except ConfigError as e:
         err = _with_hint(e, cfg)
         if prov is not None and err.source is None:
             err = err.with_source(source_of(err.key, prov))
         raise err from None
+    check_declarations(params, load_declarations(config_dir), prov)
+    return params
 
 
 def _with_hint(e: ConfigError, cfg: dict) -> ConfigError:
@@ -1121,4 +1128,4 @@ def load_params(scenario: str = "baseline", config_dir: Path | None = None,
             out of range; naming the file (or ``overrides``) and the key.
     """
     comp = compose_model(scenario, config_dir, overrides)
-    return params_from_config(comp.model(), comp.prov)
+    return params_from_config(comp.model(), comp.prov, config_dir)

@@ -3,6 +3,7 @@
 Any scalar model parameter may be given in YAML as a distribution instead of a number::
 
     base_rate: {dist: uniform, low: 0.3, high: 0.8}
+    fall_base_hazard: {dist: loguniform, low: 0.0001, high: 0.001}
     reservation: {dist: normal, mean: 0.55, sd: 0.05}
     support: {dist: beta, a: 9, b: 11}
     decay_weeks: {dist: triangular, low: 2, mode: 3, high: 6}
@@ -25,6 +26,7 @@ from sim.errors import ConfigError
 #: Parameters each distribution takes.
 DIST_ARGS: dict[str, tuple[str, ...]] = {
     "uniform": ("low", "high"),
+    "loguniform": ("low", "high"),  # log x uniform on [log low, log high]; low > 0
     "normal": ("mean", "sd"),
     "beta": ("a", "b"),
     "triangular": ("low", "mode", "high"),
@@ -37,7 +39,7 @@ class Dist:
     """A distribution of one scalar parameter across worlds.
 
     Attributes:
-        kind: One of ``uniform``, ``normal``, ``beta``, ``triangular``.
+        kind: One of ``uniform``, ``loguniform``, ``normal``, ``beta``, ``triangular``.
         args: The distribution's parameters (see :data:`DIST_ARGS`).
         lo: Lower bound of the key's allowed range (draws are clipped to it).
         hi: Upper bound of the key's allowed range.
@@ -57,6 +59,8 @@ class Dist:
         a = dict(self.args)
         if self.kind == "uniform":
             x = rng.uniform(a["low"], a["high"], n)
+        elif self.kind == "loguniform":
+            x = np.exp(rng.uniform(math.log(a["low"]), math.log(a["high"]), n))
         elif self.kind == "normal":
             x = rng.normal(a["mean"], a["sd"], n)
         elif self.kind == "beta":
@@ -78,6 +82,8 @@ class Dist:
         u = np.asarray(u, dtype=float)
         if self.kind == "uniform":
             x = a["low"] + u * (a["high"] - a["low"])
+        elif self.kind == "loguniform":
+            x = a["low"] * (a["high"] / a["low"]) ** u
         elif self.kind == "normal":
             x = stats.norm.ppf(np.clip(u, 0.001, 0.999), a["mean"], a["sd"])
         elif self.kind == "beta":
@@ -87,11 +93,22 @@ class Dist:
             x = stats.triang.ppf(u, (a["mode"] - a["low"]) / width, a["low"], width)
         return np.clip(x, self.lo, self.hi)
 
+    def support(self) -> tuple[float, float]:
+        """Smallest interval holding every draw (before clipping to the key's range)."""
+        a = dict(self.args)
+        if self.kind in ("uniform", "loguniform", "triangular"):
+            return a["low"], a["high"]
+        if self.kind == "beta":
+            return 0.0, 1.0
+        return -math.inf, math.inf  # normal
+
     def mean(self) -> float:
         """Mean of the distribution before clipping (used for summaries only)."""
         a = dict(self.args)
         if self.kind == "uniform":
             return (a["low"] + a["high"]) / 2
+        if self.kind == "loguniform":
+            return (a["high"] - a["low"]) / math.log(a["high"] / a["low"])
         if self.kind == "normal":
             return a["mean"]
         if self.kind == "beta":
@@ -134,12 +151,14 @@ def parse_dist(value: dict, key: str, lo: float, hi: float) -> Dist:
             raise ConfigError(f"{key}.{n}", f"must be a finite number, got {v!r}")
         args[n] = float(v)
     rng_txt = f"[{lo:g}, {hi:g}]"
-    if kind == "uniform":
+    if kind in ("uniform", "loguniform"):
         if not args["low"] < args["high"]:
-            raise ConfigError(key, f"uniform needs low < high, got {args['low']:g}, "
+            raise ConfigError(key, f"{kind} needs low < high, got {args['low']:g}, "
                               f"{args['high']:g}")
+        if kind == "loguniform" and args["low"] <= 0:
+            raise ConfigError(key, f"loguniform needs low > 0, got {args['low']:g}")
         if args["low"] < lo or args["high"] > hi:
-            raise ConfigError(key, f"uniform support must lie in {rng_txt}")
+            raise ConfigError(key, f"{kind} support must lie in {rng_txt}")
     elif kind == "normal":
         if args["sd"] <= 0:
             raise ConfigError(key, f"normal needs sd > 0, got {args['sd']:g}")

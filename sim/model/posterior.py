@@ -164,6 +164,10 @@ class PosteriorDist(Dist):
                               side="left")
         return np.clip(self.values[order][np.minimum(idx, len(order) - 1)], self.lo, self.hi)
 
+    def support(self) -> tuple[float, float]:
+        """The sample's smallest and largest value."""
+        return float(self.values.min()), float(self.values.max())
+
     def mean(self) -> float:
         """The weighted sample mean."""
         return float(np.dot(self.weights, self.values))

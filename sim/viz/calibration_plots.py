@@ -16,9 +16,18 @@ PRIOR_COLOUR = "#a7adb5"
 POSTERIOR_COLOUR = "#1f77b4"
 
 
+#: Most panels drawn; with more assumptions, those the record narrowed most.
+MAX_PANELS = 24
+
+
 def prior_posterior(prior: pd.DataFrame, posterior: pd.DataFrame,
                     moved: pd.DataFrame | None = None, caption: str = "") -> Figure:
     """One panel per calibrated assumption: prior and posterior densities.
+
+    With more than :data:`MAX_PANELS` assumptions (every assumption of
+    ``configs/priors.yaml`` by default), the panels are the :data:`MAX_PANELS` whose
+    posterior 90 % interval narrowed most against the prior's (``moved``'s width
+    ratio, then its shift), and the title says so; ``moved.csv`` lists every one.
 
     Args:
         prior: Prior draws, one column per dotted key.
@@ -28,10 +37,20 @@ def prior_posterior(prior: pd.DataFrame, posterior: pd.DataFrame,
         caption: What the calibration used (origin, cut-off, cost), under the title.
     """
     keys = [c for c in posterior.columns if c != "weight"]
+    shown_of = ""
+    if len(keys) > MAX_PANELS:
+        if moved is not None and len(moved):
+            order = moved.assign(a=moved["shift_sd"].abs()).sort_values(
+                ["width_ratio", "a"], ascending=[True, False], kind="stable")["key"]
+            keys = [k for k in order if k in keys][:MAX_PANELS]
+        else:
+            keys = keys[:MAX_PANELS]
+        shown_of = (f" (the {MAX_PANELS} of {len(posterior.columns) - 1} the record "
+                    "narrowed most; moved.csv lists all)")
     cols = min(3, max(1, len(keys)))
     rows = max(1, math.ceil(len(keys) / cols))
     fig = Figure(figsize=(4.2 * cols, 2.9 * rows + 0.6), layout="constrained")
-    fig.suptitle("Prior and posterior of each calibrated assumption"
+    fig.suptitle("Prior and posterior of each calibrated assumption" + shown_of
                  + (f"\n{caption}" if caption else ""), fontsize=11, x=0.02, ha="left")
     w = posterior["weight"].to_numpy(dtype=float) if len(posterior) else np.zeros(0)
     by_key = moved.set_index("key") if moved is not None and len(moved) else None

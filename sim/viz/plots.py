@@ -1338,6 +1338,13 @@ def _timeline_events(tr: pd.DataFrame, x: np.ndarray, mediators: Sequence[str],
 
 
 # ------------------------------------------------------------------ sensitivity (sim-explore)
+#: Most inputs a ranked bar chart shows (sim-explore's default inputs are every
+#: assumption of configs/priors.yaml, about 200).
+MAX_BARS = 40
+#: Most near-zero inputs the Morris plane names.
+MAX_NAMED_SMALL = 16
+
+
 def short_keys(keys: Sequence[str], min_parts: int = 1) -> dict[str, str]:
     """Shortest dotted suffix of each key, unique among ``keys``, of >= ``min_parts``."""
     out = {}
@@ -1378,6 +1385,10 @@ def sobol_bars(indices: pd.DataFrame, output: str, *, output_label: str | None =
     st = t[t["index"] == "ST"].set_index("input")
     s1 = t[t["index"] == "S1"].set_index("input")
     order = list(st.sort_values("value", ascending=True).index)
+    if len(order) > MAX_BARS:  # every assumption an input: the largest, the rest in the csv
+        subtitle = ((subtitle + "; ") if subtitle else "") + (
+            f"the {MAX_BARS} largest of {len(order)} inputs by ST (indices.csv lists all)")
+        order = order[-MAX_BARS:]
     short = _short_names(order)
     lab = output_label or output
     title = title or f"What drives {lab}: Sobol indices"
@@ -1425,6 +1436,10 @@ def morris_bars(indices: pd.DataFrame, output: str, *, output_label: str | None 
     """
     t = indices[(indices["output"] == output) & (indices["index"] == "mu_star")]
     t = t.sort_values("value", ascending=True)
+    if len(t) > MAX_BARS:  # every assumption an input: the largest, the rest in the csv
+        subtitle = ((subtitle + "; ") if subtitle else "") + (
+            f"the {MAX_BARS} largest of {len(t)} inputs (indices.csv lists all)")
+        t = t.iloc[-MAX_BARS:]
     names = list(t["input"])
     short = _short_names(names)
     lab = output_label or output
@@ -1477,6 +1492,9 @@ def morris_plane(indices: pd.DataFrame, output: str, *, output_label: str | None
                             fontsize=8.5, color="#333333")
         small = [short[k] for k in names if float(mu.loc[k, "value"]) <= 0.02 * top
                  and float(sg.loc[k, "value"]) <= 0.02 * top]
+        if len(small) > MAX_NAMED_SMALL:  # every assumption an input: name a few
+            small = [*small[:MAX_NAMED_SMALL // 2],
+                     f"... {len(small) - MAX_NAMED_SMALL // 2} more (indices.csv)"]
         if small:
             ax.text(0.99, 0.02, textwrap.fill("near zero: " + ", ".join(small), 60),
                     transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
