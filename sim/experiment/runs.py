@@ -665,7 +665,7 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
     sp = s.estimates.get("spread")
     if isinstance(sp, dict) and spread_ok(sp):
         lines.append(f"P(sign)    {percent(s.p_sign)} [MC {percent(s.ci_low)}, "
-                     f"{percent(s.ci_high)}]; {spread_text(sp, percent)}")
+                     f"{percent(s.ci_high)}]; {spread_text(sp)}")
         lines.append(f"  spread   median {percent(sp['p_sign_q50'])} over {sp['draws']:,} "
                      f"draws x {sp['worlds']:,} worlds; assumptions explain "
                      f"{sp['share_between']:.1%} of Var(signed) "
@@ -729,7 +729,7 @@ def run_job(job: Job, out_dir: Path | str, progress: bool = True,
     block = None
     if s.spread.on:
         block = spread(job.params, s.spread, s.seed, s.horizon_weeks, s.block_worlds,
-                       executor).block
+                       executor, progress=progress and not s.quiet).block
     summary = summarise_run(out, job, chash, time.perf_counter() - tic, block)
     write_run_folder(out_dir, out, summary, build_metadata(out, job, chash), trace_figure)
     if not s.quiet:

@@ -41,6 +41,7 @@ worlds; ``noise_share`` says how much that widens them), not a deconvolution.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -48,8 +49,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from sim.experiment.api import simulate
+from sim.experiment.display import percent
 from sim.experiment.executors import AHEAD_PER_WORKER, Executor, InProcess
 from sim.experiment.settings import SpreadSettings
 from sim.model.dists import Dist
@@ -136,8 +139,8 @@ def _plan(worlds: int, block_worlds: int) -> list[int]:
 
 def signed_table(params: ModelParams, draws: Mapping[str, np.ndarray], worlds: int,
                  seed: int, horizon_weeks: int, block_worlds: int,
-                 executor: Executor | None = None, evaluate: Evaluator | None = None
-                 ) -> np.ndarray:
+                 executor: Executor | None = None, evaluate: Evaluator | None = None,
+                 progress: bool = False) -> np.ndarray:
     """The ``(K, M)`` table of each world's ``signed`` under each draw.
 
     Args:
@@ -151,6 +154,7 @@ def signed_table(params: ModelParams, draws: Mapping[str, np.ndarray], worlds: i
             the numbers.
         evaluate: Instead of the model, ``evaluate(values, size, block)`` (in this
             process; for known-answer tests with a planted outcome).
+        progress: Show a progress bar if it lasts more than two seconds.
     """
     keys = list(draws)
     K = len(next(iter(draws.values()))) if draws else 0
@@ -172,8 +176,11 @@ def signed_table(params: ModelParams, draws: Mapping[str, np.ndarray], worlds: i
         tasks = ((params, values(k), size, seed, horizon_weeks, b) for k, b, size in cells)
         results = executor.map(run_draw, tasks, ahead=AHEAD_PER_WORKER * executor.workers)
     try:
-        for (k, b, size), y in zip(cells, results, strict=True):
-            out[k, b * block_worlds:b * block_worlds + size] = y
+        with tqdm(total=K * worlds, unit="world", unit_scale=True, delay=2.0, leave=False,
+                  disable=not progress, file=sys.stderr, desc="spread") as bar:
+            for (k, b, size), y in zip(cells, results, strict=True):
+                out[k, b * block_worlds:b * block_worlds + size] = y
+                bar.update(size)
     finally:
         close = getattr(results, "close", None)
         if close is not None:
@@ -288,7 +295,7 @@ class Spread:
 
 def spread(params: ModelParams, settings: SpreadSettings, seed: int, horizon_weeks: int,
            block_worlds: int, executor: Executor | None = None,
-           evaluate: Evaluator | None = None) -> Spread:
+           evaluate: Evaluator | None = None, progress: bool = False) -> Spread:
     """P(sign)'s spread across ``settings.draws`` draws of the assumptions (module doc).
 
     Args:
@@ -299,6 +306,7 @@ def spread(params: ModelParams, settings: SpreadSettings, seed: int, horizon_wee
         block_worlds: Worlds per block.
         executor: Where the draws' blocks run (:mod:`sim.experiment.executors`).
         evaluate: A planted outcome instead of the model (see :func:`signed_table`).
+        progress: Show a progress bar (runs longer than two seconds).
     """
     if settings.draws < 2:
         raise ValueError(f"a spread needs at least 2 draws, got {settings.draws}")
@@ -306,10 +314,10 @@ def spread(params: ModelParams, settings: SpreadSettings, seed: int, horizon_wee
     draws = assumption_draws(params, settings.draws, seed)
     if draws:
         table = signed_table(params, draws, settings.worlds, seed, horizon_weeks,
-                             block_worlds, executor, evaluate)
+                             block_worlds, executor, evaluate, progress)
     else:  # nothing is drawn: every draw is the same scenario on the same worlds
         one = signed_table(params, {}, settings.worlds, seed, horizon_weeks, block_worlds,
-                           executor, evaluate)
+                           executor, evaluate, progress)
         table = np.repeat(one, settings.draws, axis=0)
     stats = spread_statistics(table, settings.resamples, seed)
     by_source = sources(params, draws)
@@ -323,7 +331,7 @@ def spread(params: ModelParams, settings: SpreadSettings, seed: int, horizon_wee
     return Spread(block, frame, table)
 
 
-def spread_text(block: Mapping[str, Any], percent: Callable[[float], str]) -> str:
-    """``across assumptions 10-90 %: [a, b]`` of a ``spread`` block, probabilities by ``percent``."""
+def spread_text(block: Mapping[str, Any]) -> str:
+    """``across assumptions 10-90 %: [a, b]`` of a ``spread`` block (:func:`percent`)."""
     return (f"across assumptions 10-90 %: [{percent(block['p_sign_q10'])}, "
             f"{percent(block['p_sign_q90'])}]")
