@@ -31,9 +31,13 @@ assumptions take. The spread answers that:
    closed Sobol index of all assumptions together, not a sum of first-order indices).
    ``noise_share`` is the share of the observed variance of the K values of P(sign) that
    is Monte Carlo error of M worlds: near 0 means M is enough for the quantiles to be
-   read as the assumptions' spread. Intervals are percentile bootstraps resampling
-   draws and world positions (the same positions for every draw, keeping the common
-   luck), from a stream of the run's seed: the same seed gives the same numbers.
+   read as the assumptions' spread. Intervals are percentile bootstraps that resample
+   the draws (rows of the table, with their worlds), not the worlds within a draw:
+   resampling both levels would add the worlds' Monte Carlo variance a second time and
+   bias the between-draw term upwards (Davison & Hinkley 1997, sec. 3.8, resample the
+   groups only). The worlds' own sampling error enters through the noise correction,
+   and through ``noise_share``. The bootstrap draws from a stream of the run's seed:
+   the same seed gives the same numbers.
 
 The quantiles are those of the K estimated values (each with its Monte Carlo error of M
 worlds; ``noise_share`` says how much that widens them), not a deconvolution.
@@ -223,7 +227,7 @@ def spread_statistics(signed: np.ndarray, resamples: int, seed: int) -> dict[str
     Args:
         signed: Row k: the M worlds' outcomes under draw k (the same worlds in every
             row).
-        resamples: Bootstrap resamples (draws and world positions, see the module doc).
+        resamples: Bootstrap resamples (of the draws, see the module doc).
         seed: The bootstrap's seed (its stream is ``spread:bootstrap``).
 
     Returns:
@@ -246,13 +250,8 @@ def spread_statistics(signed: np.ndarray, resamples: int, seed: int) -> dict[str
     boot = {k: np.empty(resamples) for k in keep}
     for r in range(resamples):
         rows = rng.integers(0, K, K)
-        w = rng.multinomial(M, np.full(M, 1.0 / M)).astype(np.float64)
-        pk = (Yf @ w)[rows] / M
         counts = np.bincount(rows, minlength=K).astype(np.float64)
-        sj = counts @ Yf
-        mean_s = float(w @ sj) / M
-        var_s = float(w @ (sj - mean_s) ** 2) / (M - 1)
-        st = _stats(pk, var_s, M)
+        st = _stats(p[rows], float(np.var(counts @ Yf, ddof=1)), M)
         for k in keep:
             boot[k][r] = st[k]
     a = (1 - CONF) / 2
