@@ -130,6 +130,7 @@ def test_a_planted_two_point_assumption_gives_the_analytic_spread(tmp_path):
     assert lo <= share <= hi and b["share_between"] == pytest.approx(share, rel=0.2)
     assert b["share_within"] == pytest.approx(1 - b["share_between"])
     assert b["noise_share"] < 0.05                        # common luck: M is plenty
+    assert b["draws_signing"] == K
 
 
 def test_statistics_of_a_hand_table():
@@ -142,6 +143,7 @@ def test_statistics_of_a_hand_table():
     assert st["variance_between"] == pytest.approx(observed - noise)
     assert st["p_sign_mean"] == 0.375
     assert st["variance_total"] == pytest.approx(0.375 * 0.625)
+    assert st["draws_signing"] == 2
     with pytest.raises(ValueError, match="at least 2 draws"):
         spread_statistics(Y[:1], 20, seed=0)
 

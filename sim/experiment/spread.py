@@ -63,6 +63,7 @@ from sim.model.dists import Dist
 from sim.model.params import ModelParams
 from sim.model.posterior import PosteriorDist
 from sim.model.rng import stream
+from sim.model.rules import wilson_interval
 from sim.model.state import Streams, draw_parameters
 
 #: Prefix of the streams the assumption draws come from (never a run's own streams).
@@ -233,6 +234,8 @@ def spread_statistics(signed: np.ndarray, resamples: int, seed: int) -> dict[str
     Returns:
         The ``spread`` block of ``summary.json`` (without the run's settings):
         ``p_sign_by_draw``, ``p_sign_q10/q50/q90`` with ``_ci`` intervals,
+        ``draws_signing`` (draws in which at least one world signs; with the 95 % Wilson
+        interval of their share, ``draws_signing_share_ci``),
         ``p_sign_mean``, the variances (``variance_total``, ``variance_between``,
         ``variance_within``), ``share_between`` with its interval, ``share_within``,
         ``noise_share`` and ``resamples``.
@@ -260,8 +263,11 @@ def spread_statistics(signed: np.ndarray, resamples: int, seed: int) -> dict[str
         lo, hi = np.quantile(boot[k], [a, 1 - a])
         return [float(lo), float(hi)]
 
+    signing = int((p > 0).sum())
+    lo_s, hi_s = wilson_interval(signing, K)
     return {
         "p_sign_mean": est["mean"],
+        "draws_signing": signing, "draws_signing_share_ci": [float(lo_s), float(hi_s)],
         "p_sign_q10": est["q10"], "p_sign_q10_ci": ci("q10"),
         "p_sign_q50": est["q50"], "p_sign_q50_ci": ci("q50"),
         "p_sign_q90": est["q90"], "p_sign_q90_ci": ci("q90"),
@@ -331,6 +337,10 @@ def spread(params: ModelParams, settings: SpreadSettings, seed: int, horizon_wee
 
 
 def spread_text(block: Mapping[str, Any]) -> str:
-    """``across assumptions 10-90 %: [a, b]`` of a ``spread`` block (:func:`percent`)."""
-    return (f"across assumptions 10-90 %: [{percent(block['p_sign_q10'])}, "
+    """``across assumptions 10-90 %: [a, b]`` of a ``spread`` block (:func:`percent`),
+    and in how many draws any world signs."""
+    text = (f"across assumptions 10-90 %: [{percent(block['p_sign_q10'])}, "
             f"{percent(block['p_sign_q90'])}]")
+    if "draws_signing" in block:
+        text += f" (some world signs in {block['draws_signing']:,} of {block['draws']:,} draws)"
+    return text

@@ -56,7 +56,7 @@ from sim.viz import plots
 
 #: Entries of a run's ``spread`` block the estimates table takes (as ``spread_<name>``).
 SPREAD_COLUMNS = ("p_sign_q10", "p_sign_q50", "p_sign_q90", "draws", "worlds",
-                  "share_between")
+                  "share_between", "draws_signing")
 #: Columns of ``sweep_summary.csv`` that are not swept keys.
 SWEEP_COLUMNS = (*SWEEP_HEAD, *SWEEP_TAIL, "path")
 #: Figure file written for one world's story in a run folder.
@@ -228,7 +228,7 @@ def estimates(runs: Sequence[RunData], sweep_table: pd.DataFrame | None = None
             row[c] = row.pop(f"share_{c}")
         sp = r.summary.get("spread")
         for c in SPREAD_COLUMNS:
-            row[f"spread_{c}"] = sp[c] if isinstance(sp, dict) and spread_ok(sp) else None
+            row[f"spread_{c}"] = sp.get(c) if isinstance(sp, dict) and spread_ok(sp) else None
         rows.append(row)
     df = pd.DataFrame(rows)
     if sweep_table is not None and "diff_vs_baseline" in sweep_table:
@@ -812,9 +812,12 @@ def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
         spread = []
         if has_spread:
             q10, q90 = r["spread_p_sign_q10"], r["spread_p_sign_q90"]
+            signing = r["spread_draws_signing"]
+            some = ("" if signing is None or pd.isna(signing)
+                    else f"; some world signs in {int(signing):,}")
             spread = ["–" if q10 is None or pd.isna(q10) else
-                      f"{_fmt_p(q10)} – {_fmt_p(q90)} ({int(r['spread_draws'])} draws × "
-                      f"{int(r['spread_worlds']):,} worlds)"]
+                      f"{_fmt_p(q10)} – {_fmt_p(q90)} ({int(r['spread_draws']):,} draws × "
+                      f"{int(r['spread_worlds']):,} worlds{some})"]
         row = [str(r["label"]), _fmt_p(r["p_sign"]),
                f"{_fmt_p(r['ci_low'])} – {_fmt_p(r['ci_high'])}", *spread,
                *(_fmt_p(r[f"p_sign_{m}m"]) for m in months),
