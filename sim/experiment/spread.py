@@ -337,8 +337,10 @@ def spread(params: ModelParams, settings: SpreadSettings, seed: int, horizon_wee
 
 
 def spread_text(block: Mapping[str, Any]) -> str:
-    """``across assumptions 10-90 %: [a, b]`` of a ``spread`` block (:func:`percent`),
-    and in how many draws any world signs."""
+    """``across assumptions 10-90 %: [a, b]`` of a ``spread`` block (:func:`percent`).
+
+    Followed by the number of draws in which any world signs, when the block has it.
+    """
     text = (f"across assumptions 10-90 %: [{percent(block['p_sign_q10'])}, "
             f"{percent(block['p_sign_q90'])}]")
     if "draws_signing" in block:
