@@ -48,10 +48,11 @@ YES_BINS = ((0.0, 0.30), (0.30, 0.40), (0.40, 0.50), (0.50, 1.01))
 TEMPLATE = (
     "**The headline today** (baseline from {start}, {worlds} worlds, seed {seed}): "
     "P(sign within three years) = **{p_sign}** (95 % interval {ci_low}–{ci_high}, "
-    "Monte Carlo error only; across the assumptions, {spread_q10}–{spread_q90}: the 10–90 % "
-    "range of P(sign) over {spread_draws} draws of every distributed assumption, each over "
-    "the same {spread_worlds} worlds; some world signs in {spread_signing} of the draws, and "
-    "the assumptions explain {spread_share} of the per-world variance of signing); "
+    "Monte Carlo error only; over {spread_draws} draws of every distributed assumption, "
+    "each run on the same {spread_worlds} worlds, P(sign) has a 10–90 % range of "
+    "{spread_q10}–{spread_q90}: no world signs in {spread_silent} of the draws, the highest "
+    "gives {spread_max}, and the assumptions explain {spread_share} of the per-world "
+    "variance of signing); "
     "P(signed and ratified) = {p_ratified}; P(referendum held) = "
     "{p_held}, P(referendum passed) = {p_passed}; P(escalation) = {p_escalation} "
     "({p_coercion} of it coercion over Baku's unmet stated demands, {p_spiral} from incident "
@@ -129,7 +130,8 @@ def measure(worlds: int = WORLDS, seed: int = SEED) -> dict[str, str]:
     out.update({"spread_q10": prob(sp["p_sign_q10"], 3), "spread_q90": prob(sp["p_sign_q90"], 3),
                 "spread_draws": f"{sp['draws']:,}", "spread_worlds": f"{sp['worlds']:,}",
                 "spread_share": f"{sp['share_between']:.2f}",
-                "spread_signing": f"{sp['draws_signing']:,}"})
+                "spread_silent": f"{sp['draws'] - sp['draws_signing']:,}",
+                "spread_max": prob(max(sp["p_sign_by_draw"]), 3)})
     for i, (a, b) in enumerate(YES_BINS):
         sel = (yes >= a) & (yes < b)
         out[f"yes_{i}"] = prob(float(signed[sel].mean()), 3 if i == 0 else 2, int(sel.sum()))
