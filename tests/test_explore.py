@@ -13,10 +13,12 @@ from sim import CONFIG_DIR, load_params, simulate
 from sim.analysis.explore import (
     LUCK,
     Input,
+    convergence_warnings,
     discover_inputs,
     explore,
     model_evaluator,
     parse_explore,
+    ranking_markdown,
     sobol_design,
     world_outputs,
 )
@@ -24,6 +26,7 @@ from sim.analysis.prim import describe, paste, prim
 from sim.cli.explore import compose, main
 from sim.cli.explore import explore as explore_cli
 from sim.model.dists import Dist
+from sim.model.rng import stream
 from sim.viz.report import build_report
 
 IGNORED = "incidents.investigation_ambiguity"  # only read when investigation_mechanism
@@ -130,6 +133,57 @@ def test_precision_doubles_n_until_the_top_intervals_are_narrow_enough():
     capped = explore(ISHIGAMI_INPUTS, ishigami, settings(n=64, precision=1e-4, max_n=128),
                      seed=1)
     assert capped.precision_reached is False and capped.n == 128
+
+
+UNIT = Dist("uniform", (("low", 0.0), ("high", 1.0)))
+
+
+def noisy_linear(arrays, block):
+    """y = x1 plus luck: a normal of variance 1/12 per world position of the block."""
+    x = arrays["x1"]
+    noise = stream(11, "noise", block).normal(0.0, np.sqrt(1 / 12), len(x))
+    return {"signed": x + noise}
+
+
+@pytest.mark.parametrize("R", [1, 8])
+def test_replicates_shrink_luck_as_one_over_r(R):
+    # Var x1 = 1/12, the luck's 1/12 / R: luck's total index 1 / (R + 1), x1's R / (R + 1)
+    inputs = [Input("x1", UNIT, True), Input("x2", UNIT, True)]
+    ex = explore(inputs, noisy_linear, settings(n=1024, second_order=False, replicates=R),
+                 seed=2)
+    assert ex.worlds == len(ex.u) * R == 1024 * 5 * R
+    for name, truth in ((LUCK, 1 / (R + 1)), ("x1", R / (R + 1)), ("x2", 0.0)):
+        v, conf = index(ex, name, "ST")
+        assert abs(v - truth) <= max(conf, 0.02), (name, R, v, conf, truth)
+    sh = ex.variance_shares()
+    assert sh["first_order_inputs"] == pytest.approx(R / (R + 1), abs=0.06)
+    assert sh["first_order_luck"] == pytest.approx(1 / (R + 1), abs=0.06)
+    half = sum(index(ex, nm, "S1")[1] for nm in ("x1", "x2", LUCK))
+    assert abs(sh["interactions"]) <= half           # additive: nothing interacts
+
+
+def test_the_first_order_shares_of_ishigami_are_its_analytic_variance_shares():
+    ex = explore(ISHIGAMI_INPUTS, ishigami, settings(n=1024), seed=3)
+    sh = ex.variance_shares()
+    assert sh["first_order_inputs"] == pytest.approx((_V1 + _V2) / _V, abs=0.05)
+    assert sh["interactions"] == pytest.approx(_V13 / _V, abs=0.05)
+    assert "These are shares of the variance" in ranking_markdown(ex)
+
+
+def test_convergence_warnings_name_wide_intervals_and_impossible_indices():
+    rows = [("signed", "a", "ST", 1.11, 0.05), ("signed", "a", "S1", 0.3, 0.2),
+            ("signed", "b", "ST", 0.4, 0.21), ("signed", "b", "S1", -0.3, 0.1),
+            ("escalated", "a", "ST", 1.5, 0.01)]
+    t = pd.DataFrame(rows, columns=["output", "input", "index", "value", "conf"])
+    t["low"], t["high"] = t["value"] - t["conf"], t["value"] + t["conf"]
+    w = convergence_warnings(t, "sobol", 0.1, 3)
+    assert len(w) == 3 and "+-0.210, wider than the target +-0.1" in w[0]
+    assert any("ST of a on P(sign) is 1.11" in x for x in w)
+    assert any("S1 of b on P(sign) is -0.30" in x for x in w)
+    assert convergence_warnings(t, "sobol", 0.5, 3) == [w[1], w[2]]
+    ok = explore(ISHIGAMI_INPUTS, ishigami, settings(n=1024, precision=0.2, max_n=4096),
+                 seed=3)
+    assert ok.warnings == []
 
 
 def test_morris_ranks_a_linear_function_and_gives_an_unused_input_zero():

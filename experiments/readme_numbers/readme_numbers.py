@@ -9,7 +9,10 @@ README against a fresh run, or to rewrite the paragraph:
 
 Each scenario runs as ``sim-run scenario=<name> worlds=50000 seed=0`` runs it (composed
 by the same code, in blocks of ``block_worlds``), so the numbers are ``make run``'s.
-About 25 s of one core for the three scenarios at 50,000 worlds.
+About 25 s of one core for the scenarios at 50,000 worlds, and about 2 min more for the
+baseline's spread across its assumptions (:data:`SPREAD_DRAWS` draws of
+:data:`SPREAD_WORLDS` worlds, computed as ``sim-run spread.draws=200 spread.worlds=1000``
+computes it).
 ``tests/test_readme_numbers.py`` runs the check.
 """
 
@@ -25,6 +28,7 @@ import numpy as np
 
 from sim.cli.compose import compose_config, prepare_job
 from sim.experiment.runs import simulate_job
+from sim.experiment.spread import spread
 from sim.model.rules import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,13 +39,21 @@ WORLDS, SEED = 50_000, 0
 #: The scenarios the paragraph quotes.
 SCENARIOS = ("baseline", "constitution_unpopular", "constitution_bypass_route",
              "baku_pledge_path")
+#: Draws of the assumptions and worlds per draw of the headline's spread
+#: (``sim-run spread.draws=200 spread.worlds=1000``: 200,000 world-runs).
+SPREAD_DRAWS, SPREAD_WORLDS = 200, 1000
 #: Bins of the referendum yes-share draw quoted in the paragraph.
 YES_BINS = ((0.0, 0.30), (0.30, 0.40), (0.40, 0.50), (0.50, 1.01))
 
 TEMPLATE = (
     "**The headline today** (baseline from {start}, {worlds} worlds, seed {seed}): "
     "P(sign within three years) = **{p_sign}** (95 % interval {ci_low}–{ci_high}, "
-    "Monte Carlo error only); P(signed and ratified) = {p_ratified}; P(referendum held) = "
+    "Monte Carlo error only; over {spread_draws} draws of every distributed assumption, "
+    "each run on the same {spread_worlds} worlds, P(sign) has a 10–90 % range of "
+    "{spread_q10}–{spread_q90}: no world signs in {spread_silent} of the draws, the highest "
+    "gives {spread_max}, and the assumptions explain {spread_share} of the per-world "
+    "variance of signing); "
+    "P(signed and ratified) = {p_ratified}; P(referendum held) = "
     "{p_held}, P(referendum passed) = {p_passed}; P(escalation) = {p_escalation} "
     "({p_coercion} of it coercion over Baku's unmet stated demands, {p_spiral} from incident "
     "spirals); the government falls in {p_fell} of worlds; the rest is stalemate "
@@ -90,7 +102,8 @@ def run(scenario: str, worlds: int, seed: int, *extra: str):
 
 def measure(worlds: int = WORLDS, seed: int = SEED) -> dict[str, str]:
     """Every number of the paragraph, as printed, from fresh runs."""
-    base, job = run("baseline", worlds, seed)
+    base, job = run("baseline", worlds, seed, f"spread.draws={SPREAD_DRAWS}",
+                    f"spread.worlds={SPREAD_WORLDS}")
     w = base.outcomes
     n = len(w)
     signed = w["signed"].to_numpy(dtype=bool)
@@ -112,6 +125,13 @@ def measure(worlds: int = WORLDS, seed: int = SEED) -> dict[str, str]:
         "p_stalemate": prob(float((w["outcome"] == "stalemate").mean()), 2, n),
         "p_after_change": prob(float(signed[changed].mean()), 2),
     }
+    sp = spread(job.params, job.settings.spread, seed, job.settings.horizon_weeks,
+                job.settings.block_worlds).block
+    out.update({"spread_q10": prob(sp["p_sign_q10"], 3), "spread_q90": prob(sp["p_sign_q90"], 3),
+                "spread_draws": f"{sp['draws']:,}", "spread_worlds": f"{sp['worlds']:,}",
+                "spread_share": f"{sp['share_between']:.2f}",
+                "spread_silent": f"{sp['draws'] - sp['draws_signing']:,}",
+                "spread_max": prob(max(sp["p_sign_by_draw"]), 3)})
     for i, (a, b) in enumerate(YES_BINS):
         sel = (yes >= a) & (yes < b)
         out[f"yes_{i}"] = prob(float(signed[sel].mean()), 3 if i == 0 else 2, int(sel.sum()))

@@ -86,6 +86,12 @@ class ExploreSettings:
         luck: Sobol: treat the worlds' own randomness as an input (see module doc);
             false runs the whole design as one run in which every row has its own luck
             (first-order indices are unbiased, total indices then include the noise).
+        replicates: Sobol and Morris: worlds per design point, R >= 1. A point's output
+            is the mean over R worlds, each with its own luck (world positions
+            ``R j .. R j + R - 1`` of its run, so the rows of one Saltelli group share
+            their R worlds' luck); the luck's share of the variance shrinks about as
+            1/R and the inputs' indices are read through less noise, for R times the
+            worlds.
         levels: Morris grid levels (an even number >= 2).
         inputs: Keys named with a range: dotted key -> ``[low, high]`` (uniform).
         priors: Also every assumption of ``configs/priors.yaml`` that the defaults fix at
@@ -112,6 +118,7 @@ class ExploreSettings:
     n: int
     second_order: bool
     luck: bool
+    replicates: int
     levels: int
     inputs: dict
     priors: bool
@@ -218,6 +225,7 @@ def parse_explore(cfg: Mapping) -> ExploreSettings:
         method=method, n=n,
         second_order=_bool(cfg["second_order"], "explore.second_order"),
         luck=_bool(cfg["luck"], "explore.luck"),
+        replicates=_int(cfg["replicates"], "explore.replicates", 1, 10_000),
         levels=levels, inputs=flatten_ranges(cfg["inputs"]),
         priors=_bool(cfg["priors"], "explore.priors"),
         conf_level=_real(cfg["conf_level"], "explore.conf_level", 0, 1),
@@ -389,19 +397,26 @@ def morris_design(names: Sequence[str], r: int, levels: int, seed: int,
     return Design(list(names), u, [(batch, base + k) for k in range(D + 1)])
 
 
-def evaluate_design(design: Design, inputs: Sequence[Input], evaluate: Evaluator
-                    ) -> dict[str, np.ndarray]:
-    """Run every run of ``design`` through ``evaluate``; outputs in design-row order."""
+def evaluate_design(design: Design, inputs: Sequence[Input], evaluate: Evaluator,
+                    replicates: int = 1) -> dict[str, np.ndarray]:
+    """Run every run of ``design`` through ``evaluate``; outputs in design-row order.
+
+    With ``replicates`` R > 1 each row becomes R consecutive worlds of its run (row j:
+    worlds ``R j .. R j + R - 1``) and its output is their mean.
+    """
     m = len(design.u)
     out: dict[str, np.ndarray] = {}
     D = len(inputs)
     for block, rows in design.runs:
         arrays = to_arrays(inputs, design.u[rows, :D])
+        if replicates > 1:
+            arrays = {k: np.repeat(v, replicates) for k, v in arrays.items()}
         res = evaluate(arrays, block)
         for name, vals in res.items():
             if name not in out:
                 out[name] = np.full(m, np.nan)
-            out[name][rows] = np.asarray(vals, dtype=float)
+            v = np.asarray(vals, dtype=float)
+            out[name][rows] = v.reshape(len(rows), replicates).mean(axis=1)
     return out
 
 
@@ -424,6 +439,9 @@ class Exploration:
             ``conf``), empty otherwise.
         precision_reached: None without a precision target.
         history: Widest top-interval half-width after each batch.
+        replicates: Worlds per design point (:attr:`ExploreSettings.replicates`).
+        warnings: Why the indices of P(sign) may not have converged
+            (:func:`convergence_warnings`); empty when nothing is amiss.
     """
 
     method: str
@@ -437,6 +455,33 @@ class Exploration:
     second_order: pd.DataFrame
     precision_reached: bool | None = None
     history: list[tuple[int, float]] = field(default_factory=list)
+    replicates: int = 1
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def worlds(self) -> int:
+        """Worlds run: design points times replicates."""
+        return len(self.u) * self.replicates
+
+    def variance_shares(self, output: str = PRIMARY) -> dict[str, float]:
+        """First-order variance shares of ``output`` (Sobol only), named as what they are.
+
+        ``first_order_inputs``: the sum of the inputs' S1, the share of the variance of
+        the output (per design point) that the inputs explain one at a time;
+        ``first_order_luck``: luck's S1 (with luck as an input); ``interactions``: one
+        less every S1, the share left to interactions (the inputs' with each other and
+        with luck). Not shares of the summed indices.
+        """
+        if self.method != "sobol":
+            return {}
+        t = self.indices[(self.indices["output"] == output) & (self.indices["index"] == "S1")]
+        s1 = dict(zip(t["input"], t["value"], strict=True))
+        inputs = float(sum(v for k, v in s1.items() if k != LUCK))
+        out = {"first_order_inputs": inputs}
+        if LUCK in s1:
+            out["first_order_luck"] = float(s1[LUCK])
+        out["interactions"] = 1.0 - float(sum(s1.values()))
+        return out
 
     def headline(self) -> dict[str, float]:
         """Mean of each output over the design's worlds; the censored median weeks."""
@@ -518,6 +563,29 @@ def _widest(indices: pd.DataFrame, method: str, top: int) -> float:
     return float(t["conf"].max()) if len(t) else 0.0
 
 
+def convergence_warnings(indices: pd.DataFrame, method: str, precision: float | None,
+                         top: int) -> list[str]:
+    """Signs that the indices of P(sign) have not converged, one sentence each.
+
+    The top ``top`` inputs' intervals (total index ST; Morris mu*) wider than the
+    ``precision`` target (when there is one), and Sobol indices (S1, ST) whose whole
+    interval lies outside [0, 1], where no variance share can be.
+    """
+    out: list[str] = []
+    width = _widest(indices, method, top)
+    if precision is not None and width > precision:
+        what = "total indices" if method == "sobol" else "mu*"
+        out.append(f"the top {top} inputs' {what} of P(sign) are +-{width:.3f}, wider than "
+                   f"the target +-{precision:g}: raise explore.max_n or explore.replicates")
+    if method == "sobol":
+        t = indices[(indices["output"] == PRIMARY) & indices["index"].isin(("S1", "ST"))]
+        bad = t[(t["high"] < 0) | (t["low"] > 1)]
+        for r in bad.itertuples():
+            out.append(f"{r.index} of {r.input} on P(sign) is {r.value:.2f} +- {r.conf:.2f}, "
+                       "outside [0, 1]: the estimate has not converged")
+    return out
+
+
 def explore(inputs: Sequence[Input], evaluate: Evaluator, settings: ExploreSettings,
             seed: int, progress: Callable[[str], None] | None = None) -> Exploration:
     """Run a Morris or Sobol exploration of ``inputs`` through ``evaluate``.
@@ -549,7 +617,7 @@ def explore(inputs: Sequence[Input], evaluate: Evaluator, settings: ExploreSetti
             d = sobol_design(keys, n, s.second_order, s.luck, seed, start, batch)
         else:
             d = morris_design(keys, n - start, s.levels, seed, batch)
-        y = evaluate_design(d, inputs, evaluate)
+        y = evaluate_design(d, inputs, evaluate, s.replicates)
         blocks = np.zeros(len(d.u), dtype=np.int64)
         for b, rows in d.runs:
             blocks[rows] = b
@@ -567,7 +635,8 @@ def explore(inputs: Sequence[Input], evaluate: Evaluator, settings: ExploreSetti
         width = _widest(ind, s.method, s.top)
         history.append((n, width))
         if progress is not None:
-            progress(f"{s.method}: N={n}, {len(u):,} worlds, widest half-width of the top "
+            progress(f"{s.method}: N={n}, {len(u) * s.replicates:,} worlds, widest "
+                     "half-width of the top "
                      f"{s.top} = {width:.4f}")
         if s.precision is None:
             break
@@ -579,7 +648,8 @@ def explore(inputs: Sequence[Input], evaluate: Evaluator, settings: ExploreSetti
             break
         start, n, batch = n, 2 * n, batch + 1
     return Exploration(s.method, list(inputs), d.names, u, yy, np.concatenate(blocks_parts),
-                       n, ind, ind2, reached, history)
+                       n, ind, ind2, reached, history, s.replicates,
+                       convergence_warnings(ind, s.method, s.precision, s.top))
 
 
 def design_table(ex: Exploration) -> pd.DataFrame:
@@ -619,4 +689,17 @@ def ranking_markdown(ex: Exploration, outputs: Sequence[str] | None = None) -> s
     what = ("total Sobol index ST ± 95% half-width (first-order S1 in brackets)"
             if ex.method == "sobol" else "Morris mu* ± 95% half-width (output units per "
             "full quantile range of the input)")
-    return "\n".join(lines) + f"\n\nCells: {what}; {len(ex.u):,} worlds, N={ex.n}.\n"
+    per = (f" ({ex.replicates} worlds per design point, outputs their mean)"
+           if ex.replicates > 1 else "")
+    text = "\n".join(lines) + f"\n\nCells: {what}; {ex.worlds:,} worlds{per}, N={ex.n}.\n"
+    shares = ex.variance_shares()
+    if shares:
+        luck = (f", luck's S1 {shares['first_order_luck']:.2f}"
+                if "first_order_luck" in shares else "")
+        text += (f"\nFirst-order shares of the variance of P(sign)'s per-point outcome: the "
+                 f"inputs one at a time {shares['first_order_inputs']:.2f} (the sum of their "
+                 f"S1){luck}, interactions {shares['interactions']:.2f} (one less every "
+                 "S1). These are shares of the variance, not of the summed indices.\n")
+    for w in ex.warnings:
+        text += f"\nWarning: {w}.\n"
+    return text

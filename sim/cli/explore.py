@@ -203,7 +203,8 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
     atomic_write(out_dir / "ranking.md", lambda p: p.write_text(table, encoding="utf-8"))
     summary = _meta(xj, {
         "n": res.n,
-        "worlds": int(len(res.u)),
+        "worlds": int(res.worlds),
+        "replicates": res.replicates,
         "inputs": [{"key": i.key, "distribution": i.describe(),
                     "source": "named range" if i.named else "prior" if i.key in
                     xj.from_prior else "scenario"} for i in res.inputs],
@@ -214,6 +215,8 @@ def run_sensitivity(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dic
         "precision": st.precision,
         "precision_reached": res.precision_reached,
         "history": [{"n": n, "widest_half_width": w} for n, w in res.history],
+        "variance_shares": res.variance_shares(),
+        "warnings": list(res.warnings),
         "elapsed_seconds": round(elapsed, 3),
     })
     atomic_write(out_dir / MARKER, write_json(summary))
@@ -298,6 +301,15 @@ def format_summary(summary: dict, out_dir: Path | None = None) -> str:
             lines.append(f"precision +-{summary['precision']:g} "
                          + ("reached" if summary["precision_reached"] else "NOT reached (max_n)")
                          + f" at N={summary['n']}")
+        sh = summary.get("variance_shares") or {}
+        if sh:
+            luck = (f", luck {sh['first_order_luck']:.2f}" if "first_order_luck" in sh
+                    else "")
+            lines.append(f"first-order shares of Var(P(sign)'s per-point outcome): inputs "
+                         f"{sh['first_order_inputs']:.2f} (sum of S1){luck}, interactions "
+                         f"{sh['interactions']:.2f}")
+        for w in summary.get("warnings") or []:
+            lines.append(f"WARNING: {w}")
     if out_dir is not None:
         lines.append(f"written to {out_dir}")
     return "\n".join(lines)

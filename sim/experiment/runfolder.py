@@ -22,7 +22,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from sim.experiment.settings import MAX_HORIZON_WEEKS, MAX_RUN_WORLDS, MAX_SEED
+from sim.experiment.settings import (
+    MAX_HORIZON_WEEKS,
+    MAX_RUN_WORLDS,
+    MAX_SEED,
+    MAX_SPREAD_DRAWS,
+)
 from sim.safeio import UnsafeFile, open_regular, read_regular_bytes
 
 #: The manifest's file name.
@@ -200,6 +205,25 @@ def _overrides_ok(v: Any) -> bool:
             and all(isinstance(o, str) and len(o) <= MAX_OVERRIDE_CHARS for o in v))
 
 
+def spread_ok(v: Any) -> bool:
+    """Whether ``v`` is a ``spread`` block (:mod:`sim.experiment.spread`) a reader may show.
+
+    Draws and worlds whole numbers >= 2, the quantiles and mean of P(sign) shares in
+    order, the variance shares and their intervals finite numbers.
+    """
+    if not isinstance(v, dict):
+        return False
+    shares = ("p_sign_q10", "p_sign_q50", "p_sign_q90", "p_sign_mean")
+    intervals = ("share_between_ci", "p_sign_q10_ci", "p_sign_q90_ci")
+    return (_whole(v.get("draws"), 2, MAX_SPREAD_DRAWS) and _whole(v.get("worlds"), 2,
+                                                                   MAX_RUN_WORLDS)
+            and all(_number(v.get(k), 0, 1) for k in shares)
+            and v["p_sign_q10"] <= v["p_sign_q50"] <= v["p_sign_q90"]
+            and all(_number(v.get(k)) for k in ("share_between", "noise_share"))
+            and all(isinstance(v.get(k), list) and len(v[k]) == 2
+                    and all(_number(x) for x in v[k]) for k in intervals))
+
+
 #: Keys of summary.json every reader relies on, with their checks.
 SUMMARY_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "scenario": (lambda v: isinstance(v, str) and 0 < len(v) <= MAX_NAME_CHARS,
@@ -229,6 +253,8 @@ SUMMARY_OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "p_sign_36m": (lambda v: v is None or _number(v, 0, 1), "null or a share"),
     "config_hash": (lambda v: isinstance(v, str) and len(v) <= MAX_NAME_CHARS,
                     f"a string of at most {MAX_NAME_CHARS} characters"),
+    "spread": (spread_ok, "a spread block (draws and worlds >= 2, the quantiles of P(sign) "
+               "shares in order, finite variance shares and intervals)"),
 }
 
 

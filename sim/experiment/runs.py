@@ -65,10 +65,12 @@ from sim.experiment.runfolder import (
     clean_temp_files,
     finished_run,
     read_json,
+    spread_ok,
     temp_name,
     write_manifest,
 )
 from sim.experiment.settings import RunSettings
+from sim.experiment.spread import SPREAD_NOTE, spread, spread_text
 from sim.model.params import ModelParams
 from sim.model.rules import wilson_interval
 from sim.safeio import UnsafeFile, open_regular
@@ -496,11 +498,17 @@ class Summary:
         return {k: out[k] for k in ROW_COLUMNS}
 
 
-def summarise_run(out: RunOutput, job: Job, chash: str, elapsed: float) -> Summary:
-    """The :class:`Summary` of a run of ``job``: the library's summary, and how it was run."""
+def summarise_run(out: RunOutput, job: Job, chash: str, elapsed: float,
+                  spread: dict | None = None) -> Summary:
+    """The :class:`Summary` of a run of ``job``: the library's summary, and how it was run.
+
+    ``spread``: the ``spread`` block of :func:`sim.experiment.spread.spread`, kept among
+    the summary's :attr:`Summary.estimates` (written to ``summary.json`` as ``spread``).
+    """
     s = job.settings
+    extra = {"spread": spread} if spread is not None else {}
     return Summary.from_dict({
-        **out.estimates,
+        **out.estimates, **extra,
         "scenario": s.scenario, "seed": s.seed, "horizon_weeks": s.horizon_weeks,
         "start_date": out.start_date.isoformat(), "precision": s.precision,
         "precision_reached": out.precision_reached, "blocks": len(out.block_sizes),
@@ -653,8 +661,18 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
     lines = [
         f"scenario   {s.scenario}  ({s.worlds:,} worlds, seed {s.seed}, "
         f"{s.horizon_weeks} weeks from {s.start_date})",
-        f"P(sign)    {percent(s.p_sign)}  95% CI {interval(s.ci_low, s.ci_high)}",
     ]
+    sp = s.estimates.get("spread")
+    if isinstance(sp, dict) and spread_ok(sp):
+        lines.append(f"P(sign)    {percent(s.p_sign)} [MC {percent(s.ci_low)}, "
+                     f"{percent(s.ci_high)}]; {spread_text(sp)}")
+        lines.append(f"  spread   median {percent(sp['p_sign_q50'])} over {sp['draws']:,} "
+                     f"draws x {sp['worlds']:,} worlds; assumptions explain "
+                     f"{sp['share_between']:.1%} of Var(signed) "
+                     f"[{sp['share_between_ci'][0]:.1%}, {sp['share_between_ci'][1]:.1%}]; "
+                     f"Monte Carlo share of the draws' variance {sp['noise_share']:.0%}")
+    else:
+        lines.append(f"P(sign)    {percent(s.p_sign)}  95% CI {interval(s.ci_low, s.ci_high)}")
     by = [f"{m}m {percent(p)}" for m, p in s.by_month.items() if p is not None]
     if by:
         lines.append("  by       " + "   ".join(by))
@@ -668,6 +686,8 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
     lines.append(f"median weeks to signing  {med:g}" if med is not None
                  else "median weeks to signing  - (none signed)")
     lines.append(f"95% CI: {INTERVAL_NOTE}")
+    if isinstance(sp, dict) and spread_ok(sp):
+        lines.append(f"spread: {SPREAD_NOTE}")
     if out_dir is not None:
         lines.append(f"written to {out_dir}")
     return "\n".join(lines)
@@ -702,9 +722,15 @@ def run_job(job: Job, out_dir: Path | str, progress: bool = True,
     (out_dir / MANIFEST).unlink(missing_ok=True)
     (out_dir / "summary.json").unlink(missing_ok=True)
     tic = time.perf_counter()
+    if executor is None:
+        executor = make_executor(s.executor, s.workers)
     out = simulate_job(job, progress=progress and not s.quiet, executor=executor,
                        worlds_file=out_dir / "worlds.parquet")
-    summary = summarise_run(out, job, chash, time.perf_counter() - tic)
+    block = None
+    if s.spread.on:
+        block = spread(job.params, s.spread, s.seed, s.horizon_weeks, s.block_worlds,
+                       executor, progress=progress and not s.quiet).block
+    summary = summarise_run(out, job, chash, time.perf_counter() - tic, block)
     write_run_folder(out_dir, out, summary, build_metadata(out, job, chash), trace_figure)
     if not s.quiet:
         print(format_table(summary, out_dir))

@@ -26,6 +26,58 @@ MAX_HORIZON_WEEKS = 5200
 MAX_RUN_WORLDS = 1_000_000_000
 #: Keys of the ``paths`` group.
 PATH_KEYS = ("root_dir", "results_dir", "runs_dir", "sweeps_dir")
+#: Most assumption draws of a spread (:mod:`sim.experiment.spread`).
+MAX_SPREAD_DRAWS = 100_000
+
+
+@dataclass(frozen=True)
+class SpreadSettings:
+    """The ``spread`` section: P(sign)'s spread across draws of the assumptions.
+
+    Attributes:
+        draws: K, the draws of the assumptions, each run with :attr:`worlds` worlds; 0
+            (the default) computes no spread, else at least 2.
+        worlds: M, the worlds of each draw (the same worlds, common random numbers).
+        resamples: Bootstrap resamples of the spread's intervals.
+    """
+
+    draws: int
+    worlds: int
+    resamples: int
+
+    @property
+    def on(self) -> bool:
+        """Whether a spread is computed."""
+        return self.draws > 0
+
+
+#: Keys of the ``spread`` section.
+SPREAD_KEYS = tuple(f.name for f in fields(SpreadSettings))
+
+
+def parse_spread(node: Any) -> SpreadSettings:
+    """Check the ``spread`` section (``spread.draws``, ``spread.worlds``, ``spread.resamples``).
+
+    Raises:
+        ConfigError: Not a mapping, an unknown or missing key, or a value out of range
+            (``draws`` is 0 or in [2, 100,000]; ``worlds`` in [2, 100,000,000];
+            ``resamples`` in [10, 100,000]).
+    """
+    if not isinstance(node, dict):
+        raise ConfigError("spread", f"must be a mapping of {', '.join(SPREAD_KEYS)}, got "
+                          f"{show(node)}")
+    for k in node:
+        if k not in SPREAD_KEYS:
+            raise ConfigError(f"spread.{k}", f"unknown key; allowed: {', '.join(SPREAD_KEYS)}")
+    for k in SPREAD_KEYS:
+        if k not in node:
+            raise ConfigError(f"spread.{k}", "missing; this key is required")
+    draws = _whole(node["draws"], "spread.draws", 0, MAX_SPREAD_DRAWS)
+    if draws == 1:
+        raise ConfigError("spread.draws", "must be 0 (no spread) or a whole number in "
+                          f"[2, {MAX_SPREAD_DRAWS:,}] (a spread needs two draws), got 1")
+    return SpreadSettings(draws, _whole(node["worlds"], "spread.worlds", 2, 100_000_000),
+                          _whole(node["resamples"], "spread.resamples", 10, 100_000))
 
 
 @dataclass(frozen=True)
@@ -49,6 +101,8 @@ class RunSettings:
             the numbers.
         workers: Processes (or Ray CPUs) of the ``process``/``ray`` executor, >= 1, or
             None for every core this process may use.
+        spread: P(sign)'s spread across draws of the assumptions (``spread`` section,
+            :class:`SpreadSettings`; off with ``draws`` 0).
     """
 
     scenario: str
@@ -63,6 +117,7 @@ class RunSettings:
     paths: dict
     executor: str
     workers: int | None
+    spread: SpreadSettings
 
 
 #: Top-level keys a run configuration may hold.
@@ -143,4 +198,4 @@ def parse_settings(cfg: dict) -> RunSettings:
         workers = _whole(workers, "workers", 1, 4096)
     return RunSettings(scenario, worlds, seed, horizon, precision, block, max_worlds,
                        _flag(cfg["quiet"], "quiet"), _flag(cfg["trace"], "trace"), dict(paths),
-                       executor, workers)
+                       executor, workers, parse_spread(cfg["spread"]))

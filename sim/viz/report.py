@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 from sim.experiment.api import OUTCOMES
 from sim.experiment.display import INTERVAL_NOTE, percent, points
-from sim.experiment.runfolder import MAX_JSON_BYTES
+from sim.experiment.runfolder import MAX_JSON_BYTES, spread_ok
 from sim.experiment.runs import (
     BASELINE,
     RUN_KEYS,
@@ -54,6 +54,9 @@ from sim.model.outputs import column_named
 from sim.safeio import UnsafeFile, open_regular, read_regular_text
 from sim.viz import plots
 
+#: Entries of a run's ``spread`` block the estimates table takes (as ``spread_<name>``).
+SPREAD_COLUMNS = ("p_sign_q10", "p_sign_q50", "p_sign_q90", "draws", "worlds",
+                  "share_between", "draws_signing")
 #: Columns of ``sweep_summary.csv`` that are not swept keys.
 SWEEP_COLUMNS = (*SWEEP_HEAD, *SWEEP_TAIL, "path")
 #: Figure file written for one world's story in a run folder.
@@ -223,6 +226,9 @@ def estimates(runs: Sequence[RunData], sweep_table: pd.DataFrame | None = None
                **r.estimates.row()}   # the summary's one list of table columns
         for c in OUTCOMES:             # outcome shares under the outcome's own name
             row[c] = row.pop(f"share_{c}")
+        sp = r.summary.get("spread")
+        for c in SPREAD_COLUMNS:
+            row[f"spread_{c}"] = sp.get(c) if isinstance(sp, dict) and spread_ok(sp) else None
         rows.append(row)
     df = pd.DataFrame(rows)
     if sweep_table is not None and "diff_vs_baseline" in sweep_table:
@@ -792,16 +798,28 @@ def _estimates_rows(est: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     months = [m for m in (12, 24, 36) if f"p_sign_{m}m" in est
               and round(m * 52 / 12) < horizon and est[f"p_sign_{m}m"].notna().any()]
     shares = [c for c in OUTCOMES if c != "signed"]
-    head = ["Scenario", "P(sign)", "95% CI", *(f"by {m} m" for m in months), "Escalation",
-            "Govt fell", "Stalemate", "Median weeks to sign"]
+    has_spread = "spread_p_sign_q10" in est and est["spread_p_sign_q10"].notna().any()
+    head = ["Scenario", "P(sign)", "95% CI",
+            *(["10–90 % across assumptions"] if has_spread else []),
+            *(f"by {m} m" for m in months), "Escalation", "Govt fell", "Stalemate",
+            "Median weeks to sign"]
     has_diff = "diff" in est and est["diff"].notna().any()
     if has_diff:
         head += ["Δ vs baseline (pp)", "95% CI (pp)"]
     rows = []
     for _, r in est.sort_values("p_sign", ascending=False).iterrows():
         mw = r["median_weeks_to_sign"]
+        spread = []
+        if has_spread:
+            q10, q90 = r["spread_p_sign_q10"], r["spread_p_sign_q90"]
+            signing = r["spread_draws_signing"]
+            some = ("" if signing is None or pd.isna(signing)
+                    else f"; some world signs in {int(signing):,}")
+            spread = ["–" if q10 is None or pd.isna(q10) else
+                      f"{_fmt_p(q10)} – {_fmt_p(q90)} ({int(r['spread_draws']):,} draws × "
+                      f"{int(r['spread_worlds']):,} worlds{some})"]
         row = [str(r["label"]), _fmt_p(r["p_sign"]),
-               f"{_fmt_p(r['ci_low'])} – {_fmt_p(r['ci_high'])}",
+               f"{_fmt_p(r['ci_low'])} – {_fmt_p(r['ci_high'])}", *spread,
                *(_fmt_p(r[f"p_sign_{m}m"]) for m in months),
                *(_fmt_p(r[c]) for c in shares),
                "–" if mw is None or pd.isna(mw) else f"{mw:g}"]
@@ -824,7 +842,11 @@ def estimates_frame(est: pd.DataFrame) -> pd.DataFrame:
 #: What the estimates table shows (under it in index.html and report.md).
 TABLE_NOTE = ("P(sign): share of all worlds in which the treaty is signed within the "
                "horizon (the 'signed' outcome class); 95% CI: its Wilson interval, a "
-               f"{INTERVAL_NOTE}; by N m: "
+               f"{INTERVAL_NOTE}; "
+               "10–90 % across assumptions (runs with spread.draws=K): the 10th and 90th "
+               "percentiles of P(sign) over K draws of the scenario's distributed "
+               "assumptions (posterior or priors), each over the same M worlds, so the "
+               "uncertainty that comes from the assumptions; by N m: "
                "signed within N months; escalation, government fell and stalemate: shares "
                "of all worlds; median weeks to sign: over signed worlds only; Δ: paired "
                "difference from the baseline job with the same other swept values "
