@@ -8,6 +8,7 @@ names the file (when known), the key and what is allowed. Entry points print
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 
 _LONG_NUMBER = re.compile(r"(?<![\w.])\d{21,}")
 
@@ -50,6 +51,21 @@ def _escaped(text: str) -> str:
     bidirectional override prints as one plain line, escaped as Python writes it.
     """
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def check_keys(node: Mapping[str, object], allowed: Sequence[str], prefix: str) -> None:
+    """Check a mapping's keys against the allowed ones, all of which are required.
+
+    Raises:
+        ConfigError: The first key not in ``allowed``, then the first allowed key missing
+            (named ``<prefix>.<key>``).
+    """
+    for k in node:
+        if k not in allowed:
+            raise ConfigError(f"{prefix}.{k}", f"unknown key; allowed: {', '.join(allowed)}")
+    for k in allowed:
+        if k not in node:
+            raise ConfigError(f"{prefix}.{k}", "missing; this key is required")
 
 
 class EnvironmentProblem(RuntimeError):

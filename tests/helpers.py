@@ -3,6 +3,23 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from sim.experiment.config import merged  # noqa: F401  (re-exported for the tests)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_script(relpath: str) -> ModuleType:
+    """The experiment script at ``relpath`` (from the checkout's root) as a module."""
+    path = ROOT / relpath
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def two_party_cfg(base: dict, *, armenia_pos: float, azerbaijan_pos: float,
@@ -57,19 +74,6 @@ PASSED_GATE = {"domestic": {"constitution": {"stage": "passed"}}}
 FROZEN_SUPPORT = {"domestic": {"support": {"frozen": True}}}
 
 
-def merged(*overrides: dict) -> dict:
-    """Nested override mappings merged left to right (a later leaf wins)."""
-    out: dict = {}
-
-    def put(dst: dict, src: dict) -> None:
-        for k, v in src.items():
-            if isinstance(v, dict) and "dist" not in v and isinstance(dst.get(k), dict):
-                put(dst[k], v)
-            else:
-                dst[k] = copy.deepcopy(v)
-    for o in overrides:
-        put(out, o)
-    return out
 
 #: The government's agenda held fixed (7.13): it holds every two-thirds vote and every
 #: referendum when due, whatever it expects, and may call a snap election at any deadlock

@@ -71,7 +71,7 @@ def test_ishigami_sobol_indices_within_salib_intervals_of_the_analytic_values():
         calls.append((block, len(arrays["x1"])))
         return ishigami(arrays, block)
 
-    ex = explore(ISHIGAMI_INPUTS, ev, settings(n=1024), seed=3)
+    ex = explore(ISHIGAMI_INPUTS, ev, settings(n=1024, second_order=True), seed=3)
     for name in ("x1", "x2", "x3"):
         for kind, truth in (("S1", ISHIGAMI_S1), ("ST", ISHIGAMI_ST)):
             v, conf = index(ex, name, kind)
@@ -122,7 +122,8 @@ def test_the_default_sobol_run_has_a_precision_target_so_its_top_indices_are_rea
 
 
 def test_precision_doubles_n_until_the_top_intervals_are_narrow_enough():
-    ex = explore(ISHIGAMI_INPUTS, ishigami, settings(n=64, precision=0.06, max_n=4096),
+    ex = explore(ISHIGAMI_INPUTS, ishigami, settings(n=64, precision=0.06, max_n=4096,
+                                                   second_order=True),
                  seed=1)
     ns = [n for n, _ in ex.history]
     assert ns == [64 * 2**i for i in range(len(ns))] and len(ns) > 1
@@ -130,7 +131,8 @@ def test_precision_doubles_n_until_the_top_intervals_are_narrow_enough():
     assert len(ex.u) == ex.n * 10  # the batches add up to one design of the final N
     whole = sobol_design(["x1", "x2", "x3"], ex.n, True, True, seed=1)
     assert np.array_equal(ex.u, whole.u)
-    capped = explore(ISHIGAMI_INPUTS, ishigami, settings(n=64, precision=1e-4, max_n=128),
+    capped = explore(ISHIGAMI_INPUTS, ishigami, settings(n=64, precision=1e-4, max_n=128,
+                                                   second_order=True),
                      seed=1)
     assert capped.precision_reached is False and capped.n == 128
 

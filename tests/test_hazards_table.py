@@ -9,7 +9,6 @@ slow test re-measures the JSON itself (20,000 worlds, about 20 s).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
@@ -17,16 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import load_script
 
 from sim.experiment.api import simulate
 from sim.experiment.config import load_params
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location(
-    "hazards", ROOT / "experiments" / "remeasure" / "hazards.py")
-assert _spec is not None and _spec.loader is not None
-hz = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(hz)
+hz = load_script("experiments/remeasure/hazards.py")
 
 NUMBER = re.compile(r"(?<![\w.`])\d[\d,]*(?:\.\d+)?")
 

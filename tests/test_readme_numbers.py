@@ -6,18 +6,14 @@ its measurements; the slow test re-measures at 50,000 worlds (about 25 s of one 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+from helpers import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location(
-    "readme_numbers", ROOT / "experiments" / "readme_numbers" / "readme_numbers.py")
-assert _spec is not None and _spec.loader is not None
-rn = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(rn)
+rn = load_script("experiments/readme_numbers/readme_numbers.py")
 
 
 def _slots(paragraph: str) -> dict[str, str]:

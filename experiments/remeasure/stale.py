@@ -15,7 +15,6 @@ About four minutes of one core (nine on a loaded 2-core machine).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import sys
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.experiment.api import simulate
-from sim.experiment.config import load_params
+from sim.experiment.config import load_params, merged
 
 HERE = Path(__file__).resolve().parent
 Z = 1.959963984540054
@@ -42,19 +41,6 @@ FIXED_AGENDA = {"domestic": {"parliament": {"vote_margin": 1000},
                              "government": {"snap_min_weeks": 0, "snap_seat_gain": 0}}}
 
 
-def merged(*overrides: dict) -> dict:
-    """Nested override mappings merged left to right (a later leaf wins)."""
-    out: dict = {}
-
-    def put(dst: dict, src: dict) -> None:
-        for k, v in src.items():
-            if isinstance(v, dict) and "dist" not in v and isinstance(dst.get(k), dict):
-                put(dst[k], v)
-            else:
-                dst[k] = copy.deepcopy(v)
-    for o in overrides:
-        put(out, o)
-    return out
 
 
 _CACHE: dict[str, pd.DataFrame] = {}

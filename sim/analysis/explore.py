@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import ConfigError
+from sim.errors import ConfigError, check_keys
 from sim.model.dists import Dist
 from sim.model.params import ModelParams
 
@@ -192,12 +192,7 @@ def parse_explore(cfg: Mapping) -> ExploreSettings:
     if not isinstance(cfg, Mapping):
         raise ConfigError("explore", "must be a mapping (choose explore=morris, sobol or prim)")
     names = [f.name for f in dataclasses.fields(ExploreSettings)]
-    for k in cfg:
-        if k not in names:
-            raise ConfigError(f"explore.{k}", f"unknown key; allowed: {', '.join(names)}")
-    for k in names:
-        if k not in cfg:
-            raise ConfigError(f"explore.{k}", "missing; this key is required")
+    check_keys(cfg, names, "explore")
     method = cfg["method"]
     if method not in METHODS:
         raise ConfigError("explore.method", f"must be one of {', '.join(METHODS)}, "

@@ -634,6 +634,24 @@ def yaml_files(folder: Path) -> list[Path]:
     return out
 
 
+def merged(*overrides: dict) -> dict:
+    """Nested override mappings merged left to right (a later leaf wins).
+
+    A mapping with a ``dist`` key is a distribution, replaced whole rather than merged.
+    """
+    out: dict = {}
+
+    def put(dst: dict, src: dict) -> None:
+        for k, v in src.items():
+            if isinstance(v, dict) and "dist" not in v and isinstance(dst.get(k), dict):
+                put(dst[k], v)
+            else:
+                dst[k] = copy.deepcopy(v)
+    for o in overrides:
+        put(out, o)
+    return out
+
+
 def deep_merge(base: dict, over: dict, src: str, prov: dict, prefix: str = "") -> dict:
     """Merge ``over`` into a copy of ``base``; mappings merge, everything else replaces.
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sim.errors import ConfigError
+from sim.errors import ConfigError, check_keys
 from sim.experiment.executors import EXECUTORS
 from sim.model.params import MODEL_SECTIONS
 
@@ -66,12 +66,7 @@ def parse_spread(node: Any) -> SpreadSettings:
     if not isinstance(node, dict):
         raise ConfigError("spread", f"must be a mapping of {', '.join(SPREAD_KEYS)}, got "
                           f"{show(node)}")
-    for k in node:
-        if k not in SPREAD_KEYS:
-            raise ConfigError(f"spread.{k}", f"unknown key; allowed: {', '.join(SPREAD_KEYS)}")
-    for k in SPREAD_KEYS:
-        if k not in node:
-            raise ConfigError(f"spread.{k}", "missing; this key is required")
+    check_keys(node, SPREAD_KEYS, "spread")
     draws = _whole(node["draws"], "spread.draws", 0, MAX_SPREAD_DRAWS)
     if draws == 1:
         raise ConfigError("spread.draws", "must be 0 (no spread) or a whole number in "
