@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 
 from sim import compose
+
+# Tests measure the memory guard's block cost in their own process, as before it was kept
+# on disk (a kept cost would skip the probe's warm-up, which the peak tests rely on, and
+# a file from another checkout's run would be shared); test_memory_guard tests the file.
+os.environ["SIM_COST_CACHE"] = ""
 
 
 @pytest.fixture(scope="session")

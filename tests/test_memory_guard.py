@@ -100,6 +100,32 @@ def test_a_finished_blocks_arrays_are_freed_without_the_cyclic_collector(monkeyp
         gc.enable()
 
 
+def test_the_measured_cost_is_kept_for_the_next_process_of_the_same_code(tmp_path,
+                                                                         monkeypatch):
+    from sim.experiment import memory
+
+    monkeypatch.setenv(memory.COST_CACHE_ENV, str(tmp_path))
+    path = memory.cost_cache_file(False)
+    assert path is not None and path.parent == tmp_path
+    assert memory.cost_cache_file(True) != path           # the trace is part of the key
+    real, measured = memory.measure_block_cost(P), []
+    monkeypatch.setattr(memory, "measure_block_cost",
+                        lambda p, trace: measured.append(trace) or real)
+    memory.baseline_cost.cache_clear()
+    try:
+        first = memory.baseline_cost(False)
+        assert measured == [False] and path.is_file()
+        memory.baseline_cost.cache_clear()                 # as a new process
+        assert memory.baseline_cost(False) == first and measured == [False]  # read back
+        path.write_text('{"per_world": -1}')               # malformed: measured again
+        memory.baseline_cost.cache_clear()
+        assert memory.baseline_cost(False) == first and measured == [False, False]
+        monkeypatch.setenv(memory.COST_CACHE_ENV, "")      # no file at all
+        assert memory.cost_cache_file(False) is None
+    finally:
+        memory.baseline_cost.cache_clear()
+
+
 def test_the_measured_cost_follows_what_a_block_produces():
     cost = measure_block_cost(P)
     traced = measure_block_cost(P, trace=True)
