@@ -9,11 +9,14 @@ what to read (absolute times depend on the machine's load). Reported per command
 median wall time and the median CPU time (user + system of the child, less sensitive
 to other processes on the machine) of ``--repeat`` runs, and the ratios.
 
-``sim-run`` is timed twice for this checkout: with the memory guard's measured block
-cost already kept on disk (``warm``, every run after the first of a code version) and
-with an empty cost folder (``cold``: the probe runs, as on the first run).
-``$SIM_COST_CACHE`` points at a temporary folder for both trees, and numba's kernels
-are compiled and cached once before timing (a fresh ``NUMBA_CACHE_DIR`` per tree)::
+``sim-run`` is also timed inside the child once its modules are imported (the
+command's own work: checks, composition, estimates, the run, the files). Both are
+timed twice for this checkout: with the memory guard's measured block cost kept on
+disk (``warm``, every run after the first of a code version) and with an empty cost
+folder (``cold``: the probe runs, as on the first run). ``$SIM_COST_CACHE`` points at a
+temporary folder for both trees, numba's kernels are compiled and cached once before
+timing (a fresh ``NUMBA_CACHE_DIR`` per tree), and every run writes a fresh folder (a
+finished one would be resumed, not run)::
 
     .venv/bin/python benchmarks/bench_startup.py --before 7c5f25f
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import resource
 import shutil
@@ -34,6 +38,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Stands for a fresh output folder in a command (:func:`timed`).
+OUT = "@OUT@"
+_RUNS = 0
 
 
 def checkout(rev: str, into: Path) -> Path:
@@ -46,15 +53,37 @@ def checkout(rev: str, into: Path) -> Path:
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Wall and CPU (user + system) seconds of one run of ``cmd``."""
+    """Wall and CPU (user + system) seconds of one run of ``cmd``.
+
+    A command that prints ``[wall, cpu]`` as its last line (:data:`AFTER_IMPORTS`) is
+    timed by itself.
+    """
+    global _RUNS
+    _RUNS += 1   # a fresh output folder each time: a finished one would be resumed
+    cmd = [c.replace(OUT, str(cwd / f"out{_RUNS}")) for c in cmd]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     tic = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    out = subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True).stdout
     wall = time.perf_counter() - tic
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    last = out.strip().splitlines()[-1] if out.strip() else ""
+    if last.startswith("["):
+        wall, cpu = json.loads(last)
     return wall, cpu
+
+
+#: ``sim-run worlds=1``'s own work once its modules are imported: what the command
+#: does beyond importing (checks, composition, the memory and disk estimates, the run,
+#: the files), timed inside the child, whose imports vary most with the machine's load.
+AFTER_IMPORTS = """
+import json, sys, time
+import pyarrow.parquet, scipy.stats, sim.cli.run, sim.experiment.api, sim.model.model
+wall, cpu = time.perf_counter(), time.process_time()
+sim.cli.run.main(["worlds=1", "quiet=true", "hydra.run.dir=" + sys.argv[1]])
+print(json.dumps([time.perf_counter() - wall, time.process_time() - cpu]))
+"""
 
 
 def main() -> None:
@@ -71,11 +100,12 @@ def main() -> None:
                        "NUMBA_CACHE_DIR": str(tmp / f"numba-{name}")}
                 for name, tree in trees.items()}
         run = [sys.executable, "-m", "sim.cli.run", "worlds=1", "quiet=true",
-               f"hydra.run.dir={tmp}/run"]
+               f"hydra.run.dir={OUT}"]
         commands = {
             "import sim": [sys.executable, "-c", "import sim"],
             "import sim.cli.run": [sys.executable, "-c", "import sim.cli.run"],
             "sim-run worlds=1 quiet=true": run,
+            "  the same, after its imports": [sys.executable, "-c", AFTER_IMPORTS, OUT],
         }
         for env in envs.values():      # numba compiles and caches; the cost is kept
             timed(run, env, tmp)
@@ -83,7 +113,7 @@ def main() -> None:
               f"{'wall ratio':>10} {'cpu ratio':>9}")
         for name, cmd in commands.items():
             variants = [("before", envs["before"], False), ("this", envs["this"], False)]
-            if cmd is run:
+            if OUT in cmd[-1]:
                 variants.append(("this, cold", envs["this"], True))
             times: dict[str, list[tuple[float, float]]] = {v[0]: [] for v in variants}
             for _ in range(args.repeat):
