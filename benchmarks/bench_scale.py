@@ -77,9 +77,11 @@ def run(worlds: int, executor: str, workers: int, folder: Path) -> dict:
     if p.returncode != 0:
         raise SystemExit(f"sim-run failed: {p.stderr.read() if p.stderr else ''}")
     summary = json.loads((out / "summary.json").read_text())
+    disk = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     return {"worlds": worlds, "executor": executor, "wall": wall,
             "elapsed": summary["elapsed_seconds"], "parent": parent, "worker": worker,
-            "p_sign": summary["p_sign"]}
+            "p_sign": summary["p_sign"], "disk": disk,
+            "worlds_file": (out / "worlds.parquet").stat().st_size}
 
 
 def main() -> None:
@@ -95,15 +97,28 @@ def main() -> None:
         large = run(args.large, "process", args.workers, folder)
         rows += [small, large]
         print(f"{'worlds':>10} {'executor':>10} {'wall s':>8} {'run s':>8} "
-              f"{'runs/s/core':>11} {'parent MB':>9} {'worker MB':>9}")
+              f"{'runs/s/core':>11} {'parent MB':>9} {'worker MB':>9} {'disk B/world':>12}")
         for r in rows:
             cores = 1 if r["executor"] == "in_process" else args.workers
             print(f"{r['worlds']:10,d} {r['executor']:>10} {r['wall']:8.1f} "
                   f"{r['elapsed']:8.1f} {r['worlds'] / r['elapsed'] / cores:11.0f} "
-                  f"{r['parent'] / 1e6:9.0f} {r['worker'] / 1e6:9.0f}")
-        grow = (large["parent"] - small["parent"]) / (large["worlds"] - small["worlds"])
+                  f"{r['parent'] / 1e6:9.0f} {r['worker'] / 1e6:9.0f} "
+                  f"{r['disk'] / r['worlds']:12.1f}")
+        dw = large["worlds"] - small["worlds"]
+        grow = (large["parent"] - small["parent"]) / dw
+        disk = (large["disk"] - small["disk"]) / dw
+        wdisk = (large["worlds_file"] - small["worlds_file"]) / dw
         print(f"parent growth per world between {small['worlds']:,} and "
               f"{large['worlds']:,} worlds: {grow:.1f} B")
+        print(f"disk per world between them (the run folder's slope): {disk:.1f} B, "
+              f"worlds.parquet {wdisk:.1f} B")
+        rate = large["worlds"] / large["elapsed"]
+        for n in (10_000_000,):
+            if n > large["worlds"]:
+                print(f"extrapolated to {n:,} worlds at {rate:,.0f} world-runs/s: "
+                      f"{n / rate / 60:.0f} min, parent "
+                      f"{(large['parent'] + grow * (n - large['worlds'])) / 1e6:.0f} MB, "
+                      f"disk {(large['disk'] + disk * (n - large['worlds'])) / 1e9:.2f} GB")
 
 
 if __name__ == "__main__":

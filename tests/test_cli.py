@@ -327,6 +327,42 @@ def test_real_command_line_default_location_and_bad_input(tmp_path):
     assert "unknown scenario 'nope'" in p.stderr and "Traceback" not in p.stderr
 
 
+def test_hydra_reads_the_mode_preflight_composed_instead_of_composing_again(tmp_path):
+    from hydra._internal.hydra import Hydra
+    from hydra.types import RunMode
+
+    from sim.cli.run import Plan, _mode_known
+
+    original = Hydra.get_mode
+    plan = Plan([["worlds=5"]], tmp_path, multirun=False, quiet=True, mode=RunMode.RUN)
+    with _mode_known(plan):
+        # no composition: a configuration that does not exist is not even looked for
+        assert Hydra.get_mode(None, "no-such-config", ["nope=1"]) == RunMode.RUN
+    assert Hydra.get_mode is original                 # restored afterwards
+    with _mode_known(None):                           # --help and the like: as Hydra does
+        assert Hydra.get_mode is original
+
+
+def test_single_run_composes_the_whole_configuration_once_in_hydra(tmp_path, monkeypatch):
+    from hydra._internal.hydra import Hydra
+
+    from sim.cli.run import main
+
+    calls = []
+    original = Hydra.compose_config
+
+    def counted(self, *args, **kwargs):
+        calls.append(list(kwargs["overrides"]))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Hydra, "compose_config", counted)
+    main(["worlds=3", "horizon_weeks=4", "quiet=true", f"hydra.run.dir={tmp_path / 'r'}"])
+    # preflight's composition of Hydra's own settings leaves the model's groups out
+    whole = [c for c in calls if not any(o.startswith("~") for o in c)]
+    assert len(whole) == 1 and len(calls) == 2, calls   # get_mode's composition skipped
+    assert (tmp_path / "r" / "summary.json").is_file()
+
+
 def test_hydra_skips_recomposing_only_the_batch_preflight_checked(monkeypatch):
     from hydra.plugins.sweeper import Sweeper
 

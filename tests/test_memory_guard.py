@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from sim import load_params
+from sim.experiment.api import simulate
 from sim.experiment.executors import ProcessPool
 from sim.experiment.memory import (
     BASE,
@@ -71,14 +72,66 @@ def test_a_streamed_runs_peak_does_not_grow_with_its_worlds(tmp_path):
     assert estimate_bytes(12000, 1000, 40, streamed=False) > estimate_bytes(12000, 1000, 40)
 
 
+def test_a_finished_blocks_arrays_are_freed_without_the_cyclic_collector(monkeypatch):
+    """The cause of a streamed run's growing peak: finished models waited for ``gc``.
+
+    Mesa's agents and event list refer back to the model, so without
+    :meth:`PeaceModel.release` its arrays lived until the cyclic collector ran, and a
+    run of many blocks held one to three finished blocks at once.
+    """
+    import gc
+    import weakref
+
+    from sim.model import model as model_module
+
+    arrays = []
+    original = model_module.PeaceModel.run
+
+    def run(self):
+        arrays.append(weakref.ref(self.series["tension"]))
+        return original(self)
+
+    monkeypatch.setattr(model_module.PeaceModel, "run", run)
+    gc.disable()
+    try:
+        res = simulate(P, worlds=50, seed=0, horizon_weeks=10)
+        assert len(res.outcomes) == 50 and arrays[0]() is None
+    finally:
+        gc.enable()
+
+
+def test_the_measured_cost_is_kept_for_the_next_process_of_the_same_code(tmp_path,
+                                                                         monkeypatch):
+    from sim.experiment import memory
+
+    monkeypatch.setenv(memory.COST_CACHE_ENV, str(tmp_path))
+    path = memory.cost_cache_file(False)
+    assert path is not None and path.parent == tmp_path
+    assert memory.cost_cache_file(True) != path           # the trace is part of the key
+    real, measured = memory.measure_block_cost(P), []
+    monkeypatch.setattr(memory, "measure_block_cost",
+                        lambda p, trace: measured.append(trace) or real)
+    memory.baseline_cost.cache_clear()
+    try:
+        first = memory.baseline_cost(False)
+        assert measured == [False] and path.is_file()
+        memory.baseline_cost.cache_clear()                 # as a new process
+        assert memory.baseline_cost(False) == first and measured == [False]  # read back
+        path.write_text('{"per_world": -1}')               # malformed: measured again
+        memory.baseline_cost.cache_clear()
+        assert memory.baseline_cost(False) == first and measured == [False, False]
+        monkeypatch.setenv(memory.COST_CACHE_ENV, "")      # no file at all
+        assert memory.cost_cache_file(False) is None
+    finally:
+        memory.baseline_cost.cache_clear()
+
+
 def test_the_measured_cost_follows_what_a_block_produces():
     cost = measure_block_cost(P)
     traced = measure_block_cost(P, trace=True)
     assert cost.trace_per_world_week == 0 < traced.trace_per_world_week
     assert traced.per_world_week > cost.per_world_week > 0
     # one outcome row's bytes, as pandas holds it (95 columns today; no constant kept)
-    from sim.experiment.api import simulate
-
     rows = simulate(P, worlds=500, seed=1, horizon_weeks=24).outcomes
     per_row = rows.memory_usage(deep=True).sum() / len(rows)
     assert 0.8 * per_row < cost.rows_per_world < 1.25 * per_row

@@ -262,8 +262,11 @@ def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,
         A :class:`Result`.
     """
     model = PeaceModel(params, worlds=worlds, seed=seed, horizon_weeks=horizon_weeks,
-                       block=block, trace=trace, fixed_draws=fixed_draws).run()
-    return collect(model)
+                       block=block, trace=trace, fixed_draws=fixed_draws)
+    try:
+        return collect(model.run())
+    finally:
+        model.release()   # its arrays are freed now, not at the next cyclic collection
 
 
 def collect(model: PeaceModel) -> Result:

@@ -80,12 +80,14 @@ def bind_pool_worker(main_pid: int) -> None:
 def collected(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)``, then a full garbage collection (in a long-lived worker).
 
-    A block's model is a cycle of objects (the Mesa model and its agents) holding
-    large NumPy arrays: reference counting never frees it, and the collector's
-    allocation-count heuristics rarely run a full collection, so a worker computing
-    block after block grew by about 100 MB a block, to 1.9 GB over a
-    1,000,000-world run. With the worker's start-up objects frozen
-    (:func:`bind_pool_worker`) the collection takes about a millisecond.
+    A block's model is a cycle of objects (the Mesa model and its agents): reference
+    counting never frees it, and the collector's allocation-count heuristics rarely run
+    a full collection, so a worker computing block after block grew by about 100 MB a
+    block, to 1.9 GB over a 1,000,000-world run. :func:`sim.experiment.api.simulate`
+    now releases the model's arrays itself (:meth:`PeaceModel.release`, which also
+    bounds a run in one process); what is left of the cycle is small, and collected
+    here. With the worker's start-up objects frozen (:func:`bind_pool_worker`) the
+    collection takes about a millisecond.
     """
     value = fn(*args)
     gc.collect()

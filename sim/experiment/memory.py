@@ -22,9 +22,12 @@ already (:func:`check_run_memory`; ``MemAvailable`` does not count it).
 probe block of :data:`PROBE_WORLDS` worlds is run under ``tracemalloc`` at two short
 horizons (:func:`measure_block_cost`); its peak per world, linear in the weeks, is
 extrapolated to the run's horizon, and the rows' size is the ``memory_usage`` of what
-the block returned. The probe's peak includes the model's fixed overhead spread over
-few worlds, so it overstates the per-world cost; :data:`SAFETY` covers what the probe
-does not see (another scenario's extra actors or events). A run held in memory (the
+the block returned. The baseline's measurement is kept on disk for the next process of
+the same code, configuration and libraries (:func:`baseline_cost`), as numba keeps its
+compiled kernels: a later ``sim-run`` starts without probing. The probe's peak includes
+the model's fixed overhead spread over few worlds, so it overstates the per-world
+cost; :data:`SAFETY` covers what the probe does not see (another scenario's extra
+actors or events). A run held in memory (the
 library's :func:`simulate_blocks` without a file) also keeps every row:
 ``2 * worlds * rows_per_world``. ``tests/test_memory_guard.py`` compares the estimate
 with measured peaks (``VmHWM``, the process's own peak resident memory).
@@ -41,6 +44,7 @@ No Hydra here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import math
@@ -260,10 +264,88 @@ def _disk_cost(results: list[Any]) -> DiskCost:
 
 @functools.lru_cache(maxsize=4)
 def baseline_cost(trace: bool) -> BlockCost:
-    """:func:`measure_block_cost` of the baseline scenario, once per process."""
+    """:func:`measure_block_cost` of the baseline scenario, once per code version.
+
+    The measurement (about 0.6 s, a fifth of ``sim-run worlds=1``) is kept in
+    :func:`cost_cache_file` and read back by later processes of the same code, the same
+    configuration files and the same libraries (the key covers them all); once per
+    process otherwise. A file that cannot be read or written is measured again.
+    """
     from sim.experiment.config import load_params
 
-    return measure_block_cost(load_params("baseline"), trace)
+    path = cost_cache_file(trace)
+    cost = _read_cost(path) if path is not None else None
+    if cost is None:
+        cost = measure_block_cost(load_params("baseline"), trace)
+        if path is not None:
+            _write_cost(path, cost)
+    return cost
+
+
+#: Environment variable naming the folder of measured block costs ("" keeps none).
+COST_CACHE_ENV = "SIM_COST_CACHE"
+
+
+def cost_cache_file(trace: bool) -> Path | None:
+    """Where :func:`baseline_cost` keeps its measurement (None: kept by no file).
+
+    ``$SIM_COST_CACHE`` if set (empty: no file), else ``peace-sim`` under
+    ``$XDG_CACHE_HOME`` (default ``~/.cache``). The name holds a hash of every ``.py``
+    file of :mod:`sim`, every YAML file of the configuration folder, the versions of
+    Python, NumPy, pandas, pyarrow and numba, and ``trace``: a change to any of them is
+    measured afresh.
+    """
+    import hashlib
+    import sys
+    from importlib import metadata
+
+    from sim.experiment.config import CONFIG_DIR
+
+    root = os.environ.get(COST_CACHE_ENV)
+    if root == "":
+        return None
+    folder = (Path(root) if root is not None else
+              Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "peace-sim")
+    h = hashlib.sha256(f"trace={trace} python={sys.version}".encode())
+    for lib in ("numpy", "pandas", "pyarrow", "numba"):
+        try:
+            h.update(f" {lib}={metadata.version(lib)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f" {lib}=none".encode())
+    for top in (Path(__file__).resolve().parents[1], Path(CONFIG_DIR)):
+        for path in sorted([*top.rglob("*.py"), *top.rglob("*.yaml")]):
+            h.update(path.relative_to(top).as_posix().encode() + b"\0")
+            h.update(path.read_bytes() + b"\0")
+    return folder / f"block-cost-{h.hexdigest()[:20]}.json"
+
+
+def _read_cost(path: Path) -> BlockCost | None:
+    """The :class:`BlockCost` kept in ``path``, or None (missing, unreadable, malformed)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text())
+        disk = DiskCost(**{k: float(v) for k, v in data.pop("disk").items()})
+        cost = BlockCost(**{k: float(v) for k, v in data.items()}, disk=disk)
+    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+        return None
+    values = [*vars(disk).values(), *(v for k, v in vars(cost).items() if k != "disk")]
+    return cost if all(math.isfinite(v) and v >= 0 for v in values) else None
+
+
+def _write_cost(path: Path, cost: BlockCost) -> None:
+    """Keep ``cost`` in ``path`` (written whole, then renamed); a failure is ignored."""
+    import dataclasses
+    import json
+
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(dataclasses.asdict(cost)))
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def current_rss() -> int | None:
