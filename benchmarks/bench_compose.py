@@ -26,11 +26,11 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
+
+from revision import checkout
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The last commit before one composer ran every job (issue 17).
@@ -69,15 +69,6 @@ STEPS = (("preflight", "sweep preflight, per job"),
          ("hydra_compose", "Hydra's compose API"),
          ("load_params", "library load_params"),
          ("sim_run", "sim-run worlds=1 quiet=true"))
-
-
-def checkout(rev: str, into: Path) -> Path:
-    """``sim/`` and ``configs/`` of ``rev`` extracted under ``into``."""
-    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "sim", "configs"],
-                          check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(data)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def measure(package_root: Path, scenarios: int) -> dict:

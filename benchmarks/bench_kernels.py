@@ -26,15 +26,15 @@ Run with ``make bench`` or::
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from revision import checkout
 
 ROOT = Path(__file__).resolve().parents[1]
 PINNED = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -98,15 +98,6 @@ def worker(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------- in the parent
-
-
-def checkout(rev: str, into: Path) -> Path:
-    """The ``sim/`` and ``configs/`` of ``rev`` under ``into``."""
-    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "sim", "configs"],
-                          check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def measure(tree: Path, extra: list[str], env: dict[str, str] | None = None) -> dict:

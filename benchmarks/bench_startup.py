@@ -24,7 +24,6 @@ finished one would be resumed, not run)::
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource
@@ -32,24 +31,16 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from revision import checkout
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Stands for a fresh output folder in a command (:func:`timed`).
 OUT = "@OUT@"
 _RUNS = 0
-
-
-def checkout(rev: str, into: Path) -> Path:
-    """The ``sim/`` and ``configs/`` of ``rev`` under ``into``."""
-    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "sim", "configs"],
-                          check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
