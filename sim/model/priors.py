@@ -297,6 +297,17 @@ def leaf_source(key: str, prov: Mapping[str, str] | None) -> str | None:
     return source_of(key, dict(prov))
 
 
+def set_by_defaults(key: str, prov: Mapping[str, str] | None) -> bool:
+    """True when a leaf and every part of it (a distribution's arguments) are defaults.
+
+    An argument merged in by a scenario or the command line makes the leaf a what-if.
+    """
+    if prov is None:
+        return True
+    parts = [s for k, s in prov.items() if k == key or k.startswith(f"{key}.")]
+    return all(from_defaults(s) for s in parts or [leaf_source(key, prov)])
+
+
 def check_declarations(spec: Any, decl: Declarations,
                        prov: Mapping[str, str] | None = None) -> None:
     """Every numeric leaf is declared; the defaults' assumptions lie inside their priors.
@@ -329,7 +340,7 @@ def check_declarations(spec: Any, decl: Declarations,
                               f"{phi:g}] must lie in {leaf.key}'s allowed range "
                               f"[{leaf.lo:g}, {leaf.hi:g}]", decl.source)
         src = leaf_source(leaf.key, prov)
-        if prov is not None and not from_defaults(src):
+        if not set_by_defaults(leaf.key, prov):
             continue
         vlo, vhi = _support(leaf.value)
         if vlo < plo or vhi > phi:
@@ -365,7 +376,7 @@ def prior_overrides(spec: Any, decl: Declarations,
     for leaf, d in assumptions(spec, decl):
         if isinstance(leaf.value, Dist) or leaf.key in keep or d.prior_spec is None:
             continue
-        if prov is not None and not from_defaults(leaf_source(leaf.key, prov)):
+        if not set_by_defaults(leaf.key, prov):
             continue
         out[leaf.key] = dict(d.prior_spec)
     return out
