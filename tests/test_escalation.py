@@ -51,10 +51,15 @@ def test_armenia_reopens_only_after_its_government_has_fallen():
     assert (ro["reopened_by"] == "armenia").all()   # Baku's trigger never holds here
     assert ro["government_fell"].all()
     assert (ro["reopen_week"] >= ro["government_fell_week"]).all()
+    # every channel of a fall off: the domestic hazards, the snap election, the lost
+    # referendum, and Russia's lever on the government's survival (7.9, 7.15), which the
+    # merge added to the weekly hazard (182 of 8,000 worlds still fell without it)
     still = {"domestic": {"government": {"fall_base_hazard": 0.0,
                                          "fall_mobilisation_hazard": 0.0,
                                          "early_election_probability": 0.0},
-                          "constitution": {"failure_hazard": 0.0}}}
+                          "constitution": {"failure_hazard": 0.0}},
+             "actors": {"russia": {"survival_hazard": 0.0,
+                                   "suspension": {"fall_hazard": 0.0}}}}
     o = outcomes(overrides=still)
     assert not o["government_fell"].any()
     assert not o["reopened"].any()
