@@ -31,10 +31,6 @@ def cfg(baseline_cfg) -> dict:
 _MERGE = "issue 18 merge: calibrated to a pre-merge model (baseline P(sign) 0.086 -> 0.007)"
 _LOAD = "issue 20: memory peak measured while a second pytest process ran on 2 cores"
 KNOWN_AFTER_MERGE = {
-    "tests/test_escalation.py::test_1_more_incidents_lower_p_sign_and_raise_escalation_"
-    "paired[incident_spike]": "incident_spike raises P(sign) on the merged model "
-                              "(+0.0015 [+0.0006, +0.0024]): behaviour 1 fails, channel "
-                              "not found",
     "tests/test_government.py::test_no_referendum_the_government_expects_to_lose": _MERGE,
     "tests/test_hostile.py::test_memory_estimate_bounds_a_measured_peak[3000-40-False]":
         _LOAD,

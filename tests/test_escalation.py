@@ -193,6 +193,19 @@ def test_1_more_incidents_lower_p_sign_and_raise_escalation_paired(scenario):
     assert lo < 0, (m, lo, hi)
 
 
+def test_the_deputies_reference_climate_is_the_start_before_the_first_weeks_burst():
+    """The vote model's baselines (7.13) are the start's tension and mobilisation, not the
+    state after week 0: a burst from week 0 (incident_spike) is a change, not the
+    reference. Known answer: after one week tension has risen, the reference has not."""
+    m = PeaceModel(load_params("incident_spike"), worlds=2000, seed=SEED, horizon_weeks=1)
+    m.run()
+    start = m.domestic._start
+    assert start is not None
+    assert np.array_equal(start.tension, m.p.state.tension)
+    assert np.array_equal(start.mobilisation, m.p.actors["opposition"].mobilisation)
+    assert (m.tension > start.tension + 0.05).mean() > 0.5
+
+
 @pytest.mark.parametrize("scenario", ["corridor_demand", "incident_spike",
                                       "incident_sustained", "march_2025"])
 def test_escalation_scenarios_state_their_claims(scenario):

@@ -35,8 +35,6 @@ _BASELINES: dict = {}  # one baseline run per distinct (under, worlds, seed)
 #: Claims that do not hold on the integrated model (issue 18), kept as they are and
 #: reported, not weakened: a strict xfail fails the day the claim holds again.
 KNOWN_FALSE = {
-    "incident_spike": "P(sign) rises by +0.0015 [+0.0006, +0.0024] at the baseline's "
-                      "0.006 (20,000 worlds): against behaviour 1; channel not yet found",
     "nash_rule": "with the constitution passed the baseline signs in 0.994 of worlds and "
                  "the Nash rule lowers P(sign) (-0.019 [-0.021, -0.017]); escalation n.s.",
 }
