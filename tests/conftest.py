@@ -38,9 +38,6 @@ KNOWN_AFTER_MERGE = {
     "tests/test_memory_guard.py::test_a_streamed_runs_peak_does_not_grow_with_its_worlds":
         _LOAD,
     "tests/test_notebooks.py::test_notebook_executes[one_world]": _MERGE,
-    "tests/test_outside_powers.py::test_eaeu_decision_is_drawn_on_its_week_with_its_prior":
-        "the calendar's unconditional +0.2 on the EAEU report was removed at the merge "
-        "(counted twice with the drawn outcome); the test still expects it",
     "tests/test_readme_numbers.py::test_the_readme_paragraph_is_the_template_with_numbers_"
     "and_states_its_run": "the README template gained the frozen-support and pledge "
                           "sentences at the merge",
