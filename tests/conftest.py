@@ -44,10 +44,6 @@ KNOWN_AFTER_MERGE = {
     "tests/test_report.py::test_scenario_by_value_sweep_pairs_within_each_value": _MERGE,
     "tests/test_report.py::test_report_of_a_sweep": _MERGE,
     "tests/test_report.py::test_gate_curves_come_from_the_per_world_draws": _MERGE,
-    "tests/test_runs.py::test_a_precision_run_stops_at_the_same_block_on_every_executor":
-        "precision target 0.02 at P(sign) 0.007 stops after the first block",
-    "tests/test_stream.py::test_a_precision_run_stops_at_the_first_block_whose_interval_is_"
-    "narrow_enough": "precision target chosen for P(sign) near 0.09",
     "tests/test_sweep.py::test_sweep_summary_paired_differences_against_the_baseline_job":
         _MERGE,
 }
