@@ -44,8 +44,6 @@ KNOWN_AFTER_MERGE = {
     "tests/test_report.py::test_scenario_by_value_sweep_pairs_within_each_value": _MERGE,
     "tests/test_report.py::test_report_of_a_sweep": _MERGE,
     "tests/test_report.py::test_gate_curves_come_from_the_per_world_draws": _MERGE,
-    "tests/test_sweep.py::test_sweep_summary_paired_differences_against_the_baseline_job":
-        _MERGE,
 }
 
 
