@@ -37,13 +37,9 @@ KNOWN_AFTER_MERGE = {
     "tests/test_hostile.py::test_memory_estimate_bounds_a_measured_peak[300-30-True]": _LOAD,
     "tests/test_memory_guard.py::test_a_streamed_runs_peak_does_not_grow_with_its_worlds":
         _LOAD,
-    "tests/test_notebooks.py::test_notebook_executes[one_world]": _MERGE,
     "tests/test_readme_numbers.py::test_the_readme_paragraph_is_the_template_with_numbers_"
     "and_states_its_run": "the README template gained the frozen-support and pledge "
                           "sentences at the merge",
-    "tests/test_report.py::test_scenario_by_value_sweep_pairs_within_each_value": _MERGE,
-    "tests/test_report.py::test_report_of_a_sweep": _MERGE,
-    "tests/test_report.py::test_gate_curves_come_from_the_per_world_draws": _MERGE,
 }
 
 
