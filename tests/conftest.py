@@ -37,9 +37,6 @@ KNOWN_AFTER_MERGE = {
     "tests/test_hostile.py::test_memory_estimate_bounds_a_measured_peak[300-30-True]": _LOAD,
     "tests/test_memory_guard.py::test_a_streamed_runs_peak_does_not_grow_with_its_worlds":
         _LOAD,
-    "tests/test_readme_numbers.py::test_the_readme_paragraph_is_the_template_with_numbers_"
-    "and_states_its_run": "the README template gained the frozen-support and pledge "
-                          "sentences at the merge",
 }
 
 
