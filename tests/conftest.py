@@ -28,10 +28,8 @@ def cfg(baseline_cfg) -> dict:
 #: session restates it on its claimed channel (OPEN_GATE, FROZEN_SUPPORT, a paired
 #: interval) or reports its claim as false. Issue 18 stays open until this list is empty.
 #: Nothing here is a lowered bar: every assertion is unchanged.
-_MERGE = "issue 18 merge: calibrated to a pre-merge model (baseline P(sign) 0.086 -> 0.007)"
 _LOAD = "issue 20: memory peak measured while a second pytest process ran on 2 cores"
 KNOWN_AFTER_MERGE = {
-    "tests/test_government.py::test_no_referendum_the_government_expects_to_lose": _MERGE,
     "tests/test_hostile.py::test_memory_estimate_bounds_a_measured_peak[3000-40-False]":
         _LOAD,
     "tests/test_hostile.py::test_memory_estimate_bounds_a_measured_peak[300-30-True]": _LOAD,
