@@ -42,10 +42,6 @@ def test_1_more_incidents_never_raise_p_sign(cfg):
     assert p[0] - p[-1] > 0.05, p  # about 0.09 at 4,000 worlds (SE of the gap ~0.005)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 18 merge: with OPEN_GATE the merged model signs in about 0.1 of worlds and a "
-    "stronger opposition lowers P(sign) by 0.005 [-0.004, +0.014] only (4,000 worlds, "
-    "paired): behaviour 2's P(sign) half does not hold at this size; terms not reached"))
 def test_2_stronger_opposition_lowers_p_sign_and_pulls_terms_toward_armenia(cfg):
     """Putnam's two-level game and Schelling's tied hands.
 
@@ -60,12 +56,17 @@ def test_2_stronger_opposition_lowers_p_sign_and_pulls_terms_toward_armenia(cfg)
     The government-change channel is held fixed for the terms (no fall, no early
     election): a successor's ideal moves toward the opposition's (7.15), which would
     change what "toward Armenia" means mid-run.
+
+    Only the opposition's strength differs; both start at the start's mobilisation. The
+    start's mobilisation is the reference of the deputies' mobilisation term (7.13), so
+    starting the strong opposition at 0.6 and the weak at 0.1 (as until issue 18) made
+    the strong one's decay read as calm and the weak one's rise as unrest: at 20,000
+    worlds that *raised* P(sign) with the stronger opposition (-0.0043 [-0.0084,
+    -0.0003]; -0.025 with falls off), the reference artefact, not the opposition.
     """
     cfg = merged(cfg, OPEN_GATE)  # the opposition's channel, whatever the referendum prior
-    weak = with_(with_(cfg, ("actors", "opposition", "strength"), 0.3),
-                 ("actors", "opposition", "mobilisation"), 0.1)
-    strong = with_(with_(cfg, ("actors", "opposition", "strength"), 2.0),
-                   ("actors", "opposition", "mobilisation"), 0.6)
+    weak = with_(cfg, ("actors", "opposition", "strength"), 0.3)
+    strong = with_(cfg, ("actors", "opposition", "strength"), 2.0)
     # paired by seed: the 95 % interval of the world-by-world drop excludes zero (the
     # merged model's government holds few referendums even with OPEN_GATE, so P(sign)
     # is about 0.1 and a fixed gap of 0.05 no longer measures the channel)

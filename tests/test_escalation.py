@@ -51,10 +51,15 @@ def test_armenia_reopens_only_after_its_government_has_fallen():
     assert (ro["reopened_by"] == "armenia").all()   # Baku's trigger never holds here
     assert ro["government_fell"].all()
     assert (ro["reopen_week"] >= ro["government_fell_week"]).all()
+    # every channel of a fall off: the domestic hazards, the snap election, the lost
+    # referendum, and Russia's lever on the government's survival (7.9, 7.15), which the
+    # merge added to the weekly hazard (182 of 8,000 worlds still fell without it)
     still = {"domestic": {"government": {"fall_base_hazard": 0.0,
                                          "fall_mobilisation_hazard": 0.0,
                                          "early_election_probability": 0.0},
-                          "constitution": {"failure_hazard": 0.0}}}
+                          "constitution": {"failure_hazard": 0.0}},
+             "actors": {"russia": {"survival_hazard": 0.0,
+                                   "suspension": {"fall_hazard": 0.0}}}}
     o = outcomes(overrides=still)
     assert not o["government_fell"].any()
     assert not o["reopened"].any()
@@ -186,6 +191,19 @@ def test_1_more_incidents_lower_p_sign_and_raise_escalation_paired(scenario):
                                                               overrides=FROZEN_SUPPORT)
     m, lo, hi = paired(base["signed"], more["signed"])
     assert lo < 0, (m, lo, hi)
+
+
+def test_the_deputies_reference_climate_is_the_start_before_the_first_weeks_burst():
+    """The vote model's baselines (7.13) are the start's tension and mobilisation, not the
+    state after week 0: a burst from week 0 (incident_spike) is a change, not the
+    reference. Known answer: after one week tension has risen, the reference has not."""
+    m = PeaceModel(load_params("incident_spike"), worlds=2000, seed=SEED, horizon_weeks=1)
+    m.run()
+    start = m.domestic._start
+    assert start is not None
+    assert np.array_equal(start.tension, m.p.state.tension)
+    assert np.array_equal(start.mobilisation, m.p.actors["opposition"].mobilisation)
+    assert (m.tension > start.tension + 0.05).mean() > 0.5
 
 
 @pytest.mark.parametrize("scenario", ["corridor_demand", "incident_spike",

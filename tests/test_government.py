@@ -136,6 +136,13 @@ def test_a_successor_can_fall_and_faces_elections(cfg):
 
 
 def test_no_referendum_the_government_expects_to_lose(cfg):
+    """The agenda's referendum rule (7.13). A yes-share prior on both sides of the pass
+    threshold (0.35 to 0.65, both runs alike) so that referendums the government expects
+    to win and to lose both arise: at the merged baseline's prior it held only 85 in
+    10,000 worlds, too few to exercise the rule (343 here; 1,602 held at a negative
+    expected lead with the rule off)."""
+    cfg["domestic"]["referendum"]["yes_share"] = {"dist": "uniform", "low": 0.35,
+                                                  "high": 0.65}
     o = simulate(parse_params(cfg), worlds=10000, seed=SEED).outcomes
     held = o["referendum_held"].to_numpy()
     lead = o["referendum_expected_lead"].to_numpy()

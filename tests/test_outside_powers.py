@@ -153,10 +153,18 @@ def test_eaeu_decision_is_drawn_on_its_week_with_its_prior():
             assert not russia.suspended.any()
     share = russia.suspended.mean()
     assert abs(share - 0.4) < 3 * np.sqrt(0.4 * 0.6 / 4000)
-    # the calendar's own pressure goes to every world; the outcome's only where it went
-    # against Armenia
-    extra = russia.pressure[russia.suspended].mean() - russia.pressure[~russia.suspended].mean()
-    assert extra == pytest.approx(0.15)
+    # paired, world by world, against the same worlds with no suspension: the outcome's
+    # 0.15 only where it went against Armenia. (The calendar's pending events complete
+    # per world and add their own pressure, so a difference of group means is not 0.15.)
+    none = PeaceModel(load_params("baseline", overrides=actor(
+        "russia", suspension={"event": "eaeu_suspension_report", "probability": 0.0,
+                              "pressure": 0.15, "fall_hazard": 0.001})),
+        worlds=4000, seed=SEED, horizon_weeks=3)
+    for _ in range(week + 1):
+        none.step()
+    other = next(sp for sp in none.spoilers if sp.name == "russia")
+    assert not other.suspended.any()
+    assert np.allclose(russia.pressure - other.pressure, 0.15 * russia.suspended)
     expected = russia.p.survival_hazard * russia.sigma + 0.001 * russia.suspended
     assert np.allclose(russia.fall_hazard(), expected)
     assert np.allclose(m.outside_fall_hazard, expected)

@@ -31,13 +31,16 @@ def test_the_readme_paragraph_is_the_template_with_numbers_and_states_its_run():
     assert slots["worlds"] == f"{rn.WORLDS:,}" and slots["seed"] == str(rn.SEED)
     for key, text in slots.items():
         if key.startswith("p_") or key.startswith("yes_"):
-            assert float(text.split(" ")[0].strip("*")) > 0, (key, text)  # never "0.000"
+            # never "0.000": a probability is positive or an exact zero with its count
+            value = float(text.split(" ")[0].strip("*"))
+            assert value > 0 or re.fullmatch(r"0 \(0 of [\d,]+ worlds\)", text), (key, text)
 
 
 @pytest.mark.parametrize("p, d, n, text", [(0.0862, 3, None, "0.086"),
                                            (8 / 50_000, 3, 50_000,
                                             "0.0002 (8 of 50,000 worlds)"),
-                                           (0.0, 3, 10, "0.000")])
+                                           (0.0, 3, 10, "0 (0 of 10 worlds)"),
+                                           (0.0, 3, None, "0.000")])
 def test_a_non_zero_probability_is_never_printed_as_zero(p, d, n, text):
     assert rn.prob(p, d, n) == text
 

@@ -18,6 +18,8 @@ import pytest  # noqa: E402
 from _report_fixtures import write_run, write_sweep  # noqa: E402
 
 from sim.cli.report import main  # noqa: E402
+from sim.experiment.display import points  # noqa: E402
+from sim.model.rules import wilson_interval  # noqa: E402
 from sim.viz import plots, report  # noqa: E402
 
 COMMON = ["p_sign.png", "cumulative.png", "outcomes.png", "terms.png", "trajectories.png",
@@ -124,10 +126,14 @@ def test_sweep_labels_and_baseline(sweep_dir):
 
 def test_scenario_by_value_sweep_pairs_within_each_value(tmp_path):
     """A 2x2 grid (scenario x base rate): every comparison in the figures is with the
-    baseline job at the same base rate, not with one baseline for all."""
+    baseline job at the same base rate, not with one baseline for all. The constitution
+    passed on every job (PASSED_GATE): at the merged baseline's gate almost no world signs
+    within 60 weeks, so the base rate could not show in P(sign) at all."""
+    gate = {"domestic.constitution.stage": "passed"}
     path = write_sweep(tmp_path / "sweep",
-                       [(s, {"incidents.base_rate": b}) for s in ("baseline", "incident_spike")
-                        for b in (0.05, 0.6)], worlds=300, horizon_weeks=60)
+                       [(s, {"incidents.base_rate": b, **gate})
+                        for s in ("baseline", "incident_spike") for b in (0.05, 0.6)],
+                       worlds=300, horizon_weeks=60)
     sweep = report.load_sweep(path)
     assert [r.label for r in sweep.runs] == [
         "baseline, base_rate=0.05", "baseline, base_rate=0.6",
@@ -227,7 +233,9 @@ def test_report_of_a_sweep(sweep_dir):
     by_label = {r[0]: dict(zip(head, r, strict=True)) for r in rows}
     assert by_label["march_2025"]["P(sign)"] == f"{100 * csv.loc[1, 'p_sign']:.1f}%"
     diff = "Δ vs baseline (pp)"
-    assert by_label["incident_spike"][diff] == f"{100 * csv.loc[2, 'diff_vs_baseline']:+.1f}"
+    # the sweep summary's paired difference, printed by the one display rule (an exact
+    # zero, as at the merged baseline's 300 worlds, is "0.0", never "+0.0")
+    assert by_label["incident_spike"][diff] == points(csv.loc[2, "diff_vs_baseline"], unit="")
     assert by_label["baseline"][diff] == "–"  # the baseline is not compared with itself
     # sorted by P(sign), highest first
     ps = [float(r[1].rstrip("%")) for r in rows]
@@ -327,8 +335,13 @@ def test_gate_curves_come_from_the_per_world_draws(tmp_path):
     assert set(df["panel"]) == {"yes_share", "opposition_votes"}
     ys = df[df["panel"] == "yes_share"].sort_values("value")
     assert ys["n"].sum() == 4000 and len(ys) == 10
-    # about 0.00 and 0.23 at seed 1 (400 worlds a bin: the top bin's SE is about 0.02)
-    assert ys["p_sign"].iloc[0] < 0.02 and ys["p_sign"].iloc[-1] > 0.15
+    # P(sign) rises along the yes share: the top bin's 95 % interval lies above the
+    # bottom bin's (400 worlds a bin; at seed 1 about 0 of 400 and 21 of 400 at the merged
+    # baseline, whose gate leaves P(sign) near 0.007: the old bar of 0.15 assumed 0.09)
+    lo_bin = wilson_interval(round(ys["p_sign"].iloc[0] * ys["n"].iloc[0]), ys["n"].iloc[0])
+    hi_bin = wilson_interval(round(ys["p_sign"].iloc[-1] * ys["n"].iloc[-1]),
+                             ys["n"].iloc[-1])
+    assert hi_bin[0] > lo_bin[1], (lo_bin, hi_bin)
     # each bin's estimate is the share of that bin's worlds that signed
     w = run.worlds
     top = w["param.domestic.referendum.yes_share"] >= w["param.domestic.referendum.yes_share"

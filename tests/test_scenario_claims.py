@@ -23,7 +23,12 @@ SCENARIOS = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
 CLAIMED = [s for s in SCENARIOS if scenario_claims(s) is not None]
 
 #: Scenarios that state no claim, and why.
-NO_CLAIM = {"baseline": "the reference every claim is measured against"}
+NO_CLAIM = {"baseline": "the reference every claim is measured against",
+            "nash_rule": "claim withdrawn (issue 18): derived P(sign) up and P(escalation) "
+                         "down with the constitution passed and support frozen; measured "
+                         "P(sign) -0.019 [-0.021, -0.017] (stalemates where mobilisation "
+                         "rises, the opposition channel the rule ignores) and escalation "
+                         "n.s. (configs/scenario/nash_rule.yaml, docs/model.md 10)"}
 #: Scenarios whose ``expect:`` block is being written by their owners on parallel
 #: branches (issue 18). Each entry must still lack a block; remove it when the block
 #: lands (the test below then says so).
@@ -34,12 +39,7 @@ _BASELINES: dict = {}  # one baseline run per distinct (under, worlds, seed)
 
 #: Claims that do not hold on the integrated model (issue 18), kept as they are and
 #: reported, not weakened: a strict xfail fails the day the claim holds again.
-KNOWN_FALSE = {
-    "incident_spike": "P(sign) rises by +0.0015 [+0.0006, +0.0024] at the baseline's "
-                      "0.006 (20,000 worlds): against behaviour 1; channel not yet found",
-    "nash_rule": "with the constitution passed the baseline signs in 0.994 of worlds and "
-                 "the Nash rule lowers P(sign) (-0.019 [-0.021, -0.017]); escalation n.s.",
-}
+KNOWN_FALSE: dict[str, str] = {}  # none since issue 18 (nash_rule's claim: NO_CLAIM)
 
 
 @pytest.mark.parametrize("scenario", [

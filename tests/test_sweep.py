@@ -56,10 +56,13 @@ def test_job_overrides_mirror_the_basic_sweeper():
 
 
 def test_sweep_summary_paired_differences_against_the_baseline_job(tmp_path):
-    # the full horizon and 2,000 worlds: within a year too few worlds sign (issue 7's
-    # gate) for the two scenarios' paired differences to be resolved
+    # the full horizon and 2,000 worlds, on the channel both scenarios claim (their
+    # expect: blocks' under: support frozen, the constitution passed): at the merged
+    # baseline's gate (P(sign) about 0.007) the EU's incentives do not show
+    # (-0.0007 low end at 2,000 worlds), with the gate passed both differences resolve
     jobs = fake_sweep(tmp_path, ["scenario=baseline,russia_spoiler,western_incentives",
-                                 "worlds=2000", "quiet=true"])
+                                 "worlds=2000", "quiet=true", "domestic.support.frozen=true",
+                                 "domestic.constitution.stage=passed"])
     table = write_sweep_summary(tmp_path, jobs)
     assert (tmp_path / "sweep_summary.csv").exists()
     csv = pd.read_csv(tmp_path / "sweep_summary.csv")

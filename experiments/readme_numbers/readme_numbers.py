@@ -80,8 +80,11 @@ def prob(p: float, decimals: int, n: int | None = None) -> str:
     """A probability to ``decimals`` places that never rounds a non-zero one to zero.
 
     ``prob(0.0862, 3)`` is ``0.086``; ``prob(0.00016, 3, 50_000)`` is ``0.0002 (8 of
-    50,000 worlds)``.
+    50,000 worlds)``; an exact zero states its count, ``prob(0.0, 3, 10)`` is ``0 (0 of
+    10 worlds)``, so that a reader never mistakes it for a rounded one.
     """
+    if p == 0 and n is not None:
+        return f"0 (0 of {n:,} worlds)"
     text = f"{p:.{decimals}f}"
     if p > 0 and float(text) == 0.0:
         text = f"{p:.1g}"

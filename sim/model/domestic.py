@@ -349,6 +349,13 @@ class DomesticArena:
                tau * (1.0 - r.boycott_no_abstention[idx]))
         return y, camp, boy
 
+    def record_start(self, start: DomesticInputs) -> None:
+        """The baselines of the vote model (7.13): each ``Delta`` is the change since these.
+
+        Called before the first :meth:`step`; without it the first step's inputs are used.
+        """
+        self._start = start.copy()
+
     # ------------------------------------------------------------------ the week
     def step(self, week: int, inputs: DomesticInputs, active) -> np.ndarray:
         """Advance the track, hold elections, and test the government's survival.

@@ -618,6 +618,13 @@ class DomesticTrack(Mechanism):
                                 incentive=model.incentive, opposition_utility=opp_u,
                                 outside_fall_hazard=model.outside_fall_hazard)
         dom = model.domestic
+        if t == 0:
+            # the vote model's baselines: tension and mobilisation as they stood at the
+            # start, before the first week's incidents (a burst in week 0 is a change,
+            # not the reference); the table's utility and the incentives as in week 0
+            dom.record_start(DomesticInputs(
+                mobilisation=model.mobilisation_at_start, tension=model.tension_at_start,
+                incentive=model.incentive, opposition_utility=opp_u))
         changed = dom.step(t, inputs, model.active)
         if changed.any():
             # the party of the start left office: a successor's positions (7.15); its

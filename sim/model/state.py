@@ -207,6 +207,11 @@ class World(mesa.Model):
         self.spoilers: list[Spoiler] = [a for a in actors if isinstance(a, Spoiler)]
         opp = [a for a in actors if isinstance(a, Opposition)]
         self.opposition: Opposition | None = opp[0] if opp else None
+        #: the climate at the start, before the first week's incidents: the baselines
+        #: of the deputies' tension and mobilisation terms (7.13), ``(W,)`` each
+        self.tension_at_start = self.tension.copy()
+        self.mobilisation_at_start = (self.opposition.m.copy() if self.opposition is not None
+                                      else np.zeros(W))
         self.border = BorderProcess(p.incidents, W, self.streams["incidents"],
                                     self.streams["severity"],
                                     (self.home.name, self.counterpart.name))
