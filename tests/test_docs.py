@@ -124,7 +124,7 @@ def test_every_actor_key_is_documented_per_role(role: str, code_spans: set[str])
 
 def _section8(doc: str) -> str:
     """Section 8's hand-written tables (the generated table of 8.12 left out)."""
-    from sim.model.priors import DOC_BEGIN, DOC_END
+    from sim.experiment.priors import DOC_BEGIN, DOC_END
 
     text = doc[doc.index("## 8. Parameters"):doc.index("## 9. Stylized")]
     return text.split(DOC_BEGIN, 1)[0] + text.split(DOC_END, 1)[-1]
@@ -162,7 +162,7 @@ def _row_leaves(key: str, leaves: list) -> list:
 @pytest.fixture(scope="module")
 def declared():
     from sim.experiment.config import load_params
-    from sim.model.priors import leaves, load_declarations
+    from sim.experiment.priors import leaves, load_declarations
 
     params = load_params("baseline")
     decl = load_declarations()
@@ -170,14 +170,14 @@ def declared():
 
 
 def test_the_table_of_declared_parameters_is_generated_from_the_list(doc: str, declared):
-    from sim.model.priors import DOC_BEGIN, DOC_END, doc_block
+    from sim.experiment.priors import DOC_BEGIN, DOC_END, doc_block
 
     params, decl, _ = declared
     assert DOC_BEGIN in doc and DOC_END in doc
     block = DOC_BEGIN + doc.split(DOC_BEGIN, 1)[1].split(DOC_END, 1)[0] + DOC_END
     assert block == doc_block(params, decl), (
         "docs/model.md's table of declared parameters is stale: run "
-        "python -m sim.model.priors --write")
+        "python -m sim.experiment.priors --write")
 
 
 def test_each_parameter_row_agrees_with_the_declared_kind_and_prior(doc: str, declared):

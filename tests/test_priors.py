@@ -1,4 +1,4 @@
-"""The one list of what every parameter is (configs/priors.yaml, sim/model/priors.py).
+"""The one list of what every parameter is (configs/priors.yaml, sim/experiment/priors.py).
 
 Known answers for the lookup and the loguniform prior; every way the list or a default
 can be wrong is one line naming the file, the key and what is allowed (in the library
@@ -16,8 +16,7 @@ import pytest
 
 from sim import ConfigError, load_params
 from sim.experiment.config import CONFIG_DIR, compose_model, params_from_config, scenarios
-from sim.model.dists import Dist, parse_dist
-from sim.model.priors import (
+from sim.experiment.priors import (
     KINDS,
     assumptions,
     check_declarations,
@@ -27,6 +26,7 @@ from sim.model.priors import (
     parse_declarations,
     prior_overrides,
 )
+from sim.model.dists import Dist, parse_dist
 
 PRIORS = CONFIG_DIR / "priors.yaml"
 

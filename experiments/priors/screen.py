@@ -35,8 +35,8 @@ import numpy as np
 
 from sim import simulate
 from sim.experiment.config import load_params
+from sim.experiment.priors import assumptions, load_declarations
 from sim.model.dists import Dist
-from sim.model.priors import assumptions, load_declarations
 
 HERE = Path(__file__).resolve().parent
 #: Outcome column -> display name.
@@ -64,7 +64,7 @@ class Screen:
     """
 
     def __init__(self, seed: int, horizon: int):
-        from sim.model.priors import prior_overrides
+        from sim.experiment.priors import prior_overrides
 
         self.seed, self.horizon = seed, horizon
         base = load_params("baseline")

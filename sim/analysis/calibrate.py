@@ -733,7 +733,7 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
             the scenario are the priors); with no keys and no ranges, every distribution
             the origin draws and (``priors``) every assumption of ``configs/priors.yaml``
             the defaults fix at a point, drawn from its declared prior
-            (:func:`sim.model.priors.prior_overrides`; a value the origin scenario sets,
+            (:func:`sim.experiment.priors.prior_overrides`; a value the origin scenario sets,
             such as its state, stays as set).
         ranges: Keys given a uniform prior on ``(low, high)`` (checked against the key's
             allowed range like any override); calibrated too.
@@ -761,7 +761,7 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
                             for k, (lo, hi) in ranges.items()}
     if priors and not keys and not ranges:
         from sim.experiment.config import compose_model, params_from_config
-        from sim.model.priors import load_declarations, prior_overrides
+        from sim.experiment.priors import load_declarations, prior_overrides
 
         comp = compose_model(origin)
         over = prior_overrides(params_from_config(comp.model(), comp.prov), load_declarations(),

@@ -3,7 +3,7 @@
 The uncertain inputs of an exploration are found in the composed parameters: every
 distribution (:class:`~sim.model.dists.Dist`) the scenario draws per world, every
 assumption of the one list ``configs/priors.yaml`` that the defaults fix at a point
-(drawn from its declared prior, :func:`sim.model.priors.prior_overrides`; off with
+(drawn from its declared prior, :func:`sim.experiment.priors.prior_overrides`; off with
 ``explore.priors=false``), plus any key the user names with a range (it becomes a
 uniform distribution on that range before the parameters are validated, so the range is
 checked against the key's allowed range). A key a scenario or the command line sets
@@ -95,7 +95,7 @@ class ExploreSettings:
         levels: Morris grid levels (an even number >= 2).
         inputs: Keys named with a range: dotted key -> ``[low, high]`` (uniform).
         priors: Also every assumption of ``configs/priors.yaml`` that the defaults fix at
-            a point, drawn from its prior (:func:`sim.model.priors.prior_overrides`);
+            a point, drawn from its prior (:func:`sim.experiment.priors.prior_overrides`);
             false: only the scenario's distributions and the named keys.
         conf_level: Confidence level of the indices' intervals.
         resamples: Bootstrap resamples for the intervals.

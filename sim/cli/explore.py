@@ -136,7 +136,7 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
             lay.prov[k] = _explore_source(f"explore.inputs.{k}", overrides, choice, config_dir)
         job = prepare_job(model_cfg, run_ov, config_dir, lay)
         if settings.priors:
-            from sim.model.priors import apply_overrides, load_declarations, prior_overrides
+            from sim.experiment.priors import apply_overrides, load_declarations, prior_overrides
 
             drawn = prior_overrides(job.params, load_declarations(config_dir), lay.prov,
                                     keep=set(settings.inputs))

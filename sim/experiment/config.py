@@ -1088,13 +1088,13 @@ def params_from_config(cfg: dict, prov: dict | None = None,
     A misspelt key gets the nearest allowed one (:func:`did_you_mean`), and a new name
     that breaks the schema (an actor ``rusia`` without a role) the existing name
     nearest it, wherever the key was written: a file, the command line or overrides.
-    Then the declarations (``<config_dir>/priors.yaml``, :mod:`sim.model.priors`):
+    Then the declarations (``<config_dir>/priors.yaml``, :mod:`sim.experiment.priors`):
     every numeric leaf declared, every default of an assumption inside its prior.
 
     Raises:
         ConfigError: The first bad key.
     """
-    from sim.model.priors import check_declarations, load_declarations
+    from sim.experiment.priors import check_declarations, load_declarations
 
     try:
         params = parse_params(cfg)
