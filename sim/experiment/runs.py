@@ -663,7 +663,8 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
         f"{s.horizon_weeks} weeks from {s.start_date})",
     ]
     sp = s.estimates.get("spread")
-    if isinstance(sp, dict) and spread_ok(sp):
+    sp = sp if isinstance(sp, dict) and spread_ok(sp) else None
+    if sp is not None:
         lines.append(f"P(sign)    {percent(s.p_sign)} [MC {percent(s.ci_low)}, "
                      f"{percent(s.ci_high)}]; {spread_text(sp)}")
         lines.append(f"  spread   median {percent(sp['p_sign_q50'])} over {sp['draws']:,} "
@@ -686,7 +687,7 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
     lines.append(f"median weeks to signing  {med:g}" if med is not None
                  else "median weeks to signing  - (none signed)")
     lines.append(f"95% CI: {INTERVAL_NOTE}")
-    if isinstance(sp, dict) and spread_ok(sp):
+    if sp is not None:
         lines.append(f"spread: {SPREAD_NOTE}")
     if out_dir is not None:
         lines.append(f"written to {out_dir}")

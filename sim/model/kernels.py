@@ -95,20 +95,6 @@ def _row(a, i):  # pragma: no cover - compiled
     return 0 if a.shape[0] == 1 else i
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _value(p, pi, x, w, i, rho, dom, ox, ow, orho, dw, m, t):  # pragma: no cover
-    """Own utility of row ``pi`` of ``p`` to world ``i``, and the domestic side's value.
-
-    Returns ``(u, v)``: ``u = 1 - weighted_loss``; ``v = u - (dw m) (1 - U_opp)`` for the
-    domestic side (``dom``), else ``u``.
-    """
-    u = 1.0 - weighted_loss(p, pi, x, i, w, i, rho, t)
-    if not dom:
-        return u, u
-    ou = 1.0 - weighted_loss(p, pi, ox, i, ow, i, orho, t)
-    return u, u - dw[i] * m[i] * (1.0 - ou)
-
-
 # --------------------------------------------------------------------- rules
 
 
@@ -171,7 +157,12 @@ def value(p, x, w, rho, dom, ox, ow, orho, dw, m, rows):  # pragma: no cover - c
     out = np.empty(rows.shape[0])
     t = np.empty(p.shape[1])
     for j in range(rows.shape[0]):
-        out[j] = _value(p, j, x, w, rows[j], rho, dom, ox, ow, orho, dw, m, t)[1]
+        i = rows[j]
+        u = 1.0 - weighted_loss(p, j, x, i, w, i, rho, t)
+        if dom:   # v = U - (dw m) (1 - U_opp)
+            ou = 1.0 - weighted_loss(p, j, ox, i, ow, i, orho, t)
+            u = u - dw[i] * m[i] * (1.0 - ou)
+        out[j] = u
     return out
 
 
