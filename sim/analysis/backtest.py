@@ -32,6 +32,7 @@ import pandas as pd
 
 from sim.analysis import scoring
 from sim.errors import ConfigError
+from sim.model.params import lookup
 
 KINDS = ("binary", "count")
 
@@ -884,12 +885,12 @@ def calibrate_rolling_origin(rule: RollingRule, origin: dt.date, facts: list[Fac
     keys = []
     for i in discover_inputs(pc):
         try:
-            same = cal._lookup(pc, i.key) == cal._lookup(po, i.key)
+            same = lookup(pc, i.key) == lookup(po, i.key)
         except (KeyError, AttributeError):
             same = False
         if same:
             keys.append(i.key)
-    priors = {k: cal._lookup(pc, k) for k in keys}
+    priors = {k: lookup(pc, k) for k in keys}
     # up to the week the calendar maps the origin's date to (an event dated before the
     # origin fires by then; the facts are read with that rule: _flag_set_by)
     from sim.model.calendar import event_week

@@ -67,6 +67,7 @@ import pandas as pd
 from sim.analysis import backtest as bt
 from sim.errors import ConfigError
 from sim.model.dists import Dist
+from sim.model.params import lookup
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -711,12 +712,6 @@ def fact_simulator(params, facts: Sequence[bt.Fact], horizon_weeks: int) -> Simu
     return simulate
 
 
-def _lookup(obj: Any, key: str) -> Any:
-    for part in key.split("."):
-        obj = obj[part] if isinstance(obj, Mapping) else getattr(obj, part)
-    return obj
-
-
 def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
                      keys: Sequence[str] = (), ranges: Mapping[str, tuple[float, float]]
                      | None = None, method: str = "rejection", worlds: int = 20_000,
@@ -775,7 +770,7 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
         if k not in drawn:
             raise ConfigError(k, "not a distributed parameter of the origin; give it a "
                               "range to calibrate it", f"configs/scenario/{origin}.yaml")
-    prior_of = {k: _lookup(params, k) for k in chosen}
+    prior_of = {k: lookup(params, k) for k in chosen}
     used, later = facts_until(facts, start, cutoff, exclude)
     targets = [Target(f.id, f.kind, f.observed) for f in used]
     _check_targets(targets)

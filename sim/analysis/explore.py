@@ -50,7 +50,7 @@ import pandas as pd
 
 from sim.errors import ConfigError, check_keys
 from sim.model.dists import Dist
-from sim.model.params import ModelParams
+from sim.model.params import ModelParams, lookup
 
 #: Exploration methods.
 METHODS = ("morris", "sobol", "prim")
@@ -277,12 +277,6 @@ class Input:
         return f"{self.dist.kind}({args})"
 
 
-def _lookup(obj: Any, key: str) -> Any:
-    for part in key.split("."):
-        obj = obj[part] if isinstance(obj, Mapping) else getattr(obj, part)
-    return obj
-
-
 def discover_inputs(params: ModelParams, named: Sequence[str] = ()) -> list[Input]:
     """Every distribution the model draws per world, in the model's drawing order.
 
@@ -293,7 +287,7 @@ def discover_inputs(params: ModelParams, named: Sequence[str] = ()) -> list[Inpu
 
     draws: dict = {}
     draw_parameters(params, 1, _Streams(0, 0), draws)
-    return [Input(k, _lookup(params, k), k in set(named)) for k in draws]
+    return [Input(k, lookup(params, k), k in set(named)) for k in draws]
 
 
 def problem(names: Sequence[str]) -> dict:

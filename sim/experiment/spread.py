@@ -60,7 +60,7 @@ from sim.experiment.display import percent
 from sim.experiment.executors import AHEAD_PER_WORKER, Executor, InProcess
 from sim.experiment.settings import SpreadSettings
 from sim.model.dists import Dist
-from sim.model.params import ModelParams
+from sim.model.params import ModelParams, lookup
 from sim.model.posterior import PosteriorDist
 from sim.model.rng import stream
 from sim.model.rules import wilson_interval
@@ -106,17 +106,11 @@ def assumption_draws(params: ModelParams, draws: int, seed: int) -> dict[str, np
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
 
-def _lookup(obj: Any, key: str) -> Any:
-    for part in key.split("."):
-        obj = obj[part] if isinstance(obj, Mapping) else getattr(obj, part)
-    return obj
-
-
 def sources(params: ModelParams, keys: Iterable[str]) -> dict[str, int]:
     """How many of ``keys`` are drawn from a posterior sample, how many from a prior."""
     n = {"posterior": 0, "prior": 0}
     for k in keys:
-        d = _lookup(params, k)
+        d = lookup(params, k)
         if isinstance(d, PosteriorDist):
             n["posterior"] += 1
         elif isinstance(d, Dist):

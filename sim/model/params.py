@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
@@ -62,6 +62,17 @@ RULES = ("compromise", "nash")
 STAGES = ("drafting", "passed", "abandoned")
 
 INF = math.inf
+
+
+def lookup(obj: Any, key: str) -> Any:
+    """The value at dotted ``key`` of parameters ``obj``.
+
+    Parts are attributes or mapping entries (``actors.<name>``), e.g.
+    ``lookup(params, "incidents.base_rate")``.
+    """
+    for part in key.split("."):
+        obj = obj[part] if isinstance(obj, Mapping) else getattr(obj, part)
+    return obj
 
 
 def _num(lo: float = -INF, hi: float = INF, *, unit: str = "", doc: str = "",
