@@ -12,7 +12,7 @@ falls) within the horizon.
 
 Two stages keep it inside about ten minutes on a shared machine (keys are screened in
 batches: key ``i`` of a batch in its own block of worlds of one pair of runs): every
-assumption at ``--worlds`` (default 500 per key and end), then the ``--top``
+assumption at ``--worlds`` (default 4,000 per key and end), then the ``--top``
 assumptions with the largest effect on each of the three outcomes (in units of its
 interval; the union) again at ``--confirm-worlds`` (default 20,000). The table reports
 the confirming run where there is one.
@@ -203,7 +203,7 @@ def markdown(rows: list[dict], base: dict, meta: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    ap.add_argument("--worlds", type=int, default=500, help="stage 1, per key and end")
+    ap.add_argument("--worlds", type=int, default=4000, help="stage 1, per key and end")
     ap.add_argument("--confirm-worlds", type=int, default=20000, help="stage 2")
     ap.add_argument("--top", type=int, default=6, help="confirmed per outcome")
     ap.add_argument("--batch-worlds", type=int, default=20000)
