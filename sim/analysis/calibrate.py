@@ -39,9 +39,12 @@ batch size), same posterior.
 **The real model.** :func:`fact_simulator` wraps one origin's run
 (:func:`sim.analysis.backtest.run_view`) and reads each fact's per-world value through
 the backtest's own resolution (:data:`sim.analysis.backtest.QUANTITIES`);
-:func:`calibrate_origin` composes the origin, turns named ranges into uniform priors,
-keeps the facts settled after the origin and on or before the cut-off (a later fact is
-never read, and the runs stop at the last fact used) and runs a method.
+:func:`calibration_inputs` is the one selection of the keys a calibration draws (also
+the rolling backtest's, :func:`sim.analysis.backtest.origin_inputs`): it composes the
+origin once, turns named ranges into uniform priors and, by default, the point-valued
+assumptions into their declared priors; :func:`calibrate_origin` keeps the facts settled
+after the origin and on or before the cut-off (a later fact is never read, and the runs
+stop at the last fact used) and runs a method.
 :func:`write_calibration` saves the posterior sample file (:mod:`sim.model.posterior`,
 which a scenario draws from with ``{dist: posterior, file: ..., column: ...}``), the
 prior draws, the table of how far each assumption moved and the prior-against-posterior
