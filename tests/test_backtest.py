@@ -400,6 +400,7 @@ def test_sim_backtest_rolling_writes_its_folder_and_refuses_bad_input(tmp_path, 
                         f"out={tmp_path / 'x'}"], "rolling_origins"),
                       (["rolling=true", "rolling_origins=June"], "rolling_origins"),
                       (["rolling=true", "calibration_worlds=-1"], "calibration_worlds"),
+                      (["rolling=true", "priors=maybe"], "priors"),
                       (["rolling=true", f"rule={tmp_path / 'none.yaml'}",
                         f"out={tmp_path / 'x'}"], "none.yaml")):
         capsys.readouterr()
