@@ -293,8 +293,16 @@ def _forecasts(result, origin, skip=()):
     return s[["fact", "forecast"]].reset_index(drop=True)
 
 
+#: A point-valued assumption of the defaults (0.3), drawn from its declared prior U(0.15, 0.45).
+PATIENCE = "actors.armenia.patience"
+
+
 def test_no_leakage_a_later_fact_moved_leaves_each_origins_forecasts_unchanged(tiny_rolling):
     rule, facts, base = tiny_rolling
+    post = base.posteriors[bt.origin_label(TINY[1])]
+    # the declared priors are calibrated: a point-valued assumption has a posterior
+    assert PATIENCE in post.columns and post[PATIENCE].between(0.15, 0.45).all()
+    assert post[PATIENCE].nunique() > 1
     later = "no_treaty_signed_by_2026_06_25"  # after both origins
     moved = [dataclasses.replace(f, date=dt.date(2026, 7, 1), observed=1.0)
              if f.id == later else f for f in facts]
@@ -306,6 +314,7 @@ def test_no_leakage_a_later_fact_moved_leaves_each_origins_forecasts_unchanged(t
     assert set(again.posteriors) == set(base.posteriors) == {bt.origin_label(TINY[1])}
     for k, post in base.posteriors.items():
         pd.testing.assert_frame_equal(again.posteriors[k], post)
+        pd.testing.assert_series_equal(again.posteriors[k][PATIENCE], post[PATIENCE])
     # the test can fail: a fact dated before the second origin, changed, moves its
     # calibration and so its forecasts (and never the first origin's)
     early = "reported_incidents_five_weeks_after_2025_03_13"
@@ -316,6 +325,52 @@ def test_no_leakage_a_later_fact_moved_leaves_each_origins_forecasts_unchanged(t
                                   _forecasts(base, TINY[0], [early]))
     assert not third.posteriors[bt.origin_label(TINY[1])].equals(
         base.posteriors[bt.origin_label(TINY[1])])
+    # ... the point-valued assumption's posterior included
+    assert not third.posteriors[bt.origin_label(TINY[1])][PATIENCE].equals(post[PATIENCE])
+
+
+def test_an_origin_is_calibrated_on_the_keys_sim_calibrate_selects_where_it_agrees():
+    from sim.analysis.calibrate import calibration_inputs
+    from sim.analysis.explore import discover_inputs
+    from sim.experiment.config import load_params
+
+    rule = bt.load_rule(RULE)
+    first = rule.origins[0]
+    own = bt.origin_inputs(rule, first)
+    # the one selection: sim-calibrate's (every distribution and the defaults' point-valued
+    # assumptions from their declared priors), the origin's state kept as its scenario sets
+    assert own.priors == calibration_inputs("march_2025", bt._origin_setting(rule, first)[1]
+                                            ).priors
+    assert PATIENCE in own.from_prior and set(own.from_prior) < set(own.keys)
+    assert "state.tension" not in own.keys
+    point = bt.origin_inputs(rule, first, priors=False)
+    assert point.keys == [i.key for i in discover_inputs(bt.origin_params(rule, first))]
+    assert PATIENCE not in point.keys and not point.from_prior
+    assert load_params("march_2025").actors["armenia"].patience == 0.3
+    # the first origin agrees with its own hindcast on every key
+    assert bt.shared_keys(bt.hindcast_inputs(rule, first), own) == own.keys
+    # from 14 Jun 2026 the baseline gives some keys newer priors: those keep the origin's
+    late = dt.date(2026, 6, 14)
+    hind, own = bt.hindcast_inputs(rule, late), bt.origin_inputs(rule, late)
+    keys = bt.shared_keys(hind, own)
+    kept = [k for k in hind.keys if k not in keys]
+    assert "domestic.referendum.yes_share" in kept and PATIENCE in keys
+    assert all(own.priors.get(k) != hind.priors[k] for k in kept)
+    assert all(own.priors[k] == hind.priors[k] for k in keys)
+
+
+def test_calibrate_origin_composes_its_origin_once(monkeypatch):
+    from sim.analysis import calibrate as cb
+    from sim.experiment import config
+
+    calls = []
+    real = config.compose_layers
+    monkeypatch.setattr(config, "compose_layers",
+                        lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    facts = bt.load_facts(CONFIG_DIR / "backtest" / "facts.yaml")
+    cal = cb.calibrate_origin("origin_2025_08_08", dt.date(2025, 12, 31), facts, worlds=100,
+                              seed=0, drop_unmatched=True)
+    assert len(calls) == 1 and PATIENCE in cal.settings["from_prior"]
 
 
 def test_the_tiny_rolling_run_scores_every_applicable_fact(tiny_rolling):
@@ -345,6 +400,7 @@ def test_sim_backtest_rolling_writes_its_folder_and_refuses_bad_input(tmp_path, 
                         f"out={tmp_path / 'x'}"], "rolling_origins"),
                       (["rolling=true", "rolling_origins=June"], "rolling_origins"),
                       (["rolling=true", "calibration_worlds=-1"], "calibration_worlds"),
+                      (["rolling=true", "priors=maybe"], "priors"),
                       (["rolling=true", f"rule={tmp_path / 'none.yaml'}",
                         f"out={tmp_path / 'x'}"], "none.yaml")):
         capsys.readouterr()

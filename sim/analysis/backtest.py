@@ -32,7 +32,6 @@ import pandas as pd
 
 from sim.analysis import scoring
 from sim.errors import ConfigError
-from sim.model.params import lookup
 
 KINDS = ("binary", "count")
 
@@ -817,29 +816,61 @@ def base_scenario(rule: RollingRule, origin: dt.date) -> str:
     return [s for d, s in rule.bases if d <= origin][-1]
 
 
+def _origin_setting(rule: RollingRule, origin: dt.date) -> tuple[str, dict]:
+    """An origin's base scenario and the overrides that place it at its date."""
+    return base_scenario(rule, origin), {"state.start_date": origin.isoformat(),
+                                         "state.events": _calendar_overrides(origin)}
+
+
 def origin_params(rule: RollingRule, origin: dt.date):
     """An origin's parameters: its base scenario at its date, the calendar as known then."""
     from sim.experiment.config import load_params
 
-    scen = base_scenario(rule, origin)
-    p = load_params(scen, overrides={"state.start_date": origin.isoformat(),
-                                     "state.events": _calendar_overrides(origin)})
+    scen, over = _origin_setting(rule, origin)
+    p = load_params(scen, overrides=over)
     check_origin(p, scen)
     return p
 
 
-def calibration_params(rule: RollingRule, origin: dt.date):
-    """The hindcast that calibrates ``origin``.
+def origin_inputs(rule: RollingRule, origin: dt.date, priors: bool = True):
+    """An origin's parameters with its calibration keys as priors (composed once).
+
+    The key selection of ``sim-calibrate`` (:func:`sim.analysis.calibrate.calibration_inputs`):
+    every distribution the origin draws and, with ``priors``, every assumption its
+    defaults fix at a point, drawn from its declared prior (``configs/priors.yaml``).
+    """
+    from sim.analysis.calibrate import calibration_inputs
+
+    scen, over = _origin_setting(rule, origin)
+    inputs = calibration_inputs(scen, over, priors=priors)
+    check_origin(inputs.params, scen)
+    return inputs
+
+
+def hindcast_inputs(rule: RollingRule, origin: dt.date, priors: bool = True):
+    """The hindcast that calibrates ``origin``, with the same key selection.
 
     The first origin's configuration, run from the first origin, with the calendar as
     known at ``origin`` (what happened in between is known then).
     """
-    from sim.experiment.config import load_params
+    from sim.analysis.calibrate import calibration_inputs
 
     first = rule.origins[0]
-    return load_params(base_scenario(rule, first),
-                       overrides={"state.start_date": first.isoformat(),
-                                  "state.events": _calendar_overrides(origin, first)})
+    return calibration_inputs(base_scenario(rule, first),
+                              {"state.start_date": first.isoformat(),
+                               "state.events": _calendar_overrides(origin, first)},
+                              priors=priors)
+
+
+def shared_keys(hindcast, own) -> list[str]:
+    """The keys an origin is calibrated on: the hindcast's, where the origin agrees.
+
+    A key is calibrated when the origin's own configuration, with the declared priors
+    applied the same way (:func:`origin_inputs`), gives it the same prior as the
+    hindcast; a key the origin sets differently (a point value, a newer distribution)
+    keeps the origin's value, and is drawn from the origin's own prior if it is one.
+    """
+    return [k for k, d in hindcast.priors.items() if own.priors.get(k) == d]
 
 
 def _fact_key(f: Fact) -> tuple:
@@ -867,39 +898,41 @@ def calibration_facts(facts: list[Fact], first: dt.date, origin: dt.date) -> lis
 
 
 def calibrate_rolling_origin(rule: RollingRule, origin: dt.date, facts: list[Fact],
-                             prior_worlds: int, seed: int):
+                             prior_worlds: int, seed: int, priors: bool = True, own=None):
     """Rejection ABC for one origin on the facts dated before it (None: nothing to use).
+
+    Args:
+        rule: The rolling rule.
+        origin: The origin's date; only facts dated before it are read
+            (:func:`calibration_facts`).
+        facts: The fact set (:func:`rolling_facts`).
+        prior_worlds: Prior worlds of the rejection step.
+        seed: The calibration's seed.
+        priors: Calibrate the declared priors of the point-valued assumptions too
+            (:func:`hindcast_inputs`); false: the distributions only.
+        own: The origin's :func:`origin_inputs` (composed here when not given).
 
     Returns:
         ``(calibration or None, keys calibrated, facts used)``.
     """
     from sim.analysis import calibrate as cal
-    from sim.analysis.explore import discover_inputs
 
     first = rule.origins[0]
     used = calibration_facts(facts, first, origin)
     if not used:
         return None, [], []
-    pc = calibration_params(rule, origin)
-    po = origin_params(rule, origin)
-    keys = []
-    for i in discover_inputs(pc):
-        try:
-            same = lookup(pc, i.key) == lookup(po, i.key)
-        except (KeyError, AttributeError):
-            same = False
-        if same:
-            keys.append(i.key)
-    priors = {k: lookup(pc, k) for k in keys}
+    hind = hindcast_inputs(rule, origin, priors)
+    keys = shared_keys(hind, own if own is not None else origin_inputs(rule, origin, priors))
+    prior_of = {k: hind.priors[k] for k in keys}
     # up to the week the calendar maps the origin's date to (an event dated before the
     # origin fires by then; the facts are read with that rule: _flag_set_by)
     from sim.model.calendar import event_week
 
     horizon = event_week(origin, first) + 1
-    sim_ = cal.fact_simulator(pc, used, horizon)
+    sim_ = cal.fact_simulator(hind.params, used, horizon)
     targets = [cal.Target(f.id, f.kind, f.observed) for f in used]
     try:
-        c = cal.rejection(sim_, priors, targets, prior_worlds, seed, quantile=rule.quantile,
+        c = cal.rejection(sim_, prior_of, targets, prior_worlds, seed, quantile=rule.quantile,
                           drop_unmatched=True, min_share=rule.min_share)
     except cal.CalibrationError:
         # no prior world matches every binary fact at once (too few prior worlds): the
@@ -931,16 +964,19 @@ def horizon_bin(months: float) -> str:
 def rolling_backtest(rule: RollingRule, facts: list[Fact], worlds: int, seed: int,
                      calibration_worlds: int, log_eps: float = 0.01, boot: int = 2000,
                      origins: list[dt.date] | None = None,
-                     progress: Callable[[str], None] | None = None) -> Rolling:
+                     progress: Callable[[str], None] | None = None,
+                     priors: bool = True) -> Rolling:
     """Run, calibrate and score every origin of the rule (or the given subset).
 
     Per origin: (b) rejection ABC on the facts dated before it
     (:func:`calibrate_rolling_origin`, ``calibration_worlds`` prior worlds; 0: no
     calibration, every origin from its prior, an ablation); (a) a run of
-    ``worlds`` worlds from its state (:func:`origin_params`) to ``rule.end``, the
-    calibrated assumptions resampled from the posterior; every fact that applies to it
-    scored (:func:`score_origin`). The run's length is set by ``rule.end``, never by the
-    facts, so moving a later fact cannot change an origin's forecasts.
+    ``worlds`` worlds from its state (:func:`origin_inputs`: with ``priors``, the
+    point-valued assumptions drawn from their declared priors) to ``rule.end``, the
+    calibrated assumptions resampled from the posterior (whole rows: the joint
+    structure kept); every fact that applies to it scored (:func:`score_origin`). The
+    run's length is set by ``rule.end``, never by the facts, so moving a later fact
+    cannot change an origin's forecasts.
     """
     chosen = list(rule.origins if origins is None else origins)
     unknown = [o for o in chosen if o not in rule.origins]
@@ -955,11 +991,13 @@ def rolling_backtest(rule: RollingRule, facts: list[Fact], worlds: int, seed: in
         label = origin_label(o)
         if progress:
             progress(f"origin {o}: calibrating")
+        own = origin_inputs(rule, o, priors)
         if calibration_worlds > 0:
-            c, keys, used = calibrate_rolling_origin(rule, o, facts, calibration_worlds, seed)
+            c, keys, used = calibrate_rolling_origin(rule, o, facts, calibration_worlds, seed,
+                                                     priors, own)
         else:  # the ablation: every origin from its prior
             c, keys, used = None, [], []
-        params = origin_params(rule, o)
+        params = own.params
         fixed = None
         if c is not None:
             w = c.samples["weight"].to_numpy(float)
@@ -982,7 +1020,8 @@ def rolling_backtest(rule: RollingRule, facts: list[Fact], worlds: int, seed: in
         info.append({"origin": label, "date": o, "base": base_scenario(rule, o),
                      "weeks": horizon, "facts_scored": len(scored),
                      "calibration_facts": len(used), "calibration_dropped": ";".join(dropped),
-                     "calibrated_keys": len(keys),
+                     "calibrated_keys": 0 if c is None else len(keys),
+                     "from_prior": len(own.from_prior),
                      "accepted": 0 if c is None else len(c.samples),
                      "prior_worlds": 0 if c is None else calibration_worlds})
     scores = pd.DataFrame(rows)
@@ -1049,6 +1088,8 @@ def rolling_markdown(result: Rolling, settings: dict) -> str:
              f"origin, " + (f"calibration on {settings['calibration_worlds']:,} prior "
                             "worlds per origin" if settings['calibration_worlds'] else
                             "no calibration (every origin from its prior)")
+             + (", the defaults' point-valued assumptions drawn from their declared priors"
+                if settings.get('priors', True) else ", the defaults' point values kept")
              + f", seed {settings['seed']}, {settings['bootstrap']:,} bootstrap "
              f"resamples of origins; log score clipped to [{settings['log_eps']}, "
              f"{1 - settings['log_eps']}]; {len(result.scores):,} (origin, fact) forecasts."
@@ -1068,12 +1109,13 @@ def rolling_markdown(result: Rolling, settings: dict) -> str:
     lines += ["", "Origins (start state from the base scenario and the calendar as known; "
               "calibrated by rejection ABC on the facts dated before the origin):", "",
               "| origin | base | facts scored | calibration facts | left out (under the "
-              "rule's share of prior worlds reproduce it) | keys | accepted |",
-              "|---|---|---|---|---|---|---|"]
+              "rule's share of prior worlds reproduce it) | keys calibrated | point values "
+              "drawn from their declared priors | accepted |",
+              "|---|---|---|---|---|---|---|---|"]
     for _, r in o.iterrows():
         lines.append(f"| {r['date']} | {r['base']} | {r['facts_scored']} | "
                      f"{r['calibration_facts']} | {r['calibration_dropped'] or '-'} | "
-                     f"{r['calibrated_keys']} | {r['accepted']:,} |")
+                     f"{r['calibrated_keys']} | {r['from_prior']} | {r['accepted']:,} |")
     s = result.scores
     if not s.empty:
         by = (s.groupby("fact", sort=False)

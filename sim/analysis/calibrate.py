@@ -39,9 +39,12 @@ batch size), same posterior.
 **The real model.** :func:`fact_simulator` wraps one origin's run
 (:func:`sim.analysis.backtest.run_view`) and reads each fact's per-world value through
 the backtest's own resolution (:data:`sim.analysis.backtest.QUANTITIES`);
-:func:`calibrate_origin` composes the origin, turns named ranges into uniform priors,
-keeps the facts settled after the origin and on or before the cut-off (a later fact is
-never read, and the runs stop at the last fact used) and runs a method.
+:func:`calibration_inputs` is the one selection of the keys a calibration draws (also
+the rolling backtest's, :func:`sim.analysis.backtest.origin_inputs`): it composes the
+origin once, turns named ranges into uniform priors and, by default, the point-valued
+assumptions into their declared priors; :func:`calibrate_origin` keeps the facts settled
+after the origin and on or before the cut-off (a later fact is never read, and the runs
+stop at the last fact used) and runs a method.
 :func:`write_calibration` saves the posterior sample file (:mod:`sim.model.posterior`,
 which a scenario draws from with ``{dist: posterior, file: ..., column: ...}``), the
 prior draws, the table of how far each assumption moved and the prior-against-posterior
@@ -712,6 +715,74 @@ def fact_simulator(params, facts: Sequence[bt.Fact], horizon_weeks: int) -> Simu
     return simulate
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What a calibration of one configuration draws: its parameters and their priors.
+
+    Attributes:
+        params: The configuration's parameters, every calibrated key a distribution
+            (its prior), so that ``fixed_draws`` accepts each of them.
+        priors: Calibrated key -> prior, in the model's drawing order.
+        from_prior: The point-valued assumptions of the defaults drawn from their
+            declared prior (:func:`sim.experiment.priors.prior_overrides`).
+    """
+
+    params: Any
+    priors: dict[str, Dist]
+    from_prior: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> list[str]:
+        """The calibrated keys (dotted), in the model's drawing order."""
+        return list(self.priors)
+
+
+def calibration_inputs(scenario: str, overrides: Mapping[str, Any] | None = None,
+                       keys: Sequence[str] = (), ranges: Mapping[str, tuple[float, float]]
+                       | None = None, priors: bool = True) -> Inputs:
+    """The one selection of the keys a calibration draws (``sim-calibrate``, the rolling backtest).
+
+    The scenario is composed once (with ``overrides`` and the ``ranges`` as uniform
+    priors). With no ``keys`` and no ``ranges``: every distribution the configuration
+    draws and, with ``priors``, every assumption of ``configs/priors.yaml`` that the
+    defaults fix at a point, drawn from its declared prior
+    (:func:`sim.experiment.priors.prior_overrides`: a value the scenario or an override
+    sets, such as an origin's state, stays as set). Otherwise the named keys and the
+    ranged ones, each of which must then be a distribution.
+
+    Raises:
+        ConfigError: A bad scenario, override, key or range (one line naming it).
+    """
+    from sim.analysis.explore import discover_inputs
+    from sim.experiment.config import compose_model, params_from_config
+    from sim.experiment.priors import apply_overrides, load_declarations, prior_overrides
+
+    ranges = dict(ranges or {})
+    over: dict[str, Any] = dict(overrides or {})
+    over.update({k: {"dist": "uniform", "low": lo, "high": hi}
+                 for k, (lo, hi) in ranges.items()})
+    comp = compose_model(scenario, overrides=over)
+    cfg, prov = comp.model(), comp.prov
+    params = params_from_config(cfg, prov)
+    drawn_from: dict[str, dict] = {}
+    if priors and not keys and not ranges:
+        drawn_from = prior_overrides(params, load_declarations(), prov)
+        if drawn_from:
+            # the declared priors replace the defaults' point values: validated again
+            # (no second composition), their provenance the declarations' file
+            prov = {k: v for k, v in prov.items()
+                    if not any(k == d or k.startswith(f"{d}.") for d in drawn_from)}
+            prov.update(dict.fromkeys(drawn_from, "configs/priors.yaml"))
+            params = params_from_config(apply_overrides(cfg, drawn_from), prov)
+    drawn = [i.key for i in discover_inputs(params)]
+    chosen = list(dict.fromkeys([*keys, *ranges])) or drawn
+    for k in chosen:
+        if k not in drawn:
+            raise ConfigError(k, "not a distributed parameter of the origin; give it a "
+                              "range to calibrate it", f"configs/scenario/{scenario}.yaml")
+    return Inputs(params, {k: lookup(params, k) for k in chosen}, tuple(drawn_from))
+
+
 def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
                      keys: Sequence[str] = (), ranges: Mapping[str, tuple[float, float]]
                      | None = None, method: str = "rejection", worlds: int = 20_000,
@@ -746,31 +817,12 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
         CalibrationError: No fact to use, a fact no prior world reproduces, a key that
             is not a distribution.
     """
-    from sim.analysis.explore import discover_inputs
-    from sim.experiment.config import load_params
-
     if method not in METHODS:
         raise CalibrationError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    ranges = dict(ranges or {})
-    over: dict[str, Any] = {k: {"dist": "uniform", "low": lo, "high": hi}
-                            for k, (lo, hi) in ranges.items()}
-    if priors and not keys and not ranges:
-        from sim.experiment.config import compose_model, params_from_config
-        from sim.experiment.priors import load_declarations, prior_overrides
-
-        comp = compose_model(origin)
-        over = prior_overrides(params_from_config(comp.model(), comp.prov), load_declarations(),
-                               comp.prov)
-    params = load_params(origin, overrides=over)
+    inputs = calibration_inputs(origin, keys=keys, ranges=ranges, priors=priors)
+    params, prior_of = inputs.params, inputs.priors
     bt.check_origin(params, origin)
     start = params.state.start_date
-    drawn = [i.key for i in discover_inputs(params)]
-    chosen = list(dict.fromkeys([*keys, *ranges])) or drawn
-    for k in chosen:
-        if k not in drawn:
-            raise ConfigError(k, "not a distributed parameter of the origin; give it a "
-                              "range to calibrate it", f"configs/scenario/{origin}.yaml")
-    prior_of = {k: lookup(params, k) for k in chosen}
     used, later = facts_until(facts, start, cutoff, exclude)
     targets = [Target(f.id, f.kind, f.observed) for f in used]
     _check_targets(targets)
@@ -782,6 +834,6 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
     cal.settings = {"origin": origin, "start_date": start.isoformat(),
                     "cutoff": cutoff.isoformat(), "seed": seed, "facts": [f.id for f in used],
                     "facts_after_cutoff": [f.id for f in later], "excluded": list(exclude),
-                    "from_prior": sorted(k for k in over if k not in ranges),
+                    "from_prior": sorted(inputs.from_prior),
                     "priors": {k: {"kind": d.kind, **dict(d.args)} for k, d in prior_of.items()}}
     return cal

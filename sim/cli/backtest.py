@@ -9,6 +9,7 @@ Examples::
     sim-backtest rolling=true                     # an origin a month (backtest/rolling.yaml)
     sim-backtest rolling=true worlds=5000 rolling_origins=2025-03-13,2025-09-13
     sim-backtest rolling=true generate=true       # rewrite the rule's generated question list
+    sim-backtest rolling=true priors=false        # point-valued assumptions kept at their values
 
 Arguments are ``key=value`` pairs (below). The origins are scenarios (``configs/
 scenario/``) composed by the library loader (safe YAML, every key checked); no Hydra
@@ -48,6 +49,7 @@ DEFAULTS = {
     "bootstrap": "2000",
     "rolling_origins": "",
     "generate": "false",
+    "priors": "true",
 }
 USAGE = ("usage: sim-backtest [key=value ...]; keys: " + ", ".join(DEFAULTS)
          + " (e.g. sim-backtest worlds=5000 seed=3 ledger=true)")
@@ -78,7 +80,7 @@ def parse(argv: Sequence[str]) -> dict:
     if not 0.0 < out["log_eps"] < 0.5:
         raise ConfigError("log_eps", f"must be a number in (0, 0.5), got {raw['log_eps']!r}",
                           "command line")
-    for key in ("ledger", "rolling", "generate"):
+    for key in ("ledger", "rolling", "generate", "priors"):
         if raw[key] not in ("true", "false"):
             raise ConfigError(key, f"must be true or false, got {raw[key]!r}",
                               "command line")
@@ -155,7 +157,7 @@ def _rolling(s: dict) -> int:
     result = bt.rolling_backtest(
         rule, facts, s["worlds"], s["seed"], s["calibration_worlds"], s["log_eps"],
         s["bootstrap"], s["rolling_origins"] or None,
-        progress=lambda m: print(m, file=sys.stderr, flush=True))
+        progress=lambda m: print(m, file=sys.stderr, flush=True), priors=s["priors"])
     settings = {**s, **provenance(), "date": dt.date.today().isoformat(),
                 "seconds": round(time.perf_counter() - t0, 1)}
     write_rolling(s["out"], result, settings)
