@@ -317,3 +317,46 @@ def test_compromise_kernel_is_the_numpy_rule_bit_for_bit(n, K):
     got = rules.compromise(xs, ws, factors=f, cols=cols)
     np.testing.assert_array_equal(got, _numpy_compromise(xs, wf)[:, cols])
     assert (got[:3, 0] == 0.5).all()
+
+
+def _numpy_table_move(table, target, cols, inertia, fixed, text_mask, lock, changed):
+    """The NumPy update of ``Table.step`` that :func:`kernels.move_table` replaced."""
+    keep = 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
+    if cols.size < table.shape[1]:  # every world's text fixed: the open columns only
+        cur = table[:, cols]
+        target = target - cur
+        target *= keep
+        table[:, cols] = cur + target
+    else:
+        target = target - table
+        target *= keep
+        if fixed.all():
+            target[:, text_mask] = 0.0
+        elif fixed.any():
+            target *= ~(fixed[:, None] & text_mask[None, :])
+        table += target
+    if lock >= 0:
+        table[:, lock] = np.where(changed, 1.0, table[:, lock])
+
+
+@pytest.mark.parametrize("case", ["open", "some fixed", "all fixed", "open columns"])
+def test_table_move_kernel_is_the_numpy_update_bit_for_bit(case):
+    from sim.model import kernels
+
+    rng = np.random.default_rng(7)
+    W, K = 503, 12
+    table = rng.random((W, K))
+    text_mask = np.arange(K) < 7
+    fixed = {"open": np.zeros(W, bool), "some fixed": rng.random(W) < 0.4,
+             "all fixed": np.ones(W, bool), "open columns": np.ones(W, bool)}[case]
+    cols = np.flatnonzero(~text_mask) if case == "open columns" else np.arange(K)
+    target = rng.random((W, cols.size))
+    changed = rng.random(W) < 0.3
+    for inertia, lock in ((np.array([0.9]), -1), (rng.uniform(0.45, 0.99, W), 3)):
+        want = table.copy()
+        _numpy_table_move(want, target, cols, inertia, fixed, text_mask, lock, changed)
+        got = table.copy()
+        kernels.move_table(got, target, cols.astype(np.int64), inertia, fixed, text_mask,
+                           lock, changed)
+        np.testing.assert_array_equal(got, want)
+        assert not np.array_equal(got, table)

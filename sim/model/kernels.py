@@ -149,6 +149,32 @@ def compromise(xs, ws, fs, cols):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def move_table(table, target, cols, inertia, fixed, text_mask, lock,
+               changed):  # pragma: no cover - compiled
+    """The table moves toward the target on columns ``cols``, in place; then the lock.
+
+    ``table_k <- table_k + (target_c - table_k) (1 - inertia)`` with ``k = cols[c]``
+    (the difference first, then the product, then the sum; ``inertia`` one value or one
+    per world), except on the treaty-text issues (``text_mask``) of worlds whose text is
+    ``fixed``, which stay put. Then, with ``lock >= 0``, ``table_lock = 1`` in worlds
+    whose constitution has ``changed``.
+    """
+    W = table.shape[0]
+    C = cols.shape[0]
+    for i in range(W):
+        keep = 1.0 - inertia[_row(inertia, i)]
+        f = fixed[i]
+        for c in range(C):
+            k = cols[c]
+            if f and text_mask[k]:
+                continue
+            t = table[i, k]
+            table[i, k] = t + (target[i, c] - t) * keep
+        if lock >= 0 and changed[i]:
+            table[i, lock] = 1.0
+
+
+@njit(cache=True, nogil=True)
 def value(p, x, w, rho, dom, ox, ow, orho, dw, m, rows):  # pragma: no cover - compiled
     """Value a signatory weighs packages ``p`` by, in worlds ``rows`` (row j of ``p``).
 
