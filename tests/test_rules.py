@@ -360,3 +360,25 @@ def test_table_move_kernel_is_the_numpy_update_bit_for_bit(case):
                            lock, changed)
         np.testing.assert_array_equal(got, want)
         assert not np.array_equal(got, table)
+
+
+def test_binomial_inverse_equals_scipy_binom_ppf():
+    """The model's binomial draws are scipy's quantiles, draw for draw (what it replaced)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(20)
+    N = 300_000
+    for n, p in ((rng.poisson(2.0, N) + 1.0, rng.uniform(0.2, 0.8, N)),   # incidents' split
+                 (rng.integers(0, 110, N).astype(float), rng.random(N)),  # deputies
+                 (rng.integers(1, 110, N).astype(float), rng.beta(0.3, 0.3, N))):  # p near 0/1
+        u = rng.random(N)
+        np.testing.assert_array_equal(rules.binomial_inverse(u, n, p), stats.binom.ppf(u, n, p))
+    # the conventions: u = 0 gives -1, u = 1 gives n, p = 0 / 1, no trials, outside the domain
+    u = np.array([0.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.5, np.nan, 1e-300, 1 - 1e-16])
+    n = np.array([5.0, 5.0, 0.0, 5.0, 5.0, 2.5, -1.0, 5.0, 5.0, 5.0, 50.0, 50.0])
+    p = np.array([0.5, 0.5, 0.5, 0.0, 1.0, 0.5, 0.5, 1.2, 0.5, 0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(rules.binomial_inverse(u, n, p), stats.binom.ppf(u, n, p))
+    # shapes broadcast as the domestic track's (votes, factions) draws do
+    u2 = rng.random((40, 3))
+    np.testing.assert_array_equal(rules.binomial_inverse(u2, np.array([30.0, 12.0, 7.0]), 0.4),
+                                  stats.binom.ppf(u2, np.array([30.0, 12.0, 7.0]), 0.4))

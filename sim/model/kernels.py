@@ -354,6 +354,57 @@ def poisson_counts(u, lam, e, max_count):  # pragma: no cover - compiled
     return out
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _first_above(v, n, p, strict):  # pragma: no cover - compiled
+    """Smallest ``j`` in ``0..n`` with ``CDF(j) >= v`` (``> v`` if ``strict``), Bin(n, p).
+
+    The CDF is summed from ``pmf(0) = (1 - p)^n`` by ``pmf(j + 1) = pmf(j) ((n - j) /
+    (j + 1)) (p / (1 - p))``, with ``p <= 0.5`` so that ``pmf(0)`` does not underflow;
+    ``n`` where the sum has not passed ``v`` by then (rounding).
+    """
+    q = 1.0 - p
+    odds = p / q
+    pmf = q ** n
+    cdf = pmf
+    j = 0.0
+    while (cdf <= v if strict else cdf < v) and j < n:
+        pmf *= ((n - j) / (j + 1.0)) * odds
+        cdf += pmf
+        j += 1.0
+    return j
+
+
+@njit(cache=True, nogil=True)
+def binomial_counts(u, n, p):  # pragma: no cover - compiled
+    """Binomial quantiles at ``u`` by inversion of the CDF (:func:`rules.binomial_inverse`).
+
+    Per element the smallest ``k`` in ``0..n`` with ``CDF(k) >= u``; ``-1`` where ``u
+    <= 0`` and ``n`` where ``u >= 1`` (``scipy.stats.binom.ppf``'s conventions); ``p =
+    0`` gives 0 and ``p = 1`` gives ``n``; NaN where ``n`` is not a count, ``p`` or ``u``
+    not in [0, 1] (or NaN). For ``p <= 0.5`` the CDF is summed upward
+    (:func:`_first_above`); for ``p > 0.5`` through ``n - k ~ Bin(n, 1 - p)``: ``k = n -
+    j`` with ``j`` the smallest count of that mirror whose CDF exceeds ``1 - u``. Returned
+    as floats, as ``ppf`` does.
+    """
+    out = np.empty(u.shape[0])
+    for i in range(u.shape[0]):
+        ui, ni, pi = u[i], n[i], p[i]
+        if not (ni >= 0.0 and ni == np.floor(ni) and pi >= 0.0 and pi <= 1.0
+                and ui >= 0.0 and ui <= 1.0):
+            out[i] = np.nan  # outside the distribution's domain (or NaN), as ppf
+        elif ui <= 0.0:
+            out[i] = -1.0
+        elif ui >= 1.0 or pi >= 1.0:
+            out[i] = ni
+        elif pi <= 0.0 or ni <= 0.0:
+            out[i] = 0.0
+        elif pi <= 0.5:
+            out[i] = _first_above(ui, ni, pi, False)
+        else:
+            out[i] = ni - _first_above(1.0 - ui, ni, 1.0 - pi, True)
+    return out
+
+
 # --------------------------------------------------------------------- recording
 
 
