@@ -382,3 +382,32 @@ def test_binomial_inverse_equals_scipy_binom_ppf():
     u2 = rng.random((40, 3))
     np.testing.assert_array_equal(rules.binomial_inverse(u2, np.array([30.0, 12.0, 7.0]), 0.4),
                                   stats.binom.ppf(u2, np.array([30.0, 12.0, 7.0]), 0.4))
+
+
+def test_climate_and_mobilisation_kernels_are_the_numpy_updates_bit_for_bit():
+    """Perceptions' tension, trust and the opposition's mobilisation: the NumPy code they
+    replaced, on inputs that reach both clips and both branches of the calm week."""
+    from sim.model import kernels
+
+    rng = np.random.default_rng(11)
+    W = 20_001
+    ts = rng.random((2, W))
+    dmg = rng.exponential(0.5, (2, W)) * (rng.random((2, W)) < 0.5)
+    reports = rng.poisson(0.4, (2, W))
+    trust = rng.random(W)
+    decay, per, tpd, rec = (rng.uniform(-1.0, 3.0, W) for _ in range(4))
+    got = kernels.climate(ts, dmg, reports, trust, decay, per, tpd, rec)
+    want_ts = np.clip(ts * (1.0 - decay) + np.minimum(1.0, per * dmg) * (1.0 - ts), 0.0, 1.0)
+    tr = trust * (1.0 - np.minimum(1.0, tpd * dmg.mean(axis=0)))
+    want_trust = np.where((reports == 0).all(axis=0), tr + rec * (1.0 - tr), tr)
+    for g, w in zip(got, (want_ts, want_ts.mean(axis=0), want_trust), strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert (want_ts == 0.0).any() and (want_ts == 1.0).any()
+
+    m, u, sp = rng.random(W), rng.uniform(-0.5, 1.0, W), rng.random(W)
+    st, cs, tol, inc, ss, dec = (rng.uniform(-1.0, 2.0, W) for _ in range(6))
+    gain = st * (cs * np.maximum(0.0, (1.0 - u) - tol) + inc * dmg[0] + ss * sp)
+    want = np.clip(m + (1.0 - m) * np.minimum(gain, 1.0) - dec * m, 0.0, 1.0)
+    np.testing.assert_array_equal(kernels.mobilise(m, u, dmg[0], sp, st, cs, tol, inc, ss,
+                                                   dec), want)
+    assert (want == 0.0).any() and (want == 1.0).any()

@@ -405,6 +405,62 @@ def binomial_counts(u, n, p):  # pragma: no cover - compiled
     return out
 
 
+# --------------------------------------------------------------------- climate
+
+
+@njit(cache=True, nogil=True)
+def climate(ts, dmg, reports, trust, decay, per_damage, trust_per_damage,
+            recovery):  # pragma: no cover - compiled
+    """Each side's tension and the trust between them after the week's damage (new arrays).
+
+    Per world, side ``j``: ``T_j' = clip(T_j (1 - decay) + min(1, per_damage D_j) (1 -
+    T_j), 0, 1)``; the mean tension ``(T_0' + T_1') / 2``; ``tr = trust (1 - min(1,
+    trust_per_damage (D_0 + D_1) / 2))``, then in a calm week (neither side reports an
+    incident) ``tr + recovery (1 - tr)``. Each expression left to right as written, one
+    rounding per operation, as the NumPy code it replaced.
+
+    Returns:
+        ``(tension_side (2, W), tension (W,), trust (W,))``.
+    """
+    W = trust.shape[0]
+    ts_new = np.empty((2, W))
+    tension = np.empty(W)
+    trust_new = np.empty(W)
+    for i in range(W):
+        for j in range(2):
+            t = ts[j, i]
+            v = t * (1.0 - decay[i]) + min(1.0, per_damage[i] * dmg[j, i]) * (1.0 - t)
+            ts_new[j, i] = min(max(v, 0.0), 1.0)
+        tension[i] = (ts_new[0, i] + ts_new[1, i]) / 2.0
+        tr = trust[i] * (1.0 - min(1.0, trust_per_damage[i] * ((dmg[0, i] + dmg[1, i])
+                                                                / 2.0)))
+        if reports[0, i] == 0 and reports[1, i] == 0:
+            tr = tr + recovery[i] * (1.0 - tr)
+        trust_new[i] = tr
+    return ts_new, tension, trust_new
+
+
+@njit(cache=True, nogil=True)
+def mobilise(m, table_u, damage, spoiling, strength, concession, tolerance, incident,
+             spoiler, decay):  # pragma: no cover - compiled
+    """The opposition's mobilisation after the week (a new array).
+
+    ``gain = strength (concession max(0, (1 - U_opp(table)) - tolerance) + incident D +
+    spoiler sigma)``; ``m' = clip(m + (1 - m) min(gain, 1) - decay m, 0, 1)``, left to
+    right as written, as the NumPy code it replaced.
+    """
+    W = m.shape[0]
+    out = np.empty(W)
+    for i in range(W):
+        loss = 1.0 - table_u[i]
+        gain = strength[i] * (concession[i] * max(0.0, loss - tolerance[i])
+                              + incident[i] * damage[i] + spoiler[i] * spoiling[i])
+        mi = m[i]
+        v = mi + (1.0 - mi) * min(gain, 1.0) - decay[i] * mi
+        out[i] = min(max(v, 0.0), 1.0)
+    return out
+
+
 # --------------------------------------------------------------------- recording
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from sim.model import kernels, rules
-from sim.model.agents import Mediator, Signatory
+from sim.model.agents import Mediator, Signatory, per_world
 from sim.model.codes import EscalationKind, Status, Strategy
 from sim.model.domestic import DomesticInputs
 from sim.model.mechanism import Column, Mechanism, Series
@@ -235,14 +235,15 @@ class Perceptions(Mechanism):
         inc = model.p.incidents
         border = model.border
         dmg = border.damage  # (2, W): what each side perceives
-        ts = model.tension_side
-        model.tension_side = np.clip(ts * (1.0 - inc.tension_decay)
-                                     + np.minimum(1.0, inc.tension_per_damage * dmg)
-                                     * (1.0 - ts), 0.0, 1.0)
-        model.tension = model.tension_side.mean(axis=0)
-        calm = (border.reports == 0).all(axis=0)
-        trust = model.trust * (1.0 - np.minimum(1.0, inc.trust_per_damage * dmg.mean(axis=0)))
-        model.trust = np.where(calm, trust + inc.trust_recovery * (1.0 - trust), trust)
+        W = model.W
+        # tension moves with the damage each side perceives, trust erodes with the mean
+        # damage and recovers in a calm week (:func:`kernels.climate`)
+        model.tension_side, model.tension, model.trust = kernels.climate(
+            np.ascontiguousarray(model.tension_side, dtype=float),
+            np.ascontiguousarray(dmg, dtype=float), np.ascontiguousarray(border.reports),
+            per_world(model.trust, W), per_world(inc.tension_decay, W),
+            per_world(inc.tension_per_damage, W), per_world(inc.trust_per_damage, W),
+            per_world(inc.trust_recovery, W))
         if model.opposition is not None:
             model.opposition.update(dmg[0])
         mob = model.opposition.m if model.opposition is not None else np.zeros(model.W)
