@@ -317,3 +317,97 @@ def test_compromise_kernel_is_the_numpy_rule_bit_for_bit(n, K):
     got = rules.compromise(xs, ws, factors=f, cols=cols)
     np.testing.assert_array_equal(got, _numpy_compromise(xs, wf)[:, cols])
     assert (got[:3, 0] == 0.5).all()
+
+
+def _numpy_table_move(table, target, cols, inertia, fixed, text_mask, lock, changed):
+    """The NumPy update of ``Table.step`` that :func:`kernels.move_table` replaced."""
+    keep = 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
+    if cols.size < table.shape[1]:  # every world's text fixed: the open columns only
+        cur = table[:, cols]
+        target = target - cur
+        target *= keep
+        table[:, cols] = cur + target
+    else:
+        target = target - table
+        target *= keep
+        if fixed.all():
+            target[:, text_mask] = 0.0
+        elif fixed.any():
+            target *= ~(fixed[:, None] & text_mask[None, :])
+        table += target
+    if lock >= 0:
+        table[:, lock] = np.where(changed, 1.0, table[:, lock])
+
+
+@pytest.mark.parametrize("case", ["open", "some fixed", "all fixed", "open columns"])
+def test_table_move_kernel_is_the_numpy_update_bit_for_bit(case):
+    from sim.model import kernels
+
+    rng = np.random.default_rng(7)
+    W, K = 503, 12
+    table = rng.random((W, K))
+    text_mask = np.arange(K) < 7
+    fixed = {"open": np.zeros(W, bool), "some fixed": rng.random(W) < 0.4,
+             "all fixed": np.ones(W, bool), "open columns": np.ones(W, bool)}[case]
+    cols = np.flatnonzero(~text_mask) if case == "open columns" else np.arange(K)
+    target = rng.random((W, cols.size))
+    changed = rng.random(W) < 0.3
+    for inertia, lock in ((np.array([0.9]), -1), (rng.uniform(0.45, 0.99, W), 3)):
+        want = table.copy()
+        _numpy_table_move(want, target, cols, inertia, fixed, text_mask, lock, changed)
+        got = table.copy()
+        kernels.move_table(got, target, cols.astype(np.int64), inertia, fixed, text_mask,
+                           lock, changed)
+        np.testing.assert_array_equal(got, want)
+        assert not np.array_equal(got, table)
+
+
+def test_binomial_inverse_equals_scipy_binom_ppf():
+    """The model's binomial draws are scipy's quantiles, draw for draw (what it replaced)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(20)
+    N = 300_000
+    for n, p in ((rng.poisson(2.0, N) + 1.0, rng.uniform(0.2, 0.8, N)),   # incidents' split
+                 (rng.integers(0, 110, N).astype(float), rng.random(N)),  # deputies
+                 (rng.integers(1, 110, N).astype(float), rng.beta(0.3, 0.3, N))):  # p near 0/1
+        u = rng.random(N)
+        np.testing.assert_array_equal(rules.binomial_inverse(u, n, p), stats.binom.ppf(u, n, p))
+    # the conventions: u = 0 gives -1, u = 1 gives n, p = 0 / 1, no trials, outside the domain
+    u = np.array([0.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 1.5, np.nan, 1e-300, 1 - 1e-16])
+    n = np.array([5.0, 5.0, 0.0, 5.0, 5.0, 2.5, -1.0, 5.0, 5.0, 5.0, 50.0, 50.0])
+    p = np.array([0.5, 0.5, 0.5, 0.0, 1.0, 0.5, 0.5, 1.2, 0.5, 0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(rules.binomial_inverse(u, n, p), stats.binom.ppf(u, n, p))
+    # shapes broadcast as the domestic track's (votes, factions) draws do
+    u2 = rng.random((40, 3))
+    np.testing.assert_array_equal(rules.binomial_inverse(u2, np.array([30.0, 12.0, 7.0]), 0.4),
+                                  stats.binom.ppf(u2, np.array([30.0, 12.0, 7.0]), 0.4))
+
+
+def test_climate_and_mobilisation_kernels_are_the_numpy_updates_bit_for_bit():
+    """Perceptions' tension, trust and the opposition's mobilisation: the NumPy code they
+    replaced, on inputs that reach both clips and both branches of the calm week."""
+    from sim.model import kernels
+
+    rng = np.random.default_rng(11)
+    W = 20_001
+    ts = rng.random((2, W))
+    dmg = rng.exponential(0.5, (2, W)) * (rng.random((2, W)) < 0.5)
+    reports = rng.poisson(0.4, (2, W))
+    trust = rng.random(W)
+    decay, per, tpd, rec = (rng.uniform(-1.0, 3.0, W) for _ in range(4))
+    got = kernels.climate(ts, dmg, reports, trust, decay, per, tpd, rec)
+    want_ts = np.clip(ts * (1.0 - decay) + np.minimum(1.0, per * dmg) * (1.0 - ts), 0.0, 1.0)
+    tr = trust * (1.0 - np.minimum(1.0, tpd * dmg.mean(axis=0)))
+    want_trust = np.where((reports == 0).all(axis=0), tr + rec * (1.0 - tr), tr)
+    for g, w in zip(got, (want_ts, want_ts.mean(axis=0), want_trust), strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert (want_ts == 0.0).any() and (want_ts == 1.0).any()
+
+    m, u, sp = rng.random(W), rng.uniform(-0.5, 1.0, W), rng.random(W)
+    st, cs, tol, inc, ss, dec = (rng.uniform(-1.0, 2.0, W) for _ in range(6))
+    gain = st * (cs * np.maximum(0.0, (1.0 - u) - tol) + inc * dmg[0] + ss * sp)
+    want = np.clip(m + (1.0 - m) * np.minimum(gain, 1.0) - dec * m, 0.0, 1.0)
+    np.testing.assert_array_equal(kernels.mobilise(m, u, dmg[0], sp, st, cs, tol, inc, ss,
+                                                   dec), want)
+    assert (want == 0.0).any() and (want == 1.0).any()

@@ -414,16 +414,19 @@ class Opposition(Actor):
         self.m = p.mobilisation.copy()
 
     def update(self, damage: np.ndarray) -> None:
-        """Mobilise on concessions on the table, incidents and outside spoiling."""
+        """Mobilise on concessions on the table, incidents and outside spoiling.
+
+        As the class states (:func:`kernels.mobilise`), in one pass over the worlds.
+        """
         m = self.model
         assert m.opposition_table_utility is not None  # the world caches it for us
-        loss = 1.0 - m.opposition_table_utility
-        gain = self.p.strength * (
-            self.p.concession_sensitivity * np.maximum(0.0, loss - self.p.tolerance)
-            + self.p.incident_sensitivity * damage
-            + self.p.spoiler_sensitivity * m.spoiling)
-        self.m = np.clip(self.m + (1.0 - self.m) * np.minimum(gain, 1.0)
-                         - self.p.decay * self.m, 0.0, 1.0)
+        W, p = m.W, self.p
+        self.m = kernels.mobilise(
+            per_world(self.m, W), per_world(m.opposition_table_utility, W),
+            per_world(damage, W), per_world(m.spoiling, W), per_world(p.strength, W),
+            per_world(p.concession_sensitivity, W), per_world(p.tolerance, W),
+            per_world(p.incident_sensitivity, W), per_world(p.spoiler_sensitivity, W),
+            per_world(p.decay, W))
 
     def table_weights(self) -> np.ndarray:
         """The opposition weighs in at the table through the government, not directly."""

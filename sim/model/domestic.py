@@ -404,19 +404,17 @@ class DomesticArena:
             self.event[snap] = DomesticEvent.EARLY_ELECTION
         vote = ready[hold]
         if vote.size:
-            from scipy import stats  # loaded on first use (start-up time)
-
             k = np.minimum(self.votes[vote], last)
             self.votes[vote] += 1
             inc = self.in_office[vote]
             q = self.deputy_willingness(vote, k, inputs)
             n = self.faction_seats[vote] - self.vacant[vote]
-            yes_opp = np.maximum(stats.binom.ppf(self.u_deputies[vote, k], n, q),
+            yes_opp = np.maximum(rules.binomial_inverse(self.u_deputies[vote, k], n, q),
                                  0.0).sum(axis=1)
             # under a successor the deputies outside it are the former governing party's
             w = self.p.parliament.former_government_willingness[vote]
             q_p = rules.logistic(_logit(w) + par.faction_noise[vote] * self.z_former[vote, k])
-            yes_party = np.maximum(stats.binom.ppf(
+            yes_party = np.maximum(rules.binomial_inverse(
                 self.u_former[vote, k], self.party_seats[vote] - self.defectors[vote], q_p),
                 0.0)
             self.max_opposition_yes[vote] = np.maximum(self.max_opposition_yes[vote],

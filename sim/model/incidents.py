@@ -106,13 +106,14 @@ class BorderProcess:
         reports = np.zeros((2, self.W), dtype=np.int64)
         hit = np.flatnonzero(n)
         if hit.size:
-            from scipy import special, stats  # loaded on first use (start-up time)
+            from scipy import special  # loaded on first use (start-up time)
 
             nh = n[hit]
             sev[hit] = special.betaincinv(self.sev_a[hit], self.sev_b[hit], u_sev[hit])
             rate = self.p.fatality_rate[hit] * nh * sev[hit]
             fatalities[hit] = rules.poisson_inverse(u[2, hit], rate)
-            i0 = np.maximum(stats.binom.ppf(u[3, hit], nh, self.share0[hit]), 0).astype(np.int64)
+            i0 = np.maximum(rules.binomial_inverse(u[3, hit], nh, self.share0[hit]),
+                            0).astype(np.int64)
             initiated[0, hit] = i0
             initiated[1, hit] = nh - i0
             adm = self.p.admission[hit]

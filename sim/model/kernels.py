@@ -149,6 +149,32 @@ def compromise(xs, ws, fs, cols):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def move_table(table, target, cols, inertia, fixed, text_mask, lock,
+               changed):  # pragma: no cover - compiled
+    """The table moves toward the target on columns ``cols``, in place; then the lock.
+
+    ``table_k <- table_k + (target_c - table_k) (1 - inertia)`` with ``k = cols[c]``
+    (the difference first, then the product, then the sum; ``inertia`` one value or one
+    per world), except on the treaty-text issues (``text_mask``) of worlds whose text is
+    ``fixed``, which stay put. Then, with ``lock >= 0``, ``table_lock = 1`` in worlds
+    whose constitution has ``changed``.
+    """
+    W = table.shape[0]
+    C = cols.shape[0]
+    for i in range(W):
+        keep = 1.0 - inertia[_row(inertia, i)]
+        f = fixed[i]
+        for c in range(C):
+            k = cols[c]
+            if f and text_mask[k]:
+                continue
+            t = table[i, k]
+            table[i, k] = t + (target[i, c] - t) * keep
+        if lock >= 0 and changed[i]:
+            table[i, lock] = 1.0
+
+
+@njit(cache=True, nogil=True)
 def value(p, x, w, rho, dom, ox, ow, orho, dw, m, rows):  # pragma: no cover - compiled
     """Value a signatory weighs packages ``p`` by, in worlds ``rows`` (row j of ``p``).
 
@@ -325,6 +351,113 @@ def poisson_counts(u, lam, e, max_count):  # pragma: no cover - compiled
             p *= li / n
             cdf += p
         out[i] = n
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _first_above(v, n, p, strict):  # pragma: no cover - compiled
+    """Smallest ``j`` in ``0..n`` with ``CDF(j) >= v`` (``> v`` if ``strict``), Bin(n, p).
+
+    The CDF is summed from ``pmf(0) = (1 - p)^n`` by ``pmf(j + 1) = pmf(j) ((n - j) /
+    (j + 1)) (p / (1 - p))``, with ``p <= 0.5`` so that ``pmf(0)`` does not underflow;
+    ``n`` where the sum has not passed ``v`` by then (rounding).
+    """
+    q = 1.0 - p
+    odds = p / q
+    pmf = q ** n
+    cdf = pmf
+    j = 0.0
+    while (cdf <= v if strict else cdf < v) and j < n:
+        pmf *= ((n - j) / (j + 1.0)) * odds
+        cdf += pmf
+        j += 1.0
+    return j
+
+
+@njit(cache=True, nogil=True)
+def binomial_counts(u, n, p):  # pragma: no cover - compiled
+    """Binomial quantiles at ``u`` by inversion of the CDF (:func:`rules.binomial_inverse`).
+
+    Per element the smallest ``k`` in ``0..n`` with ``CDF(k) >= u``; ``-1`` where ``u
+    <= 0`` and ``n`` where ``u >= 1`` (``scipy.stats.binom.ppf``'s conventions); ``p =
+    0`` gives 0 and ``p = 1`` gives ``n``; NaN where ``n`` is not a count, ``p`` or ``u``
+    not in [0, 1] (or NaN). For ``p <= 0.5`` the CDF is summed upward
+    (:func:`_first_above`); for ``p > 0.5`` through ``n - k ~ Bin(n, 1 - p)``: ``k = n -
+    j`` with ``j`` the smallest count of that mirror whose CDF exceeds ``1 - u``. Returned
+    as floats, as ``ppf`` does.
+    """
+    out = np.empty(u.shape[0])
+    for i in range(u.shape[0]):
+        ui, ni, pi = u[i], n[i], p[i]
+        if not (ni >= 0.0 and ni == np.floor(ni) and pi >= 0.0 and pi <= 1.0
+                and ui >= 0.0 and ui <= 1.0):
+            out[i] = np.nan  # outside the distribution's domain (or NaN), as ppf
+        elif ui <= 0.0:
+            out[i] = -1.0
+        elif ui >= 1.0 or pi >= 1.0:
+            out[i] = ni
+        elif pi <= 0.0 or ni <= 0.0:
+            out[i] = 0.0
+        elif pi <= 0.5:
+            out[i] = _first_above(ui, ni, pi, False)
+        else:
+            out[i] = ni - _first_above(1.0 - ui, ni, 1.0 - pi, True)
+    return out
+
+
+# --------------------------------------------------------------------- climate
+
+
+@njit(cache=True, nogil=True)
+def climate(ts, dmg, reports, trust, decay, per_damage, trust_per_damage,
+            recovery):  # pragma: no cover - compiled
+    """Each side's tension and the trust between them after the week's damage (new arrays).
+
+    Per world, side ``j``: ``T_j' = clip(T_j (1 - decay) + min(1, per_damage D_j) (1 -
+    T_j), 0, 1)``; the mean tension ``(T_0' + T_1') / 2``; ``tr = trust (1 - min(1,
+    trust_per_damage (D_0 + D_1) / 2))``, then in a calm week (neither side reports an
+    incident) ``tr + recovery (1 - tr)``. Each expression left to right as written, one
+    rounding per operation, as the NumPy code it replaced.
+
+    Returns:
+        ``(tension_side (2, W), tension (W,), trust (W,))``.
+    """
+    W = trust.shape[0]
+    ts_new = np.empty((2, W))
+    tension = np.empty(W)
+    trust_new = np.empty(W)
+    for i in range(W):
+        for j in range(2):
+            t = ts[j, i]
+            v = t * (1.0 - decay[i]) + min(1.0, per_damage[i] * dmg[j, i]) * (1.0 - t)
+            ts_new[j, i] = min(max(v, 0.0), 1.0)
+        tension[i] = (ts_new[0, i] + ts_new[1, i]) / 2.0
+        tr = trust[i] * (1.0 - min(1.0, trust_per_damage[i] * ((dmg[0, i] + dmg[1, i])
+                                                                / 2.0)))
+        if reports[0, i] == 0 and reports[1, i] == 0:
+            tr = tr + recovery[i] * (1.0 - tr)
+        trust_new[i] = tr
+    return ts_new, tension, trust_new
+
+
+@njit(cache=True, nogil=True)
+def mobilise(m, table_u, damage, spoiling, strength, concession, tolerance, incident,
+             spoiler, decay):  # pragma: no cover - compiled
+    """The opposition's mobilisation after the week (a new array).
+
+    ``gain = strength (concession max(0, (1 - U_opp(table)) - tolerance) + incident D +
+    spoiler sigma)``; ``m' = clip(m + (1 - m) min(gain, 1) - decay m, 0, 1)``, left to
+    right as written, as the NumPy code it replaced.
+    """
+    W = m.shape[0]
+    out = np.empty(W)
+    for i in range(W):
+        loss = 1.0 - table_u[i]
+        gain = strength[i] * (concession[i] * max(0.0, loss - tolerance[i])
+                              + incident[i] * damage[i] + spoiler[i] * spoiling[i])
+        mi = m[i]
+        v = mi + (1.0 - mi) * min(gain, 1.0) - decay[i] * mi
+        out[i] = min(max(v, 0.0), 1.0)
     return out
 
 

@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.model import rules
-from sim.model.agents import Mediator, Signatory
+from sim.model import kernels, rules
+from sim.model.agents import Mediator, Signatory, per_world
 from sim.model.codes import EscalationKind, Status, Strategy
 from sim.model.domestic import DomesticInputs
 from sim.model.mechanism import Column, Mechanism, Series
@@ -235,14 +235,15 @@ class Perceptions(Mechanism):
         inc = model.p.incidents
         border = model.border
         dmg = border.damage  # (2, W): what each side perceives
-        ts = model.tension_side
-        model.tension_side = np.clip(ts * (1.0 - inc.tension_decay)
-                                     + np.minimum(1.0, inc.tension_per_damage * dmg)
-                                     * (1.0 - ts), 0.0, 1.0)
-        model.tension = model.tension_side.mean(axis=0)
-        calm = (border.reports == 0).all(axis=0)
-        trust = model.trust * (1.0 - np.minimum(1.0, inc.trust_per_damage * dmg.mean(axis=0)))
-        model.trust = np.where(calm, trust + inc.trust_recovery * (1.0 - trust), trust)
+        W = model.W
+        # tension moves with the damage each side perceives, trust erodes with the mean
+        # damage and recovers in a calm week (:func:`kernels.climate`)
+        model.tension_side, model.tension, model.trust = kernels.climate(
+            np.ascontiguousarray(model.tension_side, dtype=float),
+            np.ascontiguousarray(dmg, dtype=float), np.ascontiguousarray(border.reports),
+            per_world(model.trust, W), per_world(inc.tension_decay, W),
+            per_world(inc.tension_per_damage, W), per_world(inc.trust_per_damage, W),
+            per_world(inc.trust_recovery, W))
         if model.opposition is not None:
             model.opposition.update(dmg[0])
         mob = model.opposition.m if model.opposition is not None else np.zeros(model.W)
@@ -386,11 +387,8 @@ class Table(Mechanism):
         # the open side issues, for weeks in which every world's text is fixed (then only
         # those columns of the table can move, and the rule is computed on them alone)
         open_idx = np.flatnonzero(~model.text_mask)
-        oc: np.ndarray | slice = open_idx
-        if open_idx.size and (np.diff(open_idx) == 1).all():
-            oc = slice(int(open_idx[0]), int(open_idx[-1]) + 1)  # a view, not a copy
-        self._open_cols = oc
-        self._open_idx = open_idx.astype(np.int64)  # the same columns, for the kernel
+        self._open_idx = open_idx.astype(np.int64)
+        self._all_idx = np.arange(K, dtype=np.int64)
 
     def propose(self, model: World, fixed: np.ndarray | None = None,
                 open_only: bool = False) -> np.ndarray:
@@ -447,36 +445,29 @@ class Table(Mechanism):
         return rules.compromise(xs, ws, fs, self._open_idx if open_only else None)
 
     def step(self, model: World, t: int) -> None:
-        """Move the table toward the target; lock the constitutional issue."""
-        inertia = model.p.negotiation.table_inertia
+        """Move the table toward the target; lock the constitutional issue.
+
+        ``table <- inertia * table + (1 - inertia) * target`` on the open issues (every
+        issue where the text is not fixed), in one pass (:func:`kernels.move_table`).
+        """
+        inertia = np.asarray(model.p.negotiation.table_inertia, dtype=float).reshape(-1)
         fixed = model.text_fixed()
         model.text_fixed_now = fixed
-        keep = 1.0 - np.asarray(inertia, dtype=float).reshape(-1, 1)
         if fixed.all() and model.p.negotiation.rule == "compromise":
             # only the open side issues can move: compute the rule on those columns
-            cols = self._open_cols
-            cur = model.table[:, cols]
             target = self.propose(model, open_only=True)
-            target -= cur
-            target *= keep
-            model.table[:, cols] = cur + target
+            cols = self._open_idx
         else:
             target = self.propose(model, fixed)
-            target -= model.table
-            target *= keep
-            if fixed.all():
-                target[:, model.text_mask] = 0.0
-            elif fixed.any():
-                target *= ~(fixed[:, None] & model.text_mask[None, :])
-            model.table += target  # open: table <- inertia * table + (1 - inertia) * target
+            cols = self._all_idx
         # the constitution as it stood at the start of the week: the table, the decisions
         # and the precondition check all use it, so a referendum passed this week allows
         # signing (on the locked text) from next week
         changed = model.domestic.constitution_changed.copy()
         model.constitution_at_start = changed
-        if model.lock_index is not None:
-            model.table[:, model.lock_index] = np.where(changed, 1.0,
-                                                        model.table[:, model.lock_index])
+        lock = -1 if model.lock_index is None else model.lock_index
+        kernels.move_table(model.table, np.ascontiguousarray(target, dtype=float), cols,
+                           inertia, fixed, model.text_mask, lock, changed)
         model.cache_opposition_utility()
 
 
