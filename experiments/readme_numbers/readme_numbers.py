@@ -12,7 +12,7 @@ by the same code, in blocks of ``block_worlds``), so the numbers are ``make run`
 About 25 s of one core for the scenarios at 50,000 worlds, about 2 min more for the
 baseline's spread across its assumptions (:data:`SPREAD_DRAWS` draws of
 :data:`SPREAD_WORLDS` worlds, computed as ``sim-run spread.draws=200 spread.worlds=1000``
-computes it), and about 10 min of one core for each of the two assumption modes
+computes it), and about 4.5 min of one core for each of the two assumption modes
 (:data:`MODES`: the baseline run under ``assumptions=prior`` and ``posterior``, and each
 one's spread over :data:`MODE_DRAWS` draws of :data:`MODE_WORLDS` worlds, as ``sim-run
 assumptions=posterior spread.draws=1000 spread.worlds=1000`` computes it).
@@ -229,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--write", action="store_true", help="rewrite README.md's paragraph")
     args = ap.parse_args(argv)
-    text = README.read_text(encoding="utf-8")
     fresh = render(measure(args.worlds, args.seed))
+    # read after measuring (12 min of one core, longer on a shared machine): an edit made
+    # to the README meanwhile is kept
+    text = README.read_text(encoding="utf-8")
     if args.write:
         README.write_text(replace(text, fresh), encoding="utf-8")
         print(f"rewrote the headline paragraph of {README}")
