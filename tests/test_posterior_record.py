@@ -227,3 +227,22 @@ def test_thinning_is_seeded_keeps_distinct_rows_and_resamples_weighted_ones(tmp_
     header, back, _ = read_posterior(path)
     assert json.loads(json.dumps(header)) == {"thinned": {"rows": 10}}
     pd.testing.assert_frame_equal(back, a)
+
+
+def _scenarios() -> list[str]:
+    from sim.experiment.config import scenarios
+
+    return scenarios()
+
+
+@pytest.mark.parametrize("scenario", _scenarios())
+def test_every_scenario_composes_under_posterior_and_keeps_what_it_sets(scenario):
+    from sim.experiment.priors import from_defaults
+
+    comp = compose_model(scenario)
+    own = {k for k, src in comp.prov.items() if not from_defaults(src)}
+    params = load_params(scenario, assumptions="posterior")
+    post = _posterior_keys(params)
+    assert len(post) > 150
+    for k in post:  # nothing the scenario sets itself is drawn from the posterior
+        assert not any(o == k or o.startswith(f"{k}.") for o in own), (scenario, k)
