@@ -68,11 +68,14 @@ TEMPLATE = (
     "to 4 Jul 2026 (`assumptions=posterior`, `configs/posteriors/`); the headline's own "
     "uncertainty — P(sign) over {posterior_draws} draws of the posterior, each on the same "
     "{posterior_worlds} worlds — has a mean of {posterior_mean} and a 10–90 % range of "
-    "{posterior_q10}–{posterior_q90} (no world signs in {posterior_silent} of the draws, the "
-    "highest gives {posterior_max}; Monte Carlo noise is {posterior_noise} of the draws' "
-    "variance), and over {prior_draws} draws of the priors a mean of {prior_mean} and "
-    "{prior_q10}–{prior_q90} ({prior_silent} silent, highest {prior_max}, noise "
-    "{prior_noise}); "
+    "{posterior_q10}–{posterior_q90} (no world signs in {posterior_silent} of the draws, "
+    "{posterior_high} give P(sign) above 0.1, the 95th and 99th percentiles are "
+    "{posterior_q95} and {posterior_q99}, the highest gives {posterior_max}; the assumptions "
+    "explain {posterior_share} of the per-world variance of signing; Monte Carlo noise is "
+    "{posterior_noise} of the draws' variance), and over {prior_draws} draws of the priors a "
+    "mean of {prior_mean} and {prior_q10}–{prior_q90} ({prior_silent} silent, {prior_high} "
+    "above 0.1, 95th and 99th percentiles {prior_q95} and {prior_q99}, highest {prior_max}, "
+    "share {prior_share}, noise {prior_noise}); "
     "P(signed and ratified) = {p_ratified}; P(referendum held) = "
     "{p_held}, P(referendum passed) = {p_passed}; P(escalation) = {p_escalation} "
     "({p_coercion} of it coercion over Baku's unmet stated demands, {p_spiral} from incident "
@@ -193,6 +196,10 @@ def measure_mode(mode: str, worlds: int, seed: int, draws: int = MODE_DRAWS,
             f"{mode}_q10": prob(sp["p_sign_q10"], 3), f"{mode}_q90": prob(sp["p_sign_q90"], 3),
             f"{mode}_silent": f"{sp['draws'] - sp['draws_signing']:,}",
             f"{mode}_max": prob(max(sp["p_sign_by_draw"]), 3),
+            f"{mode}_high": f"{sum(p > 0.1 for p in sp['p_sign_by_draw']):,}",
+            f"{mode}_q95": prob(float(np.quantile(sp["p_sign_by_draw"], 0.95)), 3),
+            f"{mode}_q99": prob(float(np.quantile(sp["p_sign_by_draw"], 0.99)), 3),
+            f"{mode}_share": f"{sp['share_between']:.2f}",
             f"{mode}_noise": f"{sp['noise_share']:.2f}"}
 
 
