@@ -366,14 +366,20 @@ def test_sim_calibrate_writes_its_folder_and_refuses_bad_input(tmp_path, capsys)
     out = tmp_path / "cal"
     argv = ["worlds=400", "cutoff=2026-06-20", "method=smc", "generations=1",
             f"range.{RATE}=0.01,0.3", "exclude=" + ",".join(UNREPRODUCED),
-            f"out={out}"]
+            f"out={out}", "thin=100"]
     assert main(argv) == 0
     verify_run_folder(out)
     header, samples, _ = read_posterior(out / "posterior.csv")
     assert header["method"] == "smc" and list(samples.columns) == [RATE, "weight"]
+    # thin=: a smaller sample of the same posterior, saying how it was made
+    small_header, small, _ = read_posterior(out / "posterior_thin.csv")
+    assert len(small) == 100 and small_header["thinned"] == {
+        "from_rows": len(samples), "rows": 100, "seed": 0, "rule": "sim.model.posterior.thin"}
+    assert set(small[RATE]) <= set(samples[RATE])
     assert "Calibration:" in capsys.readouterr().out
     for bad, key in ((["worlds=0"], "worlds"), (["colour=red"], "colour"),
                      (["method=mcmc"], "method"), (["cutoff=June"], "cutoff"),
+                     (["thin=-1"], "thin"),
                      ([f"range.{RATE}=0.3"], RATE),
                      ([f"range.{RATE}=0,60", f"out={tmp_path / 'x'}"], RATE),
                      (["origin=atlantis", f"out={tmp_path / 'x'}"], "scenario"),

@@ -54,7 +54,8 @@ def test_wheel_installed_in_a_fresh_venv_runs_the_baseline_outside_the_checkout(
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {n.removeprefix("sim/configs/") for n in names if n.startswith("sim/configs/")}
     assert shipped == {p.relative_to(REPO / "configs").as_posix()
-                       for p in (REPO / "configs").rglob("*.yaml")}
+                       for p in [*(REPO / "configs").rglob("*.yaml"),
+                                 *(REPO / "configs" / "posteriors").glob("*.csv")]}
 
     # A fresh venv with the wheel; the dependencies come from this test's environment
     # through a .pth line (no network), appended after the new venv's own site-packages.

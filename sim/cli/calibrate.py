@@ -13,7 +13,10 @@ every distribution the origin draws and every assumption of ``configs/priors.yam
 defaults fix at a point, drawn from its declared prior, are calibrated; ``priors=false``
 for the distributions only). The origin is composed by the
 library loader (safe YAML, every key checked), like ``sim-backtest``'s. Output:
-``results/calibration/<date>/<time>/`` (:func:`sim.analysis.calibrate.write_calibration`).
+``results/calibration/<date>/<time>/`` (:func:`sim.analysis.calibrate.write_calibration`),
+and with ``thin=N`` also ``posterior_thin.csv``: at most N rows of the posterior, chosen by
+a rule seeded by ``seed`` (:func:`sim.model.posterior.thin`), for a file of a size worth
+committing (``configs/posteriors/``).
 A mistake is one line on stderr and exit status 2; a failure of the machine (disk full,
 read-only folder) one line and exit status 1.
 """
@@ -49,6 +52,8 @@ DEFAULTS = {
     "generations": "4",       # smc
     "alpha": "0.5",           # smc: each tolerance is this quantile of the last distances
     "batch_worlds": "20000",
+    "thin": "0",              # > 0: also write posterior_thin.csv, at most this many
+                              # rows of the posterior chosen by a rule seeded by seed
     "out": "",
 }
 USAGE = ("usage: sim-calibrate [key=value ...] [range.<model key>=low,high ...]; keys: "
@@ -116,7 +121,8 @@ def parse(argv: Sequence[str]) -> dict:
                "ranges": ranges, "method": raw["method"], "exclude": _list(raw["exclude"]),
                "facts": Path(raw["facts"]),
                "worlds": _whole(raw["worlds"], "worlds", 2, 10_000_000),
-               "seed": _whole(raw["seed"], "seed", 0, 2**32 - 1)}
+               "seed": _whole(raw["seed"], "seed", 0, 2**32 - 1),
+               "thin": _whole(raw["thin"], "thin", 0, 10_000_000)}
     if raw["priors"] not in ("true", "false"):
         raise ConfigError("priors", f"must be true or false, got {raw['priors']!r}", CMD)
     s["priors"] = raw["priors"] == "true"
@@ -135,6 +141,25 @@ def parse(argv: Sequence[str]) -> dict:
     return s
 
 
+#: The thinned posterior sample file (``thin=``).
+THINNED = "posterior_thin.csv"
+
+
+def write_thinned(path: Path, cal: cb.Calibration, rows: int, seed: int) -> None:
+    """The posterior sample thinned to ``rows`` rows (:func:`sim.model.posterior.thin`).
+
+    Its header is the calibration's, with ``thinned``: the rows of the full sample, the
+    rows kept and the seed of the rule.
+    """
+    from sim.experiment.runfolder import atomic_write
+    from sim.model.posterior import thin, write_posterior
+
+    small = thin(cal.samples, rows, seed)
+    header = {**cal.header(), "thinned": {"from_rows": len(cal.samples), "rows": len(small),
+                                          "seed": seed, "rule": "sim.model.posterior.thin"}}
+    atomic_write(path, lambda p: write_posterior(p, small, header))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Calibrate, write the folder, print the summary and where it is."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -151,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         moved = cb.moved_table(cal)
         fig = prior_posterior(cal.prior, cal.samples, moved, cb.caption(cal))
         cb.write_calibration(s["out"], cal, fig)
+        if s["thin"]:
+            write_thinned(s["out"] / THINNED, cal, s["thin"], s["seed"])
     except (ConfigError, cb.CalibrationError, bt.BacktestError) as e:
         print(f"sim-calibrate: {e}", file=sys.stderr)
         return 2

@@ -42,6 +42,7 @@ from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.errors import ConfigError
+from sim.experiment.assumptions import posterior_path, with_assumptions
 from sim.experiment.config import (
     CLAIM_KEY,
     COMMAND_LINE,
@@ -833,7 +834,11 @@ def prepare_job(cfg: dict | None, overrides: Sequence[str] = (),
         settings = parse_settings(cfg)
         if settings.scenario not in scenarios(config_dir, search):
             raise ConfigError("scenario", f"unknown scenario {settings.scenario!r}")
-        params = params_from_config(cfg, lay.prov, config_dir)
+        model_cfg, prov = with_assumptions(
+            settings.assumptions, cfg, lay.prov,
+            posterior_path(settings.posterior_file, config_dir), config_dir,
+            settings.posterior_file)
+        params = params_from_config(model_cfg, prov, config_dir)
     except ConfigError as e:
         raise e.with_source(e.source or source_of(e.key, lay.prov)) from None
     return Job(settings, params, cfg, list(overrides))

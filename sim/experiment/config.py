@@ -1133,17 +1133,37 @@ def _with_hint(e: ConfigError, cfg: dict) -> ConfigError:
 
 
 def load_params(scenario: str = "baseline", config_dir: Path | None = None,
-                overrides: Any = None) -> ModelParams:
+                overrides: Any = None, assumptions: str | None = None,
+                posterior_file: str | None = None) -> ModelParams:
     """Compose and validate a scenario's parameters (see :func:`compose`).
 
     >>> p = load_params("baseline", overrides={"incidents.base_rate": 0.4})
     >>> p.incidents.base_rate
     0.4
 
+    Args:
+        scenario: Name of a file in ``configs/scenario/``.
+        config_dir: Configuration folder (defaults to the repository's ``configs/``).
+        overrides: Applied last, as :func:`compose` applies them.
+        assumptions: ``point``, ``prior`` or ``posterior``
+            (:mod:`sim.experiment.assumptions`); None: ``config.yaml``'s (``point``).
+        posterior_file: The posterior sample file of ``posterior``; None:
+            ``config.yaml``'s (a relative path is inside the configuration folder).
+
     Raises:
         ConfigError: The first mistake, in the command line's words: an unknown scenario
             or key, a run setting passed as an override, a value of the wrong type or
-            out of range; naming the file (or ``overrides``) and the key.
+            out of range, an unknown ``assumptions`` mode; naming the file (or
+            ``overrides``) and the key.
     """
+    from sim.experiment.assumptions import check_mode, posterior_path, with_assumptions
+
     comp = compose_model(scenario, config_dir, overrides)
-    return params_from_config(comp.model(), comp.prov, config_dir)
+    mode = check_mode(assumptions if assumptions is not None
+                      else comp.config.get("assumptions", "point"),
+                      None if assumptions is not None else comp.prov.get("assumptions"))
+    post = posterior_file if posterior_file is not None else comp.config.get("posterior_file")
+    cfg, prov = with_assumptions(mode, comp.model(), comp.prov,
+                                 posterior_path(post, config_dir) if mode == "posterior"
+                                 else None, config_dir, post)
+    return params_from_config(cfg, prov, config_dir)

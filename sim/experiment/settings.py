@@ -98,6 +98,11 @@ class RunSettings:
             None for every core this process may use.
         spread: P(sign)'s spread across draws of the assumptions (``spread`` section,
             :class:`SpreadSettings`; off with ``draws`` 0).
+        assumptions: ``point`` (the defaults' values), ``prior`` (every declared
+            assumption drawn from its prior) or ``posterior`` (and the calibrated ones
+            from :attr:`posterior_file`): :mod:`sim.experiment.assumptions`.
+        posterior_file: The posterior sample file of ``assumptions=posterior`` (a
+            relative path is inside the configuration folder).
     """
 
     scenario: str
@@ -113,6 +118,8 @@ class RunSettings:
     executor: str
     workers: int | None
     spread: SpreadSettings
+    assumptions: str
+    posterior_file: str
 
 
 #: Top-level keys a run configuration may hold.
@@ -191,6 +198,13 @@ def parse_settings(cfg: dict) -> RunSettings:
     workers = cfg["workers"]
     if workers is not None:
         workers = _whole(workers, "workers", 1, 4096)
+    from sim.experiment.assumptions import check_mode
+
+    post = cfg["posterior_file"]
+    if not isinstance(post, str) or not post:
+        raise ConfigError("posterior_file", "must be the path of a posterior sample file "
+                          f"(relative: inside the configuration folder), got {show(post)}")
     return RunSettings(scenario, worlds, seed, horizon, precision, block, max_worlds,
                        _flag(cfg["quiet"], "quiet"), _flag(cfg["trace"], "trace"), dict(paths),
-                       executor, workers, parse_spread(cfg["spread"]))
+                       executor, workers, parse_spread(cfg["spread"]),
+                       check_mode(cfg["assumptions"]), post)

@@ -7,7 +7,9 @@ the interval says nothing about how much P(sign) depends on which values the
 assumptions take. The spread answers that:
 
 1. **K draws of the assumptions** (:func:`assumption_draws`): every distributed key
-   drawn K times by the model's own walk (:func:`sim.model.state.draw_parameters`), so
+   drawn K times by the model's own walk (:func:`sim.model.state.draw_parameters`) — under
+   ``assumptions=prior`` every declared assumption, under ``assumptions=posterior`` also
+   every calibrated one from the posterior file (:mod:`sim.experiment.assumptions`) — so
    the draws follow the same laws as a run's worlds, and keys drawn from one posterior
    file take the same row in each draw (the sample's joint structure is kept). The
    draws come from streams of their own (``spread:param:<key>``), never those of a run.

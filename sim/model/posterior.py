@@ -70,17 +70,49 @@ def write_posterior(path: Path, samples: pd.DataFrame, header: dict[str, Any]) -
     Path(path).write_text(text, encoding="utf-8")
 
 
+def thin(samples: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """At most ``rows`` rows of a posterior sample, chosen by a seeded rule.
+
+    Equal weights (rejection): ``rows`` distinct rows drawn uniformly without
+    replacement (:func:`numpy.random.default_rng` of ``seed``), kept in their order;
+    unequal weights (ABC-SMC): ``rows`` rows resampled with replacement by weight, then
+    weighed equally. A sample no larger than ``rows`` is returned whole. Either way the
+    rows are draws from the same posterior (a smaller sample of it, for a file of
+    reasonable size).
+    """
+    if rows < 1:
+        raise ValueError(f"rows must be >= 1, got {rows}")
+    n = len(samples)
+    if n <= rows:
+        return samples.reset_index(drop=True)
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0x7417,)))
+    w = samples[WEIGHT].to_numpy(dtype=float)
+    if np.allclose(w, w[0]):
+        idx = np.sort(rng.choice(n, size=rows, replace=False))
+    else:
+        idx = np.sort(rng.choice(n, size=rows, replace=True, p=w / w.sum()))
+    out = samples.iloc[idx].reset_index(drop=True)
+    out[WEIGHT] = 1.0 / rows
+    return out
+
+
 def read_posterior(path: str | os.PathLike[str]) -> tuple[dict[str, Any], pd.DataFrame, str]:
     """Read a posterior sample file.
 
     Returns:
         ``(header, samples, digest)``: the JSON header, the table (weights checked:
-        finite, >= 0, positive sum) and the SHA-256 of the file's bytes.
+        finite, >= 0, positive sum) and the SHA-256 of the file's bytes. A file read
+        before, unchanged since (same inode, size and modification time), is not read
+        again.
 
     Raises:
         PosteriorFileError: Missing, not a regular file, too large, not a posterior
             sample file, no rows, or bad weights (the message says which).
     """
+    key = _cache_key(path)
+    hit = _READ_CACHE.get(key) if key is not None else None
+    if hit is not None:
+        return dict(hit[0]), hit[1].copy(), hit[2]
     try:
         data = read_regular_bytes(path, MAX_POSTERIOR_BYTES)
     except FileNotFoundError:
@@ -116,7 +148,28 @@ def read_posterior(path: str | os.PathLike[str]) -> tuple[dict[str, Any], pd.Dat
     if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
         raise PosteriorFileError(f"has weights that are not finite and >= 0 with a positive "
                                  f"sum (column {WEIGHT!r})")
-    return header, samples, hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest()
+    if key is not None:
+        if len(_READ_CACHE) >= _READ_CACHE_SIZE:
+            _READ_CACHE.pop(next(iter(_READ_CACHE)))
+        _READ_CACHE[key] = (header, samples, digest)
+        return dict(header), samples.copy(), digest
+    return header, samples, digest
+
+
+#: Files read, by :func:`_cache_key`: a scenario drawing 200 keys from one file reads it
+#: once, not 200 times.
+_READ_CACHE: dict[tuple, tuple[dict[str, Any], pd.DataFrame, str]] = {}
+_READ_CACHE_SIZE = 8
+
+
+def _cache_key(path: str | os.PathLike[str]) -> tuple | None:
+    """The file's identity and version (path, device, inode, size, modification time)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 @dataclass(frozen=True)
