@@ -754,8 +754,8 @@ def calibration_inputs(scenario: str, overrides: Mapping[str, Any] | None = None
         ConfigError: A bad scenario, override, key or range (one line naming it).
     """
     from sim.analysis.explore import discover_inputs
+    from sim.experiment.assumptions import apply_values, assumption_values
     from sim.experiment.config import compose_model, params_from_config
-    from sim.experiment.priors import apply_overrides, load_declarations, prior_overrides
 
     ranges = dict(ranges or {})
     over: dict[str, Any] = dict(overrides or {})
@@ -766,14 +766,12 @@ def calibration_inputs(scenario: str, overrides: Mapping[str, Any] | None = None
     params = params_from_config(cfg, prov)
     drawn_from: dict[str, dict] = {}
     if priors and not keys and not ranges:
-        drawn_from = prior_overrides(params, load_declarations(), prov)
+        drawn_from = assumption_values("prior", params, prov)
         if drawn_from:
-            # the declared priors replace the defaults' point values: validated again
-            # (no second composition), their provenance the declarations' file
-            prov = {k: v for k, v in prov.items()
-                    if not any(k == d or k.startswith(f"{d}.") for d in drawn_from)}
-            prov.update(dict.fromkeys(drawn_from, "configs/priors.yaml"))
-            params = params_from_config(apply_overrides(cfg, drawn_from), prov)
+            # the declared priors replace the defaults' point values, as assumptions=prior
+            # sets them (one rule), validated again without a second composition
+            cfg, prov = apply_values(cfg, prov, drawn_from)
+            params = params_from_config(cfg, prov)
     drawn = [i.key for i in discover_inputs(params)]
     chosen = list(dict.fromkeys([*keys, *ranges])) or drawn
     for k in chosen:

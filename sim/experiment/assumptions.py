@@ -163,7 +163,6 @@ def with_assumptions(mode: str, cfg: dict, prov: dict, posterior_file: Path | No
         ConfigError: As :func:`assumption_values`, or the scenario's own mistake.
     """
     from sim.experiment.config import params_from_config
-    from sim.experiment.priors import apply_overrides
 
     if check_mode(mode) == "point":
         return cfg, prov
@@ -171,9 +170,24 @@ def with_assumptions(mode: str, cfg: dict, prov: dict, posterior_file: Path | No
                                posterior_file, config_dir)
     if not values:
         return cfg, prov
-    post_src = source_name or str(posterior_file)
+    return apply_values(cfg, prov, values, source_name or str(posterior_file))
+
+
+def apply_values(cfg: dict, prov: Mapping[str, str], values: Mapping[str, dict],
+                 posterior_source: str | None = None) -> tuple[dict, dict]:
+    """``cfg`` with the distributions ``values`` set, and the provenance that says so.
+
+    The one place a mode's draws (or a calibration's, :func:`sim.analysis.calibrate.
+    calibration_inputs`) replace the defaults' point values: every key of ``values`` is set
+    (:func:`sim.experiment.priors.apply_overrides`), the provenance of it and of anything
+    under it is dropped, and the key's provenance becomes ``posterior_source`` for a
+    ``posterior`` draw, else :data:`PRIORS_SOURCE`.
+    """
+    from sim.experiment.priors import apply_overrides
+
     new_prov = {k: v for k, v in prov.items()
                 if not any(k == d or k.startswith(f"{d}.") for d in values)}
     for k, v in values.items():
-        new_prov[k] = post_src if v.get("dist") == "posterior" else PRIORS_SOURCE
+        new_prov[k] = (posterior_source or PRIORS_SOURCE) if v.get("dist") == "posterior" \
+            else PRIORS_SOURCE
     return apply_overrides(cfg, values), new_prov
