@@ -358,6 +358,19 @@ def test_real_model_bad_input_is_named(tmp_path):
                             worlds=10)
 
 
+def test_calibrate_origin_keeps_the_facts_the_rolling_rule_dropped(tmp_path):
+    # calibrate_origin adds its own settings to the method's: rejection's list of the facts
+    # drop_unmatched left out must survive (it used to be overwritten, so a calibration
+    # that dropped a fact did not say which)
+    cal = cb.calibrate_origin("origin_2025_08_08", CUTOFF,
+                              bt.load_facts(_with_impossible(tmp_path)), ranges=RANGES,
+                              worlds=500, seed=0, exclude=UNREPRODUCED,
+                              drop_unmatched=True, min_share=0.01)
+    assert cal.settings["dropped"] == ["pledge_bound_by_2025_12_01"]
+    assert "pledge_bound_by_2025_12_01" in cal.settings["facts"]
+    assert cal.settings["origin"] == "origin_2025_08_08"
+
+
 def test_sim_calibrate_writes_its_folder_and_refuses_bad_input(tmp_path, capsys):
     from sim.cli.calibrate import main
     from sim.experiment.runfolder import verify_run_folder

@@ -829,7 +829,8 @@ def calibrate_origin(origin: str, cutoff: dt.date, facts: Sequence[bt.Fact],
         cal = rejection(simulator, prior_of, targets, worlds, seed, **options)
     else:
         cal = smc(simulator, prior_of, targets, worlds, seed, **options)
-    cal.settings = {"origin": origin, "start_date": start.isoformat(),
+    # the method's own settings (rejection's "dropped" facts under drop_unmatched) are kept
+    cal.settings = {**cal.settings, "origin": origin, "start_date": start.isoformat(),
                     "cutoff": cutoff.isoformat(), "seed": seed, "facts": [f.id for f in used],
                     "facts_after_cutoff": [f.id for f in later], "excluded": list(exclude),
                     "from_prior": sorted(inputs.from_prior),
