@@ -374,3 +374,15 @@ def test_the_parents_peak_memory_does_not_grow_with_the_blocks_of_a_streamed_run
     assert per_block < GROWTH_BOUND, (
         f"the parent's peak grew {per_block:,.0f} B a block from block {n} to {4 * n} "
         f"({peaks[n - 1] / 1e6:.1f} -> {peaks[-1] / 1e6:.1f} MB)")
+
+
+def test_the_file_cap_admits_the_worlds_table_of_the_largest_run(tmp_path):
+    """Readers and the manifest's checksum refuse files above ``MAX_FILE_BYTES``: it must
+    hold the ``worlds.parquet`` of a run of the most worlds allowed (the former 2 GB
+    refused a 10,000,000-world run's 6.5 GB table when its manifest was written)."""
+    from sim.experiment.runfolder import MAX_FILE_BYTES
+    from sim.experiment.settings import MAX_RUN_WORLDS
+
+    simulate_blocks(P, **KW, worlds_file=tmp_path / "w.parquet")
+    per_world = (tmp_path / "w.parquet").stat().st_size / KW["worlds"]
+    assert MAX_FILE_BYTES > MAX_RUN_WORLDS * per_world, per_world

@@ -71,9 +71,7 @@ from sim.experiment.runfolder import (
     write_manifest,
 )
 from sim.experiment.settings import RunSettings
-from sim.experiment.spread import SPREAD_NOTE, spread, spread_text
 from sim.model.params import ModelParams
-from sim.model.rules import wilson_interval
 from sim.safeio import UnsafeFile, open_regular
 
 #: Name of the scenario other jobs of a sweep are compared with.
@@ -332,6 +330,8 @@ def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: 
         row_group_bytes: Rows gathered into one row group of ``worlds_file``
             (:class:`WorldsSink`; default :data:`ROW_GROUP_BYTES`).
     """
+    from sim.model.rules import wilson_interval
+
     executor = executor or InProcess()
     cap = max_worlds if max_worlds is not None else block_worlds * 100
     if precision is None:
@@ -693,6 +693,8 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
         f"scenario   {s.scenario}  ({s.worlds:,} worlds, seed {s.seed}, "
         f"{s.horizon_weeks} weeks from {s.start_date})",
     ]
+    from sim.experiment.spread import SPREAD_NOTE, spread_text  # the model: on first use
+
     sp = s.estimates.get("spread")
     sp = sp if isinstance(sp, dict) and spread_ok(sp) else None
     if sp is not None:
@@ -760,6 +762,8 @@ def run_job(job: Job, out_dir: Path | str, progress: bool = True,
                        worlds_file=out_dir / "worlds.parquet")
     block = None
     if s.spread.on:
+        from sim.experiment.spread import spread
+
         block = spread(job.params, s.spread, s.seed, s.horizon_weeks, s.block_worlds,
                        executor, progress=progress and not s.quiet).block
     summary = summarise_run(out, job, chash, time.perf_counter() - tic, block)
