@@ -14,9 +14,9 @@ Runs ``sim-run`` (baseline, seed 0, blocks of 10,000, ``quiet=true``; this check
   one row group being gathered, not the run; what is left is the Parquet footer's
   metadata, one entry per row group).
 
-    .venv/bin/python benchmarks/bench_scale.py                          # ~12 min on 2 cores
+    .venv/bin/python benchmarks/bench_scale.py                          # ~8 min on 2 cores
     .venv/bin/python benchmarks/bench_scale.py --sizes --horizon 26     # ~3 min
-    .venv/bin/python benchmarks/bench_scale.py --sizes --process-sizes 10000000
+    .venv/bin/python benchmarks/bench_scale.py --sizes --process-sizes 10000000  # 23 min
 
 Linux only (reads /proc).
 """
