@@ -288,7 +288,22 @@ def test_import_sim_imports_nothing_heavy():
             f"print([h for h in {heavy!r} if any(m == h or m.startswith(h + '.') "
             "for m in sys.modules)])\n"
             "assert sim.OUTCOMES[0] == 'signed' and callable(sim.simulate)\n"  # still there
-            "assert 'pandas' in sys.modules and 'mesa' in sys.modules")
+            "assert 'pandas' in sys.modules and 'mesa' not in sys.modules\n"
+            "sim.simulate(sim.load_params(), worlds=2, horizon_weeks=2)\n"  # the model now
+            "assert 'mesa' in sys.modules")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_command_line_imports_the_model_only_to_run_worlds():
+    """``import sim.cli.run`` (``--help``, a refused configuration, a sweep's checks) loads
+    neither the model's Mesa (with networkx and scipy.spatial) nor numba: about 1 s of
+    the 2 s it took; the run imports them when it first runs or summarises worlds."""
+    heavy = ("mesa", "networkx", "numba", "scipy.spatial", "scipy.stats", "matplotlib")
+    code = ("import sys, sim.cli.run\n"
+            f"print([h for h in {heavy!r} if any(m == h or m.startswith(h + '.') "
+            "for m in sys.modules)])")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True)
     assert out.stdout.strip() == "[]"

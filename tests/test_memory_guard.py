@@ -63,12 +63,15 @@ def test_the_estimate_bounds_a_streamed_runs_measured_peak(tmp_path, worlds, blo
 
 def test_a_streamed_runs_peak_does_not_grow_with_its_worlds(tmp_path):
     kw = dict(block_worlds=1000, horizon_weeks=40)
-    small = _peak(worlds=3000, worlds_file=tmp_path / "a.parquet", **kw)
-    large = _peak(worlds=12000, worlds_file=tmp_path / "b.parquet", **kw)
+    # rows gathered two blocks (0.9 MB each) to a row group: both runs go beyond one
+    group = dict(row_group_bytes=1_500_000)
+    small = _peak(worlds=3000, worlds_file=tmp_path / "a.parquet", **kw, **group)
+    large = _peak(worlds=12000, worlds_file=tmp_path / "b.parquet", **kw, **group)
     held = _peak(worlds=12000, **kw)      # the same run with every row kept
     assert large < 1.25 * small < held
     # the guard says the same: the estimate depends on the block, not on the run
-    assert estimate_bytes(3000, 1000, 40) == estimate_bytes(12_000_000, 1000, 40)
+    # (beyond the worlds of one row group, gathered before it is written)
+    assert estimate_bytes(1_200_000, 1000, 40) == estimate_bytes(12_000_000, 1000, 40)
     assert estimate_bytes(12000, 1000, 40, streamed=False) > estimate_bytes(12000, 1000, 40)
 
 

@@ -8,6 +8,7 @@ them in memory. Both, on every executor, give the same run.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -38,18 +39,20 @@ def _same(a, b):
 
 def test_a_streamed_run_equals_the_same_run_in_memory_on_every_executor(tmp_path):
     here = simulate_blocks(P, **KW)
-    streamed = simulate_blocks(P, **KW, worlds_file=tmp_path / "a.parquet")
+    # rows gathered two blocks (about 230 kB each) to a row group, and by default
+    streamed = simulate_blocks(P, **KW, worlds_file=tmp_path / "a.parquet",
+                               row_group_bytes=400_000)
     pooled = simulate_blocks(P, **KW, executor=ProcessPool(2),
                              worlds_file=tmp_path / "b.parquet")
     assert streamed.outcomes is None and here.outcomes is not None
-    for other, path in ((streamed, "a.parquet"), (pooled, "b.parquet")):
+    for other, path, groups in ((streamed, "a.parquet", [500, 500, 100]),
+                                (pooled, "b.parquet", [1100])):
         _same(here, other)
         on_disk = pd.read_parquet(tmp_path / path)
         pd.testing.assert_frame_equal(on_disk, here.outcomes)   # every column
-        # one row group per block, in block order
+        # row groups of whole blocks, in block order
         meta = pq.ParquetFile(tmp_path / path).metadata
-        assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] \
-            == [250, 250, 250, 250, 100]
+        assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == groups
     assert not list(tmp_path.glob(".*tmp*"))   # no temporary file left behind
     # the summary accumulated block by block is the summary of all the rows
     assert here.estimates == summarise(here.outcomes, 40)
@@ -62,7 +65,7 @@ def test_a_streamed_run_equals_the_same_run_in_memory_on_every_executor(tmp_path
 def test_block_b_of_a_streamed_run_is_seeded_by_b_alone(tmp_path):
     simulate_blocks(P, **KW, executor=ProcessPool(2), worlds_file=tmp_path / "w.parquet")
     b3 = simulate(P, worlds=250, seed=3, horizon_weeks=40, block=3).outcomes
-    got = pq.ParquetFile(tmp_path / "w.parquet").read_row_group(3).to_pandas()
+    got = pd.read_parquet(tmp_path / "w.parquet").iloc[750:1000].reset_index(drop=True)
     pd.testing.assert_frame_equal(got.drop(columns="world"), b3.drop(columns="world"))
     assert list(got["world"]) == list(range(750, 1000))
 
@@ -198,7 +201,7 @@ def test_sigkill_of_a_pooled_run_leaves_no_process_and_no_held_pipe(tmp_path):
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """A finished sim-run folder of 1,100 worlds in blocks of 250 (five row groups)."""
+    """A finished sim-run folder of 1,100 worlds in blocks of 250."""
     from sim.cli.compose import compose_config
     from sim.cli.run import run
 
@@ -250,7 +253,7 @@ def test_a_streamed_summary_equals_the_summary_of_the_whole_table(run_dir):
 
     full = load_run(run_dir).worlds
     whole = summarise(full, 40)
-    for batch_rows in (97, 250, 10_000):       # across, on and beyond the row groups
+    for batch_rows in (97, 250, 10_000):       # across, on and beyond the blocks
         _close(stream_summary(run_dir / "worlds.parquet", 40, batch_rows), whole)
     _close(load_run(run_dir).stats(), whole)
     # the columns it reads are fewer than the table's, and enough
@@ -313,3 +316,73 @@ def test_the_summary_of_a_large_folder_is_read_in_bounded_memory(run_dir, tmp_pa
     assert got["streamed"][1] == got["full"][1]                    # the same estimate
     assert got["full"][0] > 0.5 * table, (got, table)             # the full read holds it
     assert got["streamed"][0] < 0.2 * table, (got, table)          # streamed: well below
+
+
+# ------------------------------------------------------------- the parent's memory per block
+
+
+_GROWTH = """
+import json, sys, tempfile
+from pathlib import Path
+from sim import load_params
+from sim.experiment.executors import make_executor
+from sim.experiment.memory import peak_rss
+from sim.experiment.runs import simulate_blocks
+
+class Watched:
+    '''The executor named on the command line; records this process's peak resident
+    memory (VmHWM) each time a block is handed to the run.'''
+    def __init__(self, inner):
+        self.inner, self.name, self.workers, self.peaks = inner, inner.name, inner.workers, []
+    def map(self, fn, tasks, ahead=None):
+        for res in self.inner.map(fn, tasks, ahead):
+            self.peaks.append(peak_rss())
+            yield res
+
+name, blocks, size, group = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+ex = Watched(make_executor(name, 2))
+with tempfile.TemporaryDirectory() as d:
+    simulate_blocks(load_params("baseline"), blocks * size, 0, 13, size, progress=False,
+                    executor=ex, worlds_file=Path(d) / "w.parquet", row_group_bytes=group)
+print(json.dumps(ex.peaks))
+"""
+
+#: Blocks of 100 worlds (about 90 kB of rows each) gathered into row groups of 1 MB.
+GROWTH_BLOCK, GROWTH_GROUP = 100, 1_000_000
+#: Most the parent's peak may grow per block between block N and block 4N (bytes): the
+#: Parquet writer keeps about 100 kB of metadata per row group (123 columns) until the
+#: file is closed, so one row group per block grew the parent by about that much a block;
+#: with 11 blocks per row group about 10 kB, and the blocks in flight (at most
+#: five of 90 kB) move the peak by less than 5 kB a block over 96 blocks.
+GROWTH_BOUND = 40_000
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's /proc")
+@pytest.mark.parametrize("executor", ["in_process", "process"])
+def test_the_parents_peak_memory_does_not_grow_with_the_blocks_of_a_streamed_run(executor):
+    """Peak resident memory of the process writing a streamed run, after block N and
+    after block 4N (N = 32) of the same run: memory measured, not time."""
+    n = 32
+    out = subprocess.run([sys.executable, "-c", _GROWTH, executor, str(4 * n),
+                          str(GROWTH_BLOCK), str(GROWTH_GROUP)],
+                         capture_output=True, text=True, timeout=600,
+                         cwd=Path(__file__).parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    peaks = json.loads(out.stdout.splitlines()[-1])
+    assert len(peaks) == 4 * n
+    per_block = (peaks[4 * n - 1] - peaks[n - 1]) / (3 * n)
+    assert per_block < GROWTH_BOUND, (
+        f"the parent's peak grew {per_block:,.0f} B a block from block {n} to {4 * n} "
+        f"({peaks[n - 1] / 1e6:.1f} -> {peaks[-1] / 1e6:.1f} MB)")
+
+
+def test_the_file_cap_admits_the_worlds_table_of_the_largest_run(tmp_path):
+    """Readers and the manifest's checksum refuse files above ``MAX_FILE_BYTES``: it must
+    hold the ``worlds.parquet`` of a run of the most worlds allowed (the former 2 GB
+    refused a 10,000,000-world run's 6.5 GB table when its manifest was written)."""
+    from sim.experiment.runfolder import MAX_FILE_BYTES
+    from sim.experiment.settings import MAX_RUN_WORLDS
+
+    simulate_blocks(P, **KW, worlds_file=tmp_path / "w.parquet")
+    per_world = (tmp_path / "w.parquet").stat().st_size / KW["worlds"]
+    assert MAX_FILE_BYTES > MAX_RUN_WORLDS * per_world, per_world

@@ -22,17 +22,21 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sim.model import rules
 from sim.model.codes import OUTCOME_NAMES, DomesticEvent, EscalationKind, classify
 from sim.model.mechanism import declared
-from sim.model.model import PeaceModel
-from sim.model.outputs import BASE_COLUMNS
 from sim.model.params import ModelParams
+
+if TYPE_CHECKING:
+    from sim.model.model import PeaceModel
+
+# The model (Mesa, networkx, scipy.spatial: about 1 s) and its rules (numba) are imported
+# when a world is first run or summarised, not with this module: the command line's
+# checks, ``--help`` and a refused configuration import this module without running.
 
 
 @functools.lru_cache(maxsize=1)
@@ -176,6 +180,8 @@ class SummaryStats:
 
     def result(self, horizon_weeks: int) -> dict:
         """The estimates (see :meth:`Result.summary`)."""
+        from sim.model import rules
+
         n, k = self.n, self.signed
         lo, hi = rules.wilson_interval(k, n)
         out: dict[str, Any] = {
@@ -261,6 +267,8 @@ def simulate(params: ModelParams, worlds: int = 1000, seed: int = 0,
     Returns:
         A :class:`Result`.
     """
+    from sim.model.model import PeaceModel
+
     model = PeaceModel(params, worlds=worlds, seed=seed, horizon_weeks=horizon_weeks,
                        block=block, trace=trace, fixed_draws=fixed_draws)
     try:
@@ -278,6 +286,9 @@ def collect(model: PeaceModel) -> Result:
     declared series, its quantiles and mean over the worlds still active. A mechanism
     that returns a column it does not declare is a programming error (``ValueError``).
     """
+    from sim.model import rules
+    from sim.model.outputs import BASE_COLUMNS
+
     W, H = model.W, model.horizon
     cols: dict[str, object] = {"world": np.arange(W) + model.block * W}
     for key, arr in model.draws.items():

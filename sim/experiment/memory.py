@@ -3,16 +3,20 @@
 A run is built block by block (:func:`sim.experiment.runs.simulate_blocks`). While a
 block of ``b`` worlds runs, the model holds per-world state and a week-by-week series
 for each world; ``sim-run`` streams each finished block's rows to disk, so the process
-that writes the run holds the rows of the blocks in flight only (with a pool, at most
+that writes the run holds the rows of the blocks in flight (with a pool, at most
 :data:`sim.experiment.executors.AHEAD_PER_WORKER` per worker and the one being written; in
-process, one), whatever the run's size. So the peak is about
+process, one) and those gathered into one row group, whatever the run's size. So the
+peak is about
 
     base + SAFETY * b * block_peak_per_world          (the block being computed)
          + SAFETY * 2 * in_flight * b * rows_per_world (rows received, and written)
+         + min(worlds, g + b) * rows_per_world         (rows gathered into a row group)
 
-where ``base`` is what the process already holds: its resident memory when the estimate
-is made (:func:`process_base`: ``/proc/self/statm``), never less than :data:`BASE`, what
-a fresh ``sim-run`` needs before any world. A long-lived process (a notebook, a test
+where ``g`` is the worlds of :data:`sim.experiment.runfolder.ROW_GROUP_BYTES` of rows
+(the rows wait until they fill a row group of ``worlds.parquet``), and ``base`` is what
+the process already holds: its resident memory when the estimate is made
+(:func:`process_base`: ``/proc/self/statm``), never less than :data:`BASE`, what a
+fresh ``sim-run`` needs before any world. A long-lived process (a notebook, a test
 session) that already holds gigabytes is thus bounded too; a fresh one is not charged
 for memory it does not hold. A pool worker is a fresh interpreter: :data:`BASE` each.
 What the machine must still provide is the estimate minus what the process holds
@@ -33,7 +37,7 @@ library's :func:`simulate_blocks` without a file) also keeps every row:
 with measured peaks (``VmHWM``, the process's own peak resident memory).
 
 Disk (:func:`estimate_disk`) comes from the same probe: what the probe's tables take
-once written as ``sim-run`` writes them (Parquet, one row group per block), bounded
+once written as ``sim-run`` writes them (Parquet, at most one row group per block), bounded
 per world by the plain encoding of the declared outputs (:mod:`sim.model.outputs`:
 each column's dtype; a text column by the longest value the probe wrote), since a
 64-world probe over a short horizon compresses differently from a run's blocks; the
@@ -56,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiment.executors import AHEAD_PER_WORKER
+from sim.experiment.runfolder import ROW_GROUP_BYTES
 
 #: Least base of a process (bytes): a fresh interpreter with NumPy, pandas, pyarrow,
 #: Hydra and the model imported, before any world. A pool worker is charged this; the
@@ -91,7 +96,7 @@ class DiskCost:
             wrote per world (two sizes: the difference, without the fixed part) and the
             plain encoding of its columns' declared dtypes (:func:`plain_row_bytes`).
         per_file: Fixed bytes of ``worlds.parquet`` (footer, schema, pandas metadata).
-        per_block: Fixed bytes of each further row group (one per block).
+        per_block: Fixed bytes of each further row group (at most one per block).
         steps_per_week, steps_file: ``steps.parquet``: bytes per week and fixed.
         trace_per_world_week: Bytes per traced world-week of ``trace.parquet`` (0
             without trace), and ``trace_file`` its fixed bytes.
@@ -402,6 +407,9 @@ def estimate_bytes(worlds: int, block_worlds: int, horizon_weeks: int,
     # in process, blocks are computed when read: one at a time
     in_flight = AHEAD_PER_WORKER * pool_workers + 1 if pool_workers else 1
     rows = SAFETY * 2 * cost.rows(in_flight * b if streamed else worlds, horizon_weeks)
+    if streamed:   # rows gathered until they fill a row group, then written
+        rows += min(worlds * cost.rows_per_world,
+                    ROW_GROUP_BYTES + b * cost.rows_per_world)
     if pool_workers:
         return int(base + rows + pool_workers * (BASE + block))
     return int(base + block + rows)
@@ -428,7 +436,7 @@ def estimate_disk(worlds: int, block_worlds: int, horizon_weeks: int, trace: boo
 
     Args:
         worlds: Worlds written (a precision run: its ``max_worlds``).
-        block_worlds: Worlds per block (each is a row group of ``worlds.parquet``).
+        block_worlds: Worlds per block (at most one row group of ``worlds.parquet`` each).
         horizon_weeks: Weeks simulated.
         trace: Whether ``trace.parquet`` is written.
         cost: A block's measured cost (default: :func:`baseline_cost`).

@@ -38,9 +38,23 @@ MANIFEST_VERSION = 1
 TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)$")
 #: Largest JSON file of a run folder read (summary.json, metadata.json, manifest).
 MAX_JSON_BYTES = 50_000_000
-#: Largest file of a run folder opened at all (tables included): a table larger than this
-#: is not one ``sim-run`` wrote within its memory and trace caps.
-MAX_FILE_BYTES = 2_000_000_000
+#: Largest file of a run folder opened at all (tables included): 4 TiB, above the
+#: ``worlds.parquet`` of a run of the most worlds allowed (1,000,000,000 at about 0.65 kB
+#: a world). Streamed, a table's size is no longer bounded by memory: the former 2 GB
+#: refused the 6.5 GB table of a 10,000,000-world run, at the manifest's checksum.
+MAX_FILE_BYTES = 4 * 2**40
+#: Bytes of rows (Arrow's in-memory size) gathered into one row group of a streamed
+#: ``worlds.parquet`` before it is written. A Parquet file's footer lists every row
+#: group, and the writer holds that metadata until the file is closed: about 100 kB a
+#: row group at 123 columns, whatever its rows. One row group per block therefore grew
+#: the writing process by 100 kB a block: 10 B a world in blocks of 10,000, 1 kB a world
+#: in blocks of 100. Row groups of at least 16 MiB (about 18,000 worlds at 0.9 kB a
+#: world) hold it to about 5 B a world whatever the block size, for at most 16 MiB and
+#: one block of rows waiting to be written (:mod:`sim.experiment.memory` counts them).
+#: Larger row groups cut the slope further but hold more rows: with 32 MiB a pooled
+#: 1,000,000-world run's parent peaked at 393 MB against 341 MB with one row group per
+#: block (``benchmarks/bench_scale.py --horizon 26``, 4 Dec 2026).
+ROW_GROUP_BYTES = 16 * 2**20
 
 
 class DamagedRunError(ValueError):

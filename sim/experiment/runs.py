@@ -59,6 +59,7 @@ from sim.experiment.executors import AHEAD_PER_WORKER, Executor, InProcess, make
 from sim.experiment.runfolder import (
     MANIFEST,
     MAX_FILE_BYTES,
+    ROW_GROUP_BYTES,
     DamagedRunError,
     atomic_write,
     check_summary,
@@ -70,9 +71,7 @@ from sim.experiment.runfolder import (
     write_manifest,
 )
 from sim.experiment.settings import RunSettings
-from sim.experiment.spread import SPREAD_NOTE, spread, spread_text
 from sim.model.params import ModelParams
-from sim.model.rules import wilson_interval
 from sim.safeio import UnsafeFile, open_regular
 
 #: Name of the scenario other jobs of a sweep are compared with.
@@ -221,14 +220,21 @@ class StepsCombiner:
 class WorldsSink:
     """Where a run's outcome rows go: held in memory, or written to Parquet as they come.
 
-    With ``path`` each block becomes a row group of ``path`` (written under a temporary
-    name and renamed by :meth:`close`), so the rows of a run of any size never sit in
-    memory together; without, the blocks are kept and concatenated (:meth:`frame`).
+    With ``path`` the blocks' rows are gathered, in block order, until they take
+    ``row_group_bytes`` (default :data:`ROW_GROUP_BYTES`), then written as one row
+    group of ``path`` (under a temporary name, renamed by :meth:`close`); so the rows
+    of a run of any size never sit in memory together, and the file's footer has one
+    entry per row group, not per block. Without ``path`` the blocks are kept and
+    concatenated (:meth:`frame`).
     """
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, row_group_bytes: int | None = None) -> None:
         self.path = path
         self.frames: list[pd.DataFrame] = []
+        self.row_group_bytes = ROW_GROUP_BYTES if row_group_bytes is None else row_group_bytes
+        self.row_groups = 0
+        self._pending: list[Any] = []   # Arrow tables not yet written
+        self._pending_bytes = 0
         self._writer: Any = None
         self._schema: Any = None
         self._tmp = temp_name(path) if path is not None else None
@@ -239,15 +245,30 @@ class WorldsSink:
             self.frames.append(outcomes)
             return
         import pyarrow as pa  # type: ignore[import-untyped]
+
+        if self._schema is None:
+            table = pa.Table.from_pandas(outcomes, preserve_index=False)
+            self._schema = table.schema
+        else:
+            table = pa.Table.from_pandas(outcomes, schema=self._schema, preserve_index=False)
+        self._pending.append(table)
+        self._pending_bytes += table.nbytes
+        if self._pending_bytes >= self.row_group_bytes:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the gathered rows as one row group."""
+        if not self._pending:
+            return
+        import pyarrow as pa
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         if self._writer is None:
-            table = pa.Table.from_pandas(outcomes, preserve_index=False)
-            self._schema = table.schema
             self._writer = pq.ParquetWriter(self._tmp, self._schema)
-        else:
-            table = pa.Table.from_pandas(outcomes, schema=self._schema, preserve_index=False)
-        self._writer.write_table(table)
+        table = pa.concat_tables(self._pending)
+        self._pending, self._pending_bytes = [], 0
+        self._writer.write_table(table, row_group_size=max(1, table.num_rows))
+        self.row_groups += 1
 
     def frame(self) -> pd.DataFrame | None:
         """The rows held in memory (None for a streamed sink)."""
@@ -258,14 +279,18 @@ class WorldsSink:
         return pd.concat(self.frames, ignore_index=True)
 
     def close(self) -> None:
-        """Finish the file and give it its name (streamed sinks)."""
-        if self._writer is not None and self.path is not None and self._tmp is not None:
+        """Write what is gathered, finish the file and give it its name (streamed sinks)."""
+        if self.path is None or self._tmp is None:
+            return
+        self._flush()
+        if self._writer is not None:
             self._writer.close()
             self._writer = None
             os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
         """Drop a half-written file."""
+        self._pending, self._pending_bytes = [], 0
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -277,7 +302,8 @@ def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: 
                     block_worlds: int, precision: float | None = None,
                     max_worlds: int | None = None, trace: bool = False,
                     progress: bool = True, executor: Executor | None = None,
-                    worlds_file: Path | str | None = None) -> RunOutput:
+                    worlds_file: Path | str | None = None,
+                    row_group_bytes: int | None = None) -> RunOutput:
     """Run a fixed number of worlds, or blocks until P(sign)'s interval is narrow enough.
 
     Args:
@@ -297,11 +323,15 @@ def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: 
             point are discarded). The executor is given at most
             :data:`~sim.experiment.executors.AHEAD_PER_WORKER` blocks per worker
             beyond the one being read.
-        worlds_file: Write the outcome rows there (Parquet, one row group per block)
-            as each block arrives instead of holding them: the memory this process
-            needs is then that of a few blocks, whatever the run's size, and
+        worlds_file: Write the outcome rows there (Parquet) as the blocks arrive
+            instead of holding them: the memory this process needs is then that of a
+            few blocks and one row group being gathered, whatever the run's size, and
             :attr:`RunOutput.outcomes` is None.
+        row_group_bytes: Rows gathered into one row group of ``worlds_file``
+            (:class:`WorldsSink`; default :data:`ROW_GROUP_BYTES`).
     """
+    from sim.model.rules import wilson_interval
+
     executor = executor or InProcess()
     cap = max_worlds if max_worlds is not None else block_worlds * 100
     if precision is None:
@@ -310,7 +340,8 @@ def simulate_blocks(params: ModelParams, worlds: int, seed: int, horizon_weeks: 
         plan = [block_worlds] * max(1, cap // block_worlds)
     tasks = ((params, size, seed, horizon_weeks, b, block_worlds, trace)
              for b, size in enumerate(plan))
-    sink = WorldsSink(Path(worlds_file) if worlds_file is not None else None)
+    sink = WorldsSink(Path(worlds_file) if worlds_file is not None else None,
+                      row_group_bytes)
     stats, steps = SummaryStats(), StepsCombiner()
     sizes: list[int] = []
     traces: list[pd.DataFrame] = []
@@ -662,6 +693,8 @@ def format_table(summary: Summary, out_dir: Path | None = None) -> str:
         f"scenario   {s.scenario}  ({s.worlds:,} worlds, seed {s.seed}, "
         f"{s.horizon_weeks} weeks from {s.start_date})",
     ]
+    from sim.experiment.spread import SPREAD_NOTE, spread_text  # the model: on first use
+
     sp = s.estimates.get("spread")
     sp = sp if isinstance(sp, dict) and spread_ok(sp) else None
     if sp is not None:
@@ -729,6 +762,8 @@ def run_job(job: Job, out_dir: Path | str, progress: bool = True,
                        worlds_file=out_dir / "worlds.parquet")
     block = None
     if s.spread.on:
+        from sim.experiment.spread import spread
+
         block = spread(job.params, s.spread, s.seed, s.horizon_weeks, s.block_worlds,
                        executor, progress=progress and not s.quiet).block
     summary = summarise_run(out, job, chash, time.perf_counter() - tic, block)
