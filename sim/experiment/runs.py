@@ -469,6 +469,10 @@ class Summary:
     overrides: list[str] = field(default_factory=list)
     config_hash: str | None = None
     elapsed_seconds: float | None = None
+    #: Where the assumptions came from (``point``, ``prior`` or ``posterior``, the
+    #: posterior's file beside it): the headline means something else in each mode.
+    assumptions: str = "point"
+    posterior_file: str | None = None
 
     #: Fields written first in the JSON form, then the monthly ones, then these two,
     #: then :attr:`estimates`, then :data:`_RUN`.
@@ -476,7 +480,7 @@ class Summary:
              "ci_low", "ci_high", "ci_half_width", "signed")
     _MID = ("outcome_shares", "median_weeks_to_sign")
     _RUN = ("precision", "precision_reached", "blocks", "block_worlds", "overrides",
-            "config_hash", "elapsed_seconds")
+            "config_hash", "elapsed_seconds", "assumptions", "posterior_file")
     _SCALARS = (*_HEAD, *_MID, *_RUN)
 
     def to_dict(self) -> dict[str, Any]:
@@ -514,7 +518,9 @@ class Summary:
             precision=d.get("precision"), precision_reached=d.get("precision_reached"),
             blocks=int(d.get("blocks", 1)), block_worlds=d.get("block_worlds"),
             overrides=[ov] if isinstance(ov, str) else list(ov),
-            config_hash=d.get("config_hash"), elapsed_seconds=d.get("elapsed_seconds"))
+            config_hash=d.get("config_hash"), elapsed_seconds=d.get("elapsed_seconds"),
+            assumptions=str(d.get("assumptions", "point")),
+            posterior_file=d.get("posterior_file"))
 
     def row(self) -> dict[str, Any]:
         """The :data:`ROW_COLUMNS` of this run (for sweep and report tables)."""
@@ -544,7 +550,9 @@ def summarise_run(out: RunOutput, job: Job, chash: str, elapsed: float,
         "start_date": out.start_date.isoformat(), "precision": s.precision,
         "precision_reached": out.precision_reached, "blocks": len(out.block_sizes),
         "block_worlds": s.block_worlds, "overrides": list(job.overrides),
-        "config_hash": chash, "elapsed_seconds": round(elapsed, 3)})
+        "config_hash": chash, "elapsed_seconds": round(elapsed, 3),
+        "assumptions": s.assumptions,
+        "posterior_file": (str(s.posterior_file) if s.assumptions == "posterior" else None)})
 
 
 #: Folders searched for ``git`` (never the job's PATH, which a config must not steer).
