@@ -82,3 +82,17 @@ FROZEN_SUPPORT = {"domestic": {"support": {"frozen": True}}}
 FIXED_AGENDA = {"domestic": {"parliament": {"vote_margin": 1000},
                              "constitution": {"referendum_margin": -1.0},
                              "government": {"snap_min_weeks": 0, "snap_seat_gain": 0}}}
+
+
+def sim_run_refuses(argv: list[str], capsys) -> str:
+    """``sim-run argv`` exits with status 2 and one line on stderr, no traceback: the line."""
+    import pytest
+
+    from sim.cli.run import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in lines[0]
+    return lines[0]

@@ -12,10 +12,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import sim_run_refuses
 
 from sim import load_params, simulate
 from sim.cli.compose import compose_config, prepare_job
-from sim.cli.run import main
 from sim.errors import ConfigError
 from sim.experiment.assumptions import MODES, transferable
 from sim.experiment.config import CONFIG_DIR, compose_model, params_from_config
@@ -192,13 +192,7 @@ def test_a_bad_mode_is_one_line_naming_the_key_and_the_modes():
                             "'posteriors'")
 
 
-def _exit_2(argv, capsys) -> str:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in lines[0]
-    return lines[0]
+_exit_2 = sim_run_refuses
 
 
 def test_bad_switch_values_on_the_command_line_are_one_line_exit_2(capsys, tmp_path):

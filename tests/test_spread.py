@@ -16,11 +16,12 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import sim_run_refuses
 
 from sim import load_params, simulate
 from sim.analysis.explore import discover_inputs
 from sim.cli.compose import compose_config
-from sim.cli.run import main, run
+from sim.cli.run import run
 from sim.experiment.runfolder import DamagedRunError, check_summary
 from sim.experiment.runs import Summary, format_table, load_run, simulate_blocks
 from sim.experiment.settings import SpreadSettings
@@ -230,13 +231,7 @@ def test_the_report_shows_the_spread(tmp_path):
 # ----------------------------------------------------------------------- bad input
 
 
-def bad(argv, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    assert exc.value.code == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in lines[0]
-    return lines[0]
+bad = sim_run_refuses
 
 
 @pytest.mark.parametrize("argv, key, says", [
