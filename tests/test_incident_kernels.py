@@ -1,0 +1,89 @@
+"""The incidents' kernels are the NumPy step they replaced, bit for bit.
+
+:meth:`sim.model.incidents.BorderProcess.step` runs :func:`kernels.incident_rates` and
+:func:`kernels.incident_outcomes` (numba); ``_numpy_step`` below is the NumPy code they
+replaced (7c5f25f..4a1a945). Both are run from one state with the same random streams, on
+rates from none to the 200-a-week cap, monitors' shares from 0 to 1 and parameters drawn
+per world, and must agree in every array.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from scipy import special
+
+from sim import PeaceModel, parse_params
+from sim.model import rules
+
+
+def _numpy_step(b, mu, spiral_damping, settled) -> None:
+    """The NumPy ``BorderProcess.step`` the kernels replaced (same state, same draws)."""
+    p = b.p
+    u = b.rng.random((6, b.W))
+    u_sev = b.severity_rng.random(b.W)
+    lam = mu + b.h
+    n = rules.poisson_inverse(u[0], lam)
+    b.count = n
+    b.contested = u[1] < b.ambiguity * (1.0 - settled)
+    sev = np.zeros(b.W)
+    fatalities = np.zeros(b.W, dtype=np.int64)
+    initiated = np.zeros((2, b.W), dtype=np.int64)
+    reports = np.zeros((2, b.W), dtype=np.int64)
+    hit = np.flatnonzero(n)
+    if hit.size:
+        nh = n[hit]
+        sev[hit] = special.betaincinv(b.sev_a[hit], b.sev_b[hit], u_sev[hit])
+        rate = p.fatality_rate[hit] * nh * sev[hit]
+        fatalities[hit] = rules.poisson_inverse(u[2, hit], rate)
+        i0 = np.maximum(rules.binomial_inverse(u[3, hit], nh, b.share0[hit]),
+                        0).astype(np.int64)
+        initiated[0, hit] = i0
+        initiated[1, hit] = nh - i0
+        adm = p.admission[hit]
+        for side in (0, 1):
+            seen = initiated[1 - side, hit] + adm * initiated[side, hit]
+            reports[side, hit] = rules.poisson_inverse(
+                u[4 + side, hit], b.report_rate[side, hit] * seen)
+    b.severity = sev
+    b.initiated = initiated
+    b.reports = reports
+    weight = np.where(b.contested, 1.0, p.clear_damage)
+    b.damage = reports * (sev * weight)
+    b.fatalities = fatalities
+    b.h = b.delta * b.h + b.alpha * (1.0 - spiral_damping) * n
+
+
+FIELDS = ("count", "contested", "severity", "initiated", "reports", "damage",
+          "fatalities", "h")
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_incident_kernels_are_the_numpy_step_bit_for_bit(cfg, seed):
+    cfg["incidents"]["fatality_rate"] = 0.8  # fatalities in many worlds with incidents
+    m = PeaceModel(parse_params(cfg), worlds=4001, seed=seed, horizon_weeks=2)
+    got, want = m.border, copy.deepcopy(m.border)
+    W = m.W
+    rng = np.random.default_rng(seed + 30)
+    # the split and the reports' rates varied per world, to their bounds
+    h = rng.exponential(1.0, W) * (rng.random(W) < 0.5)
+    share0 = rng.choice([0.0, 0.3, 0.5, 0.8, 1.0], W)
+    rr = rng.uniform(0.0, 3.0, (2, W))
+    for b in (got, want):  # the same draws, through the attributes each step reads
+        b.h, b.share0, b.report_rate = h.copy(), share0.copy(), rr.copy()
+    hits = 0
+    for week in range(6):
+        mu = rng.choice([0.0, 0.05, 0.7, 4.0, 250.0], W) * rng.random(W)
+        spiral = rng.random(W) * (week % 2)
+        settled = rng.random(W) if week % 3 else 0.0
+        got.step(mu, spiral_damping=spiral, settled=settled)
+        _numpy_step(want, mu, spiral, settled)
+        for f in FIELDS:
+            np.testing.assert_array_equal(getattr(got, f), getattr(want, f), err_msg=f)
+            assert getattr(got, f).dtype == getattr(want, f).dtype, f
+        hits += int((want.count > 0).sum())
+        assert (want.fatalities > 0).any() and (want.reports > 0).all(axis=0).any()
+        assert want.contested.any() and not want.contested.all()
+    assert hits > W  # the kernels' branch ran in many worlds
