@@ -87,3 +87,27 @@ def test_incident_kernels_are_the_numpy_step_bit_for_bit(cfg, seed):
         assert (want.fatalities > 0).any() and (want.reports > 0).all(axis=0).any()
         assert want.contested.any() and not want.contested.all()
     assert hits > W  # the kernels' branch ran in many worlds
+
+
+def test_incident_rates_kernel_is_the_numpy_expression_bit_for_bit():
+    """The rates themselves (a count rarely moves with a rate's last bit), to the cap."""
+    from sim.model import kernels
+
+    rng = np.random.default_rng(5)
+    W = 50_001
+    n = rng.poisson(1.5, W) * (rng.random(W) < 0.8)
+    hit = np.flatnonzero(n)
+    sev, u3, adm = rng.random(W), rng.random(W), rng.random(W)
+    fat = rng.random(W) * 10.0 ** rng.integers(-3, 3, W)
+    share0 = rng.choice([0.0, 0.2, 0.5, 0.7, 1.0], W) * rng.random(W) ** 0.1
+    rr = rng.random((2, W)) * 10.0 ** rng.integers(-3, 3, (2, W))
+    rates, i0 = kernels.incident_rates(hit, n, sev, fat, u3, share0, adm, rr)
+    nh = n[hit]
+    want_i0 = np.maximum(rules.binomial_inverse(u3[hit], nh, share0[hit]), 0).astype(np.int64)
+    np.testing.assert_array_equal(i0, want_i0)
+    i1 = nh - want_i0
+    want = [fat[hit] * nh * sev[hit], rr[0, hit] * (i1 + adm[hit] * want_i0),
+            rr[1, hit] * (want_i0 + adm[hit] * i1)]
+    for r in range(3):
+        np.testing.assert_array_equal(rates[r], np.minimum(want[r], 200.0))
+        assert (rates[r] == 200.0).any() and (rates[r] < 1.0).any()
