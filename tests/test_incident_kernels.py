@@ -111,3 +111,28 @@ def test_incident_rates_kernel_is_the_numpy_expression_bit_for_bit():
     for r in range(3):
         np.testing.assert_array_equal(rates[r], np.minimum(want[r], 200.0))
         assert (rates[r] == 200.0).any() and (rates[r] < 1.0).any()
+
+
+def test_tally_kernel_is_the_numpy_counters():
+    """The incidents' counters: the NumPy updates of ``Incidents.step`` it replaced."""
+    from sim.model import kernels
+
+    rng = np.random.default_rng(9)
+    W, n_win = 3001, 4
+    count, fat = rng.poisson(1.0, W), rng.poisson(0.3, W)
+    reports = rng.poisson(0.8, (2, W))
+    got = [rng.integers(0, 50, W), rng.integers(0, 50, (2, W)), rng.integers(0, 50, W),
+           rng.integers(0, 50, W), rng.integers(0, 50, (n_win, W)),
+           rng.integers(0, 50, (2, n_win, W))]
+    want = [a.copy() for a in got]
+    for week, act in ((3, rng.random(W) < 0.6), (17, np.ones(W, bool))):
+        win = week // 5
+        kernels.tally_incidents(count, reports, fat, act, *got, win)
+        want[0] += count * act
+        want[1] += reports * act
+        want[2] += act
+        want[3] += fat * act
+        want[4][win] += count
+        want[5][:, win] += reports
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)

@@ -488,6 +488,29 @@ def incident_outcomes(hit, n, u, rates, e, i0, sev, ambiguity, settled, clear_da
     return fatalities, initiated, reports, contested, damage, h_new
 
 
+@njit(cache=True, nogil=True)
+def tally_incidents(count, reports, fatalities, active, incidents_total, reports_total,
+                    active_weeks, fatalities_total, incidents_window, reports_window,
+                    win):  # pragma: no cover - compiled
+    """Add the week to the incidents' counters, in place (integers: exact).
+
+    Where the world is ``active``: its incidents, each side's reports and its fatalities
+    to the totals, one to its active weeks; in every world: its incidents and reports to
+    the window ``win`` (``incidents_window[win]``, ``reports_window[:, win]``).
+    """
+    for i in range(count.shape[0]):
+        c = count[i]
+        if active[i]:
+            incidents_total[i] += c
+            reports_total[0, i] += reports[0, i]
+            reports_total[1, i] += reports[1, i]
+            active_weeks[i] += 1
+            fatalities_total[i] += fatalities[i]
+        incidents_window[win, i] += c
+        reports_window[0, win, i] += reports[0, i]
+        reports_window[1, win, i] += reports[1, i]
+
+
 # --------------------------------------------------------------------- climate
 
 

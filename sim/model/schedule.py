@@ -161,13 +161,11 @@ class Incidents(Mechanism):
         border = model.border
         border.step(border.base_rate(damping, model.tension, model.spoiling, t),
                     spiral_damping=spiral, settled=settled)
-        self.incidents_total += border.count * act
-        self.reports_total += border.reports * act
-        self.active_weeks += act
-        self.fatalities_total += border.fatalities * act
-        win = t // WINDOW_WEEKS
-        self.incidents_window[win] += border.count
-        self.reports_window[:, win] += border.reports
+        kernels.tally_incidents(border.count, border.reports, border.fatalities, act,
+                                self.incidents_total, self.reports_total,
+                                self.active_weeks, self.fatalities_total,
+                                self.incidents_window, self.reports_window,
+                                t // WINDOW_WEEKS)
 
     def record(self, model: World, t: int) -> Mapping[str, Any]:
         """The week's counts (and, with ``weekly``, every world's reports and deaths)."""
