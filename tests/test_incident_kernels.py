@@ -136,3 +136,36 @@ def test_tally_kernel_is_the_numpy_counters():
         want[5][:, win] += reports
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+def test_escalation_kernels_are_the_numpy_hazards_and_draw_bit_for_bit():
+    """``Escalation.hazards`` and ``step``: the NumPy code the kernels replaced, on inputs
+    that reach both clips and both kinds."""
+    from sim.model import kernels
+
+    rng = np.random.default_rng(13)
+    W = 20_001
+    ts = rng.random((2, W))
+    thr, scale = rng.random(W), rng.uniform(0.001, 0.3, W)
+    pmax, ig, imb = rng.uniform(0.0, 2.0, W), rng.uniform(-3.0, 10.0, W), rng.random(W)
+    ma, cr, unmet = rng.uniform(-0.5, 0.5, W), rng.uniform(-0.5, 3.0, W), rng.random(W)
+    gain = 1.0 + ig * imb
+    side = np.clip(pmax * rules.logistic((ts - thr) / scale) * gain, 0.0, 1.0)
+    want_inc = 1.0 - (1.0 - side[0]) * (1.0 - side[1])
+    want_coerce = np.clip(cr * unmet * (2.0 * np.maximum(0.0, ma)), 0.0, 1.0)
+    e = np.exp(-((ts - thr) / scale))
+    p_coerce, p_inc = kernels.escalation_hazards(e, pmax, ig, imb, ma, cr, unmet)
+    np.testing.assert_array_equal(p_inc, want_inc)
+    np.testing.assert_array_equal(p_coerce, want_coerce)
+    assert (side == 0.0).any() and (side == 1.0).any() and (want_coerce == 1.0).any()
+
+    u, active, signing = rng.random(W), rng.random(W) < 0.8, rng.random(W) < 0.1
+    got = [np.zeros(W, np.int8), np.full(W, -1, np.int64), np.zeros(W, np.int8)]
+    want = [a.copy() for a in got]
+    kernels.escalate(u, p_coerce, p_inc, active, signing, *got, 7, 3, 1, 2)
+    esc = active & ~signing & (u < 1.0 - (1.0 - p_coerce) * (1.0 - p_inc))
+    want[0][esc], want[1][esc] = 3, 7
+    want[2][esc] = np.where(u[esc] < p_coerce[esc], 1, 2)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert (want[2] == 1).any() and (want[2] == 2).any()

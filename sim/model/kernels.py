@@ -567,6 +567,53 @@ def mobilise(m, table_u, damage, spoiling, strength, concession, tolerance, inci
     return out
 
 
+# --------------------------------------------------------------------- escalation
+
+
+@njit(cache=True, nogil=True)
+def escalation_hazards(e, pmax, imbalance_gain, imbalance, advantage, coercion_rate,
+                       unmet):  # pragma: no cover - compiled
+    """This week's coercion and incident-driven escalation probabilities (new arrays).
+
+    ``e`` is ``exp(-z)`` of each side's ``z = (T_j - T*) / s_T``, ``(2, W)``, computed by
+    the caller (NumPy's exp, for the record's last bits). Per world: ``gain = 1 + g_I
+    I``; side ``j`` tips with ``s_j = clip(p_max (1 / (1 + e_j)) gain, 0, 1)``; ``p_inc =
+    1 - (1 - s_0) (1 - s_1)``; ``p_coerce = clip(coercion_rate G (2 max(0, advantage)),
+    0, 1)``. Left to right as written, as the NumPy code it replaced.
+
+    Returns:
+        ``(p_coerce (W,), p_inc (W,))``.
+    """
+    W = unmet.shape[0]
+    p_coerce = np.empty(W)
+    p_inc = np.empty(W)
+    for i in range(W):
+        gain = 1.0 + imbalance_gain[i] * imbalance[i]
+        s0 = min(max(pmax[i] * (1.0 / (1.0 + e[0, i])) * gain, 0.0), 1.0)
+        s1 = min(max(pmax[i] * (1.0 / (1.0 + e[1, i])) * gain, 0.0), 1.0)
+        p_inc[i] = 1.0 - (1.0 - s0) * (1.0 - s1)
+        adv = 2.0 * max(0.0, advantage[i])
+        p_coerce[i] = min(max(coercion_rate[i] * unmet[i] * adv, 0.0), 1.0)
+    return p_coerce, p_inc
+
+
+@njit(cache=True, nogil=True)
+def escalate(u, p_coerce, p_inc, active, signing_now, status, week, kind, t, escalated,
+             coercion, incidents):  # pragma: no cover - compiled
+    """Worlds that escalate this week, in place.
+
+    A world active and not signing this week escalates where ``u < 1 - (1 - p_coerce)
+    (1 - p_inc)``: its status becomes ``escalated``, its week ``t``, its kind
+    ``coercion`` where ``u < p_coerce`` and ``incidents`` otherwise.
+    """
+    for i in range(u.shape[0]):
+        if active[i] and not signing_now[i] and u[i] < 1.0 - (1.0 - p_coerce[i]) * (
+                1.0 - p_inc[i]):
+            status[i] = escalated
+            week[i] = t
+            kind[i] = coercion if u[i] < p_coerce[i] else incidents
+
+
 # --------------------------------------------------------------------- recording
 
 
