@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model import rules
+from sim.model import kernels, rules
+from sim.model.agents import per_world
 from sim.model.params import IncidentParams
+
+#: The Poisson inversion's bound on a count (:func:`rules.poisson_inverse`'s default).
+MAX_COUNT = 400
 
 
 class BorderProcess:
@@ -44,19 +48,25 @@ class BorderProcess:
         self.rng = rng
         # severity has a stream of its own (one uniform per world and week)
         self.severity_rng = severity_rng
-        self.alpha, self.delta = rules.hawkes_kernel(params.branching_ratio,
-                                                     params.decay_weeks)
+        alpha, delta = rules.hawkes_kernel(params.branching_ratio, params.decay_weeks)
+        self.alpha, self.delta = per_world(alpha, W), per_world(delta, W)
         mean, conc = params.severity_mean, params.severity_concentration
         self.sev_a = mean * conc
         self.sev_b = (1.0 - mean) * conc
         amb = params.investigation_ambiguity if params.investigation_mechanism \
             else params.ambiguity
-        self.ambiguity = amb
+        self.ambiguity = per_world(amb, W)
+        # per-world contiguous copies for the kernels (:meth:`step`)
+        self._fatality_rate = per_world(params.fatality_rate, W)
+        self._admission = per_world(params.admission, W)
+        self._clear_damage = per_world(params.clear_damage, W)
         s0 = params.initiator_share[sides[0]]
         s1 = params.initiator_share[sides[1]]
         tot = s0 + s1
-        self.share0 = np.divide(s0, tot, out=np.full_like(tot, 0.5), where=tot > 0)
-        self.report_rate = np.stack([params.report_rate[n] for n in sides])
+        self.share0 = per_world(np.divide(s0, tot, out=np.full_like(tot, 0.5),
+                                          where=tot > 0), W)
+        self.report_rate = np.ascontiguousarray(
+            np.stack([per_world(params.report_rate[n], W) for n in sides]))
         self.h = np.zeros(W)
         self.count = np.zeros(W, dtype=np.int64)
         self.initiated = np.zeros((2, W), dtype=np.int64)
@@ -94,38 +104,25 @@ class BorderProcess:
         quantile of a uniform (inversion), so it too stays paired when the severity
         parameters change.
         """
-        u = self.rng.random((6, self.W))
-        u_sev = self.severity_rng.random(self.W)
-        lam = mu + self.h
-        n = rules.poisson_inverse(u[0], lam)
+        W = self.W
+        u = self.rng.random((6, W))
+        u_sev = self.severity_rng.random(W)
+        n = rules.poisson_inverse(u[0], mu + self.h)
         self.count = n
-        self.contested = u[1] < self.ambiguity * (1.0 - settled)
-        sev = np.zeros(self.W)
-        fatalities = np.zeros(self.W, dtype=np.int64)
-        initiated = np.zeros((2, self.W), dtype=np.int64)
-        reports = np.zeros((2, self.W), dtype=np.int64)
+        sev = np.zeros(W)
         hit = np.flatnonzero(n)
         if hit.size:
             from scipy import special  # loaded on first use (start-up time)
 
-            nh = n[hit]
             sev[hit] = special.betaincinv(self.sev_a[hit], self.sev_b[hit], u_sev[hit])
-            rate = self.p.fatality_rate[hit] * nh * sev[hit]
-            fatalities[hit] = rules.poisson_inverse(u[2, hit], rate)
-            i0 = np.maximum(rules.binomial_inverse(u[3, hit], nh, self.share0[hit]),
-                            0).astype(np.int64)
-            initiated[0, hit] = i0
-            initiated[1, hit] = nh - i0
-            adm = self.p.admission[hit]
-            # each side reports mostly the other side's violations
-            for side in (0, 1):
-                seen = initiated[1 - side, hit] + adm * initiated[side, hit]
-                reports[side, hit] = rules.poisson_inverse(
-                    u[4 + side, hit], self.report_rate[side, hit] * seen)
+        # the split by initiator and the rates in one pass over the worlds with incidents
+        # (kernels.incident_rates), exp in NumPy (its SIMD exp: the record's last bits),
+        # then the counts, contests, damage and excitation in one pass over every world
+        rates, i0 = kernels.incident_rates(hit, n, sev, self._fatality_rate, u[3],
+                                           self.share0, self._admission, self.report_rate)
+        (self.fatalities, self.initiated, self.reports, self.contested, self.damage,
+         self.h) = kernels.incident_outcomes(
+            hit, n, u, rates, np.exp(-rates), i0, sev, self.ambiguity, per_world(settled, W),
+            self._clear_damage, self.h, self.delta, self.alpha, per_world(spiral_damping, W),
+            MAX_COUNT)
         self.severity = sev
-        self.initiated = initiated
-        self.reports = reports
-        weight = np.where(self.contested, 1.0, self.p.clear_damage)
-        self.damage = reports * (sev * weight)
-        self.fatalities = fatalities
-        self.h = self.delta * self.h + self.alpha * (1.0 - spiral_damping) * n

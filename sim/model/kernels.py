@@ -331,26 +331,32 @@ def term_shortfalls(package, dk, dlo, dhi):  # pragma: no cover - compiled
 # --------------------------------------------------------------------- incidents
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _poisson_one(ui, li, e, max_count):  # pragma: no cover - compiled
+    """One Poisson count by inversion at ``ui``, rate ``li``, ``e = exp(-li)``.
+
+    From ``p = cdf = e`` and ``n = 0``: while ``n < max_count`` and ``ui > cdf``: ``n +=
+    1``, ``p *= li / n``, ``cdf += p`` (one rounding per operation, the division first).
+    """
+    p = e
+    cdf = p
+    n = 0
+    while n < max_count and ui > cdf:
+        n += 1
+        p *= li / n
+        cdf += p
+    return n
+
+
 @njit(cache=True, nogil=True)
 def poisson_counts(u, lam, e, max_count):  # pragma: no cover - compiled
     """Poisson counts by inversion of the CDF at uniforms ``u`` (:func:`rules.poisson_inverse`).
 
-    Per world, from ``p = cdf = e = exp(-lam)`` (computed by the caller) and ``n = 0``:
-    while ``n < max_count`` and ``u > cdf``: ``n += 1``, ``p *= lam / n``, ``cdf += p``
-    (one rounding per operation, the division first).
+    Per world :func:`_poisson_one` from ``e = exp(-lam)`` (computed by the caller).
     """
     out = np.empty(u.shape[0], dtype=np.int64)
     for i in range(u.shape[0]):
-        p = e[i]
-        cdf = p
-        ui = u[i]
-        li = lam[i]
-        n = 0
-        while n < max_count and ui > cdf:
-            n += 1
-            p *= li / n
-            cdf += p
-        out[i] = n
+        out[i] = _poisson_one(u[i], lam[i], e[i], max_count)
     return out
 
 
@@ -388,21 +394,121 @@ def binomial_counts(u, n, p):  # pragma: no cover - compiled
     """
     out = np.empty(u.shape[0])
     for i in range(u.shape[0]):
-        ui, ni, pi = u[i], n[i], p[i]
-        if not (ni >= 0.0 and ni == np.floor(ni) and pi >= 0.0 and pi <= 1.0
-                and ui >= 0.0 and ui <= 1.0):
-            out[i] = np.nan  # outside the distribution's domain (or NaN), as ppf
-        elif ui <= 0.0:
-            out[i] = -1.0
-        elif ui >= 1.0 or pi >= 1.0:
-            out[i] = ni
-        elif pi <= 0.0 or ni <= 0.0:
-            out[i] = 0.0
-        elif pi <= 0.5:
-            out[i] = _first_above(ui, ni, pi, False)
-        else:
-            out[i] = ni - _first_above(1.0 - ui, ni, 1.0 - pi, True)
+        out[i] = _binomial_one(u[i], n[i], p[i])
     return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _binomial_one(ui, ni, pi):  # pragma: no cover - compiled
+    """One binomial quantile of :func:`binomial_counts` (its conventions), as a float."""
+    if not (ni >= 0.0 and ni == np.floor(ni) and pi >= 0.0 and pi <= 1.0
+            and ui >= 0.0 and ui <= 1.0):
+        return np.nan  # outside the distribution's domain (or NaN), as ppf
+    if ui <= 0.0:
+        return -1.0
+    if ui >= 1.0 or pi >= 1.0:
+        return ni
+    if pi <= 0.0 or ni <= 0.0:
+        return 0.0
+    if pi <= 0.5:
+        return _first_above(ui, ni, pi, False)
+    return ni - _first_above(1.0 - ui, ni, 1.0 - pi, True)
+
+
+@njit(cache=True, nogil=True)
+def incident_rates(hit, n, sev, fatality_rate, u_split, share0, admission,
+                   report_rate):  # pragma: no cover - compiled
+    """The split by initiator and the Poisson rates of the week's fatalities and reports.
+
+    For the worlds ``hit`` (those with ``n > 0`` incidents), in order: the incidents
+    side 0 initiated ``i0 = max(Bin^{-1}(u_split; n, share0), 0)`` (:func:`_binomial_one`,
+    a count), side 1 ``n - i0``; the rates, each capped at 200 as
+    :func:`rules.poisson_inverse` caps them: fatalities ``fatality_rate n sev``, side
+    ``s``'s reports ``report_rate_s (i_{1-s} + admission i_s)`` (each side reports mostly
+    the other's violations). Left to right as written, one rounding per operation, as
+    the NumPy code of :meth:`sim.model.incidents.BorderProcess.step` it replaced. The
+    ``exp(-rate)`` of each stays NumPy's (the caller's), for the record's last bits.
+
+    Returns:
+        ``(rates (3, H), i0 (H,))``: rows fatalities, side 0's and side 1's reports.
+    """
+    H = hit.shape[0]
+    rates = np.empty((3, H))
+    i0 = np.empty(H, dtype=np.int64)
+    for j in range(H):
+        w = hit[j]
+        nh = float(n[w])
+        rates[0, j] = min(fatality_rate[w] * nh * sev[w], 200.0)
+        a = np.int64(max(_binomial_one(u_split[w], nh, share0[w]), 0.0))
+        b = n[w] - a
+        i0[j] = a
+        rates[1, j] = min(report_rate[0, w] * (b + admission[w] * a), 200.0)
+        rates[2, j] = min(report_rate[1, w] * (a + admission[w] * b), 200.0)
+    return rates, i0
+
+
+@njit(cache=True, nogil=True)
+def incident_outcomes(hit, n, u, rates, e, i0, sev, ambiguity, settled, clear_damage,
+                      h, delta, alpha, spiral, max_count):  # pragma: no cover - compiled
+    """The week's fatalities, initiators, reports, contests, damage and next excitation.
+
+    ``u`` is the week's ``(6, W)`` uniforms; ``rates``, ``e = exp(-rates)`` and ``i0``
+    are those of :func:`incident_rates` for the worlds ``hit``. There: fatalities and
+    each side's reports are Poisson counts (:func:`_poisson_one`) at ``u[2]``, ``u[4]``
+    and ``u[5]``; elsewhere zero. In every world: contested ``u[1] < ambiguity (1 -
+    settled)``; damage to side ``s`` ``reports_s (sev weight)``, ``weight = 1`` where
+    contested, ``clear_damage`` otherwise; excitation ``delta h + alpha (1 - spiral)
+    n``. Left to right as written, as the NumPy code it replaced.
+
+    Returns:
+        ``(fatalities (W,), initiated (2, W), reports (2, W), contested (W,), damage
+        (2, W), h (W,))``.
+    """
+    W = n.shape[0]
+    fatalities = np.zeros(W, dtype=np.int64)
+    initiated = np.zeros((2, W), dtype=np.int64)
+    reports = np.zeros((2, W), dtype=np.int64)
+    for j in range(hit.shape[0]):
+        w = hit[j]
+        fatalities[w] = _poisson_one(u[2, w], rates[0, j], e[0, j], max_count)
+        initiated[0, w] = i0[j]
+        initiated[1, w] = n[w] - i0[j]
+        reports[0, w] = _poisson_one(u[4, w], rates[1, j], e[1, j], max_count)
+        reports[1, w] = _poisson_one(u[5, w], rates[2, j], e[2, j], max_count)
+    contested = np.empty(W, dtype=np.bool_)
+    damage = np.empty((2, W))
+    h_new = np.empty(W)
+    for w in range(W):
+        c = u[1, w] < ambiguity[w] * (1.0 - settled[w])
+        contested[w] = c
+        f = sev[w] * (1.0 if c else clear_damage[w])
+        damage[0, w] = reports[0, w] * f
+        damage[1, w] = reports[1, w] * f
+        h_new[w] = delta[w] * h[w] + alpha[w] * (1.0 - spiral[w]) * n[w]
+    return fatalities, initiated, reports, contested, damage, h_new
+
+
+@njit(cache=True, nogil=True)
+def tally_incidents(count, reports, fatalities, active, incidents_total, reports_total,
+                    active_weeks, fatalities_total, incidents_window, reports_window,
+                    win):  # pragma: no cover - compiled
+    """Add the week to the incidents' counters, in place (integers: exact).
+
+    Where the world is ``active``: its incidents, each side's reports and its fatalities
+    to the totals, one to its active weeks; in every world: its incidents and reports to
+    the window ``win`` (``incidents_window[win]``, ``reports_window[:, win]``).
+    """
+    for i in range(count.shape[0]):
+        c = count[i]
+        if active[i]:
+            incidents_total[i] += c
+            reports_total[0, i] += reports[0, i]
+            reports_total[1, i] += reports[1, i]
+            active_weeks[i] += 1
+            fatalities_total[i] += fatalities[i]
+        incidents_window[win, i] += c
+        reports_window[0, win, i] += reports[0, i]
+        reports_window[1, win, i] += reports[1, i]
 
 
 # --------------------------------------------------------------------- climate
@@ -459,6 +565,53 @@ def mobilise(m, table_u, damage, spoiling, strength, concession, tolerance, inci
         v = mi + (1.0 - mi) * min(gain, 1.0) - decay[i] * mi
         out[i] = min(max(v, 0.0), 1.0)
     return out
+
+
+# --------------------------------------------------------------------- escalation
+
+
+@njit(cache=True, nogil=True)
+def escalation_hazards(e, pmax, imbalance_gain, imbalance, advantage, coercion_rate,
+                       unmet):  # pragma: no cover - compiled
+    """This week's coercion and incident-driven escalation probabilities (new arrays).
+
+    ``e`` is ``exp(-z)`` of each side's ``z = (T_j - T*) / s_T``, ``(2, W)``, computed by
+    the caller (NumPy's exp, for the record's last bits). Per world: ``gain = 1 + g_I
+    I``; side ``j`` tips with ``s_j = clip(p_max (1 / (1 + e_j)) gain, 0, 1)``; ``p_inc =
+    1 - (1 - s_0) (1 - s_1)``; ``p_coerce = clip(coercion_rate G (2 max(0, advantage)),
+    0, 1)``. Left to right as written, as the NumPy code it replaced.
+
+    Returns:
+        ``(p_coerce (W,), p_inc (W,))``.
+    """
+    W = unmet.shape[0]
+    p_coerce = np.empty(W)
+    p_inc = np.empty(W)
+    for i in range(W):
+        gain = 1.0 + imbalance_gain[i] * imbalance[i]
+        s0 = min(max(pmax[i] * (1.0 / (1.0 + e[0, i])) * gain, 0.0), 1.0)
+        s1 = min(max(pmax[i] * (1.0 / (1.0 + e[1, i])) * gain, 0.0), 1.0)
+        p_inc[i] = 1.0 - (1.0 - s0) * (1.0 - s1)
+        adv = 2.0 * max(0.0, advantage[i])
+        p_coerce[i] = min(max(coercion_rate[i] * unmet[i] * adv, 0.0), 1.0)
+    return p_coerce, p_inc
+
+
+@njit(cache=True, nogil=True)
+def escalate(u, p_coerce, p_inc, active, signing_now, status, week, kind, t, escalated,
+             coercion, incidents):  # pragma: no cover - compiled
+    """Worlds that escalate this week, in place.
+
+    A world active and not signing this week escalates where ``u < 1 - (1 - p_coerce)
+    (1 - p_inc)``: its status becomes ``escalated``, its week ``t``, its kind
+    ``coercion`` where ``u < p_coerce`` and ``incidents`` otherwise.
+    """
+    for i in range(u.shape[0]):
+        if active[i] and not signing_now[i] and u[i] < 1.0 - (1.0 - p_coerce[i]) * (
+                1.0 - p_inc[i]):
+            status[i] = escalated
+            week[i] = t
+            kind[i] = coercion if u[i] < p_coerce[i] else incidents
 
 
 # --------------------------------------------------------------------- recording

@@ -161,13 +161,11 @@ class Incidents(Mechanism):
         border = model.border
         border.step(border.base_rate(damping, model.tension, model.spoiling, t),
                     spiral_damping=spiral, settled=settled)
-        self.incidents_total += border.count * act
-        self.reports_total += border.reports * act
-        self.active_weeks += act
-        self.fatalities_total += border.fatalities * act
-        win = t // WINDOW_WEEKS
-        self.incidents_window[win] += border.count
-        self.reports_window[:, win] += border.reports
+        kernels.tally_incidents(border.count, border.reports, border.fatalities, act,
+                                self.incidents_total, self.reports_total,
+                                self.active_weeks, self.fatalities_total,
+                                self.incidents_window, self.reports_window,
+                                t // WINDOW_WEEKS)
 
     def record(self, model: World, t: int) -> Mapping[str, Any]:
         """The week's counts (and, with ``weekly``, every world's reports and deaths)."""
@@ -762,28 +760,24 @@ class Escalation(Mechanism):
         (:meth:`unmet_share`) and ``A = 2 max(0, balance - 0.5)`` its military advantage.
         """
         esc = model.p.incidents.escalation
-        gain = 1.0 + esc.imbalance_gain * model.imbalance
-        side = np.clip(esc.max_weekly_probability
-                       * rules.logistic((model.tension_side - esc.tension_threshold)
-                                        / esc.tension_scale) * gain, 0.0, 1.0)
-        p_inc = 1.0 - (1.0 - side[0]) * (1.0 - side[1])
-        adv = 2.0 * np.maximum(0.0, model.military_advantage)
-        p_coerce = np.clip(esc.coercion_rate * self.unmet_share(model) * adv, 0.0, 1.0)
-        return p_coerce, p_inc
+        W = model.W
+        # exp in NumPy (its SIMD exp: the record's last bits), the rest in one pass
+        # over the worlds (:func:`kernels.escalation_hazards`)
+        e = np.exp(-((model.tension_side - esc.tension_threshold) / esc.tension_scale))
+        return kernels.escalation_hazards(
+            np.ascontiguousarray(e), per_world(esc.max_weekly_probability, W),
+            per_world(esc.imbalance_gain, W), per_world(model.imbalance, W),
+            per_world(model.military_advantage, W), per_world(esc.coercion_rate, W),
+            per_world(self.unmet_share(model), W))
 
     def step(self, model: World, t: int) -> None:
-        """One uniform per world decides whether and which."""
+        """One uniform per world decides whether and which (:func:`kernels.escalate`)."""
         p_coerce, p_inc = self.hazards(model)
-        p_esc = 1.0 - (1.0 - p_coerce) * (1.0 - p_inc)
         u = model.streams["escalation"].random(model.W)
-        escalated = model.active & ~model.signing_now & (u < p_esc)
-        if escalated.any():
-            model.status[escalated] = Status.ESCALATION
-            model.escalation_week[escalated] = t
-            # u < p_coerce is coercion
-            model.escalation_kind[escalated] = np.where(
-                u[escalated] < p_coerce[escalated], EscalationKind.COERCION,
-                EscalationKind.INCIDENTS)
+        kernels.escalate(u, p_coerce, p_inc, model.active, model.signing_now, model.status,
+                         model.escalation_week, model.escalation_kind, t,
+                         int(Status.ESCALATION), int(EscalationKind.COERCION),
+                         int(EscalationKind.INCIDENTS))
 
     def columns(self, model: World) -> Mapping[str, Any]:
         """Whether, when and how."""
