@@ -344,7 +344,8 @@ def test_an_origin_is_calibrated_on_the_keys_sim_calibrate_selects_where_it_agre
     assert PATIENCE in own.from_prior and set(own.from_prior) < set(own.keys)
     assert "state.tension" not in own.keys
     point = bt.origin_inputs(rule, first, priors=False)
-    assert point.keys == [i.key for i in discover_inputs(bt.origin_params(rule, first))]
+    scen, over = bt._origin_setting(rule, first)
+    assert point.keys == [i.key for i in discover_inputs(load_params(scen, overrides=over))]
     assert PATIENCE not in point.keys and not point.from_prior
     assert load_params("march_2025").actors["armenia"].patience == 0.3
     # the first origin agrees with its own hindcast on every key

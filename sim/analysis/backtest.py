@@ -822,16 +822,6 @@ def _origin_setting(rule: RollingRule, origin: dt.date) -> tuple[str, dict]:
                                          "state.events": _calendar_overrides(origin)}
 
 
-def origin_params(rule: RollingRule, origin: dt.date):
-    """An origin's parameters: its base scenario at its date, the calendar as known then."""
-    from sim.experiment.config import load_params
-
-    scen, over = _origin_setting(rule, origin)
-    p = load_params(scen, overrides=over)
-    check_origin(p, scen)
-    return p
-
-
 def origin_inputs(rule: RollingRule, origin: dt.date, priors: bool = True):
     """An origin's parameters with its calibration keys as priors (composed once).
 
