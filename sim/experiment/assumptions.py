@@ -58,18 +58,29 @@ def check_mode(mode: Any, source: str | None = None) -> str:
     return str(mode)
 
 
+def check_posterior_file(file: Any) -> str:
+    """``posterior_file``, checked: a non-empty text (the run settings and the library).
+
+    Raises:
+        ConfigError: Not a non-empty text (one line naming ``posterior_file``).
+    """
+    from sim.experiment.settings import show
+
+    if not isinstance(file, str) or not file:
+        raise ConfigError("posterior_file", "must be the path of a posterior sample file "
+                          f"(relative: inside the configuration folder), got {show(file)}")
+    return file
+
+
 def posterior_path(file: Any, config_dir: Path | None = None) -> Path:
     """``posterior_file`` as a path: a relative one is inside the configuration folder.
 
     Raises:
-        ConfigError: Not a non-empty text.
+        ConfigError: Not a non-empty text (:func:`check_posterior_file`).
     """
     from sim.experiment.config import CONFIG_DIR
 
-    if not isinstance(file, str) or not file:
-        raise ConfigError("posterior_file", f"must be the path of a posterior sample file "
-                          f"(relative: inside the configuration folder), got {file!r}")
-    p = Path(file)
+    p = Path(check_posterior_file(file))
     return p if p.is_absolute() else Path(config_dir or CONFIG_DIR) / p
 
 

@@ -198,12 +198,9 @@ def parse_settings(cfg: dict) -> RunSettings:
     workers = cfg["workers"]
     if workers is not None:
         workers = _whole(workers, "workers", 1, 4096)
-    from sim.experiment.assumptions import check_mode
+    from sim.experiment.assumptions import check_mode, check_posterior_file
 
-    post = cfg["posterior_file"]
-    if not isinstance(post, str) or not post:
-        raise ConfigError("posterior_file", "must be the path of a posterior sample file "
-                          f"(relative: inside the configuration folder), got {show(post)}")
+    post = check_posterior_file(cfg["posterior_file"])
     return RunSettings(scenario, worlds, seed, horizon, precision, block, max_worlds,
                        _flag(cfg["quiet"], "quiet"), _flag(cfg["trace"], "trace"), dict(paths),
                        executor, workers, parse_spread(cfg["spread"]),
