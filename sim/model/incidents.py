@@ -18,9 +18,6 @@ from sim.model import kernels, rules
 from sim.model.agents import per_world
 from sim.model.params import IncidentParams
 
-#: The Poisson inversion's bound on a count (:func:`rules.poisson_inverse`'s default).
-MAX_COUNT = 400
-
 
 class BorderProcess:
     """Latent Hawkes incident process and the two sides' reports, for every world.
@@ -124,5 +121,5 @@ class BorderProcess:
          self.h) = kernels.incident_outcomes(
             hit, n, u, rates, np.exp(-rates), i0, sev, self.ambiguity, per_world(settled, W),
             self._clear_damage, self.h, self.delta, self.alpha, per_world(spiral_damping, W),
-            MAX_COUNT)
+            rules.POISSON_MAX_COUNT)
         self.severity = sev

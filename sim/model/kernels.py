@@ -33,6 +33,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: Cap on a weekly Poisson rate (:func:`sim.model.rules.poisson_inverse` and the
+#: incidents' rates, :func:`incident_rates`); a compile-time constant of the kernels.
+POISSON_MAX_RATE = 200.0
+
 # --------------------------------------------------------------------- helpers
 
 
@@ -422,7 +426,7 @@ def incident_rates(hit, n, sev, fatality_rate, u_split, share0, admission,
 
     For the worlds ``hit`` (those with ``n > 0`` incidents), in order: the incidents
     side 0 initiated ``i0 = max(Bin^{-1}(u_split; n, share0), 0)`` (:func:`_binomial_one`,
-    a count), side 1 ``n - i0``; the rates, each capped at 200 as
+    a count), side 1 ``n - i0``; the rates, each capped at :data:`POISSON_MAX_RATE` as
     :func:`rules.poisson_inverse` caps them: fatalities ``fatality_rate n sev``, side
     ``s``'s reports ``report_rate_s (i_{1-s} + admission i_s)`` (each side reports mostly
     the other's violations). Left to right as written, one rounding per operation, as
@@ -438,12 +442,12 @@ def incident_rates(hit, n, sev, fatality_rate, u_split, share0, admission,
     for j in range(H):
         w = hit[j]
         nh = float(n[w])
-        rates[0, j] = min(fatality_rate[w] * nh * sev[w], 200.0)
+        rates[0, j] = min(fatality_rate[w] * nh * sev[w], POISSON_MAX_RATE)
         a = np.int64(max(_binomial_one(u_split[w], nh, share0[w]), 0.0))
         b = n[w] - a
         i0[j] = a
-        rates[1, j] = min(report_rate[0, w] * (b + admission[w] * a), 200.0)
-        rates[2, j] = min(report_rate[1, w] * (a + admission[w] * b), 200.0)
+        rates[1, j] = min(report_rate[0, w] * (b + admission[w] * a), POISSON_MAX_RATE)
+        rates[2, j] = min(report_rate[1, w] * (a + admission[w] * b), POISSON_MAX_RATE)
     return rates, i0
 
 

@@ -255,7 +255,13 @@ def hawkes_kernel(branching_ratio, decay_weeks):
     return alpha, delta
 
 
-def poisson_inverse(u: np.ndarray, lam: np.ndarray, max_count: int = 400) -> np.ndarray:
+#: Safety bound on a Poisson count by inversion (:func:`poisson_inverse`, and the
+#: incidents' kernel, :meth:`sim.model.incidents.BorderProcess.step`).
+POISSON_MAX_COUNT = 400
+
+
+def poisson_inverse(u: np.ndarray, lam: np.ndarray,
+                    max_count: int = POISSON_MAX_COUNT) -> np.ndarray:
     """Poisson counts by inversion of the CDF at uniforms ``u``.
 
     Inversion uses exactly one uniform per world whatever the rate, which keeps the
@@ -272,10 +278,11 @@ def poisson_inverse(u: np.ndarray, lam: np.ndarray, max_count: int = 400) -> np.
 
     Args:
         u: Uniforms in [0, 1), shape ``(W,)``.
-        lam: Rates (>= 0), broadcastable to ``u``; capped at 200 per week.
+        lam: Rates (>= 0), broadcastable to ``u``; capped at
+            :data:`sim.model.kernels.POISSON_MAX_RATE` (200) per week.
         max_count: Safety bound on the count.
     """
-    lam = np.minimum(np.broadcast_to(lam, u.shape).astype(float), 200.0)
+    lam = np.minimum(np.broadcast_to(lam, u.shape).astype(float), kernels.POISSON_MAX_RATE)
     shape = lam.shape
     u = np.ascontiguousarray(u, dtype=float).reshape(-1)
     lam = lam.reshape(-1)
