@@ -22,9 +22,9 @@ import sys
 import time
 from pathlib import Path
 
+from bench_kernels import PINNED  # the same thread pins as the whole-run benchmark
+
 ROOT = Path(__file__).resolve().parents[1]
-PINNED = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                           "NUMBA_NUM_THREADS")}
 
 
 def worker(worlds: int, scenario: str, horizon: int, seed: int) -> dict:
