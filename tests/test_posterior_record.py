@@ -135,14 +135,12 @@ def test_posterior_draws_the_calibrated_keys_from_the_file_and_the_rest_from_pri
 
 
 def test_a_scenarios_own_value_and_an_override_beat_the_posterior():
-    # march_2025 sets its own referendum yes share and state: they stay as it sets them
-    own = load_params("march_2025")
-    drawn = load_params("march_2025", assumptions="posterior")
+    # constitution_unpopular sets its own referendum yes share: it stays as it sets it
+    own = load_params("constitution_unpopular")
+    drawn = load_params("constitution_unpopular", assumptions="posterior")
     assert lookup(drawn, "domestic.referendum.yes_share") == lookup(own,
                                                                    "domestic.referendum.yes_share")
-    assert (drawn.state.start_date, drawn.state.tension, drawn.state.trust,
-            drawn.state.events) == (own.state.start_date, own.state.tension, own.state.trust,
-                                    own.state.events)
+    assert drawn.state.start_date == own.state.start_date
     assert isinstance(lookup(drawn, "incidents.base_rate"), PosteriorDist)
     # a value set by an override (library or command line) beats the posterior
     fixed = load_params("baseline", overrides={"incidents.base_rate": 0.2},
@@ -203,6 +201,32 @@ def test_bad_switch_values_on_the_command_line_are_one_line_exit_2(capsys, tmp_p
     assert "posterior_file" in line and str(missing) in line and "no such file" in line
 
 
+def test_a_posterior_learnt_after_the_start_is_refused_and_one_learnt_before_is_not(
+        tmp_path, capsys):
+    # what happened after a scenario's start must not reach it through a posterior: a
+    # file whose cut-off is after state.start_date is refused, whichever way it comes in
+    samples = pd.DataFrame({"incidents.base_rate": [0.1, 0.2], WEIGHT: [0.5, 0.5]})
+    draw = {"incidents.base_rate": {"dist": "posterior", "column": "incidents.base_rate"}}
+    for cutoff, start, ok in (("2026-07-04", "2026-07-03", False),
+                              ("2026-07-04", "2026-07-04", True),
+                              ("2026-07-04", "2026-12-07", True), (None, "2025-03-13", True)):
+        path = tmp_path / f"p_{cutoff}_{start}.csv"
+        write_posterior(path, samples, {} if cutoff is None else {"cutoff": cutoff})
+        ov = {"state.start_date": start,
+              "incidents.base_rate": dict(draw["incidents.base_rate"], file=str(path))}
+        if ok:
+            assert isinstance(load_params("baseline", overrides=ov).incidents.base_rate,
+                              PosteriorDist)
+            continue
+        with pytest.raises(ConfigError) as e:
+            load_params("baseline", overrides=ov)
+        assert e.value.key == "incidents.base_rate"
+        assert f"learnt on the record to {cutoff}, after state.start_date {start}" in str(
+            e.value)
+    line = _exit_2(["scenario=march_2025", "assumptions=posterior"], capsys)
+    assert "after state.start_date 2025-03-13" in line and "assumptions=prior" in line
+
+
 # ----------------------------------------------------------------------- thinning
 
 
@@ -230,11 +254,18 @@ def _scenarios() -> list[str]:
 
 
 @pytest.mark.parametrize("scenario", _scenarios())
-def test_every_scenario_composes_under_posterior_and_keeps_what_it_sets(scenario):
+def test_every_scenario_composes_under_posterior_and_keeps_what_it_sets(scenario, record):
     from sim.experiment.priors import from_defaults
 
     comp = compose_model(scenario)
     own = {k for k, src in comp.prov.items() if not from_defaults(src)}
+    start = load_params(scenario).state.start_date
+    if start.isoformat() < record[0]["cutoff"]:  # the origins of the backtest: refused
+        with pytest.raises(ConfigError) as e:
+            load_params(scenario, assumptions="posterior")
+        assert (f"learnt on the record to {record[0]['cutoff']}, after state.start_date "
+                f"{start.isoformat()}") in str(e.value)
+        return
     params = load_params(scenario, assumptions="posterior")
     post = _posterior_keys(params)
     assert len(post) > 150

@@ -28,7 +28,10 @@ moment, not about the target scenario's key, so it is not carried over. A column
 names no parameter of the target scenario (an actor it does not have) is left out.
 
 Every value so set is checked by the schema like any other (:func:`params_from_config`);
-its provenance names the posterior file or ``configs/priors.yaml``.
+its provenance names the posterior file or ``configs/priors.yaml``. The schema refuses a
+posterior file whose ``cutoff`` is after the scenario's ``state.start_date``
+(:meth:`sim.model.dists.Dist.known_from`): a run may use only what was known at its
+start, so the backtest's origins (13 Mar 2025 ...) cannot take the 4 Jul 2026 posterior.
 """
 
 from __future__ import annotations

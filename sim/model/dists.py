@@ -54,6 +54,14 @@ class Dist:
         """Return the named parameter."""
         return dict(self.args)[name]
 
+    def known_from(self) -> str:
+        """ISO date from which a scenario may draw from this law; ``""``: any date.
+
+        A law learnt from the dated record (:class:`sim.model.posterior.PosteriorDist`)
+        is known only from its calibration's cut-off on.
+        """
+        return ""
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values (one per world) from ``rng``, clipped to the allowed range."""
         a = dict(self.args)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -1149,7 +1149,37 @@ def parse_params(cfg: dict) -> ModelSpec:
         raise ConfigError("domestic.parliament.factions",
                           f"government seats plus faction seats must equal "
                           f"domestic.government.total_seats ({g.total_seats}), got {held}")
+    for sec, obj in (("actors", actors), ("incidents", incidents),
+                     ("negotiation", negotiation), ("domestic", domestic), ("state", state)):
+        _check_known_by(obj, state.start_date, sec)
     return ModelParams(issues, labels, actors, incidents, negotiation, domestic, state)
+
+
+def _check_known_by(spec: Any, start: dt.date, key: str) -> None:
+    """Refuse a law learnt on facts dated after the scenario's start.
+
+    A scenario starting on ``start`` knows the record up to that date only: drawing an
+    assumption from a calibration whose cut-off (the last fact it used) is later would
+    let the run use what happened after its start. Walks a parsed section (its
+    dataclasses and maps) and checks every distribution's :meth:`Dist.known_from`.
+
+    Raises:
+        ConfigError: The first such key, naming the file, its cut-off and the start.
+    """
+    if isinstance(spec, Dist):
+        known = spec.known_from()
+        if known and dt.date.fromisoformat(known) > start:
+            raise ConfigError(key, f"posterior file {getattr(spec, 'file', '?')} was learnt "
+                              f"on the record to {known}, after state.start_date "
+                              f"{start.isoformat()}: a run may use only what was known at its "
+                              "start (use assumptions=prior, or a posterior calibrated by "
+                              "that date)")
+    elif isinstance(spec, dict):
+        for k, v in spec.items():
+            _check_known_by(v, start, f"{key}.{k}")
+    elif is_dataclass(spec) and not isinstance(spec, type):
+        for f in fields(spec):
+            _check_known_by(getattr(spec, f.name), start, f"{key}.{f.name}")
 
 
 #: Keys of an entry of ``issues``.

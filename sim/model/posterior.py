@@ -27,6 +27,7 @@ value that is not finite or lies outside the key's allowed range is one
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -179,6 +180,9 @@ class PosteriorDist(Dist):
     Attributes:
         file: The file as written in the scenario.
         column: The column drawn (usually the key's own dotted name).
+        cutoff: The header's ``cutoff`` (ISO date of the last fact the calibration used),
+            or ``""`` when the header gives none (a toy calibration): a scenario may draw
+            from the file only from that date on (:func:`check_known_by`).
         digest: SHA-256 of the file's bytes: names the stream of row indices shared by
             every key that draws from this file.
         values: The column's values (one per row).
@@ -188,8 +192,13 @@ class PosteriorDist(Dist):
     file: str = ""
     column: str = ""
     digest: str = ""
+    cutoff: str = ""
     values: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
     weights: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
+
+    def known_from(self) -> str:
+        """The calibration's cut-off: a scenario starting before it may not draw from it."""
+        return self.cutoff
 
     def rows(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Row indices for ``n`` worlds, the same for every key of this file.
@@ -246,9 +255,15 @@ def parse_posterior(value: dict, key: str, lo: float, hi: float) -> PosteriorDis
     if not isinstance(column, str) or not column:
         raise ConfigError(f"{key}.column", f"must name a column of {file}, got {column!r}")
     try:
-        _, samples, digest = read_posterior(file)
+        header, samples, digest = read_posterior(file)
     except PosteriorFileError as e:
         raise ConfigError(key, f"posterior file {file}: {e}") from None
+    cutoff = header.get("cutoff") or ""
+    try:
+        cutoff = dt.date.fromisoformat(str(cutoff)).isoformat() if cutoff else ""
+    except ValueError:
+        raise ConfigError(key, f"posterior file {file}: its header's cutoff {cutoff!r} is "
+                          "not a date (YYYY-MM-DD)") from None
     if column not in samples.columns or column == WEIGHT:
         cols = [c for c in samples.columns if c != WEIGHT]
         raise ConfigError(f"{key}.column", f"posterior file {file} has no column {column!r}; "
@@ -266,4 +281,6 @@ def parse_posterior(value: dict, key: str, lo: float, hi: float) -> PosteriorDis
     x.setflags(write=False)
     w.setflags(write=False)
     return PosteriorDist("posterior", (("rows", float(len(x))),), lo, hi,
-                         file=file, column=column, digest=digest, values=x, weights=w)
+                         file=file, column=column, digest=digest, cutoff=cutoff, values=x,
+                         weights=w)
+
