@@ -254,8 +254,8 @@ def _scores(seed=0, n_origins=8, per=6):
         for _ in range(per):
             p = rng.uniform(0, 0.4)
             y = float(rng.uniform() < 0.2)
-            rows.append({"origin": f"o{o}", "kind": "binary", "horizon": "0-3 months",
-                         "brier_model": (p - y) ** 2, "brier_no_change": y,
+            rows.append({"origin": f"o{o}", "fact": f"f{o}_{len(rows)}", "kind": "binary",
+                         "horizon": "0-3 months", "brier_model": (p - y) ** 2, "brier_no_change": y,
                          "brier_climatology": (0.2 - y) ** 2,
                          "log_model": -np.log(p if y else 1 - p),
                          "log_no_change": -np.log(0.01 if y else 0.99),
@@ -275,8 +275,56 @@ def test_bootstrap_skill_is_reproducible_and_its_intervals_hold_the_point():
         assert ok.any() and ((lo[ok] <= point[ok]) & (point[ok] <= hi[ok])).all()
         assert (hi[ok] > lo[ok]).all()
     row = a[(a["horizon"] == "all") & (a["score"] == "brier")].iloc[0]
-    assert row["origins"] == 8 and row["facts"] == 48
+    assert row["origins"] == 8 and row["facts"] == 48 and row["shared_facts"] == 0
     assert row["model"] == pytest.approx(s["brier_model"].mean())
+
+
+def _crossed(n_origins=10, shared_nulls=4, nulls=3, seed=0):
+    """Every origin scores one shared fact the model gets right and a base rate wrong
+    (as the Minsk closure), ``shared_nulls`` shared facts and ``nulls`` facts of its own
+    where the model loses."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for o in range(n_origins):
+        facts = ([("shared", 1.0, 0.99)]
+                 + [(f"shared_null_{k}", 0.0, rng.uniform(0.25, 0.35))
+                    for k in range(shared_nulls)]
+                 + [(f"null_{o}_{k}", 0.0, rng.uniform(0.25, 0.35)) for k in range(nulls)])
+        for fid, y, p in facts:
+            rows.append({"origin": f"o{o}", "fact": fid, "question": fid.startswith("null"),
+                         "kind": "binary", "horizon": "0-3 months",
+                         "brier_model": (p - y) ** 2, "brier_no_change": y,
+                         "brier_climatology": (0.2 - y) ** 2,
+                         "log_model": -np.log(p if y else 1 - p),
+                         "log_no_change": -np.log(0.01 if y else 0.99),
+                         "log_climatology": -np.log(0.2 if y else 0.8)})
+    return pd.DataFrame(rows)
+
+
+def test_the_bootstrap_resamples_facts_too_so_one_shared_fact_cannot_carry_the_skill():
+    # the skill over all forecasts is positive only because of the one fact scored from
+    # every origin; resampling origins alone keeps that fact in every resample (a narrow
+    # interval above zero); drawing the shared facts as well leaves it out of about a
+    # third of the resamples
+    s = _crossed()
+    row = bt.bootstrap_skill(s, 2000, seed=0).query("horizon == 'all' and score == 'brier'"
+                                                    ).iloc[0]
+    assert row["shared_facts"] == 5 and row["origins"] == 10
+    point, lo = row["skill_vs_climatology"], row["skill_vs_climatology_low"]
+    assert point > 0.3
+    without = bt.skill_without_each(s).set_index("fact")
+    assert without.loc["(none)", "skill_vs_climatology"] == pytest.approx(point)
+    assert without.loc["shared", "skill_vs_climatology"] < -1
+    assert lo < 0 < point  # the interval reaches the skill without the shared fact
+    # with the shared fact split into one fact per origin (independent evidence: nested
+    # in its origin, drawn with it) the same scores give an interval above zero: the
+    # width came from the fact's sharing
+    split = s.assign(fact=[f"{f}@{o}" if f == "shared" else f
+                           for f, o in zip(s["fact"], s["origin"], strict=True)])
+    r2 = bt.bootstrap_skill(split, 2000, seed=0).query(
+        "horizon == 'all' and score == 'brier'").iloc[0]
+    assert r2["skill_vs_climatology"] == pytest.approx(point)
+    assert r2["skill_vs_climatology_low"] > 0
 
 
 @pytest.fixture(scope="module")

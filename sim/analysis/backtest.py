@@ -1020,14 +1020,26 @@ def rolling_backtest(rule: RollingRule, facts: list[Fact], worlds: int, seed: in
 
 def bootstrap_skill(scores: pd.DataFrame, boot: int, seed: int,
                     level: float = 0.95) -> pd.DataFrame:
-    """Mean scores and skill, over all facts and by horizon, with bootstrap intervals.
+    """Mean scores and skill with bootstrap intervals: all facts, by horizon, by kind.
 
-    The bootstrap resamples *origins* (all of an origin's facts together): the facts of
-    one origin share one run and one calibration, so they are correlated, and resampling
-    facts one by one would understate the spread. Skill of a resample is
-    ``1 - mean(model) / mean(baseline)`` over its facts. The interval is the percentile
-    interval of ``boot`` resamples (seeded: same seed, same interval), widened to contain
-    the point estimate when the skill's skewed resampling law leaves it outside.
+    The kinds: the record's dated facts and the standard questions.
+
+    The forecasts are partly crossed: one origin's facts share its run and its
+    calibration, and a record fact (the Minsk closure by 1 Dec 2025, no treaty by a date)
+    is scored from every origin before it, so neither the rows nor the origins are
+    independent. The bootstrap draws the origins with replacement and, independently, the
+    *shared* facts (those scored from more than one origin) with replacement, and weighs
+    row (origin o, fact f) by (times o is drawn) x (times f is drawn): the two-way
+    *pigeonhole* bootstrap of crossed effects (Owen 2007, "The pigeonhole bootstrap",
+    Ann. Appl. Stat. 1(2)), whose variance is if anything a little larger than the true
+    one, the cautious side. A fact scored from one origin only (each standard question) is
+    nested in it and weighs by its origin's count alone: drawing it as well would count
+    its variance twice. Resampling origins alone (until stop 30) treated a fact scored
+    from ten origins as ten independent pieces of evidence, so its intervals were too
+    narrow wherever one shared fact carries the skill. Skill of a resample is
+    ``1 - sum(w * model) / sum(w * baseline)``. The interval is the percentile interval
+    of ``boot`` resamples (seeded: same seed, same interval), widened to contain the
+    point estimate when the skill's skewed resampling law leaves it outside.
     """
     rows: list[dict] = []
     if scores.empty:
@@ -1035,26 +1047,25 @@ def bootstrap_skill(scores: pd.DataFrame, boot: int, seed: int,
     rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0xB007,)))
     groups = [("all", scores)] + [(h, scores[scores["horizon"] == h])
                                   for h, _ in HORIZON_BINS]
+    if "question" in scores:  # the record's facts and the standard questions apart
+        q = scores["question"].astype(bool)
+        groups += [("record facts", scores[~q]), ("standard questions", scores[q])]
     a = (1 - level) / 2
     for hname, g in groups:
         for kind, names in SCORES.items():
             gk = g[g["kind"] == kind]
             if gk.empty:
                 continue
-            orgs = list(dict.fromkeys(gk["origin"]))
-            draw = rng.integers(0, len(orgs), size=(boot, len(orgs)))
-            counts = np.stack([np.bincount(d, minlength=len(orgs)) for d in draw])
-            code = gk["origin"].map({o: i for i, o in enumerate(orgs)}).to_numpy()
+            weights, n_org, n_fact = _pigeonhole_weights(gk, boot, rng)
             for s in names:
                 row: dict[str, Any] = {"horizon": hname, "score": s, "facts": len(gk),
-                                       "origins": len(orgs),
+                                       "origins": n_org, "shared_facts": n_fact,
                                        "model": float(gk[f"{s}_model"].mean())}
-                sums = {n: np.bincount(code, weights=gk[f"{s}_{n}"].to_numpy(float),
-                                       minlength=len(orgs)) for n in ("model", *BASELINES)}
+                num = weights @ gk[f"{s}_model"].to_numpy(float)
                 for b in BASELINES:
                     row[b] = float(gk[f"{s}_{b}"].mean())
                     point = scoring.skill(row["model"], row[b])
-                    num, den = counts @ sums["model"], counts @ sums[b]
+                    den = weights @ gk[f"{s}_{b}"].to_numpy(float)
                     with np.errstate(divide="ignore", invalid="ignore"):
                         sk = np.where(den > 0, 1.0 - num / den, np.nan)
                     sk = sk[np.isfinite(sk)]
@@ -1070,6 +1081,57 @@ def bootstrap_skill(scores: pd.DataFrame, boot: int, seed: int,
     return pd.DataFrame(rows)
 
 
+def _pigeonhole_weights(rows: pd.DataFrame, boot: int, rng: np.random.Generator
+                        ) -> tuple[np.ndarray, int, int]:
+    """``(boot, len(rows))`` weights of the bootstrap, the origins and the shared facts.
+
+    Row (o, f)'s weight in a resample is (times origin o is drawn) x (times fact f is
+    drawn) for a fact scored from more than one origin, and (times o is drawn) for one
+    scored from o alone; origins and shared facts are drawn independently, with
+    replacement, in their order of first appearance.
+    """
+    orgs = list(dict.fromkeys(rows["origin"]))
+    spread = rows.groupby("fact", sort=False)["origin"].nunique()
+    shared = [f for f, n in spread.items() if n > 1]
+    c_o = _counts(rng.integers(0, len(orgs), size=(boot, len(orgs))), len(orgs))
+    w = c_o[:, rows["origin"].map({o: i for i, o in enumerate(orgs)}).to_numpy()]
+    if shared:
+        c_f = _counts(rng.integers(0, len(shared), size=(boot, len(shared))), len(shared))
+        c_f = np.hstack([c_f, np.ones((boot, 1))])  # last column: the unshared facts
+        code_f = rows["fact"].map({f: i for i, f in enumerate(shared)}).fillna(
+            len(shared)).to_numpy(int)
+        w = w * c_f[:, code_f]
+    return w, len(orgs), len(shared)
+
+
+def _counts(draw: np.ndarray, n: int) -> np.ndarray:
+    """How many times each of ``n`` items is drawn, per row of ``draw``."""
+    return np.stack([np.bincount(d, minlength=n) for d in draw]).astype(float)
+
+
+def skill_without_each(scores: pd.DataFrame, score: str = "brier") -> pd.DataFrame:
+    """Skill over the binary forecasts with each record fact left out in turn.
+
+    Says how much of the skill one fact carries: a fact scored from many origins that
+    the model gets right and a naive forecast wrong (the Minsk closure) can carry all of
+    it. Rows: ``fact`` (``"(none)"`` for all facts kept), ``facts`` (forecasts kept),
+    and the skill against each baseline. No intervals: a reading aid, not a test.
+    """
+    b = scores[scores["kind"] == "binary"]
+    if b.empty:
+        return pd.DataFrame()
+    record = list(dict.fromkeys(b.loc[~b["question"].astype(bool), "fact"]))
+    out = []
+    for fid in ["(none)", *record]:
+        kept = b[b["fact"] != fid]
+        row: dict[str, Any] = {"fact": fid, "facts": len(kept)}
+        for base in BASELINES:
+            row[f"skill_vs_{base}"] = scoring.skill(float(kept[f"{score}_model"].mean()),
+                                                    float(kept[f"{score}_{base}"].mean()))
+        out.append(row)
+    return pd.DataFrame(out)
+
+
 def rolling_markdown(result: Rolling, settings: dict) -> str:
     """The rolling scoreboard as Markdown: skill with intervals by horizon, the origins."""
     o = result.origins
@@ -1081,8 +1143,9 @@ def rolling_markdown(result: Rolling, settings: dict) -> str:
              + (", the defaults' point-valued assumptions drawn from their declared priors"
                 if settings.get('priors', True) else ", the defaults' point values kept")
              + f", seed {settings['seed']}, {settings['bootstrap']:,} bootstrap "
-             f"resamples of origins; log score clipped to [{settings['log_eps']}, "
-             f"{1 - settings['log_eps']}]; {len(result.scores):,} (origin, fact) forecasts."
+             "resamples of origins and of facts scored from several origins; log score "
+             f"clipped to [{settings['log_eps']}, {1 - settings['log_eps']}]; "
+             f"{len(result.scores):,} (origin, fact) forecasts."
              + (f" Wall time {settings['seconds']:.0f} s." if "seconds" in settings else ""),
              "", "Mean scores (lower is better) and skill 1 - model / baseline with 95 % "
              "bootstrap intervals (negative: the baseline wins):", "",
@@ -1118,4 +1181,13 @@ def rolling_markdown(result: Rolling, settings: dict) -> str:
         for fid, r in rec.iterrows():
             lines.append(f"| {fid} | {r['n']} | {_fmt(r['observed'])} | {_fmt(r['model'])} "
                          f"| {_fmt(r['clim'])} |")
+        wo = skill_without_each(s)
+        if not wo.empty:
+            lines += ["", "Brier skill over the binary forecasts with each record fact left "
+                      "out (how much of the skill one fact carries):", "",
+                      "| left out | forecasts kept | skill vs no change | skill vs "
+                      "climatology |", "|---|---|---|---|"]
+            for _, r in wo.iterrows():
+                lines.append(f"| {r['fact']} | {r['facts']} | {_fmt(r['skill_vs_no_change'])} "
+                             f"| {_fmt(r['skill_vs_climatology'])} |")
     return "\n".join(lines) + "\n"

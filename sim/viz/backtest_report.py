@@ -80,7 +80,7 @@ def rolling_reliability(scores):
 
 
 def rolling_skill_figure(skill):
-    """Skill by horizon against each baseline, with the bootstrap intervals."""
+    """Skill by horizon and kind of fact against each baseline, with the bootstrap intervals."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -105,7 +105,7 @@ def rolling_skill_figure(skill):
                       fontsize=8)
         ax.set_ylim(-1.6, 1.05)
         ax.set_title(f"{s} skill (clipped to [-1.5, 1])", fontsize=9)
-    axes[0][0].set_ylabel("skill 1 - model / baseline (95 % bootstrap over origins)")
+    axes[0][0].set_ylabel("skill 1 - model / baseline (95 % bootstrap, origins x shared facts)")
     axes[0][0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
@@ -114,17 +114,20 @@ def rolling_skill_figure(skill):
 def write_rolling(folder: Path, result, settings: dict) -> list[Path]:
     """Write the rolling backtest's folder.
 
-    Scores, skill (overall and by horizon, with intervals), origins, each origin's
+    Scores, skill (overall and by horizon, with intervals), the Brier skill with each
+    record fact left out (``skill_without.csv``), origins, each origin's
     posterior sample, the reliability diagram, the skill-by-horizon figure, the Markdown
     scoreboard and the settings; ``manifest.json`` last.
     """
-    from sim.analysis.backtest import rolling_markdown
+    from sim.analysis.backtest import rolling_markdown, skill_without_each
 
     folder.mkdir(parents=True, exist_ok=True)
-    names = ["scores.csv", "skill.csv", "origins.csv", "reliability.png", "skill_by_horizon.png",
-             "backtest.md", "settings.json"]
+    names = ["scores.csv", "skill.csv", "skill_without.csv", "origins.csv", "reliability.png",
+             "skill_by_horizon.png", "backtest.md", "settings.json"]
     atomic_write(folder / "scores.csv", lambda p: result.scores.to_csv(p, index=False))
     atomic_write(folder / "skill.csv", lambda p: result.skill.to_csv(p, index=False))
+    atomic_write(folder / "skill_without.csv",
+                 lambda p: skill_without_each(result.scores).to_csv(p, index=False))
     atomic_write(folder / "origins.csv", lambda p: result.origins.to_csv(p, index=False))
     for label, post in result.posteriors.items():
         name = f"posterior_{label}.csv"
