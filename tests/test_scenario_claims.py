@@ -175,3 +175,21 @@ def test_the_command_names_an_unknown_scenario_in_one_line(capsys):
     assert "worlds" in capsys.readouterr().err
     assert cli.main(["baseline"]) == 0
     assert "states no claim" in capsys.readouterr().out
+
+
+def test_assumptions_reach_both_runs_of_a_claim_and_a_bad_mode_is_one_line(capsys):
+    # the same claim, checked with the assumptions drawn from the posterior: both runs
+    # draw them (paired, so a scenario against itself still claims exactly nothing), and
+    # the estimate differs from the one at the point values
+    claim = Claims({"p_government_fell": "up"}, {"domestic.support.frozen": True})
+    same = cl.check_scenario("baseline", claim, worlds=2000, assumptions="posterior")
+    assert [(r.estimate, r.holds) for r in same] == [(0.0, False)]
+    point = cl.check_scenario("opposition_surge", claim, worlds=2000, assumptions="point")
+    post = cl.check_scenario("opposition_surge", claim, worlds=2000, assumptions="posterior")
+    assert point[0].estimate != post[0].estimate
+    base = cl.run("baseline", {}, 2000, assumptions="posterior")
+    assert not base.equals(cl.run("baseline", {}, 2000, assumptions="point"))
+    assert cli.parse(["assumptions=prior", "nash_rule"])[1:] == (None, cl.DEFAULT_SEED, "prior")
+    assert cli.main(["assumptions=bogus"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "assumptions" in err and "posterior" in err

@@ -167,21 +167,27 @@ def compare(scenario_outcomes: pd.DataFrame, baseline_outcomes: pd.DataFrame,
 
 
 def run(scenario: str, under: Mapping[str, Any], worlds: int, seed: int = DEFAULT_SEED,
-        horizon_weeks: int = 156) -> pd.DataFrame:
-    """The worlds table of ``scenario`` with the overrides ``under`` applied."""
+        horizon_weeks: int = 156, assumptions: str | None = None) -> pd.DataFrame:
+    """The worlds table of ``scenario`` with the overrides ``under`` applied.
+
+    ``assumptions``: ``point``, ``prior`` or ``posterior`` (:mod:`sim.experiment.assumptions`);
+    None: ``config.yaml``'s.
+    """
     from sim.experiment.api import simulate
     from sim.experiment.config import load_params
-    params = load_params(scenario, overrides=dict(under) or None)
+    params = load_params(scenario, overrides=dict(under) or None, assumptions=assumptions)
     return simulate(params, worlds=worlds, seed=seed, horizon_weeks=horizon_weeks).outcomes
 
 
-def _key(under: Mapping[str, Any], worlds: int, seed: int) -> tuple:
-    return (tuple(sorted((k, repr(v)) for k, v in under.items())), worlds, seed)
+def _key(under: Mapping[str, Any], worlds: int, seed: int,
+         assumptions: str | None = None) -> tuple:
+    return (tuple(sorted((k, repr(v)) for k, v in under.items())), worlds, seed, assumptions)
 
 
 def check_scenario(scenario: str, claims: Claims | None = None, *,
                    worlds: int | None = None, seed: int = DEFAULT_SEED,
-                   baseline_cache: dict | None = None) -> list[ClaimResult]:
+                   baseline_cache: dict | None = None,
+                   assumptions: str | None = None) -> list[ClaimResult]:
     """Run ``scenario`` and the baseline paired and check its claim.
 
     Args:
@@ -192,9 +198,10 @@ def check_scenario(scenario: str, claims: Claims | None = None, *,
         baseline_cache: A dict the baseline's worlds tables are kept in, keyed by the
             overrides, worlds and seed, so that scenarios with the same ``under`` share
             one baseline run.
-
-    Returns:
-        One :class:`ClaimResult` per claimed measure (empty if there is no claim).
+        assumptions: Where both runs' assumptions come from (``point``, ``prior``,
+            ``posterior``; None: ``config.yaml``'s). Under ``prior`` or ``posterior`` each
+            world draws its assumptions, the same draws in both runs (the streams are
+            the key's), so the claim is tested averaged over what is known of them.
 
     Raises:
         ConfigError: Unknown scenario, or a bad file or ``expect:`` block.
@@ -205,10 +212,11 @@ def check_scenario(scenario: str, claims: Claims | None = None, *,
             return []
     n = worlds or claims.worlds or DEFAULT_WORLDS
     cache = baseline_cache if baseline_cache is not None else {}
-    key = _key(claims.under, n, seed)
+    key = _key(claims.under, n, seed, assumptions)
     if key not in cache:
-        cache[key] = run(BASELINE, claims.under, n, seed)
-    return compare(run(scenario, claims.under, n, seed), cache[key], claims, scenario)
+        cache[key] = run(BASELINE, claims.under, n, seed, assumptions=assumptions)
+    return compare(run(scenario, claims.under, n, seed, assumptions=assumptions),
+                   cache[key], claims, scenario)
 
 
 def check_all(scenarios: Iterable[str], *, seed: int = DEFAULT_SEED,

@@ -5,12 +5,14 @@ Examples::
     sim-claims                          # every scenario with a claim
     sim-claims nash_rule opposition_surge
     sim-claims worlds=5000 seed=3 eu_monitors_leave
+    sim-claims assumptions=posterior    # averaged over the posterior of the assumptions
 
 Each claimed measure is printed with its paired difference against the baseline, its
 95 % interval and whether it holds (:mod:`sim.analysis.claims`). A bare word is a
 scenario; ``worlds=`` and ``seed=`` set the runs (default: each claim's ``worlds``, else
-20,000; seed 0). A mistake (an unknown scenario or key) is one line on stderr and exit
-status 2; exit status 1 when a claim does not hold.
+20,000; seed 0); ``assumptions=point|prior|posterior`` where both runs' assumptions
+come from (default ``config.yaml``'s, ``point``). A mistake (an unknown scenario or key)
+is one line on stderr and exit status 2; exit status 1 when a claim does not hold.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from sim.analysis import claims as cl
 from sim.errors import ConfigError
 from sim.experiment.config import CONFIG_DIR, scenario_claims
 
-USAGE = "usage: sim-claims [worlds=N] [seed=N] [scenario ...]"
+USAGE = ("usage: sim-claims [worlds=N] [seed=N] [assumptions=point|prior|posterior] "
+         "[scenario ...]")
 
 
 def scenario_names() -> list[str]:
@@ -30,14 +33,23 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
 
 
-def parse(argv: Sequence[str]) -> tuple[list[str], int | None, int]:
-    """Scenarios, worlds and seed from the arguments; :class:`ConfigError` on a bad one."""
+def parse(argv: Sequence[str]) -> tuple[list[str], int | None, int, str | None]:
+    """Scenarios, worlds, seed and assumptions mode from the arguments.
+
+    Raises:
+        ConfigError: A bad argument (one line naming it and what is allowed).
+    """
+    from sim.experiment.assumptions import check_mode
+
     known = scenario_names()
     scenarios: list[str] = []
     worlds, seed = None, cl.DEFAULT_SEED
+    mode: str | None = None
     for arg in argv:
         key, sep, value = arg.partition("=")
-        if sep:
+        if sep and key == "assumptions":
+            mode = check_mode(value, "command line")
+        elif sep:
             if key not in ("worlds", "seed"):
                 raise ConfigError(key, f"not a sim-claims key; {USAGE}", "command line")
             lo = 100 if key == "worlds" else 0
@@ -53,7 +65,7 @@ def parse(argv: Sequence[str]) -> tuple[list[str], int | None, int]:
                               f"{', '.join(known)}", "command line")
         else:
             scenarios.append(arg)
-    return scenarios or known, worlds, seed
+    return scenarios or known, worlds, seed, mode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,14 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(USAGE)
         return 0
     try:
-        scenarios, worlds, seed = parse(argv)
+        scenarios, worlds, seed, mode = parse(argv)
         cache: dict = {}
         ok = True
         for s in scenarios:
             if scenario_claims(s) is None:
                 print(f"{s}: states no claim")
                 continue
-            for r in cl.check_scenario(s, worlds=worlds, seed=seed, baseline_cache=cache):
+            for r in cl.check_scenario(s, worlds=worlds, seed=seed, baseline_cache=cache,
+                                       assumptions=mode):
                 print(r.describe(), flush=True)
                 ok &= r.holds
     except ConfigError as e:
