@@ -193,3 +193,14 @@ def test_assumptions_reach_both_runs_of_a_claim_and_a_bad_mode_is_one_line(capsy
     assert cli.main(["assumptions=bogus"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "assumptions" in err and "posterior" in err
+
+
+def test_a_scenario_that_cannot_take_the_posterior_is_one_line_and_the_rest_still_run(
+        capsys):
+    # march_2025 starts before the posterior's cut-off: refused in one line, exit 2, and
+    # the scenario after it is still looked at
+    assert cli.main(["assumptions=posterior", "march_2025", "baseline"]) == 2
+    out = capsys.readouterr()
+    err = out.err.strip()
+    assert len(err.splitlines()) == 1 and "march_2025" in err and "2025-03-13" in err
+    assert "baseline: states no claim" in out.out

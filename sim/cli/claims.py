@@ -12,7 +12,10 @@ Each claimed measure is printed with its paired difference against the baseline,
 scenario; ``worlds=`` and ``seed=`` set the runs (default: each claim's ``worlds``, else
 20,000; seed 0); ``assumptions=point|prior|posterior`` where both runs' assumptions
 come from (default ``config.yaml``'s, ``point``). A mistake (an unknown scenario or key)
-is one line on stderr and exit status 2; exit status 1 when a claim does not hold.
+is one line on stderr and exit status 2; a scenario that cannot run with the given
+settings (``assumptions=posterior`` for one that starts before the posterior's cut-off)
+is one line on stderr, the others are still checked, and the exit status is 2; exit
+status 1 when a claim does not hold.
 """
 
 from __future__ import annotations
@@ -77,20 +80,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         scenarios, worlds, seed, mode = parse(argv)
-        cache: dict = {}
-        ok = True
         for s in scenarios:
-            if scenario_claims(s) is None:
-                print(f"{s}: states no claim")
-                continue
-            for r in cl.check_scenario(s, worlds=worlds, seed=seed, baseline_cache=cache,
-                                       assumptions=mode):
-                print(r.describe(), flush=True)
-                ok &= r.holds
+            scenario_claims(s)  # a bad file or expect: block stops before any run
     except ConfigError as e:
         print(f"sim-claims: {e}", file=sys.stderr)
         return 2
-    return 0 if ok else 1
+    cache: dict = {}
+    ok, refused = True, False
+    for s in scenarios:
+        if scenario_claims(s) is None:
+            print(f"{s}: states no claim")
+            continue
+        try:
+            results = cl.check_scenario(s, worlds=worlds, seed=seed, baseline_cache=cache,
+                                        assumptions=mode)
+        except ConfigError as e:  # this scenario cannot run so (e.g. a later posterior)
+            print(f"sim-claims: {s}: {e}", file=sys.stderr, flush=True)
+            refused = True
+            continue
+        for r in results:
+            print(r.describe(), flush=True)
+            ok &= r.holds
+    return 2 if refused else 0 if ok else 1
 
 
 if __name__ == "__main__":
