@@ -473,10 +473,11 @@ class Decisions(Mechanism):
     """Each signatory accepts or holds; holders concede; a holder may reopen the text.
 
     Reopening is an event with a trigger (``reopen_trigger``): ``unmet_demand``, the
-    fixed text fails one of the side's ``stated_demands``; ``successor``, the side's
-    government has fallen. Each side's hazard accumulates over the weeks it holds while
-    the text is fixed and its trigger holds; the text is reopened when that sum passes
-    the side's pre-drawn exponential threshold (one attempt per world, common random
+    fixed text fails one of the side's ``stated_demands``; ``successor``, a successor
+    government holds office (not the party of the start, which initialled the text, even
+    when it returns). Each side's hazard accumulates over the weeks it holds while the
+    text is fixed and its trigger holds; the text is reopened when that sum passes the
+    side's pre-drawn exponential threshold (one attempt per world, common random
     numbers). Consequences: trust falls by ``reopening_trust_loss`` (a share), the
     reopening side restates its stated demands on the issues it has them (nothing else
     changes in its stated position), and from next week the text moves under the rule.
@@ -528,7 +529,9 @@ class Decisions(Mechanism):
         """Worlds in which ``s``'s reopening trigger holds this week, ``(W,)``."""
         trigger = s.p.reopen_trigger
         if trigger == "successor":
-            return model.domestic.government_fell
+            # a successor holds office: not the party of the start, which initialled the
+            # text, even after it has returned to office
+            return ~model.domestic.in_office
         if trigger == "unmet_demand" and s.demands:
             return (s.term_shortfalls(model.table) > 0.0).any(axis=0)
         return np.zeros(model.W, dtype=bool)
