@@ -123,7 +123,11 @@ def test_march_2025_start_gives_what_happened_next_a_high_probability():
     An expected failure from the coercion calibration (7.12) until the deputies'
     baselines became the start's state (issue 18); re-measured at 20,000 worlds, seed 0:
     no signature and no escalation by the election 0.936 [0.933, 0.939], the observed
-    path 0.815 [0.809, 0.820]."""
+    path 0.815 [0.809, 0.820] at the point values; with the assumptions drawn from their
+    priors (the scenario's own mode since the default became the record's posterior,
+    which it may not use) 0.933 [0.929, 0.936] and 0.790 [0.784, 0.796]: the priors'
+    wider fall hazards make the government's survival less sure. The bound below is "at
+    least three in four", under either."""
     import datetime as dt
 
     from sim import load_params
@@ -141,7 +145,7 @@ def test_march_2025_start_gives_what_happened_next_a_high_probability():
     calm = after("sign_week") & after("escalation_week")
     lo, _ = rules.wilson_interval(int(calm.sum()), len(o))
     assert lo >= 0.9
-    assert observed.mean() > 0.8
+    assert observed.mean() > 0.75
     # only what was known on 13 March 2025: the calendar holds the EUMA mandate end alone
     m = PeaceModel(p, worlds=10, seed=SEED, horizon_weeks=1)
     assert [e.name for e in m.calendar.events] == ["euma_mandate_end"]

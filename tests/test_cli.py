@@ -61,9 +61,9 @@ def test_run_writes_the_output_contract(tmp_path):
 
 def test_summary_says_where_the_assumptions_came_from(tmp_path):
     # the headline means something else under each mode: summary.json records it
-    s = json.loads(json.dumps(run_job(FAST, tmp_path / "point")))
+    s = json.loads(json.dumps(run_job(["assumptions=point", *FAST], tmp_path / "point")))
     assert (s["assumptions"], s["posterior_file"]) == ("point", None)
-    s = json.loads(json.dumps(run_job(["assumptions=posterior", *FAST], tmp_path / "post")))
+    s = json.loads(json.dumps(run_job(FAST, tmp_path / "post")))   # the default
     assert s["assumptions"] == "posterior"
     assert s["posterior_file"].endswith("record_2026_07_04.csv")
     assert json.loads((tmp_path / "post" / "summary.json").read_text()) == s

@@ -15,6 +15,9 @@ from sim.model.dists import Dist
 from sim.model.params import parse_params
 
 SCENARIOS = scenarios()
+#: The run key that keeps the YAML's point values (the default draws the assumptions from
+#: the record's posterior): for the tests of composition itself.
+POINT = ["assumptions=point"]
 
 
 def test_at_least_ten_scenarios_with_the_named_ones():
@@ -128,18 +131,22 @@ def test_distribution_replaced_whole_by_a_scenario(config_copy):
 
 
 def test_partial_distribution_change_keeps_the_rest(config_copy):
-    default = load_params("baseline").incidents.base_rate
+    # the YAML's distribution (under the default assumptions=posterior the key comes
+    # from the record's posterior instead, and the override is the user's what-if)
+    default = load_params("baseline", assumptions="point").incidents.base_rate
     assert default.kind == "uniform"
     high = default.arg("low") + 0.01
-    ov = [f"incidents.base_rate.high={high}"]
+    ov = [f"incidents.base_rate.high={high}", *POINT]
     job = prepare_job(compose_config(ov, config_copy), ov, config_copy)
     assert dict(job.params.incidents.base_rate.args) == {"low": default.arg("low"),
                                                           "high": high}
 
 
 def test_hydra_config_equals_library_config_for_baseline_model_sections():
-    cfg = compose_config([])
-    assert parse_params(cfg) == load_params("baseline")
+    # composition alike; the assumptions switch (applied after it) is compared across
+    # the library and the command line in tests/test_posterior_record.py
+    cfg = compose_config(POINT)
+    assert parse_params(cfg) == load_params("baseline", assumptions="point")
 
 
 def test_omegaconf_fast_loader_reads_every_bundled_file_as_the_slow_one():
@@ -173,9 +180,9 @@ def test_a_scenario_defaults_list_composes_alike_in_library_command_line_and_hyd
     Hydra (the front end, whose record is .hydra/config.yaml) all add Turkey."""
     from sim.cli.compose import hydra_compose, to_plain
 
-    ov = [f"scenario={name}"]
+    ov = [f"scenario={name}", *POINT]
     job = prepare_job(None, ov)
-    assert job.params == load_params(name)
+    assert job.params == load_params(name, assumptions="point")
     assert parse_params(to_plain(hydra_compose(ov))) == job.params
     assert job.params.actors["turkey"].role == "mediator"
     assert job.params.actors["turkey"].incentives == {"armenia": 0.06, "azerbaijan": 0.0}
@@ -190,7 +197,7 @@ def test_turkey_is_written_once():
 def test_the_command_line_choice_wins_over_the_scenarios_as_in_hydra():
     from sim.cli.compose import hydra_compose, to_plain
 
-    ov = ["scenario=turkey_iran", "actors=default"]
+    ov = ["scenario=turkey_iran", "actors=default", *POINT]
     job = prepare_job(None, ov)
     assert "turkey" not in job.params.actors and "iran" in job.params.actors
     assert parse_params(to_plain(hydra_compose(ov))) == job.params
@@ -288,7 +295,8 @@ def test_the_header_rule_as_the_readme_states_it(configs):
                                           "must start with this line"):
         load_params("shared", configs)
     assert "# @package" not in (configs / "incidents" / "default.yaml").read_text()
-    assert load_params("baseline", configs) == load_params("baseline")
+    assert load_params("baseline", configs, assumptions="point") == \
+        load_params("baseline", assumptions="point")
 
 
 def test_exponent_floats_read_as_numbers_in_library_and_command_line(configs):
@@ -298,9 +306,9 @@ def test_exponent_floats_read_as_numbers_in_library_and_command_line(configs):
 
     (configs / "scenario" / "shared.yaml").write_text(
         "# @package _global_\nincidents:\n  base_rate: 1e-1\n  tension_gain: 2E0\n")
-    p = load_params("shared", configs)
+    p = load_params("shared", configs, assumptions="point")
     assert (p.incidents.base_rate, p.incidents.tension_gain) == (0.1, 2.0)
-    ov = ["scenario=shared"]
+    ov = ["scenario=shared", *POINT]
     assert prepare_job(None, ov, configs).params == p
     assert parse_params(to_plain(hydra_compose(ov, configs))) == p
 

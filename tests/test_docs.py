@@ -164,7 +164,7 @@ def declared():
     from sim.experiment.config import load_params
     from sim.experiment.priors import leaves, load_declarations
 
-    params = load_params("baseline")
+    params = load_params("baseline", assumptions="point")   # the YAML's values
     decl = load_declarations()
     return params, decl, leaves(params)
 

@@ -253,7 +253,7 @@ def test_pasting_widens_a_box_peeled_too_far():
 
 
 def test_fixed_draws_replace_the_draws_of_named_keys_only(cfg):
-    params = load_params()
+    params = load_params(assumptions="point")   # table_inertia a number, as in the YAML
     vals = np.linspace(0.4, 0.55, 50)
     a = simulate(params, worlds=50, seed=2, horizon_weeks=20,
                  fixed_draws={"actors.armenia.reservation": vals})
@@ -469,3 +469,15 @@ def test_morris_folder_report_has_ranked_bars_and_the_plane(tmp_path):
     assert s["method"] == "morris" and s["worlds"] == 4 * (len(s["inputs"]) + 1)
     names = {p.name for p in build_report(tmp_path).parent.glob("*.png")}
     assert {"morris_bars_signed.png", "morris_signed.png"} <= names
+
+
+def test_sim_explore_composes_at_the_point_values_and_refuses_a_joint_posterior(capsys):
+    """sim-run draws the record's posterior by default; a Sobol or Morris design varies
+    each input alone over its prior, so sim-explore composes with assumptions=point and
+    refuses the posterior (whose rows are joint) in one line."""
+    from sim.cli.explore import prepare
+
+    xj = prepare(compose(["explore.n=16"]), ["explore.n=16"])
+    assert xj.job.settings.assumptions == "point" and xj.from_prior
+    err = bad(["explore.n=16", "assumptions=posterior"], capsys)
+    assert "assumptions" in err and "need assumptions=point, got posterior" in err

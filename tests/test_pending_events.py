@@ -212,7 +212,7 @@ def test_armenias_same_day_linkage_is_not_the_default():
 
 
 def test_the_euma_renewal_is_a_pending_decision_at_the_mandates_end():
-    p = load_params("baseline")
+    p = load_params("baseline", assumptions="point")   # the YAML's prior U(0.2, 0.8)
     m = PeaceModel(p, worlds=20_000, seed=SEED, horizon_weeks=1)
     end = event_week(dt.date(2027, 2, 19), p.state.start_date)
     eu = next(x for x in m.mediators if x.name == "eu")

@@ -98,10 +98,28 @@ def test_the_committed_file_round_trips_through_a_scenario(record, modes):
 # ----------------------------------------------------------------------- the switch
 
 
-def test_point_is_the_default_and_changes_nothing(modes):
-    assert modes["point"] == load_params("baseline")
-    assert compose_config([])["assumptions"] == "point"
+def test_posterior_is_the_default_and_point_is_the_yamls_values(modes):
+    # the default run draws from what is known of the assumptions (issue 19)
+    assert compose_config([])["assumptions"] == "posterior"
+    assert load_params("baseline") == modes["posterior"]
+    assert len(_posterior_keys(modes["posterior"])) > 150
+    # point is the composition itself, nothing drawn that the YAML does not draw
+    comp = compose_model("baseline")
+    assert modes["point"] == params_from_config(comp.model(), comp.prov)
     assert not _posterior_keys(modes["point"])
+
+
+def test_a_scenario_that_starts_before_the_cutoff_says_prior_in_its_file():
+    # march_2025 and the backtest origins start before the posterior's cut-off: their
+    # files choose the priors, so the default run of each composes (and is not refused)
+    for name in ("march_2025", "origin_2025_08_08", "origin_2026_06_07"):
+        cfg = compose_config([f"scenario={name}"])
+        assert cfg["assumptions"] == "prior", name
+        assert not _posterior_keys(load_params(name)), name
+        assert load_params(name) == load_params(name, assumptions="prior")
+    # and the command line still wins, to the one-line refusal
+    with pytest.raises(ConfigError, match="after state.start_date 2025-03-13"):
+        load_params("march_2025", assumptions="posterior")
 
 
 def test_prior_draws_every_point_valued_assumption_from_its_declared_prior(modes):
@@ -214,12 +232,12 @@ def test_a_posterior_learnt_after_the_start_is_refused_and_one_learnt_before_is_
         write_posterior(path, samples, {} if cutoff is None else {"cutoff": cutoff})
         ov = {"state.start_date": start,
               "incidents.base_rate": dict(draw["incidents.base_rate"], file=str(path))}
-        if ok:
-            assert isinstance(load_params("baseline", overrides=ov).incidents.base_rate,
-                              PosteriorDist)
+        if ok:   # (point: this toy file the only posterior)
+            assert isinstance(load_params("baseline", overrides=ov, assumptions="point")
+                              .incidents.base_rate, PosteriorDist)
             continue
         with pytest.raises(ConfigError) as e:
-            load_params("baseline", overrides=ov)
+            load_params("baseline", overrides=ov, assumptions="point")
         assert e.value.key == "incidents.base_rate"
         assert f"learnt on the record to {cutoff}, after state.start_date {start}" in str(
             e.value)

@@ -16,7 +16,14 @@ import pytest
 
 from sim.analysis import claims as cl
 from sim.cli import claims as cli
-from sim.experiment.config import CLAIM_MEASURES, CONFIG_DIR, Claims, scenario_claims
+from sim.errors import ConfigError
+from sim.experiment.config import (
+    CLAIM_MEASURES,
+    CONFIG_DIR,
+    Claims,
+    parse_claims,
+    scenario_claims,
+)
 from sim.model import outputs
 
 SCENARIOS = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
@@ -204,3 +211,37 @@ def test_a_scenario_that_cannot_take_the_posterior_is_one_line_and_the_rest_stil
     err = out.err.strip()
     assert len(err.splitlines()) == 1 and "march_2025" in err and "2025-03-13" in err
     assert "baseline: states no claim" in out.out
+
+
+def test_a_claim_runs_both_sides_in_one_mode_its_own_else_the_scenarios(monkeypatch):
+    # march_2025 runs under its file's assumptions: prior; the baseline it is compared
+    # with runs in the same mode (not the default posterior), so the pair differs only in
+    # the scenario. A claim's own `assumptions` wins over the scenario's, and the command
+    # line's over both.
+    seen = []
+    monkeypatch.setattr(cl, "run", lambda s, under, n, seed, assumptions=None:
+                        seen.append((s, assumptions)) or _table([1, 0] * 5))
+    claim = Claims({"p_sign": "up"}, {})
+    cl.check_scenario("march_2025", claim, worlds=10)
+    cl.check_scenario("nash_rule", claim, worlds=10)
+    cl.check_scenario("nash_rule", Claims({"p_sign": "up"}, {}, None, "point"), worlds=10)
+    cl.check_scenario("nash_rule", Claims({"p_sign": "up"}, {}, None, "point"), worlds=10,
+                      assumptions="prior")
+    assert seen == [("baseline", "prior"), ("march_2025", "prior"),
+                    ("baseline", "posterior"), ("nash_rule", "posterior"),
+                    ("baseline", "point"), ("nash_rule", "point"),
+                    ("baseline", "prior"), ("nash_rule", "prior")]
+    assert scenario_claims("turkey_iran").assumptions == "point"
+    with pytest.raises(ConfigError, match="expect.assumptions: must be one of point, "
+                                          "prior, posterior"):
+        parse_claims({"p_sign": "up", "assumptions": "bogus"}, "x.yaml")
+
+
+def test_turkey_iran_s_comment_on_the_posterior_holds_its_p_sign_reverses():
+    """turkey_iran's claim is about its mechanism at the defaults' values (its expect:
+    block says assumptions: point); its comment says that averaged over the record's
+    posterior P(sign) goes up instead, and the other two are within noise: a claim too."""
+    res = {r.measure: r for r in cl.check_scenario("turkey_iran", assumptions="posterior")}
+    assert res["p_sign"].low > 0
+    assert res["p_government_fell"].low < 0 < res["p_government_fell"].high
+    assert res["p_escalation"].low < 0 < res["p_escalation"].high

@@ -26,7 +26,8 @@ from sim.experiment.runfolder import DamagedRunError, check_summary
 from sim.experiment.runs import Summary, format_table, load_run, simulate_blocks
 from sim.experiment.settings import SpreadSettings
 from sim.experiment.spread import assumption_draws, spread, spread_statistics
-from sim.model.posterior import write_posterior
+from sim.model.params import lookup
+from sim.model.posterior import PosteriorDist, write_posterior
 from sim.model.rng import stream
 
 #: The assumption planted in the known-answer tests.
@@ -45,10 +46,12 @@ SIGNING = "baku_pledge_path"
 
 
 def at_means(scenario, **extra):
-    """``scenario``'s parameters with every distribution at its mean but those in ``extra``."""
-    ov = {i.key: float(i.dist.mean()) for i in discover_inputs(load_params(scenario))
+    """``scenario``'s parameters with every distribution at its mean but those in ``extra``
+    (the YAML's distributions: ``assumptions=point``)."""
+    ov = {i.key: float(i.dist.mean())
+          for i in discover_inputs(load_params(scenario, assumptions="point"))
           if i.key not in extra}
-    return load_params(scenario, overrides={**ov, **extra})
+    return load_params(scenario, overrides={**ov, **extra}, assumptions="point")
 
 
 def fixed_everywhere_but(tmp_path, values):
@@ -159,7 +162,10 @@ def test_the_same_seed_gives_the_same_spread_and_another_seed_other_draws():
     assert all(np.array_equal(a[k], v) for k, v in assumption_draws(params, 5, 3).items())
     assert not np.array_equal(a["incidents.base_rate"],
                               assumption_draws(params, 5, 4)["incidents.base_rate"])
-    # the draws are not the run's own first worlds (streams of their own)
+    # the draws are not the run's own first worlds (streams of their own), for a key the
+    # default draws from the record's posterior too: its rows come from the spread's own
+    # stream of the file (they were the run's first worlds' rows until stop 31)
+    assert isinstance(lookup(params, "incidents.base_rate"), PosteriorDist)
     run = simulate(params, worlds=5, seed=3, horizon_weeks=4)
     assert not np.array_equal(a["incidents.base_rate"],
                               run.outcomes["param.incidents.base_rate"].to_numpy())
@@ -183,7 +189,9 @@ def test_sim_run_writes_the_spread_block_and_it_round_trips(tmp_path, capsys):
     b = summary["spread"]
     assert summary == json.loads(json.dumps(s))
     assert (b["draws"], b["worlds"], b["resamples"]) == (3, 150, 20)
-    assert len(b["p_sign_by_draw"]) == 3 and b["inputs"] == b["inputs_prior"] > 0
+    # the default draws the record's posterior where it says something, the priors elsewhere
+    assert len(b["p_sign_by_draw"]) == 3 and b["inputs_posterior"] > 0 < b["inputs_prior"]
+    assert b["inputs"] == b["inputs_prior"] + b["inputs_posterior"]
     assert Summary.from_dict(summary).to_dict() == summary
     loaded = load_run(tmp_path)
     assert loaded.summary["spread"] == b

@@ -26,7 +26,9 @@ from sim.experiment.executors import ProcessPool, bounded
 from sim.experiment.runs import simulate_blocks
 from sim.model.rules import wilson_interval
 
-P = load_params("baseline")
+# the YAML's values: the row groups below are sized for its rows (the default's posterior
+# draws add a column per assumption); test_the_default_run_streams_alike covers it
+P = load_params("baseline", assumptions="point")
 KW = dict(worlds=1100, seed=3, horizon_weeks=40, block_worlds=250, progress=False)
 
 
@@ -60,6 +62,20 @@ def test_a_streamed_run_equals_the_same_run_in_memory_on_every_executor(tmp_path
     o = here.outcomes
     last = ((o["sign_week"] >= 0) & (o["sign_week"] < 40)).sum() / len(o)
     assert here.steps["p_signed"].iloc[-1] == last == o["signed"].mean()
+
+
+def test_the_default_run_streams_alike(tmp_path):
+    """Under the default (every assumption drawn, the record's posterior as whole rows)
+    a streamed, pooled run equals the same run in memory, column by column."""
+    default = load_params("baseline")
+    kw = dict(KW, worlds=500)
+    here = simulate_blocks(default, **kw)
+    pooled = simulate_blocks(default, **kw, executor=ProcessPool(2),
+                             worlds_file=tmp_path / "d.parquet")
+    _same(here, pooled)
+    on_disk = pd.read_parquet(tmp_path / "d.parquet")
+    pd.testing.assert_frame_equal(on_disk, here.outcomes)
+    assert sum(c.startswith("param.") for c in on_disk.columns) > 150
 
 
 def test_block_b_of_a_streamed_run_is_seeded_by_b_alone(tmp_path):

@@ -33,8 +33,9 @@ def _ci(d: np.ndarray) -> tuple[float, float]:
 @pytest.fixture(scope="module")
 def paired():
     over = merged(OPEN_GATE, FROZEN_SUPPORT)
-    base_p = load_params("baseline", overrides=over)
-    out = {name: simulate(load_params(name, overrides=over), worlds=WORLDS,
+    # at the YAML's values: the positions below are read as numbers
+    base_p = load_params("baseline", overrides=over, assumptions="point")
+    out = {name: simulate(load_params(name, overrides=over, assumptions="point"), worlds=WORLDS,
                           seed=SEED).outcomes
            for name in ("baseline", "opposition_surge")}
     return base_p, out["baseline"], out["opposition_surge"]

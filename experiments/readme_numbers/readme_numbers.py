@@ -9,13 +9,11 @@ README against a fresh run, or to rewrite the paragraph:
 
 Each scenario runs as ``sim-run scenario=<name> worlds=50000 seed=0`` runs it (composed
 by the same code, in blocks of ``block_worlds``), so the numbers are ``make run``'s.
-About 25 s of one core for the scenarios at 50,000 worlds, about 2 min more for the
-baseline's spread across its assumptions (:data:`SPREAD_DRAWS` draws of
-:data:`SPREAD_WORLDS` worlds, computed as ``sim-run spread.draws=200 spread.worlds=1000``
-computes it), and about 4.5 min of one core for each of the two assumption modes
-(:data:`MODES`: the baseline run under ``assumptions=prior`` and ``posterior``, and each
-one's spread over :data:`MODE_DRAWS` draws of :data:`MODE_WORLDS` worlds, as ``sim-run
-assumptions=posterior spread.draws=1000 spread.worlds=1000`` computes it).
+The headline is the default run (``assumptions=posterior``) with its spread across
+the posterior (:data:`SPREAD_DRAWS` draws of :data:`SPREAD_WORLDS` worlds, as ``sim-run
+spread.draws=1000 spread.worlds=1000`` computes it, about 4.5 min of one core); the
+scenarios at 50,000 worlds take about 30 s more, and each of the other two modes
+(:data:`MODES`: ``assumptions=point`` and ``prior``) its run and spread.
 ``tests/test_readme_numbers.py`` runs the check.
 """
 
@@ -42,40 +40,38 @@ WORLDS, SEED = 50_000, 0
 #: The scenarios the paragraph quotes.
 SCENARIOS = ("baseline", "constitution_unpopular", "constitution_bypass_route",
              "baku_pledge_path")
-#: Draws of the assumptions and worlds per draw of the headline's spread
-#: (``sim-run spread.draws=200 spread.worlds=1000``: 200,000 world-runs).
-SPREAD_DRAWS, SPREAD_WORLDS = 200, 1000
-#: The ``assumptions`` modes compared with the point values (``sim-run assumptions=...``),
-#: and the draws and worlds per draw of their spreads (``spread.draws=1000
+#: Draws of the assumptions and worlds per draw of the headline's spread (the default
+#: mode, ``assumptions=posterior``) and of the prior's (``sim-run spread.draws=1000
 #: spread.worlds=1000``: 1,000,000 world-runs each).
-MODES = ("prior", "posterior")
-MODE_DRAWS, MODE_WORLDS = 1000, 1000
+SPREAD_DRAWS, SPREAD_WORLDS = 1000, 1000
+#: The ``assumptions`` modes compared with the default (``sim-run assumptions=...``), and
+#: the draws and worlds per draw of each one's spread: the point values keep only the
+#: defaults' own distributions, so 200 draws of them suffice.
+MODES = {"point": (200, 1000), "prior": (SPREAD_DRAWS, SPREAD_WORLDS)}
 #: Bins of the referendum yes-share draw quoted in the paragraph.
 YES_BINS = ((0.0, 0.30), (0.30, 0.40), (0.40, 0.50), (0.50, 1.01))
 
 TEMPLATE = (
-    "**The headline today** (baseline from {start}, {worlds} worlds, seed {seed}): "
-    "P(sign within three years) = **{p_sign}** (95 % interval {ci_low}–{ci_high}, "
-    "Monte Carlo error only; over {spread_draws} draws of every distributed assumption, "
-    "each run on the same {spread_worlds} worlds, P(sign) has a 10–90 % range of "
-    "{spread_q10}–{spread_q90}: no world signs in {spread_silent} of the draws, the highest "
-    "gives {spread_max}, and the assumptions explain {spread_share} of the per-world "
-    "variance of signing). Drawn instead from what is known of the assumptions "
-    "(`assumptions=`, docs/model.md 9.2; the default is still the point values above), "
-    "P(sign) is {prior_p_sign} ({prior_ci_low}–{prior_ci_high}) with every declared "
-    "assumption drawn from its prior (`assumptions=prior`) and {posterior_p_sign} "
-    "({posterior_ci_low}–{posterior_ci_high}) drawn from the posterior learnt on the record "
-    "to 4 Jul 2026 (`assumptions=posterior`, `configs/posteriors/`); the headline's own "
-    "uncertainty — P(sign) over {posterior_draws} draws of the posterior, each on the same "
-    "{posterior_worlds} worlds — has a mean of {posterior_mean} and a 10–90 % range of "
-    "{posterior_q10}–{posterior_q90} (no world signs in {posterior_silent} of the draws, "
-    "{posterior_high} give P(sign) above 0.1, the 95th and 99th percentiles are "
-    "{posterior_q95} and {posterior_q99}, the highest gives {posterior_max}; the assumptions "
-    "explain {posterior_share} of the per-world variance of signing; Monte Carlo noise is "
-    "{posterior_noise} of the draws' variance), and over {prior_draws} draws of the priors a "
-    "mean of {prior_mean} and {prior_q10}–{prior_q90} ({prior_silent} silent, {prior_high} "
-    "above 0.1, 95th and 99th percentiles {prior_q95} and {prior_q99}, highest {prior_max}, "
-    "share {prior_share}, noise {prior_noise}); "
+    "**The headline today** (baseline from {start}, {worlds} worlds, seed {seed}, every "
+    "assumption drawn per world from what is known of it: the posterior learnt on the "
+    "record to 4 Jul 2026 where the record says something, the declared prior elsewhere; "
+    "`assumptions=posterior`, the default, docs/model.md 9.2): P(sign within three years) = "
+    "**{p_sign}** (95 % interval {ci_low}–{ci_high}, Monte Carlo error only). The "
+    "headline's own uncertainty — P(sign) over {spread_draws} draws of the posterior, each "
+    "on the same {spread_worlds} worlds — has a mean of {spread_mean} and a 10–90 % range of "
+    "{spread_q10}–{spread_q90}: no world signs in {spread_silent} of the draws, "
+    "{spread_high} give P(sign) above 0.1, the 95th and 99th percentiles are {spread_q95} "
+    "and {spread_q99}, the highest gives {spread_max}; the assumptions explain "
+    "{spread_share} of the per-world variance of signing, and Monte Carlo noise is "
+    "{spread_noise} of the draws' variance. With the defaults' point values instead "
+    "(`assumptions=point`) P(sign) is {point_p_sign} ({point_ci_low}–{point_ci_high}; over "
+    "{point_draws} draws of the distributions those defaults keep, a 10–90 % range of "
+    "{point_q10}–{point_q90}, {point_silent} draws silent, highest {point_max}), and with "
+    "every declared assumption drawn from its prior (`assumptions=prior`) {prior_p_sign} "
+    "({prior_ci_low}–{prior_ci_high}; over {prior_draws} draws a mean of {prior_mean} and "
+    "{prior_q10}–{prior_q90}, {prior_silent} silent, {prior_high} above 0.1, 95th and 99th "
+    "percentiles {prior_q95} and {prior_q99}, highest {prior_max}, share {prior_share}, "
+    "noise {prior_noise}). Under the default: "
     "P(signed and ratified) = {p_ratified}; P(referendum held) = "
     "{p_held}, P(referendum passed) = {p_passed}; P(escalation) = {p_escalation} "
     "({p_coercion} of it coercion over Baku's unmet stated demands, {p_spiral} from incident "
@@ -151,13 +147,13 @@ def measure(worlds: int = WORLDS, seed: int = SEED) -> dict[str, str]:
         "p_stalemate": prob(float((w["outcome"] == "stalemate").mean()), 2, n),
         "p_after_change": prob(float(signed[changed].mean()), 2),
     }
+    if job.settings.assumptions != "posterior":
+        raise SystemExit("readme_numbers: the headline is the default run, and the "
+                         f"default is now assumptions={job.settings.assumptions}: "
+                         "rewrite the template")
     sp = spread(job.params, job.settings.spread, seed, job.settings.horizon_weeks,
                 job.settings.block_worlds).block
-    out.update({"spread_q10": prob(sp["p_sign_q10"], 3), "spread_q90": prob(sp["p_sign_q90"], 3),
-                "spread_draws": f"{sp['draws']:,}", "spread_worlds": f"{sp['worlds']:,}",
-                "spread_share": f"{sp['share_between']:.2f}",
-                "spread_silent": f"{sp['draws'] - sp['draws_signing']:,}",
-                "spread_max": prob(max(sp["p_sign_by_draw"]), 3)})
+    out.update(spread_numbers("spread", sp))
     for i, (a, b) in enumerate(YES_BINS):
         sel = (yes >= a) & (yes < b)
         out[f"yes_{i}"] = prob(float(signed[sel].mean()), 3 if i == 0 else 2, int(sel.sum()))
@@ -174,14 +170,29 @@ def measure(worlds: int = WORLDS, seed: int = SEED) -> dict[str, str]:
     out["p_pledge"] = prob(float(np.mean(pledge.outcomes["signed"])), 3, worlds)
     bypass, _ = run("constitution_bypass_route", worlds, seed)
     out["p_bypass"] = prob(float(np.mean(bypass.outcomes["signed"])), 3, worlds)
-    for mode in MODES:
-        out.update(measure_mode(mode, worlds, seed))
+    for mode, (draws, draw_worlds) in MODES.items():
+        out.update(measure_mode(mode, worlds, seed, draws, draw_worlds))
     del job
     return out
 
 
-def measure_mode(mode: str, worlds: int, seed: int, draws: int = MODE_DRAWS,
-                 draw_worlds: int = MODE_WORLDS) -> dict[str, str]:
+def spread_numbers(name: str, sp: dict) -> dict[str, str]:
+    """A spread block's numbers as the paragraph prints them, keys prefixed ``name_``."""
+    by_draw = sp["p_sign_by_draw"]
+    return {f"{name}_draws": f"{sp['draws']:,}", f"{name}_worlds": f"{sp['worlds']:,}",
+            f"{name}_mean": prob(sp["p_sign_mean"], 3),
+            f"{name}_q10": prob(sp["p_sign_q10"], 3), f"{name}_q90": prob(sp["p_sign_q90"], 3),
+            f"{name}_silent": f"{sp['draws'] - sp['draws_signing']:,}",
+            f"{name}_max": prob(max(by_draw), 3),
+            f"{name}_high": f"{sum(p > 0.1 for p in by_draw):,}",
+            f"{name}_q95": prob(float(np.quantile(by_draw, 0.95)), 3),
+            f"{name}_q99": prob(float(np.quantile(by_draw, 0.99)), 3),
+            f"{name}_share": f"{sp['share_between']:.2f}",
+            f"{name}_noise": f"{sp['noise_share']:.2f}"}
+
+
+def measure_mode(mode: str, worlds: int, seed: int, draws: int,
+                 draw_worlds: int) -> dict[str, str]:
     """The baseline under ``assumptions=<mode>``: P(sign), its interval and its spread."""
     res, job = run("baseline", worlds, seed, f"assumptions={mode}", f"spread.draws={draws}",
                    f"spread.worlds={draw_worlds}")
@@ -191,16 +202,7 @@ def measure_mode(mode: str, worlds: int, seed: int, draws: int = MODE_DRAWS,
     sp = spread(job.params, job.settings.spread, seed, job.settings.horizon_weeks,
                 job.settings.block_worlds).block
     return {f"{mode}_p_sign": prob(k / n, 3, n), f"{mode}_ci_low": prob(float(lo), 3),
-            f"{mode}_ci_high": prob(float(hi), 3), f"{mode}_draws": f"{sp['draws']:,}",
-            f"{mode}_worlds": f"{sp['worlds']:,}", f"{mode}_mean": prob(sp["p_sign_mean"], 3),
-            f"{mode}_q10": prob(sp["p_sign_q10"], 3), f"{mode}_q90": prob(sp["p_sign_q90"], 3),
-            f"{mode}_silent": f"{sp['draws'] - sp['draws_signing']:,}",
-            f"{mode}_max": prob(max(sp["p_sign_by_draw"]), 3),
-            f"{mode}_high": f"{sum(p > 0.1 for p in sp['p_sign_by_draw']):,}",
-            f"{mode}_q95": prob(float(np.quantile(sp["p_sign_by_draw"], 0.95)), 3),
-            f"{mode}_q99": prob(float(np.quantile(sp["p_sign_by_draw"], 0.99)), 3),
-            f"{mode}_share": f"{sp['share_between']:.2f}",
-            f"{mode}_noise": f"{sp['noise_share']:.2f}"}
+            f"{mode}_ci_high": prob(float(hi), 3), **spread_numbers(mode, sp)}
 
 
 def render(numbers: dict[str, str]) -> str:

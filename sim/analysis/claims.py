@@ -199,9 +199,12 @@ def check_scenario(scenario: str, claims: Claims | None = None, *,
             overrides, worlds and seed, so that scenarios with the same ``under`` share
             one baseline run.
         assumptions: Where both runs' assumptions come from (``point``, ``prior``,
-            ``posterior``; None: ``config.yaml``'s). Under ``prior`` or ``posterior`` each
-            world draws its assumptions, the same draws in both runs (the streams are
-            the key's), so the claim is tested averaged over what is known of them.
+            ``posterior``); None: the claim's own ``assumptions``, else the scenario's
+            mode (its file's ``assumptions``, else ``config.yaml``'s), and the baseline
+            is run in that mode too, so the pair differs only in the scenario. Under
+            ``prior`` or ``posterior`` each world draws its assumptions, the same draws
+            in both runs (the streams are the key's), so the claim is tested averaged
+            over what is known of them.
 
     Raises:
         ConfigError: Unknown scenario, or a bad file or ``expect:`` block.
@@ -211,12 +214,26 @@ def check_scenario(scenario: str, claims: Claims | None = None, *,
         if claims is None:
             return []
     n = worlds or claims.worlds or DEFAULT_WORLDS
+    mode = assumptions or claims.assumptions or scenario_mode(scenario)
     cache = baseline_cache if baseline_cache is not None else {}
-    key = _key(claims.under, n, seed, assumptions)
+    key = _key(claims.under, n, seed, mode)
     if key not in cache:
-        cache[key] = run(BASELINE, claims.under, n, seed, assumptions=assumptions)
-    return compare(run(scenario, claims.under, n, seed, assumptions=assumptions),
+        cache[key] = run(BASELINE, claims.under, n, seed, assumptions=mode)
+    return compare(run(scenario, claims.under, n, seed, assumptions=mode),
                    cache[key], claims, scenario)
+
+
+def scenario_mode(scenario: str) -> str:
+    """The ``assumptions`` mode a scenario runs in: its file's, else ``config.yaml``'s.
+
+    Raises:
+        ConfigError: Unknown scenario, or a bad mode (one line naming the file).
+    """
+    from sim.experiment.assumptions import check_mode
+    from sim.experiment.config import compose_model
+
+    comp = compose_model(scenario)
+    return check_mode(comp.config.get("assumptions", "point"), comp.prov.get("assumptions"))
 
 
 def check_all(scenarios: Iterable[str], *, seed: int = DEFAULT_SEED,

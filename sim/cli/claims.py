@@ -11,11 +11,12 @@ Each claimed measure is printed with its paired difference against the baseline,
 95 % interval and whether it holds (:mod:`sim.analysis.claims`). A bare word is a
 scenario; ``worlds=`` and ``seed=`` set the runs (default: each claim's ``worlds``, else
 20,000; seed 0); ``assumptions=point|prior|posterior`` where both runs' assumptions
-come from (default ``config.yaml``'s, ``point``). A mistake (an unknown scenario or key)
-is one line on stderr and exit status 2; a scenario that cannot run with the given
-settings (``assumptions=posterior`` for one that starts before the posterior's cut-off)
-is one line on stderr, the others are still checked, and the exit status is 2; exit
-status 1 when a claim does not hold.
+come from (default: the claim's own ``assumptions``, else the scenario's mode, its file's
+or ``config.yaml``'s ``posterior``; the baseline runs in the same mode). A mistake (an
+unknown scenario or key) is one line on stderr and exit status 2; a scenario that cannot
+run with the given settings (``assumptions=posterior`` for one that starts before the
+posterior's cut-off) is one line on stderr, the others are still checked, and the exit
+status is 2; exit status 1 when a claim does not hold.
 """
 
 from __future__ import annotations

@@ -100,6 +100,22 @@ def _is_explore(override: str) -> bool:
     return k == "explore" or k.startswith("explore.")
 
 
+#: The run setting sim-explore composes with unless the command line gives another: its
+#: Sobol and Morris designs vary each assumption alone over its declared prior
+#: (``explore.priors``) from the YAML's point values, not over the record's posterior
+#: (``sim-run``'s default), whose rows are joint and cannot be split by a design.
+POINT = "assumptions=point"
+
+
+def _run_overrides(overrides: Sequence[str]) -> list[str]:
+    """The overrides of the run ``sim-explore`` composes (:data:`POINT` unless given)."""
+    run_ov = [o for o in overrides
+              if not _is_explore(o) and not o.lstrip("+~").startswith("hydra")]
+    if not any(o.split("=", 1)[0].lstrip("+~") == "assumptions" for o in run_ov):
+        run_ov.insert(0, POINT)
+    return run_ov
+
+
 def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = None
             ) -> ExploreJob:
     """Check a composed ``sim-explore`` configuration; nothing runs.
@@ -113,7 +129,7 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
     """
     config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
     overrides = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
-    run_ov = [o for o in overrides if not _is_explore(o)]
+    run_ov = _run_overrides(overrides)
     cfg = dict(cfg)
     section = cfg.pop("explore", None)
     choice = next((o.split("=", 1)[1] for o in overrides
@@ -151,6 +167,13 @@ def prepare(cfg: dict, overrides: Sequence[str] = (), config_dir: Path | None = 
         key = f"explore.inputs.{named}"
         raise ConfigError(key, e.problem, _explore_source(key, overrides, choice, config_dir)
                           ) from None
+    if settings.method != "prim" and job.settings.assumptions != "point":
+        # a design draws each input alone from its law; a posterior's rows are joint
+        raise ConfigError("assumptions", "sim-explore's Sobol and Morris designs vary "
+                          "each assumption independently over its declared prior (the "
+                          "posterior's joint rows cannot be split so), so they need "
+                          f"assumptions=point, got {job.settings.assumptions}",
+                          lay.prov.get("assumptions") or COMMAND_LINE)
     if settings.method != "prim" and not ex.discover_inputs(job.params):
         raise ConfigError("explore.inputs", "nothing to explore: the scenario draws no "
                           "distribution; name keys with ranges, e.g. "
@@ -248,8 +271,7 @@ def run_prim(xj: ExploreJob, out_dir: Path, progress: bool = True) -> dict:
     if st.source is not None:
         source = st.source
     else:
-        run_ov = [o for o in xj.overrides if not _is_explore(o)]
-        run(xj.config, out_dir / "run", run_ov, progress=progress)
+        run(xj.config, out_dir / "run", _run_overrides(xj.overrides), progress=progress)
         source = str(out_dir / "run")
     worlds, horizon = _load_worlds(source)
     params = [c for c in worlds.columns if c.startswith("param.")
@@ -355,7 +377,7 @@ def _one_composition(cfg: dict, overrides: Sequence[str], config_dir: Path | Non
     """
     config_dir = Path(config_dir) if config_dir is not None else CONFIG_DIR
     task = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
-    out = resolve(layers(config_dir, [o for o in task if not _is_explore(o)]))
+    out = resolve(layers(config_dir, _run_overrides(task)))
     return {**out, "explore": cfg.get("explore")}
 
 
@@ -420,7 +442,7 @@ def preflight(argv: Sequence[str]) -> ExploreJob | None:
                               + ", ".join(ex.ExploreSettings.__dataclass_fields__),
                               COMMAND_LINE)
     task = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
-    layers(config_dir, [o for o in task if not _is_explore(o)])
+    layers(config_dir, _run_overrides(task))
     cfg = hydra_compose(overrides, config_dir, config_name=CONFIG_NAME)
     check_callbacks(cfg)
     check_hydra_settings(cfg)

@@ -3,11 +3,12 @@
 A scenario's assumptions are held at the defaults' values, drawn from their declared
 priors, or drawn from the posterior learnt on the dated record.
 
-``configs/config.yaml`` holds ``assumptions: point`` (the default) and ``posterior_file``;
-``sim-run assumptions=posterior`` or ``load_params("baseline", assumptions="posterior")``
-choose another mode (:data:`MODES`):
+``configs/config.yaml`` holds ``assumptions: posterior`` (the default since stop 31) and
+``posterior_file``; a scenario file may set ``assumptions`` (the three that start before
+the posterior's cut-off say ``prior``); ``sim-run assumptions=point`` or
+``load_params("baseline", assumptions="point")`` choose another mode (:data:`MODES`):
 
-* ``point``: the defaults' values, unchanged (every number as before the switch);
+* ``point``: the defaults' values, unchanged (the YAML's numbers);
 * ``prior``: every assumption of ``configs/priors.yaml`` that the defaults fix at a point
   is drawn per world from its declared prior (:func:`sim.experiment.priors.prior_overrides`,
   the inputs ``sim-explore`` and ``sim-calibrate`` draw);

@@ -65,7 +65,7 @@ MAX_YAML_NODES = 200_000
 GLOBAL_HEADER = "# @package _global_"
 #: Run keys a scenario file may set, besides the model's sections.
 SCENARIO_RUN_KEYS = ("worlds", "seed", "horizon_weeks", "precision", "block_worlds",
-                     "max_worlds", "quiet", "trace")
+                     "max_worlds", "quiet", "trace", "assumptions")
 #: A scenario file's key for the claim it makes (:func:`parse_claims`); never reaches the model.
 CLAIM_KEY = "expect"
 #: Outcome measures a scenario may claim a direction for (each a share of worlds, paired
@@ -482,12 +482,16 @@ class Claims:
     against the baseline; ``under`` holds dotted overrides applied to the scenario and the
     baseline alike before they are compared (``{domestic.support.frozen: true}`` to test a
     channel with public support held fixed); ``worlds`` is how many paired worlds the
-    claim needs (default: the test's).
+    claim needs (default: the test's); ``assumptions`` is where both runs' assumptions
+    come from when the claim is checked (``point``, ``prior`` or ``posterior``; default
+    the scenario's own mode, :func:`sim.analysis.claims.check_scenario`): a claim about
+    a mechanism at the defaults' values says ``point``.
     """
 
     directions: dict[str, str]
     under: dict[str, Any]
     worlds: int | None = None
+    assumptions: str | None = None
 
 
 def parse_claims(block: Any, src: str) -> Claims:
@@ -495,14 +499,18 @@ def parse_claims(block: Any, src: str) -> Claims:
 
     Raises:
         ConfigError: Not a mapping, an unknown measure, a direction other than up or
-            down, ``under`` not a mapping of dotted keys to values, or a bad ``worlds``.
+            down, ``under`` not a mapping of dotted keys to values, a bad ``worlds`` or
+            ``assumptions``.
     """
+    from sim.experiment.assumptions import MODES
+
     if not isinstance(block, dict) or not block:
         raise ConfigError(CLAIM_KEY, "must be a mapping of outcome measures to up or "
                           f"down (measures: {', '.join(CLAIM_MEASURES)})", src)
     directions: dict[str, str] = {}
     under: dict[str, Any] = {}
     worlds = None
+    mode = None
     for k, v in block.items():
         key = f"{CLAIM_KEY}.{k}"
         if k == "under":
@@ -515,6 +523,10 @@ def parse_claims(block: Any, src: str) -> Claims:
                 raise ConfigError(key, f"must be a whole number from 100 to 1000000, got "
                                   f"{v!r}", src)
             worlds = v
+        elif k == "assumptions":
+            if v not in MODES:
+                raise ConfigError(key, f"must be one of {', '.join(MODES)}, got {v!r}", src)
+            mode = str(v)
         elif k in CLAIM_MEASURES:
             if v not in CLAIM_DIRECTIONS:
                 raise ConfigError(key, f"must be one of {', '.join(CLAIM_DIRECTIONS)}, "
@@ -522,11 +534,12 @@ def parse_claims(block: Any, src: str) -> Claims:
             directions[k] = v
         else:
             raise ConfigError(key, f"unknown measure{did_you_mean(k, CLAIM_MEASURES)}; "
-                              f"allowed: {', '.join(CLAIM_MEASURES)}, under, worlds", src)
+                              f"allowed: {', '.join(CLAIM_MEASURES)}, under, worlds, assumptions",
+                              src)
     if not directions:
         raise ConfigError(CLAIM_KEY, "names no measure; allowed: "
                           f"{', '.join(CLAIM_MEASURES)}", src)
-    return Claims(directions, under, worlds)
+    return Claims(directions, under, worlds, mode)
 
 
 def scenario_claims(scenario: str, config_dir: Path | None = None) -> Claims | None:
@@ -1146,7 +1159,8 @@ def load_params(scenario: str = "baseline", config_dir: Path | None = None,
         config_dir: Configuration folder (defaults to the repository's ``configs/``).
         overrides: Applied last, as :func:`compose` applies them.
         assumptions: ``point``, ``prior`` or ``posterior``
-            (:mod:`sim.experiment.assumptions`); None: ``config.yaml``'s (``point``).
+            (:mod:`sim.experiment.assumptions`); None: the scenario's (its file's,
+            else ``config.yaml``'s, ``posterior``).
         posterior_file: The posterior sample file of ``posterior``; None:
             ``config.yaml``'s (a relative path is inside the configuration folder).
 

@@ -463,7 +463,8 @@ def _main(argv: list[str] | None = None) -> int:
                     default=Path(__file__).resolve().parents[2] / "docs" / "model.md")
     a = ap.parse_args(argv)
     try:
-        block = doc_block(load_params("baseline"), load_declarations())
+        # the YAML's own values (the default run draws them from the record's posterior)
+        block = doc_block(load_params("baseline", assumptions="point"), load_declarations())
     except ConfigError as e:
         print(f"priors: {e}", file=sys.stderr)
         return 2

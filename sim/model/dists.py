@@ -62,6 +62,24 @@ class Dist:
         """
         return ""
 
+    def shared_stream(self) -> str:
+        """The stream of a draw this law shares with other keys; ``""``: it draws alone.
+
+        Keys drawn from one posterior sample file share its rows
+        (:class:`sim.model.posterior.PosteriorDist`): :func:`sim.model.state.
+        draw_parameters` draws them once per run from this stream (:meth:`shared_draw`)
+        and gives each key its column at them (:meth:`from_shared`).
+        """
+        return ""
+
+    def shared_draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """The shared draw for ``n`` worlds (a law with a :meth:`shared_stream`)."""
+        raise NotImplementedError(f"a {self.kind} law draws alone")
+
+    def from_shared(self, draw: np.ndarray) -> np.ndarray:
+        """This key's values at a shared draw (a law with a :meth:`shared_stream`)."""
+        raise NotImplementedError(f"a {self.kind} law draws alone")
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` values (one per world) from ``rng``, clipped to the allowed range."""
         a = dict(self.args)

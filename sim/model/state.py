@@ -54,14 +54,23 @@ def draw_parameters(spec: ModelSpec, W: int, streams: Streams, draws: dict[str, 
     ``(W,)`` view of itself (one value in memory; state built from a parameter copies
     it). Each distribution draws from its own stream (``param:<dotted key>``), so
     changing one parameter's distribution leaves every other parameter's draws
-    unchanged. Drawn arrays are also stored in ``draws`` under their dotted key. A key
+    unchanged; keys whose law shares a draw (:meth:`~sim.model.dists.Dist.shared_stream`:
+    the rows of one posterior file) take it from that stream, drawn once. Drawn arrays
+    are also stored in ``draws`` under their dotted key. A key
     found in ``fixed`` (dotted key -> ``W`` values, e.g. a sensitivity design from
     :mod:`sim.analysis.explore`) takes those values instead of drawing.
     """
+    shared: dict[str, np.ndarray] = {}   # a shared stream's draw (a posterior file's rows)
+
     def leaf(v: Scalar, key: str) -> np.ndarray:
         if isinstance(v, Dist):
+            name = v.shared_stream()
             if fixed is not None and key in fixed:
                 arr = np.asarray(fixed[key], dtype=float)
+            elif name:
+                if name not in shared:
+                    shared[name] = v.shared_draw(streams[name], W)
+                arr = v.from_shared(shared[name])
             else:
                 arr = v.sample(streams["param:" + key], W)
             draws[key] = arr
