@@ -173,8 +173,9 @@ def test_calendar_events_fire_on_their_dates_only_when_the_start_precedes_them(b
 
 
 def test_a_scenario_can_move_cancel_and_add_events():
+    # a start in 2025 may not take the record's posterior (learnt to 4 Jul 2026): point
     moved = load_params(overrides={"state": {"start_date": "2025-09-08", "events": {
-        "minsk_closure_complete": {"date": "2026-03-01"}}}})
+        "minsk_closure_complete": {"date": "2026-03-01"}}}}, assumptions="point")
     m = PeaceModel(moved, worlds=5, seed=SEED, horizon_weeks=1)
     weeks = {e.name: e.week for e in m.calendar.events}
     assert weeks["minsk_closure_complete"] == event_week(dt.date(2026, 3, 1),
