@@ -104,24 +104,32 @@ class Declarations:
     def __init__(self, entries: Mapping[str, Declaration], source: str):
         self.entries = dict(entries)
         self.source = source
-        self._split = [(p.split("."), d) for p, d in self.entries.items()]
+        #: patterns by their number of parts (a key matches only its own length)
+        self._split: dict[int, list[tuple[list[str], Declaration]]] = {}
+        for p, d in self.entries.items():
+            pat = p.split(".")
+            self._split.setdefault(len(pat), []).append((pat, d))
+        self._found: dict[tuple[str, str], Declaration | None] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def lookup(self, key: str, role: str = "") -> Declaration | None:
         """The most specific declaration matching ``key`` (an actor's key needs its role)."""
+        if (key, role) in self._found:   # a composition asks for each key several times
+            return self._found[key, role]
         parts = key.split(".")
         best: tuple[int, int] | None = None
         found = None
-        for pat, d in self._split:
-            if len(pat) != len(parts) or not _matches(pat, parts, role):
+        for pat, d in self._split.get(len(parts), ()):
+            if not _matches(pat, parts, role):
                 continue
             # literal parts first, then a role over any actor, then the earlier entry
             rank = (sum(p == k for p, k in zip(pat, parts, strict=True)),
                     int(bool(role) and f"<{role}>" in pat))
             if best is None or rank > best:
                 best, found = rank, d
+        self._found[key, role] = found
         return found
 
 
