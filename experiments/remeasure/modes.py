@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from sim.analysis.claims import scenario_mode
+from sim.analysis.claims import paired_interval, scenario_mode
 from sim.experiment.api import simulate
 from sim.experiment.config import load_params, scenarios
 
@@ -39,13 +36,6 @@ MEASURES = {
 }
 
 
-def paired(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """Mean of ``x - y`` and its normal 95 % interval (paired worlds)."""
-    d = x.astype(float) - y.astype(float)
-    half = 1.96 * float(d.std(ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else 0.0
-    return float(d.mean()), float(d.mean()) - half, float(d.mean()) + half
-
-
 def measure(worlds: int = WORLDS, seed: int = SEED) -> list[dict]:
     """One row per scenario: its mode, and each measure at point and in that mode."""
     rows = []
@@ -57,7 +47,7 @@ def measure(worlds: int = WORLDS, seed: int = SEED) -> list[dict]:
         for key, (_, f) in MEASURES.items():
             a, b = f(runs["point"]), f(runs[mode])
             row[f"{key}_point"], row[f"{key}_mode"] = float(a.mean()), float(b.mean())
-            row[f"{key}_diff"] = paired(b, a)
+            row[f"{key}_diff"] = paired_interval(b, a)
         rows.append(row)
         print(f"{name}: {mode}", flush=True)
     return rows

@@ -229,11 +229,11 @@ def scenario_mode(scenario: str) -> str:
     Raises:
         ConfigError: Unknown scenario, or a bad mode (one line naming the file).
     """
-    from sim.experiment.assumptions import check_mode
+    from sim.experiment.assumptions import composed_mode
     from sim.experiment.config import compose_model
 
     comp = compose_model(scenario)
-    return check_mode(comp.config.get("assumptions", "point"), comp.prov.get("assumptions"))
+    return composed_mode(comp.config, comp.prov)
 
 
 def check_all(scenarios: Iterable[str], *, seed: int = DEFAULT_SEED,

@@ -50,16 +50,23 @@ MODES = ("point", "prior", "posterior")
 PRIORS_SOURCE = "configs/priors.yaml"
 
 
-def check_mode(mode: Any, source: str | None = None) -> str:
+def check_mode(mode: Any, source: str | None = None, key: str = "assumptions") -> str:
     """The mode, checked.
 
     Raises:
-        ConfigError: Not one of :data:`MODES` (one line naming ``assumptions``).
+        ConfigError: Not one of :data:`MODES` (one line naming ``key``).
     """
     if mode not in MODES:
-        raise ConfigError("assumptions", f"must be one of {', '.join(MODES)}, got {mode!r}",
-                          source)
+        raise ConfigError(key, f"must be one of {', '.join(MODES)}, got {mode!r}", source)
     return str(mode)
+
+
+def composed_mode(config: Mapping[str, Any], prov: Mapping[str, str]) -> str:
+    """The mode a composition runs in, checked: its ``assumptions`` key.
+
+    That is a scenario file's, else ``config.yaml``'s; an error names the file that set it.
+    """
+    return check_mode(config.get("assumptions", "point"), prov.get("assumptions"))
 
 
 def check_posterior_file(file: Any) -> str:

@@ -502,7 +502,7 @@ def parse_claims(block: Any, src: str) -> Claims:
             down, ``under`` not a mapping of dotted keys to values, a bad ``worlds`` or
             ``assumptions``.
     """
-    from sim.experiment.assumptions import MODES
+    from sim.experiment.assumptions import check_mode
 
     if not isinstance(block, dict) or not block:
         raise ConfigError(CLAIM_KEY, "must be a mapping of outcome measures to up or "
@@ -524,9 +524,7 @@ def parse_claims(block: Any, src: str) -> Claims:
                                   f"{v!r}", src)
             worlds = v
         elif k == "assumptions":
-            if v not in MODES:
-                raise ConfigError(key, f"must be one of {', '.join(MODES)}, got {v!r}", src)
-            mode = str(v)
+            mode = check_mode(v, src, key)
         elif k in CLAIM_MEASURES:
             if v not in CLAIM_DIRECTIONS:
                 raise ConfigError(key, f"must be one of {', '.join(CLAIM_DIRECTIONS)}, "
@@ -1170,12 +1168,16 @@ def load_params(scenario: str = "baseline", config_dir: Path | None = None,
             out of range, an unknown ``assumptions`` mode; naming the file (or
             ``overrides``) and the key.
     """
-    from sim.experiment.assumptions import check_mode, posterior_path, with_assumptions
+    from sim.experiment.assumptions import (
+        check_mode,
+        composed_mode,
+        posterior_path,
+        with_assumptions,
+    )
 
     comp = compose_model(scenario, config_dir, overrides)
-    mode = check_mode(assumptions if assumptions is not None
-                      else comp.config.get("assumptions", "point"),
-                      None if assumptions is not None else comp.prov.get("assumptions"))
+    mode = (check_mode(assumptions) if assumptions is not None
+            else composed_mode(comp.config, comp.prov))
     post = posterior_file if posterior_file is not None else comp.config.get("posterior_file")
     cfg, prov = with_assumptions(mode, comp.model(), comp.prov,
                                  posterior_path(post, config_dir) if mode == "posterior"
