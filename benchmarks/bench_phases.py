@@ -27,8 +27,11 @@ from bench_kernels import PINNED  # the same thread pins as the whole-run benchm
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker(worlds: int, scenario: str, horizon: int, seed: int) -> dict:
+def worker(worlds: int, scenario: str, horizon: int, seed: int,
+           assumptions: str | None = None) -> dict:
     """Time one run in this process; the figures as a dict."""
+    from scipy import special
+
     from sim import load_params, simulate
     from sim.experiment import api
     from sim.model import model as mm
@@ -54,7 +57,9 @@ def worker(worlds: int, scenario: str, horizon: int, seed: int) -> dict:
     wrap(mm.PeaceModel, "_record", "record (series)")
     wrap(mm.PeaceModel, "__init__", "build (draws, agents)")
     wrap(api, "collect", "result tables (collect)")
-    params = load_params(scenario)
+    # inside the incidents' step: the severities' beta quantile, scipy's (not a kernel)
+    wrap(special, "betaincinv", "  Incidents: severity quantile")
+    params = load_params(scenario, assumptions=assumptions)
     simulate(params, worlds=200, seed=seed + 1, horizon_weeks=horizon)  # compile / warm
     spent.clear()
     r0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -74,24 +79,29 @@ def main() -> int:
     ap.add_argument("--scenario", default="baseline")
     ap.add_argument("--horizon", type=int, default=156, help="weeks")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--assumptions", choices=["point", "prior", "posterior"],
+                    help="the run's assumptions mode (default: the scenario's)")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker is not None:
-        print(json.dumps(worker(args.worker, args.scenario, args.horizon, args.seed)))
+        print(json.dumps(worker(args.worker, args.scenario, args.horizon, args.seed,
+                                args.assumptions)))
         return 0
     env = {**os.environ, **PINNED, "PYTHONPATH": str(ROOT)}
     runs = []
+    mode = ["--assumptions", args.assumptions] if args.assumptions else []
     for W in args.worlds:
         p = subprocess.run([sys.executable, __file__, "--worker", str(W), "--scenario",
                             args.scenario, "--horizon", str(args.horizon), "--seed",
-                            str(args.seed)], cwd=ROOT, env=env, capture_output=True,
+                            str(args.seed), *mode], cwd=ROOT, env=env, capture_output=True,
                            text=True)
         if p.returncode:
             sys.exit(f"bench_phases: the worker failed:\n{p.stderr}")
         runs.append(json.loads(p.stdout.strip().splitlines()[-1]))
     print(f"CPU time per world-run; scenario {args.scenario}, {args.horizon} weeks, seed "
-          f"{args.seed}, one core")
+          f"{args.seed}, assumptions {args.assumptions or 'default'}, one core "
+          "(an indented part is inside the one above it)")
     for r in runs:
         W, cpu = r["worlds"], r["cpu_s"]
         print(f"\n{W} worlds: {W / cpu:,.0f} world-runs per CPU second, {cpu / W * 1e6:.1f} "

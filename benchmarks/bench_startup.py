@@ -9,6 +9,10 @@ what to read (absolute times depend on the machine's load). Reported per command
 median wall time and the median CPU time (user + system of the child, less sensitive
 to other processes on the machine) of ``--repeat`` runs, and the ratios.
 
+The floor under these times is timed too: importing, alone, every third-party module
+that ``sim-run worlds=1`` of this checkout has imported when it ends (Mesa, Hydra,
+numba, pandas, pyarrow, scipy and what they import), the same list in both columns.
+
 ``sim-run`` is also timed inside the child once its modules are imported (the
 command's own work: checks, composition, estimates, the run, the files). Both are
 timed twice for this checkout: with the memory guard's measured block cost kept on
@@ -76,6 +80,45 @@ sim.cli.run.main(["worlds=1", "quiet=true", "hydra.run.dir=" + sys.argv[1]])
 print(json.dumps([time.perf_counter() - wall, time.process_time() - cpu]))
 """
 
+#: The third-party modules ``sim-run worlds=1`` has imported when it ends, one dotted
+#: name a line (packages and their submodules, in the order first imported): what
+#: :data:`LIBRARIES` imports, the floor under the command's start-up that this project's
+#: code cannot cut (Mesa alone imports pandas, networkx and scipy.spatial).
+IMPORTED = """
+import sys
+import sim.cli.run
+try:
+    sim.cli.run.main(["worlds=1", "quiet=true", "hydra.run.dir=" + sys.argv[1]])
+except SystemExit:
+    pass
+for name, mod in list(sys.modules.items()):
+    top = name.split(".")[0]
+    if (getattr(mod, "__file__", None) and top not in sys.stdlib_module_names
+            and not top.startswith("_") and top != "sim"):
+        print(name)
+"""
+
+#: Imports the modules of the file ``sys.argv[1]`` (:data:`IMPORTED`'s output), each one
+#: that imports on its own (a few are only importable from their package).
+LIBRARIES = """
+import importlib, sys
+for name in open(sys.argv[1]).read().split():
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+"""
+
+
+def libraries(env: dict[str, str], cwd: Path) -> Path:
+    """A file naming the third-party modules a ``sim-run worlds=1`` of this tree imports."""
+    out = subprocess.run([sys.executable, "-c", IMPORTED, str(cwd / "libraries")],
+                         cwd=cwd, env=env, check=True, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True).stdout
+    path = cwd / "libraries.txt"
+    path.write_text(out)
+    return path
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -100,6 +143,10 @@ def main() -> None:
         }
         for env in envs.values():      # numba compiles and caches; the cost is kept
             timed(run, env, tmp)
+        imported = libraries(envs["this"], tmp)
+        tops = sorted({m.split(".")[0] for m in imported.read_text().split()})
+        # the libraries alone, in both columns: the floor the code above them stands on
+        commands["  its libraries alone"] = [sys.executable, "-c", LIBRARIES, str(imported)]
         print(f"{'command':30s} {'tree':>11} {'wall s':>7} {'cpu s':>6} "
               f"{'wall ratio':>10} {'cpu ratio':>9}")
         for name, cmd in commands.items():
@@ -122,6 +169,8 @@ def main() -> None:
         print(f"before = {args.before} (git archive), this = {ROOT}; medians of "
               f"{args.repeat} fresh processes each, interleaved; load "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end")
+        print(f"its libraries alone: the third-party modules sim-run worlds=1 imports, of "
+              f"{len(tops)} packages ({', '.join(tops)})")
 
 
 if __name__ == "__main__":
