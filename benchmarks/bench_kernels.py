@@ -51,18 +51,24 @@ def worker(args: argparse.Namespace) -> None:
         import sim  # noqa: F401
 
         t_sim = time.perf_counter() - tic
-        import sim.model.model  # noqa: F401
+        try:
+            import sim.model.model  # noqa: F401
+        except ImportError:  # a revision from before sim.model was a package
+            import sim.model  # noqa: F401
 
         print(json.dumps({"import_sim": t_sim, "import_model": time.perf_counter() - tic}))
         return
     import hashlib
+    import inspect
 
     import numpy as np
 
     from sim import load_params, simulate
-    from sim.model import schedule
 
-    params = load_params(args.scenario)
+    # a revision from before the assumptions modes has only its point values
+    mode = ({"assumptions": args.assumptions} if args.assumptions
+            and "assumptions" in inspect.signature(load_params).parameters else {})
+    params = load_params(args.scenario, **mode)
     if args.what == "compile":
         tic = time.perf_counter()
         simulate(params, worlds=200, seed=0, horizon_weeks=args.horizon)
@@ -72,7 +78,11 @@ def worker(args: argparse.Namespace) -> None:
         second = time.perf_counter() - tic
         print(json.dumps({"first": first, "second": second}))
         return
-    phases = {"table": schedule.Table, "decisions": schedule.Decisions}
+    try:
+        from sim.model import schedule
+        phases = {"table": schedule.Table, "decisions": schedule.Decisions}
+    except ImportError:  # a revision from before the mechanisms' modules: no phases
+        phases = {}
     spent = dict.fromkeys(phases, 0.0)
 
     def timed(name: str, step):
@@ -94,7 +104,8 @@ def worker(args: argparse.Namespace) -> None:
         v = res.outcomes[c]
         h.update(np.ascontiguousarray(v.to_numpy()).tobytes() if v.dtype.kind in "biuf"
                  else "\0".join(map(str, v.tolist())).encode())
-    print(json.dumps({"total": total, "cpu": cpu, **spent, "hash": h.hexdigest()[:16]}))
+    print(json.dumps({"total": total, "cpu": cpu, "table": float("nan"),
+                      "decisions": float("nan"), **spent, "hash": h.hexdigest()[:16]}))
 
 
 # ------------------------------------------------------------------- in the parent
@@ -118,6 +129,9 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=2, help="runs per tree and size")
     ap.add_argument("--horizon", type=int, default=156, help="weeks")
     ap.add_argument("--scenario", default="baseline")
+    ap.add_argument("--assumptions", choices=["point", "prior", "posterior"],
+                    help="the runs' assumptions mode (default: the scenario's); a base "
+                    "revision from before the modes runs its point values")
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--what", default="run", help=argparse.SUPPRESS)
@@ -127,8 +141,10 @@ def main() -> int:
         worker(args)
         return 0
 
-    common = ["--scenario", args.scenario, "--horizon", str(args.horizon)]
-    report: dict = {"base": args.base, "scenario": args.scenario, "horizon": args.horizon}
+    common = ["--scenario", args.scenario, "--horizon", str(args.horizon),
+              *(["--assumptions", args.assumptions] if args.assumptions else [])]
+    report: dict = {"base": args.base, "scenario": args.scenario, "horizon": args.horizon,
+                    "assumptions": args.assumptions}
     with tempfile.TemporaryDirectory() as tmp:
         trees = {"numpy": checkout(args.base, Path(tmp) / "base"), "kernels": ROOT}
         cache = Path(tmp) / "numba_cache"
@@ -180,14 +196,18 @@ def main() -> int:
         report["runs"] = runs
 
     print(f"\nkernels (this checkout) against the NumPy code of {args.base}; scenario "
-          f"{args.scenario}, {args.horizon} weeks, one core, best of {args.repeats}")
+          f"{args.scenario}, {args.horizon} weeks, assumptions "
+          f"{args.assumptions or 'default'}, one core, best of {args.repeats}")
     print(f"{'worlds':>8} {'numpy /s':>10} {'kernels /s':>11} {'whole run':>10} "
           f"{'(pairs)':>13} {'table':>7} {'decisions':>10} {'cpu':>6} {'same':>5}")
     for W, r in runs.items():
         rate, sp = r["world_runs_per_s_per_core"], r["speedup"]
         lo, hi = r["speedup_pairs_min_max"]
+        # a base from before the mechanisms' modules has no phases to time: "-"
+        ph = {k: f"{sp[k]:.2f}x" if 0 < sp[k] < float("inf") else "-"
+              for k in ("table", "decisions")}
         print(f"{W:>8} {rate['numpy']:>10.0f} {rate['kernels']:>11.0f} {sp['total']:>9.2f}x "
-              f"{lo:>6.2f}-{hi:.2f}x {sp['table']:>6.2f}x {sp['decisions']:>9.2f}x "
+              f"{lo:>6.2f}-{hi:.2f}x {ph['table']:>7} {ph['decisions']:>10} "
               f"{sp['cpu']:>5.2f}x "
               f"{str(r['identical_outcomes']):>5}")
     print(f"compilation: cold {comp['cold']:.2f} s, warm (cached) {comp['warm']:.2f} s "
