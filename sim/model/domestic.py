@@ -32,7 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model import kernels_domestic as kd
 from sim.model import rules
+from sim.model.agents import per_world
 from sim.model.codes import INITIAL_STAGES, DomesticEvent, Stage, Strategy
 from sim.model.params import DomesticParams
 
@@ -180,6 +182,21 @@ class DomesticArena:
         self.z_former = streams["domestic.former"].standard_normal((R, W)).T
         self.u_former = streams["domestic.former_deputies"].random((R, W)).T
         self.u_court = streams["domestic.court"].random(W)
+        # the kernels' parameters, one contiguous float per world (a point value too)
+        def pw(v) -> np.ndarray:
+            return per_world(v, W)
+        sp = params.support
+        self._support_args = (pw(sp.adjust_rate), pw(sp.mobilisation_effect),
+                              pw(sp.tension_effect), pw(sp.spoiler_effect),
+                              pw(sp.reference_mobilisation), pw(sp.reference_tension),
+                              pw(sp.reference_spoiling))
+        self._fall_args = (pw(g.mobilisation_threshold), pw(g.fall_base_hazard),
+                           pw(g.fall_mobilisation_hazard))
+        self._successor_args = (pw(g.successor_pursues), pw(c.vote_retry_weeks))
+        self._deadlock_args = (pw(g.snap_min_weeks), pw(g.snap_seat_gain),
+                               pw(g.early_election_probability), pw(g.early_election_weeks),
+                               pw(g.election_vote_share), pw(g.election_support_slope),
+                               pw(g.seats_per_vote_share), pw(g.seat_cap))
 
     @property
     def constitution_changed(self) -> np.ndarray:
@@ -201,14 +218,10 @@ class DomesticArena:
         Only a climate worse than that lowers the target; a calmer one does not lift it
         above ``S_0`` (no sourced peace dividend). Outside powers do not enter.
         """
-        sp = self.p.support
-        target = (self.support0
-                  - sp.mobilisation_effect * np.maximum(0.0, mobilisation
-                                                        - sp.reference_mobilisation)
-                  - sp.tension_effect * np.maximum(0.0, tension - sp.reference_tension)
-                  - sp.spoiler_effect * np.maximum(0.0, spoiling - sp.reference_spoiling))
-        self.support = np.clip(self.support + sp.adjust_rate * (np.clip(target, 0, 1)
-                                                                - self.support), 0.0, 1.0)
+        W = self.W
+        self.support = kd.support_step(  # a new array: the climate holds the old one
+            self.support, self.support0, per_world(mobilisation, W), per_world(tension, W),
+            per_world(spoiling, W), *self._support_args)
 
     def referendum_yes(self, idx: np.ndarray) -> np.ndarray:
         """Expected yes share of votes cast in worlds ``idx`` (before the day's noise).
@@ -279,57 +292,20 @@ class DomesticArena:
                   * self.p.parliament.former_government_willingness[idx])
         return self.seats[idx] + np.where(self.in_office[idx], factions, former)
 
-    def expected_election_seats(self, idx: np.ndarray) -> np.ndarray:
-        """Seats the government in office expects from an election now, ``(len(idx),)``.
-
-        7.14 without the noise: the party of the start's expected seats, or the rest
-        under a successor.
-        """
-        g = self.p.government
-        N = float(g.total_seats)
-        share = np.clip(g.election_vote_share[idx] + g.election_support_slope[idx]
-                        * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
-        party = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx], 0, 1) * N),
-                           np.floor(g.seat_cap[idx] * N + 1e-9))
-        return np.where(self.in_office[idx], party, N - party)
-
     def _deadlock(self, idx: np.ndarray, week: int) -> np.ndarray:
         """At a deadlock (a failed or postponed vote) in ``idx``, perhaps a snap election.
 
-        Returns the worlds (a subset of ``idx``) where the government calls one. It
+        Returns where, of ``idx``, the government calls one, ``(len(idx),)`` bool. It
         calls one only if its mandate is at least ``snap_min_weeks`` old, it expects to
-        gain at least ``snap_seat_gain`` seats, no election is pending, and then with
-        chance ``early_election_probability`` (uniform of the world's deadlock count).
+        gain at least ``snap_seat_gain`` seats from an election now (7.14 without the
+        noise), no election is pending, and then with chance
+        ``early_election_probability`` (uniform of the world's deadlock count).
+        Computed by :func:`sim.model.kernels_domestic.deadlock`.
         """
-        g = self.p.government
-        k = np.minimum(self.deadlocks[idx], ROWS - 1)
-        self.deadlocks[idx] += 1
-        allowed = ((week - self.mandate_week[idx] >= g.snap_min_weeks[idx])
-                   & (self.expected_election_seats(idx) - self.seats[idx]
-                      >= g.snap_seat_gain[idx])
-                   & (self.early_election[idx] < 0))
-        call = allowed & (self.u_early[idx, k] < g.early_election_probability[idx])
-        snap = idx[call]
-        when = np.round(week + g.early_election_weeks[snap])
-        self.early_election[snap] = when
-        self.next_event[snap] = when + 1
-        return snap
-
-    def fall_hazard(self, inputs: DomesticInputs) -> np.ndarray:
-        """Weekly chance the government in office falls, ``(W,)``: the sum of its terms.
-
-        ``h = h_0 + h_m clip((m - m*) / (1 - m*))`` (7.15). Each further term of the
-        fall hazard is one more addend of ``terms`` here.
-        """
-        g = self.p.government
-        thr = g.mobilisation_threshold
-        over = np.clip((inputs.mobilisation - thr) / np.maximum(1e-9, 1.0 - thr), 0.0, 1.0)
-        terms = (
-            g.fall_base_hazard,                 # any cause
-            g.fall_mobilisation_hazard * over,  # mass protest (2018)
-            inputs.outside_fall_hazard,         # outside powers' lever (7.9)
-        )
-        return np.clip(sum(terms), 0.0, 1.0)
+        return kd.deadlock(idx, week, float(self.p.government.total_seats), self.deadlocks,
+                           self.mandate_week, self.seats, self.early_election,
+                           self.next_event, self.in_office, self.support, self.support0,
+                           self.u_early, *self._deadlock_args)
 
     def referendum_plan(self, idx: np.ndarray) -> tuple[
             np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -384,14 +360,15 @@ class DomesticArena:
         u_gov = self.rng.random(self.W)
         last = ROWS - 1
         self.event[:] = DomesticEvent.NONE
-        due = active & (week >= self.next_event)
+        active = np.ascontiguousarray(active, dtype=bool)
         fell = np.zeros(self.W, dtype=bool)
         by_election = np.zeros(self.W, dtype=bool)
         N = float(g.total_seats)
 
         # parliament's vote on putting the draft to referendum (Art. 202(1)), when the
         # government expects to carry it (or to come within vote_margin of it)
-        ready = np.flatnonzero(due & (self.stage == Stage.DRAFTING) & self.pursuing)
+        ready = kd.due_worlds(active, self.pursuing, self.stage, self.next_event, week,
+                              int(Stage.DRAFTING))
         hold = (self.expected_yes(ready, inputs)
                 >= self.seats_needed(ready) - par.vote_margin[ready])
         wait = ready[~hold]
@@ -400,8 +377,7 @@ class DomesticArena:
             self.stage[wait] = Stage.COOLDOWN
             self.next_event[wait] = week + c.vote_retry_weeks[wait]
             self.event[wait] = DomesticEvent.VOTE_POSTPONED
-            snap = self._deadlock(wait, week)
-            self.event[snap] = DomesticEvent.EARLY_ELECTION
+            self.event[wait[self._deadlock(wait, week)]] = DomesticEvent.EARLY_ELECTION
         vote = ready[hold]
         if vote.size:
             k = np.minimum(self.votes[vote], last)
@@ -438,16 +414,17 @@ class DomesticArena:
             failed = vote[~go]
             self.next_event[failed] = week + c.vote_retry_weeks[failed]
             self.stage[failed] = Stage.COOLDOWN
-            snap = self._deadlock(failed, week)
+            snap = np.zeros(vote.size, dtype=bool)
+            snap[~go] = self._deadlock(failed, week)
             self.event[vote] = np.where(go, DomesticEvent.DRAFT_SENT,
-                                        np.where(np.isin(vote, snap),
+                                        np.where(snap,
                                                  DomesticEvent.EARLY_ELECTION,
                                                  DomesticEvent.VOTE_FAILED))
 
         # referendum day (a draft sent this week waits for its campaign), held only when
         # the government expects to win it: y_expected - threshold >= referendum_margin
-        ripe = np.flatnonzero(active & self.pursuing & (self.stage == Stage.CAMPAIGN)
-                              & (week >= self.next_event))
+        ripe = kd.due_worlds(active, self.pursuing, self.stage, self.next_event, week,
+                             int(Stage.CAMPAIGN))
         r = self.p.referendum
         y_exp, camp, boy = self.referendum_plan(ripe)
         yt, qr = r.yes_threshold[ripe], r.quorum[ripe]
@@ -497,8 +474,8 @@ class DomesticArena:
                                                 DomesticEvent.REFERENDUM_FAILED))
 
         # cool-down ends: the draft goes to parliament next
-        again = active & (self.stage == Stage.COOLDOWN) & (week >= self.next_event)
-        self.stage = np.where(again, Stage.DRAFTING, self.stage)
+        kd.end_cooldown(active, self.stage, self.next_event, week, int(Stage.COOLDOWN),
+                        int(Stage.DRAFTING))
 
         # elections: scheduled ones, and snap elections a government called
         held = active & (self.early_election == week)
@@ -513,8 +490,13 @@ class DomesticArena:
                 self.election_seats[self._election_dates[week]][active] = \
                     self.party_seats[active]
 
-        # survival: the same weekly hazard for every government in office
-        fell |= active & (u_gov < self.fall_hazard(inputs))
+        # survival: the same weekly hazard for every government in office (7.15), the
+        # sum of its terms h = h_0 + h_m clip((m - m*) / (1 - m*)) + h_out: any cause,
+        # mass protest (2018), outside powers' lever (7.9); a further term is one more
+        # addend in kernels_domestic.government_falls
+        kd.government_falls(u_gov, active, per_world(inputs.mobilisation, self.W),
+                            per_world(inputs.outside_fall_hazard, self.W),
+                            *self._fall_args, fell)
         if fell.any():
             self._change_government(fell, by_election & fell, week)
         return fell
@@ -576,34 +558,16 @@ class DomesticArena:
         with the seats it won, or its whole group (the defectors rejoin); it pursues the
         constitution again. Either way the new government faces the same elections and
         hazards as the old one.
+        Computed in place by :func:`sim.model.kernels_domestic.change_government`.
         """
-        g, c = self.p.government, self.p.constitution
-        N = float(g.total_seats)
-        out = fell & self.in_office   # the party of the start leaves office
-        back = fell & ~self.in_office  # ... and returns
-        self.fell_week = np.where(out & (self.fell_week < 0), week, self.fell_week)
-        self.changes += fell
-        seated_opp = (self.faction_seats - self.vacant).sum(axis=1)
-        majority = np.floor(N / 2.0) + 1.0
-        coalition = out & ~by_election
-        self.defectors = np.where(coalition, np.clip(majority - seated_opp, 0.0,
-                                                     self.party_seats),
-                                  np.where(fell, 0.0, self.defectors))
-        self.seats = np.where(out, np.where(by_election, N - self.party_seats,
-                                            seated_opp + self.defectors), self.seats)
-        self.seats = np.where(back, self.party_seats, self.seats)
-        self.in_office = np.where(fell, ~self.in_office, self.in_office)
-        self.early_election = np.where(fell, -1, self.early_election)
-        pursue = np.where(out, self.u_successor < g.successor_pursues, True)
-        open_ = fell & (self.stage != Stage.PASSED)
-        self.pursuing = np.where(fell, pursue, self.pursuing)
-        self.stage = np.where(open_ & ~pursue, Stage.ABANDONED, self.stage)
-        restart = open_ & pursue
-        self.stage = np.where(restart, Stage.COOLDOWN, self.stage)
-        self.next_event = np.where(restart, week + c.vote_retry_weeks, self.next_event)
-        self._waiting &= ~fell
-        self.event[fell & (self.event != DomesticEvent.ELECTION_LOST)] = \
-            DomesticEvent.GOVERNMENT_FELL
+        kd.change_government(
+            fell, by_election, week, float(self.p.government.total_seats),
+            self.faction_seats, self.vacant, self.party_seats, self.u_successor,
+            *self._successor_args, self.fell_week, self.changes, self.defectors, self.seats,
+            self.in_office, self.early_election, self.pursuing, self.stage, self.next_event,
+            self._waiting, self.event, int(Stage.PASSED), int(Stage.ABANDONED),
+            int(Stage.COOLDOWN), int(DomesticEvent.ELECTION_LOST),
+            int(DomesticEvent.GOVERNMENT_FELL))
 
     def ratify(self, signed: np.ndarray, week: int) -> None:
         """Schedule the Constitutional Court's check and ratification for ``signed`` worlds.

@@ -1,0 +1,265 @@
+"""Compiled kernels of the domestic track (numba), worlds on the outside.
+
+These are the rules :class:`sim.model.domestic.DomesticArena` runs: public support's
+weekly move (:func:`support_step`), the government's survival draw
+(:func:`government_falls`), the change of government (:func:`change_government`), the
+worlds due for a step on the constitutional track (:func:`due_worlds`,
+:func:`end_cooldown`) and the snap-election rule at a deadlock (:func:`deadlock`). Each
+replaced the NumPy code of the same rule; ``tests/test_domestic_kernels.py`` keeps that
+code as a reference and checks kernel and reference agree bit for bit.
+
+The house rules of :mod:`sim.model.kernels` hold here too, so the outcomes stay those of
+the golden record (``tests/test_golden.py``):
+
+* every expression is evaluated in the order written in its docstring (Python's left to
+  right), one rounding per operation as NumPy's element-wise ufuncs do (no fused
+  multiply-add);
+* ``maximum``, ``minimum`` and ``clip`` are NumPy's, ties and NaN included
+  (:func:`_maximum`, :func:`_minimum`, :func:`_clip`, :func:`_clip_to`):
+  ``maximum(x, y)`` is ``x`` only where ``x > y`` or ``x`` is NaN; ``clip`` between two
+  scalar bounds returns ``x`` unless it lies strictly outside (``-0.0`` stays ``-0.0``,
+  NaN stays NaN), with a per-world bound it is ``minimum(maximum(x, lo), hi)`` (NumPy's
+  two loops differ on signed zeros);
+* ``round`` to whole numbers is ``rint`` (half to even, as ``np.round``);
+* a sum of seats over factions runs left to right: seats are whole numbers, so any order
+  gives the same float;
+* no random numbers are drawn here: the callers pass NumPy Generator draws made in the
+  order and shapes they always had (common random numbers), and functions whose last bits
+  differ between NumPy and numba (``exp``, ``log``) stay in NumPy.
+
+The kernels compile on first call (not at import) and are cached next to this module
+(``__pycache__``; ``NUMBA_CACHE_DIR`` moves it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --------------------------------------------------------------------- helpers
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _maximum(x, y):  # pragma: no cover - compiled
+    """``np.maximum(x, y)``: ``x`` where ``x > y`` or ``x`` is NaN, else ``y``."""
+    return x if (x > y or x != x) else y
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _minimum(x, y):  # pragma: no cover - compiled
+    """``np.minimum(x, y)``: ``x`` where ``x < y`` or ``x`` is NaN, else ``y``."""
+    return x if (x < y or x != x) else y
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _clip(x, lo, hi):  # pragma: no cover - compiled
+    """``np.clip(x, lo, hi)``: ``y = lo if x < lo else x``, then ``hi if y > hi else y``."""
+    y = lo if x < lo else x
+    return hi if y > hi else y
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _clip_to(x, lo, hi):  # pragma: no cover - compiled
+    """``np.clip`` with a per-world bound: ``minimum(maximum(x, lo), hi)``.
+
+    NumPy's loop for array bounds, which takes the bound on a tie (``-0.0`` clipped at
+    ``0.0`` is ``0.0``), unlike its loop for two scalar bounds (:func:`_clip`).
+    """
+    return _minimum(_maximum(x, lo), hi)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _party_seats(share, seats_per_vote_share, seat_cap, N):  # pragma: no cover - compiled
+    """Seats of the party of the start at vote share ``share`` (7.14).
+
+    ``minimum(rint(clip(share varsigma, 0, 1) N), floor(cap N + 1e-9))``.
+    """
+    won = np.rint(_clip(share * seats_per_vote_share, 0.0, 1.0) * N)
+    return _minimum(won, np.floor(seat_cap * N + 1e-9))
+
+
+# --------------------------------------------------------------------- support
+
+
+@njit(cache=True, nogil=True)
+def support_step(support, support0, mobilisation, tension, spoiling, adjust_rate,
+                 mobilisation_effect, tension_effect, spoiler_effect,
+                 reference_mobilisation, reference_tension,
+                 reference_spoiling):  # pragma: no cover - compiled
+    """Public support after the week's move toward its target (7.7), a new ``(W,)``.
+
+    ``S* = ((S_0 - e_m max(0, m - m_r)) - e_T max(0, T - T_r)) - e_s max(0, s - s_r)``;
+    ``S' = clip(S + a (clip(S*, 0, 1) - S), 0, 1)``. A new array: the climate holds the
+    old one to restore absorbed worlds.
+    """
+    W = support.shape[0]
+    out = np.empty(W)
+    for i in range(W):
+        target = (support0[i]
+                  - mobilisation_effect[i]
+                  * _maximum(0.0, mobilisation[i] - reference_mobilisation[i]))
+        target = target - tension_effect[i] * _maximum(0.0, tension[i]
+                                                       - reference_tension[i])
+        target = target - spoiler_effect[i] * _maximum(0.0, spoiling[i]
+                                                       - reference_spoiling[i])
+        s = support[i]
+        out[i] = _clip(s + adjust_rate[i] * (_clip(target, 0.0, 1.0) - s), 0.0, 1.0)
+    return out
+
+
+# --------------------------------------------------------------------- government
+
+
+@njit(cache=True, nogil=True)
+def government_falls(u, active, mobilisation, outside, threshold, base,
+                     mobilisation_hazard, fell):  # pragma: no cover - compiled
+    """The weekly survival draw (7.15): ``fell |= active & (u < h)``, in place.
+
+    ``h = clip(((0 + h_0) + h_m over) + h_out, 0, 1)`` (the sum of the hazard's terms,
+    from Python's ``sum``), ``over = clip((m - m*) / maximum(1e-9, 1 - m*), 0, 1)``;
+    ``h_out`` is the outside powers' lever (7.9).
+    """
+    for i in range(u.shape[0]):
+        if not active[i]:
+            continue
+        thr = threshold[i]
+        over = _clip((mobilisation[i] - thr) / _maximum(1e-9, 1.0 - thr), 0.0, 1.0)
+        h = _clip(((0.0 + base[i]) + mobilisation_hazard[i] * over) + outside[i], 0.0, 1.0)
+        if u[i] < h:
+            fell[i] = True
+
+
+@njit(cache=True, nogil=True)
+def change_government(fell, by_election, week, N, faction_seats, vacant, party_seats,
+                      u_successor, successor_pursues, vote_retry_weeks, fell_week, changes,
+                      defectors, seats, in_office, early_election, pursuing, stage,
+                      next_event, waiting, event, passed, abandoned, cooldown,
+                      election_lost, government_fell):  # pragma: no cover - compiled
+    """The government in office falls in the ``fell`` worlds; the other side takes over.
+
+    In place, per world that fell (the rest are untouched). Where the party of the start
+    governed (``out``): ``fell_week`` is set the first time; after a lost election
+    (``by_election``) the successor holds ``N - G_P`` seats, otherwise it is a coalition
+    of every seated opposition deputy ``O = sum_f (n_f - v_f)`` (left to right) and
+    ``D = clip((floor(N / 2) + 1) - O, 0, G_P)`` defectors, ``O + D`` seats; it pursues
+    the constitution where ``u_successor < successor_pursues``. Where a successor
+    governed, the party of the start returns with its ``G_P`` seats, no defectors, and
+    pursues. Either way: ``changes += 1``, ``in_office`` flips, no early election
+    pending, no referendum waiting; an open track (not ``passed``) restarts in
+    ``cooldown`` with the next vote at ``week + vote_retry_weeks``, or is ``abandoned``
+    by a successor that does not pursue; the week's event is ``government_fell`` unless
+    it is ``election_lost``.
+    """
+    F = faction_seats.shape[1]
+    majority = np.floor(N / 2.0) + 1.0
+    for i in range(fell.shape[0]):
+        if not fell[i]:
+            continue
+        out = in_office[i]
+        changes[i] += 1
+        if out:
+            if fell_week[i] < 0:
+                fell_week[i] = week
+            if by_election[i]:
+                defectors[i] = 0.0
+                seats[i] = N - party_seats[i]
+            else:
+                seated_opp = 0.0
+                for f in range(F):
+                    seated_opp += faction_seats[i, f] - vacant[i, f]
+                d = _clip_to(majority - seated_opp, 0.0, party_seats[i])
+                defectors[i] = d
+                seats[i] = seated_opp + d
+            pursue = u_successor[i] < successor_pursues[i]
+        else:
+            defectors[i] = 0.0
+            seats[i] = party_seats[i]
+            pursue = True
+        in_office[i] = not out
+        early_election[i] = -1
+        pursuing[i] = pursue
+        if stage[i] != passed:
+            if pursue:
+                stage[i] = cooldown
+                next_event[i] = week + vote_retry_weeks[i]
+            else:
+                stage[i] = abandoned
+        waiting[i] = False
+        if event[i] != election_lost:
+            event[i] = government_fell
+
+
+# --------------------------------------------------------------------- the track
+
+
+@njit(cache=True, nogil=True)
+def due_worlds(active, pursuing, stage, next_event, week, at):  # pragma: no cover - compiled
+    """Worlds due for the track's next step at stage ``at``, ascending ``int64`` indices.
+
+    ``flatnonzero(active & pursuing & (stage == at) & (week >= next_event))``.
+    """
+    W = active.shape[0]
+    n = 0
+    for i in range(W):
+        if active[i] and pursuing[i] and stage[i] == at and week >= next_event[i]:
+            n += 1
+    out = np.empty(n, dtype=np.int64)
+    j = 0
+    for i in range(W):
+        if active[i] and pursuing[i] and stage[i] == at and week >= next_event[i]:
+            out[j] = i
+            j += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def end_cooldown(active, stage, next_event, week, cooldown,
+                 drafting):  # pragma: no cover - compiled
+    """A cool-down ends: ``stage = drafting`` where active, in ``cooldown`` and due.
+
+    In place: ``stage[active & (stage == cooldown) & (week >= next_event)] = drafting``.
+    """
+    for i in range(active.shape[0]):
+        if active[i] and stage[i] == cooldown and week >= next_event[i]:
+            stage[i] = drafting
+
+
+@njit(cache=True, nogil=True)
+def deadlock(idx, week, N, deadlocks, mandate_week, seats, early_election, next_event,
+             in_office, support, support0, u_early, snap_min_weeks, snap_seat_gain,
+             early_election_probability, early_election_weeks, election_vote_share,
+             election_support_slope, seats_per_vote_share,
+             seat_cap):  # pragma: no cover - compiled
+    """At a deadlock in worlds ``idx``, perhaps a snap election; where one is called.
+
+    Per world ``i`` of ``idx``, in place: its ``k = minimum(deadlocks, R - 1)``-th
+    uniform ``u_early[i, k]`` (``R`` rows) is read, then ``deadlocks += 1``. The
+    government expects ``E`` seats from an election now: the party of the start's
+    :func:`_party_seats` at ``clip(v_0 + beta (S - S_0), 0, 1)``, or ``N`` less them
+    under a successor. It calls one where ``week - mandate_week >= snap_min_weeks``,
+    ``E - seats >= snap_seat_gain``, no election is pending (``early_election < 0``) and
+    ``u_early < early_election_probability``: then ``early_election = rint(week +
+    early_election_weeks)`` and ``next_event`` one week later.
+
+    Returns:
+        Boolean ``(len(idx),)``: where the government called a snap election.
+    """
+    R = u_early.shape[1]
+    call = np.zeros(idx.shape[0], dtype=np.bool_)
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        k = min(deadlocks[i], R - 1)
+        deadlocks[i] += 1
+        share = _clip(election_vote_share[i] + election_support_slope[i]
+                      * (support[i] - support0[i]), 0.0, 1.0)
+        party = _party_seats(share, seats_per_vote_share[i], seat_cap[i], N)
+        expected = party if in_office[i] else N - party
+        if (week - mandate_week[i] >= snap_min_weeks[i]
+                and expected - seats[i] >= snap_seat_gain[i]
+                and early_election[i] < 0
+                and u_early[i, k] < early_election_probability[i]):
+            call[j] = True
+            when = np.rint(week + early_election_weeks[i])
+            early_election[i] = np.int64(when)
+            next_event[i] = when + 1.0
+    return call

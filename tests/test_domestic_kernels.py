@@ -1,0 +1,304 @@
+"""The domestic track's kernels are the NumPy code they replaced, bit for bit.
+
+:class:`sim.model.domestic.DomesticArena` runs the kernels of
+:mod:`sim.model.kernels_domestic`; each ``_numpy_...`` function below is the NumPy code a
+kernel replaced (``DomesticArena.update_support``, ``fall_hazard`` and the survival draw
+of ``step``, ``_change_government``, the due worlds of ``step``, ``_deadlock`` with
+``expected_election_seats``, as of 1ba4325). Kernel and reference run on the same random
+inputs, with parameters drawn per world, inactive worlds, no world and every world due,
+ties at each threshold and signed zeros, and must agree in every array: values, NaN
+positions and dtypes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.model import kernels_domestic as kd
+from sim.model.codes import DomesticEvent, Stage
+from sim.model.domestic import ROWS
+
+W = 20_001
+
+
+def _same(got, want, name="") -> None:
+    """Equal arrays: values (NaN where NaN), signs of zeros, dtype and shape."""
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype, name
+    np.testing.assert_array_equal(got, want, err_msg=name)
+    if got.dtype.kind == "f":
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want), err_msg=name)
+
+
+def _pick(rng, values, n=W) -> np.ndarray:
+    """Values chosen from ``values`` (the edge cases), as floats."""
+    return rng.choice(np.asarray(values, dtype=float), n)
+
+
+def _mix(rng, edges, lo=0.0, hi=1.0, n=W) -> np.ndarray:
+    """Uniforms in ``[lo, hi)``, a third of them replaced by the edge values."""
+    x = rng.uniform(lo, hi, n)
+    e = rng.random(n) < 1 / 3
+    x[e] = _pick(rng, edges, int(e.sum()))
+    return x
+
+
+# --------------------------------------------------------------------- support
+
+
+def _numpy_support_step(support, support0, mobilisation, tension, spoiling, adjust_rate,
+                        mobilisation_effect, tension_effect, spoiler_effect,
+                        reference_mobilisation, reference_tension, reference_spoiling):
+    """``DomesticArena.update_support`` before the kernel."""
+    target = (support0
+              - mobilisation_effect * np.maximum(0.0, mobilisation - reference_mobilisation)
+              - tension_effect * np.maximum(0.0, tension - reference_tension)
+              - spoiler_effect * np.maximum(0.0, spoiling - reference_spoiling))
+    return np.clip(support + adjust_rate * (np.clip(target, 0, 1) - support), 0.0, 1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_support_step_is_the_numpy_update(seed):
+    rng = np.random.default_rng(seed)
+    ref = [_mix(rng, [0.0, 0.2, 0.5]) for _ in range(3)]
+    # the climate at, just off and far from its reference; signed zeros
+    climate = [np.where(rng.random(W) < 0.3, r, _mix(rng, [-0.0, 0.0, 1.0], -0.5, 1.5))
+               for r in ref]
+    near = rng.random(W) < 0.1
+    climate[0][near] = np.nextafter(ref[0][near], 2.0)
+    support = _mix(rng, [0.0, -0.0, 1.0])
+    support0 = _mix(rng, [0.0, 1.0, 0.5])
+    # effects large enough to push the target below 0 and rates of 0 and 1
+    effects = [_mix(rng, [0.0, 1.0], 0.0, 3.0) for _ in range(3)]
+    rate = _mix(rng, [0.0, 1.0])
+    args = (support, support0, *climate, rate, *effects, *ref)
+    got = kd.support_step(*args)
+    want = _numpy_support_step(*args)
+    _same(got, want, "support")
+    assert got is not support  # a new array: the climate holds the old one
+    assert (want == 0.0).any() and (want == 1.0).any() and ((want > 0) & (want < 1)).any()
+
+
+# --------------------------------------------------------------------- survival
+
+
+def _numpy_falls(u, active, mobilisation, outside, threshold, base, mobilisation_hazard,
+                 fell):
+    """``fall_hazard`` and the survival draw of ``DomesticArena.step`` before the kernel."""
+    over = np.clip((mobilisation - threshold) / np.maximum(1e-9, 1.0 - threshold), 0.0, 1.0)
+    terms = (base, mobilisation_hazard * over, outside)
+    return fell | (active & (u < np.clip(sum(terms), 0.0, 1.0)))
+
+
+@pytest.mark.parametrize("outside_kind", ["zero", "drawn"])
+def test_government_falls_is_the_numpy_hazard_and_draw(outside_kind):
+    rng = np.random.default_rng(7)
+    thr = _mix(rng, [0.0, 0.5, 1.0, 1.0 - 1e-12])
+    mob = np.where(rng.random(W) < 0.2, thr, _mix(rng, [0.0, 1.0]))
+    base = _mix(rng, [0.0, 1.0], 0.0, 0.05)
+    mh = _mix(rng, [0.0, 1.0, 2.0], 0.0, 1.0)
+    outside = (np.zeros(W) if outside_kind == "zero" else _mix(rng, [0.0, 0.5], 0.0, 0.1))
+    h = np.clip(sum((base, mh * np.clip((mob - thr) / np.maximum(1e-9, 1.0 - thr),
+                                        0.0, 1.0), outside)), 0.0, 1.0)
+    # uniforms at the hazard itself (a tie does not fall), just below it, and anywhere
+    u = np.where(rng.random(W) < 0.2, h, rng.random(W))
+    below = rng.random(W) < 0.1
+    u[below] = np.nextafter(h[below], -1.0)
+    for active in (rng.random(W) < 0.7, np.zeros(W, bool), np.ones(W, bool)):
+        fell = rng.random(W) < 0.05
+        want = _numpy_falls(u, active, mob, 0.0 if outside_kind == "zero" else outside,
+                            thr, base, mh, fell)
+        got = fell.copy()
+        kd.government_falls(u, active, mob, outside, thr, base, mh, got)
+        _same(got, want, "fell")
+    assert (h == 1.0).any() and (u == h).any()
+
+
+# --------------------------------------------------------------------- change of government
+
+
+STATE = ("fell_week", "changes", "defectors", "seats", "in_office", "early_election",
+         "pursuing", "stage", "next_event", "waiting", "event")
+
+
+def _numpy_change_government(s, fell, by_election, week, N, successor_pursues,
+                             vote_retry_weeks) -> None:
+    """``DomesticArena._change_government`` before the kernel, on the state dict ``s``."""
+    out = fell & s["in_office"]
+    back = fell & ~s["in_office"]
+    s["fell_week"] = np.where(out & (s["fell_week"] < 0), week, s["fell_week"])
+    s["changes"] += fell
+    seated_opp = (s["faction_seats"] - s["vacant"]).sum(axis=1)
+    majority = np.floor(N / 2.0) + 1.0
+    coalition = out & ~by_election
+    s["defectors"] = np.where(coalition, np.clip(majority - seated_opp, 0.0,
+                                                 s["party_seats"]),
+                              np.where(fell, 0.0, s["defectors"]))
+    s["seats"] = np.where(out, np.where(by_election, N - s["party_seats"],
+                                        seated_opp + s["defectors"]), s["seats"])
+    s["seats"] = np.where(back, s["party_seats"], s["seats"])
+    s["in_office"] = np.where(fell, ~s["in_office"], s["in_office"])
+    s["early_election"] = np.where(fell, -1, s["early_election"])
+    pursue = np.where(out, s["u_successor"] < successor_pursues, True)
+    open_ = fell & (s["stage"] != Stage.PASSED)
+    s["pursuing"] = np.where(fell, pursue, s["pursuing"])
+    s["stage"] = np.where(open_ & ~pursue, Stage.ABANDONED, s["stage"])
+    restart = open_ & pursue
+    s["stage"] = np.where(restart, Stage.COOLDOWN, s["stage"])
+    s["next_event"] = np.where(restart, week + vote_retry_weeks, s["next_event"])
+    s["waiting"] &= ~fell
+    s["event"][fell & (s["event"] != DomesticEvent.ELECTION_LOST)] = \
+        DomesticEvent.GOVERNMENT_FELL
+
+
+def _domestic_state(rng, F: int, N: float) -> dict:
+    """A random state of the track: seats in whole numbers, every stage and event."""
+    seats = rng.integers(0, 40, (W, F)).astype(float)
+    party = _pick(rng, [0.0, 30.0, 53.0, 71.0, N]) * (rng.random(W) < 0.9)
+    return {
+        "faction_seats": seats,
+        "vacant": np.floor(seats * rng.random((W, F)) * (rng.random((W, F)) < 0.3)),
+        "party_seats": party,
+        "u_successor": rng.random(W),
+        "fell_week": np.where(rng.random(W) < 0.8, -1, rng.integers(0, 100, W)),
+        "changes": rng.integers(0, 3, W),
+        "defectors": rng.integers(0, 10, W).astype(float),
+        "seats": rng.integers(0, 106, W).astype(float),
+        "in_office": rng.random(W) < 0.6,
+        "early_election": np.where(rng.random(W) < 0.7, -1, rng.integers(0, 200, W)),
+        "pursuing": rng.random(W) < 0.8,
+        "stage": rng.integers(0, len(Stage), W).astype(np.int64),
+        "next_event": rng.uniform(0.0, 100.0, W),
+        "waiting": rng.random(W) < 0.2,
+        "event": rng.integers(0, len(DomesticEvent), W).astype(np.int64),
+        "mandate_week": _pick(rng, [-120.0, -40.0, 0.0, 10.0, 30.0]),
+        "deadlocks": rng.integers(0, ROWS + 3, W).astype(np.int64),
+        "support": _mix(rng, [0.0, 1.0]),
+        "support0": _mix(rng, [0.0, 1.0]),
+    }
+
+
+def _copy(s: dict) -> dict:
+    return {k: v.copy() for k, v in s.items()}
+
+
+@pytest.mark.parametrize("F", [0, 2, 3])
+def test_change_government_is_the_numpy_change(F):
+    rng = np.random.default_rng(11 + F)
+    N = 105.0
+    s = _domestic_state(rng, F, N)
+    pursues = _mix(rng, [0.0, 1.0])
+    tie = rng.random(W) < 0.1  # the uniform at the chance itself: does not pursue
+    pursues[tie] = s["u_successor"][tie]
+    retry = _mix(rng, [0.0, 26.0], 0.0, 60.0)
+    for fell in (rng.random(W) < 0.5, np.zeros(W, bool), np.ones(W, bool)):
+        by_election = fell & (rng.random(W) < 0.3)
+        want, got = _copy(s), _copy(s)
+        _numpy_change_government(want, fell, by_election, 37, N, pursues, retry)
+        kd.change_government(
+            fell, by_election, 37, N, got["faction_seats"], got["vacant"],
+            got["party_seats"], got["u_successor"], pursues, retry, got["fell_week"],
+            got["changes"], got["defectors"], got["seats"], got["in_office"],
+            got["early_election"], got["pursuing"], got["stage"], got["next_event"],
+            got["waiting"], got["event"], int(Stage.PASSED), int(Stage.ABANDONED),
+            int(Stage.COOLDOWN), int(DomesticEvent.ELECTION_LOST),
+            int(DomesticEvent.GOVERNMENT_FELL))
+        for k in want:
+            _same(got[k], want[k], k)
+    # the coalition's defectors reached both bounds of their clip
+    coalition = s["in_office"] & ~by_election
+    d = np.clip(np.floor(N / 2) + 1 - (s["faction_seats"] - s["vacant"]).sum(axis=1), 0.0,
+                s["party_seats"])[coalition]
+    assert (d == 0.0).any() and (d == s["party_seats"][coalition]).any()
+
+
+# --------------------------------------------------------------------- due worlds
+
+
+def _numpy_due(active, pursuing, stage, next_event, week, at):
+    """The due worlds of ``DomesticArena.step`` before the kernel (vote and referendum)."""
+    return np.flatnonzero(active & (week >= next_event) & (stage == at) & pursuing)
+
+
+def _numpy_end_cooldown(active, stage, next_event, week):
+    """The end of a cool-down in ``DomesticArena.step`` before the kernel."""
+    again = active & (stage == Stage.COOLDOWN) & (week >= next_event)
+    return np.where(again, Stage.DRAFTING, stage)
+
+
+def test_due_worlds_and_the_end_of_a_cooldown_are_the_numpy_masks():
+    rng = np.random.default_rng(3)
+    s = _domestic_state(rng, 2, 105.0)
+    week = 40
+    # next events on the week itself, just after it, before it, and NaN
+    nxt = _pick(rng, [39.0, 40.0, np.nextafter(40.0, 41.0), 41.0, 12.5, np.nan])
+    for active in (rng.random(W) < 0.7, np.zeros(W, bool), np.ones(W, bool)):
+        for pursuing in (s["pursuing"], np.ones(W, bool)):
+            for at in (Stage.DRAFTING, Stage.CAMPAIGN):
+                got = kd.due_worlds(active, pursuing, s["stage"], nxt, week, int(at))
+                _same(got, _numpy_due(active, pursuing, s["stage"], nxt, week, at), "due")
+        stage = s["stage"].copy()
+        kd.end_cooldown(active, stage, nxt, week, int(Stage.COOLDOWN), int(Stage.DRAFTING))
+        _same(stage, _numpy_end_cooldown(active, s["stage"], nxt, week), "stage")
+    everyone = kd.due_worlds(np.ones(W, bool), np.ones(W, bool), np.zeros(W, np.int64),
+                             np.zeros(W), week, int(Stage.DRAFTING))
+    _same(everyone, np.arange(W))
+
+
+# --------------------------------------------------------------------- deadlock
+
+
+def _numpy_deadlock(s, idx, week, N, u_early, snap_min_weeks, snap_seat_gain,
+                    early_election_probability, early_election_weeks, election_vote_share,
+                    election_support_slope, seats_per_vote_share, seat_cap):
+    """``DomesticArena._deadlock`` and ``expected_election_seats`` before the kernel."""
+    k = np.minimum(s["deadlocks"][idx], ROWS - 1)
+    s["deadlocks"][idx] += 1
+    share = np.clip(election_vote_share[idx] + election_support_slope[idx]
+                    * (s["support"][idx] - s["support0"][idx]), 0.0, 1.0)
+    party = np.minimum(np.round(np.clip(share * seats_per_vote_share[idx], 0, 1) * N),
+                       np.floor(seat_cap[idx] * N + 1e-9))
+    expected = np.where(s["in_office"][idx], party, N - party)
+    allowed = ((week - s["mandate_week"][idx] >= snap_min_weeks[idx])
+               & (expected - s["seats"][idx] >= snap_seat_gain[idx])
+               & (s["early_election"][idx] < 0))
+    call = allowed & (u_early[idx, k] < early_election_probability[idx])
+    snap = idx[call]
+    when = np.round(week + early_election_weeks[snap])
+    s["early_election"][snap] = when
+    s["next_event"][snap] = when + 1
+    return snap
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_deadlock_is_the_numpy_snap_election_rule(seed):
+    rng = np.random.default_rng(20 + seed)
+    N = 105.0
+    s = _domestic_state(rng, 2, N)
+    s["early_election"][rng.random(W) < 0.5] = -1
+    u_early = rng.random((ROWS, W)).T  # the arena's layout: drawn (rows, worlds)
+    prob = _mix(rng, [0.0, 1.0, 0.5])
+    tie = rng.random(W) < 0.2  # the uniforms at the chance itself
+    u_early[tie, :] = prob[tie][:, None]
+    pars = (_pick(rng, [0.0, 40.0, 52.0, 200.0]),          # snap_min_weeks
+            _pick(rng, [0.0, 1.0, 5.0, -3.0]),              # snap_seat_gain
+            prob,                                           # early_election_probability
+            _pick(rng, [1.0, 8.5, 9.5, 12.0, 104.0]),       # weeks: rint half to even
+            _mix(rng, [0.0, 0.5, 1.0]),                     # election_vote_share
+            _mix(rng, [0.0, 5.0], 0.0, 5.0),                # election_support_slope
+            _mix(rng, [0.5, 1.0, 3.0], 0.5, 3.0),           # seats_per_vote_share
+            _mix(rng, [0.5, 2 / 3, 1.0], 0.5, 1.0))         # seat_cap
+    week = 52
+    for idx in (np.flatnonzero(rng.random(W) < 0.5), np.arange(0), np.arange(W)):
+        want, got = _copy(s), _copy(s)
+        snap = _numpy_deadlock(want, idx, week, N, u_early, *pars)
+        call = kd.deadlock(idx, week, N, got["deadlocks"], got["mandate_week"],
+                           got["seats"], got["early_election"], got["next_event"],
+                           got["in_office"], got["support"], got["support0"], u_early,
+                           *pars)
+        assert call.dtype == np.bool_ and call.shape == idx.shape
+        _same(idx[call], snap, "snap")
+        for k in want:
+            _same(got[k], want[k], k)
+    assert snap.size and snap.size < W  # some worlds call one, others do not
