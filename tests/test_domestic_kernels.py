@@ -302,3 +302,94 @@ def test_deadlock_is_the_numpy_snap_election_rule(seed):
         for k in want:
             _same(got[k], want[k], k)
     assert snap.size and snap.size < W  # some worlds call one, others do not
+
+
+# --------------------------------------------------------------------- the vote
+
+
+def _numpy_logits(idx, k, willingness_logit, z_faction, faction_noise, package_effect, u,
+                  u0, incentive_effect, inc, inc0, opinion_effect, support, support0,
+                  tension_effect, t, t0, mobilisation_effect, m, m0):
+    """The logits of ``DomesticArena.deputy_willingness`` before the kernel."""
+    def change(now, start):
+        return now[idx] - start[idx]
+    shift = (package_effect[idx] * change(u, u0)
+             + incentive_effect[idx] * change(inc, inc0)
+             + opinion_effect[idx] * (support[idx] - support0[idx])
+             - tension_effect[idx] * change(t, t0)
+             - mobilisation_effect[idx] * change(m, m0))
+    if k is None:
+        return willingness_logit[idx] + shift[:, None]
+    z = z_faction[idx, k]
+    sigma = faction_noise[idx][:, None]
+    return willingness_logit[idx] + shift[:, None] + sigma * z
+
+
+def _numpy_expected_yes(idx, q, faction_seats, vacant, party_seats, defectors,
+                        former_willingness, seats, in_office):
+    """``DomesticArena.expected_yes`` (after the willingness) before the kernel."""
+    factions = ((faction_seats[idx] - vacant[idx]) * q).sum(axis=1)
+    former = (party_seats[idx] - defectors[idx]) * former_willingness[idx]
+    return seats[idx] + np.where(in_office[idx], factions, former)
+
+
+def _numpy_seats_needed(idx, N, vacant, vacant_reduce_total, supermajority):
+    """``DomesticArena.seats_needed`` before the kernel."""
+    total = np.full(idx.size, N)
+    if vacant_reduce_total:
+        total -= vacant[idx].sum(axis=1)
+    return np.ceil(np.round(supermajority[idx] * total, 2))
+
+
+@pytest.mark.parametrize("F", [0, 1, 2, 3, 7, 8, 9, 13])
+def test_vote_kernels_are_the_numpy_willingness_expected_votes_and_bar(F):
+    from sim.model import rules
+
+    rng = np.random.default_rng(40 + F)
+    N = 105.0
+    s = _domestic_state(rng, F, N)
+    wl = rng.normal(0.0, 2.0, (W, F))
+    z_faction = rng.standard_normal((ROWS, F, W)).transpose(2, 0, 1)  # the arena's layout
+    effects = [_mix(rng, [0.0, 50.0], 0.0, 50.0) for _ in range(5)]
+    sigma = _mix(rng, [0.0, 10.0], 0.0, 3.0)
+    # this week's conditions and the start's: some unchanged, some far
+    pairs = []
+    for _ in range(4):
+        start = _mix(rng, [0.0, 1.0])
+        now = np.where(rng.random(W) < 0.3, start, _mix(rng, [0.0, 1.0], -1.0, 2.0))
+        pairs.append((now, start))
+    (u, u0), (inc, inc0), (t, t0), (m, m0) = pairs
+    former = _mix(rng, [0.5], 0.01, 0.99)
+    # shares whose N' lands on and beside whole and half seats: round_2 and ceil
+    share = _pick(rng, [0.5, 2 / 3, 0.7, 1.0, 69.995 / 105, 70.005 / 105, 70.5 / 105])
+    for idx in (np.flatnonzero(rng.random(W) < 0.6), np.arange(0), np.arange(W)):
+        k = np.minimum(s["deadlocks"][idx], ROWS - 1)
+        for kk in (None, k):
+            args = (idx, kk, wl, z_faction, sigma, effects[0], u, u0, effects[1], inc, inc0,
+                    effects[2], s["support"], s["support0"], effects[3], t, t0,
+                    effects[4], m, m0)
+            want = _numpy_logits(*args)
+            got = kd.vote_logits(idx, np.empty(0, np.int64) if kk is None else kk,
+                                 *args[2:])
+            _same(got, want, "logits")
+        q = rules.logistic(want)
+        eargs = (idx, q, s["faction_seats"], s["vacant"], s["party_seats"], s["defectors"],
+                 former, s["seats"], s["in_office"])
+        _same(kd.expected_yes(*eargs), _numpy_expected_yes(*eargs), "expected yes")
+        for reduce_total in (False, True):
+            sargs = (idx, N, s["vacant"], reduce_total, share)
+            _same(kd.seats_needed(*sargs), _numpy_seats_needed(*sargs), "seats needed")
+
+
+def test_row_sum_is_numpy_order_on_either_side_of_eight_terms():
+    """Rows whose sum depends on the order: NumPy's left to right below eight terms and
+    pairwise blocks from eight on; ``expected_yes`` through a row of ``q``."""
+    rng = np.random.default_rng(50)
+    n = 2001
+    for F in range(0, 30):
+        fs = np.ones((n, F))
+        q = rng.choice([1e16, -1e16, 1.0, 0.5, -0.0, 3.0], (n, F)) * rng.random((n, F)) ** 4
+        idx = np.arange(n)
+        args = (idx, q, fs, np.zeros((n, F)), np.zeros(n), np.zeros(n), np.zeros(n),
+                np.zeros(n), np.ones(n, bool))
+        _same(kd.expected_yes(*args), _numpy_expected_yes(*args), f"F={F}")

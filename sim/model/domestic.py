@@ -76,6 +76,27 @@ def _logit(p):
     return np.log(p) - np.log1p(-p)
 
 
+def _param(v, W: int) -> np.ndarray:
+    """A parameter for the kernels: a read-only contiguous float ``(W,)``, drawn or not.
+
+    Read-only either way, so a drawn and a point value compile to the same signature.
+    """
+    a = per_world(v, W).view()
+    a.flags.writeable = False
+    return a
+
+
+def _world(v, W: int) -> np.ndarray:
+    """This week's input for the kernels: a writable contiguous float ``(W,)``.
+
+    Not copied when it is one already, as the model's arrays are.
+    """
+    if (isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (W,)
+            and v.flags.c_contiguous and v.flags.writeable):
+        return v
+    return np.array(np.broadcast_to(np.asarray(v, dtype=float), (W,)))
+
+
 class DomesticArena:
     """Public support, parliament, referendum, elections and government in every world.
 
@@ -184,7 +205,7 @@ class DomesticArena:
         self.u_court = streams["domestic.court"].random(W)
         # the kernels' parameters, one contiguous float per world (a point value too)
         def pw(v) -> np.ndarray:
-            return per_world(v, W)
+            return _param(v, W)
         sp = params.support
         self._support_args = (pw(sp.adjust_rate), pw(sp.mobilisation_effect),
                               pw(sp.tension_effect), pw(sp.spoiler_effect),
@@ -197,6 +218,11 @@ class DomesticArena:
                                pw(g.early_election_probability), pw(g.early_election_weeks),
                                pw(g.election_vote_share), pw(g.election_support_slope),
                                pw(g.seats_per_vote_share), pw(g.seat_cap))
+        self._vote_args = (pw(par.package_effect), pw(par.incentive_effect),
+                           pw(par.opinion_effect), pw(par.tension_effect),
+                           pw(par.mobilisation_effect), pw(par.faction_noise))
+        self._former_willingness = pw(par.former_government_willingness)
+        self._supermajority = pw(c.supermajority)
 
     @property
     def constitution_changed(self) -> np.ndarray:
@@ -220,8 +246,8 @@ class DomesticArena:
         """
         W = self.W
         self.support = kd.support_step(  # a new array: the climate holds the old one
-            self.support, self.support0, per_world(mobilisation, W), per_world(tension, W),
-            per_world(spoiling, W), *self._support_args)
+            self.support, self.support0, _world(mobilisation, W), _world(tension, W),
+            _world(spoiling, W), *self._support_args)
 
     def referendum_yes(self, idx: np.ndarray) -> np.ndarray:
         """Expected yes share of votes cast in worlds ``idx`` (before the day's noise).
@@ -240,14 +266,11 @@ class DomesticArena:
         """Votes needed to put a draft to referendum in worlds ``idx``.
 
         ``ceil(round_2(supermajority * N'))`` with ``N'`` all deputies, less the vacant
-        mandates if ``parliament.vacant_reduce_total`` (a legal assumption).
+        mandates if ``parliament.vacant_reduce_total`` (a legal assumption). Computed by
+        :func:`sim.model.kernels_domestic.seats_needed`.
         """
-        g = self.p.government
-        total = np.full(idx.size, float(g.total_seats))
-        if self.p.parliament.vacant_reduce_total:
-            total -= self.vacant[idx].sum(axis=1)
-        share = self.p.constitution.supermajority[idx]
-        return np.ceil(np.round(share * total, 2))
+        return kd.seats_needed(idx, float(self.p.government.total_seats), self.vacant,
+                               self.p.parliament.vacant_reduce_total, self._supermajority)
 
     def deputy_willingness(self, idx: np.ndarray, k: np.ndarray | None,
                            inputs: DomesticInputs) -> np.ndarray:
@@ -257,25 +280,23 @@ class DomesticArena:
         sigma z_f)``, each ``d`` the change since the first week: dU of the opposition's
         utility of the table, dI of the incentives offered to Armenia, dS of public
         support, dT of tension, dm of mobilisation; z_f the faction's shock at vote ``k``
-        (``k=None``: without the shock, what the government expects).
+        (``k=None``: without the shock, what the government expects). The logits come
+        from :func:`sim.model.kernels_domestic.vote_logits`, the logistic is NumPy's.
         """
-        par = self.p.parliament
         s0 = self._start
         assert s0 is not None, "the first step() records the baselines"
-        def change(now: np.ndarray, start: np.ndarray) -> np.ndarray:
-            return now[idx] - start[idx]
-        shift = (par.package_effect[idx]
-                 * change(inputs.opposition_utility, s0.opposition_utility)
-                 + par.incentive_effect[idx] * change(inputs.incentive, s0.incentive)
-                 + par.opinion_effect[idx] * (self.support[idx] - self.support0[idx])
-                 - par.tension_effect[idx] * change(inputs.tension, s0.tension)
-                 - par.mobilisation_effect[idx]
-                 * change(inputs.mobilisation, s0.mobilisation))
-        if k is None:  # what the government expects: no shock of the day
-            return rules.logistic(self.willingness_logit[idx] + shift[:, None])
-        z = self.z_faction[idx, k]  # (n, F)
-        sigma = par.faction_noise[idx][:, None]
-        return rules.logistic(self.willingness_logit[idx] + shift[:, None] + sigma * z)
+        W = self.W
+        def pair(now: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return _world(now, W), _world(start, W)
+        b_u, b_i, b_s, b_t, b_m, sigma = self._vote_args
+        z = kd.vote_logits(
+            idx, np.empty(0, np.int64) if k is None else k, self.willingness_logit,
+            self.z_faction, sigma, b_u, *pair(inputs.opposition_utility,
+                                              s0.opposition_utility),
+            b_i, *pair(inputs.incentive, s0.incentive), b_s, self.support, self.support0,
+            b_t, *pair(inputs.tension, s0.tension), b_m,
+            *pair(inputs.mobilisation, s0.mobilisation))
+        return rules.logistic(z)
 
     # ------------------------------------------------------------------ the agenda
     def expected_yes(self, idx: np.ndarray, inputs: DomesticInputs) -> np.ndarray:
@@ -284,13 +305,13 @@ class DomesticArena:
         Its own seated deputies, plus the expected yes votes of the deputies outside it
         at this week's conditions without the shock of the day: the opposition factions'
         ``sum_f (n_f - v_f) q_f`` when the party of the start governs, the former
-        governing party's ``(G_P - D) w_P`` under a successor.
+        governing party's ``(G_P - D) w_P`` under a successor. Computed by
+        :func:`sim.model.kernels_domestic.expected_yes`.
         """
         q = self.deputy_willingness(idx, None, inputs)
-        factions = ((self.faction_seats[idx] - self.vacant[idx]) * q).sum(axis=1)
-        former = ((self.party_seats[idx] - self.defectors[idx])
-                  * self.p.parliament.former_government_willingness[idx])
-        return self.seats[idx] + np.where(self.in_office[idx], factions, former)
+        return kd.expected_yes(idx, q, self.faction_seats, self.vacant, self.party_seats,
+                               self.defectors, self._former_willingness, self.seats,
+                               self.in_office)
 
     def _deadlock(self, idx: np.ndarray, week: int) -> np.ndarray:
         """At a deadlock (a failed or postponed vote) in ``idx``, perhaps a snap election.
@@ -494,8 +515,8 @@ class DomesticArena:
         # sum of its terms h = h_0 + h_m clip((m - m*) / (1 - m*)) + h_out: any cause,
         # mass protest (2018), outside powers' lever (7.9); a further term is one more
         # addend in kernels_domestic.government_falls
-        kd.government_falls(u_gov, active, per_world(inputs.mobilisation, self.W),
-                            per_world(inputs.outside_fall_hazard, self.W),
+        kd.government_falls(u_gov, active, _world(inputs.mobilisation, self.W),
+                            _world(inputs.outside_fall_hazard, self.W),
                             *self._fall_args, fell)
         if fell.any():
             self._change_government(fell, by_election & fell, week)

@@ -78,6 +78,39 @@ def _party_seats(share, seats_per_vote_share, seat_cap, N):  # pragma: no cover 
     return _minimum(won, np.floor(seat_cap * N + 1e-9))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _row_sum(t, F):  # pragma: no cover - compiled
+    """``t[:F].sum()`` in NumPy's order for a row of a ``(n, F)`` array (``F <= 128``).
+
+    Below eight terms left to right from ``0.0``; from eight on NumPy's pairwise blocks:
+    eight accumulators over blocks of eight, ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
+    (r6 + r7))``, then the remaining terms left to right; the reduction adds the result to
+    ``0.0``.
+    """
+    if F < 8:
+        res = 0.0
+        for f in range(F):
+            res += t[f]
+        return res
+    r0, r1, r2, r3, r4, r5, r6, r7 = t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
+    i = 8
+    while i < F - F % 8:
+        r0 += t[i]
+        r1 += t[i + 1]
+        r2 += t[i + 2]
+        r3 += t[i + 3]
+        r4 += t[i + 4]
+        r5 += t[i + 5]
+        r6 += t[i + 6]
+        r7 += t[i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < F:
+        res += t[i]
+        i += 1
+    return 0.0 + res
+
+
 # --------------------------------------------------------------------- support
 
 
@@ -119,14 +152,11 @@ def government_falls(u, active, mobilisation, outside, threshold, base,
     from Python's ``sum``), ``over = clip((m - m*) / maximum(1e-9, 1 - m*), 0, 1)``;
     ``h_out`` is the outside powers' lever (7.9).
     """
-    for i in range(u.shape[0]):
-        if not active[i]:
-            continue
+    for i in range(u.shape[0]):  # no branch on the world: the loop vectorises
         thr = threshold[i]
         over = _clip((mobilisation[i] - thr) / _maximum(1e-9, 1.0 - thr), 0.0, 1.0)
         h = _clip(((0.0 + base[i]) + mobilisation_hazard[i] * over) + outside[i], 0.0, 1.0)
-        if u[i] < h:
-            fell[i] = True
+        fell[i] = fell[i] | (active[i] & (u[i] < h))
 
 
 @njit(cache=True, nogil=True)
@@ -189,6 +219,92 @@ def change_government(fell, by_election, week, N, faction_seats, vacant, party_s
             event[i] = government_fell
 
 
+# --------------------------------------------------------------------- the vote
+
+
+@njit(cache=True, nogil=True)
+def vote_logits(idx, k, willingness_logit, z_faction, faction_noise, package_effect,
+                utility, utility0, incentive_effect, incentive, incentive0, opinion_effect,
+                support, support0, tension_effect, tension, tension0, mobilisation_effect,
+                mobilisation, mobilisation0):  # pragma: no cover - compiled
+    """Logits of each faction's deputies' willingness in worlds ``idx``, ``(n, F)`` (7.13).
+
+    ``shift = ((((b_U (U - U_0) + b_I (I - I_0)) + b_S (S - S_0)) - b_T (T - T_0)) - b_m
+    (m - m_0))``; the logit is ``logit(w_f) + shift``, plus the faction's shock ``sigma
+    z_f`` at the world's vote ``k[j]`` (``(logit + shift) + sigma z``) where ``k`` has one
+    entry per world (an empty ``k``: what the government expects, no shock). The
+    logistic stays NumPy's (:func:`sim.model.rules.logistic`).
+    """
+    n = idx.shape[0]
+    F = willingness_logit.shape[1]
+    shocked = k.shape[0] > 0
+    out = np.empty((n, F))
+    for j in range(n):
+        i = idx[j]
+        shift = (package_effect[i] * (utility[i] - utility0[i])
+                 + incentive_effect[i] * (incentive[i] - incentive0[i]))
+        shift = shift + opinion_effect[i] * (support[i] - support0[i])
+        shift = shift - tension_effect[i] * (tension[i] - tension0[i])
+        shift = shift - mobilisation_effect[i] * (mobilisation[i] - mobilisation0[i])
+        if shocked:
+            sigma = faction_noise[i]
+            for f in range(F):
+                out[j, f] = (willingness_logit[i, f] + shift) + sigma * z_faction[i, k[j], f]
+        else:
+            for f in range(F):
+                out[j, f] = willingness_logit[i, f] + shift
+    return out
+
+
+@njit(cache=True, nogil=True)
+def expected_yes(idx, q, faction_seats, vacant, party_seats, defectors,
+                 former_willingness, seats, in_office):  # pragma: no cover - compiled
+    """Yes votes the government expects on its draft in worlds ``idx``, ``(n,)`` (7.13).
+
+    ``seats + sum_f (n_f - v_f) q_f`` (the row sum in NumPy's order, :func:`_row_sum`)
+    when the party of the start governs, ``seats + (G_P - D) w_P`` under a successor;
+    ``q`` is ``(n, F)``, row ``j`` for world ``idx[j]``.
+    """
+    n = idx.shape[0]
+    F = faction_seats.shape[1]
+    out = np.empty(n)
+    t = np.empty(F)
+    for j in range(n):
+        i = idx[j]
+        if in_office[i]:
+            for f in range(F):
+                t[f] = (faction_seats[i, f] - vacant[i, f]) * q[j, f]
+            outside = _row_sum(t, F)
+        else:
+            outside = (party_seats[i] - defectors[i]) * former_willingness[i]
+        out[j] = seats[i] + outside
+    return out
+
+
+@njit(cache=True, nogil=True)
+def seats_needed(idx, N, vacant, vacant_reduce_total,
+                 supermajority):  # pragma: no cover - compiled
+    """Votes needed to send the draft to referendum in worlds ``idx``, ``(n,)``.
+
+    ``ceil(round_2(share N'))``, ``round_2(x) = rint(x 100) / 100`` (``np.round(x, 2)``),
+    ``N'`` all deputies, less the vacant mandates (summed left to right: whole seats)
+    where ``vacant_reduce_total``.
+    """
+    n = idx.shape[0]
+    F = vacant.shape[1]
+    out = np.empty(n)
+    for j in range(n):
+        i = idx[j]
+        total = N
+        if vacant_reduce_total:
+            v = 0.0
+            for f in range(F):
+                v += vacant[i, f]
+            total = N - v
+        out[j] = np.ceil(np.rint((supermajority[i] * total) * 100.0) / 100.0)
+    return out
+
+
 # --------------------------------------------------------------------- the track
 
 
@@ -200,16 +316,14 @@ def due_worlds(active, pursuing, stage, next_event, week, at):  # pragma: no cov
     """
     W = active.shape[0]
     n = 0
-    for i in range(W):
-        if active[i] and pursuing[i] and stage[i] == at and week >= next_event[i]:
-            n += 1
-    out = np.empty(n, dtype=np.int64)
+    for i in range(W):  # counted without a branch (the loop vectorises)
+        n += active[i] & pursuing[i] & (stage[i] == at) & (week >= next_event[i])
+    out = np.empty(n + 1, dtype=np.int64)
     j = 0
-    for i in range(W):
-        if active[i] and pursuing[i] and stage[i] == at and week >= next_event[i]:
-            out[j] = i
-            j += 1
-    return out
+    for i in range(W):  # written without a branch: slot j is overwritten until taken
+        out[j] = i
+        j += active[i] & pursuing[i] & (stage[i] == at) & (week >= next_event[i])
+    return out[:n]
 
 
 @njit(cache=True, nogil=True)
@@ -219,9 +333,9 @@ def end_cooldown(active, stage, next_event, week, cooldown,
 
     In place: ``stage[active & (stage == cooldown) & (week >= next_event)] = drafting``.
     """
-    for i in range(active.shape[0]):
-        if active[i] and stage[i] == cooldown and week >= next_event[i]:
-            stage[i] = drafting
+    for i in range(active.shape[0]):  # no branch: the loop vectorises
+        s = stage[i]
+        stage[i] = drafting if (active[i] & (s == cooldown) & (week >= next_event[i])) else s
 
 
 @njit(cache=True, nogil=True)
