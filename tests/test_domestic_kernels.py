@@ -393,3 +393,82 @@ def test_row_sum_is_numpy_order_on_either_side_of_eight_terms():
         args = (idx, q, fs, np.zeros((n, F)), np.zeros(n), np.zeros(n), np.zeros(n),
                 np.zeros(n), np.ones(n, bool))
         _same(kd.expected_yes(*args), _numpy_expected_yes(*args), f"F={F}")
+
+
+# --------------------------------------------------------------------- the referendum
+
+
+def _numpy_referendum_yes(idx, support, support0, yes_share, support_link):
+    """``DomesticArena.referendum_yes`` before the kernel."""
+    s0 = support0[idx]
+    rel = np.divide(support[idx], s0, out=np.ones(idx.size), where=s0 > 0) - 1.0
+    return np.clip(yes_share[idx] * (1.0 + support_link[idx] * rel), 0.0, 1.0)
+
+
+def _numpy_threshold(turnout_yes, turnout_no, yes_threshold, quorum):
+    """``rules.referendum_threshold`` before the kernel (now its array form)."""
+    t_y = np.asarray(turnout_yes, dtype=float)
+    t_n = np.asarray(turnout_no, dtype=float)
+    den = (1.0 - yes_threshold) * t_y + yes_threshold * t_n
+    share = np.divide(yes_threshold * t_n, den, out=np.ones_like(den), where=den > 0)
+    quo = np.divide(quorum, t_y, out=np.full_like(t_y, np.inf), where=t_y > 0)
+    return np.maximum(share, quo)
+
+
+def _numpy_referendum_plan(idx, support, support0, mobilisation, yes_share, support_link,
+                           turnout, campaign_mobilisation, boycott_yes_abstention,
+                           boycott_no_abstention, yes_threshold, quorum, strategy):
+    """``DomesticArena.referendum_plan`` and the opposition's choice in ``step`` before
+    the kernel: ``(y, lead, boycott, t_yes, t_no)``."""
+    y = _numpy_referendum_yes(idx, support, support0, yes_share, support_link)
+    tau = turnout[idx]
+    m = mobilisation[idx]
+    camp = (tau, np.clip(tau * (1.0 + campaign_mobilisation[idx] * m), 0.0, 1.0))
+    boy = (tau * (1.0 - boycott_yes_abstention[idx]),
+           tau * (1.0 - boycott_no_abstention[idx]))
+    yt, qr = yes_threshold[idx], quorum[idx]
+    thr_c = _numpy_threshold(camp[0], camp[1], yt, qr)
+    thr_b = _numpy_threshold(boy[0], boy[1], yt, qr)
+    if strategy == "best":
+        boycott = thr_b > thr_c
+    else:
+        boycott = np.full(idx.size, strategy == "boycott")
+    lead = y - np.where(boycott, thr_b, thr_c)
+    return (y, lead, boycott, np.where(boycott, boy[0], camp[0]),
+            np.where(boycott, boy[1], camp[1]))
+
+
+@pytest.mark.parametrize("strategy", ["best", "campaign", "boycott"])
+def test_referendum_kernels_are_the_numpy_plan(strategy):
+    from sim.model import rules
+
+    rng = np.random.default_rng(60)
+    support0 = _mix(rng, [0.0, 1.0, 0.44])
+    support = np.where(rng.random(W) < 0.3, support0, _mix(rng, [0.0, 1.0]))
+    mob = _mix(rng, [0.0, 1.0])
+    pars = (_mix(rng, [0.0, 0.5, 1.0]),              # yes_share
+            _mix(rng, [0.0, 1.0, 5.0], 0.0, 5.0),    # support_link: clips at 0 and 1
+            _mix(rng, [1.0, 0.5, 1e-300, 0.0]),  # turnout: tiny, none (inf)
+            _mix(rng, [0.0, 5.0], 0.0, 5.0),         # campaign_mobilisation
+            _mix(rng, [0.0, 1.0]),                   # boycott_yes_abstention: all stay home
+            _mix(rng, [0.0, 1.0]),                   # boycott_no_abstention
+            _mix(rng, [0.0, 0.5, 1.0]),              # yes_threshold: no share condition
+            _mix(rng, [0.0, 0.25, 1.0]))             # quorum
+    code = {"best": kd.BEST, "campaign": kd.CAMPAIGN, "boycott": kd.BOYCOTT}[strategy]
+    for idx in (np.flatnonzero(rng.random(W) < 0.5), np.arange(0), np.arange(W)):
+        _same(kd.referendum_yes(idx, support, support0, *pars[:2]),
+              _numpy_referendum_yes(idx, support, support0, *pars[:2]), "yes")
+        got = kd.referendum_plan(idx, support, support0, mob, *pars, code)
+        want = _numpy_referendum_plan(idx, support, support0, mob, *pars, strategy)
+        for name, g, w in zip(("y", "lead", "boycott", "t_yes", "t_no"), got, want,
+                              strict=True):
+            _same(g, w, name)
+        # the array form the known-answer tests call (tests/test_rules.py), broadcast
+        t_y, t_n = pars[2][idx], pars[3][idx]
+        for theta, q in ((pars[6][idx], pars[7][idx]), (0.5, 0.25)):
+            _same(rules.referendum_threshold(t_y, t_n, theta, q),
+                  _numpy_threshold(t_y, t_n, theta, q), "threshold")
+    y, lead, boycott = want[:3]
+    assert np.isinf(lead).any() and (y == 0.0).any() and (y == 1.0).any()
+    if strategy == "best":
+        assert boycott.any() and not boycott.all()

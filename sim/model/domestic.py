@@ -223,6 +223,11 @@ class DomesticArena:
                            pw(par.mobilisation_effect), pw(par.faction_noise))
         self._former_willingness = pw(par.former_government_willingness)
         self._supermajority = pw(c.supermajority)
+        r = params.referendum
+        self._referendum_args = (pw(r.yes_share), pw(r.support_link), pw(r.turnout),
+                                 pw(r.campaign_mobilisation), pw(r.boycott_yes_abstention),
+                                 pw(r.boycott_no_abstention), pw(r.yes_threshold),
+                                 pw(r.quorum))
 
     @property
     def constitution_changed(self) -> np.ndarray:
@@ -255,11 +260,9 @@ class DomesticArena:
         ``y = ybar (1 + lambda (S / S_0 - 1))``: with elasticity ``lambda = 1`` the yes
         voters are a fixed share ``ybar / S_0`` of the agenda's supporters, so the yes
         share moves in proportion to support; ``y = ybar`` while support is at its draw.
+        Computed by :func:`sim.model.kernels_domestic.referendum_yes`.
         """
-        r = self.p.referendum
-        s0 = self.support0[idx]
-        rel = np.divide(self.support[idx], s0, out=np.ones(idx.size), where=s0 > 0) - 1.0
-        return np.clip(r.yes_share[idx] * (1.0 + r.support_link[idx] * rel), 0.0, 1.0)
+        return kd.referendum_yes(idx, self.support, self.support0, *self._referendum_args[:2])
 
     # ------------------------------------------------------------------ rules
     def seats_needed(self, idx: np.ndarray) -> np.ndarray:
@@ -328,23 +331,27 @@ class DomesticArena:
                            self.next_event, self.in_office, self.support, self.support0,
                            self.u_early, *self._deadlock_args)
 
-    def referendum_plan(self, idx: np.ndarray) -> tuple[
-            np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        """Expected yes share and turnouts of yes and no voters under each strategy.
+    def referendum_plan(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The referendum as the government and the opposition see it in worlds ``idx``.
+
+        The expected yes share, the turnouts of yes and no voters under a no campaign
+        and under a boycott (shares of registered voters), each strategy's pass
+        threshold (the smallest yes share at which the draft passes: the share
+        condition is strict), the opposition's choice (``opposition_strategy``;
+        ``best``: the strategy that needs the higher yes share) and the government's
+        expected lead over the chosen threshold. Computed by
+        :func:`sim.model.kernels_domestic.referendum_plan`.
 
         Returns:
-            ``(y_expected, (t_yes, t_no) under a no campaign, (t_yes, t_no) under a
-            boycott)`` for worlds ``idx``; turnouts are shares of registered voters.
+            ``(y_expected, lead, boycott, t_yes, t_no)``, each ``(len(idx),)``, the
+            turnouts under the strategy chosen.
         """
-        r = self.p.referendum
-        y = self.referendum_yes(idx)
-        tau = r.turnout[idx]
         assert self._inputs is not None, "called from step()"
-        m = self._inputs.mobilisation[idx]
-        camp = (tau, np.clip(tau * (1.0 + r.campaign_mobilisation[idx] * m), 0.0, 1.0))
-        boy = (tau * (1.0 - r.boycott_yes_abstention[idx]),
-               tau * (1.0 - r.boycott_no_abstention[idx]))
-        return y, camp, boy
+        strategy = {"best": kd.BEST, "campaign": kd.CAMPAIGN,
+                    "boycott": kd.BOYCOTT}[self.p.referendum.opposition_strategy]
+        return kd.referendum_plan(idx, self.support, self.support0,
+                                  _world(self._inputs.mobilisation, self.W),
+                                  *self._referendum_args, strategy)
 
     def record_start(self, start: DomesticInputs) -> None:
         """The baselines of the vote model (7.13): each ``Delta`` is the change since these.
@@ -447,17 +454,8 @@ class DomesticArena:
         ripe = kd.due_worlds(active, self.pursuing, self.stage, self.next_event, week,
                              int(Stage.CAMPAIGN))
         r = self.p.referendum
-        y_exp, camp, boy = self.referendum_plan(ripe)
-        yt, qr = r.yes_threshold[ripe], r.quorum[ripe]
-        thr_c = rules.referendum_threshold(camp[0], camp[1], yt, qr)
-        thr_b = rules.referendum_threshold(boy[0], boy[1], yt, qr)
-        if r.opposition_strategy == "best":
-            # the opposition picks what defeats the draft more likely: the strategy that
-            # needs the higher yes share to pass (same day noise either way)
-            boycott_all = thr_b > thr_c
-        else:
-            boycott_all = np.full(ripe.size, r.opposition_strategy == "boycott")
-        lead_all = y_exp - np.where(boycott_all, thr_b, thr_c)
+        # the opposition picks what defeats the draft more likely (referendum_plan)
+        y_exp, lead_all, boycott_all, t_yes_all, t_no_all = self.referendum_plan(ripe)
         go_ref = lead_all >= c.referendum_margin[ripe]
         waiting = ripe[~go_ref]
         self.event[waiting[~self._waiting[waiting]]] = DomesticEvent.REFERENDUM_POSTPONED
@@ -471,12 +469,11 @@ class DomesticArena:
                                                  self.referendum_week[ref])
             y_exp, boycott = y_exp[go_ref], boycott_all[go_ref]
             self.referendum_lead[ref] = lead_all[go_ref]
-            t_yes = np.where(boycott, boy[0][go_ref], camp[0][go_ref])
-            t_no = np.where(boycott, boy[1][go_ref], camp[1][go_ref])
+            t_yes, t_no = t_yes_all[go_ref], t_no_all[go_ref]
             y_day = np.clip(y_exp + r.day_noise[ref] * self.z_referendum[ref, k],
                             0.0, 1.0)
-            ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt[go_ref],
-                                                     qr[go_ref])
+            ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no,
+                                                     r.yes_threshold[ref], r.quorum[ref])
             self.yes_cast[ref] = share
             self.yes_registered[ref] = yes_reg
             self.strategy[ref] = np.where(boycott, Strategy.BOYCOTT, Strategy.CAMPAIGN_NO)

@@ -3,8 +3,12 @@
 These are the rules :class:`sim.model.domestic.DomesticArena` runs: public support's
 weekly move (:func:`support_step`), the government's survival draw
 (:func:`government_falls`), the change of government (:func:`change_government`), the
-worlds due for a step on the constitutional track (:func:`due_worlds`,
-:func:`end_cooldown`) and the snap-election rule at a deadlock (:func:`deadlock`). Each
+deputies' willingness logits, the expected yes votes and the two-thirds bar
+(:func:`vote_logits`, :func:`expected_yes`, :func:`seats_needed`), the referendum's
+expected yes share, turnouts, pass thresholds and the opposition's choice
+(:func:`referendum_yes`, :func:`referendum_plan`), the worlds due for a step on the
+constitutional track (:func:`due_worlds`, :func:`end_cooldown`) and the snap-election
+rule at a deadlock (:func:`deadlock`). Each
 replaced the NumPy code of the same rule; ``tests/test_domestic_kernels.py`` keeps that
 code as a reference and checks kernel and reference agree bit for bit.
 
@@ -303,6 +307,104 @@ def seats_needed(idx, N, vacant, vacant_reduce_total,
             total = N - v
         out[j] = np.ceil(np.rint((supermajority[i] * total) * 100.0) / 100.0)
     return out
+
+
+# --------------------------------------------------------------------- the referendum
+
+#: The opposition's strategy codes of :func:`referendum_plan` (``referendum.
+#: opposition_strategy``: ``best``, ``campaign``, ``boycott``).
+BEST, CAMPAIGN, BOYCOTT = 0, 1, 2
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _yes_share(i, support, support0, yes_share, support_link):  # pragma: no cover - compiled
+    """Expected yes share of votes cast in world ``i`` (7.13, before the day's noise).
+
+    ``clip(ybar (1 + lambda rel), 0, 1)``, ``rel = S / S_0 - 1`` (``rel = 1 - 1 = 0``
+    where ``S_0`` is not positive).
+    """
+    s0 = support0[i]
+    rel = (support[i] / s0 if s0 > 0.0 else 1.0) - 1.0
+    return _clip(yes_share[i] * (1.0 + support_link[i] * rel), 0.0, 1.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _threshold(t_yes, t_no, theta, quorum):  # pragma: no cover - compiled
+    """Smallest yes share at which :func:`sim.model.rules.referendum` passes.
+
+    At the boundary itself the share condition fails (it is strict). Share condition:
+    ``y t_y (1 - theta) > theta (1 - y) t_n``, i.e. ``y > theta t_n / ((1 - theta) t_y
+    + theta t_n)`` (1.0 where that denominator is not positive); quorum: ``y >= Q /
+    t_y`` (``inf`` where ``t_y`` is not positive); the threshold is the ``maximum`` of
+    the two. The opposition compares it across its strategies: the higher it is, the
+    likelier the defeat.
+    """
+    den = (1.0 - theta) * t_yes + theta * t_no
+    num = theta * t_no
+    share = num / den if den > 0.0 else 1.0
+    quo = quorum / t_yes if t_yes > 0.0 else np.inf
+    return _maximum(share, quo)
+
+
+@njit(cache=True, nogil=True)
+def referendum_threshold(turnout_yes, turnout_no, yes_threshold,
+                         quorum):  # pragma: no cover - compiled
+    """:func:`_threshold` element by element of four ``(n,)`` arrays, a new ``(n,)``."""
+    out = np.empty(turnout_yes.shape[0])
+    for j in range(turnout_yes.shape[0]):
+        out[j] = _threshold(turnout_yes[j], turnout_no[j], yes_threshold[j], quorum[j])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def referendum_yes(idx, support, support0, yes_share,
+                   support_link):  # pragma: no cover - compiled
+    """Expected yes share of votes cast in worlds ``idx`` (:func:`_yes_share`), ``(n,)``."""
+    out = np.empty(idx.shape[0])
+    for j in range(idx.shape[0]):
+        out[j] = _yes_share(idx[j], support, support0, yes_share, support_link)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def referendum_plan(idx, support, support0, mobilisation, yes_share, support_link, turnout,
+                    campaign_mobilisation, boycott_yes_abstention, boycott_no_abstention,
+                    yes_threshold, quorum, strategy):  # pragma: no cover - compiled
+    """The government's and the opposition's view of a referendum in worlds ``idx``.
+
+    Per world: the expected yes share ``y`` (:func:`_yes_share`); the turnouts of yes and
+    no voters under a no campaign, ``(tau, clip(tau (1 + c m), 0, 1))``, and under a
+    boycott, ``(tau (1 - a_y), tau (1 - a_n))``; each strategy's pass threshold
+    (:func:`_threshold`). The opposition boycotts where ``strategy`` is ``BOYCOTT``, or
+    where it is ``BEST`` and the boycott's threshold is the higher (same day noise
+    either way); the government's expected lead is ``y`` less the chosen threshold.
+
+    Returns:
+        ``(y, lead, boycott, t_yes, t_no)``, each ``(n,)``; the turnouts under the
+        strategy chosen.
+    """
+    n = idx.shape[0]
+    y = np.empty(n)
+    lead = np.empty(n)
+    boycott = np.empty(n, dtype=np.bool_)
+    t_yes = np.empty(n)
+    t_no = np.empty(n)
+    for j in range(n):
+        i = idx[j]
+        yj = _yes_share(i, support, support0, yes_share, support_link)
+        tau = turnout[i]
+        c_no = _clip(tau * (1.0 + campaign_mobilisation[i] * mobilisation[i]), 0.0, 1.0)
+        b_yes = tau * (1.0 - boycott_yes_abstention[i])
+        b_no = tau * (1.0 - boycott_no_abstention[i])
+        thr_c = _threshold(tau, c_no, yes_threshold[i], quorum[i])
+        thr_b = _threshold(b_yes, b_no, yes_threshold[i], quorum[i])
+        b = thr_b > thr_c if strategy == BEST else strategy == BOYCOTT
+        y[j] = yj
+        boycott[j] = b
+        lead[j] = yj - (thr_b if b else thr_c)
+        t_yes[j] = b_yes if b else tau
+        t_no[j] = b_no if b else c_no
+    return y, lead, boycott, t_yes, t_no
 
 
 # --------------------------------------------------------------------- the track
