@@ -472,3 +472,46 @@ def test_referendum_kernels_are_the_numpy_plan(strategy):
     assert np.isinf(lead).any() and (y == 0.0).any() and (y == 1.0).any()
     if strategy == "best":
         assert boycott.any() and not boycott.all()
+
+
+def _numpy_vote_yes(vote, k, q, q_p, u_deputies, u_former, faction_seats, vacant,
+                    party_seats, defectors, seats, in_office, max_opposition_yes):
+    """The vote count of ``DomesticArena.step`` before the kernel (``max_opposition_yes``
+    in place)."""
+    from sim.model import rules
+
+    inc = in_office[vote]
+    n = faction_seats[vote] - vacant[vote]
+    yes_opp = np.maximum(rules.binomial_inverse(u_deputies[vote, k], n, q), 0.0).sum(axis=1)
+    yes_party = np.maximum(rules.binomial_inverse(
+        u_former[vote, k], party_seats[vote] - defectors[vote], q_p), 0.0)
+    max_opposition_yes[vote] = np.maximum(max_opposition_yes[vote],
+                                          np.where(inc, yes_opp, -1))
+    return seats[vote] + np.where(inc, yes_opp, yes_party)
+
+
+@pytest.mark.parametrize("F", [0, 2, 3, 9])
+def test_vote_yes_is_the_numpy_count(F):
+    rng = np.random.default_rng(70 + F)
+    s = _domestic_state(rng, F, 105.0)
+    # uniforms at 0 (a count of -1, then 0) and 1, willingness at 0, 1/2 and 1
+    u_deputies = _pick(rng, [0.0, 1.0, 0.3, 0.5], ROWS * F * W).reshape(ROWS, F, W)
+    u_deputies = np.where(rng.random((ROWS, F, W)) < 0.7, rng.random((ROWS, F, W)),
+                          u_deputies).transpose(2, 0, 1)  # the arena's layout
+    u_former = np.where(rng.random((ROWS, W)) < 0.8, rng.random((ROWS, W)),
+                        _pick(rng, [0.0, 1.0], ROWS * W).reshape(ROWS, W)).T
+    most = np.where(rng.random(W) < 0.5, -1, rng.integers(0, 40, W)).astype(np.int64)
+    for vote in (np.flatnonzero(rng.random(W) < 0.5), np.arange(0), np.arange(W)):
+        n = vote.size
+        k = np.minimum(s["deadlocks"][vote], ROWS - 1)
+        q = np.where(rng.random((n, F)) < 0.8, rng.random((n, F)),
+                     _pick(rng, [0.0, 0.5, 1.0], n * F).reshape(n, F))
+        q_p = _mix(rng, [0.0, 0.5, 1.0], n=n)
+        got_most, want_most = most.copy(), most.copy()
+        args = (u_deputies, u_former, s["faction_seats"], s["vacant"], s["party_seats"],
+                s["defectors"], s["seats"], s["in_office"])
+        got = kd.vote_yes(vote, k, q, q_p, *args, got_most)
+        want = _numpy_vote_yes(vote, k, q, q_p, *args, want_most)
+        _same(got, want, "yes")
+        _same(got_most, want_most, "max_opposition_yes")
+    assert (want_most > most).any() and (want_most == most).any()

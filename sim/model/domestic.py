@@ -410,21 +410,15 @@ class DomesticArena:
         if vote.size:
             k = np.minimum(self.votes[vote], last)
             self.votes[vote] += 1
-            inc = self.in_office[vote]
             q = self.deputy_willingness(vote, k, inputs)
-            n = self.faction_seats[vote] - self.vacant[vote]
-            yes_opp = np.maximum(rules.binomial_inverse(self.u_deputies[vote, k], n, q),
-                                 0.0).sum(axis=1)
             # under a successor the deputies outside it are the former governing party's
             w = self.p.parliament.former_government_willingness[vote]
             q_p = rules.logistic(_logit(w) + par.faction_noise[vote] * self.z_former[vote, k])
-            yes_party = np.maximum(rules.binomial_inverse(
-                self.u_former[vote, k], self.party_seats[vote] - self.defectors[vote], q_p),
-                0.0)
-            self.max_opposition_yes[vote] = np.maximum(self.max_opposition_yes[vote],
-                                                       np.where(inc, yes_opp, -1))
             # only deputies who hold seats vote: the government's own and the others' yes
-            yes = self.seats[vote] + np.where(inc, yes_opp, yes_party)
+            yes = kd.vote_yes(vote, k, q, q_p, self.u_deputies, self.u_former,
+                              self.faction_seats, self.vacant, self.party_seats,
+                              self.defectors, self.seats, self.in_office,
+                              self.max_opposition_yes)
             assert (yes <= N - self.vacant[vote].sum(axis=1) + 1e-9).all(), \
                 "more yes votes than seated deputies"
             passed = yes >= self.seats_needed(vote)

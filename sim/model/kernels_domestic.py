@@ -40,6 +40,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.model.kernels import _binomial_one
+
 # --------------------------------------------------------------------- helpers
 
 
@@ -282,6 +284,46 @@ def expected_yes(idx, q, faction_seats, vacant, party_seats, defectors,
         else:
             outside = (party_seats[i] - defectors[i]) * former_willingness[i]
         out[j] = seats[i] + outside
+    return out
+
+
+@njit(cache=True, nogil=True)
+def vote_yes(vote, k, q, q_former, u_deputies, u_former, faction_seats, vacant, party_seats,
+             defectors, seats, in_office,
+             max_opposition_yes):  # pragma: no cover - compiled
+    """Seated deputies' yes votes at the two-thirds vote in worlds ``vote``, ``(n,)``.
+
+    World ``i = vote[j]`` at its vote ``k[j]``: each faction's yes votes are the binomial
+    quantile (:func:`sim.model.kernels.binomial_counts`' rule) of ``Bin(n_f - v_f,
+    q[j, f])`` at ``u_deputies[i, k, f]``, ``maximum``-ed with 0 and summed over factions
+    in NumPy's row order (:func:`_row_sum`); the former governing party's those of
+    ``Bin(G_P - D, q_former[j])`` at ``u_former[i, k]``, ``maximum``-ed with 0. The
+    government's own seated deputies vote yes: ``seats`` plus the factions' votes where
+    the party of the start governs (then ``max_opposition_yes`` becomes the larger of
+    itself and them, in place), the former party's under a successor.
+    """
+    n = vote.shape[0]
+    F = faction_seats.shape[1]
+    out = np.empty(n)
+    t = np.empty(F)
+    for j in range(n):
+        i = vote[j]
+        kj = k[j]
+        for f in range(F):
+            c = _binomial_one(u_deputies[i, kj, f], faction_seats[i, f] - vacant[i, f],
+                              q[j, f])
+            t[f] = _maximum(c, 0.0)
+        opp = _row_sum(t, F)
+        party = _maximum(_binomial_one(u_former[i, kj], party_seats[i] - defectors[i],
+                                       q_former[j]), 0.0)
+        if in_office[i]:
+            max_opposition_yes[i] = np.int64(_maximum(np.float64(max_opposition_yes[i]),
+                                                      opp))
+            out[j] = seats[i] + opp
+        else:
+            max_opposition_yes[i] = np.int64(_maximum(np.float64(max_opposition_yes[i]),
+                                                      -1.0))
+            out[j] = seats[i] + party
     return out
 
 
