@@ -337,7 +337,7 @@ def referendum_threshold(turnout_yes, turnout_no, yes_threshold, quorum) -> np.n
     """
     args = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (
         turnout_yes, turnout_no, yes_threshold, quorum)))
-    flat = [np.ascontiguousarray(a).reshape(-1) for a in args]
+    flat = [np.array(a).reshape(-1) for a in args]  # copies: a broadcast view is read-only
     return kernels_domestic.referendum_threshold(*flat).reshape(args[0].shape)
 
 
