@@ -515,3 +515,71 @@ def test_vote_yes_is_the_numpy_count(F):
         _same(got, want, "yes")
         _same(got_most, want_most, "max_opposition_yes")
     assert (want_most > most).any() and (want_most == most).any()
+
+
+# --------------------------------------------------------------------- elections
+
+
+def _numpy_election(s, idx, week, N, z_election, election_vote_share,
+                    election_support_slope, election_noise, seats_per_vote_share, seat_cap):
+    """``DomesticArena._election`` before the kernel, on the state dict ``s``."""
+    k = np.minimum(s["elections_held"][idx], ROWS - 1)
+    s["elections_held"][idx] += 1
+    share = np.clip(election_vote_share[idx] + election_support_slope[idx]
+                    * (s["support"][idx] - s["support0"][idx])
+                    + election_noise[idx] * z_election[idx, k], 0.0, 1.0)
+    party = np.minimum(np.round(np.clip(share * seats_per_vote_share[idx], 0, 1) * N),
+                       np.floor(seat_cap[idx] * N + 1e-9))
+    s["last_vote_share"][idx] = share
+    s["party_seats"][idx] = party
+    s["defectors"][idx] = 0.0
+    fs = s["faction_seats"][idx]
+    tot = fs.sum(axis=1, keepdims=True)
+    weights = np.divide(fs, tot, out=np.full_like(fs, 1.0 / max(1, fs.shape[1])),
+                        where=tot > 0)
+    new = np.floor(weights * (N - party)[:, None])
+    if new.shape[1]:
+        new[:, 0] += (N - party) - new.sum(axis=1)
+    s["faction_seats"][idx] = new
+    s["vacant"][idx] = 0.0
+    s["early_election"][idx] = -1
+    s["mandate_week"][idx] = week
+    wins = party * 2 > N
+    s["seats"][idx] = np.where(s["in_office"][idx], party, N - party)
+    s["event"][idx] = DomesticEvent.ELECTION_HELD
+    lost = np.zeros(W, dtype=bool)
+    lost[idx] = wins != s["in_office"][idx]
+    s["event"][lost] = DomesticEvent.ELECTION_LOST
+    return lost
+
+
+@pytest.mark.parametrize("F", [0, 1, 2, 3, 9])
+def test_election_is_the_numpy_election(F):
+    rng = np.random.default_rng(80 + F)
+    N = 105.0
+    s = _domestic_state(rng, F, N)
+    s["faction_seats"][rng.random(W) < 0.1] = 0.0  # factions without seats: equal shares
+    s["elections_held"] = rng.integers(0, ROWS + 3, W).astype(np.int64)
+    s["last_vote_share"] = np.full(W, np.nan)
+    z = rng.standard_normal((ROWS, W)).T  # the arena's layout
+    z[rng.random(W) < 0.1] = 0.0
+    pars = (_mix(rng, [0.0, 0.5, 1.0]),                 # election_vote_share
+            _mix(rng, [0.0, 5.0], 0.0, 5.0),            # election_support_slope
+            _mix(rng, [0.0, 0.5], 0.0, 0.5),            # election_noise
+            _mix(rng, [0.5, 1.0, 3.0], 0.5, 3.0),       # seats_per_vote_share
+            _mix(rng, [0.5, 2 / 3, 1.0], 0.5, 1.0))     # seat_cap
+    week = 90
+    for idx in (np.flatnonzero(rng.random(W) < 0.5), np.arange(0), np.arange(W)):
+        want, got = _copy(s), _copy(s)
+        want_lost = _numpy_election(want, idx, week, N, z, *pars)
+        got_lost = np.zeros(W, dtype=bool)
+        kd.election(idx, week, N, got["elections_held"], z, got["support"], got["support0"],
+                    *pars, got["last_vote_share"], got["party_seats"], got["defectors"],
+                    got["faction_seats"], got["vacant"], got["early_election"],
+                    got["mandate_week"], got["seats"], got["in_office"], got["event"],
+                    int(DomesticEvent.ELECTION_HELD), int(DomesticEvent.ELECTION_LOST),
+                    got_lost)
+        _same(got_lost, want_lost, "lost")
+        for k in want:
+            _same(got[k], want[k], k)
+    assert want_lost.any() and not want_lost.all()

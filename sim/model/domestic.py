@@ -222,6 +222,9 @@ class DomesticArena:
                            pw(par.opinion_effect), pw(par.tension_effect),
                            pw(par.mobilisation_effect), pw(par.faction_noise))
         self._former_willingness = pw(par.former_government_willingness)
+        self._election_args = (pw(g.election_vote_share), pw(g.election_support_slope),
+                               pw(g.election_noise), pw(g.seats_per_vote_share),
+                               pw(g.seat_cap))
         self._supermajority = pw(c.supermajority)
         r = params.referendum
         self._referendum_args = (pw(r.yes_share), pw(r.support_link), pw(r.turnout),
@@ -522,37 +525,15 @@ class DomesticArena:
         the factions share the rest in proportion to their seats. That party governs
         after the election iff it holds more than half the seats; otherwise the
         factions do (a successor with their seats).
+        Computed in place by :func:`sim.model.kernels_domestic.election`.
         """
-        g = self.p.government
-        N = float(g.total_seats)
-        k = np.minimum(self.elections_held[idx], ROWS - 1)
-        self.elections_held[idx] += 1
-        share = np.clip(g.election_vote_share[idx] + g.election_support_slope[idx]
-            * (self.support[idx] - self.support0[idx])
-            + g.election_noise[idx] * self.z_election[idx, k], 0.0, 1.0)
-        party = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx],
-                                            0, 1) * N),
-                           np.floor(g.seat_cap[idx] * N + 1e-9))
-        self.last_vote_share[idx] = share
-        self.party_seats[idx] = party
-        self.defectors[idx] = 0.0
-        fs = self.faction_seats[idx]
-        tot = fs.sum(axis=1, keepdims=True)
-        weights = np.divide(fs, tot, out=np.full_like(fs, 1.0 / max(1, fs.shape[1])),
-                            where=tot > 0)
-        new = np.floor(weights * (N - party)[:, None])
-        if new.shape[1]:
-            new[:, 0] += (N - party) - new.sum(axis=1)  # remainder to the largest-first
-        self.faction_seats[idx] = new
-        self.vacant[idx] = 0.0
-        self.early_election[idx] = -1
-        self.mandate_week[idx] = week
-        wins = party * 2 > N  # the party of the start holds a majority
-        self.seats[idx] = np.where(self.in_office[idx], party, N - party)
-        self.event[idx] = DomesticEvent.ELECTION_HELD
         lost = np.zeros(self.W, dtype=bool)
-        lost[idx] = wins != self.in_office[idx]
-        self.event[lost] = DomesticEvent.ELECTION_LOST
+        kd.election(idx, week, float(self.p.government.total_seats), self.elections_held,
+                    self.z_election, self.support, self.support0, *self._election_args,
+                    self.last_vote_share, self.party_seats, self.defectors,
+                    self.faction_seats, self.vacant, self.early_election, self.mandate_week,
+                    self.seats, self.in_office, self.event, int(DomesticEvent.ELECTION_HELD),
+                    int(DomesticEvent.ELECTION_LOST), lost)
         return lost
 
     def _change_government(self, fell: np.ndarray, by_election: np.ndarray,

@@ -2,7 +2,8 @@
 
 These are the rules :class:`sim.model.domestic.DomesticArena` runs: public support's
 weekly move (:func:`support_step`), the government's survival draw
-(:func:`government_falls`), the change of government (:func:`change_government`), the
+(:func:`government_falls`), elections (:func:`election`), the change of government
+(:func:`change_government`), the
 deputies' willingness logits, the expected yes votes and the two-thirds bar
 (:func:`vote_logits`, :func:`expected_yes`, :func:`seats_needed`), the referendum's
 expected yes share, turnouts, pass thresholds and the opposition's choice
@@ -163,6 +164,61 @@ def government_falls(u, active, mobilisation, outside, threshold, base,
         over = _clip((mobilisation[i] - thr) / _maximum(1e-9, 1.0 - thr), 0.0, 1.0)
         h = _clip(((0.0 + base[i]) + mobilisation_hazard[i] * over) + outside[i], 0.0, 1.0)
         fell[i] = fell[i] | (active[i] & (u[i] < h))
+
+
+@njit(cache=True, nogil=True)
+def election(idx, week, N, elections_held, z_election, support, support0,
+             election_vote_share, election_support_slope, election_noise,
+             seats_per_vote_share, seat_cap, last_vote_share, party_seats, defectors,
+             faction_seats, vacant, early_election, mandate_week, seats, in_office, event,
+             held, lost_event, lost):  # pragma: no cover - compiled
+    """A parliamentary election in worlds ``idx`` (7.14), in place.
+
+    ``lost[i]`` is set where the government in office lost it. Per world ``i`` of
+    ``idx``: its ``k = minimum(elections_held, R - 1)``-th shock ``z_election[i, k]`` is
+    read, then ``elections_held += 1``. The party of the start's vote share ``v =
+    clip((v_0 + beta (S - S_0)) + sigma z, 0, 1)`` and seats ``G_P =``
+    :func:`_party_seats` ``(v)``; no defectors; the factions share ``N - G_P`` in
+    proportion to their seats: ``floor((n_f / sum_g n_g) (N - G_P))`` (``1 / max(1,
+    F)`` where they hold none), the remainder ``(N - G_P) - sum_f`` added to the first
+    (sums left to right: whole seats); no vacant seats, no early election pending, the
+    mandate dated ``week``. The government holds ``G_P`` seats if the party of the start
+    is in office, else ``N - G_P``; the week's event is ``held``, or ``lost_event`` where
+    the party of the start's majority (``2 G_P > N``) is not the side in office.
+    """
+    R = z_election.shape[1]
+    F = faction_seats.shape[1]
+    even = 1.0 / max(1, F)
+    for j in range(idx.shape[0]):
+        i = idx[j]
+        k = min(elections_held[i], R - 1)
+        elections_held[i] += 1
+        share = _clip(election_vote_share[i] + election_support_slope[i]
+                      * (support[i] - support0[i]) + election_noise[i] * z_election[i, k],
+                      0.0, 1.0)
+        party = _party_seats(share, seats_per_vote_share[i], seat_cap[i], N)
+        last_vote_share[i] = share
+        party_seats[i] = party
+        defectors[i] = 0.0
+        tot = 0.0
+        for f in range(F):
+            tot += faction_seats[i, f]
+        rest = N - party
+        given = 0.0
+        for f in range(F):
+            w = faction_seats[i, f] / tot if tot > 0.0 else even
+            nf = np.floor(w * rest)
+            faction_seats[i, f] = nf
+            given += nf
+            vacant[i, f] = 0.0
+        if F:
+            faction_seats[i, 0] += rest - given
+        early_election[i] = -1
+        mandate_week[i] = week
+        office = in_office[i]
+        seats[i] = party if office else N - party
+        lost[i] = (party * 2.0 > N) != office
+        event[i] = lost_event if lost[i] else held
 
 
 @njit(cache=True, nogil=True)
