@@ -2,12 +2,14 @@
 
 :class:`sim.model.domestic.DomesticArena` runs the kernels of
 :mod:`sim.model.kernels_domestic`; each ``_numpy_...`` function below is the NumPy code a
-kernel replaced (``DomesticArena.update_support``, ``fall_hazard`` and the survival draw
-of ``step``, ``_change_government``, the due worlds of ``step``, ``_deadlock`` with
-``expected_election_seats``, as of 1ba4325). Kernel and reference run on the same random
-inputs, with parameters drawn per world, inactive worlds, no world and every world due,
-ties at each threshold and signed zeros, and must agree in every array: values, NaN
-positions and dtypes.
+kernel replaced, as of 1ba4325: ``DomesticArena.update_support``, ``fall_hazard`` and
+the survival draw of ``step``, ``_change_government``, ``_election``, the due worlds of
+``step``, ``_deadlock`` with ``expected_election_seats``, ``deputy_willingness``'s logits,
+``expected_yes``, ``seats_needed``, the vote count of ``step``, ``referendum_yes``,
+``referendum_plan`` with ``rules.referendum_threshold`` and the opposition's choice.
+Kernel and reference run on the same random inputs, with parameters drawn per world,
+inactive worlds, no world and every world due, ties at each threshold and signed zeros,
+and must agree in every array: values, NaN positions, signs of zeros and dtypes.
 """
 
 from __future__ import annotations
