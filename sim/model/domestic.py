@@ -32,7 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model import kernels_domestic as kd
 from sim.model import rules
+from sim.model.agents import per_world
 from sim.model.codes import INITIAL_STAGES, DomesticEvent, Stage, Strategy
 from sim.model.params import DomesticParams
 
@@ -72,6 +74,27 @@ class DomesticInputs:
 
 def _logit(p):
     return np.log(p) - np.log1p(-p)
+
+
+def _param(v, W: int) -> np.ndarray:
+    """A parameter for the kernels: a read-only contiguous float ``(W,)``, drawn or not.
+
+    Read-only either way, so a drawn and a point value compile to the same signature.
+    """
+    a = per_world(v, W).view()
+    a.flags.writeable = False
+    return a
+
+
+def _world(v, W: int) -> np.ndarray:
+    """This week's input for the kernels: a writable contiguous float ``(W,)``.
+
+    Not copied when it is one already, as the model's arrays are.
+    """
+    if (isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (W,)
+            and v.flags.c_contiguous and v.flags.writeable):
+        return v
+    return np.array(np.broadcast_to(np.asarray(v, dtype=float), (W,)))
 
 
 class DomesticArena:
@@ -180,6 +203,34 @@ class DomesticArena:
         self.z_former = streams["domestic.former"].standard_normal((R, W)).T
         self.u_former = streams["domestic.former_deputies"].random((R, W)).T
         self.u_court = streams["domestic.court"].random(W)
+        # the kernels' parameters, one contiguous float per world (a point value too)
+        def pw(v) -> np.ndarray:
+            return _param(v, W)
+        sp = params.support
+        self._support_args = (pw(sp.adjust_rate), pw(sp.mobilisation_effect),
+                              pw(sp.tension_effect), pw(sp.spoiler_effect),
+                              pw(sp.reference_mobilisation), pw(sp.reference_tension),
+                              pw(sp.reference_spoiling))
+        self._fall_args = (pw(g.mobilisation_threshold), pw(g.fall_base_hazard),
+                           pw(g.fall_mobilisation_hazard))
+        self._successor_args = (pw(g.successor_pursues), pw(c.vote_retry_weeks))
+        self._deadlock_args = (pw(g.snap_min_weeks), pw(g.snap_seat_gain),
+                               pw(g.early_election_probability), pw(g.early_election_weeks),
+                               pw(g.election_vote_share), pw(g.election_support_slope),
+                               pw(g.seats_per_vote_share), pw(g.seat_cap))
+        self._vote_args = (pw(par.package_effect), pw(par.incentive_effect),
+                           pw(par.opinion_effect), pw(par.tension_effect),
+                           pw(par.mobilisation_effect), pw(par.faction_noise))
+        self._former_willingness = pw(par.former_government_willingness)
+        self._election_args = (pw(g.election_vote_share), pw(g.election_support_slope),
+                               pw(g.election_noise), pw(g.seats_per_vote_share),
+                               pw(g.seat_cap))
+        self._supermajority = pw(c.supermajority)
+        r = params.referendum
+        self._referendum_args = (pw(r.yes_share), pw(r.support_link), pw(r.turnout),
+                                 pw(r.campaign_mobilisation), pw(r.boycott_yes_abstention),
+                                 pw(r.boycott_no_abstention), pw(r.yes_threshold),
+                                 pw(r.quorum))
 
     @property
     def constitution_changed(self) -> np.ndarray:
@@ -201,14 +252,10 @@ class DomesticArena:
         Only a climate worse than that lowers the target; a calmer one does not lift it
         above ``S_0`` (no sourced peace dividend). Outside powers do not enter.
         """
-        sp = self.p.support
-        target = (self.support0
-                  - sp.mobilisation_effect * np.maximum(0.0, mobilisation
-                                                        - sp.reference_mobilisation)
-                  - sp.tension_effect * np.maximum(0.0, tension - sp.reference_tension)
-                  - sp.spoiler_effect * np.maximum(0.0, spoiling - sp.reference_spoiling))
-        self.support = np.clip(self.support + sp.adjust_rate * (np.clip(target, 0, 1)
-                                                                - self.support), 0.0, 1.0)
+        W = self.W
+        self.support = kd.support_step(  # a new array: the climate holds the old one
+            self.support, self.support0, _world(mobilisation, W), _world(tension, W),
+            _world(spoiling, W), *self._support_args)
 
     def referendum_yes(self, idx: np.ndarray) -> np.ndarray:
         """Expected yes share of votes cast in worlds ``idx`` (before the day's noise).
@@ -216,25 +263,20 @@ class DomesticArena:
         ``y = ybar (1 + lambda (S / S_0 - 1))``: with elasticity ``lambda = 1`` the yes
         voters are a fixed share ``ybar / S_0`` of the agenda's supporters, so the yes
         share moves in proportion to support; ``y = ybar`` while support is at its draw.
+        Computed by :func:`sim.model.kernels_domestic.referendum_yes`.
         """
-        r = self.p.referendum
-        s0 = self.support0[idx]
-        rel = np.divide(self.support[idx], s0, out=np.ones(idx.size), where=s0 > 0) - 1.0
-        return np.clip(r.yes_share[idx] * (1.0 + r.support_link[idx] * rel), 0.0, 1.0)
+        return kd.referendum_yes(idx, self.support, self.support0, *self._referendum_args[:2])
 
     # ------------------------------------------------------------------ rules
     def seats_needed(self, idx: np.ndarray) -> np.ndarray:
         """Votes needed to put a draft to referendum in worlds ``idx``.
 
         ``ceil(round_2(supermajority * N'))`` with ``N'`` all deputies, less the vacant
-        mandates if ``parliament.vacant_reduce_total`` (a legal assumption).
+        mandates if ``parliament.vacant_reduce_total`` (a legal assumption). Computed by
+        :func:`sim.model.kernels_domestic.seats_needed`.
         """
-        g = self.p.government
-        total = np.full(idx.size, float(g.total_seats))
-        if self.p.parliament.vacant_reduce_total:
-            total -= self.vacant[idx].sum(axis=1)
-        share = self.p.constitution.supermajority[idx]
-        return np.ceil(np.round(share * total, 2))
+        return kd.seats_needed(idx, float(self.p.government.total_seats), self.vacant,
+                               self.p.parliament.vacant_reduce_total, self._supermajority)
 
     def deputy_willingness(self, idx: np.ndarray, k: np.ndarray | None,
                            inputs: DomesticInputs) -> np.ndarray:
@@ -244,25 +286,23 @@ class DomesticArena:
         sigma z_f)``, each ``d`` the change since the first week: dU of the opposition's
         utility of the table, dI of the incentives offered to Armenia, dS of public
         support, dT of tension, dm of mobilisation; z_f the faction's shock at vote ``k``
-        (``k=None``: without the shock, what the government expects).
+        (``k=None``: without the shock, what the government expects). The logits come
+        from :func:`sim.model.kernels_domestic.vote_logits`, the logistic is NumPy's.
         """
-        par = self.p.parliament
         s0 = self._start
         assert s0 is not None, "the first step() records the baselines"
-        def change(now: np.ndarray, start: np.ndarray) -> np.ndarray:
-            return now[idx] - start[idx]
-        shift = (par.package_effect[idx]
-                 * change(inputs.opposition_utility, s0.opposition_utility)
-                 + par.incentive_effect[idx] * change(inputs.incentive, s0.incentive)
-                 + par.opinion_effect[idx] * (self.support[idx] - self.support0[idx])
-                 - par.tension_effect[idx] * change(inputs.tension, s0.tension)
-                 - par.mobilisation_effect[idx]
-                 * change(inputs.mobilisation, s0.mobilisation))
-        if k is None:  # what the government expects: no shock of the day
-            return rules.logistic(self.willingness_logit[idx] + shift[:, None])
-        z = self.z_faction[idx, k]  # (n, F)
-        sigma = par.faction_noise[idx][:, None]
-        return rules.logistic(self.willingness_logit[idx] + shift[:, None] + sigma * z)
+        W = self.W
+        def pair(now: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return _world(now, W), _world(start, W)
+        b_u, b_i, b_s, b_t, b_m, sigma = self._vote_args
+        z = kd.vote_logits(
+            idx, np.empty(0, np.int64) if k is None else k, self.willingness_logit,
+            self.z_faction, sigma, b_u, *pair(inputs.opposition_utility,
+                                              s0.opposition_utility),
+            b_i, *pair(inputs.incentive, s0.incentive), b_s, self.support, self.support0,
+            b_t, *pair(inputs.tension, s0.tension), b_m,
+            *pair(inputs.mobilisation, s0.mobilisation))
+        return rules.logistic(z)
 
     # ------------------------------------------------------------------ the agenda
     def expected_yes(self, idx: np.ndarray, inputs: DomesticInputs) -> np.ndarray:
@@ -271,83 +311,50 @@ class DomesticArena:
         Its own seated deputies, plus the expected yes votes of the deputies outside it
         at this week's conditions without the shock of the day: the opposition factions'
         ``sum_f (n_f - v_f) q_f`` when the party of the start governs, the former
-        governing party's ``(G_P - D) w_P`` under a successor.
+        governing party's ``(G_P - D) w_P`` under a successor. Computed by
+        :func:`sim.model.kernels_domestic.expected_yes`.
         """
         q = self.deputy_willingness(idx, None, inputs)
-        factions = ((self.faction_seats[idx] - self.vacant[idx]) * q).sum(axis=1)
-        former = ((self.party_seats[idx] - self.defectors[idx])
-                  * self.p.parliament.former_government_willingness[idx])
-        return self.seats[idx] + np.where(self.in_office[idx], factions, former)
-
-    def expected_election_seats(self, idx: np.ndarray) -> np.ndarray:
-        """Seats the government in office expects from an election now, ``(len(idx),)``.
-
-        7.14 without the noise: the party of the start's expected seats, or the rest
-        under a successor.
-        """
-        g = self.p.government
-        N = float(g.total_seats)
-        share = np.clip(g.election_vote_share[idx] + g.election_support_slope[idx]
-                        * (self.support[idx] - self.support0[idx]), 0.0, 1.0)
-        party = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx], 0, 1) * N),
-                           np.floor(g.seat_cap[idx] * N + 1e-9))
-        return np.where(self.in_office[idx], party, N - party)
+        return kd.expected_yes(idx, q, self.faction_seats, self.vacant, self.party_seats,
+                               self.defectors, self._former_willingness, self.seats,
+                               self.in_office)
 
     def _deadlock(self, idx: np.ndarray, week: int) -> np.ndarray:
         """At a deadlock (a failed or postponed vote) in ``idx``, perhaps a snap election.
 
-        Returns the worlds (a subset of ``idx``) where the government calls one. It
+        Returns where, of ``idx``, the government calls one, ``(len(idx),)`` bool. It
         calls one only if its mandate is at least ``snap_min_weeks`` old, it expects to
-        gain at least ``snap_seat_gain`` seats, no election is pending, and then with
-        chance ``early_election_probability`` (uniform of the world's deadlock count).
+        gain at least ``snap_seat_gain`` seats from an election now (7.14 without the
+        noise), no election is pending, and then with chance
+        ``early_election_probability`` (uniform of the world's deadlock count).
+        Computed by :func:`sim.model.kernels_domestic.deadlock`.
         """
-        g = self.p.government
-        k = np.minimum(self.deadlocks[idx], ROWS - 1)
-        self.deadlocks[idx] += 1
-        allowed = ((week - self.mandate_week[idx] >= g.snap_min_weeks[idx])
-                   & (self.expected_election_seats(idx) - self.seats[idx]
-                      >= g.snap_seat_gain[idx])
-                   & (self.early_election[idx] < 0))
-        call = allowed & (self.u_early[idx, k] < g.early_election_probability[idx])
-        snap = idx[call]
-        when = np.round(week + g.early_election_weeks[snap])
-        self.early_election[snap] = when
-        self.next_event[snap] = when + 1
-        return snap
+        return kd.deadlock(idx, week, float(self.p.government.total_seats), self.deadlocks,
+                           self.mandate_week, self.seats, self.early_election,
+                           self.next_event, self.in_office, self.support, self.support0,
+                           self.u_early, *self._deadlock_args)
 
-    def fall_hazard(self, inputs: DomesticInputs) -> np.ndarray:
-        """Weekly chance the government in office falls, ``(W,)``: the sum of its terms.
+    def referendum_plan(self, idx: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The referendum as the government and the opposition see it in worlds ``idx``.
 
-        ``h = h_0 + h_m clip((m - m*) / (1 - m*))`` (7.15). Each further term of the
-        fall hazard is one more addend of ``terms`` here.
-        """
-        g = self.p.government
-        thr = g.mobilisation_threshold
-        over = np.clip((inputs.mobilisation - thr) / np.maximum(1e-9, 1.0 - thr), 0.0, 1.0)
-        terms = (
-            g.fall_base_hazard,                 # any cause
-            g.fall_mobilisation_hazard * over,  # mass protest (2018)
-            inputs.outside_fall_hazard,         # outside powers' lever (7.9)
-        )
-        return np.clip(sum(terms), 0.0, 1.0)
-
-    def referendum_plan(self, idx: np.ndarray) -> tuple[
-            np.ndarray, tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-        """Expected yes share and turnouts of yes and no voters under each strategy.
+        The expected yes share, the turnouts of yes and no voters under a no campaign
+        and under a boycott (shares of registered voters), each strategy's pass
+        threshold (the smallest yes share at which the draft passes: the share
+        condition is strict), the opposition's choice (``opposition_strategy``;
+        ``best``: the strategy that needs the higher yes share) and the government's
+        expected lead over the chosen threshold. Computed by
+        :func:`sim.model.kernels_domestic.referendum_plan`.
 
         Returns:
-            ``(y_expected, (t_yes, t_no) under a no campaign, (t_yes, t_no) under a
-            boycott)`` for worlds ``idx``; turnouts are shares of registered voters.
+            ``(y_expected, lead, boycott, t_yes, t_no)``, each ``(len(idx),)``, the
+            turnouts under the strategy chosen.
         """
-        r = self.p.referendum
-        y = self.referendum_yes(idx)
-        tau = r.turnout[idx]
         assert self._inputs is not None, "called from step()"
-        m = self._inputs.mobilisation[idx]
-        camp = (tau, np.clip(tau * (1.0 + r.campaign_mobilisation[idx] * m), 0.0, 1.0))
-        boy = (tau * (1.0 - r.boycott_yes_abstention[idx]),
-               tau * (1.0 - r.boycott_no_abstention[idx]))
-        return y, camp, boy
+        strategy = {"best": kd.BEST, "campaign": kd.CAMPAIGN,
+                    "boycott": kd.BOYCOTT}[self.p.referendum.opposition_strategy]
+        return kd.referendum_plan(idx, self.support, self.support0,
+                                  _world(self._inputs.mobilisation, self.W),
+                                  *self._referendum_args, strategy)
 
     def record_start(self, start: DomesticInputs) -> None:
         """The baselines of the vote model (7.13): each ``Delta`` is the change since these.
@@ -384,14 +391,15 @@ class DomesticArena:
         u_gov = self.rng.random(self.W)
         last = ROWS - 1
         self.event[:] = DomesticEvent.NONE
-        due = active & (week >= self.next_event)
+        active = np.ascontiguousarray(active, dtype=bool)
         fell = np.zeros(self.W, dtype=bool)
         by_election = np.zeros(self.W, dtype=bool)
         N = float(g.total_seats)
 
         # parliament's vote on putting the draft to referendum (Art. 202(1)), when the
         # government expects to carry it (or to come within vote_margin of it)
-        ready = np.flatnonzero(due & (self.stage == Stage.DRAFTING) & self.pursuing)
+        ready = kd.due_worlds(active, self.pursuing, self.stage, self.next_event, week,
+                              int(Stage.DRAFTING))
         hold = (self.expected_yes(ready, inputs)
                 >= self.seats_needed(ready) - par.vote_margin[ready])
         wait = ready[~hold]
@@ -400,27 +408,20 @@ class DomesticArena:
             self.stage[wait] = Stage.COOLDOWN
             self.next_event[wait] = week + c.vote_retry_weeks[wait]
             self.event[wait] = DomesticEvent.VOTE_POSTPONED
-            snap = self._deadlock(wait, week)
-            self.event[snap] = DomesticEvent.EARLY_ELECTION
+            self.event[wait[self._deadlock(wait, week)]] = DomesticEvent.EARLY_ELECTION
         vote = ready[hold]
         if vote.size:
             k = np.minimum(self.votes[vote], last)
             self.votes[vote] += 1
-            inc = self.in_office[vote]
             q = self.deputy_willingness(vote, k, inputs)
-            n = self.faction_seats[vote] - self.vacant[vote]
-            yes_opp = np.maximum(rules.binomial_inverse(self.u_deputies[vote, k], n, q),
-                                 0.0).sum(axis=1)
             # under a successor the deputies outside it are the former governing party's
             w = self.p.parliament.former_government_willingness[vote]
             q_p = rules.logistic(_logit(w) + par.faction_noise[vote] * self.z_former[vote, k])
-            yes_party = np.maximum(rules.binomial_inverse(
-                self.u_former[vote, k], self.party_seats[vote] - self.defectors[vote], q_p),
-                0.0)
-            self.max_opposition_yes[vote] = np.maximum(self.max_opposition_yes[vote],
-                                                       np.where(inc, yes_opp, -1))
             # only deputies who hold seats vote: the government's own and the others' yes
-            yes = self.seats[vote] + np.where(inc, yes_opp, yes_party)
+            yes = kd.vote_yes(vote, k, q, q_p, self.u_deputies, self.u_former,
+                              self.faction_seats, self.vacant, self.party_seats,
+                              self.defectors, self.seats, self.in_office,
+                              self.max_opposition_yes)
             assert (yes <= N - self.vacant[vote].sum(axis=1) + 1e-9).all(), \
                 "more yes votes than seated deputies"
             passed = yes >= self.seats_needed(vote)
@@ -438,28 +439,20 @@ class DomesticArena:
             failed = vote[~go]
             self.next_event[failed] = week + c.vote_retry_weeks[failed]
             self.stage[failed] = Stage.COOLDOWN
-            snap = self._deadlock(failed, week)
+            snap = np.zeros(vote.size, dtype=bool)
+            snap[~go] = self._deadlock(failed, week)
             self.event[vote] = np.where(go, DomesticEvent.DRAFT_SENT,
-                                        np.where(np.isin(vote, snap),
+                                        np.where(snap,
                                                  DomesticEvent.EARLY_ELECTION,
                                                  DomesticEvent.VOTE_FAILED))
 
         # referendum day (a draft sent this week waits for its campaign), held only when
         # the government expects to win it: y_expected - threshold >= referendum_margin
-        ripe = np.flatnonzero(active & self.pursuing & (self.stage == Stage.CAMPAIGN)
-                              & (week >= self.next_event))
+        ripe = kd.due_worlds(active, self.pursuing, self.stage, self.next_event, week,
+                             int(Stage.CAMPAIGN))
         r = self.p.referendum
-        y_exp, camp, boy = self.referendum_plan(ripe)
-        yt, qr = r.yes_threshold[ripe], r.quorum[ripe]
-        thr_c = rules.referendum_threshold(camp[0], camp[1], yt, qr)
-        thr_b = rules.referendum_threshold(boy[0], boy[1], yt, qr)
-        if r.opposition_strategy == "best":
-            # the opposition picks what defeats the draft more likely: the strategy that
-            # needs the higher yes share to pass (same day noise either way)
-            boycott_all = thr_b > thr_c
-        else:
-            boycott_all = np.full(ripe.size, r.opposition_strategy == "boycott")
-        lead_all = y_exp - np.where(boycott_all, thr_b, thr_c)
+        # the opposition picks what defeats the draft more likely (referendum_plan)
+        y_exp, lead_all, boycott_all, t_yes_all, t_no_all = self.referendum_plan(ripe)
         go_ref = lead_all >= c.referendum_margin[ripe]
         waiting = ripe[~go_ref]
         self.event[waiting[~self._waiting[waiting]]] = DomesticEvent.REFERENDUM_POSTPONED
@@ -473,12 +466,11 @@ class DomesticArena:
                                                  self.referendum_week[ref])
             y_exp, boycott = y_exp[go_ref], boycott_all[go_ref]
             self.referendum_lead[ref] = lead_all[go_ref]
-            t_yes = np.where(boycott, boy[0][go_ref], camp[0][go_ref])
-            t_no = np.where(boycott, boy[1][go_ref], camp[1][go_ref])
+            t_yes, t_no = t_yes_all[go_ref], t_no_all[go_ref]
             y_day = np.clip(y_exp + r.day_noise[ref] * self.z_referendum[ref, k],
                             0.0, 1.0)
-            ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no, yt[go_ref],
-                                                     qr[go_ref])
+            ok, share, yes_reg, _ = rules.referendum(y_day, t_yes, t_no,
+                                                     r.yes_threshold[ref], r.quorum[ref])
             self.yes_cast[ref] = share
             self.yes_registered[ref] = yes_reg
             self.strategy[ref] = np.where(boycott, Strategy.BOYCOTT, Strategy.CAMPAIGN_NO)
@@ -497,8 +489,8 @@ class DomesticArena:
                                                 DomesticEvent.REFERENDUM_FAILED))
 
         # cool-down ends: the draft goes to parliament next
-        again = active & (self.stage == Stage.COOLDOWN) & (week >= self.next_event)
-        self.stage = np.where(again, Stage.DRAFTING, self.stage)
+        kd.end_cooldown(active, self.stage, self.next_event, week, int(Stage.COOLDOWN),
+                        int(Stage.DRAFTING))
 
         # elections: scheduled ones, and snap elections a government called
         held = active & (self.early_election == week)
@@ -513,8 +505,13 @@ class DomesticArena:
                 self.election_seats[self._election_dates[week]][active] = \
                     self.party_seats[active]
 
-        # survival: the same weekly hazard for every government in office
-        fell |= active & (u_gov < self.fall_hazard(inputs))
+        # survival: the same weekly hazard for every government in office (7.15), the
+        # sum of its terms h = h_0 + h_m clip((m - m*) / (1 - m*)) + h_out: any cause,
+        # mass protest (2018), outside powers' lever (7.9); a further term is one more
+        # addend in kernels_domestic.government_falls
+        kd.government_falls(u_gov, active, _world(inputs.mobilisation, self.W),
+                            _world(inputs.outside_fall_hazard, self.W),
+                            *self._fall_args, fell)
         if fell.any():
             self._change_government(fell, by_election & fell, week)
         return fell
@@ -528,37 +525,15 @@ class DomesticArena:
         the factions share the rest in proportion to their seats. That party governs
         after the election iff it holds more than half the seats; otherwise the
         factions do (a successor with their seats).
+        Computed in place by :func:`sim.model.kernels_domestic.election`.
         """
-        g = self.p.government
-        N = float(g.total_seats)
-        k = np.minimum(self.elections_held[idx], ROWS - 1)
-        self.elections_held[idx] += 1
-        share = np.clip(g.election_vote_share[idx] + g.election_support_slope[idx]
-            * (self.support[idx] - self.support0[idx])
-            + g.election_noise[idx] * self.z_election[idx, k], 0.0, 1.0)
-        party = np.minimum(np.round(np.clip(share * g.seats_per_vote_share[idx],
-                                            0, 1) * N),
-                           np.floor(g.seat_cap[idx] * N + 1e-9))
-        self.last_vote_share[idx] = share
-        self.party_seats[idx] = party
-        self.defectors[idx] = 0.0
-        fs = self.faction_seats[idx]
-        tot = fs.sum(axis=1, keepdims=True)
-        weights = np.divide(fs, tot, out=np.full_like(fs, 1.0 / max(1, fs.shape[1])),
-                            where=tot > 0)
-        new = np.floor(weights * (N - party)[:, None])
-        if new.shape[1]:
-            new[:, 0] += (N - party) - new.sum(axis=1)  # remainder to the largest-first
-        self.faction_seats[idx] = new
-        self.vacant[idx] = 0.0
-        self.early_election[idx] = -1
-        self.mandate_week[idx] = week
-        wins = party * 2 > N  # the party of the start holds a majority
-        self.seats[idx] = np.where(self.in_office[idx], party, N - party)
-        self.event[idx] = DomesticEvent.ELECTION_HELD
         lost = np.zeros(self.W, dtype=bool)
-        lost[idx] = wins != self.in_office[idx]
-        self.event[lost] = DomesticEvent.ELECTION_LOST
+        kd.election(idx, week, float(self.p.government.total_seats), self.elections_held,
+                    self.z_election, self.support, self.support0, *self._election_args,
+                    self.last_vote_share, self.party_seats, self.defectors,
+                    self.faction_seats, self.vacant, self.early_election, self.mandate_week,
+                    self.seats, self.in_office, self.event, int(DomesticEvent.ELECTION_HELD),
+                    int(DomesticEvent.ELECTION_LOST), lost)
         return lost
 
     def _change_government(self, fell: np.ndarray, by_election: np.ndarray,
@@ -576,34 +551,16 @@ class DomesticArena:
         with the seats it won, or its whole group (the defectors rejoin); it pursues the
         constitution again. Either way the new government faces the same elections and
         hazards as the old one.
+        Computed in place by :func:`sim.model.kernels_domestic.change_government`.
         """
-        g, c = self.p.government, self.p.constitution
-        N = float(g.total_seats)
-        out = fell & self.in_office   # the party of the start leaves office
-        back = fell & ~self.in_office  # ... and returns
-        self.fell_week = np.where(out & (self.fell_week < 0), week, self.fell_week)
-        self.changes += fell
-        seated_opp = (self.faction_seats - self.vacant).sum(axis=1)
-        majority = np.floor(N / 2.0) + 1.0
-        coalition = out & ~by_election
-        self.defectors = np.where(coalition, np.clip(majority - seated_opp, 0.0,
-                                                     self.party_seats),
-                                  np.where(fell, 0.0, self.defectors))
-        self.seats = np.where(out, np.where(by_election, N - self.party_seats,
-                                            seated_opp + self.defectors), self.seats)
-        self.seats = np.where(back, self.party_seats, self.seats)
-        self.in_office = np.where(fell, ~self.in_office, self.in_office)
-        self.early_election = np.where(fell, -1, self.early_election)
-        pursue = np.where(out, self.u_successor < g.successor_pursues, True)
-        open_ = fell & (self.stage != Stage.PASSED)
-        self.pursuing = np.where(fell, pursue, self.pursuing)
-        self.stage = np.where(open_ & ~pursue, Stage.ABANDONED, self.stage)
-        restart = open_ & pursue
-        self.stage = np.where(restart, Stage.COOLDOWN, self.stage)
-        self.next_event = np.where(restart, week + c.vote_retry_weeks, self.next_event)
-        self._waiting &= ~fell
-        self.event[fell & (self.event != DomesticEvent.ELECTION_LOST)] = \
-            DomesticEvent.GOVERNMENT_FELL
+        kd.change_government(
+            fell, by_election, week, float(self.p.government.total_seats),
+            self.faction_seats, self.vacant, self.party_seats, self.u_successor,
+            *self._successor_args, self.fell_week, self.changes, self.defectors, self.seats,
+            self.in_office, self.early_election, self.pursuing, self.stage, self.next_event,
+            self._waiting, self.event, int(Stage.PASSED), int(Stage.ABANDONED),
+            int(Stage.COOLDOWN), int(DomesticEvent.ELECTION_LOST),
+            int(DomesticEvent.GOVERNMENT_FELL))
 
     def ratify(self, signed: np.ndarray, week: int) -> None:
         """Schedule the Constitutional Court's check and ratification for ``signed`` worlds.

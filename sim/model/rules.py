@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from sim.model import kernels
+from sim.model import kernels, kernels_domestic
 
 # ----------------------------------------------------------------------- utilities
 
@@ -325,20 +325,20 @@ def referendum(yes_share, turnout_yes, turnout_no, yes_threshold, quorum):
     return passed, share, yes, cast
 
 
-def referendum_threshold(turnout_yes, turnout_no, yes_threshold, quorum):
+def referendum_threshold(turnout_yes, turnout_no, yes_threshold, quorum) -> np.ndarray:
     """Smallest yes share at which :func:`referendum` passes.
 
     At the boundary itself the share condition fails (it is strict). Share condition:
     ``y t_y (1 - theta) > theta (1 - y) t_n``, i.e. ``y > theta t_n / ((1 - theta) t_y
     + theta t_n)``; quorum: ``y >= Q / t_y``. The opposition compares
     this threshold across its strategies: the higher it is, the likelier the defeat.
+    The rule the model runs in :func:`sim.model.kernels_domestic.referendum_plan`,
+    here on arrays broadcast together (:func:`sim.model.kernels_domestic.referendum_threshold`).
     """
-    t_y = np.asarray(turnout_yes, dtype=float)
-    t_n = np.asarray(turnout_no, dtype=float)
-    den = (1.0 - yes_threshold) * t_y + yes_threshold * t_n
-    share = np.divide(yes_threshold * t_n, den, out=np.ones_like(den), where=den > 0)
-    quo = np.divide(quorum, t_y, out=np.full_like(t_y, np.inf), where=t_y > 0)
-    return np.maximum(share, quo)
+    args = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (
+        turnout_yes, turnout_no, yes_threshold, quorum)))
+    flat = [np.array(a).reshape(-1) for a in args]  # copies: a broadcast view is read-only
+    return kernels_domestic.referendum_threshold(*flat).reshape(args[0].shape)
 
 
 # ----------------------------------------------------------------------- statistics
