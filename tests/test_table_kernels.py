@@ -1,9 +1,11 @@
-"""The result tables' kernels are the NumPy code they replaced.
+"""The result tables' and the weekly record's kernels are the NumPy code they replaced.
 
 :func:`sim.model.rules.row_stats` (the weekly table's quantiles, sums and sums of squares,
-:mod:`sim.model.kernels_tables`) replaced NumPy code (1ba4325 and before):
-``rules.row_quantiles`` sorting whole rows and interpolating, ``np.nansum`` of the rows
-and of their squares. That code is kept here as the reference; the kernels
+:mod:`sim.model.kernels_tables`), the record's counters (``kernels_tables.week_counts``)
+and the calendar's first-week marks (``kernels_tables.mark_first_week``) replaced NumPy
+code (1ba4325 and before): ``rules.row_quantiles`` sorting whole rows and interpolating,
+``np.nansum`` of the rows and of their squares, ``np.count_nonzero`` of each comparison
+and ``fw[(fw < 0) & held] = t``. That code is kept here as the reference; the kernels
 must give the same numbers bit for bit (NaN positions and dtypes included) on random
 rows (all NaN, one value, ties, signed zeros, infinities, one world, the lengths where
 NumPy's pairwise summation and its cast buffers change shape) and on a model's run,
@@ -20,7 +22,9 @@ import pytest
 
 from sim import PeaceModel, parse_params
 from sim.experiment.api import QUANTILES, collect
-from sim.model import rules
+from sim.model import kernels, kernels_tables, rules
+from sim.model.codes import Status
+from sim.model.schedule import CalendarEvents, default_schedule
 
 QS = (0.1, 0.5, 0.9)
 
@@ -72,6 +76,32 @@ def _steps_numpy(model) -> pd.DataFrame:
             steps[f"{s.name}_sq_mean"] = np.where(model.counts["active"] > 0,
                                                   sq / n_active, np.nan)
     return pd.DataFrame(steps)
+
+
+class _NumpyRecordModel(PeaceModel):
+    """The model with the weekly record as it was (counts by ``np.count_nonzero``)."""
+
+    def _record(self, t: int, act: np.ndarray) -> None:
+        sr, W = self.series, self.W
+        for mech in self.schedule:
+            values = mech.record(self, t)
+            for s in mech.series:
+                v = np.ascontiguousarray(np.broadcast_to(values[s.name], (W,)))
+                kernels.record_row(sr[s.name][t], v, act)
+        self.counts["active"][t] = np.count_nonzero(act)
+        self.counts["signed"][t] = np.count_nonzero(self.status == Status.SIGNED)
+        self.counts["escalated"][t] = np.count_nonzero(self.status == Status.ESCALATION)
+        self.counts["government_fell"][t] = np.count_nonzero(self.domestic.government_fell)
+
+
+class _NumpyCalendar(CalendarEvents):
+    """The calendar with its first-week marks as they were."""
+
+    def record(self, model, t):
+        for f, held in model.flags.items():
+            fw = model.flag_week[f]
+            fw[(fw < 0) & held] = t
+        return {}
 
 
 # ----------------------------------------------------------------------- random rows
@@ -161,14 +191,54 @@ def test_row_stats_refuse_other_types():
         rules.row_stats(np.zeros(3, dtype=np.float32), QS)
 
 
+def test_week_counts_and_first_week_marks_are_the_numpy_code():
+    rng = np.random.default_rng(14)
+    for W in (1, 2, 9, 1000, 20001):
+        status = rng.integers(0, 3, W).astype(np.int8)
+        act = rng.random(W) < 0.6
+        fell = rng.random(W) < 0.2
+        got = kernels_tables.week_counts(act, status, int(Status.SIGNED),
+                                         int(Status.ESCALATION), fell)
+        want = (np.count_nonzero(act), np.count_nonzero(status == Status.SIGNED),
+                np.count_nonzero(status == Status.ESCALATION), np.count_nonzero(fell))
+        assert got == want
+        fw = rng.choice([-1, 0, 5], W).astype(np.int64)
+        ref = fw.copy()
+        for t in range(4):
+            held = rng.random(W) < 0.3
+            kernels_tables.mark_first_week(fw, held, t)
+            ref[(ref < 0) & held] = t
+            assert fw.dtype == ref.dtype and np.array_equal(fw, ref)
+
+
 # ----------------------------------------------------------------------- a model's run
 
 
 @pytest.fixture(scope="module")
 def runs(baseline_cfg):
-    """The baseline run, 40 weeks."""
+    """The baseline run with the kernels and with the reference record, 40 weeks."""
     params = parse_params(baseline_cfg)
-    return PeaceModel(params, worlds=1500, seed=5, horizon_weeks=40).run(), None
+    kw = dict(worlds=1500, seed=5, horizon_weeks=40)
+    new = PeaceModel(params, **kw).run()
+    schedule = [_NumpyCalendar() if isinstance(m, CalendarEvents) else m
+                for m in default_schedule()]
+    old = _NumpyRecordModel(params, schedule=schedule, **kw).run()
+    return new, old
+
+
+def test_the_record_is_the_numpy_record(runs):
+    new, old = runs
+    assert new.series.keys() == old.series.keys()
+    for name in new.series:
+        assert new.series[name].dtype == old.series[name].dtype
+        assert np.array_equal(new.series[name], old.series[name], equal_nan=True), name
+    for k in new.counts:
+        assert new.counts[k].dtype == old.counts[k].dtype
+        assert np.array_equal(new.counts[k], old.counts[k]), k
+    assert new.counts["active"][-1] < new.W  # some worlds were absorbed (NaN in the rows)
+    for f in new.flag_week:
+        assert np.array_equal(new.flag_week[f], old.flag_week[f]), f
+    assert any((new.flag_week[f] >= 0).any() for f in new.flag_week)
 
 
 def test_the_weekly_table_is_the_numpy_table(runs):

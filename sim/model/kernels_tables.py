@@ -18,6 +18,9 @@ NumPy code as references and checks the kernels against it on random inputs.
   ``row_quantiles`` computed: ``pos = q * (n - 1)``, ``lo = floor(pos)``,
   ``hi = min(lo + 1, n - 1)``, ``v_lo + (pos - lo) * (v_hi - v_lo)``; NaN without a
   finite value.
+* :func:`week_counts` and :func:`mark_first_week` are the weekly record's counters and
+  the calendar's first-week marks, one pass each instead of a temporary per comparison.
+
 Compiled on first call, cached next to this module (``cache=True``).
 """
 
@@ -167,3 +170,30 @@ def row_stats(a, s, qs, chunk, squares, z, z2, q_out, total_out,
             vlo = np.float64(s[t, lo])
             vhi = np.float64(s[t, hi])
             q_out[k, t] = vlo + frac * (vhi - vlo)
+
+
+@njit(cache=True, nogil=True)
+def week_counts(active, status, signed, escalated, fell):  # pragma: no cover - compiled
+    """Worlds active, signed, escalated and with a fallen government, in one pass.
+
+    ``active`` and ``fell`` are boolean, ``status`` the status codes; ``signed`` and
+    ``escalated`` the codes counted. Returns ``(active, signed, escalated, fell)``.
+    """
+    na = 0
+    ns = 0
+    ne = 0
+    nf = 0
+    for i in range(status.shape[0]):
+        na += active[i]
+        ns += status[i] == signed
+        ne += status[i] == escalated
+        nf += fell[i]
+    return na, ns, ne, nf
+
+
+@njit(cache=True, nogil=True)
+def mark_first_week(week, held, t):  # pragma: no cover - compiled
+    """``week[i] = t`` where ``held[i]`` and ``week[i] < 0`` (not yet marked)."""
+    for i in range(week.shape[0]):
+        if held[i] and week[i] < 0:
+            week[i] = t
