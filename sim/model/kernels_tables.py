@@ -6,7 +6,7 @@ bit what it was (``tests/test_golden.py``); ``tests/test_table_kernels.py`` keep
 NumPy code as references and checks the kernels against it on random inputs.
 
 * :func:`row_stats` gives, per week (row) of a recorded ``(H, W)`` series, the quantiles
-  NumPy's linear interpolation gives over the finite values, the NaN-ignoring sum
+  NumPy's linear interpolation gives over the values that are not NaN, the NaN-ignoring sum
   (``np.nansum(row, dtype=float)``) and the NaN-ignoring sum of squares
   (``np.nansum(np.square(row, dtype=float))``). The sums are NumPy's pairwise summation
   (:func:`_pairwise`, ``pairwise_sum`` of NumPy's ``loops_utils.h``): ranges of at most
@@ -16,8 +16,8 @@ NumPy code as references and checks the kernels against it on random inputs.
   (the squares) summed pairwise in one piece; the total starts from 0.0. The quantiles
   read a row sorted by NumPy (its SIMD sort; NaN last) at the positions
   ``row_quantiles`` computed: ``pos = q * (n - 1)``, ``lo = floor(pos)``,
-  ``hi = min(lo + 1, n - 1)``, ``v_lo + (pos - lo) * (v_hi - v_lo)``; NaN without a
-  finite value.
+  ``hi = min(lo + 1, n - 1)``, ``v_lo + (pos - lo) * (v_hi - v_lo)`` over the ``n``
+  values that are not NaN; NaN if there are none.
 * :func:`week_counts` and :func:`mark_first_week` are the weekly record's counters and
   the calendar's first-week marks, one pass each instead of a temporary per comparison.
 
@@ -125,7 +125,7 @@ def row_stats(a, s, qs, chunk, squares, z, z2, q_out, total_out,
     """Per row ``t`` of ``a`` (``(R, W)``): quantiles, NaN-ignoring sum and sum of squares.
 
     ``s`` holds the rows of ``a`` sorted (NaN last). Writes ``q_out[i, t]`` (quantile
-    ``qs[i]`` over the finite values of the row, NaN if there are none),
+    ``qs[i]`` over the row's values that are not NaN, NaN if there are none),
     ``total_out[t]`` (``np.nansum(a[t], dtype=float)``: the values as float64, NaN as
     0.0, summed pairwise in pieces of ``chunk`` values) and, with ``squares``,
     ``sq_out[t]`` (``np.nansum(np.square(a[t], dtype=float))``: summed pairwise in one

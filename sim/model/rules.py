@@ -391,6 +391,7 @@ def row_stats(a: np.ndarray, qs, squares: bool = False
         s = block[:t1 - t0]
         np.copyto(s, a[t0:t1])
         s.sort(axis=1)
+        # without squares the kernel writes no sum of squares: any float row will do
         kernels_tables.row_stats(a[t0:t1], s, qv, chunk, squares, z, z2, out[:, t0:t1],
                                  total[t0:t1], total[t0:t1] if sq is None else sq[t0:t1])
     return out, total, sq
@@ -399,7 +400,7 @@ def row_stats(a: np.ndarray, qs, squares: bool = False
 def row_quantiles(a: np.ndarray, qs) -> np.ndarray:
     """Quantiles of each row of ``a``, ignoring NaN (numpy's linear interpolation).
 
-    The quantiles of :func:`row_stats`. A row with no finite value gives NaN.
+    The quantiles of :func:`row_stats`. A row of NaN only gives NaN.
 
     Returns:
         Array of shape ``(len(qs), a.shape[0])``.
