@@ -313,20 +313,19 @@ def collect(model: PeaceModel) -> Result:
     }
     # trajectories describe the worlds still in play that week (absorbed ones are NaN)
     n_active = np.maximum(model.counts["active"], 1)
+    any_active = model.counts["active"] > 0
+    squares: dict[str, np.ndarray] = {}
     for s in model.declared_series:
-        q = rules.row_quantiles(model.series[s.name], QUANTILES)
+        q, total, sq = rules.row_stats(model.series[s.name], QUANTILES, squares=s.rate)
         for qi, qv in zip(QUANTILES, q, strict=True):
             steps[f"{s.name}_q{int(qi * 100)}"] = qv
-        total = np.nansum(model.series[s.name], axis=1, dtype=float)
-        steps[f"{s.name}_mean"] = np.where(model.counts["active"] > 0, total / n_active,
-                                           np.nan)
+        steps[f"{s.name}_mean"] = np.where(any_active, total / n_active, np.nan)
+        if sq is not None:
+            squares[s.name] = sq
     # a count's mean square over active worlds: with the mean and the active count it
     # gives the interval of the mean rate; combines over blocks as a mean does
-    for s in model.declared_series:
-        if s.rate:
-            sq = np.nansum(np.square(model.series[s.name], dtype=float), axis=1)
-            steps[f"{s.name}_sq_mean"] = np.where(model.counts["active"] > 0,
-                                                  sq / n_active, np.nan)
+    for name, sq in squares.items():
+        steps[f"{name}_sq_mean"] = np.where(any_active, sq / n_active, np.nan)
     steps_df = pd.DataFrame(steps)
     ideal = {a.name: dict(zip(model.issues, a.x.mean(axis=0), strict=True))
              for a in model.agents}

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from sim.model import kernels, rules
+from sim.model import kernels, kernels_tables, rules
 from sim.model.codes import Status
 from sim.model.mechanism import Mechanism, Series
 from sim.model.params import ModelSpec
@@ -123,13 +123,17 @@ class PeaceModel(World):
         for mech in self.schedule:
             values = mech.record(self, t)
             for s in mech.series:
-                v = np.ascontiguousarray(np.broadcast_to(values[s.name], (W,)))
+                v = values[s.name]
+                if not (isinstance(v, np.ndarray) and v.shape == (W,)
+                        and v.flags.c_contiguous):
+                    v = np.ascontiguousarray(np.broadcast_to(v, (W,)))
                 # the value (cast to float32) where active, NaN where absorbed: one pass
                 kernels.record_row(sr[s.name][t], v, act)
-        self.counts["active"][t] = np.count_nonzero(act)
-        self.counts["signed"][t] = np.count_nonzero(self.status == Status.SIGNED)
-        self.counts["escalated"][t] = np.count_nonzero(self.status == Status.ESCALATION)
-        self.counts["government_fell"][t] = np.count_nonzero(self.domestic.government_fell)
+        c = self.counts
+        (c["active"][t], c["signed"][t], c["escalated"][t],
+         c["government_fell"][t]) = kernels_tables.week_counts(
+            act, self.status, int(Status.SIGNED), int(Status.ESCALATION),
+            self.domestic.government_fell)
         if self.trace_on:
             self._trace_week()
 

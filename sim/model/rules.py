@@ -344,31 +344,68 @@ def referendum_threshold(turnout_yes, turnout_no, yes_threshold, quorum) -> np.n
 # ----------------------------------------------------------------------- statistics
 
 
+#: Bytes of one block of sorted rows in :func:`row_stats` (the block stays in cache
+#: between its sort and the pass that reads it; the scratch is reused for every block).
+ROW_BLOCK_BYTES = 1 << 18
+
+
+def row_stats(a: np.ndarray, qs, squares: bool = False
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Quantiles, NaN-ignoring sums and sums of squares of each row of ``a``.
+
+    For the ``(weeks x worlds)`` series the model records: row by row, the quantiles
+    ``qs`` of the values that are not NaN (numpy's linear interpolation, as
+    ``np.nanquantile``; a row with no such value gives NaN), ``np.nansum(row,
+    dtype=float)`` and, with ``squares``, ``np.nansum(np.square(row, dtype=float))``,
+    each bit for bit NumPy's (:mod:`sim.model.kernels_tables`). The rows are sorted by
+    NumPy a block at a time into one scratch block; one compiled pass per block then
+    reads the quantiles off the sorted rows and sums the rows in NumPy's pairwise order.
+
+    Args:
+        a: ``(H, W)`` float32 or float64.
+        qs: Quantiles in ``[0, 1]``.
+        squares: Also return the sums of squares.
+
+    Returns:
+        ``(quantiles, sums, squares)``: arrays of shape ``(len(qs), H)``, ``(H,)`` and
+        ``(H,)`` (``None`` without ``squares``).
+    """
+    from sim.model import kernels_tables
+
+    a = np.ascontiguousarray(a)
+    if a.ndim != 2 or a.dtype not in (np.float32, np.float64):
+        raise TypeError(f"row_stats: (H, W) float32 or float64, got {a.dtype} {a.shape}")
+    H, W = a.shape
+    qv = np.asarray(qs, dtype=float).reshape(-1)
+    out = np.empty((qv.size, H))
+    total = np.empty(H)
+    sq = np.empty(H) if squares else None
+    # NumPy casts float32 to float64 in buffers of getbufsize() values, each summed apart
+    chunk = np.getbufsize() if a.dtype == np.float32 else max(W, 1)
+    rows = max(1, min(H, ROW_BLOCK_BYTES // max(W * a.itemsize, 1)))
+    block = np.empty((rows, W), dtype=a.dtype)
+    z = np.empty(W)
+    z2 = np.empty(W if squares else 0)
+    for t0 in range(0, H, rows):
+        t1 = min(t0 + rows, H)
+        s = block[:t1 - t0]
+        np.copyto(s, a[t0:t1])
+        s.sort(axis=1)
+        # without squares the kernel writes no sum of squares: any float row will do
+        kernels_tables.row_stats(a[t0:t1], s, qv, chunk, squares, z, z2, out[:, t0:t1],
+                                 total[t0:t1], total[t0:t1] if sq is None else sq[t0:t1])
+    return out, total, sq
+
+
 def row_quantiles(a: np.ndarray, qs) -> np.ndarray:
     """Quantiles of each row of ``a``, ignoring NaN (numpy's linear interpolation).
 
-    Sorting the rows (NaN sort last) and interpolating is several times faster than
-    ``np.nanquantile`` for the (weeks x worlds) series the model records. A row with no
-    finite value gives NaN.
+    The quantiles of :func:`row_stats`. A row of NaN only gives NaN.
 
     Returns:
         Array of shape ``(len(qs), a.shape[0])``.
     """
-    s = np.sort(a, axis=1)
-    n = (~np.isnan(s)).sum(axis=1)
-    out = np.full((len(qs), s.shape[0]), np.nan)
-    ok = n > 0
-    last = np.maximum(n - 1, 0)
-    for i, q in enumerate(qs):
-        pos = q * last
-        lo = np.floor(pos).astype(np.int64)
-        hi = np.minimum(lo + 1, last)
-        frac = pos - lo
-        vlo = np.take_along_axis(s, lo[:, None], axis=1)[:, 0].astype(float)
-        vhi = np.take_along_axis(s, hi[:, None], axis=1)[:, 0].astype(float)
-        out[i] = np.where(ok, vlo + frac * (vhi - vlo), np.nan)
-    return out
-
+    return row_stats(a, qs)[0]
 
 
 def wilson_interval(k, n, z: float = 1.959963984540054):

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model import kernels, rules
+from sim.model import kernels, kernels_tables, rules
 from sim.model.agents import Mediator, Signatory, per_world
 from sim.model.codes import EscalationKind, Status, Strategy
 from sim.model.domestic import DomesticInputs
@@ -76,8 +76,7 @@ class CalendarEvents(Mechanism):
     def record(self, model: World, t: int) -> Mapping[str, Any]:
         """Note the first week each flag holds (flags also change at signing)."""
         for f, held in model.flags.items():
-            fw = model.flag_week[f]
-            fw[(fw < 0) & held] = t
+            kernels_tables.mark_first_week(model.flag_week[f], held, t)
         return {}
 
     def columns(self, model: World) -> Mapping[str, Any]:
