@@ -114,6 +114,8 @@ def test_government_falls_is_the_numpy_hazard_and_draw(outside_kind):
         got = fell.copy()
         kd.government_falls(u, active, mob, outside, thr, base, mh, got)
         _same(got, want, "fell")
+    # the hazard alone (DomesticArena.fall_hazard, read by experiments/remeasure/hazards.py)
+    _same(kd.fall_hazard(mob, outside, thr, base, mh), h, "fall_hazard")
     assert (h == 1.0).any() and (u == h).any()
 
 

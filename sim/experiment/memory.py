@@ -8,7 +8,7 @@ that writes the run holds the rows of the blocks in flight (with a pool, at most
 process, one) and those gathered into one row group, whatever the run's size. So the
 peak is about
 
-    base + SAFETY * b * block_peak_per_world          (the block being computed)
+    base + SAFETY * block_peak(b, weeks)              (the block being computed)
          + SAFETY * 2 * in_flight * b * rows_per_world (rows received, and written)
          + min(worlds, g + b) * rows_per_world         (rows gathered into a row group)
 
@@ -22,15 +22,16 @@ for memory it does not hold. A pool worker is a fresh interpreter: :data:`BASE` 
 What the machine must still provide is the estimate minus what the process holds
 already (:func:`check_run_memory`; ``MemAvailable`` does not count it).
 
-``block_peak_per_world`` and ``rows_per_world`` are measured, not kept by hand: a
-probe block of :data:`PROBE_WORLDS` worlds is run under ``tracemalloc`` at two short
-horizons (:func:`measure_block_cost`); its peak per world, linear in the weeks, is
-extrapolated to the run's horizon, and the rows' size is the ``memory_usage`` of what
-the block returned. The baseline's measurement is kept on disk for the next process of
+``block_peak`` and ``rows_per_world`` are measured, not kept by hand: probe blocks of
+:data:`PROBE_WORLDS` worlds and twice as many are run under ``tracemalloc`` at two short
+horizons each (:func:`measure_block_cost`); a block's peak is ``(c_0 + c_1 weeks) +
+worlds (a + b weeks)``, its four terms solved from the four probes and extrapolated to
+the run's block and horizon (the block's own part, ``c_0 + c_1 weeks``, is the weekly
+table and the model's fixed overhead, which a per-world cost from one probe size spread
+over its few worlds and so overstated: 4x a 3,000-world block's measured peak), and the
+rows' size is the ``memory_usage`` of what the block returned. The baseline's measurement is kept on disk for the next process of
 the same code, configuration and libraries (:func:`baseline_cost`), as numba keeps its
-compiled kernels: a later ``sim-run`` starts without probing. The probe's peak includes
-the model's fixed overhead spread over few worlds, so it overstates the per-world
-cost; :data:`SAFETY` covers what the probe does not see (another scenario's extra
+compiled kernels: a later ``sim-run`` starts without probing. :data:`SAFETY` covers what the probe does not see (another scenario's extra
 actors or events). A run held in memory (the
 library's :func:`simulate_blocks` without a file) also keeps every row:
 ``2 * worlds * rows_per_world``. ``tests/test_memory_guard.py`` compares the estimate
@@ -70,7 +71,7 @@ from sim.experiment.runfolder import ROW_GROUP_BYTES
 #: child started by ``subprocess`` (vfork + exec), which Linux carries over from the
 #: parent (the pytest process), not the child's own peak.
 BASE = 512 * 2**20
-#: Worlds of the probe block that measures a block's cost.
+#: Worlds of the smaller probe block that measures a block's cost (the other has twice).
 PROBE_WORLDS = 64
 #: Horizons (weeks) of the probe blocks: the cost per world is linear in the weeks.
 PROBE_WEEKS = (8, 24)
@@ -182,6 +183,10 @@ class BlockCost:
     Attributes:
         per_world: Peak bytes per world while a block runs, apart from the weeks.
         per_world_week: Peak bytes per world and week (the weekly series; the trace).
+        per_block: Peak bytes of a block whatever its worlds, apart from the weeks
+            (the model's fixed overhead).
+        per_block_week: Peak bytes per week of a block whatever its worlds (the weekly
+            table, a row a week).
         rows_per_world: Bytes per world of the outcome rows a block returns.
         trace_per_world_week: Bytes per world and week of a block's trace rows (0
             without trace).
@@ -193,6 +198,8 @@ class BlockCost:
     rows_per_world: float
     trace_per_world_week: float = 0.0
     disk: DiskCost | None = None
+    per_block: float = 0.0
+    per_block_week: float = 0.0
 
     def rows(self, worlds: int, horizon_weeks: int) -> float:
         """Bytes of the tables a block of ``worlds`` worlds returns."""
@@ -200,7 +207,8 @@ class BlockCost:
 
     def block_peak(self, worlds: int, horizon_weeks: int) -> float:
         """Peak bytes of a block of ``worlds`` worlds over ``horizon_weeks`` weeks."""
-        return worlds * (self.per_world + self.per_world_week * horizon_weeks)
+        return (self.per_block + self.per_block_week * horizon_weeks
+                + worlds * (self.per_world + self.per_world_week * horizon_weeks))
 
 
 def _traced_peak(run: Callable[[], Any]) -> tuple[int, Any]:
@@ -221,10 +229,13 @@ def _traced_peak(run: Callable[[], Any]) -> tuple[int, Any]:
 
 
 def measure_block_cost(params: Any, trace: bool = False) -> BlockCost:
-    """Measure a block's cost per world on probe blocks of ``params``.
+    """Measure a block's cost on probe blocks of ``params``.
 
-    The probes are :data:`PROBE_WORLDS` worlds over each of :data:`PROBE_WEEKS` weeks (a
-    fraction of a second, and as long again for a warm-up run).
+    The probes are :data:`PROBE_WORLDS` worlds and twice as many over each of
+    :data:`PROBE_WEEKS` weeks (a fraction of a second, and a warm-up run). Their four
+    peaks give the four terms of :meth:`BlockCost.block_peak`: per world and per block,
+    each apart from the weeks and per week; a term the probes put below zero (noise) is
+    0.
 
     Args:
         params: Validated parameters (:class:`sim.model.params.ModelParams`).
@@ -234,22 +245,32 @@ def measure_block_cost(params: Any, trace: bool = False) -> BlockCost:
 
     # one-off costs (a module imported on first use, caches) are paid before measuring:
     # the longest probe, untraced, takes every code path the probes will take
-    simulate(params, worlds=PROBE_WORLDS, seed=0, horizon_weeks=max(PROBE_WEEKS), trace=trace)
-    peaks, rows, trace_rows, results = [], 0.0, 0.0, []
-    for weeks in PROBE_WEEKS:
-        peak, res = _traced_peak(functools.partial(
-            simulate, params, worlds=PROBE_WORLDS, seed=0, horizon_weeks=weeks, trace=trace))
-        results.append(res)
-        peaks.append(peak / PROBE_WORLDS)
-        rows = max(rows, float(res.outcomes.memory_usage(deep=True).sum()) / PROBE_WORLDS)
-        if res.trace is not None:
-            trace_rows = max(trace_rows, float(res.trace.memory_usage(deep=True).sum())
-                             / (PROBE_WORLDS * weeks))
-    (h0, h1), (p0, p1) = PROBE_WEEKS, peaks
-    per_week = max(0.0, (p1 - p0) / (h1 - h0))
-    return BlockCost(per_world=max(0.0, p0 - per_week * h0), per_world_week=per_week,
+    simulate(params, worlds=2 * PROBE_WORLDS, seed=0, horizon_weeks=max(PROBE_WEEKS),
+             trace=trace)
+    peak: dict[tuple[int, int], float] = {}
+    rows, trace_rows, results = 0.0, 0.0, []
+    for worlds in (PROBE_WORLDS, 2 * PROBE_WORLDS):
+        for weeks in PROBE_WEEKS:
+            p, res = _traced_peak(functools.partial(
+                simulate, params, worlds=worlds, seed=0, horizon_weeks=weeks, trace=trace))
+            peak[worlds, weeks] = float(p)
+            rows = max(rows, float(res.outcomes.memory_usage(deep=True).sum()) / worlds)
+            if res.trace is not None:
+                trace_rows = max(trace_rows, float(res.trace.memory_usage(deep=True).sum())
+                                 / (worlds * weeks))
+            if worlds == PROBE_WORLDS:
+                results.append(res)
+    (w0, w1), (h0, h1) = (PROBE_WORLDS, 2 * PROBE_WORLDS), PROBE_WEEKS
+    # per week of a block of w worlds: c_1 + w b; apart from the weeks: c_0 + w a
+    slope = {w: (peak[w, h1] - peak[w, h0]) / (h1 - h0) for w in (w0, w1)}
+    fixed = {w: peak[w, h0] - slope[w] * h0 for w in (w0, w1)}
+    per_world_week = max(0.0, (slope[w1] - slope[w0]) / (w1 - w0))
+    per_world = max(0.0, (fixed[w1] - fixed[w0]) / (w1 - w0))
+    return BlockCost(per_world=per_world, per_world_week=per_world_week,
                      rows_per_world=rows, trace_per_world_week=trace_rows,
-                     disk=_disk_cost(results))
+                     disk=_disk_cost(results),
+                     per_block=max(0.0, fixed[w0] - w0 * per_world),
+                     per_block_week=max(0.0, slope[w0] - w0 * per_world_week))
 
 
 def _disk_cost(results: list[Any]) -> DiskCost:

@@ -516,6 +516,16 @@ class DomesticArena:
             self._change_government(fell, by_election & fell, week)
         return fell
 
+    def fall_hazard(self, inputs: DomesticInputs) -> np.ndarray:
+        """Weekly chance the government in office falls, ``(W,)``: the sum of its terms.
+
+        ``h = h_0 + h_m clip((m - m*) / (1 - m*)) + h_out`` (7.15), the hazard of the
+        survival draw in :meth:`step` (:func:`sim.model.kernels_domestic.fall_hazard`, the
+        same expression); for reading its terms (``experiments/remeasure/hazards.py``).
+        """
+        return kd.fall_hazard(_world(inputs.mobilisation, self.W),
+                              _world(inputs.outside_fall_hazard, self.W), *self._fall_args)
+
     def _election(self, idx: np.ndarray, week: int) -> np.ndarray:
         """Hold a parliamentary election in worlds ``idx``; where the government lost, ``(W,)``.
 

@@ -150,6 +150,18 @@ def support_step(support, support0, mobilisation, tension, spoiling, adjust_rate
 # --------------------------------------------------------------------- government
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _hazard(m, outside, thr, base, mobilisation_hazard):  # pragma: no cover - compiled
+    """One world's fall hazard: ``clip(((0 + h_0) + h_m over) + h_out, 0, 1)`` (7.15).
+
+    ``over = clip((m - m*) / maximum(1e-9, 1 - m*), 0, 1)``; the one expression of the
+    hazard, read by the survival draw (:func:`government_falls`) and by
+    :func:`fall_hazard`.
+    """
+    over = _clip((m - thr) / _maximum(1e-9, 1.0 - thr), 0.0, 1.0)
+    return _clip(((0.0 + base) + mobilisation_hazard * over) + outside, 0.0, 1.0)
+
+
 @njit(cache=True, nogil=True)
 def government_falls(u, active, mobilisation, outside, threshold, base,
                      mobilisation_hazard, fell):  # pragma: no cover - compiled
@@ -160,10 +172,21 @@ def government_falls(u, active, mobilisation, outside, threshold, base,
     ``h_out`` is the outside powers' lever (7.9).
     """
     for i in range(u.shape[0]):  # no branch on the world: the loop vectorises
-        thr = threshold[i]
-        over = _clip((mobilisation[i] - thr) / _maximum(1e-9, 1.0 - thr), 0.0, 1.0)
-        h = _clip(((0.0 + base[i]) + mobilisation_hazard[i] * over) + outside[i], 0.0, 1.0)
+        h = _hazard(mobilisation[i], outside[i], threshold[i], base[i],
+                    mobilisation_hazard[i])
         fell[i] = fell[i] | (active[i] & (u[i] < h))
+
+
+@njit(cache=True, nogil=True)
+def fall_hazard(mobilisation, outside, threshold, base,
+                mobilisation_hazard):  # pragma: no cover - compiled
+    """The weekly fall hazard ``h`` of :func:`government_falls`, ``(W,)`` (7.15)."""
+    W = mobilisation.shape[0]
+    h = np.empty(W)
+    for i in range(W):
+        h[i] = _hazard(mobilisation[i], outside[i], threshold[i], base[i],
+                       mobilisation_hazard[i])
+    return h
 
 
 @njit(cache=True, nogil=True)
