@@ -29,12 +29,13 @@ worlds (a + b weeks)``, its four terms solved from the four probes and extrapola
 the run's block and horizon (the block's own part, ``c_0 + c_1 weeks``, is the weekly
 table and the model's fixed overhead, which a per-world cost from one probe size spread
 over its few worlds and so overstated: 4x a 3,000-world block's measured peak), and the
-rows' size is the ``memory_usage`` of what the block returned. The baseline's measurement is kept on disk for the next process of
-the same code, configuration and libraries (:func:`baseline_cost`), as numba keeps its
-compiled kernels: a later ``sim-run`` starts without probing. :data:`SAFETY` covers what the probe does not see (another scenario's extra
-actors or events). A run held in memory (the
-library's :func:`simulate_blocks` without a file) also keeps every row:
-``2 * worlds * rows_per_world``. ``tests/test_memory_guard.py`` compares the estimate
+rows' size is the ``memory_usage`` of what the block returned. The baseline's
+measurement is kept on disk for the next process of the same code, configuration and
+libraries (:func:`baseline_cost`), as numba keeps its compiled kernels: a later
+``sim-run`` starts without probing. :data:`SAFETY` covers what the probe does not see
+(another scenario's extra actors or events). A run held in memory (the library's
+:func:`simulate_blocks` without a file) also keeps every row: ``2 * worlds *
+rows_per_world``. ``tests/test_memory_guard.py`` compares the estimate
 with measured peaks (``VmHWM``, the process's own peak resident memory).
 
 Disk (:func:`estimate_disk`) comes from the same probe: what the probe's tables take
