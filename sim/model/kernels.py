@@ -36,8 +36,55 @@ from numba import njit
 #: Cap on a weekly Poisson rate (:func:`sim.model.rules.poisson_inverse` and the
 #: incidents' rates, :func:`incident_rates`); a compile-time constant of the kernels.
 POISSON_MAX_RATE = 200.0
+#: NumPy's pairwise summation sums ranges of at most this many values directly
+#: (:func:`pairwise_leaf`).
+PW_BLOCKSIZE = 128
 
 # --------------------------------------------------------------------- helpers
+
+
+@njit(cache=True, nogil=True, inline="always")
+def pairwise_leaf(z, lo, n):  # pragma: no cover - compiled
+    """``sum(z[lo:lo + n])``, ``n <= PW_BLOCKSIZE``, as NumPy's ``pairwise_sum`` leaf.
+
+    The one leaf of NumPy's order of a sum: the weekly table's sums
+    (:func:`sim.model.kernels_tables._pairwise`) and a row's sum over factions
+    (:func:`sim.model.kernels_domestic._row_sum`).
+
+    Fewer than eight values left to right from 0.0; otherwise eight accumulators over
+    the multiple of eight, combined ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 +
+    r7))``, then the rest left to right.
+    """
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += z[lo + i]
+        return res
+    r0 = z[lo]
+    r1 = z[lo + 1]
+    r2 = z[lo + 2]
+    r3 = z[lo + 3]
+    r4 = z[lo + 4]
+    r5 = z[lo + 5]
+    r6 = z[lo + 6]
+    r7 = z[lo + 7]
+    i = 8
+    m = n - n % 8
+    while i < m:
+        r0 += z[lo + i]
+        r1 += z[lo + i + 1]
+        r2 += z[lo + i + 2]
+        r3 += z[lo + i + 3]
+        r4 += z[lo + i + 4]
+        r5 += z[lo + i + 5]
+        r6 += z[lo + i + 6]
+        r7 += z[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += z[lo + i]
+        i += 1
+    return res
 
 
 @njit(cache=True, nogil=True, inline="always")

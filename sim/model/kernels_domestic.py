@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.model.kernels import _binomial_one
+from sim.model.kernels import _binomial_one, pairwise_leaf
 
 # --------------------------------------------------------------------- helpers
 
@@ -89,33 +89,12 @@ def _party_seats(share, seats_per_vote_share, seat_cap, N):  # pragma: no cover 
 def _row_sum(t, F):  # pragma: no cover - compiled
     """``t[:F].sum()`` in NumPy's order for a row of a ``(n, F)`` array (``F <= 128``).
 
-    Below eight terms left to right from ``0.0``; from eight on NumPy's pairwise blocks:
-    eight accumulators over blocks of eight, ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
-    (r6 + r7))``, then the remaining terms left to right; the reduction adds the result to
-    ``0.0``.
+    NumPy's pairwise leaf (:func:`sim.model.kernels.pairwise_leaf`: below eight terms left
+    to right from ``0.0``; from eight on eight accumulators over blocks of eight, ``((r0 +
+    r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))``, then the remaining terms left to right);
+    the reduction adds the result to ``0.0``.
     """
-    if F < 8:
-        res = 0.0
-        for f in range(F):
-            res += t[f]
-        return res
-    r0, r1, r2, r3, r4, r5, r6, r7 = t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
-    i = 8
-    while i < F - F % 8:
-        r0 += t[i]
-        r1 += t[i + 1]
-        r2 += t[i + 2]
-        r3 += t[i + 3]
-        r4 += t[i + 4]
-        r5 += t[i + 5]
-        r6 += t[i + 6]
-        r7 += t[i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < F:
-        res += t[i]
-        i += 1
-    return 0.0 + res
+    return 0.0 + pairwise_leaf(t, 0, F)
 
 
 # --------------------------------------------------------------------- support

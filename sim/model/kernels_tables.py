@@ -29,48 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: NumPy's pairwise summation sums ranges of at most this many values directly.
-PW_BLOCKSIZE = 128
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _leaf(z, lo, n):  # pragma: no cover - compiled
-    """``sum(z[lo:lo + n])``, ``n <= PW_BLOCKSIZE``, as NumPy's ``pairwise_sum`` leaf.
-
-    Fewer than eight values left to right from 0.0; otherwise eight accumulators over
-    the multiple of eight, combined ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 +
-    r7))``, then the rest left to right.
-    """
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += z[lo + i]
-        return res
-    r0 = z[lo]
-    r1 = z[lo + 1]
-    r2 = z[lo + 2]
-    r3 = z[lo + 3]
-    r4 = z[lo + 4]
-    r5 = z[lo + 5]
-    r6 = z[lo + 6]
-    r7 = z[lo + 7]
-    i = 8
-    m = n - n % 8
-    while i < m:
-        r0 += z[lo + i]
-        r1 += z[lo + i + 1]
-        r2 += z[lo + i + 2]
-        r3 += z[lo + i + 3]
-        r4 += z[lo + i + 4]
-        r5 += z[lo + i + 5]
-        r6 += z[lo + i + 6]
-        r7 += z[lo + i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += z[lo + i]
-        i += 1
-    return res
+from sim.model.kernels import PW_BLOCKSIZE, pairwise_leaf
 
 
 @njit(cache=True, nogil=True)
@@ -79,12 +38,12 @@ def _pairwise(z, lo, n, nodes, vals):  # pragma: no cover - compiled
 
     A range of more than :data:`PW_BLOCKSIZE` values is the sum of its halves, split at
     ``n // 2`` rounded down to a multiple of eight (left + right); a smaller one a
-    :func:`_leaf`. Walked with an explicit stack (``nodes``: ``(64, 3)`` int64,
-    ``vals``: 64 float64) rather than by recursion: numba's cache does not reload a
-    recursive kernel safely.
+    :func:`sim.model.kernels.pairwise_leaf`. Walked with an explicit stack (``nodes``:
+    ``(64, 3)`` int64, ``vals``: 64 float64) rather than by recursion: numba's cache does
+    not reload a recursive kernel safely.
     """
     if n <= PW_BLOCKSIZE:
-        return _leaf(z, lo, n)
+        return pairwise_leaf(z, lo, n)
     sp = 1
     nodes[0, 0] = lo
     nodes[0, 1] = n
@@ -95,7 +54,7 @@ def _pairwise(z, lo, n, nodes, vals):  # pragma: no cover - compiled
         nlo = nodes[i, 0]
         nn = nodes[i, 1]
         if nn <= PW_BLOCKSIZE:
-            vals[vp] = _leaf(z, nlo, nn)
+            vals[vp] = pairwise_leaf(z, nlo, nn)
             vp += 1
             sp -= 1
             continue
