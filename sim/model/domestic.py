@@ -81,7 +81,7 @@ def _param(v, W: int) -> np.ndarray:
 
     Read-only either way, so a drawn and a point value compile to the same signature.
     """
-    a = per_world(v, W).view()
+    a = per_world(v, W)   # a new array, or a view of the drawn one
     a.flags.writeable = False
     return a
 

@@ -14,10 +14,10 @@ NumPy code as references and checks the kernels against it on random inputs.
   a float32 row is cast to float64 by NumPy in buffers of ``np.getbufsize()`` values,
   each buffer summed pairwise and added to the running total in order, a float64 row
   (the squares) summed pairwise in one piece; the total starts from 0.0. The quantiles
-  read a row sorted by NumPy (its SIMD sort; NaN last) at the positions
-  ``row_quantiles`` computed: ``pos = q * (n - 1)``, ``lo = floor(pos)``,
-  ``hi = min(lo + 1, n - 1)``, ``v_lo + (pos - lo) * (v_hi - v_lo)`` over the ``n``
-  values that are not NaN; NaN if there are none.
+  read a row sorted by NumPy (its SIMD sort; NaN last) at the positions the NumPy code
+  they replaced computed (``rules.row_quantiles``, 1ba4325 and before): ``pos = q (n -
+  1)``, ``lo = floor(pos)``, ``hi = min(lo + 1, n - 1)``, ``v_lo + (pos - lo) (v_hi -
+  v_lo)`` over the ``n`` values that are not NaN; NaN if there are none.
 * :func:`week_counts` and :func:`mark_first_week` are the weekly record's counters and
   the calendar's first-week marks, one pass each instead of a temporary per comparison.
 

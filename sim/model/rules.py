@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from sim.model import kernels, kernels_domestic
+from sim.model import kernels, kernels_domestic, kernels_tables
 
 # ----------------------------------------------------------------------- utilities
 
@@ -370,8 +370,6 @@ def row_stats(a: np.ndarray, qs, squares: bool = False
         ``(quantiles, sums, squares)``: arrays of shape ``(len(qs), H)``, ``(H,)`` and
         ``(H,)`` (``None`` without ``squares``).
     """
-    from sim.model import kernels_tables
-
     a = np.ascontiguousarray(a)
     if a.ndim != 2 or a.dtype not in (np.float32, np.float64):
         raise TypeError(f"row_stats: (H, W) float32 or float64, got {a.dtype} {a.shape}")
@@ -395,17 +393,6 @@ def row_stats(a: np.ndarray, qs, squares: bool = False
         kernels_tables.row_stats(a[t0:t1], s, qv, chunk, squares, z, z2, out[:, t0:t1],
                                  total[t0:t1], total[t0:t1] if sq is None else sq[t0:t1])
     return out, total, sq
-
-
-def row_quantiles(a: np.ndarray, qs) -> np.ndarray:
-    """Quantiles of each row of ``a``, ignoring NaN (numpy's linear interpolation).
-
-    The quantiles of :func:`row_stats`. A row of NaN only gives NaN.
-
-    Returns:
-        Array of shape ``(len(qs), a.shape[0])``.
-    """
-    return row_stats(a, qs)[0]
 
 
 def wilson_interval(k, n, z: float = 1.959963984540054):
